@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Outboard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "outboard", targets: ["outboard"]),
+        .executable(name: "outboard-target", targets: ["outboard-target"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libxml2-dev, libcurl4-openssl-dev; installed by .ci/setup).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Pure: the iCalendar tree, its parser and writer, items, canonical form and hash.
+        .target(name: "CalendarModel", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Pure (libxml2): hardened XML reading into a small element tree, and writing.
+        .target(name: "SafeXML", dependencies: ["CLibXML2"]),
+        // Pure (libxml2): RFC 6321 xCal reader and writer.
+        .target(name: "XCal", dependencies: ["CalendarModel", "SafeXML"]),
+        // I/O: libcurl transport (the engine grows here).
+        .target(name: "Engine", dependencies: ["CCurl", "CalendarModel"]),
+        // The CLI's commands, kept in a library so tests drive the same code the executable runs.
+        .target(name: "OutboardCLI", dependencies: [
+            "CalendarModel", "XCal", "Engine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
+        .executableTarget(name: "outboard-target", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal"]),
+
+        .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
+    ]
+)

@@ -1,0 +1,108 @@
+/// Groups a stream's VEVENT, VTODO and VJOURNAL components into items keyed by UID.
+///
+/// - A component without UID gets the key `derived-` + the first 24 hex digits of its canonical
+///   hash (DTSTAMP and the other default-skipped properties left out), so the same component gets
+///   the same key in every pass; a diagnostic names it.
+/// - Two masters (or two overrides with the same RECURRENCE-ID) for one UID: the one with the
+///   highest SEQUENCE wins, then the latest LAST-MODIFIED, then DTSTAMP, then the greater canonical
+///   form, so the choice does not depend on the order of the feed; a diagnostic names the UID.
+public enum ItemGrouper {
+    public static func items(from document: ICalDocument) -> ItemSet {
+        var diagnostics = document.diagnostics
+        var order: [String] = []
+        var byKey: [String: Builder] = [:]
+
+        for cal in document.calendars {
+            var zones: [String: ICalComponent] = [:]
+            for c in cal.components where c.name == "VTIMEZONE" {
+                if let tzid = c.property("TZID")?.text { zones[tzid] = c }
+            }
+            for c in cal.components where PropertyTypes.isItemComponent(c.name) {
+                let key: String
+                let uid = c.uid.flatMap { $0.isEmpty ? nil : $0 }
+                if let uid {
+                    key = uid
+                } else {
+                    key = "derived-" + CanonicalForm.hash(of: c, skipping: .defaults).prefix(24)
+                    let summary = c.property("SUMMARY")?.text.map { " \"\($0.prefix(40))\"" } ?? ""
+                    diagnostics.append(ICalDiagnostic(line: 0, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name))
+                }
+                if byKey[key] == nil {
+                    order.append(key)
+                    byKey[key] = Builder(uid: uid)
+                }
+                byKey[key]!.add(c, diagnostics: &diagnostics)
+                for tzid in referencedZones(c) {
+                    if let z = zones[tzid] { byKey[key]!.zones[tzid] = z }
+                }
+            }
+        }
+
+        let items = order.map { key -> ICalItem in
+            let b = byKey[key]!
+            var comps: [ICalComponent] = []
+            if let m = b.master { comps.append(m) }
+            comps += b.overrides.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.value)
+            let zones = b.zones.sorted { $0.key < $1.key }.map(\.value)
+            return ICalItem(key: key, uid: b.uid, components: comps, timezones: zones)
+        }
+        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics)
+    }
+
+    /// Every TZID parameter value used in a component and its sub-components.
+    static func referencedZones(_ c: ICalComponent) -> Set<String> {
+        var out = Set<String>()
+        func walk(_ c: ICalComponent) {
+            for p in c.properties {
+                for param in p.parameters where param.name == "TZID" { out.insert(param.value) }
+            }
+            c.components.forEach(walk)
+        }
+        walk(c)
+        return out
+    }
+
+    private struct Builder {
+        var uid: String?
+        var master: ICalComponent?
+        var overrides: [[UInt8]: ICalComponent] = [:]
+        var zones: [String: ICalComponent] = [:]
+
+        mutating func add(_ c: ICalComponent, diagnostics: inout [ICalDiagnostic]) {
+            let who = uid.map { "uid=\($0)" } ?? "no UID"
+            if let rid = c.recurrenceID {
+                var key = [UInt8]()
+                for v in rid.values { CanonicalForm.appendCanonical(v, to: &key) }
+                if let tz = rid.parameter("TZID") { key.append(contentsOf: ";\(tz)".utf8) }
+                if let existing = overrides[key] {
+                    let ridText = rid.value.map(ValueFormatter.icalString) ?? ""
+                    diagnostics.append(ICalDiagnostic(line: 0, message: "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who); kept the later revision", component: c.name, uid: uid, recurrenceID: ridText))
+                    overrides[key] = Self.preferred(existing, c)
+                } else {
+                    overrides[key] = c
+                }
+            } else if let existing = master {
+                diagnostics.append(ICalDiagnostic(line: 0, message: "two \(c.name) masters for \(who); kept the later revision", component: c.name, uid: uid))
+                master = Self.preferred(existing, c)
+            } else {
+                master = c
+            }
+        }
+
+        /// The later revision of two versions of one component, independent of their order.
+        static func preferred(_ a: ICalComponent, _ b: ICalComponent) -> ICalComponent {
+            func seq(_ c: ICalComponent) -> Int {
+                if case .integer(let n)? = c.property("SEQUENCE")?.value { return n }
+                return 0
+            }
+            func stamp(_ c: ICalComponent, _ name: String) -> String {
+                c.property(name)?.value.map(ValueFormatter.icalString) ?? ""
+            }
+            if seq(a) != seq(b) { return seq(a) > seq(b) ? a : b }
+            for name in ["LAST-MODIFIED", "DTSTAMP"] where stamp(a, name) != stamp(b, name) {
+                return stamp(a, name) > stamp(b, name) ? a : b
+            }
+            return CanonicalForm.bytes(of: a).lexicographicallyPrecedes(CanonicalForm.bytes(of: b)) ? b : a
+        }
+    }
+}

@@ -1,0 +1,430 @@
+/// The result of reading an iCalendar stream: every VCALENDAR in it, and what was wrong.
+public struct ICalDocument: Hashable, Sendable {
+    public var calendars: [ICalComponent]
+    public var diagnostics: [ICalDiagnostic]
+
+    public init(calendars: [ICalComponent], diagnostics: [ICalDiagnostic] = []) {
+        self.calendars = calendars
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Reads iCalendar (RFC 5545) bytes into typed trees.
+///
+/// Lenient where real feeds are sloppy (bare LF or CR line ends, a BOM, blank lines, TAB folds,
+/// folds inside UTF-8 sequences, invalid UTF-8, a missing `VALUE=DATE`): each problem becomes a
+/// diagnostic with its line number and the rest still parses. Input that is not iCalendar at all,
+/// or that exceeds a limit, is refused with an `ICalendarError`.
+public struct ICalParser: Sendable {
+    /// Bounds against hostile input.
+    public struct Limits: Sendable {
+        /// Longest logical (unfolded) line, in bytes.
+        public var maxLineBytes: Int = 4 << 20
+        /// Deepest nesting of components (VCALENDAR > VEVENT > VALARM is 3).
+        public var maxDepth: Int = 16
+        /// Most components in one stream.
+        public var maxComponents: Int = 2_000_000
+        /// Most diagnostics kept; the rest are counted in one last diagnostic.
+        public var maxDiagnostics: Int = 1000
+
+        public init() {}
+    }
+
+    public var limits: Limits
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Parses a whole stream.
+    public func parse(_ bytes: [UInt8]) throws(ICalendarError) -> ICalDocument {
+        try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in
+            var run = ParseRun(limits: limits)
+            return try run.parse(buf)
+        }
+    }
+
+    /// Parses a whole stream given as a string.
+    public func parse(_ text: String) throws(ICalendarError) -> ICalDocument {
+        try parse(Array(text.utf8))
+    }
+}
+
+/// The state of one parse.
+struct ParseRun {
+    let limits: ICalParser.Limits
+    var calendars: [ICalComponent] = []
+    var diagnostics: [ICalDiagnostic] = []
+    var suppressedDiagnostics = 0
+    var stack: [Open] = []
+    var componentCount = 0
+    var line = 0
+    var scratch: [UInt8] = []
+    var sawContent = false
+
+    struct Open {
+        var name: String
+        var properties: [ICalProperty] = []
+        var components: [ICalComponent] = []
+        var beginLine: Int
+        var firstDiagnostic: Int
+    }
+
+    init(limits: ICalParser.Limits) {
+        self.limits = limits
+        scratch.reserveCapacity(4096)
+    }
+
+    mutating func diagnose(_ message: String, line: Int? = nil) {
+        if diagnostics.count >= limits.maxDiagnostics {
+            suppressedDiagnostics += 1
+            return
+        }
+        diagnostics.append(ICalDiagnostic(line: line ?? self.line, message: message))
+    }
+
+    mutating func parse(_ input: Bytes) throws(ICalendarError) -> ICalDocument {
+        var pos = 0
+        let n = input.count
+        if n >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { pos = 3 }
+        var physical = 1 // number of the physical line at `pos`
+
+        while pos < n {
+            // One physical line: [pos, end), then its terminator.
+            let start = pos
+            var end = pos
+            while end < n, input[end] != ASCII.lf, input[end] != ASCII.cr { end += 1 }
+            var next = end
+            if next < n { next += (input[next] == ASCII.cr && next + 1 < n && input[next + 1] == ASCII.lf) ? 2 : 1 }
+            line = physical
+            physical += 1
+            if end - start > limits.maxLineBytes {
+                throw .limitExceeded(limit: "line length (bytes)", value: limits.maxLineBytes, line: line)
+            }
+
+            // Unfold: following lines that begin with a space or a tab continue this one.
+            var folded = false
+            if next < n, input[next] == ASCII.space || input[next] == ASCII.tab {
+                folded = true
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: input.slice(start, end))
+                while next < n, input[next] == ASCII.space || input[next] == ASCII.tab {
+                    var e = next + 1
+                    while e < n, input[e] != ASCII.lf, input[e] != ASCII.cr { e += 1 }
+                    scratch.append(contentsOf: input.slice(next + 1, e))
+                    if scratch.count > limits.maxLineBytes {
+                        throw .limitExceeded(limit: "line length (bytes)", value: limits.maxLineBytes, line: line)
+                    }
+                    next = e
+                    if next < n { next += (input[next] == ASCII.cr && next + 1 < n && input[next + 1] == ASCII.lf) ? 2 : 1 }
+                    physical += 1
+                }
+            }
+            pos = next
+
+            if folded {
+                let lineBytes = scratch
+                scratch = []
+                try lineBytes.withUnsafeBufferPointer { (b) throws(ICalendarError) in try contentLine(b) }
+                scratch = lineBytes
+            } else if end > start {
+                try contentLine(input.slice(start, end))
+            }
+        }
+
+        if !sawContent {
+            throw .notICalendar("the input is empty")
+        }
+        // Close what the input left open, keeping its data.
+        while !stack.isEmpty {
+            diagnose("END:\(stack.last!.name) is missing at the end of the input", line: stack.last!.beginLine)
+            closeTop()
+        }
+        if suppressedDiagnostics > 0 {
+            diagnostics.append(ICalDiagnostic(line: 0, message: "\(suppressedDiagnostics) more problems not listed"))
+        }
+        return ICalDocument(calendars: calendars, diagnostics: diagnostics)
+    }
+
+    /// Handles one unfolded line.
+    mutating func contentLine(_ raw: Bytes) throws(ICalendarError) {
+        // Blank (or whitespace-only) lines occur between components in real feeds: skip them.
+        var blank = true
+        var suspicious = false
+        for b in raw {
+            if b != ASCII.space && b != ASCII.tab { blank = false }
+            if b >= 0x80 || (b < 0x20 && b != ASCII.tab) { suspicious = true }
+        }
+        if blank { return }
+
+        if !sawContent {
+            sawContent = true
+            if !raw.trimmed.prefixEqualsUppercased("BEGIN:") {
+                throw .notICalendar("line \(line) is \(Self.preview(raw)), where BEGIN:VCALENDAR was expected")
+            }
+        }
+
+        if suspicious, let repaired = repairText(raw) {
+            try repaired.withUnsafeBufferPointer { (b) throws(ICalendarError) in try parsedLine(b) }
+            return
+        }
+        try parsedLine(raw)
+    }
+
+    /// Replaces invalid UTF-8 and control characters with U+FFFD, with a diagnostic, or returns nil
+    /// when the line is clean.
+    mutating func repairText(_ raw: Bytes) -> [UInt8]? {
+        var out: [UInt8]?
+        if !UTF8Check.isValid(raw) {
+            diagnose("invalid UTF-8 replaced by U+FFFD")
+            out = Array(String(decoding: raw, as: UTF8.self).utf8)
+        }
+        let bytes = out ?? Array(raw)
+        guard bytes.contains(where: { $0 < 0x20 && $0 != ASCII.tab }) else { return out }
+        diagnose("control character replaced by U+FFFD")
+        var clean = [UInt8]()
+        clean.reserveCapacity(bytes.count + 8)
+        for b in bytes {
+            if b < 0x20 && b != ASCII.tab { clean.append(contentsOf: [0xEF, 0xBF, 0xBD]) } else { clean.append(b) }
+        }
+        return clean
+    }
+
+    static func preview(_ raw: Bytes) -> String {
+        let s = String(decoding: raw.prefix(60), as: UTF8.self)
+        let printable = s.unicodeScalars.map { $0.value < 0x20 ? "?" : String($0) }.joined()
+        return "\"" + printable + (raw.count > 60 ? "…" : "") + "\""
+    }
+
+    /// Splits a content line into name, parameters and value (RFC 5545 §3.1).
+    mutating func parsedLine(_ b: Bytes) throws(ICalendarError) {
+        let n = b.count
+        var i = 0
+        while i < n {
+            let c = b[i]
+            if c == ASCII.colon || c == ASCII.semicolon { break }
+            i += 1
+        }
+        let nameBytes = b.slice(0, i).trimmed
+        guard i < n, !nameBytes.isEmpty, nameBytes.allSatisfy(Self.isNameByte) else {
+            diagnose(i >= n ? "no ':' between name and value; line skipped: \(Self.preview(b))"
+                            : "malformed property name; line skipped: \(Self.preview(b))")
+            return
+        }
+        let name = nameBytes.upperString
+
+        var parameters: [ICalParameter] = []
+        var valueType: ValueType?
+        var base64 = false
+        var explicitValue: String?
+        while i < n, b[i] == ASCII.semicolon {
+            i += 1
+            let nameStart = i
+            while i < n, b[i] != ASCII.equals, b[i] != ASCII.colon, b[i] != ASCII.semicolon { i += 1 }
+            let pname = b.slice(nameStart, i).trimmed
+            guard i < n, b[i] == ASCII.equals else {
+                diagnose("parameter \(Self.preview(pname)) of \(name) has no '='; parameter ignored")
+                continue
+            }
+            i += 1
+            var values: [String] = []
+            while true {
+                if i < n, b[i] == ASCII.quote {
+                    let vs = i + 1
+                    var ve = vs
+                    while ve < n, b[ve] != ASCII.quote { ve += 1 }
+                    guard ve < n else {
+                        diagnose("unterminated quoted value in parameter \(pname.string) of \(name); line skipped")
+                        return
+                    }
+                    values.append(Self.decodeCarets(b.slice(vs, ve)))
+                    i = ve + 1
+                    // Tolerate junk between a closing quote and the next delimiter.
+                    while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
+                } else {
+                    let vs = i
+                    while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
+                    values.append(Self.decodeCarets(b.slice(vs, i)))
+                }
+                if i < n, b[i] == ASCII.comma { i += 1; continue }
+                break
+            }
+            guard !pname.isEmpty, pname.allSatisfy(Self.isNameByte) else {
+                diagnose("malformed parameter name \(Self.preview(pname)) in \(name); parameter ignored")
+                continue
+            }
+            let pn = pname.upperString
+            if pn == "VALUE" {
+                explicitValue = values.first ?? ""
+                valueType = ValueType(icalName: explicitValue!) ?? .unknown
+                continue
+            }
+            if pn == "ENCODING", values.first?.uppercased() == "BASE64" { base64 = true }
+            parameters.append(ICalParameter(name: pn, values: values))
+        }
+        guard i < n, b[i] == ASCII.colon else {
+            diagnose("no ':' between name and value of \(name); line skipped")
+            return
+        }
+        let value = b.slice(i + 1, n)
+
+        switch name {
+        case "BEGIN":
+            try begin(value.trimmed.upperString)
+            return
+        case "END":
+            end(value.trimmed.upperString)
+            return
+        default:
+            break
+        }
+        guard !stack.isEmpty else {
+            diagnose("property \(name) outside any component; line skipped")
+            return
+        }
+
+        var type = valueType ?? PropertyTypes.defaultType(of: name) ?? .unknown
+        if explicitValue != nil, valueType == .unknown {
+            diagnose("\(name) has unknown VALUE=\(explicitValue!); value kept as it is")
+        }
+        var prop: ICalProperty
+        if base64 && type != .binary && type != .unknown {
+            // RFC 6321 §3.1 step 3: a non-BINARY value in base64 is decoded and ENCODING dropped.
+            guard let decoded = Base64.decode(value) else {
+                diagnose("\(name) has ENCODING=BASE64 but its value is not base64; value kept as it is")
+                stack[stack.count - 1].properties.append(ICalProperty(name: name, parameters: parameters, values: [.unknown(value.string)]))
+                return
+            }
+            parameters.removeAll { $0.name == "ENCODING" }
+            prop = decoded.withUnsafeBufferPointer { typedProperty(name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil) }
+        } else {
+            prop = typedProperty(name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil)
+        }
+        stack[stack.count - 1].properties.append(prop)
+    }
+
+    /// Types the value; on failure keeps the raw text as `unknown` with a diagnostic.
+    mutating func typedProperty(name: String, parameters: [ICalParameter], value: Bytes, type: inout ValueType, explicit: Bool) -> ICalProperty {
+        var invalidEscape = false
+        var values: [ICalValue] = []
+        var ok = true
+        let multi = PropertyTypes.isMultiValued(name) && type != .unknown
+        if multi {
+            for part in value.split(on: ASCII.comma, escapes: type == .text) {
+                guard let v = parseOne(part, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape) else { ok = false; break }
+                values.append(v)
+            }
+        } else if let v = parseOne(value, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape) {
+            values.append(v)
+        } else {
+            ok = false
+        }
+        if !ok {
+            let shown = value.count > 80 ? String(decoding: value.prefix(80), as: UTF8.self) + "…" : value.string
+            diagnose("\(name) value \"\(shown)\" is not a valid \(type.icalName ?? type.rawValue); kept as it is")
+            return ICalProperty(name: name, parameters: parameters, values: [.unknown(value.string)])
+        }
+        if invalidEscape { diagnose("\(name) has a backslash escape RFC 5545 does not define; kept literally") }
+        return ICalProperty(name: name, parameters: parameters, values: values)
+    }
+
+    mutating func parseOne(_ b: Bytes, type: ValueType, explicit: Bool, name: String, invalidEscape: inout Bool) -> ICalValue? {
+        if let v = ValueParser.parse(b, as: type, invalidEscape: &invalidEscape) { return v }
+        // Lenient: a DATE where DATE-TIME is the default, without VALUE=DATE (RFC 6321 erratum 3892).
+        if type == .dateTime, !explicit, let d = ValueParser.date(b.trimmed) {
+            diagnose("\(name) holds a DATE without VALUE=DATE; read as a DATE")
+            return .date(d)
+        }
+        if type == .dateTime || type == .date || type == .integer || type == .float || type == .utcOffset || type == .duration,
+           b.trimmed.count != b.count {
+            return ValueParser.parse(b.trimmed, as: type, invalidEscape: &invalidEscape)
+        }
+        return nil
+    }
+
+    mutating func begin(_ name: String) throws(ICalendarError) {
+        guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else {
+            diagnose("BEGIN without a valid component name; line skipped")
+            return
+        }
+        if stack.isEmpty && name != "VCALENDAR" {
+            // A bare component at the top level: read it inside an implied VCALENDAR.
+            diagnose("BEGIN:\(name) outside BEGIN:VCALENDAR; read as if inside one")
+            stack.append(Open(name: "VCALENDAR", beginLine: line, firstDiagnostic: diagnostics.count))
+            componentCount += 1
+        }
+        componentCount += 1
+        if componentCount > limits.maxComponents {
+            throw .limitExceeded(limit: "component count", value: limits.maxComponents, line: line)
+        }
+        if stack.count >= limits.maxDepth {
+            throw .limitExceeded(limit: "component nesting depth", value: limits.maxDepth, line: line)
+        }
+        stack.append(Open(name: name, beginLine: line, firstDiagnostic: diagnostics.count))
+    }
+
+    mutating func end(_ name: String) {
+        guard let idx = stack.lastIndex(where: { $0.name == name }) else {
+            diagnose("END:\(name) without a matching BEGIN; line skipped")
+            return
+        }
+        while stack.count - 1 > idx {
+            diagnose("END:\(stack.last!.name) is missing before END:\(name)", line: stack.last!.beginLine)
+            closeTop()
+        }
+        closeTop()
+    }
+
+    /// Closes the innermost open component and attaches it to its parent (or the stream).
+    mutating func closeTop() {
+        let open = stack.removeLast()
+        let comp = ICalComponent(name: open.name, properties: open.properties, components: open.components)
+        if PropertyTypes.isItemComponent(comp.name), open.firstDiagnostic < diagnostics.count {
+            let uid = comp.uid
+            let rid = comp.recurrenceID?.value.map(ValueFormatter.icalString)
+            for k in open.firstDiagnostic..<diagnostics.count where diagnostics[k].component == nil {
+                diagnostics[k].component = comp.name
+                diagnostics[k].uid = uid
+                diagnostics[k].recurrenceID = rid
+            }
+        }
+        if stack.isEmpty {
+            calendars.append(comp)
+        } else {
+            stack[stack.count - 1].components.append(comp)
+        }
+    }
+
+    @inline(__always) static func isNameByte(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || ASCII.isDigit(c) || c == ASCII.minus || c == 0x5F
+    }
+
+    /// RFC 6868: `^n` newline, `^'` double quote, `^^` caret; any other caret stays as it is.
+    static func decodeCarets(_ b: Bytes) -> String {
+        guard b.contains(ASCII.caret) else { return b.string }
+        var out = [UInt8]()
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == ASCII.caret, i + 1 < b.count {
+                switch b[i + 1] {
+                case 0x6E: out.append(ASCII.lf); i += 2; continue
+                case ASCII.apostrophe: out.append(ASCII.quote); i += 2; continue
+                case ASCII.caret: out.append(ASCII.caret); i += 2; continue
+                default: break
+                }
+            }
+            out.append(b[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    func prefixEqualsUppercased(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard count >= n else { return false }
+        return slice(0, n).equalsUppercased(literal)
+    }
+}

@@ -1,0 +1,78 @@
+/// A parameter of a property (RFC 5545 §3.2): an uppercased name and its values, unquoted and
+/// with RFC 6868 caret escapes decoded.
+public struct ICalParameter: Hashable, Sendable {
+    public var name: String
+    public var values: [String]
+
+    public init(name: String, values: [String]) {
+        self.name = name
+        self.values = values
+    }
+
+    public init(_ name: String, _ value: String) {
+        self.init(name: name, values: [value])
+    }
+
+    /// The first value (most parameters have exactly one).
+    public var value: String { values.first ?? "" }
+}
+
+/// A property (RFC 5545 §3.1): an uppercased name, parameters in source order, and one or more
+/// typed values. `VALUE=` is not kept as a parameter: the values carry their type (RFC 6321 §3.5.1).
+public struct ICalProperty: Hashable, Sendable {
+    public var name: String
+    public var parameters: [ICalParameter]
+    public var values: [ICalValue]
+
+    public init(name: String, parameters: [ICalParameter] = [], values: [ICalValue]) {
+        self.name = name
+        self.parameters = parameters
+        self.values = values
+    }
+
+    public init(_ name: String, _ value: ICalValue, parameters: [ICalParameter] = []) {
+        self.init(name: name, parameters: parameters, values: [value])
+    }
+
+    /// The first value.
+    public var value: ICalValue? { values.first }
+
+    /// The first value of the named parameter (names compare case-insensitively).
+    public func parameter(_ name: String) -> String? {
+        let upper = name.uppercased()
+        return parameters.first(where: { $0.name == upper })?.values.first
+    }
+
+    /// The text of the first value when it is TEXT (or another string-like type).
+    public var text: String? { value?.stringValue }
+}
+
+/// A component (RFC 5545 §3.6): an uppercased name, its properties in source order and its
+/// sub-components. A VCALENDAR is a component too.
+public struct ICalComponent: Hashable, Sendable {
+    public var name: String
+    public var properties: [ICalProperty]
+    public var components: [ICalComponent]
+
+    public init(name: String, properties: [ICalProperty] = [], components: [ICalComponent] = []) {
+        self.name = name
+        self.properties = properties
+        self.components = components
+    }
+
+    /// The first property with this (uppercased) name.
+    public func property(_ name: String) -> ICalProperty? {
+        properties.first(where: { $0.name == name })
+    }
+
+    /// Every property with this (uppercased) name.
+    public func properties(named name: String) -> [ICalProperty] {
+        properties.filter { $0.name == name }
+    }
+
+    /// The UID's text, if the component has one.
+    public var uid: String? { property("UID")?.text }
+
+    /// The RECURRENCE-ID property, if the component is an override.
+    public var recurrenceID: ICalProperty? { property("RECURRENCE-ID") }
+}

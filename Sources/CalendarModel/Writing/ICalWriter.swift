@@ -1,0 +1,124 @@
+/// Writes typed trees as iCalendar (RFC 5545): CRLF line ends, lines folded at 75 octets without
+/// splitting a UTF-8 sequence, TEXT and parameter values escaped, `VALUE=` only where the value's
+/// type is not the property's default (RFC 6321 §4).
+public enum ICalWriter {
+    /// The iCalendar bytes of these top-level components (usually VCALENDARs).
+    public static func write(_ components: [ICalComponent]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(4096)
+        var line = [UInt8]()
+        line.reserveCapacity(256)
+        for c in components { append(c, to: &out, line: &line) }
+        return out
+    }
+
+    /// The iCalendar text of these top-level components.
+    public static func string(_ components: [ICalComponent]) -> String {
+        String(decoding: write(components), as: UTF8.self)
+    }
+
+    static func append(_ c: ICalComponent, to out: inout [UInt8], line: inout [UInt8]) {
+        out.append(contentsOf: "BEGIN:".utf8)
+        out.append(contentsOf: c.name.utf8)
+        out.append(ASCII.cr); out.append(ASCII.lf)
+        for p in c.properties { appendProperty(p, to: &out, line: &line) }
+        for sub in c.components { append(sub, to: &out, line: &line) }
+        out.append(contentsOf: "END:".utf8)
+        out.append(contentsOf: c.name.utf8)
+        out.append(ASCII.cr); out.append(ASCII.lf)
+    }
+
+    static func appendProperty(_ p: ICalProperty, to out: inout [UInt8], line: inout [UInt8]) {
+        // Values of different types cannot share one line's VALUE=: write a line per run of one type.
+        var start = 0
+        let values = p.values
+        if values.isEmpty {
+            writeLine(p, values: [], to: &out, line: &line)
+            return
+        }
+        while start < values.count {
+            var end = start + 1
+            let t = values[start].type
+            while end < values.count, values[end].type == t { end += 1 }
+            writeLine(p, values: values[start..<end], to: &out, line: &line)
+            start = end
+        }
+    }
+
+    private static func writeLine(_ p: ICalProperty, values: ArraySlice<ICalValue>, to out: inout [UInt8], line: inout [UInt8]) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: p.name.utf8)
+        let type = values.first?.type ?? .text
+        if type != .unknown, let icalName = type.icalName, type != PropertyTypes.defaultType(of: p.name) {
+            line.append(contentsOf: ";VALUE=".utf8)
+            line.append(contentsOf: icalName.utf8)
+        }
+        var hasEncoding = false
+        for param in p.parameters {
+            if param.name == "ENCODING" { hasEncoding = true }
+            appendParameter(param, to: &line)
+        }
+        if type == .binary && !hasEncoding {
+            line.append(contentsOf: ";ENCODING=BASE64".utf8)
+        }
+        line.append(ASCII.colon)
+        var first = true
+        for v in values {
+            if !first { line.append(ASCII.comma) }
+            first = false
+            ValueFormatter.append(v, to: &line)
+        }
+        fold(line, into: &out)
+    }
+
+    static func appendParameter(_ param: ICalParameter, to line: inout [UInt8]) {
+        line.append(ASCII.semicolon)
+        line.append(contentsOf: param.name.utf8)
+        line.append(ASCII.equals)
+        let alwaysQuote: Bool
+        switch PropertyTypes.parameterType(of: param.name) {
+        case .uri, .calAddress: alwaysQuote = true
+        default: alwaysQuote = false
+        }
+        var first = true
+        for v in param.values {
+            if !first { line.append(ASCII.comma) }
+            first = false
+            let quote = alwaysQuote || v.utf8.contains(where: { $0 == ASCII.colon || $0 == ASCII.semicolon || $0 == ASCII.comma })
+            if quote { line.append(ASCII.quote) }
+            for b in v.utf8 {
+                switch b {
+                case ASCII.caret: line.append(ASCII.caret); line.append(ASCII.caret)
+                case ASCII.lf: line.append(ASCII.caret); line.append(0x6E)
+                case ASCII.quote: line.append(ASCII.caret); line.append(ASCII.apostrophe)
+                case ASCII.cr: break
+                default: line.append(b)
+                }
+            }
+            if quote { line.append(ASCII.quote) }
+        }
+    }
+
+    /// Appends `line` with CRLF, folded so that no physical line exceeds 75 octets and no fold
+    /// splits a UTF-8 sequence (RFC 5545 §3.1).
+    static func fold(_ line: [UInt8], into out: inout [UInt8]) {
+        let n = line.count
+        if n <= 75 {
+            out.append(contentsOf: line)
+            out.append(ASCII.cr); out.append(ASCII.lf)
+            return
+        }
+        var start = 0
+        var limit = 75
+        while start < n {
+            var end = min(start + limit, n)
+            // Never start the next segment on a UTF-8 continuation byte.
+            while end < n, end > start + 1, line[end] & 0xC0 == 0x80 { end -= 1 }
+            if start > 0 { out.append(ASCII.space) }
+            out.append(contentsOf: line[start..<end])
+            out.append(ASCII.cr); out.append(ASCII.lf)
+            start = end
+            limit = 74
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import CalendarModel
+import Foundation
+import XCal
+
+/// `outboard ics …`: read, convert and hash iCalendar files.
+struct ICSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ics",
+        abstract: "Inspect, convert and hash iCalendar and xCal files.",
+        subcommands: [Inspect.self, ToXCal.self, FromXCal.self, Hash.self]
+    )
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one JSON object per line for every component of every item.",
+            discussion: "Exit status: 0 clean, 1 when the input had problems (listed on standard error with line numbers), 2 for bad usage."
+        )
+        @Argument(help: "An iCalendar file, or - for standard input.") var file: String
+
+        func run() throws {
+            let input = try InputFile(file)
+            let document = try input.parseICalendar()
+            let set = ItemGrouper.items(from: document)
+            for item in set.items {
+                for c in item.components {
+                    Console.current.print(InspectRecord(item: item, component: c, diagnostics: set.diagnostics).json)
+                }
+            }
+            try input.report(set.diagnostics)
+        }
+    }
+
+    struct ToXCal: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "to-xcal", abstract: "Convert iCalendar to xCal (RFC 6321).")
+        @Argument(help: "An iCalendar file, or - for standard input.") var file: String
+
+        func run() throws {
+            let input = try InputFile(file)
+            let document = try input.parseICalendar()
+            Console.current.write(XCalWriter.write(document.calendars) + [0x0A])
+            try input.report(document.diagnostics)
+        }
+    }
+
+    struct FromXCal: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "from-xcal", abstract: "Convert xCal (RFC 6321) to iCalendar.")
+        @Argument(help: "An xCal file, or - for standard input.") var file: String
+
+        func run() throws {
+            let input = try InputFile(file)
+            let document: ICalDocument
+            do {
+                document = try XCalReader().read(input.bytes)
+            } catch {
+                throw CommandExit.failed("\(input.name): \(error)")
+            }
+            Console.current.write(ICalWriter.write(document.calendars))
+            try input.report(document.diagnostics)
+        }
+    }
+
+    struct Hash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print each item's key and the SHA-256 of its canonical form, tab-separated.",
+            discussion: "By default PRODID, VERSION, DTSTAMP, CREATED and LAST-MODIFIED are left out of the hash."
+        )
+        @Argument(help: "An iCalendar file, or - for standard input.") var file: String
+        @Option(name: .customLong("skip"), help: "Also leave out this property (glob, e.g. X-MS-*). Repeatable.")
+        var skip: [String] = []
+        @Flag(help: "Do not leave out the default properties.") var noDefaultSkips = false
+
+        func run() throws {
+            let input = try InputFile(file)
+            let set = ItemGrouper.items(from: try input.parseICalendar())
+            let skipList = (noDefaultSkips ? SkipList.none : .defaults).merging(SkipList(properties: skip))
+            for item in set.items {
+                Console.current.print("\(item.key)\t\(CanonicalForm.hash(of: item, skipping: skipList))")
+            }
+            try input.report(set.diagnostics)
+        }
+    }
+}
+
+/// A command's input file (or standard input for `-`), with diagnostics reported against its name.
+struct InputFile {
+    let name: String
+    let bytes: [UInt8]
+
+    init(_ path: String) throws {
+        if path == "-" {
+            name = "<stdin>"
+            bytes = Console.current.readStandardInput()
+            return
+        }
+        name = path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+                ? (isDir.boolValue ? "it is a directory" : "permission denied") : "no such file"
+            throw CommandExit.usage("cannot read \(path): \(why)")
+        }
+        bytes = Array(data)
+    }
+
+    func parseICalendar() throws -> ICalDocument {
+        do {
+            return try ICalParser().parse(bytes)
+        } catch {
+            throw CommandExit.failed("\(name): \(error)")
+        }
+    }
+
+    /// Prints each diagnostic as `file:line: message` on standard error; throws exit 1 if any.
+    func report(_ diagnostics: [ICalDiagnostic]) throws {
+        guard !diagnostics.isEmpty else { return }
+        for d in diagnostics {
+            Console.current.error(d.line > 0 ? "\(name):\(d.line): \(Self.describe(d))" : "\(name): \(Self.describe(d))")
+        }
+        throw CommandExit.problems
+    }
+
+    private static func describe(_ d: ICalDiagnostic) -> String {
+        var s = d.message
+        if let c = d.component {
+            s += " (\(c)"
+            if let uid = d.uid { s += " uid=\(uid)" }
+            if let rid = d.recurrenceID { s += " recurrence-id=\(rid)" }
+            s += ")"
+        }
+        return s
+    }
+}

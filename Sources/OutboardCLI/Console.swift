@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where a command reads standard input and writes its output. The executable uses the process's
+/// streams; tests run the same commands in-process with a `Console` that records.
+public final class Console: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outBytes: [UInt8] = []
+    private var errBytes: [UInt8] = []
+    private let stdinBytes: [UInt8]?
+    private let recording: Bool
+
+    /// The process's own streams.
+    public static let process = Console(recording: false, stdin: nil)
+
+    /// A console that records output; `stdin` is what `-` reads.
+    public static func recording(stdin: [UInt8] = []) -> Console { Console(recording: true, stdin: stdin) }
+
+    private init(recording: Bool, stdin: [UInt8]?) {
+        self.recording = recording
+        self.stdinBytes = stdin
+    }
+
+    /// The console commands of this task write to.
+    @TaskLocal public static var current: Console = .process
+
+    /// Writes bytes to standard output.
+    public func write(_ bytes: [UInt8]) {
+        if recording {
+            lock.withLock { outBytes += bytes }
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+    }
+
+    /// Writes a line to standard output.
+    public func print(_ line: String) { write(Array((line + "\n").utf8)) }
+
+    /// Writes a line to standard error.
+    public func error(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        if recording {
+            lock.withLock { errBytes += bytes }
+        } else {
+            FileHandle.standardError.write(Data(bytes))
+        }
+    }
+
+    /// All of standard input.
+    public func readStandardInput() -> [UInt8] {
+        if let stdinBytes { return stdinBytes }
+        return Array(FileHandle.standardInput.readDataToEndOfFile())
+    }
+
+    /// What was written to standard output (recording consoles only).
+    public var output: String { lock.withLock { String(decoding: outBytes, as: UTF8.self) } }
+    /// What was written to standard error (recording consoles only).
+    public var errorOutput: String { lock.withLock { String(decoding: errBytes, as: UTF8.self) } }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import OutboardCLI
+
+exit(await OutboardCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))
