@@ -57,7 +57,7 @@ public struct SafeXMLReader: Sendable {
         guard bytes.count <= limits.maxBytes else { throw .tooLarge(bytes: bytes.count, limit: limits.maxBytes) }
         // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR/DTDVALID.
         // NOCDATA merges CDATA into text. NOERROR/NOWARNING keep libxml2 from printing to stderr.
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_BIG_LINES.rawValue
             | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
         let result: Result<XMLElement, XMLReadError> = bytes.withUnsafeBufferPointer { buf in
             buf.withMemoryRebound(to: CChar.self) { chars in
@@ -83,8 +83,10 @@ public struct SafeXMLReader: Sendable {
         while true {
             let r = xmlTextReaderRead(reader)
             if r == 0 { break }
-            let line = Int(xmlTextReaderGetParserLineNumber(reader))
-            if r < 0 { return .failure(Self.lastError(line: line)) }
+            if r < 0 { return .failure(Self.lastError(line: Int(xmlTextReaderGetParserLineNumber(reader)))) }
+            // The node's own line; nodes without one (a DOCTYPE) take the parser's current line.
+            var line = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
+            if line <= 0 { line = Int(xmlTextReaderGetParserLineNumber(reader)) }
             let type = xmlTextReaderNodeType(reader)
             switch type {
             case 1: // element

@@ -319,6 +319,10 @@ struct ParseRun {
         } else {
             ok = false
         }
+        if multi, ok, values.count > 1, values.contains(where: { $0.type != values[0].type }) {
+            // One line carries one VALUE= type (a DATE and a DATE-TIME mixed is not a list).
+            ok = false
+        }
         if !ok {
             let shown = value.count > 80 ? String(decoding: value.prefix(80), as: UTF8.self) + "…" : value.string
             diagnose("\(name) value \"\(shown)\" is not a valid \(type.icalName ?? type.rawValue); kept as it is")
