@@ -40,8 +40,7 @@ let package = Package(
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML"],
-                    exclude: ["Fixtures"]),
+        .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
     ]
 )

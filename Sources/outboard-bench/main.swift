@@ -1,1 +1,75 @@
-print("bench placeholder")
+// outboard-bench: measures the calendar core on a generated feed. Run it in release mode:
+//   swift run -c release outboard-bench [events]
+// It prints what it measured; it asserts nothing (speed goals live here, not in tests).
+import CalendarModel
+import Foundation
+import XCal
+
+let events = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
+let repeats = 5
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024 // kilobytes on Linux
+}
+
+/// Runs `body` once to warm up, then `repeats` times, and returns the median wall time in seconds.
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+func report(_ what: String, bytes: Int, seconds: Double, extra: String = "") {
+    let mb = Double(bytes) / 1_000_000
+    print(what.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %8.1f MB/s  %8.2f ms  ", mb / seconds, seconds * 1000) + extra)
+}
+
+let rssBefore = peakRSSMegabytes()
+let feed = Array(FeedGenerator(events: events).text().utf8)
+let feedMB = Double(feed.count) / 1_000_000
+print(String(format: "feed: %d events, %.2f MB (deterministic, generated in memory)", events, feedMB))
+print("median of \(repeats) runs after one warm-up; MB/s is of the iCalendar feed's size unless noted")
+
+var document = ICalDocument(calendars: [])
+let parseTime = try measure { document = try ICalParser().parse(feed) }
+report("parse (typed tree)", bytes: feed.count, seconds: parseTime, extra: "\(document.diagnostics.count) diagnostics")
+
+var written: [UInt8] = []
+let writeTime = measure { written = ICalWriter.write(document.calendars) }
+report("write iCalendar", bytes: written.count, seconds: writeTime, extra: "(\(written.count) bytes out)")
+
+var xcal: [UInt8] = []
+let xcalTime = measure { xcal = XCalWriter.write(document.calendars) }
+report("to-xcal (write)", bytes: feed.count, seconds: xcalTime, extra: String(format: "(%.1f MB of xCal)", Double(xcal.count) / 1e6))
+
+let readXCalTime = try measure { _ = try XCalReader().read(xcal) }
+report("from-xcal (read)", bytes: xcal.count, seconds: readXCalTime, extra: "(MB/s of the xCal)")
+
+var items: [ICalItem] = []
+let groupTime = measure { items = ItemGrouper.items(from: document).items }
+report("group into items", bytes: feed.count, seconds: groupTime, extra: "\(items.count) items")
+
+var hashes: [String] = []
+let hashTime = measure { hashes = items.map { CanonicalForm.hash(of: $0, skipping: .defaults) } }
+report("canonical hash", bytes: feed.count, seconds: hashTime,
+       extra: String(format: "%.0f items/s", Double(items.count) / hashTime))
+
+// Settling unchanged items: hash each item and compare with the stored hash.
+let stored = Dictionary(uniqueKeysWithValues: zip(items.map(\.key), hashes))
+var unchanged = 0
+let settleTime = measure {
+    unchanged = 0
+    for item in items where stored[item.key] == CanonicalForm.hash(of: item, skipping: .defaults) { unchanged += 1 }
+}
+print("settle unchanged items".padding(toLength: 28, withPad: " ", startingAt: 0)
+    + String(format: " %8.0f items/s  (%d of %d unchanged)", Double(items.count) / settleTime, unchanged, items.count))
+
+let peak = peakRSSMegabytes()
+print(String(format: "peak memory: %.1f MB resident (%.1f MB before the feed; %.1fx the feed's size)", peak, rssBefore, (peak - rssBefore) / feedMB))

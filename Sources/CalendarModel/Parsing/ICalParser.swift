@@ -140,6 +140,9 @@ struct ParseRun {
             diagnose("END:\(stack.last!.name) is missing at the end of the input", line: stack.last!.beginLine)
             closeTop()
         }
+        if calendars.isEmpty {
+            throw .notICalendar("no component found (a stream must hold BEGIN:VCALENDAR … END:VCALENDAR)")
+        }
         if suppressedDiagnostics > 0 {
             diagnostics.append(ICalDiagnostic(line: 0, message: "\(suppressedDiagnostics) more problems not listed"))
         }
@@ -256,10 +259,18 @@ struct ParseRun {
             let pn = pname.upperString
             if pn == "VALUE" {
                 explicitValue = values.first ?? ""
-                valueType = ValueType(icalName: explicitValue!) ?? .unknown
-                continue
+                if let known = ValueType(icalName: explicitValue!) {
+                    valueType = known
+                    continue
+                }
+                // A type this reader does not know: the raw value and this parameter are kept
+                // as they are, so writing the property gives back the same line.
+                valueType = .unknown
             }
             if pn == "ENCODING", values.first?.uppercased() == "BASE64" { base64 = true }
+            // BOOLEAN parameters (RSVP) are case-insensitive; xCal spells them in lowercase, so one
+            // spelling here keeps iCalendar → xCal → iCalendar exact.
+            if PropertyTypes.parameterType(of: pn) == .boolean { values = values.map { $0.uppercased() } }
             parameters.append(ICalParameter(name: pn, values: values))
         }
         guard i < n, b[i] == ASCII.colon else {
@@ -356,6 +367,14 @@ struct ParseRun {
             diagnose("BEGIN:\(name) outside BEGIN:VCALENDAR; read as if inside one")
             stack.append(Open(name: "VCALENDAR", beginLine: line, firstDiagnostic: diagnostics.count))
             componentCount += 1
+        }
+        if PropertyTypes.isItemComponent(name) || name == "VTIMEZONE",
+           let open = stack.lastIndex(where: { PropertyTypes.isItemComponent($0.name) || $0.name == "VTIMEZONE" }) {
+            // Events, to-dos, journals and time zones never nest: the open one lost its END line.
+            while stack.count > open {
+                diagnose("END:\(stack.last!.name) is missing before BEGIN:\(name)", line: stack.last!.beginLine)
+                closeTop()
+            }
         }
         componentCount += 1
         if componentCount > limits.maxComponents {
