@@ -21,14 +21,16 @@ public struct ICalDiagnostic: Hashable, Sendable, CustomStringConvertible {
 
     /// `line 12: message (VEVENT uid=abc)`.
     public var description: String {
-        var s = line > 0 ? "line \(line): \(message)" : message
-        if let component {
-            s += " (\(component)"
-            if let uid { s += " uid=\(uid)" }
-            if let recurrenceID { s += " recurrence-id=\(recurrenceID)" }
-            s += ")"
-        }
-        return s
+        line > 0 ? "line \(line): \(messageWithContext)" : messageWithContext
+    }
+
+    /// `message (VEVENT uid=abc recurrence-id=20260105T090000)`: the message and the component it is about.
+    public var messageWithContext: String {
+        guard let component else { return message }
+        var s = message + " (\(component)"
+        if let uid { s += " uid=\(uid)" }
+        if let recurrenceID { s += " recurrence-id=\(recurrenceID)" }
+        return s + ")"
     }
 }
 

@@ -4,36 +4,29 @@ public enum PropertyTypes {
     /// The default value type of a property, or nil when the name is unknown (or, like RFC 7986's
     /// REFRESH-INTERVAL, has no default and needs `VALUE=`).
     public static func defaultType(of name: String) -> ValueType? {
-        switch name {
-        case "CALSCALE", "METHOD", "PRODID", "VERSION", "CATEGORIES", "CLASS", "COMMENT",
-             "DESCRIPTION", "LOCATION", "RESOURCES", "STATUS", "SUMMARY", "TRANSP", "TZID",
-             "TZNAME", "CONTACT", "RELATED-TO", "UID", "ACTION", "NAME", "COLOR":
-            return .text
-        case "DTSTAMP", "DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED", "LAST-MODIFIED",
-             "RECURRENCE-ID", "EXDATE", "RDATE":
-            return .dateTime
-        case "DURATION", "TRIGGER":
-            return .duration
-        case "FREEBUSY":
-            return .period
-        case "TZOFFSETFROM", "TZOFFSETTO":
-            return .utcOffset
-        case "ATTACH", "TZURL", "URL", "SOURCE", "CONFERENCE", "IMAGE":
-            return .uri
-        case "ATTENDEE", "ORGANIZER":
-            return .calAddress
-        case "RRULE", "EXRULE":
-            return .recur
-        case "PERCENT-COMPLETE", "PRIORITY", "SEQUENCE", "REPEAT":
-            return .integer
-        case "GEO":
-            return .geo
-        case "REQUEST-STATUS":
-            return .requestStatus
-        default:
-            return nil
-        }
+        defaultTypes[name]
     }
+
+    // A dictionary, not a switch: a switch over strings compares case by case, and this is
+    // asked once per property line.
+    private static let defaultTypes: [String: ValueType] = {
+        var t: [String: ValueType] = [:]
+        for n in ["CALSCALE", "METHOD", "PRODID", "VERSION", "CATEGORIES", "CLASS", "COMMENT", "DESCRIPTION",
+                  "LOCATION", "RESOURCES", "STATUS", "SUMMARY", "TRANSP", "TZID", "TZNAME", "CONTACT",
+                  "RELATED-TO", "UID", "ACTION", "NAME", "COLOR"] { t[n] = .text }
+        for n in ["DTSTAMP", "DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED", "LAST-MODIFIED",
+                  "RECURRENCE-ID", "EXDATE", "RDATE"] { t[n] = .dateTime }
+        for n in ["DURATION", "TRIGGER"] { t[n] = .duration }
+        t["FREEBUSY"] = .period
+        for n in ["TZOFFSETFROM", "TZOFFSETTO"] { t[n] = .utcOffset }
+        for n in ["ATTACH", "TZURL", "URL", "SOURCE", "CONFERENCE", "IMAGE"] { t[n] = .uri }
+        for n in ["ATTENDEE", "ORGANIZER"] { t[n] = .calAddress }
+        for n in ["RRULE", "EXRULE"] { t[n] = .recur }
+        for n in ["PERCENT-COMPLETE", "PRIORITY", "SEQUENCE", "REPEAT"] { t[n] = .integer }
+        t["GEO"] = .geo
+        t["REQUEST-STATUS"] = .requestStatus
+        return t
+    }()
 
     /// Properties whose one line may hold several comma-separated values (RFC 6321 §3.4.1.1).
     public static func isMultiValued(_ name: String) -> Bool {

@@ -115,19 +115,8 @@ struct InputFile {
     func report(_ diagnostics: [ICalDiagnostic]) throws {
         guard !diagnostics.isEmpty else { return }
         for d in diagnostics {
-            Console.current.error(d.line > 0 ? "\(name):\(d.line): \(Self.describe(d))" : "\(name): \(Self.describe(d))")
+            Console.current.error(d.line > 0 ? "\(name):\(d.line): \(d.messageWithContext)" : "\(name): \(d.messageWithContext)")
         }
         throw CommandExit.problems
-    }
-
-    private static func describe(_ d: ICalDiagnostic) -> String {
-        var s = d.message
-        if let c = d.component {
-            s += " (\(c)"
-            if let uid = d.uid { s += " uid=\(uid)" }
-            if let rid = d.recurrenceID { s += " recurrence-id=\(rid)" }
-            s += ")"
-        }
-        return s
     }
 }
