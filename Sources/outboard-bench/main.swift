@@ -5,7 +5,10 @@ import CalendarModel
 import Foundation
 import XCal
 
-let events = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 10_000
+let arguments = CommandLine.arguments.dropFirst()
+let events = arguments.first.flatMap(Int.init) ?? 10_000
+// `outboard-bench N parse` parses once and stops: a profile target (valgrind --tool=callgrind).
+let parseOnly = arguments.contains("parse")
 let repeats = 5
 
 func peakRSSMegabytes() -> Double {
@@ -39,6 +42,11 @@ print("median of \(repeats) runs after one warm-up; MB/s is of the iCalendar fee
 
 // One cold parse first, alone, so the memory figure is that of one tree.
 var document = try ICalParser().parse(feed)
+if parseOnly {
+    for _ in 0..<10 { document = try ICalParser().parse(feed) }
+    print("parsed \(document.calendars.count) calendar(s) 11 times")
+    exit(0)
+}
 let rssAfterParse = peakRSSMegabytes()
 print(String(format: "parse memory: peak %.1f MB after one parse, %.1f MB before (feed generated); one tree costs %.1fx the feed's size",
              rssAfterParse, rssBefore, (rssAfterParse - rssBefore) / feedMB))

@@ -177,13 +177,15 @@ struct ParseRun {
     /// Replaces invalid UTF-8 and control characters with U+FFFD, with a diagnostic, or returns nil
     /// when the line is clean.
     mutating func repairText(_ raw: Bytes) -> [UInt8]? {
-        var out: [UInt8]?
-        if !UTF8Check.isValid(raw) {
+        let validUTF8 = UTF8Check.isValid(raw)
+        let hasControl = raw.contains { $0 < 0x20 && $0 != ASCII.tab }
+        if validUTF8 && !hasControl { return nil }
+        var bytes = Array(raw)
+        if !validUTF8 {
             diagnose("invalid UTF-8 replaced by U+FFFD")
-            out = Array(String(decoding: raw, as: UTF8.self).utf8)
+            bytes = Array(String(decoding: raw, as: UTF8.self).utf8)
         }
-        let bytes = out ?? Array(raw)
-        guard bytes.contains(where: { $0 < 0x20 && $0 != ASCII.tab }) else { return out }
+        guard hasControl else { return bytes }
         diagnose("control character replaced by U+FFFD")
         var clean = [UInt8]()
         clean.reserveCapacity(bytes.count + 8)
@@ -270,7 +272,7 @@ struct ParseRun {
             if pn == "ENCODING", values.first?.uppercased() == "BASE64" { base64 = true }
             // BOOLEAN parameters (RSVP) are case-insensitive; xCal spells them in lowercase, so one
             // spelling here keeps iCalendar → xCal → iCalendar exact.
-            if PropertyTypes.parameterType(of: pn) == .boolean { values = values.map { $0.uppercased() } }
+            if pn == "RSVP" { values = values.map { $0.uppercased() } }
             parameters.append(ICalParameter(name: pn, values: values))
         }
         guard i < n, b[i] == ASCII.colon else {
