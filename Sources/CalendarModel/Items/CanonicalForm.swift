@@ -5,28 +5,29 @@ import Crypto
 /// split across lines, or equivalent spellings of a value (`P1W` = `P7D`, `INTERVAL=1` = no
 /// INTERVAL, `+0100` = `+010000`). What a skip list names is left out.
 ///
-/// The SHA-256 of this form decides whether an item changed; it is stable across processes and
-/// machines (never Swift's `Hasher`).
+/// An item's form is one line per VTIMEZONE it uses (`VTIMEZONE:<tzid>:<sha-256 of the zone's
+/// form>`), then its components' blocks, sorted. The SHA-256 of this form decides whether an item
+/// changed; it is stable across processes and machines (never Swift's `Hasher`).
 public enum CanonicalForm {
-    /// The canonical bytes of an item: its time zones and its components.
+    /// The canonical bytes of an item.
     public static func bytes(of item: ICalItem, skipping skip: SkipList = .none) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(1024)
-        let all = item.timezones + item.components
-        var blocks = all.filter { !skip.skipsComponent($0.name) }.map { component($0, skip) }
-        blocks.sort(by: lexicographicallyPrecedes)
-        for b in blocks { out.append(contentsOf: b) }
-        return out
+        var hasher = ItemHasher(skipping: skip)
+        return hasher.canonicalBytes(of: item)
     }
 
     /// The canonical bytes of one component and its sub-components.
     public static func bytes(of component: ICalComponent, skipping skip: SkipList = .none) -> [UInt8] {
-        self.component(component, skip)
+        let writer = CanonicalWriter(skip: skip)
+        var out = [UInt8]()
+        writer.component(component, depth: 0, into: &out)
+        return out
     }
 
-    /// The lowercase hex SHA-256 of `bytes(of:skipping:)`.
+    /// The lowercase hex SHA-256 of `bytes(of:skipping:)`. To hash many items, use one
+    /// `ItemHasher`: it reuses its buffers and hashes each time zone once.
     public static func hash(of item: ICalItem, skipping skip: SkipList = .none) -> String {
-        hex(SHA256.hash(data: bytes(of: item, skipping: skip)))
+        var hasher = ItemHasher(skipping: skip)
+        return hasher.hash(item)
     }
 
     /// The lowercase hex SHA-256 of one component's canonical bytes.
@@ -34,111 +35,20 @@ public enum CanonicalForm {
         hex(SHA256.hash(data: bytes(of: component, skipping: skip)))
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var s = [UInt8]()
-        s.reserveCapacity(64)
-        for b in digest {
-            s.append(digits[Int(b >> 4)])
-            s.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: s, as: UTF8.self)
-    }
-
-    private static func lexicographicallyPrecedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.lexicographicallyPrecedes(b)
-    }
-
-    private static func component(_ c: ICalComponent, _ skip: SkipList) -> [UInt8] {
-        var lines: [[UInt8]] = []
-        lines.reserveCapacity(c.properties.count + 2)
-        for p in c.properties where !skip.skipsProperty(p.name) {
-            let params = canonicalParameters(p.parameters, skip)
-            if PropertyTypes.isSetValued(p.name) {
-                for v in p.values { lines.append(line(p.name, params, CollectionOfOne(v))) }
-            } else {
-                lines.append(line(p.name, params, p.values))
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 64) { out in
+            var i = 0
+            for b in digest {
+                out[i] = digits.utf8Start[Int(b >> 4)]
+                out[i + 1] = digits.utf8Start[Int(b & 0x0F)]
+                i += 2
             }
+            return i
         }
-        lines.sort(by: lexicographicallyPrecedes)
-        if c.properties.contains(where: { PropertyTypes.isSetValued($0.name) }) {
-            // A set: the same value listed twice, or on two lines, is one value.
-            var unique: [[UInt8]] = []
-            for l in lines where unique.last != l { unique.append(l) }
-            lines = unique
-        }
-        var subs = c.components.filter { !skip.skipsComponent($0.name) }.map { component($0, skip) }
-        subs.sort(by: lexicographicallyPrecedes)
-
-        var out = [UInt8]()
-        out.append(contentsOf: "BEGIN:".utf8)
-        out.append(contentsOf: c.name.utf8)
-        out.append(ASCII.lf)
-        for l in lines { out.append(contentsOf: l); out.append(ASCII.lf) }
-        for s in subs { out.append(contentsOf: s) }
-        out.append(contentsOf: "END:".utf8)
-        out.append(contentsOf: c.name.utf8)
-        out.append(ASCII.lf)
-        return out
     }
 
-    private static func canonicalParameters(_ params: [ICalParameter], _ skip: SkipList) -> [UInt8] {
-        if params.isEmpty { return [] }
-        var kept = params.filter { !skip.skipsParameter($0.name) }
-        kept.sort { $0.name < $1.name }
-        var out = [UInt8]()
-        for p in kept {
-            out.append(ASCII.semicolon)
-            out.append(contentsOf: p.name.utf8)
-            out.append(ASCII.equals)
-            var values = p.values.map { canonicalParameterValue(p.name, $0) }
-            if values.count > 1 { values.sort() }
-            var first = true
-            for v in values {
-                if !first { out.append(ASCII.comma) }
-                first = false
-                // Quote every value so that delimiters inside it cannot be confused with structure.
-                out.append(ASCII.quote)
-                for b in v.utf8 {
-                    if b == ASCII.quote || b == ASCII.caret || b == ASCII.lf { out.append(ASCII.caret) }
-                    out.append(b == ASCII.lf ? 0x6E : b)
-                }
-                out.append(ASCII.quote)
-            }
-        }
-        return out
-    }
-
-    static func canonicalParameterValue(_ name: String, _ value: String) -> String {
-        if PropertyTypes.isEnumeratedParameter(name) { return value.uppercased() }
-        if PropertyTypes.parameterType(of: name) == .calAddress { return canonicalAddress(value) }
-        return value
-    }
-
-    /// A URI scheme is case-insensitive (RFC 3986 §3.1): `MAILTO:a@x` = `mailto:a@x`.
-    static func canonicalAddress(_ s: String) -> String {
-        guard let colon = s.firstIndex(of: ":") else { return s }
-        let scheme = s[..<colon]
-        guard scheme.contains(where: { $0.isUppercase }) else { return s }
-        return scheme.lowercased() + s[colon...]
-    }
-
-    private static func line<C: Collection>(_ name: String, _ params: [UInt8], _ values: C) -> [UInt8] where C.Element == ICalValue {
-        var out = [UInt8]()
-        out.reserveCapacity(name.utf8.count + params.count + 32)
-        out.append(contentsOf: name.utf8)
-        out.append(contentsOf: params)
-        out.append(ASCII.colon)
-        var first = true
-        for v in values {
-            if !first { out.append(ASCII.comma) }
-            first = false
-            appendCanonical(v, to: &out)
-        }
-        return out
-    }
-
-    /// The canonical text of one value, prefixed by its type.
+    /// The canonical text of one value, prefixed by its type (`date-time=20260105T090000Z`).
     public static func appendCanonical(_ v: ICalValue, to out: inout [UInt8]) {
         out.append(contentsOf: v.type.rawValue.utf8)
         out.append(ASCII.equals)
@@ -157,9 +67,22 @@ public enum CanonicalForm {
         case .utcOffset(let o):
             out.append(contentsOf: String(o.seconds).utf8)
         case .calAddress(let s):
-            out.append(contentsOf: canonicalAddress(s).utf8)
+            appendAddress(s, to: &out)
         default:
             ValueFormatter.append(v, to: &out)
+        }
+    }
+
+    /// A URI scheme is case-insensitive (RFC 3986 §3.1): `MAILTO:a@x` = `mailto:a@x`.
+    static func appendAddress(_ s: String, to out: inout [UInt8]) {
+        var inScheme = true
+        for b in s.utf8 {
+            if inScheme {
+                if b == ASCII.colon { inScheme = false; out.append(b); continue }
+                out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+            } else {
+                out.append(b)
+            }
         }
     }
 
@@ -182,5 +105,207 @@ public enum CanonicalForm {
         c.byDay.sort()
         c.extensions.sort { ($0.name, $0.value) < ($1.name, $1.value) }
         return c
+    }
+}
+
+/// Hashes items with one skip list, reusing its buffers, and canonicalizing each distinct
+/// VTIMEZONE once (a feed's thousands of items share a handful of zones).
+public struct ItemHasher {
+    public let skip: SkipList
+    private let writer: CanonicalWriter
+    private var zones: [String: (component: ICalComponent, digest: [UInt8])] = [:]
+    private var out: [UInt8] = []
+
+    public init(skipping skip: SkipList = .defaults) {
+        self.skip = skip
+        self.writer = CanonicalWriter(skip: skip)
+        out.reserveCapacity(4096)
+    }
+
+    /// The lowercase hex SHA-256 of the item's canonical form.
+    public mutating func hash(_ item: ICalItem) -> String {
+        CanonicalForm.hex(digest(item))
+    }
+
+    /// The SHA-256 of the item's canonical form.
+    public mutating func digest(_ item: ICalItem) -> SHA256.Digest {
+        fill(item)
+        return out.withUnsafeBytes { SHA256.hash(data: $0) }
+    }
+
+    /// The item's canonical bytes.
+    public mutating func canonicalBytes(of item: ICalItem) -> [UInt8] {
+        fill(item)
+        return out
+    }
+
+    private mutating func fill(_ item: ICalItem) {
+        out.removeAll(keepingCapacity: true)
+        if !skip.skipsComponent("VTIMEZONE") {
+            for zone in item.timezones.sorted(by: { ($0.property("TZID")?.text ?? "") < ($1.property("TZID")?.text ?? "") }) {
+                let tzid = zone.property("TZID")?.text ?? ""
+                out.append(contentsOf: "VTIMEZONE:".utf8)
+                out.append(contentsOf: tzid.utf8)
+                out.append(ASCII.colon)
+                out.append(contentsOf: CanonicalForm.hex(zoneDigest(tzid, zone)).utf8)
+                out.append(ASCII.lf)
+            }
+        }
+        writer.components(item.components, depth: 0, into: &out)
+    }
+
+    private mutating func zoneDigest(_ tzid: String, _ zone: ICalComponent) -> [UInt8] {
+        if let cached = zones[tzid], cached.component == zone { return cached.digest }
+        var bytes = [UInt8]()
+        writer.component(zone, depth: 0, into: &bytes)
+        let digest = Array(SHA256.hash(data: bytes))
+        zones[tzid] = (zone, digest)
+        return digest
+    }
+}
+
+/// Writes canonical blocks. Lines of each nesting level go to a buffer of that level and are
+/// sorted as byte ranges, so a component costs no allocation once the buffers have grown.
+final class CanonicalWriter {
+    let skip: SkipList
+
+    /// The buffers of one nesting level. A class, so that writing into one level's buffer while
+    /// a deeper level writes into its own is not an overlapping access.
+    private final class Level {
+        var lines: [UInt8] = []
+        var lineRanges: [Range<Int>] = []
+        var blocks: [UInt8] = []
+        var blockRanges: [Range<Int>] = []
+    }
+
+    private var levels: [Level] = []
+
+    init(skip: SkipList) {
+        self.skip = skip
+    }
+
+    private func level(_ depth: Int) -> Level {
+        while levels.count <= depth { levels.append(Level()) }
+        return levels[depth]
+    }
+
+    /// Appends the sorted blocks of `components` (skip list applied) to `out`.
+    func components(_ components: [ICalComponent], depth: Int, into out: inout [UInt8]) {
+        let l = level(depth)
+        var blocks = l.blocks, ranges = l.blockRanges
+        l.blocks = []; l.blockRanges = []
+        defer { l.blocks = blocks; l.blockRanges = ranges }
+        blocks.removeAll(keepingCapacity: true)
+        ranges.removeAll(keepingCapacity: true)
+        for c in components where !skip.skipsComponent(c.name) {
+            let start = blocks.count
+            component(c, depth: depth + 1, into: &blocks)
+            ranges.append(start..<blocks.count)
+        }
+        Self.sortAndAppend(buffer: blocks, ranges: &ranges, unique: false, separator: nil, into: &out)
+    }
+
+    /// Appends one component's block to `out`.
+    func component(_ c: ICalComponent, depth: Int, into out: inout [UInt8]) {
+        let l = level(depth)
+        // Work on locals (moved out of the level and back), so appends are not checked at run
+        // time for overlapping access to a class's stored property.
+        var lines = l.lines, ranges = l.lineRanges
+        l.lines = []; l.lineRanges = []
+        defer { l.lines = lines; l.lineRanges = ranges }
+        lines.removeAll(keepingCapacity: true)
+        ranges.removeAll(keepingCapacity: true)
+        var hasSet = false
+        for p in c.properties where !skip.skipsProperty(p.name) {
+            if PropertyTypes.isSetValued(p.name) {
+                hasSet = true
+                for v in p.values { line(p, CollectionOfOne(v), &lines, &ranges) }
+            } else {
+                line(p, p.values, &lines, &ranges)
+            }
+        }
+        out.append(contentsOf: "BEGIN:".utf8)
+        out.append(contentsOf: c.name.utf8)
+        out.append(ASCII.lf)
+        // A set: the same value listed twice, or on two lines, is one value.
+        Self.sortAndAppend(buffer: lines, ranges: &ranges, unique: hasSet, separator: ASCII.lf, into: &out)
+        if !c.components.isEmpty { components(c.components, depth: depth + 1, into: &out) }
+        out.append(contentsOf: "END:".utf8)
+        out.append(contentsOf: c.name.utf8)
+        out.append(ASCII.lf)
+    }
+
+    private func line<C: Collection>(_ p: ICalProperty, _ values: C, _ lines: inout [UInt8], _ ranges: inout [Range<Int>]) where C.Element == ICalValue {
+        let start = lines.count
+        lines.append(contentsOf: p.name.utf8)
+        if !p.parameters.isEmpty { parameters(p.parameters, into: &lines) }
+        lines.append(ASCII.colon)
+        var first = true
+        for v in values {
+            if !first { lines.append(ASCII.comma) }
+            first = false
+            CanonicalForm.appendCanonical(v, to: &lines)
+        }
+        ranges.append(start..<lines.count)
+    }
+
+    private func parameters(_ params: [ICalParameter], into out: inout [UInt8]) {
+        var inOrder = true
+        for i in params.indices.dropFirst() where params[i - 1].name > params[i].name { inOrder = false; break }
+        let sorted = inOrder ? params : params.sorted { $0.name < $1.name }
+        for p in sorted where !skip.skipsParameter(p.name) {
+            out.append(ASCII.semicolon)
+            out.append(contentsOf: p.name.utf8)
+            out.append(ASCII.equals)
+            let info = PropertyTypes.parameterInfo(of: p.name)
+            let address = info.type == .calAddress
+            var first = true
+            for v in p.values.count > 1 ? SmallList(p.values.sorted()) : p.values {
+                if !first { out.append(ASCII.comma) }
+                first = false
+                // Quote every value so that delimiters inside it cannot be confused with structure.
+                out.append(ASCII.quote)
+                var inScheme = address
+                for b in v.utf8 {
+                    var c = b
+                    if inScheme {
+                        if c == ASCII.colon { inScheme = false } else if c >= 0x41 && c <= 0x5A { c += 0x20 }
+                    } else if info.enumerated && c >= 0x61 && c <= 0x7A {
+                        c -= 0x20
+                    }
+                    if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
+                    else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
+                    else { out.append(c) }
+                }
+                out.append(ASCII.quote)
+            }
+        }
+    }
+
+    /// Appends the ranges of `buffer` in byte order (each followed by `separator`), dropping
+    /// repeats when `unique`.
+    private static func sortAndAppend(buffer: [UInt8], ranges: inout [Range<Int>], unique: Bool, separator: UInt8?, into out: inout [UInt8]) {
+        buffer.withUnsafeBufferPointer { b in
+            if ranges.count > 1 { ranges.sort { x, y in less(b, x, y) } }
+            var previous: Range<Int>?
+            for r in ranges {
+                if unique, let p = previous, !less(b, p, r), !less(b, r, p) { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
+                if let separator { out.append(separator) }
+                previous = r
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func less(_ b: UnsafeBufferPointer<UInt8>, _ x: Range<Int>, _ y: Range<Int>) -> Bool {
+        let n = min(x.count, y.count)
+        var i = 0
+        while i < n {
+            let p = b[x.lowerBound + i], q = b[y.lowerBound + i]
+            if p != q { return p < q }
+            i += 1
+        }
+        return x.count < y.count
     }
 }

@@ -28,16 +28,45 @@ public struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A set of names given as literals and globs. Literal names are looked up by hash, globs tried in
+/// turn: the hash and the diff ask this for every property they meet.
+public struct NameSet: Hashable, Sendable, CustomStringConvertible {
+    public private(set) var patterns: [NamePattern] = []
+    private var literals: Set<String> = []
+    private var globs: [NamePattern] = []
+
+    public init(_ names: [String] = []) {
+        for n in names { insert(NamePattern(n)) }
+    }
+
+    /// Adds a pattern (a duplicate is ignored).
+    public mutating func insert(_ p: NamePattern) {
+        guard !patterns.contains(p) else { return }
+        patterns.append(p)
+        if p.pattern.contains("*") { globs.append(p) } else { literals.insert(p.pattern) }
+    }
+
+    /// True when an uppercased `name` matches a literal or a glob.
+    @inline(__always) public func contains(_ name: String) -> Bool {
+        if patterns.isEmpty { return false }
+        if literals.contains(name) { return true }
+        return !globs.isEmpty && globs.contains { $0.matches(name) }
+    }
+
+    public var isEmpty: Bool { patterns.isEmpty }
+    public var description: String { patterns.map(\.pattern).joined(separator: ", ") }
+}
+
 /// Components, properties and parameters that a comparison and a hash leave out.
 public struct SkipList: Hashable, Sendable {
-    public var components: [NamePattern]
-    public var properties: [NamePattern]
-    public var parameters: [NamePattern]
+    public var components: NameSet
+    public var properties: NameSet
+    public var parameters: NameSet
 
     public init(components: [String] = [], properties: [String] = [], parameters: [String] = []) {
-        self.components = components.map(NamePattern.init)
-        self.properties = properties.map(NamePattern.init)
-        self.parameters = parameters.map(NamePattern.init)
+        self.components = NameSet(components)
+        self.properties = NameSet(properties)
+        self.parameters = NameSet(parameters)
     }
 
     /// Nothing skipped.
@@ -47,16 +76,16 @@ public struct SkipList: Hashable, Sendable {
     /// CREATED and LAST-MODIFIED (as Bedework's differ does, reference/bedework.md §6).
     public static let defaults = SkipList(properties: ["PRODID", "VERSION", "DTSTAMP", "CREATED", "LAST-MODIFIED"])
 
-    public func skipsComponent(_ name: String) -> Bool { components.contains { $0.matches(name) } }
-    public func skipsProperty(_ name: String) -> Bool { properties.contains { $0.matches(name) } }
-    public func skipsParameter(_ name: String) -> Bool { parameters.contains { $0.matches(name) } }
+    public func skipsComponent(_ name: String) -> Bool { components.contains(name) }
+    public func skipsProperty(_ name: String) -> Bool { properties.contains(name) }
+    public func skipsParameter(_ name: String) -> Bool { parameters.contains(name) }
 
     /// This list extended by another (duplicates dropped).
     public func merging(_ other: SkipList) -> SkipList {
         var merged = self
-        for p in other.components where !merged.components.contains(p) { merged.components.append(p) }
-        for p in other.properties where !merged.properties.contains(p) { merged.properties.append(p) }
-        for p in other.parameters where !merged.parameters.contains(p) { merged.parameters.append(p) }
+        for p in other.components.patterns { merged.components.insert(p) }
+        for p in other.properties.patterns { merged.properties.insert(p) }
+        for p in other.parameters.patterns { merged.parameters.insert(p) }
         return merged
     }
 }

@@ -64,10 +64,17 @@ struct ParseRun {
 
     struct Open {
         var name: String
-        var properties: [ICalProperty] = []
+        var properties: [ICalProperty]
         var components: [ICalComponent] = []
         var beginLine: Int
         var firstDiagnostic: Int
+
+        init(name: String, beginLine: Int, firstDiagnostic: Int) {
+            self.name = name
+            self.beginLine = beginLine
+            self.firstDiagnostic = firstDiagnostic
+            properties = []
+        }
     }
 
     init(limits: ICalParser.Limits) {
@@ -92,8 +99,8 @@ struct ParseRun {
         while pos < n {
             // One physical line: [pos, end), then its terminator.
             let start = pos
-            var end = pos
-            while end < n, input[end] != ASCII.lf, input[end] != ASCII.cr { end += 1 }
+            var seen = LineBytes()
+            let end = Self.lineEnd(input, from: pos, seen: &seen)
             var next = end
             if next < n { next += (input[next] == ASCII.cr && next + 1 < n && input[next + 1] == ASCII.lf) ? 2 : 1 }
             line = physical
@@ -109,8 +116,7 @@ struct ParseRun {
                 scratch.removeAll(keepingCapacity: true)
                 scratch.append(contentsOf: input.slice(start, end))
                 while next < n, input[next] == ASCII.space || input[next] == ASCII.tab {
-                    var e = next + 1
-                    while e < n, input[e] != ASCII.lf, input[e] != ASCII.cr { e += 1 }
+                    let e = Self.lineEnd(input, from: next + 1, seen: &seen)
                     scratch.append(contentsOf: input.slice(next + 1, e))
                     if scratch.count > limits.maxLineBytes {
                         throw .limitExceeded(limit: "line length (bytes)", value: limits.maxLineBytes, line: line)
@@ -125,10 +131,10 @@ struct ParseRun {
             if folded {
                 let lineBytes = scratch
                 scratch = []
-                try lineBytes.withUnsafeBufferPointer { (b) throws(ICalendarError) in try contentLine(b) }
+                try lineBytes.withUnsafeBufferPointer { (b) throws(ICalendarError) in try contentLine(b, seen: seen) }
                 scratch = lineBytes
             } else if end > start {
-                try contentLine(input.slice(start, end))
+                try contentLine(input.slice(start, end), seen: seen)
             }
         }
 
@@ -149,16 +155,42 @@ struct ParseRun {
         return ICalDocument(calendars: calendars, diagnostics: diagnostics)
     }
 
-    /// Handles one unfolded line.
-    mutating func contentLine(_ raw: Bytes) throws(ICalendarError) {
-        // Blank (or whitespace-only) lines occur between components in real feeds: skip them.
-        var blank = true
-        var suspicious = false
-        for b in raw {
-            if b != ASCII.space && b != ASCII.tab { blank = false }
-            if b >= 0x80 || (b < 0x20 && b != ASCII.tab) { suspicious = true }
+    /// What a line's bytes were found to hold while its end was looked for.
+    struct LineBytes {
+        var nonASCII = false
+        var control = false
+    }
+
+    /// The index of the first CR or LF at or after `from` (or the end of the input), noting in
+    /// `seen` whether the bytes before it hold non-ASCII or control bytes (those lines get
+    /// checked). Reads eight bytes at a time while they are plain printable ASCII.
+    @inline(__always)
+    static func lineEnd(_ input: Bytes, from: Int, seen: inout LineBytes) -> Int {
+        let n = input.count
+        guard let base = input.baseAddress else { return n }
+        var i = from
+        while true {
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                // Any byte < 0x20 (CR, LF, TAB, controls), or any byte >= 0x80.
+                let below = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
+                if below | (w & 0x8080_8080_8080_8080) != 0 { break }
+                i += 8
+            }
+            guard i < n else { return n }
+            let c = base[i]
+            if c == ASCII.lf || c == ASCII.cr { return i }
+            if c >= 0x80 { seen.nonASCII = true } else if c < 0x20 && c != ASCII.tab { seen.control = true }
+            i += 1
         }
-        if blank { return }
+    }
+
+    /// Handles one unfolded line; `seen` says whether it may hold invalid UTF-8 or control bytes.
+    mutating func contentLine(_ raw: Bytes, seen: LineBytes) throws(ICalendarError) {
+        // Blank (or whitespace-only) lines occur between components in real feeds: skip them.
+        if raw.isEmpty || ((raw[0] == ASCII.space || raw[0] == ASCII.tab) && raw.allSatisfy { $0 == ASCII.space || $0 == ASCII.tab }) {
+            return
+        }
 
         if !sawContent {
             sawContent = true
@@ -167,7 +199,7 @@ struct ParseRun {
             }
         }
 
-        if suspicious, let repaired = repairText(raw) {
+        if seen.nonASCII || seen.control, let repaired = repairText(raw, seen: seen) {
             try repaired.withUnsafeBufferPointer { (b) throws(ICalendarError) in try parsedLine(b) }
             return
         }
@@ -176,9 +208,9 @@ struct ParseRun {
 
     /// Replaces invalid UTF-8 and control characters with U+FFFD, with a diagnostic, or returns nil
     /// when the line is clean.
-    mutating func repairText(_ raw: Bytes) -> [UInt8]? {
-        let validUTF8 = UTF8Check.isValid(raw)
-        let hasControl = raw.contains { $0 < 0x20 && $0 != ASCII.tab }
+    mutating func repairText(_ raw: Bytes, seen: LineBytes) -> [UInt8]? {
+        let validUTF8 = !seen.nonASCII || UTF8Check.isValid(raw)
+        let hasControl = seen.control
         if validUTF8 && !hasControl { return nil }
         var bytes = Array(raw)
         if !validUTF8 {
@@ -216,7 +248,8 @@ struct ParseRun {
                             : "malformed property name; line skipped: \(Self.preview(b))")
             return
         }
-        let name = nameBytes.upperString
+        let isBegin = nameBytes.equalsUppercased("BEGIN"), isEnd = !isBegin && nameBytes.equalsUppercased("END")
+        let name = isBegin ? "BEGIN" : isEnd ? "END" : nameBytes.upperString
 
         var parameters: [ICalParameter] = []
         var valueType: ValueType?
@@ -232,7 +265,7 @@ struct ParseRun {
                 continue
             }
             i += 1
-            var values: [String] = []
+            var values = SmallList<String>()
             while true {
                 if i < n, b[i] == ASCII.quote {
                     let vs = i + 1
@@ -259,7 +292,7 @@ struct ParseRun {
                 continue
             }
             let pn = pname.upperString
-            if pn == "VALUE" {
+            if pname.equalsUppercased("VALUE") {
                 explicitValue = values.first ?? ""
                 if let known = ValueType(icalName: explicitValue!) {
                     valueType = known
@@ -269,10 +302,10 @@ struct ParseRun {
                 // as they are, so writing the property gives back the same line.
                 valueType = .unknown
             }
-            if pn == "ENCODING", values.first?.uppercased() == "BASE64" { base64 = true }
+            if pname.equalsUppercased("ENCODING"), values.first?.uppercased() == "BASE64" { base64 = true }
             // BOOLEAN parameters (RSVP) are case-insensitive; xCal spells them in lowercase, so one
             // spelling here keeps iCalendar → xCal → iCalendar exact.
-            if pn == "RSVP" { values = values.map { $0.uppercased() } }
+            if pname.equalsUppercased("RSVP") { values = SmallList(values.map { $0.uppercased() }) }
             parameters.append(ICalParameter(name: pn, values: values))
         }
         guard i < n, b[i] == ASCII.colon else {
@@ -281,22 +314,21 @@ struct ParseRun {
         }
         let value = b.slice(i + 1, n)
 
-        switch name {
-        case "BEGIN":
+        if isBegin {
             try begin(value.trimmed.upperString)
             return
-        case "END":
+        }
+        if isEnd {
             end(value.trimmed.upperString)
             return
-        default:
-            break
         }
         guard !stack.isEmpty else {
             diagnose("property \(name) outside any component; line skipped")
             return
         }
 
-        var type = valueType ?? PropertyTypes.defaultType(of: name) ?? .unknown
+        let info = PropertyTypes.info(of: name)
+        var type = valueType ?? info.type ?? .unknown
         if explicitValue != nil, valueType == .unknown {
             diagnose("\(name) has unknown VALUE=\(explicitValue!); value kept as it is")
         }
@@ -309,19 +341,19 @@ struct ParseRun {
                 return
             }
             parameters.removeAll { $0.name == "ENCODING" }
-            prop = decoded.withUnsafeBufferPointer { typedProperty(name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil) }
+            prop = decoded.withUnsafeBufferPointer { typedProperty(name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil, multiValued: info.multiValued) }
         } else {
-            prop = typedProperty(name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil)
+            prop = typedProperty(name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil, multiValued: info.multiValued)
         }
         stack[stack.count - 1].properties.append(prop)
     }
 
     /// Types the value; on failure keeps the raw text as `unknown` with a diagnostic.
-    mutating func typedProperty(name: String, parameters: [ICalParameter], value: Bytes, type: inout ValueType, explicit: Bool) -> ICalProperty {
+    mutating func typedProperty(name: String, parameters: [ICalParameter], value: Bytes, type: inout ValueType, explicit: Bool, multiValued: Bool) -> ICalProperty {
         var invalidEscape = false
-        var values: [ICalValue] = []
+        var values = ICalValues()
         var ok = true
-        let multi = PropertyTypes.isMultiValued(name) && type != .unknown
+        let multi = multiValued && type != .unknown
         if multi {
             for part in value.split(on: ASCII.comma, escapes: type == .text) {
                 guard let v = parseOne(part, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape) else { ok = false; break }

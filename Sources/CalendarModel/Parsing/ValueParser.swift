@@ -69,29 +69,32 @@ enum ValueParser {
     /// literally, as lenient readers do, and reported.
     static func unescapeText(_ b: Bytes, invalidEscape: inout Bool) -> String {
         guard b.contains(ASCII.backslash) else { return b.string }
-        var out = [UInt8]()
-        out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            let c = b[i]
-            if c == ASCII.backslash, i + 1 < b.count {
-                let n = b[i + 1]
-                switch n {
-                case 0x6E, 0x4E: out.append(ASCII.lf)
-                case ASCII.backslash, ASCII.semicolon, ASCII.comma: out.append(n)
-                default:
-                    invalidEscape = true
-                    out.append(c)
-                    out.append(n)
+        // Unescaping only shrinks the text: write it straight into the string's storage.
+        return String(unsafeUninitializedCapacity: b.count) { out in
+            var i = 0, o = 0
+            while i < b.count {
+                let c = b[i]
+                if c == ASCII.backslash, i + 1 < b.count {
+                    let n = b[i + 1]
+                    switch n {
+                    case 0x6E, 0x4E: out[o] = ASCII.lf; o += 1
+                    case ASCII.backslash, ASCII.semicolon, ASCII.comma: out[o] = n; o += 1
+                    default:
+                        invalidEscape = true
+                        out[o] = c
+                        out[o + 1] = n
+                        o += 2
+                    }
+                    i += 2
+                    continue
                 }
-                i += 2
-                continue
+                if c == ASCII.backslash { invalidEscape = true }
+                out[o] = c
+                o += 1
+                i += 1
             }
-            if c == ASCII.backslash { invalidEscape = true }
-            out.append(c)
-            i += 1
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Dates and times

@@ -2,15 +2,19 @@
 /// with RFC 6868 caret escapes decoded.
 public struct ICalParameter: Hashable, Sendable {
     public var name: String
-    public var values: [String]
+    public var values: SmallList<String>
 
-    public init(name: String, values: [String]) {
+    public init(name: String, values: SmallList<String>) {
         self.name = name
         self.values = values
     }
 
+    public init(name: String, values: [String]) {
+        self.init(name: name, values: SmallList(values))
+    }
+
     public init(_ name: String, _ value: String) {
-        self.init(name: name, values: [value])
+        self.init(name: name, values: SmallList(CollectionOfOne(value)))
     }
 
     /// The first value (most parameters have exactly one).
@@ -22,16 +26,20 @@ public struct ICalParameter: Hashable, Sendable {
 public struct ICalProperty: Hashable, Sendable {
     public var name: String
     public var parameters: [ICalParameter]
-    public var values: [ICalValue]
+    public var values: ICalValues
 
-    public init(name: String, parameters: [ICalParameter] = [], values: [ICalValue]) {
+    public init(name: String, parameters: [ICalParameter] = [], values: ICalValues) {
         self.name = name
         self.parameters = parameters
         self.values = values
     }
 
+    public init(name: String, parameters: [ICalParameter] = [], values: [ICalValue]) {
+        self.init(name: name, parameters: parameters, values: ICalValues(values))
+    }
+
     public init(_ name: String, _ value: ICalValue, parameters: [ICalParameter] = []) {
-        self.init(name: name, parameters: parameters, values: [value])
+        self.init(name: name, parameters: parameters, values: ICalValues(CollectionOfOne(value)))
     }
 
     /// The first value.

@@ -7,6 +7,13 @@ public enum PropertyTypes {
         defaultTypes[name]
     }
 
+    /// The default type and whether the property is multi-valued, in one lookup (the parser asks
+    /// both for every line).
+    static func info(of name: String) -> (type: ValueType?, multiValued: Bool) {
+        guard let t = defaultTypes[name] else { return (nil, false) }
+        return (t, (t == .text || t == .dateTime || t == .period) && isMultiValued(name))
+    }
+
     // A dictionary, not a switch: a switch over strings compares case by case, and this is
     // asked once per property line.
     private static let defaultTypes: [String: ValueType] = {
@@ -30,11 +37,14 @@ public enum PropertyTypes {
 
     /// Properties whose one line may hold several comma-separated values (RFC 6321 §3.4.1.1).
     public static func isMultiValued(_ name: String) -> Bool {
-        switch name {
-        case "CATEGORIES", "RESOURCES", "FREEBUSY", "EXDATE", "RDATE": true
-        default: false
+        // Every such name starts with C, R, F or E: most names are ruled out without hashing.
+        switch name.utf8.first {
+        case 0x43, 0x52, 0x46, 0x45: return multiValued.contains(name)
+        default: return false
         }
     }
+
+    private static let multiValued: Set<String> = ["CATEGORIES", "RESOURCES", "FREEBUSY", "EXDATE", "RDATE"]
 
     /// Properties whose values form a set: order and line grouping carry no meaning, so the
     /// canonical form and the diff treat each value on its own.
@@ -43,27 +53,32 @@ public enum PropertyTypes {
     /// The xCal value type of a parameter (RFC 6321 Appendix A): `uri`, `cal-address`,
     /// `boolean`, `text`, or `unknown` for names RFC 5545 does not define.
     public static func parameterType(of name: String) -> ValueType {
-        switch name {
-        case "ALTREP", "DIR": .uri
-        case "SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER": .calAddress
-        case "RSVP": .boolean
-        case "CN", "CUTYPE", "ENCODING", "FMTTYPE", "FBTYPE", "LANGUAGE", "PARTSTAT", "RANGE",
-             "RELATED", "RELTYPE", "ROLE", "TZID", "VALUE", "DISPLAY", "EMAIL", "FEATURE", "LABEL",
-             "SCHEDULE-AGENT", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND":
-            .text
-        default: .unknown
-        }
+        parameterInfo(of: name).type
     }
 
     /// Parameters whose values are enumerations, hence case-insensitive (RFC 5545 §3.2).
     public static func isEnumeratedParameter(_ name: String) -> Bool {
-        switch name {
-        case "CUTYPE", "ENCODING", "FBTYPE", "PARTSTAT", "RANGE", "RELATED", "RELTYPE", "ROLE",
-             "RSVP", "VALUE", "DISPLAY", "SCHEDULE-AGENT":
-            true
-        default: false
-        }
+        parameterInfo(of: name).enumerated
     }
+
+    /// A parameter's xCal type and whether its values are an enumeration, in one lookup.
+    static func parameterInfo(of name: String) -> (type: ValueType, enumerated: Bool) {
+        parameters[name] ?? (.unknown, false)
+    }
+
+    private static let parameters: [String: (type: ValueType, enumerated: Bool)] = {
+        var t: [String: (type: ValueType, enumerated: Bool)] = [:]
+        for n in ["ALTREP", "DIR"] { t[n] = (.uri, false) }
+        for n in ["SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER"] { t[n] = (.calAddress, false) }
+        t["RSVP"] = (.boolean, true)
+        for n in ["CN", "FMTTYPE", "LANGUAGE", "TZID", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND"] {
+            t[n] = (.text, false)
+        }
+        for n in ["CUTYPE", "ENCODING", "FBTYPE", "PARTSTAT", "RANGE", "RELATED", "RELTYPE", "ROLE", "VALUE", "DISPLAY", "SCHEDULE-AGENT"] {
+            t[n] = (.text, true)
+        }
+        return t
+    }()
 
     /// Components whose instances are keyed by UID and grouped into items.
     public static func isItemComponent(_ name: String) -> Bool {

@@ -9,7 +9,8 @@ public enum ICalValue: Hashable, Sendable {
     case calAddress(String)
     case date(ICalDate)
     case dateTime(ICalDateTime)
-    case duration(ICalDuration)
+    // Indirect: ICalDuration is 24 bytes, and inline it would widen every value.
+    indirect case duration(ICalDuration)
     case float(Double)
     case integer(Int)
     indirect case period(ICalPeriod)

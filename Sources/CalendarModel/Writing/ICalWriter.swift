@@ -33,7 +33,7 @@ public enum ICalWriter {
         var start = 0
         let values = p.values
         if values.isEmpty {
-            writeLine(p, values: [], to: &out, line: &line)
+            writeLine(p, values: values[...], to: &out, line: &line)
             return
         }
         while start < values.count {
@@ -45,7 +45,7 @@ public enum ICalWriter {
         }
     }
 
-    private static func writeLine(_ p: ICalProperty, values: ArraySlice<ICalValue>, to out: inout [UInt8], line: inout [UInt8]) {
+    private static func writeLine(_ p: ICalProperty, values: Slice<ICalValues>, to out: inout [UInt8], line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
         line.append(contentsOf: p.name.utf8)
         let type = values.first?.type ?? .text

@@ -42,22 +42,32 @@ public enum ValueFormatter {
         }
     }
 
-    /// TEXT escaping (RFC 5545 §3.3.11): backslash, semicolon, comma and newline.
+    /// TEXT escaping (RFC 5545 §3.3.11): backslash, semicolon, comma and newline. Runs between
+    /// the bytes that need escaping are copied whole.
     static func appendEscapedText(_ s: String, to out: inout [UInt8]) {
-        var prevCR = false
-        for b in s.utf8 {
-            switch b {
-            case ASCII.backslash: out.append(ASCII.backslash); out.append(ASCII.backslash)
-            case ASCII.semicolon: out.append(ASCII.backslash); out.append(ASCII.semicolon)
-            case ASCII.comma: out.append(ASCII.backslash); out.append(ASCII.comma)
-            case ASCII.lf:
-                if !prevCR { out.append(ASCII.backslash); out.append(0x6E) }
-            case ASCII.cr:
-                // iCalendar cannot carry a CR inside TEXT: CRLF and lone CR both become \n.
-                out.append(ASCII.backslash); out.append(0x6E)
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { b in
+            var run = 0
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                if c == ASCII.backslash || c == ASCII.semicolon || c == ASCII.comma || c == ASCII.lf || c == ASCII.cr {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                    run = i + 1
+                    switch c {
+                    case ASCII.lf:
+                        // After a CR the newline was already written: CRLF is one newline.
+                        if i == 0 || b[i - 1] != ASCII.cr { out.append(ASCII.backslash); out.append(0x6E) }
+                    case ASCII.cr:
+                        // iCalendar cannot carry a CR inside TEXT: CRLF and a lone CR both become \n.
+                        out.append(ASCII.backslash); out.append(0x6E)
+                    default:
+                        out.append(ASCII.backslash); out.append(c)
+                    }
+                }
+                i += 1
             }
-            prevCR = b == ASCII.cr
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<b.count]))
         }
     }
 
