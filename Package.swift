@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries (Debian: libxml2-dev, libcurl4-openssl-dev; installed by .ci/setup).
@@ -25,22 +26,32 @@ let package = Package(
         .target(name: "SafeXML", dependencies: ["CLibXML2"]),
         // Pure (libxml2): RFC 6321 xCal reader and writer.
         .target(name: "XCal", dependencies: ["CalendarModel", "SafeXML"]),
+        // Pure: YAML configuration files read with line numbers and every problem collected.
+        .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Pure: curator filter rules, their loading and the pipeline.
+        .target(name: "Filters", dependencies: ["CalendarModel", "YAMLConfig", .product(name: "Yams", package: "Yams")]),
+        // Pure: the field-level diff, apply, and (later) the planner.
+        .target(name: "SyncCore", dependencies: ["CalendarModel"]),
+        // Pure (libxml2): CalWS-SOAP messages; for now the updateItem selection tree.
+        .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"]),
         // I/O: libcurl transport (the engine grows here).
         .target(name: "Engine", dependencies: ["CCurl", "CalendarModel"]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
-            "CalendarModel", "XCal", "Engine",
+            "CalendarModel", "XCal", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         .executableTarget(name: "outboard-target", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal"]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML"]),
+        .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
     ]
 )

@@ -84,4 +84,14 @@ public enum PropertyTypes {
     public static func isItemComponent(_ name: String) -> Bool {
         name == "VEVENT" || name == "VTODO" || name == "VJOURNAL"
     }
+
+    /// Every property name RFC 5545 and RFC 7986 define.
+    public static var knownPropertyNames: [String] { defaultTypes.keys.sorted() + ["REFRESH-INTERVAL"] }
+
+    /// Every parameter name RFC 5545, RFC 6638 and RFC 7986 define.
+    public static var knownParameterNames: [String] { parameters.keys.sorted() }
+
+    /// Every component name RFC 5545 and RFC 7953 define.
+    public static let knownComponentNames = ["VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
+                                             "STANDARD", "DAYLIGHT", "VALARM", "VAVAILABILITY", "AVAILABLE"]
 }
