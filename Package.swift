@@ -45,13 +45,15 @@ let package = Package(
         .executableTarget(name: "outboard-target", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore"]),
+        // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
+        .target(name: "TestSupport"),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport"]),
 
-        .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal"],
+        .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
     ]
 )

@@ -3,6 +3,8 @@
 // It prints what it measured; it asserts nothing (speed goals live here, not in tests).
 import CalendarModel
 import Foundation
+import SyncCore
+import TestSupport
 import XCal
 
 let arguments = CommandLine.arguments.dropFirst()

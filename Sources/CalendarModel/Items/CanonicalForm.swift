@@ -35,6 +35,29 @@ public enum CanonicalForm {
         hex(SHA256.hash(data: bytes(of: component, skipping: skip)))
     }
 
+    /// One property's canonical line (name, parameters with `skip` applied, values): two
+    /// properties have the same key exactly when they mean the same.
+    public static func key(of p: ICalProperty, skipping skip: SkipList = .none) -> [UInt8] {
+        var out = [UInt8]()
+        CanonicalWriter.appendLine(name: p.name, parameters: p.parameters, values: p.values, skip: skip, into: &out)
+        return out
+    }
+
+    /// The canonical text of values alone (`date-time=20260105T090000Z`).
+    public static func key<C: Collection>(of values: C) -> [UInt8] where C.Element == ICalValue {
+        var out = [UInt8]()
+        CanonicalWriter.appendValues(values, into: &out)
+        return out
+    }
+
+    /// The canonical text of a parameter (name and values, enumerations uppercased, address
+    /// schemes lowercased).
+    public static func key(of parameter: ICalParameter) -> [UInt8] {
+        var out = [UInt8]()
+        CanonicalWriter.appendParameters([parameter], skip: .none, into: &out)
+        return out
+    }
+
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 64) { out in
@@ -237,19 +260,28 @@ final class CanonicalWriter {
 
     private func line<C: Collection>(_ p: ICalProperty, _ values: C, _ lines: inout [UInt8], _ ranges: inout [Range<Int>]) where C.Element == ICalValue {
         let start = lines.count
-        lines.append(contentsOf: p.name.utf8)
-        if !p.parameters.isEmpty { parameters(p.parameters, into: &lines) }
-        lines.append(ASCII.colon)
-        var first = true
-        for v in values {
-            if !first { lines.append(ASCII.comma) }
-            first = false
-            CanonicalForm.appendCanonical(v, to: &lines)
-        }
+        Self.appendLine(name: p.name, parameters: p.parameters, values: values, skip: skip, into: &lines)
         ranges.append(start..<lines.count)
     }
 
-    private func parameters(_ params: [ICalParameter], into out: inout [UInt8]) {
+    /// `NAME;PARAM="v":type=value,…` without a line end.
+    static func appendLine<C: Collection>(name: String, parameters: [ICalParameter], values: C, skip: SkipList, into out: inout [UInt8]) where C.Element == ICalValue {
+        out.append(contentsOf: name.utf8)
+        if !parameters.isEmpty { appendParameters(parameters, skip: skip, into: &out) }
+        out.append(ASCII.colon)
+        appendValues(values, into: &out)
+    }
+
+    static func appendValues<C: Collection>(_ values: C, into out: inout [UInt8]) where C.Element == ICalValue {
+        var first = true
+        for v in values {
+            if !first { out.append(ASCII.comma) }
+            first = false
+            CanonicalForm.appendCanonical(v, to: &out)
+        }
+    }
+
+    static func appendParameters(_ params: [ICalParameter], skip: SkipList, into out: inout [UInt8]) {
         var inOrder = true
         for i in params.indices.dropFirst() where params[i - 1].name > params[i].name { inOrder = false; break }
         let sorted = inOrder ? params : params.sorted { $0.name < $1.name }

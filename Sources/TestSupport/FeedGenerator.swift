@@ -1,16 +1,22 @@
 /// Generates a deterministic iCalendar feed that looks like a large real one: VTIMEZONEs, 15% of
 /// events recurring with EXDATEs and overrides, alarms, attendees, long folded UTF-8 descriptions
 /// and vendor X- properties. The same `events` and `seed` always give the same bytes.
-struct FeedGenerator {
-    var events: Int
-    var seed: UInt64 = 42
+public struct FeedGenerator {
+    public var events: Int
+    public var seed: UInt64
+
+    public init(events: Int, seed: UInt64 = 42) {
+        self.events = events
+        self.seed = seed
+    }
 
     private static let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
     private static let words = ["Spiel", "Training", "Fußball", "Basketball", "Regionalliga", "Heimspiel", "Auswärts",
                                 "Δοκιμή", "会議", "rencontre", "équipe", "Saison", "🏀", "Halle", "Stadion", "Tribüne"]
 
-    func text() -> String {
-        var rng = Random(state: seed)
+    /// The feed's iCalendar text.
+    public func text() -> String {
+        var rng = SplitMix64(seed: seed)
         var out = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Outboard//Bench Feed//EN\r\nCALSCALE:GREGORIAN\r\n"
         out += "X-WR-CALNAME:Bench\r\nX-WR-TIMEZONE:Europe/Berlin\r\n"
         for zone in Self.zones { out += vtimezone(zone) }
@@ -60,7 +66,7 @@ struct FeedGenerator {
         return s + "END:VTIMEZONE\r\n"
     }
 
-    private func sentence(_ rng: inout Random, _ n: Int) -> String {
+    private func sentence(_ rng: inout SplitMix64, _ n: Int) -> String {
         (0..<n).map { _ in Self.words[Int(rng.next() % UInt64(Self.words.count))] }.joined(separator: " ")
     }
 
@@ -82,16 +88,5 @@ struct FeedGenerator {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -1,0 +1,143 @@
+import CalendarModel
+
+/// Compares two versions of a component (or item) by meaning and returns the field-level edits
+/// that turn the target's copy into the source's, leaving out what a skip list names.
+///
+/// - Components pair by identity (`ComponentIdentity`); a component only in the source is
+///   added whole, one only in the target is removed.
+/// - Properties pair by name. Equal ones (by canonical form) are left alone; then properties
+///   with the same value pair (an ATTENDEE whose PARTSTAT changed is a parameter change); a
+///   single remaining property on each side is a change; the rest are removes and adds.
+/// - CATEGORIES, RESOURCES, EXDATE, RDATE and FREEBUSY are sets: each value is compared on its
+///   own, whatever line it was written on.
+public enum Differ {
+    /// The edits that turn the target item into the source item.
+    public static func diff(source: ICalItem, target: ICalItem, skip: SkipList = .defaults) -> ComponentUpdate {
+        diff(source: source.calendar(properties: []), target: target.calendar(properties: []), skip: skip)
+    }
+
+    /// The edits that turn `target` into `source` (two versions of one component).
+    public static func diff(source: ICalComponent, target: ICalComponent, skip: SkipList = .defaults) -> ComponentUpdate {
+        var u = ComponentUpdate(selector: ComponentIdentity.selector(of: target))
+        u.properties = properties(source.properties, target.properties, skip)
+        u.components = components(source.components, target.components, skip)
+        return u
+    }
+
+    // MARK: Properties
+
+    static func properties(_ source: [ICalProperty], _ target: [ICalProperty], _ skip: SkipList) -> PropertyUpdates {
+        var updates = PropertyUpdates()
+        let s = expand(source, skip), t = expand(target, skip)
+        var names: [String] = []
+        var seen = Set<String>()
+        for p in t + s where seen.insert(p.name).inserted { names.append(p.name) }
+
+        for name in names {
+            var src = s.filter { $0.name == name }
+            var tgt = t.filter { $0.name == name }
+            // 1. Equal in full: nothing to do.
+            var i = 0
+            while i < tgt.count {
+                let key = CanonicalForm.key(of: tgt[i], skipping: skip)
+                if let j = src.firstIndex(where: { CanonicalForm.key(of: $0, skipping: skip) == key }) {
+                    src.remove(at: j)
+                    tgt.remove(at: i)
+                } else {
+                    i += 1
+                }
+            }
+            // 2. Same value, other parameters: a parameter change. (A parameter named twice on one
+            // line cannot be edited by name: such a property is replaced whole, in step 3.)
+            i = 0
+            while i < tgt.count {
+                let key = ComponentIdentity.selectionKey(tgt[i])
+                if !repeatsParameter(tgt[i]), let j = src.firstIndex(where: { !repeatsParameter($0) && ComponentIdentity.selectionKey($0) == key }) {
+                    let params = parameters(src[j].parameters, tgt[i].parameters, skip)
+                    updates.changes.append(PropertyChange(current: tgt[i], parameters: params))
+                    src.remove(at: j)
+                    tgt.remove(at: i)
+                } else {
+                    i += 1
+                }
+            }
+            // 3. One left on each side of a single-valued property: a change; else removes and adds.
+            if src.count == 1, tgt.count == 1, !PropertyTypes.isSetValued(name), !repeatsParameter(src[0]), !repeatsParameter(tgt[0]) {
+                let params = parameters(src[0].parameters, tgt[0].parameters, skip)
+                let valuesDiffer = CanonicalForm.key(of: src[0].values) != CanonicalForm.key(of: tgt[0].values)
+                updates.changes.append(PropertyChange(current: tgt[0], parameters: params, newValues: valuesDiffer ? src[0].values : nil))
+            } else {
+                updates.removes += tgt
+                updates.adds += src
+            }
+        }
+        return updates
+    }
+
+    static func repeatsParameter(_ p: ICalProperty) -> Bool {
+        guard p.parameters.count > 1 else { return false }
+        return Set(p.parameters.map(\.name)).count != p.parameters.count
+    }
+
+    /// Properties without the skipped ones, list properties split into one property per value.
+    static func expand(_ props: [ICalProperty], _ skip: SkipList) -> [ICalProperty] {
+        var out: [ICalProperty] = []
+        out.reserveCapacity(props.count)
+        for p in props where !skip.skipsProperty(p.name) {
+            if p.values.count > 1, PropertyTypes.isSetValued(p.name) {
+                for v in p.values { out.append(ICalProperty(p.name, v, parameters: p.parameters)) }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    static func parameters(_ source: [ICalParameter], _ target: [ICalParameter], _ skip: SkipList) -> ParameterUpdates {
+        var u = ParameterUpdates()
+        let s = source.filter { !skip.skipsParameter($0.name) }, t = target.filter { !skip.skipsParameter($0.name) }
+        for tp in t {
+            if let sp = s.first(where: { $0.name == tp.name }) {
+                if CanonicalForm.key(of: sp) != CanonicalForm.key(of: tp) { u.changes.append(ParameterChange(current: tp, new: sp)) }
+            } else {
+                u.removes.append(tp)
+            }
+        }
+        for sp in s where !t.contains(where: { $0.name == sp.name }) { u.adds.append(sp) }
+        return u
+    }
+
+    // MARK: Components
+
+    static func components(_ source: [ICalComponent], _ target: [ICalComponent], _ skip: SkipList) -> ComponentUpdates {
+        var updates = ComponentUpdates()
+        var src = source.filter { !skip.skipsComponent($0.name) }
+        let tgt = target.filter { !skip.skipsComponent($0.name) }
+        let keys = tgt.map(ComponentIdentity.key)
+        var counts: [[UInt8]: Int] = [:]
+        for k in keys { counts[k, default: 0] += 1 }
+
+        for (i, t) in tgt.enumerated() {
+            if counts[keys[i]]! > 1 {
+                // Siblings that share an identity (two DISPLAY alarms at -PT15M) cannot be told
+                // apart by it: keep an identical one, else remove by full content and add anew.
+                let full = CanonicalForm.bytes(of: t, skipping: skip)
+                if let j = src.firstIndex(where: { CanonicalForm.bytes(of: $0, skipping: skip) == full }) {
+                    src.remove(at: j)
+                } else {
+                    updates.removes.append(ComponentSelector(name: t.name, properties: t.properties))
+                }
+                continue
+            }
+            if let j = src.firstIndex(where: { ComponentIdentity.key(of: $0) == keys[i] }) {
+                let u = diff(source: src[j], target: t, skip: skip)
+                if !u.isEmpty { updates.updates.append(u) }
+                src.remove(at: j)
+            } else {
+                updates.removes.append(ComponentIdentity.selector(of: t))
+            }
+        }
+        updates.adds = src
+        return updates
+    }
+}
