@@ -8,6 +8,13 @@ public struct RuleEffect: Hashable, Sendable, CustomStringConvertible {
     /// Properties, parameters, values or components changed, added or removed.
     public var changes: Int
 
+    public init(filter: String, rule: Int, summary: String, changes: Int) {
+        self.filter = filter
+        self.rule = rule
+        self.summary = summary
+        self.changes = changes
+    }
+
     public var description: String { "filter \(filter) rule \(rule) (\(summary)): \(changes) change\(changes == 1 ? "" : "s")" }
 }
 

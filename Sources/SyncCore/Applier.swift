@@ -102,7 +102,7 @@ public enum Applier {
             let tz = selector.parameter("TZID")
             var hits: [(Int, Int)] = []
             for (i, p) in props.enumerated() where p.name == selector.name && p.parameter("TZID") == tz {
-                for (k, v) in p.values.enumerated() where CanonicalForm.key(of: CollectionOfOne(v)) == wanted { hits.append((i, k)) }
+                for (k, v) in p.values.enumerated() where CanonicalForm.key(of: v) == wanted { hits.append((i, k)) }
             }
             guard let first = hits.first else { throw .noMatch(path: path, what: what) }
             let distinct = Set(hits.map { CanonicalForm.key(of: props[$0.0], skipping: .none) })

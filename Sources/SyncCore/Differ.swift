@@ -19,6 +19,8 @@ public enum Differ {
     /// The edits that turn `target` into `source` (two versions of one component).
     public static func diff(source: ICalComponent, target: ICalComponent, skip: SkipList = .defaults) -> ComponentUpdate {
         var u = ComponentUpdate(selector: ComponentIdentity.selector(of: target))
+        // Equal as written (most time zones, most alarms): nothing to compare by meaning.
+        if source == target { return u }
         u.properties = properties(source.properties, target.properties, skip)
         u.components = components(source.components, target.components, skip)
         return u
@@ -28,25 +30,36 @@ public enum Differ {
 
     static func properties(_ source: [ICalProperty], _ target: [ICalProperty], _ skip: SkipList) -> PropertyUpdates {
         var updates = PropertyUpdates()
-        let s = expand(source, skip), t = expand(target, skip)
-        var names: [String] = []
-        var seen = Set<String>()
-        for p in t + s where seen.insert(p.name).inserted { names.append(p.name) }
+        // Group by name, in the target's order then the source's: one pass each.
+        var groups: [(name: String, src: [ICalProperty], tgt: [ICalProperty])] = []
+        var index: [String: Int] = [:]
+        func group(_ name: String) -> Int {
+            if let i = index[name] { return i }
+            groups.append((name, [], []))
+            index[name] = groups.count - 1
+            return groups.count - 1
+        }
+        for p in expand(target, skip) { groups[group(p.name)].tgt.append(p) }
+        for p in expand(source, skip) { groups[group(p.name)].src.append(p) }
 
-        for name in names {
-            var src = s.filter { $0.name == name }
-            var tgt = t.filter { $0.name == name }
-            // 1. Equal in full: nothing to do.
+        for (name, srcGroup, tgtGroup) in groups {
+            var src = srcGroup, tgt = tgtGroup
+            // 1. Equal in full: nothing to do. Equal as written is checked first; the canonical
+            // keys (which cost allocations) only for what is left.
+            if src.count == 1, tgt.count == 1, src[0] == tgt[0] { continue }
+            var srcKeys = src.map { CanonicalForm.key(of: $0, skipping: skip) }
             var i = 0
             while i < tgt.count {
                 let key = CanonicalForm.key(of: tgt[i], skipping: skip)
-                if let j = src.firstIndex(where: { CanonicalForm.key(of: $0, skipping: skip) == key }) {
+                if let j = srcKeys.firstIndex(of: key) {
                     src.remove(at: j)
+                    srcKeys.remove(at: j)
                     tgt.remove(at: i)
                 } else {
                     i += 1
                 }
             }
+            if src.isEmpty && tgt.isEmpty { continue }
             // 2. Same value, other parameters: a parameter change. (A parameter named twice on one
             // line cannot be edited by name: such a property is replaced whole, in step 3.)
             i = 0

@@ -11,7 +11,20 @@ let arguments = CommandLine.arguments.dropFirst()
 let events = arguments.first.flatMap(Int.init) ?? 10_000
 // `outboard-bench N parse` parses once and stops: a profile target (valgrind --tool=callgrind).
 let parseOnly = arguments.contains("parse")
-// `outboard-bench N hash` parses, groups and hashes 20 times: the other profile target.
+// `outboard-bench N hash` parses, groups and hashes 20 times; `N diff` diffs 1000 changed items 20 times.
+if arguments.contains("diff") {
+    let items = ItemGrouper.items(from: try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8))).items
+    var n = 0
+    for _ in 0..<20 {
+        for item in items.prefix(1000) {
+            var changed = item
+            changed.components[0].properties[0].values = [.text("x")]
+            n += Differ.diff(source: changed, target: item).count
+        }
+    }
+    print("diffed 1000 items 20 times (\(n) edits)")
+    exit(0)
+}
 if arguments.contains("hash") {
     let items = ItemGrouper.items(from: try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8))).items
     var hasher = ItemHasher(skipping: .defaults)
@@ -104,6 +117,30 @@ let settleTime = measure {
 }
 print("settle unchanged items".padding(toLength: 28, withPad: " ", startingAt: 0)
     + String(format: " %8.0f items/s  (%d of %d unchanged)", Double(items.count) / settleTime, unchanged, items.count))
+
+// Diffing changed items: 100 items, each with its SUMMARY changed and one attendee's PARTSTAT.
+var diffTimes: [Double] = []
+var edits = 0
+for item in items.prefix(100) {
+    var changed = item
+    if let i = changed.components[0].properties.firstIndex(where: { $0.name == "SUMMARY" }) {
+        changed.components[0].properties[i].values = [.text("Changed title")]
+    }
+    if let i = changed.components[0].properties.firstIndex(where: { $0.name == "ATTENDEE" }) {
+        changed.components[0].properties[i].parameters = [ICalParameter("PARTSTAT", "DECLINED")]
+    }
+    var best = Double.infinity
+    for _ in 0..<20 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let d = Differ.diff(source: changed, target: item)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+        edits = d.count
+    }
+    diffTimes.append(best)
+}
+diffTimes.sort()
+print("diff a changed item".padding(toLength: 28, withPad: " ", startingAt: 0)
+    + String(format: " %8.1f us median, %.1f us p90 (100 items, best of 20 each; %d edits found in the last)", diffTimes[diffTimes.count / 2], diffTimes[diffTimes.count * 9 / 10], edits))
 
 let peak = peakRSSMegabytes()
 print(String(format: "peak memory of the whole run (xCal DOM, items and hashes included): %.1f MB", peak))

@@ -43,6 +43,21 @@ public enum CanonicalForm {
         return out
     }
 
+    /// The canonical text of a property's values (`date-time=20260105T090000Z`). Not generic, so
+    /// callers in other modules get the specialized code.
+    public static func key(of values: ICalValues) -> [UInt8] {
+        var out = [UInt8]()
+        CanonicalWriter.appendValues(values, into: &out)
+        return out
+    }
+
+    /// The canonical text of one value.
+    public static func key(of value: ICalValue) -> [UInt8] {
+        var out = [UInt8]()
+        appendCanonical(value, to: &out)
+        return out
+    }
+
     /// The canonical text of values alone (`date-time=20260105T090000Z`).
     public static func key<C: Collection>(of values: C) -> [UInt8] where C.Element == ICalValue {
         var out = [UInt8]()

@@ -113,10 +113,14 @@ struct InputFile {
 
     /// Prints each diagnostic as `file:line: message` on standard error; throws exit 1 if any.
     func report(_ diagnostics: [ICalDiagnostic]) throws {
-        guard !diagnostics.isEmpty else { return }
+        print(diagnostics)
+        if !diagnostics.isEmpty { throw CommandExit.problems }
+    }
+
+    /// Prints each diagnostic as `file:line: message (VEVENT uid=…)` on standard error.
+    func print(_ diagnostics: [ICalDiagnostic]) {
         for d in diagnostics {
             Console.current.error(d.line > 0 ? "\(name):\(d.line): \(d.messageWithContext)" : "\(name): \(d.messageWithContext)")
         }
-        throw CommandExit.problems
     }
 }
