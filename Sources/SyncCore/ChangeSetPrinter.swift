@@ -51,15 +51,24 @@ public enum ChangeSetPrinter {
 
     static func quoted(_ vs: SmallList<String>) -> String { vs.map(quote).joined(separator: ",") }
 
-    static func quote(_ s: String) -> String {
+    /// `s` as a JSON string literal: quotes and backslashes escaped, newlines as `\n`, other
+    /// control characters as `\u00XX`, so a quoted value never breaks its line.
+    public static func quote(_ s: String) -> String {
         var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
+        for u in s.unicodeScalars {
+            switch u {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
-            default: out.unicodeScalars.append(ch)
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""

@@ -93,13 +93,7 @@ struct DiffCommand: ParsableCommand {
     /// all is an error (exit 2: a diff of it means nothing).
     static func items(_ path: String) throws -> [ICalItem] {
         let input = try InputFile(path)
-        let document: ICalDocument
-        do {
-            document = try ICalParser().parse(input.bytes)
-        } catch {
-            throw CommandExit.usage("\(input.name): \(error)")
-        }
-        let set = ItemGrouper.items(from: document)
+        let set = ItemGrouper.items(from: try input.parseICalendar(failureCode: 2))
         input.print(set.diagnostics)
         return set.items
     }

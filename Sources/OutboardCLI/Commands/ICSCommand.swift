@@ -103,11 +103,13 @@ struct InputFile {
         bytes = Array(data)
     }
 
-    func parseICalendar() throws -> ICalDocument {
+    /// The parsed calendar; input that is not iCalendar at all ends the command with
+    /// `failureCode` (1 where it is a problem of the input, 2 where it makes the command meaningless).
+    func parseICalendar(failureCode: Int32 = 1) throws -> ICalDocument {
         do {
             return try ICalParser().parse(bytes)
         } catch {
-            throw CommandExit.failed("\(name): \(error)")
+            throw CommandExit(code: failureCode, message: "\(name): \(error)")
         }
     }
 
