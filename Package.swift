@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian: libxml2-dev, libcurl4-openssl-dev; installed by .ci/setup).
@@ -35,14 +38,22 @@ let package = Package(
         // Pure (libxml2): CalWS-SOAP messages; for now the updateItem selection tree.
         .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"]),
         // I/O: libcurl transport (the engine grows here).
-        .target(name: "Engine", dependencies: ["CCurl", "CalendarModel"]),
+        .target(name: "Engine", dependencies: ["CCurl", "CalendarModel", "CalWS", "SyncCore"]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
             "CalendarModel", "XCal", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
+        // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
+        .target(name: "TargetServer", dependencies: [
+            "CalendarModel", "SyncCore", "CalWS", "XCal", "SafeXML",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "outboard-target", dependencies: [
+            "TargetServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
@@ -55,5 +66,6 @@ let package = Package(
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
+        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore"]),
     ]
 )

@@ -10,5 +10,6 @@ static inline CURLcode ccurl_setopt_ptr(CURL *c, CURLoption o, void *v) { return
 static inline CURLcode ccurl_setopt_slist(CURL *c, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(c, o, v); }
 static inline CURLcode ccurl_setopt_cb(CURL *c, CURLoption o, ccurl_data_cb v) { return curl_easy_setopt(c, o, v); }
 static inline CURLcode ccurl_getinfo_long(CURL *c, CURLINFO i, long *out) { return curl_easy_getinfo(c, i, out); }
+static inline CURLcode ccurl_getinfo_ptr(CURL *c, CURLINFO i, void *out) { return curl_easy_getinfo(c, i, out); }
 static inline const char *ccurl_version(void) { return curl_version(); }
 #endif

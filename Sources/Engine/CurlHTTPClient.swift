@@ -1,0 +1,168 @@
+import CCurl
+import Foundation
+
+/// One HTTP request for libcurl.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+    /// Seconds to connect, and for the whole exchange.
+    public var connectTimeout: Double
+    public var timeout: Double
+    /// The largest response body read (checked while reading, after decompression).
+    public var maxResponseBytes: Int
+    /// Follow redirects (at most this many; never from https to http). 0: do not follow.
+    public var maxRedirects: Int
+
+    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+        self.maxRedirects = maxRedirects
+    }
+}
+
+/// What came back.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lowercased, in order.
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    /// The URL finally fetched (after redirects).
+    public var effectiveURL: String
+
+    /// The first value of a header (name case-insensitive).
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.0 == n }?.1
+    }
+}
+
+/// Why an exchange failed before a status came back.
+public enum HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// libcurl's error: its code and message (DNS, refused, TLS, timeout …).
+    case curl(code: Int, message: String)
+    /// The body exceeded the limit.
+    case tooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .curl(let code, let message): "\(message) (libcurl error \(code))"
+        case .tooLarge(let limit): "the response exceeds \(limit) bytes"
+        }
+    }
+
+    /// True for failures that a retry may cure (timeouts, refused connections, resets).
+    public var isTransient: Bool {
+        if case .curl(let code, _) = self {
+            return [Int(CURLE_COULDNT_CONNECT.rawValue), Int(CURLE_OPERATION_TIMEDOUT.rawValue), Int(CURLE_RECV_ERROR.rawValue),
+                    Int(CURLE_SEND_ERROR.rawValue), Int(CURLE_GOT_NOTHING.rawValue), Int(CURLE_PARTIAL_FILE.rawValue)].contains(code)
+        }
+        return false
+    }
+}
+
+/// Outbound HTTP through libcurl (TLS, compression, timeouts, redirects). Each request runs on a
+/// thread of its own so the blocking easy interface never holds a Swift concurrency thread.
+public struct CurlHTTPClient: Sendable {
+    public static let userAgent = "Outboard/0.1 (+calendar sync; libcurl)"
+
+    private static let initialized: Void = { _ = ccurl_global_init() }()
+
+    public init() {
+        _ = Self.initialized
+    }
+
+    public func send(_ request: HTTPRequest) async throws(HTTPTransportError) -> HTTPResponse {
+        let result: Result<HTTPResponse, HTTPTransportError> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: Self.perform(request))
+            }
+        }
+        return try result.get()
+    }
+
+    /// State shared with libcurl's callbacks.
+    final class Transfer {
+        var body: [UInt8] = []
+        var headers: [(String, String)] = []
+        var limit: Int
+        var exceeded = false
+        init(limit: Int) { self.limit = limit }
+    }
+
+    static func perform(_ r: HTTPRequest) -> Result<HTTPResponse, HTTPTransportError> {
+        guard let h = curl_easy_init() else { return .failure(.curl(code: -1, message: "libcurl could not start a transfer")) }
+        defer { curl_easy_cleanup(h) }
+        let transfer = Transfer(limit: r.maxResponseBytes)
+        let box = Unmanaged.passUnretained(transfer).toOpaque()
+
+        ccurl_setopt_string(h, CURLOPT_URL, r.url)
+        ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_string(h, CURLOPT_USERAGENT, userAgent)
+        ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "") // every encoding libcurl decodes
+        ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
+        ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(r.timeout * 1000))
+        ccurl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https,file")
+        if r.maxRedirects > 0 {
+            ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
+            ccurl_setopt_long(h, CURLOPT_MAXREDIRS, r.maxRedirects)
+            // Only https may follow from https: a redirect to plain http is refused.
+            ccurl_setopt_string(h, CURLOPT_REDIR_PROTOCOLS_STR, r.url.lowercased().hasPrefix("https:") ? "https" : "http,https")
+        }
+        if r.method != "GET" { ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, r.method) }
+        var bodyCopy = r.body
+        if bodyCopy != nil {
+            ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, bodyCopy!.count)
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:") // no 100-continue round trip for large bodies
+        defer { curl_slist_free_all(list) }
+        ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+
+        ccurl_setopt_ptr(h, CURLOPT_WRITEDATA, box)
+        ccurl_setopt_cb(h, CURLOPT_WRITEFUNCTION) { ptr, size, nmemb, ud in
+            let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
+            let n = size * nmemb
+            if t.body.count + n > t.limit { t.exceeded = true; return 0 }
+            ptr!.withMemoryRebound(to: UInt8.self, capacity: n) { t.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            return n
+        }
+        ccurl_setopt_ptr(h, CURLOPT_HEADERDATA, box)
+        ccurl_setopt_cb(h, CURLOPT_HEADERFUNCTION) { ptr, size, nmemb, ud in
+            let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
+            let n = size * nmemb
+            let line = ptr!.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+            if line.hasPrefix("HTTP/") { t.headers.removeAll() } // a new response (after a redirect or 100)
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                t.headers.append((name, value))
+            }
+            return n
+        }
+
+        let code: CURLcode = bodyCopy == nil ? curl_easy_perform(h) : bodyCopy!.withUnsafeMutableBytes { raw in
+            ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress)
+            return curl_easy_perform(h)
+        }
+        bodyCopy = nil
+        if transfer.exceeded { return .failure(.tooLarge(limit: r.maxResponseBytes)) }
+        guard code == CURLE_OK else {
+            return .failure(.curl(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code))))
+        }
+        var status = 0
+        ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        _ = withUnsafeMutablePointer(to: &effective) { ccurl_getinfo_ptr(h, CURLINFO_EFFECTIVE_URL, UnsafeMutableRawPointer($0)) }
+        return .success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body,
+                                     effectiveURL: effective.map { String(cString: $0) } ?? r.url))
+    }
+}

@@ -1,0 +1,122 @@
+import CalendarModel
+import CalWS
+
+/// Collection and entity paths: a collection is `/segment/segment…`, an entity `COLLECTION/NAME.ics`.
+enum Paths {
+    static func isSegment(_ s: Substring) -> Bool {
+        !s.isEmpty && s != "." && s != ".." && s.utf8.allSatisfy { b in
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E || b == 0x7E
+        }
+    }
+
+    /// `/public/holidays`: a slash, then segments of letters, digits, `-`, `_`, `.`, `~`.
+    static func isCollection(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.hasSuffix("/"), !path.hasSuffix(".ics") else { return false }
+        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.isEmpty && parts.allSatisfy(isSegment)
+    }
+
+    /// The collection and name of an entity href (`/public/holidays/new-year.ics`).
+    static func entity(_ href: String) -> (String, String)? {
+        guard href.hasSuffix(".ics"), let slash = href.lastIndex(of: "/") else { return nil }
+        let collection = String(href[..<slash]), name = String(href[href.index(after: slash)...])
+        guard isCollection(collection), name.count > 4, !name.contains("/") else { return nil }
+        return (collection, name)
+    }
+
+    /// An entity name for a UID: safe characters kept, every other byte percent-encoded.
+    static func name(forUID uid: String) -> String {
+        var out = ""
+        for b in uid.utf8 {
+            if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E || b == 0x40 {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
+            }
+        }
+        return out + ".ics"
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+}
+
+/// What an entity may hold, and the forms it is returned in.
+enum Entities {
+    struct Failure: Error {
+        var kind: CalWSErrorKind
+        var message: String
+    }
+
+    /// The entity's one UID, or why the calendar is not one entity: a VCALENDAR holding
+    /// components of one type (VEVENT, VTODO or VJOURNAL) that share one UID, and no METHOD.
+    static func validate(_ calendar: ICalComponent) -> Result<String, Failure> {
+        guard calendar.name == "VCALENDAR" else {
+            return .failure(Failure(kind: .notCalendarData, message: "expected a VCALENDAR, found \(calendar.name)"))
+        }
+        if calendar.property("METHOD") != nil {
+            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "a stored entity carries no METHOD (that is for scheduling messages)"))
+        }
+        let items = calendar.components.filter { PropertyTypes.isItemComponent($0.name) }
+        guard let first = items.first else {
+            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "the calendar holds no VEVENT, VTODO or VJOURNAL"))
+        }
+        if let other = items.first(where: { $0.name != first.name }) {
+            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "one entity holds one component type, not both \(first.name) and \(other.name)"))
+        }
+        let uids = Set(items.map { $0.uid ?? "" })
+        guard uids.count == 1, let uid = uids.first, !uid.isEmpty else {
+            return .failure(Failure(kind: .invalidCalendarObjectResource, message: uids.contains("") ? "every component needs a UID" : "one entity holds one UID, not \(uids.sorted().joined(separator: ", "))"))
+        }
+        for unsupported in calendar.components where !PropertyTypes.isItemComponent(unsupported.name) && unsupported.name != "VTIMEZONE" {
+            return .failure(Failure(kind: .unsupportedCalendarComponent, message: "\(unsupported.name) is not stored"))
+        }
+        return .success(uid)
+    }
+
+    /// The stored text read back as its VCALENDAR.
+    static func calendar(_ e: StoredEntity) throws -> ICalComponent {
+        let doc = try ICalParser().parse(e.data)
+        return doc.calendars.first ?? ICalComponent(name: "VCALENDAR")
+    }
+
+    /// A listing: each item component reduced to UID, RECURRENCE-ID and LAST-MODIFIED (the
+    /// entity's, when a component has none of its own).
+    static func listing(_ calendar: ICalComponent, lastModified: String) -> ICalComponent {
+        let stamp = ICalValue.parse(lastModified, as: .dateTime)
+        let comps = calendar.components.filter { PropertyTypes.isItemComponent($0.name) }.map { c -> ICalComponent in
+            var props = ["UID", "RECURRENCE-ID"].compactMap { c.property($0) }
+            if let lm = c.property("LAST-MODIFIED") { props.append(lm) } else if let stamp { props.append(ICalProperty("LAST-MODIFIED", stamp)) }
+            return ICalComponent(name: c.name, properties: props)
+        }
+        return ICalComponent(name: "VCALENDAR", components: comps)
+    }
+}
+
+/// The VEVENT time-range test of RFC 4791 §9.9, without expanding recurrences: a recurring
+/// master matches when it starts before the range ends (it may recur into the range).
+enum TimeRange {
+    static func overlaps(_ calendar: ICalComponent, start: ICalDateTime?, end: ICalDateTime?) -> Bool {
+        calendar.components.contains { c in
+            guard c.name == "VEVENT", let s = c.property("DTSTART")?.value, let sv = sortable(s) else { return false }
+            let recurring = c.property("RRULE") != nil || c.property("RDATE") != nil
+            var e = sv
+            if let dtend = c.property("DTEND")?.value.flatMap(sortable) { e = dtend } else if case .date = s { e = sv + "~" }
+            if let end, let rangeEnd = sortable(.dateTime(end)), sv >= rangeEnd { return false }
+            if recurring { return true }
+            if let start, let rangeStart = sortable(.dateTime(start)), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
+            return true
+        }
+    }
+
+    /// A string that sorts like the time (zones are not applied: a local time is read as UTC).
+    static func sortable(_ v: ICalValue) -> String? {
+        switch v {
+        case .date(let d): ValueFormatter.icalString(.date(d)) + "T000000"
+        case .dateTime(var dt):
+            { dt.time.isUTC = false; return ValueFormatter.icalString(.dateTime(dt)) }()
+        default: nil
+        }
+    }
+}

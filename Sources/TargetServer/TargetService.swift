@@ -1,0 +1,210 @@
+import CalendarModel
+import CalWS
+import Foundation
+import GRDB
+import SyncCore
+
+/// Which collections a bearer token may read and write.
+public struct Grants: Sendable, Hashable {
+    public var all: Bool
+    public var collections: [String]
+
+    public init(all: Bool = false, collections: [String] = []) {
+        self.all = all
+        self.collections = collections
+    }
+
+    /// True for a granted collection and anything below it.
+    public func allows(_ path: String) -> Bool {
+        all || collections.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+}
+
+/// Applies CalWS-SOAP requests to the store, following the rules in docs of PROTOCOL.md:
+/// `updateItem` needs the current change token and applies its change set all or nothing;
+/// `multiOp` runs in one transaction and stops at the first failure, which rolls everything back.
+public struct TargetService: Sendable {
+    public let store: TargetStore
+
+    public init(store: TargetStore) {
+        self.store = store
+    }
+
+    /// Handles one request for a caller holding `grants`.
+    public func handle(_ request: CalWSRequest, grants: Grants, now: Date = Date()) async -> CalWSResponse {
+        let stamp = Self.stamp(now)
+        do {
+            switch request.body {
+            case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
+                return try await store.db.read { db in try Operation.read(request, grants: grants, db: db) }
+            case .multiOp(let ops):
+                return try await store.db.write { db in
+                    var responses: [CalWSResponse] = []
+                    for (i, op) in ops.enumerated() {
+                        let r = try Operation.run(op, grants: grants, db: db, stamp: stamp)
+                        responses.append(r)
+                        if r.result.status != .ok {
+                            throw Rollback(response: CalWSResponse(id: request.id, result: .init(status: .error,
+                                message: "operation \(i + 1) (\(op.operation)) failed: \(r.result.message ?? r.result.status.rawValue); nothing was applied",
+                                error: r.result.error), .multiOp(responses)))
+                        }
+                    }
+                    return CalWSResponse(id: request.id, .multiOp(responses))
+                }
+            default:
+                return try await store.db.write { db in
+                    let r = try Operation.run(request, grants: grants, db: db, stamp: stamp)
+                    if r.result.status != .ok { throw Rollback(response: r) }
+                    return r
+                }
+            }
+        } catch let rollback as Rollback {
+            return rollback.response
+        } catch {
+            return CalWSResponse(id: request.id, result: .init(status: .error, message: "the store failed: \(error)"), Operation.emptyBody(request))
+        }
+    }
+
+    struct Rollback: Error {
+        var response: CalWSResponse
+    }
+
+    /// `20260105T090000Z` for now.
+    static func stamp(_ date: Date) -> String {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(c.year!)\(two(c.month!))\(two(c.day!))T\(two(c.hour!))\(two(c.minute!))\(two(c.second!))Z"
+    }
+}
+
+/// The single operations.
+enum Operation {
+    static func emptyBody(_ r: CalWSRequest) -> CalWSResponse.Body {
+        switch r.body {
+        case .getProperties: .getProperties(nil)
+        case .calendarQuery, .calendarMultiget: .calendarQuery([])
+        case .fetchItem: .fetchItem(nil)
+        case .addItem: .addItem(href: nil, changeToken: nil)
+        case .updateItem: .updateItem(changeToken: nil)
+        case .deleteItem: .deleteItem
+        case .multiOp: .multiOp([])
+        }
+    }
+
+    static func failure(_ r: CalWSRequest, _ error: CalWSErrorKind, _ message: String, status: CalWSStatus = .error) -> CalWSResponse {
+        CalWSResponse(id: r.id, result: .failure(error, message, status: status), emptyBody(r))
+    }
+
+    // MARK: Reads
+
+    static func read(_ r: CalWSRequest, grants: Grants, db: Database) throws -> CalWSResponse {
+        switch r.body {
+        case .getProperties(let href):
+            if href == "/" { return CalWSResponse(id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection"))) }
+            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            guard try StoreSQL.collectionExists(db, href) else { return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound) }
+            return CalWSResponse(id: r.id, .getProperties(CollectionProperties(href: href, displayName: String(href.split(separator: "/").last ?? ""))))
+        case .fetchItem(let href):
+            guard let (collection, name) = Paths.entity(href) else {
+                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) { return failure(r, .targetNotEntity, "\(href) is a collection, not an entity") }
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
+            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
+            guard let e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: try Entities.calendar(e))))
+        case .calendarQuery(let q):
+            guard grants.allows(q.href) else { return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess) }
+            guard try StoreSQL.collectionExists(db, q.href) else { return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound) }
+            var stored: [StoredEntity]
+            if case .uid(let uid) = q.filter {
+                stored = try StoreSQL.entity(db, collection: q.href, uid: uid).map { [$0] } ?? []
+            } else {
+                stored = try StoreSQL.entities(db, collection: q.href)
+            }
+            var out: [EntityInfo] = []
+            for e in stored {
+                let cal = try Entities.calendar(e)
+                if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) { continue }
+                out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+            }
+            return CalWSResponse(id: r.id, .calendarQuery(out))
+        case .calendarMultiget(let href, let hrefs, let allData):
+            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            var out: [EntityInfo] = []
+            for h in hrefs {
+                guard let (collection, name) = Paths.entity(h), collection == href || href == "/", grants.allows(collection) else { continue }
+                if let e = try StoreSQL.entity(db, collection: collection, name: name) {
+                    let cal = try Entities.calendar(e)
+                    out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+                }
+            }
+            return CalWSResponse(id: r.id, .calendarQuery(out))
+        default:
+            return failure(r, .forbidden, "not a read")
+        }
+    }
+
+    // MARK: Writes
+
+    static func run(_ r: CalWSRequest, grants: Grants, db: Database, stamp: String) throws -> CalWSResponse {
+        switch r.body {
+        case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
+            return try read(r, grants: grants, db: db)
+        case .addItem(let href, let calendar):
+            guard Paths.isCollection(href) else { return failure(r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays") }
+            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            let uid: String
+            switch Entities.validate(calendar) {
+            case .success(let u): uid = u
+            case .failure(let f): return failure(r, f.kind, f.message)
+            }
+            try StoreSQL.createCollection(db, href, now: stamp)
+            if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
+                return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
+            }
+            let revision = try StoreSQL.bump(db, href)
+            let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: ICalWriter.string([calendar]),
+                                 changeToken: "r\(revision)", lastModified: stamp)
+            try StoreSQL.put(db, e)
+            return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
+        case .updateItem(let href, let token, let update):
+            guard let (collection, name) = Paths.entity(href) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
+            guard var e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            guard !token.isEmpty else { return failure(r, .missingChangeToken, "updateItem needs the entity's change token") }
+            guard token == e.changeToken else { return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)") }
+            let current = try Entities.calendar(e)
+            let updated: ICalComponent
+            do {
+                updated = try Applier.apply(update, to: current)
+            } catch {
+                switch error {
+                case .noMatch: return failure(r, .targetDoesNotExist, "\(href): \(error)")
+                case .ambiguous: return failure(r, .invalidCalendarData, "\(href): \(error)")
+                }
+            }
+            switch Entities.validate(updated) {
+            case .success(let uid) where uid == e.uid: break
+            case .success(let uid): return failure(r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
+            case .failure(let f): return failure(r, f.kind, f.message)
+            }
+            e.data = ICalWriter.string([updated])
+            e.changeToken = "r\(try StoreSQL.bump(db, collection))"
+            e.lastModified = stamp
+            try StoreSQL.put(db, e)
+            return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
+        case .deleteItem(let href):
+            guard let (collection, name) = Paths.entity(href) else {
+                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) { return failure(r, .targetNotEntity, "\(href) is a collection: only entities are deleted") }
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
+            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
+            guard try StoreSQL.entity(db, collection: collection, name: name) != nil else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            try StoreSQL.delete(db, collection: collection, name: name)
+            _ = try StoreSQL.bump(db, collection)
+            return CalWSResponse(id: r.id, .deleteItem)
+        case .multiOp:
+            return failure(r, .forbidden, "multiOp cannot hold another multiOp")
+        }
+    }
+}

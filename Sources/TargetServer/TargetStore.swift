@@ -1,0 +1,150 @@
+import Foundation
+import GRDB
+
+/// The reference target's storage: collections and their entities in one SQLite file (WAL mode,
+/// so a write that was acknowledged survives the process being killed), with versioned migrations.
+public final class TargetStore: Sendable {
+    let db: DatabasePool
+
+    /// Opens (or creates) `directory/target.sqlite`, created with mode 0600.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent("target.sqlite")
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        db = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: collections and entities") { db in
+            try db.execute(sql: """
+                CREATE TABLE collection (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    revision INTEGER NOT NULL DEFAULT 0,
+                    secret TEXT,
+                    created TEXT NOT NULL
+                );
+                CREATE TABLE entity (
+                    collection TEXT NOT NULL REFERENCES collection(path) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    uid TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    change_token TEXT NOT NULL,
+                    last_modified TEXT NOT NULL,
+                    PRIMARY KEY (collection, name),
+                    UNIQUE (collection, uid)
+                );
+                """)
+        }
+        return m
+    }
+}
+
+/// One stored entity.
+struct StoredEntity {
+    var collection: String
+    var name: String
+    var uid: String
+    var data: String
+    var changeToken: String
+    var lastModified: String
+
+    var href: String { collection + "/" + name }
+
+    init(row: Row) {
+        collection = row["collection"]
+        name = row["name"]
+        uid = row["uid"]
+        data = row["data"]
+        changeToken = row["change_token"]
+        lastModified = row["last_modified"]
+    }
+}
+
+/// Store queries, run inside a transaction the caller holds.
+enum StoreSQL {
+    static func collectionExists(_ db: Database, _ path: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM collection WHERE path = ?)", arguments: [path]) ?? false
+    }
+
+    static func createCollection(_ db: Database, _ path: String, now: String) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)", arguments: [path, now])
+    }
+
+    /// Bumps the collection's revision and returns it: every write gets a new change token and a
+    /// new ETag for the published feed.
+    static func bump(_ db: Database, _ path: String) throws -> Int64 {
+        try db.execute(sql: "UPDATE collection SET revision = revision + 1 WHERE path = ?", arguments: [path])
+        return try Int64.fetchOne(db, sql: "SELECT revision FROM collection WHERE path = ?", arguments: [path]) ?? 0
+    }
+
+    static func revision(_ db: Database, _ path: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT revision FROM collection WHERE path = ?", arguments: [path])
+    }
+
+    static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
+        try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE collection = ? AND name = ?", arguments: [collection, name]).map(StoredEntity.init)
+    }
+
+    static func entity(_ db: Database, collection: String, uid: String) throws -> StoredEntity? {
+        try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?", arguments: [collection, uid]).map(StoredEntity.init)
+    }
+
+    static func entities(_ db: Database, collection: String) throws -> [StoredEntity] {
+        try Row.fetchAll(db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection]).map(StoredEntity.init)
+    }
+
+    static func put(_ db: Database, _ e: StoredEntity) throws {
+        try db.execute(sql: """
+            INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
+                change_token = excluded.change_token, last_modified = excluded.last_modified
+            """, arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
+    }
+
+    static func delete(_ db: Database, collection: String, name: String) throws {
+        try db.execute(sql: "DELETE FROM entity WHERE collection = ? AND name = ?", arguments: [collection, name])
+    }
+}
+
+extension StoredEntity {
+    init(collection: String, name: String, uid: String, data: String, changeToken: String, lastModified: String) {
+        self.collection = collection
+        self.name = name
+        self.uid = uid
+        self.data = data
+        self.changeToken = changeToken
+        self.lastModified = lastModified
+    }
+}
+
+extension TargetStore {
+    /// The collection's secret link key, made (or replaced, with `rotate`) when needed.
+    public func secret(for collection: String, rotate: Bool = false) throws -> String {
+        guard Paths.isCollection(collection) else { throw TargetError.config("\(collection) is not a collection path such as /public/holidays") }
+        return try db.write { db in
+            guard try StoreSQL.collectionExists(db, collection) else { throw TargetError.config("no collection \(collection) (it is created by its first addItem)") }
+            if !rotate, let s = try String?.fetchOne(db, sql: "SELECT secret FROM collection WHERE path = ?", arguments: [collection]) ?? nil {
+                return s
+            }
+            var bytes = [UInt8](repeating: 0, count: 24)
+            var rng = SystemRandomNumberGenerator()
+            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+            let s = bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
+            try db.execute(sql: "UPDATE collection SET secret = ? WHERE path = ?", arguments: [s, collection])
+            return s
+        }
+    }
+
+    /// Sets or (with nil) revokes the secret link key.
+    public func setSecret(_ secret: String?, for collection: String) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE collection SET secret = ? WHERE path = ?", arguments: [secret, collection])
+        }
+    }
+}

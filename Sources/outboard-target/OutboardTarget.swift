@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import TargetServer
+
+/// `outboard-target`: the reference CalWS-SOAP target server.
+@main
+struct OutboardTarget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outboard-target",
+        abstract: "The reference CalWS-SOAP target server of Outboard: stores collections in SQLite and publishes each as an iCalendar feed.",
+        subcommands: [Serve.self, Link.self],
+        defaultSubcommand: nil
+    )
+
+    struct DataOption: ParsableArguments {
+        @Option(help: ArgumentHelp("Where the SQLite store lives.", valueName: "dir")) var data = "./.outboard-target"
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the server: POST /calws (CalWS-SOAP), GET /calendars/PATH.ics (published collections), GET /health.",
+            discussion: """
+            Every request needs a bearer token. --tokens FILE grants each token collections (one line per token: \
+            TOKEN /path/one /path/two, or TOKEN * for all); the environment variable OUTBOARD_TARGET_TOKEN is one \
+            token granted every collection. Port 0 picks a free port; the address is printed once listening.
+            """
+        )
+        @OptionGroup var data: DataOption
+        @Option(help: "The address to listen on.") var host = "127.0.0.1"
+        @Option(help: "The port to listen on (0: any free port).") var port = 8765
+        @Option(help: ArgumentHelp("A file of bearer tokens and the collections each may use.", valueName: "file")) var tokens: String?
+
+        func run() async throws {
+            var table = TokenTable()
+            if let tokens { table = try TokenTable.load(file: tokens) }
+            if let env = ProcessInfo.processInfo.environment["OUTBOARD_TARGET_TOKEN"], !env.isEmpty {
+                table.entries[env] = Grants(all: true)
+            }
+            if table.entries.isEmpty {
+                throw ValidationError("no token: set OUTBOARD_TARGET_TOKEN or give --tokens FILE (every request needs a bearer token)")
+            }
+            var logger = Logger(label: "outboard-target")
+            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let config = TargetConfiguration(dataDirectory: data.data, host: host, port: port, tokens: table)
+            let host = self.host
+            let dataDir = data.data
+            let app = try buildTargetApplication(config, logger: logger) { bound in
+                // Written straight to the descriptor: a parent process waits for this line on a pipe.
+                FileHandle.standardOutput.write(Data("outboard-target listening on http://\(host):\(bound)/calws (data in \(dataDir))\n".utf8))
+            }
+            try await app.runService()
+        }
+    }
+
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print (creating it if needed) the secret link of a collection, for calendar apps that cannot send a token; --revoke disables it."
+        )
+        @OptionGroup var data: DataOption
+        @Flag(help: "Revoke the link (a new one can be made afterwards).") var revoke = false
+        @Flag(help: "Replace the link with a new one.") var rotate = false
+        @Argument(help: "The collection, such as /public/holidays.") var collection: String
+
+        func run() async throws {
+            let store = try TargetStore(directory: data.data)
+            if revoke {
+                try store.setSecret(nil, for: collection)
+                print("revoked the secret link of \(collection)")
+                return
+            }
+            let secret = try store.secret(for: collection, rotate: rotate)
+            print("/calendars\(collection).ics?key=\(secret)")
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import CalendarModel
+import CalWS
+import Engine
+import Foundation
+import SyncCore
+import Testing
+
+func calendar(_ lines: [String]) throws -> ICalComponent {
+    let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+    return try ICalParser().parse(text).calendars[0]
+}
+
+func event(_ uid: String, _ summary: String, extra: [String] = []) throws -> ICalComponent {
+    try calendar(["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z", "DTSTART:20260301T150000Z",
+                  "DTEND:20260301T170000Z", "SUMMARY:\(summary)"] + extra + ["END:VEVENT"])
+}
+
+func item(_ c: ICalComponent) -> ICalItem {
+    ItemGrouper.items(from: ICalDocument(calendars: [c])).items[0]
+}
+
+/// The client error a call ends with (nil when it succeeds or fails otherwise).
+func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
+    do {
+        try await body()
+        return nil
+    } catch let e as TargetClientError {
+        return e
+    } catch {
+        return nil
+    }
+}
+
+/// Each test gets a server of its own, stopped when the test ends.
+@Suite(.serialized) final class TargetServerTests {
+    let server: TargetProcess
+    let client: TargetClient
+
+    init() throws {
+        server = try TargetProcess.start()
+        client = TargetClient(endpoint: server.endpoint, token: TargetProcess.token)
+    }
+
+    deinit { server.stop() }
+
+    @Test func addFetchListAndDeleteAnEntity() async throws {
+        let c = "/t/basic"
+        let (href, token) = try await client.addItem(collection: c, calendar: try event("e1@x", "Match"))
+        #expect(href == "/t/basic/e1@x.ics")
+        let fetched = try await client.fetchItem(href: href)
+        #expect(fetched.changeToken == token)
+        #expect(fetched.calendar.map(item).map { CanonicalForm.hash(of: $0) } == CanonicalForm.hash(of: item(try event("e1@x", "Match"))))
+        let listed = try await client.list(collection: c)
+        #expect(listed.map(\.href) == [href])
+        #expect(listed[0].calendar?.components.first?.properties.map(\.name) == ["UID", "LAST-MODIFIED"])
+        #expect(try await client.fetch(uid: "e1@x", in: c)?.href == href)
+        #expect(try await client.fetch(uid: "E1@X", in: c) == nil, "UID matching is exact")
+        #expect(try await client.multiget(collection: c, hrefs: [href, c + "/none.ics"]).map(\.href) == [href])
+        try await client.deleteItem(href: href)
+        await #expect(throws: TargetClientError.self) { try await client.fetchItem(href: href) }
+        #expect(try await client.list(collection: c).isEmpty)
+    }
+
+    @Test func updateItemNeedsTheCurrentChangeTokenAndAppliesAllOrNothing() async throws {
+        let c = "/t/update"
+        let old = try event("u1@x", "Old", extra: ["LOCATION:Hall"])
+        let (href, token) = try await client.addItem(collection: c, calendar: old)
+        let new = try event("u1@x", "New", extra: ["LOCATION:Hall", "CATEGORIES:Cup"])
+        let changes = Differ.diff(source: item(new), target: item(old))
+        let token2 = try await client.updateItem(href: href, changeToken: token, update: changes)
+        #expect(token2 != token)
+        let after = try await client.fetchItem(href: href)
+        #expect(CanonicalForm.hash(of: item(after.calendar!)) == CanonicalForm.hash(of: item(new)))
+
+        // The same change again with the old token: refused, nothing written.
+        do {
+            _ = try await client.updateItem(href: href, changeToken: token, update: changes)
+            Issue.record("a stale token was accepted")
+        } catch {
+            #expect(error.kind == .mismatchedChangeToken)
+        }
+        do {
+            _ = try await client.updateItem(href: href, changeToken: "", update: changes)
+            Issue.record("a missing token was accepted")
+        } catch {
+            #expect(error.kind == .missingChangeToken)
+        }
+        // A selector that matches nothing: typed error, and the entity is unchanged.
+        var stale = changes
+        stale.components.updates[0].properties.changes[0].current = ICalProperty("SUMMARY", .text("Never was"))
+        do {
+            _ = try await client.updateItem(href: href, changeToken: token2, update: stale)
+            Issue.record("an update of a property that is not there was accepted")
+        } catch {
+            #expect(error.kind == .targetDoesNotExist)
+            #expect("\(error)".contains("SUMMARY"))
+        }
+        #expect(try await client.fetchItem(href: href).changeToken == token2)
+    }
+
+    @Test func uidsAreUniquePerCollection() async throws {
+        let c = "/t/uid"
+        let (href, _) = try await client.addItem(collection: c, calendar: try event("dup@x", "One"))
+        let second = try event("dup@x", "Two")
+        #expect(await clientError { _ = try await client.addItem(collection: c, calendar: second) }?.kind == .uidConflict(href: href))
+        // Another collection may hold the same UID.
+        _ = try await client.addItem(collection: "/t/uid-other", calendar: try event("dup@x", "Two"))
+    }
+
+    @Test func multiOpIsAtomic() async throws {
+        let c = "/t/multi"
+        let ops = [CalWSRequest(.addItem(href: c, calendar: try event("m1@x", "A"))),
+                   CalWSRequest(.addItem(href: c, calendar: try event("m2@x", "B")))]
+        let ok = try await client.multiOp(ops)
+        #expect(ok.count == 2)
+        #expect(ok.map(\.id) == [1, 2])
+        let failing = [CalWSRequest(.addItem(href: c, calendar: try event("m3@x", "C"))),
+                       CalWSRequest(.addItem(href: c, calendar: try event("m1@x", "again")))]
+        do {
+            _ = try await client.multiOp(failing)
+            Issue.record("a failing multiOp succeeded")
+        } catch {
+            #expect(error.kind == .uidConflict(href: c + "/m1@x.ics"))
+        }
+        #expect(Set(try await client.list(collection: c).map(\.href)) == [c + "/m1@x.ics", c + "/m2@x.ics"], "m3 was rolled back")
+    }
+
+    @Test func invalidEntitiesAreRefusedWithTheirError() async throws {
+        let two = try calendar(["BEGIN:VEVENT", "UID:a", "END:VEVENT", "BEGIN:VEVENT", "UID:b", "END:VEVENT"])
+        #expect(await clientError { _ = try await client.addItem(collection: "/t/bad", calendar: two) }?.kind == .invalidCalendarObjectResource)
+        let ok = try event("x", "y")
+        #expect(await clientError { _ = try await client.addItem(collection: "not a path", calendar: ok) }?.kind == .invalidCalendarCollectionLocation)
+        _ = try await client.addItem(collection: "/t/bad", calendar: ok)
+        #expect(await clientError { try await client.deleteItem(href: "/t/bad") }?.kind == .targetNotEntity)
+        #expect(await clientError { _ = try await client.fetchItem(href: "/t/none/x.ics") }?.kind == .targetDoesNotExist)
+    }
+
+    @Test func collectionsArePublishedWithAStrongETag() async throws {
+        let c = "/t/published"
+        _ = try await client.addItem(collection: c, calendar: try event("p1@x", "Published"))
+        let http = CurlHTTPClient()
+        let url = server.base + "/calendars/t/published.ics"
+        let auth = [("Authorization", "Bearer \(TargetProcess.token)")]
+        let first = try await http.send(HTTPRequest(url: url, headers: auth))
+        #expect(first.status == 200)
+        #expect(first.header("content-type") == "text/calendar; charset=utf-8")
+        let etag = try #require(first.header("etag"))
+        #expect(etag.hasPrefix("\"") && !etag.hasPrefix("W/"))
+        let doc = try ICalParser().parse(first.body)
+        #expect(doc.calendars[0].components.map(\.uid) == ["p1@x"])
+        let again = try await http.send(HTTPRequest(url: url, headers: auth + [("If-None-Match", etag)]))
+        #expect(again.status == 304)
+        #expect(again.body.isEmpty)
+        _ = try await client.addItem(collection: c, calendar: try event("p2@x", "More"))
+        let changed = try await http.send(HTTPRequest(url: url, headers: auth + [("If-None-Match", etag)]))
+        #expect(changed.status == 200)
+        #expect(changed.header("etag") != etag)
+        #expect(try await http.send(HTTPRequest(url: url)).status == 401, "reading needs a token or the secret link")
+    }
+
+    @Test func hostileBodiesAreRefusedAndTheServerStillAnswers() async throws {
+        let http = CurlHTTPClient()
+        let auth = [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "text/xml")]
+        let envelope = { (inner: String) in
+            "<?xml version=\"1.0\"?>\n<S:Envelope xmlns:S=\"http://schemas.xmlsoap.org/soap/envelope/\"><S:Body>\(inner)</S:Body></S:Envelope>"
+        }
+        let laughs = """
+        <?xml version="1.0"?>
+        <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+        <S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x>&lol3;</x></S:Body></S:Envelope>
+        """
+        let xxe = """
+        <?xml version="1.0"?>
+        <!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+        <S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x>&xxe;</x></S:Body></S:Envelope>
+        """
+        let deep = envelope(String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000))
+        let garbage = "this is not xml"
+        let unknownOp = envelope("<C:frobnicate xmlns:C=\"http://docs.oasis-open.org/ws-calendar/ns/soap\"/>")
+        for body in [laughs, xxe, deep, garbage, unknownOp] {
+            let r = try await http.send(HTTPRequest(method: "POST", url: server.endpoint, headers: auth, body: Array(body.utf8)))
+            #expect(r.status == 500)
+            let text = String(decoding: r.body, as: UTF8.self)
+            #expect(text.contains("faultcode") && text.contains("S:Client"), "\(text.prefix(200))")
+            #expect(!text.contains("root:"), "no file content leaks")
+        }
+        // 100 MB: refused before it is parsed.
+        let huge = [UInt8](repeating: 0x20, count: 100 << 20)
+        let r = try await http.send(HTTPRequest(method: "POST", url: server.endpoint, headers: auth, body: huge, timeout: 120))
+        #expect(r.status == 413)
+        let health = try await http.send(HTTPRequest(url: server.base + "/health"))
+        #expect(health.status == 200)
+        _ = try await client.addItem(collection: "/t/after-hostile", calendar: try event("h@x", "still works"))
+    }
+}
+
+@Suite(.serialized) struct TargetAccessTests {
+    @Test func tokensAreCheckedPerCollectionAndNothingIsWrittenWithoutOne() async throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let tokens = dir.appendingPathComponent("tokens")
+        try "# token  collections\nathletics /public/athletics\nadmin *\n".write(to: tokens, atomically: true, encoding: .utf8)
+        let server = try TargetProcess.start(dataDirectory: dir.appendingPathComponent("data"), tokensFile: tokens.path, environmentToken: nil)
+        defer { server.stop() }
+        let athletics = TargetClient(endpoint: server.endpoint, token: "athletics")
+        let admin = TargetClient(endpoint: server.endpoint, token: "admin")
+        let nobody = TargetClient(endpoint: server.endpoint, token: "wrong")
+
+        _ = try await athletics.addItem(collection: "/public/athletics", calendar: try event("a@x", "Ok"))
+        let b = try event("b@x", "Not granted")
+        let denied = await clientError { _ = try await athletics.addItem(collection: "/public/holidays", calendar: b) }
+        guard case .forbidden? = denied else { Issue.record("a write outside the token's grant: \(String(describing: denied))"); return }
+        let unknown = await clientError { _ = try await nobody.list(collection: "/public/athletics") }
+        guard case .unauthorized? = unknown else { Issue.record("an unknown token: \(String(describing: unknown))"); return }
+        // A multiOp touching a collection it may not write is refused whole.
+        let mixed = [CalWSRequest(.addItem(href: "/public/athletics", calendar: try event("c@x", "Granted"))),
+                     CalWSRequest(.addItem(href: "/public/holidays", calendar: try event("d@x", "Not granted")))]
+        await #expect(throws: TargetClientError.self) { _ = try await athletics.multiOp(mixed) }
+        #expect(try await admin.list(collection: "/public/athletics").count == 1)
+        await #expect(throws: TargetClientError.self) { _ = try await admin.list(collection: "/public/holidays") }
+    }
+
+    @Test func aSecretLinkPublishesWithoutAToken() async throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let server = try TargetProcess.start(dataDirectory: dir)
+        defer { server.stop() }
+        let client = TargetClient(endpoint: server.endpoint, token: TargetProcess.token)
+        _ = try await client.addItem(collection: "/public/holidays", calendar: try event("ny@x", "New Year"))
+        let link = try runTarget(["link", "--data", dir.path, "/public/holidays"])
+        #expect(link.hasPrefix("/calendars/public/holidays.ics?key="))
+        let http = CurlHTTPClient()
+        #expect(try await http.send(HTTPRequest(url: server.base + link)).status == 200)
+        #expect(try await http.send(HTTPRequest(url: server.base + "/calendars/public/holidays.ics?key=wrong")).status == 403)
+        _ = try runTarget(["link", "--data", dir.path, "--revoke", "/public/holidays"])
+        #expect(try await http.send(HTTPRequest(url: server.base + link)).status == 403)
+    }
+
+    @Test func acknowledgedWritesSurviveAKill() async throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let server = try TargetProcess.start(dataDirectory: dir)
+        let client = TargetClient(endpoint: server.endpoint, token: TargetProcess.token)
+        // Writes in flight while the process is killed: every acknowledged one must be there after.
+        let acknowledged = Acknowledged()
+        let writer = Task {
+            for i in 0..<2000 {
+                guard let (href, _) = try? await client.addItem(collection: "/t/durable", calendar: try event("k\(i)@x", "n\(i)")) else { break }
+                await acknowledged.add(href)
+            }
+        }
+        while await acknowledged.count < 50 { try await Task.sleep(nanoseconds: 20_000_000) }
+        server.kill9()
+        _ = await writer.result
+        let restarted = try TargetProcess.start(dataDirectory: dir)
+        defer { restarted.stop() }
+        let stored = Set(try await TargetClient(endpoint: restarted.endpoint, token: TargetProcess.token).list(collection: "/t/durable").map(\.href))
+        let acked = await acknowledged.hrefs
+        #expect(acked.count >= 50)
+        #expect(acked.isSubset(of: stored), "\(acked.subtracting(stored).count) acknowledged writes were lost")
+    }
+}
+
+actor Acknowledged {
+    var hrefs = Set<String>()
+    var count: Int { hrefs.count }
+    func add(_ h: String) { hrefs.insert(h) }
+}
+
+/// Runs `outboard-target ARGS` to completion and returns its standard output's first line.
+func runTarget(_ args: [String]) throws -> String {
+    let p = Process()
+    p.executableURL = TargetProcess.executable
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    p.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return String(text.split(separator: "\n").first ?? "")
+}
