@@ -35,8 +35,9 @@ let package = Package(
         .target(name: "Filters", dependencies: ["CalendarModel", "YAMLConfig", .product(name: "Yams", package: "Yams")]),
         // Pure: the field-level diff, apply, and (later) the planner.
         .target(name: "SyncCore", dependencies: ["CalendarModel"]),
-        // Pure (libxml2): CalWS-SOAP messages; for now the updateItem selection tree.
-        .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"]),
+        // Pure (libxml2): CalWS-SOAP messages and their codec; PROTOCOL.md and Examples/ document them.
+        .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"],
+                exclude: ["PROTOCOL.md", "Examples"]),
         // I/O: libcurl transport (the engine grows here).
         .target(name: "Engine", dependencies: ["CCurl", "CalendarModel", "CalWS", "SyncCore"]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.

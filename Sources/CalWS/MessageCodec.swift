@@ -26,22 +26,22 @@ public enum MessageCodec {
 
     // MARK: Envelopes
 
-    /// The envelope bytes of a request.
-    public static func encode(_ request: CalWSRequest) -> [UInt8] {
-        XMLSerializer.serialize(envelope(element(request)), prefixes: prefixes)
+    /// The envelope bytes of a request (`indent` lays it out for people, as in PROTOCOL.md).
+    public static func encode(_ request: CalWSRequest, indent: Bool = false) -> [UInt8] {
+        XMLSerializer.serialize(envelope(element(request)), prefixes: prefixes, indent: indent)
     }
 
     /// The envelope bytes of a response.
-    public static func encode(_ response: CalWSResponse) -> [UInt8] {
-        XMLSerializer.serialize(envelope(element(response)), prefixes: prefixes)
+    public static func encode(_ response: CalWSResponse, indent: Bool = false) -> [UInt8] {
+        XMLSerializer.serialize(envelope(element(response)), prefixes: prefixes, indent: indent)
     }
 
     /// A SOAP fault: `Client` when the request could not be read, `Server` for the server's own trouble.
-    public static func fault(code: String, _ message: String) -> [UInt8] {
+    public static func fault(code: String, _ message: String, indent: Bool = false) -> [UInt8] {
         var f = XMLElement("Fault", namespace: soapNamespace)
         f.append(XMLElement("faultcode", namespace: "", text: "S:" + code))
         f.append(XMLElement("faultstring", namespace: "", text: message))
-        return XMLSerializer.serialize(envelope(f), prefixes: prefixes)
+        return XMLSerializer.serialize(envelope(f), prefixes: prefixes, indent: indent)
     }
 
     static func envelope(_ body: XMLElement) -> XMLElement {

@@ -6,10 +6,16 @@ public enum XMLSerializer {
     /// The XML bytes of `root`, with an XML declaration. `prefixes` maps namespace URIs to the
     /// prefixes to use ("" for the default namespace); all are declared on the root. A namespace
     /// not in the map is declared where it is first used, with a generated prefix.
-    public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true) -> [UInt8] {
+    /// With `indent`, elements that hold only elements are laid out one per line (text content is
+    /// never touched, so what a reader takes from it is the same).
+    public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> [UInt8] {
         guard let buffer = xmlBufferCreate() else { return [] }
         defer { xmlBufferFree(buffer) }
         guard let writer = xmlNewTextWriterMemory(buffer, 0) else { return [] }
+        if indent {
+            xmlTextWriterSetIndent(writer, 1)
+            _ = "  ".xml.withUnsafeBufferPointer { xmlTextWriterSetIndentString(writer, $0.baseAddress) }
+        }
         if declaration { xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil) }
         var state = State(prefixes: prefixes)
         write(root, writer, &state, isRoot: true)
@@ -21,8 +27,8 @@ public enum XMLSerializer {
     }
 
     /// The XML text of `root`.
-    public static func string(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true) -> String {
-        String(decoding: serialize(root, prefixes: prefixes, declaration: declaration), as: UTF8.self)
+    public static func string(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> String {
+        String(decoding: serialize(root, prefixes: prefixes, declaration: declaration, indent: indent), as: UTF8.self)
     }
 
     private struct State {
