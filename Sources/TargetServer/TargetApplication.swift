@@ -83,8 +83,13 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let store = try TargetStore(directory: config.dataDirectory)
     let service = TargetService(store: store)
+    let metrics = TargetMetrics()
     let router = Router()
     router.add(middleware: LogRequestsMiddleware(.debug))
+
+    router.get("metrics") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
 
     router.get("health") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
@@ -92,6 +97,7 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
 
     router.post("calws") { request, context -> Response in
         guard let grants = config.tokens.grants(forAuthorization: request.headers[.authorization]) else {
+            metrics.refused("unauthorized")
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "a bearer token is required\n")))
         }
@@ -100,6 +106,7 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         do {
             body = try await request.collectBody(upTo: config.maxBodyBytes)
         } catch {
+            metrics.refused("too-large")
             return soap(.contentTooLarge, MessageCodec.fault(code: "Client", "the body exceeds \(config.maxBodyBytes) bytes"))
         }
         let calws: CalWSRequest
@@ -107,15 +114,22 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
             calws = try MessageCodec.decodeRequest(Array(buffer: body), reader: SafeXMLReader())
         } catch {
             context.logger.info("unreadable CalWS request", metadata: ["error": "\(error)"])
+            metrics.refused("unreadable")
             return soap(.internalServerError, MessageCodec.fault(code: "Client", "the request cannot be read: \(error)"))
         }
         // Every collection the request touches must be granted, or nothing is done (403).
         if let denied = Access.collections(of: calws).first(where: { !grants.allows($0) }) {
             let response = Operation.failure(calws, .forbidden, "this token is not granted \(denied)", status: .noAccess)
+            metrics.refused("forbidden")
+            context.logger.info("token not granted", metadata: ["collection": "\(denied)", "op": "\(calws.operation)"])
             return soap(.forbidden, MessageCodec.encode(response))
         }
+        let started = ContinuousClock.now
         let response = await service.handle(calws, grants: grants)
-        context.logger.debug("calws", metadata: ["op": "\(calws.operation)", "status": "\(response.result.status.rawValue)"])
+        let elapsed = ContinuousClock.now - started
+        metrics.record(calws, response, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        context.logger.debug("calws", metadata: ["op": "\(calws.operation)", "status": "\(response.result.status.rawValue)",
+                                                 "error": "\(response.result.error.map { "\($0)" } ?? "")"])
         return soap(.ok, MessageCodec.encode(response))
     }
 

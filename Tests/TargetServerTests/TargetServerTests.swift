@@ -158,6 +158,22 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         #expect(try await http.send(HTTPRequest(url: url)).status == 401, "reading needs a token or the secret link")
     }
 
+    @Test func metricsCountRequestsOperationsAndErrors() async throws {
+        _ = try await client.addItem(collection: "/t/m", calendar: try event("m@x", "A"))
+        let again = try event("m@x", "A")
+        _ = await clientError { _ = try await client.addItem(collection: "/t/m", calendar: again) }
+        _ = try await client.multiOp([CalWSRequest(.addItem(href: "/t/m", calendar: try event("m2@x", "B"))), CalWSRequest(.deleteItem(href: "/t/m/m@x.ics"))])
+        let r = try await CurlHTTPClient().send(HTTPRequest(url: server.base + "/metrics"))
+        #expect(r.status == 200)
+        let text = String(decoding: r.body, as: UTF8.self)
+        #expect(text.contains(#"outboard_target_requests_total{operation="addItem",status="OK"} 1"#), "\(text)")
+        #expect(text.contains(#"outboard_target_requests_total{operation="addItem",status="Error"} 1"#))
+        #expect(text.contains(#"outboard_target_operations_total{operation="addItem"} 3"#))
+        #expect(text.contains(#"outboard_target_operations_total{operation="deleteItem"} 1"#))
+        #expect(text.contains(#"outboard_target_errors_total{error="uidConflict"} 1"#))
+        #expect(text.contains("outboard_target_request_duration"))
+    }
+
     @Test func hostileBodiesAreRefusedAndTheServerStillAnswers() async throws {
         let http = CurlHTTPClient()
         let auth = [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "text/xml")]
