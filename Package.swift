@@ -41,7 +41,12 @@ let package = Package(
         .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"],
                 exclude: ["PROTOCOL.md", "Examples"]),
         // I/O: libcurl transport (the engine grows here).
-        .target(name: "Engine", dependencies: ["CCurl", "CalendarModel", "CalWS", "SyncCore"]),
+        .target(name: "Engine", dependencies: [
+            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
             "CalendarModel", "XCal", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
@@ -63,7 +68,7 @@ let package = Package(
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
         .target(name: "TestSupport"),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport"]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),

@@ -11,6 +11,11 @@ let arguments = CommandLine.arguments.dropFirst()
 let events = arguments.first.flatMap(Int.init) ?? 10_000
 // `outboard-bench N parse` parses once and stops: a profile target (valgrind --tool=callgrind).
 let parseOnly = arguments.contains("parse")
+// `outboard-bench target` measures the reference target over HTTP instead.
+if arguments.contains("target") {
+    try await TargetBench.run()
+    exit(0)
+}
 // `outboard-bench N hash` parses, groups and hashes 20 times; `N diff` diffs 1000 changed items 20 times.
 if arguments.contains("diff") {
     let items = ItemGrouper.items(from: try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8))).items

@@ -158,6 +158,40 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         #expect(try await http.send(HTTPRequest(url: url)).status == 401, "reading needs a token or the secret link")
     }
 
+    @Test func propertiesAndTimeRangeQueries() async throws {
+        let c = "/t/range"
+        _ = try await client.addItem(collection: c, calendar: try event("march@x", "March"))   // 2026-03-01 15:00-17:00Z
+        _ = try await client.addItem(collection: c, calendar: try calendar(["BEGIN:VEVENT", "UID:weekly@x", "DTSTART:20250101T100000Z",
+                                                                            "DTEND:20250101T110000Z", "RRULE:FREQ=WEEKLY", "END:VEVENT"]))
+        let props = try await client.properties(href: c)
+        #expect(props?.href == c)
+        #expect(props?.supportedFeatures == ["calendarAccessFeature"])
+        #expect(props?.resourceType == "calendarCollection")
+        func range(_ a: (Int, Int), _ b: (Int, Int)) async throws -> [String] {
+            let q = CalendarQuery(href: c, filter: .timeRange(start: .init(year: 2026, month: a.0, day: a.1, hour: 0, minute: 0, second: 0, isUTC: true),
+                                                             end: .init(year: 2026, month: b.0, day: b.1, hour: 0, minute: 0, second: 0, isUTC: true)))
+            return try await client.query(q).map(\.href).sorted()
+        }
+        #expect(try await range((3, 1), (3, 2)) == [c + "/march@x.ics", c + "/weekly@x.ics"])
+        #expect(try await range((4, 1), (5, 1)) == [c + "/weekly@x.ics"], "the recurring series may recur into the range")
+        #expect(await clientError { _ = try await client.properties(href: "/t/none") }?.kind == .targetDoesNotExist)
+    }
+
+    @Test func theRemainingErrorElements() async throws {
+        let c = "/t/errors"
+        let journalAndEvent = try calendar(["BEGIN:VFREEBUSY", "UID:fb", "END:VFREEBUSY", "BEGIN:VEVENT", "UID:fb", "END:VEVENT"])
+        #expect(await clientError { _ = try await client.addItem(collection: c, calendar: journalAndEvent) }?.kind == .unsupportedCalendarComponent)
+        let twoComments = try calendar(["BEGIN:VEVENT", "UID:amb@x", "COMMENT;LANGUAGE=en:same", "COMMENT;LANGUAGE=de:same", "END:VEVENT"])
+        let (href, token) = try await client.addItem(collection: c, calendar: twoComments)
+        var u = ComponentUpdate(selector: ComponentSelector(name: "VCALENDAR"))
+        var ev = ComponentUpdate(selector: ComponentSelector(name: "VEVENT", properties: [ICalProperty("UID", .text("amb@x"))]))
+        ev.properties.removes = [ICalProperty("COMMENT", .text("same"))]
+        u.components.updates = [ev]
+        #expect(await clientError { _ = try await client.updateItem(href: href, changeToken: token, update: u) }?.kind == .invalidCalendarData)
+        let methodCal = try calendar(["METHOD:REQUEST", "BEGIN:VEVENT", "UID:meth@x", "END:VEVENT"])
+        #expect(await clientError { _ = try await client.addItem(collection: c, calendar: methodCal) }?.kind == .invalidCalendarObjectResource)
+    }
+
     @Test func metricsCountRequestsOperationsAndErrors() async throws {
         _ = try await client.addItem(collection: "/t/m", calendar: try event("m@x", "A"))
         let again = try event("m@x", "A")

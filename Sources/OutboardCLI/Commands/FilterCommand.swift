@@ -6,8 +6,12 @@ import YAMLConfig
 
 /// Options every command that reads configuration shares.
 struct ConfigOptions: ParsableArguments {
+    @Option(name: .customLong("subscriptions"), help: ArgumentHelp("Where subscription files live.", valueName: "dir"))
+    var subscriptionsDirectory = "./Subscriptions"
     @Option(name: .customLong("filters"), help: ArgumentHelp("Where filter files live.", valueName: "dir"))
     var filtersDirectory = "./Filters"
+    @Option(name: .customLong("state"), help: ArgumentHelp("Where the status store lives.", valueName: "dir"))
+    var stateDirectory = "./.outboard"
 }
 
 /// `outboard filter --filter NAME… FILE`: runs filters over a calendar file.

@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+
+/// What the engine remembers about a subscription between passes.
+public struct FeedState: Sendable, Hashable {
+    public var etag: String?
+    public var lastModified: String?
+    /// SHA-256 of the last body applied, for feeds without validators.
+    public var bodyHash: String?
+    public var lastAttempt: Date?
+    public var lastSuccess: Date?
+    public var lastError: String?
+    public var failures: Int
+    public var nextDue: Date?
+
+    public init(etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
+                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil) {
+        self.etag = etag
+        self.lastModified = lastModified
+        self.bodyHash = bodyHash
+        self.lastAttempt = lastAttempt
+        self.lastSuccess = lastSuccess
+        self.lastError = lastError
+        self.failures = failures
+        self.nextDue = nextDue
+    }
+}
+
+/// What the engine remembers about one item it mirrored.
+public struct ItemState: Sendable, Hashable {
+    public var key: String
+    /// The canonical hash of the item after filters.
+    public var hash: String
+    public var href: String
+    public var changeToken: String
+    public var lastModified: String?
+
+    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil) {
+        self.key = key
+        self.hash = hash
+        self.href = href
+        self.changeToken = changeToken
+        self.lastModified = lastModified
+    }
+}
+
+/// The status store: one SQLite file in the state directory (mode 0600, versioned migrations).
+public final class StatusStore: Sendable {
+    let db: DatabasePool
+
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = (directory as NSString).appendingPathComponent("status.sqlite")
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        db = try DatabasePool(path: path)
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: feeds and items") { db in
+            try db.execute(sql: """
+                CREATE TABLE feed (
+                    subscription TEXT PRIMARY KEY NOT NULL,
+                    etag TEXT, last_modified TEXT, body_hash TEXT,
+                    last_attempt DATETIME, last_success DATETIME, last_error TEXT,
+                    failures INTEGER NOT NULL DEFAULT 0, next_due DATETIME
+                );
+                CREATE TABLE item (
+                    subscription TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, href TEXT NOT NULL,
+                    change_token TEXT NOT NULL, last_modified TEXT,
+                    PRIMARY KEY (subscription, key)
+                );
+                """)
+        }
+        try m.migrate(db)
+    }
+
+    public func feed(_ id: String) throws -> FeedState {
+        try db.read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]) else { return FeedState() }
+            return FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
+                             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"])
+        }
+    }
+
+    public func save(_ id: String, _ s: FeedState) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                    body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
+                    last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due
+                """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue])
+        }
+    }
+
+    public func items(_ id: String) throws -> [String: ItemState] {
+        try db.read { db in
+            var out: [String: ItemState] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM item WHERE subscription = ?", arguments: [id]) {
+                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"])
+                out[s.key] = s
+            }
+            return out
+        }
+    }
+
+    /// Records items and forgets others in one transaction (a batch's outcome).
+    public func commit(_ id: String, put: [ItemState], remove: [String] = []) throws {
+        guard !put.isEmpty || !remove.isEmpty else { return }
+        try db.write { db in
+            for s in put {
+                try db.execute(sql: """
+                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
+                        change_token = excluded.change_token, last_modified = excluded.last_modified
+                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified])
+            }
+            for key in remove {
+                try db.execute(sql: "DELETE FROM item WHERE subscription = ? AND key = ?", arguments: [id, key])
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import CalendarModel
+import Foundation
+
+/// Where a feed's secret comes from: never inline in a subscription file.
+public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
+    case environment(String)
+    case file(String)
+
+    /// The secret's value, or why it cannot be read (the message never contains the secret).
+    public func read(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<String, SubscriptionError> {
+        switch self {
+        case .environment(let name):
+            guard let v = environment[name], !v.isEmpty else { return .failure(.secret("the environment variable \(name) is not set")) }
+            return .success(v)
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { return .failure(.secret("cannot read the secret file \(path)")) }
+            let v = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !v.isEmpty else { return .failure(.secret("the secret file \(path) is empty")) }
+            return .success(v)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .environment(let n): "environment variable \(n)"
+        case .file(let p): "file \(p)"
+        }
+    }
+}
+
+/// How a feed is authenticated.
+public enum FeedAuth: Sendable, Hashable {
+    case basic(username: String, password: SecretSource)
+    case bearer(SecretSource)
+}
+
+/// What happens to target items that vanished from the feed.
+public enum DeletionPolicy: String, Sendable, Hashable {
+    /// Delete them (behind the guards).
+    case mirror
+    /// Keep them.
+    case keep
+}
+
+/// One subscription: a feed mirrored into a target collection, loaded from `Subscriptions/ID.yaml`.
+public struct Subscription: Sendable, Hashable {
+    /// The file's stem.
+    public var id: String
+    public var file: String
+    public var enabled: Bool
+    /// The feed URL with `webcal`/`webcals` already mapped to `http`/`https`.
+    public var sourceURL: String
+    public var sourceAuth: FeedAuth?
+    /// Seconds between passes.
+    public var refresh: Int
+    public var targetURL: String
+    public var targetCollection: String
+    public var targetToken: SecretSource
+    public var inputFilters: [String]
+    public var outputFilters: [String]
+    public var trustLastModified: Bool
+    public var deletions: DeletionPolicy
+    /// The largest share of the target's items one pass may delete (0…1).
+    public var maxDeleteFraction: Double
+    /// Whether a feed with no items may empty the target.
+    public var allowEmpty: Bool
+    public var connectTimeout: Double
+    public var totalTimeout: Double
+    public var maxFeedBytes: Int
+
+    /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
+    public var sourceHost: String {
+        URLComponents(string: sourceURL)?.host ?? (sourceURL.hasPrefix("file:") ? "file" : "?")
+    }
+}
+
+/// Problems reading or using a subscription.
+public enum SubscriptionError: Error, Sendable, Hashable, CustomStringConvertible {
+    case secret(String)
+
+    public var description: String {
+        switch self {
+        case .secret(let m): m
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import CalendarModel
+import Filters
+import Foundation
+import Yams
+import YAMLConfig
+
+/// Loads and validates subscription files, collecting every problem as `file:line: message`.
+/// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
+/// loads can fail later for a reason this could have seen.
+public enum SubscriptionLoader {
+    static let topKeys = ["enabled", "source", "refresh", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes"]
+
+    /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
+    public struct Configuration: Sendable {
+        public var subscriptions: [Subscription]
+        public var filters: [String: Filter]
+        public var problems: [ConfigProblem]
+    }
+
+    /// Loads every `*.yaml` in `subscriptionsDirectory` and every filter in `filtersDirectory`.
+    public static func load(subscriptionsDirectory: String, filtersDirectory: String,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
+        var problems: [ConfigProblem] = []
+        var filters: [String: Filter] = [:]
+        for (name, path) in yamlFiles(filtersDirectory) {
+            let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+            switch FilterLoader.load(name: name, text: text, file: path) {
+            case .success(let f): filters[name] = f
+            case .failure(let p): problems += p.problems
+            }
+        }
+        var subs: [Subscription] = []
+        let files = yamlFiles(subscriptionsDirectory)
+        if files.isEmpty { problems.append(ConfigProblem(file: subscriptionsDirectory, line: 0, message: "no subscription files (*.yaml) here")) }
+        for (id, path) in files {
+            let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+            switch load(id: id, text: text, file: path, filters: filters, environment: environment) {
+            case .success(let s): subs.append(s)
+            case .failure(let p): problems += p.problems
+            }
+        }
+        // Two subscriptions writing one collection would delete each other's items.
+        var byTarget: [String: Subscription] = [:]
+        for s in subs where s.enabled {
+            let key = s.targetURL + " " + s.targetCollection
+            if let other = byTarget[key] {
+                problems.append(ConfigProblem(file: s.file, line: 0, message: "writes the same collection \(s.targetCollection) at \(s.targetURL) as \(other.id) (\(other.file)); give each subscription its own collection"))
+            } else {
+                byTarget[key] = s
+            }
+        }
+        return Configuration(subscriptions: subs, filters: filters, problems: problems)
+    }
+
+    /// The `*.yaml` files of a directory as (stem, path), sorted.
+    static func yamlFiles(_ dir: String) -> [(String, String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { n in
+            (String(n.prefix(upTo: n.lastIndex(of: ".")!)), (dir as NSString).appendingPathComponent(n))
+        }
+    }
+
+    /// One subscription, or every problem in its file.
+    public static func load(id: String, text: String, file: String, filters: [String: Filter],
+                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<Subscription, ConfigProblems> {
+        let reader = ConfigReader(file: file)
+        guard let root = reader.root(text) else { return .failure(ConfigProblems(reader.problems)) }
+        var s = Subscription(id: id, file: file, enabled: true, sourceURL: "", sourceAuth: nil, refresh: 3600, targetURL: "",
+                             targetCollection: "", targetToken: .environment("OUTBOARD_TARGET_TOKEN"), inputFilters: [], outputFilters: [],
+                             trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
+                             connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000)
+        s.enabled = root.bool("enabled") ?? true
+
+        // source
+        if let source = root.map("source") {
+            if let url = source.string("url") {
+                if let mapped = feedURL(url, relativeTo: (file as NSString).deletingLastPathComponent) { s.sourceURL = mapped } else {
+                    reader.problem(line: source.line(of: "url"), "source.url \"\(url)\" is not an http, https, webcal, webcals or file URL")
+                }
+            } else {
+                reader.problem(line: source.line, "source.url is missing")
+            }
+            if let auth = source.map("auth", context: "source.auth") {
+                // A disabled subscription's secrets need not exist yet.
+                s.sourceAuth = feedAuth(auth, reader, s.enabled ? environment : nil)
+            }
+            source.rejectUnknownKeys(allowed: ["url", "auth"])
+        } else {
+            reader.problem(line: root.line, "source is missing: give source.url")
+        }
+        if let r = root.string("refresh") {
+            if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
+                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d")
+            }
+        }
+        // target
+        if let target = root.map("target") {
+            if let url = target.string("url") {
+                if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil { s.targetURL = url } else {
+                    reader.problem(line: target.line(of: "url"), "target.url \"\(url)\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws")
+                }
+            } else {
+                reader.problem(line: target.line, "target.url is missing (the CalWS endpoint)")
+            }
+            if let c = target.string("collection") {
+                if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") { s.targetCollection = c } else {
+                    reader.problem(line: target.line(of: "collection"), "target.collection \"\(c)\" should be a path such as /public/holidays")
+                }
+            } else {
+                reader.problem(line: target.line, "target.collection is missing")
+            }
+            let env = target.string("token-env"), path = target.string("token-file")
+            switch (env, path) {
+            case (let e?, nil): s.targetToken = .environment(e)
+            case (nil, let p?): s.targetToken = .file(p)
+            case (nil, nil): reader.problem(line: target.line, "target needs token-env (an environment variable) or token-file")
+            default: reader.problem(line: target.line, "target takes token-env or token-file, not both")
+            }
+            if s.enabled, case .failure(let e) = s.targetToken.read(environment: environment), env != nil || path != nil {
+                reader.problem(line: target.line(of: env != nil ? "token-env" : "token-file"), "the target token cannot be read: \(e)")
+            }
+            target.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])
+        } else {
+            reader.problem(line: root.line, "target is missing: give target.url, target.collection and target.token-env")
+        }
+        // filters
+        if let f = root.map("filters") {
+            s.inputFilters = f.strings("input") ?? []
+            s.outputFilters = f.strings("output") ?? []
+            for (stage, names, key) in [(FilterStage.input, s.inputFilters, "input"), (.output, s.outputFilters, "output")] {
+                for name in names {
+                    guard let filter = filters[name] else {
+                        reader.problem(line: f.line(of: key), "unknown filter \"\(name)\" in filters.\(key)\(Suggestion.hint(name, Array(filters.keys).sorted()))")
+                        continue
+                    }
+                    if filter.stage != stage {
+                        reader.problem(line: f.line(of: key), "filter \"\(name)\" is an \(filter.stage.rawValue) filter, listed under filters.\(key)")
+                    }
+                }
+            }
+            f.rejectUnknownKeys(allowed: ["input", "output"])
+        }
+        s.trustLastModified = root.bool("trust-lastmod") ?? false
+        if let d = root.string("deletions") {
+            if let p = DeletionPolicy(rawValue: d) { s.deletions = p } else {
+                reader.problem(line: root.line(of: "deletions"), "deletions should be mirror or keep, not \"\(d)\"")
+            }
+        }
+        if let g = root.map("guard") {
+            if let n = g.node("max-delete-fraction") {
+                if let v = n.float, v >= 0, v <= 1 { s.maxDeleteFraction = v } else {
+                    reader.problem(n, "guard.max-delete-fraction should be a number from 0 to 1, such as 0.5")
+                }
+            }
+            s.allowEmpty = g.bool("allow-empty") ?? false
+            g.rejectUnknownKeys(allowed: ["max-delete-fraction", "allow-empty"])
+        }
+        if let t = root.map("timeouts") {
+            for (key, apply) in [("connect", { (v: Int) in s.connectTimeout = Double(v) }), ("total", { (v: Int) in s.totalTimeout = Double(v) })] {
+                if let text = t.string(key) {
+                    if let v = duration(text), v > 0 { apply(v) } else { reader.problem(line: t.line(of: key), "timeouts.\(key) \"\(text)\" should be a duration such as 10s") }
+                }
+            }
+            t.rejectUnknownKeys(allowed: ["connect", "total"])
+        }
+        if let b = root.string("max-feed-bytes") {
+            if let v = bytes(b), v > 0 { s.maxFeedBytes = v } else {
+                reader.problem(line: root.line(of: "max-feed-bytes"), "max-feed-bytes \"\(b)\" should be a size such as 50MB")
+            }
+        }
+        root.rejectUnknownKeys(allowed: topKeys)
+        return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
+    }
+
+    /// `webcal://` means http and `webcals://` https (the host, path and query are kept).
+    /// `file:feeds/x.ics` (no slashes) is relative to the subscription file's directory.
+    static func feedURL(_ raw: String, relativeTo directory: String = "") -> String? {
+        var url = raw
+        let lower = raw.lowercased()
+        if lower.hasPrefix("file:"), !lower.hasPrefix("file:/") {
+            let path = ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(String(raw.dropFirst(5)))
+            return URL(fileURLWithPath: path).standardizedFileURL.absoluteString
+        }
+        if lower.hasPrefix("webcals://") { url = "https://" + raw.dropFirst(10) } else if lower.hasPrefix("webcal://") { url = "http://" + raw.dropFirst(9) }
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased() else { return nil }
+        switch scheme {
+        case "http", "https": return u.host == nil ? nil : url
+        case "file": return u.path.isEmpty ? nil : url
+        default: return nil
+        }
+    }
+
+    /// `environment` nil: the secrets are not read (a disabled subscription).
+    static func feedAuth(_ m: ConfigMap, _ reader: ConfigReader, _ environment: [String: String]?) -> FeedAuth? {
+        defer { m.rejectUnknownKeys(allowed: ["type", "username", "password-env", "password-file", "token-env", "token-file"]) }
+        func secret(_ prefix: String) -> SecretSource? {
+            let env = m.string(prefix + "-env"), file = m.string(prefix + "-file")
+            let source: SecretSource
+            switch (env, file) {
+            case (let e?, nil): source = .environment(e)
+            case (nil, let f?): source = .file(f)
+            case (nil, nil):
+                reader.problem(line: m.line, "source.auth needs \(prefix)-env or \(prefix)-file (secrets are never written inline)")
+                return nil
+            default:
+                reader.problem(line: m.line, "source.auth takes \(prefix)-env or \(prefix)-file, not both")
+                return nil
+            }
+            if let environment, case .failure(let e) = source.read(environment: environment) {
+                reader.problem(line: m.line(of: prefix + (env != nil ? "-env" : "-file")), "the feed's \(prefix) cannot be read: \(e)")
+            }
+            return source
+        }
+        switch m.string("type") {
+        case "basic":
+            guard let user = m.string("username") else {
+                reader.problem(line: m.line, "source.auth of type basic needs username")
+                return nil
+            }
+            return secret("password").map { .basic(username: user, password: $0) }
+        case "bearer":
+            return secret("token").map { .bearer($0) }
+        case let other:
+            reader.problem(line: m.line(of: "type"), "source.auth.type should be basic or bearer\(other.map { ", not \"\($0)\"" } ?? "")")
+            return nil
+        }
+    }
+
+    /// `30s`, `15m`, `1h`, `1d` (or plain seconds) in seconds.
+    public static func duration(_ text: String) -> Int? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let unit = t.last else { return nil }
+        let factor: Int
+        var digits = Substring(t)
+        switch unit {
+        case "s": factor = 1; digits = digits.dropLast()
+        case "m": factor = 60; digits = digits.dropLast()
+        case "h": factor = 3600; digits = digits.dropLast()
+        case "d": factor = 86400; digits = digits.dropLast()
+        default: factor = 1
+        }
+        guard let n = Int(digits), n >= 0 else { return nil }
+        return n * factor
+    }
+
+    /// `50MB`, `10 MiB`, `512kB`, or plain bytes.
+    public static func bytes(_ text: String) -> Int? {
+        let t = text.replacingOccurrences(of: " ", with: "").lowercased()
+        for (suffix, factor) in [("gib", 1 << 30), ("mib", 1 << 20), ("kib", 1 << 10), ("gb", 1_000_000_000), ("mb", 1_000_000), ("kb", 1000), ("b", 1)] where t.hasSuffix(suffix) {
+            return Int(t.dropLast(suffix.count)).map { $0 * factor }
+        }
+        return Int(t)
+    }
+}

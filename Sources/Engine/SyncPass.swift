@@ -1,0 +1,328 @@
+import CalendarModel
+import CalWS
+import Crypto
+import Filters
+import Foundation
+import SyncCore
+
+/// What one pass did.
+public struct SyncReport: Sendable {
+    public var subscription: String
+    /// The feed answered 304, or its body was the one already applied: nothing else was done.
+    public var notModified = false
+    public var added: [String] = []
+    public var updated: [(key: String, edits: Int)] = []
+    public var deleted: [String] = []
+    public var unchanged = 0
+    public var dropped = 0
+    /// Items that failed, with why; they are retried next pass.
+    public var failed: [(key: String, reason: String)] = []
+    /// Why the pass as a whole failed (fetch, parse, guard), if it did.
+    public var error: String?
+    /// With --dry-run: what would be done, one line per edit.
+    public var plan: [String] = []
+
+    public init(subscription: String) {
+        self.subscription = subscription
+    }
+
+    /// True when the feed was applied completely.
+    public var succeeded: Bool { error == nil && failed.isEmpty }
+}
+
+/// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
+/// travels to the target, field by field; the feed's validators are stored only once the target
+/// has everything, so a failed pass is simply redone.
+public struct SyncPass {
+    public var subscription: Subscription
+    public var filters: FilterPipeline
+    public var store: StatusStore
+    public var target: TargetClient
+    public var http: CurlHTTPClient
+    /// Writes per multiOp batch.
+    public var batchSize = 50
+
+    public init(subscription: Subscription, filters: FilterPipeline, store: StatusStore, target: TargetClient, http: CurlHTTPClient = CurlHTTPClient()) {
+        self.subscription = subscription
+        self.filters = filters
+        self.store = store
+        self.target = target
+        self.http = http
+    }
+
+    /// Runs the pass. `dryRun` fetches and plans but writes nothing (target or status).
+    public func run(now: Date = Date(), dryRun: Bool = false) async -> SyncReport {
+        var report = SyncReport(subscription: subscription.id)
+        var state: FeedState
+        do { state = try store.feed(subscription.id) } catch {
+            report.error = "cannot read the status store: \(error)"
+            return report
+        }
+        state.lastAttempt = now
+        func fail(_ message: String) -> SyncReport {
+            report.error = message
+            if !dryRun {
+                state.lastError = message
+                state.failures += 1
+                try? store.save(subscription.id, state)
+            }
+            return report
+        }
+
+        // 1. Conditional fetch.
+        let fetched: FeedFetcher.Result
+        do {
+            fetched = try await FeedFetcher(http: http).fetch(subscription, etag: dryRun ? nil : state.etag, lastModified: dryRun ? nil : state.lastModified)
+        } catch {
+            return fail("\(error)")
+        }
+        let body: [UInt8]
+        switch fetched {
+        case .notModified:
+            report.notModified = true
+            if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
+            return report
+        case .body(let b, _, _):
+            body = b
+        }
+        let bodyHash = CanonicalFormHex.sha256(body)
+        if !dryRun, state.bodyHash == bodyHash, state.lastError == nil {
+            report.notModified = true
+            if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
+            state.lastSuccess = now
+            try? store.save(subscription.id, state)
+            return report
+        }
+
+        // 2. Parse, group, filter, hash.
+        let document: ICalDocument
+        do { document = try ICalParser().parse(body) } catch {
+            return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched")
+        }
+        let set = ItemGrouper.items(from: document)
+        let utcNow = Self.utc(now)
+        let skip = filters.skipList
+        var hasher = ItemHasher(skipping: skip)
+        var feed: [String: (item: ICalItem, hash: String)] = [:]
+        var order: [String] = []
+        for item in set.items {
+            switch filters.run(item, now: utcNow) {
+            case .dropped: report.dropped += 1
+            case .kept(let filtered, _):
+                if feed[filtered.key] == nil { order.append(filtered.key) }
+                feed[filtered.key] = (filtered, hasher.hash(filtered))
+            }
+        }
+        let known: [String: ItemState]
+        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)") }
+
+        // 3. Classify.
+        var new: [String] = [], changed: [String] = []
+        for key in order {
+            guard let k = known[key] else { new.append(key); continue }
+            if k.hash == feed[key]!.hash { report.unchanged += 1 } else { changed.append(key) }
+        }
+        let gone = known.keys.filter { feed[$0] == nil }.sorted()
+
+        // 4. The deletion guard.
+        var guardMessage: String?
+        if subscription.deletions == .mirror, !gone.isEmpty {
+            if feed.isEmpty, !subscription.allowEmpty {
+                guardMessage = "the feed has no items, which would delete all \(gone.count) items of \(subscription.targetCollection); nothing was deleted (set guard.allow-empty: true in \(subscription.file) to allow it)"
+            } else if Double(gone.count) > subscription.maxDeleteFraction * Double(known.count) {
+                guardMessage = "the feed lost \(gone.count) of \(known.count) items, more than guard.max-delete-fraction (\(subscription.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(subscription.file) to allow it)"
+            }
+        }
+
+        // 5. The target's copies of changed items, in batches.
+        var plans: [PlannedWrite] = []
+        for chunk in stride(from: 0, to: changed.count, by: batchSize).map({ Array(changed[$0..<min($0 + batchSize, changed.count)]) }) {
+            let hrefs = chunk.map { known[$0]!.href }
+            let copies: [EntityInfo]
+            do { copies = try await target.multiget(collection: subscription.targetCollection, hrefs: hrefs) } catch {
+                return fail("\(error)")
+            }
+            let byHref = Dictionary(copies.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
+            for key in chunk {
+                let source = feed[key]!
+                if let copy = byHref[known[key]!.href], let cal = copy.calendar {
+                    let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
+                    if update.isEmpty {
+                        plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken)))
+                    } else {
+                        plans.append(.update(key: key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
+                    }
+                } else {
+                    // Gone from the target (deleted there): add it again.
+                    plans.append(.add(key: key, calendar: source.item.calendar(), hash: source.hash))
+                }
+            }
+        }
+        for key in new { plans.append(.add(key: key, calendar: feed[key]!.item.calendar(), hash: feed[key]!.hash)) }
+        if guardMessage == nil, subscription.deletions == .mirror {
+            for key in gone { plans.append(.delete(key: key, href: known[key]!.href)) }
+        }
+
+        if dryRun {
+            for p in plans { report.plan += p.lines }
+            report.error = guardMessage
+            return report
+        }
+
+        // 6. Execute in multiOp batches; a batch that fails is redone one write at a time, so one
+        // bad item never stops the others.
+        for batch in stride(from: 0, to: plans.count, by: batchSize).map({ Array(plans[$0..<min($0 + batchSize, plans.count)]) }) {
+            let writes = batch.filter { if case .settle = $0 { false } else { true } }
+            var done: [ItemState] = batch.compactMap { if case .settle(let s) = $0 { s } else { nil } }
+            var removed: [String] = []
+            if !writes.isEmpty {
+                if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
+                    for (p, r) in zip(writes, responses) { record(p, r, &report, &done, &removed) }
+                } else {
+                    for p in writes { await single(p, skip: skip, &report, &done, &removed) }
+                }
+            }
+            do { try store.commit(subscription.id, put: done, remove: removed) } catch { return fail("cannot write the status store: \(error)") }
+        }
+
+        // 7. Validators only once everything is applied.
+        if let guardMessage { return fail(guardMessage) }
+        if !report.failed.isEmpty {
+            return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "))
+        }
+        if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
+        state.bodyHash = bodyHash
+        state.lastSuccess = now
+        state.lastError = nil
+        state.failures = 0
+        try? store.save(subscription.id, state)
+        return report
+    }
+
+    /// Records a write's outcome from its multiOp response.
+    func record(_ p: PlannedWrite, _ r: CalWSResponse, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) {
+        switch (p, r.body) {
+        case (.add(let key, _, let hash), .addItem(let href?, let token?)):
+            report.added.append(key)
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
+        case (.update(let key, let href, _, let update, _, let hash), .updateItem(let token?)):
+            report.updated.append((key, update.count))
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
+        case (.delete(let key, _), .deleteItem):
+            report.deleted.append(key)
+            removed.append(key)
+        default:
+            report.failed.append((p.key, r.result.message ?? r.result.status.rawValue))
+        }
+    }
+
+    /// One write on its own, with the recoveries the protocol allows: a stale change token is
+    /// refetched, diffed and retried once; a UID the target already has is adopted.
+    func single(_ p: PlannedWrite, skip: SkipList, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) async {
+        do {
+            switch p {
+            case .add(let key, let calendar, let hash):
+                let href: String, token: String, edits: Int?
+                do {
+                    (href, token) = try await target.addItem(collection: subscription.targetCollection, calendar: calendar)
+                    edits = nil
+                } catch {
+                    // The target has this UID already (an earlier pass died before recording it, or
+                    // someone added it): adopt that entity and bring it up to date.
+                    guard case .uidConflict(let existing)? = error.kind else { throw error }
+                    (token, edits) = try await bringUpToDate(href: existing, source: Self.item(calendar, key: key), key: key, skip: skip)
+                    href = existing
+                }
+                if let edits { report.updated.append((key, edits)) } else { report.added.append(key) }
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
+            case .update(let key, let href, let token, let update, let source, let hash):
+                let newToken: String, edits: Int
+                do {
+                    newToken = try await target.updateItem(href: href, changeToken: token, update: update)
+                    edits = update.count
+                } catch {
+                    // Changed on the target since it was read: refetch, diff again, retry once.
+                    guard error.kind == .mismatchedChangeToken || error.kind == .targetDoesNotExist else { throw error }
+                    (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
+                }
+                report.updated.append((key, edits))
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken))
+            case .delete(let key, let href):
+                do {
+                    try await target.deleteItem(href: href)
+                } catch {
+                    // Already gone is what was wanted.
+                    guard error.kind == .targetDoesNotExist else { throw error }
+                }
+                report.deleted.append(key)
+                removed.append(key)
+            case .settle:
+                break
+            }
+        } catch {
+            report.failed.append((p.key, "\(error)"))
+        }
+    }
+
+    /// Fetches the target's current copy, diffs the source against it and sends the update.
+    func bringUpToDate(href: String, source: ICalItem, key: String, skip: SkipList) async throws(TargetClientError) -> (token: String, edits: Int) {
+        let current = try await target.fetchItem(href: href)
+        let update = Differ.diff(source: source, target: Self.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key), skip: skip)
+        if update.isEmpty { return (current.changeToken, 0) }
+        return (try await target.updateItem(href: href, changeToken: current.changeToken, update: update), update.count)
+    }
+
+    static func item(_ calendar: ICalComponent, key: String) -> ICalItem {
+        let items = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items
+        return items.first { $0.key == key } ?? items.first ?? ICalItem(key: key, uid: key, components: [])
+    }
+
+    static func utc(_ date: Date) -> ICalDateTime {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
+    }
+}
+
+/// One write the pass plans.
+enum PlannedWrite {
+    case add(key: String, calendar: ICalComponent, hash: String)
+    case update(key: String, href: String, token: String, update: ComponentUpdate, source: ICalItem, hash: String)
+    case delete(key: String, href: String)
+    /// The target already matches: only the status is recorded.
+    case settle(ItemState)
+
+    var key: String {
+        switch self {
+        case .add(let k, _, _), .update(let k, _, _, _, _, _), .delete(let k, _): k
+        case .settle(let s): s.key
+        }
+    }
+
+    func request(collection: String) -> CalWSRequest? {
+        switch self {
+        case .add(_, let calendar, _): CalWSRequest(.addItem(href: collection, calendar: calendar))
+        case .update(_, let href, let token, let update, _, _): CalWSRequest(.updateItem(href: href, changeToken: token, update: update))
+        case .delete(_, let href): CalWSRequest(.deleteItem(href: href))
+        case .settle: nil
+        }
+    }
+
+    var lines: [String] {
+        switch self {
+        case .add(let key, _, _): ["+ add \(key)"]
+        case .update(_, _, _, let update, _, _): ChangeSetPrinter.lines(update)
+        case .delete(let key, _): ["- delete \(key)"]
+        case .settle: []
+        }
+    }
+}
+
+enum CanonicalFormHex {
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String($0, radix: 16).leftPadded2 }.joined()
+    }
+}
+
+extension String {
+    var leftPadded2: String { count < 2 ? "0" + self : self }
+}

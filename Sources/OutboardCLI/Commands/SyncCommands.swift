@@ -1,0 +1,120 @@
+import ArgumentParser
+import CalendarModel
+import Engine
+import Filters
+import Foundation
+import YAMLConfig
+
+/// Loads the configuration the way every sync command needs it, or prints every problem and exits 1.
+enum Configuration {
+    static func load(_ options: ConfigOptions) throws -> SubscriptionLoader.Configuration {
+        let config = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)
+        if !config.problems.isEmpty {
+            config.problems.forEach { Console.current.error($0.description) }
+            throw CommandExit(code: 1, message: nil)
+        }
+        return config
+    }
+}
+
+/// `outboard check`: validates every subscription and filter file.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate every subscription and filter file; print every problem as file:line: message.",
+        discussion: "Exit status: 0 when everything is valid, 1 when there are problems."
+    )
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let c = try Configuration.load(config)
+        Console.current.print("\(c.subscriptions.count) subscription\(c.subscriptions.count == 1 ? "" : "s") and \(c.filters.count) filter\(c.filters.count == 1 ? "" : "s") are valid")
+    }
+}
+
+/// `outboard sync ID`: one pass now.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Run one pass of a subscription now and print what it did.",
+        discussion: "Exit status: 0 when the pass applied the whole feed, 1 when it failed or some items did (they are retried next pass), 2 for bad usage."
+    )
+    @OptionGroup var config: ConfigOptions
+    @Flag(help: "Fetch and plan, print each update's field changes, write nothing.") var dryRun = false
+    @Flag(help: "Every enabled subscription.") var all = false
+    @Argument(help: "The subscription's id (its file's stem).") var id: String?
+
+    func validate() throws {
+        if all == (id != nil) { throw ValidationError(all ? "give an id or --all, not both" : "give a subscription id, or --all") }
+    }
+
+    func run() async throws {
+        let c = try Configuration.load(config)
+        let chosen: [Subscription]
+        if all {
+            chosen = c.subscriptions.filter(\.enabled)
+        } else {
+            guard let s = c.subscriptions.first(where: { $0.id == id }) else {
+                throw CommandExit.usage("no subscription \"\(id!)\" in \(config.subscriptionsDirectory)\(Suggestion.hint(id!, c.subscriptions.map(\.id)))")
+            }
+            chosen = [s]
+        }
+        let store = try StatusStore(directory: config.stateDirectory)
+        var ok = true
+        for s in chosen {
+            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun)
+            ok = ok && report.succeeded
+            for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
+        }
+        if !ok { throw CommandExit(code: 1, message: nil) }
+    }
+}
+
+/// `outboard status`: a table of subscriptions.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print each subscription's last success, next due time, items, failures and last error.")
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let c = try Configuration.load(config)
+        let store = try StatusStore(directory: config.stateDirectory)
+        let f = ISO8601DateFormatter()
+        Console.current.print(["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
+        for s in c.subscriptions {
+            let state = try store.feed(s.id)
+            let items = try store.items(s.id).count
+            let next = state.lastAttempt.map { $0.addingTimeInterval(TimeInterval(s.refresh)) }
+            Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
+                                   String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
+        }
+    }
+}
+
+/// Wires a pass for the CLI (and, later, the daemon).
+enum SyncRunner {
+    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool) async -> SyncReport {
+        let filters = FilterPipeline(input: s.inputFilters.compactMap { config.filters[$0] }, output: s.outputFilters.compactMap { config.filters[$0] })
+        guard case .success(let token) = s.targetToken.read() else {
+            var r = SyncReport(subscription: s.id)
+            r.error = "\(s.id): the target token (\(s.targetToken)) cannot be read"
+            return r
+        }
+        let target = TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
+        return await SyncPass(subscription: s, filters: filters, store: store, target: target).run(dryRun: dryRun)
+    }
+
+    static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {
+        var out: [String] = []
+        if r.notModified { return ["\(r.subscription): the feed has not changed (nothing to do)"] }
+        if dryRun {
+            out.append("\(r.subscription): dry run, nothing written; \(r.plan.count) planned edit\(r.plan.count == 1 ? "" : "s")")
+            out += r.plan.map { "  " + $0 }
+        } else {
+            let updatedEdits = r.updated.reduce(0) { $0 + $1.edits }
+            out.append("\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged), dropped by filters \(r.dropped), failed \(r.failed.count)")
+            out += r.failed.map { "  failed \($0.key): \($0.reason)" }
+        }
+        if let e = r.error { out.append("  error: \(e)") }
+        return out
+    }
+}
