@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI"]),
-        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore"]),
+        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig"]),
     ]
 )

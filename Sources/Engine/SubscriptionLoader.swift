@@ -174,7 +174,7 @@ public enum SubscriptionLoader {
 
     /// `webcal://` means http and `webcals://` https (the host, path and query are kept).
     /// `file:feeds/x.ics` (no slashes) is relative to the subscription file's directory.
-    static func feedURL(_ raw: String, relativeTo directory: String = "") -> String? {
+    public static func feedURL(_ raw: String, relativeTo directory: String = "") -> String? {
         var url = raw
         let lower = raw.lowercased()
         if lower.hasPrefix("file:"), !lower.hasPrefix("file:/") {

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import SyncCore
 import Testing
+import TestSupport
 
 func calendar(_ lines: [String]) throws -> ICalComponent {
     let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"

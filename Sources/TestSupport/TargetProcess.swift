@@ -1,19 +1,18 @@
 import Foundation
-import Testing
 
 /// A real `outboard-target serve` process on 127.0.0.1, port 0, with its own data directory.
 /// Tests end only the processes they started, by PID.
-final class TargetProcess: @unchecked Sendable {
-    let process: Process
-    let port: Int
-    let dataDirectory: URL
-    static let token = "test-token-all"
+public final class TargetProcess: @unchecked Sendable {
+    public let process: Process
+    public let port: Int
+    public let dataDirectory: URL
+    public static let token = "test-token-all"
 
-    var endpoint: String { "http://127.0.0.1:\(port)/calws" }
-    var base: String { "http://127.0.0.1:\(port)" }
+    public var endpoint: String { "http://127.0.0.1:\(port)/calws" }
+    public var base: String { "http://127.0.0.1:\(port)" }
 
     /// The built executable beside the test bundle (swift build --build-tests builds both).
-    static var executable: URL {
+    public static var executable: URL {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outboard-target"),
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -22,14 +21,14 @@ final class TargetProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    static func temporaryDirectory() -> URL {
+    public static func temporaryDirectory() -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-target-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
 
     /// Starts a server; waits (at most 30 s) for its "listening on" line.
-    static func start(dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token) throws -> TargetProcess {
+    public static func start(dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token) throws -> TargetProcess {
         let p = Process()
         p.executableURL = executable
         var args = ["serve", "--port", "0", "--data", dataDirectory.path]
@@ -70,13 +69,13 @@ final class TargetProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then wait for it to exit.
-    func stop() {
+    public func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 
     /// SIGKILL: no chance to flush anything.
-    func kill9() {
+    public func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A real nginx (Debian's) serving a directory of feed files on 127.0.0.1, started by the tests
+/// with a temporary configuration and stopped by its PID. nginx sends ETag and Last-Modified for
+/// static files and answers a matching If-None-Match with 304, as real feed servers do.
+public final class NginxProcess: @unchecked Sendable {
+    public let process: Process
+    public let port: Int
+    public let root: URL
+
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    /// The URL of a file in the served directory.
+    public func url(_ name: String) -> String { "\(base)/\(name)" }
+
+    public static func start() throws -> NginxProcess {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-nginx-\(UUID().uuidString)")
+        let root = dir.appendingPathComponent("www")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for _ in 0..<5 {
+            let port = try freePort()
+            let conf = """
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid \(dir.path)/nginx.pid;
+            error_log \(dir.path)/error.log warn;
+            events { worker_connections 64; }
+            http {
+                access_log off;
+                client_body_temp_path \(dir.path)/body;
+                proxy_temp_path \(dir.path)/proxy;
+                fastcgi_temp_path \(dir.path)/fastcgi;
+                uwsgi_temp_path \(dir.path)/uwsgi;
+                scgi_temp_path \(dir.path)/scgi;
+                types { text/calendar ics; }
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(root.path);
+                    etag on;
+                }
+            }
+            """
+            try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+            p.arguments = ["-p", dir.path, "-c", dir.appendingPathComponent("nginx.conf").path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            // Ready when it accepts a connection (at most 5 s).
+            for _ in 0..<100 {
+                if !p.isRunning { break }
+                if canConnect(port) { return NginxProcess(process: p, port: port, root: root) }
+                usleep(50_000)
+            }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        }
+        throw StartFailure(log: (try? String(contentsOf: dir.appendingPathComponent("error.log"), encoding: .utf8)) ?? "")
+    }
+
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var log: String
+        public var description: String { "nginx did not start (is nginx-light installed? bash .ci/setup): \(log)" }
+    }
+
+    private init(process: Process, port: Int, root: URL) {
+        self.process = process
+        self.port = port
+        self.root = root
+    }
+
+    /// Writes a file to serve (its ETag changes with its size and modification time).
+    public func put(_ name: String, _ bytes: [UInt8]) throws {
+        let url = root.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        // nginx's ETag is mtime-size; make two writes within one second differ.
+        let stamp = Date().addingTimeInterval(Double(Self.counter.next()))
+        try FileManager.default.setAttributes([.modificationDate: stamp], ofItemAtPath: url.path)
+    }
+
+    final class Counter: @unchecked Sendable {
+        let lock = NSLock()
+        var value = 0
+        func next() -> Int { lock.withLock { value += 1; return value } }
+    }
+    static let counter = Counter()
+
+    /// Stops it with SIGKILL: nginx in single-process mode keeps the signal mask it inherits from
+    /// the test runner, where SIGTERM is blocked, so only SIGKILL ends it.
+    public func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func canConnect(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}

@@ -1,0 +1,316 @@
+import CalendarModel
+import CalWS
+import Engine
+import Filters
+import Foundation
+import SyncCore
+import Testing
+import TestSupport
+import YAMLConfig
+
+/// A feed as iCalendar bytes.
+func feed(_ events: [[String]]) -> [UInt8] {
+    let lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Feed//EN"] + events.flatMap { $0 } + ["END:VCALENDAR"]
+    return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+}
+
+func match(_ n: Int, summary: String? = nil, extra: [String] = []) -> [String] {
+    ["BEGIN:VEVENT", "UID:match-\(n)@club", "DTSTAMP:20260101T000000Z", "DTSTART:202603\(n < 10 ? "0" : "")\(n)T150000Z",
+     "DTEND:202603\(n < 10 ? "0" : "")\(n)T170000Z", "SUMMARY:\(summary ?? "Match \(n)")", "LOCATION:Hall",
+     "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT1H", "END:VALARM"] + extra + ["END:VEVENT"]
+}
+
+/// A test bed: nginx serving feeds, the real outboard-target, a status store, and a subscription.
+final class Bed: @unchecked Sendable {
+    let nginx: NginxProcess
+    var target: TargetProcess
+    let state: URL
+    let store: StatusStore
+    let filters: [String: Filter]
+
+    init() throws {
+        nginx = try NginxProcess.start()
+        target = try TargetProcess.start()
+        state = TargetProcess.temporaryDirectory()
+        store = try StatusStore(directory: state.path)
+        let stripAlarms = try FilterLoader.load(name: "strip-alarms", text: "stage: input\nrules:\n  - remove-component: VALARM\n", file: "strip-alarms.yaml").get()
+        filters = ["strip-alarms": stripAlarms]
+    }
+
+    deinit {
+        nginx.stop()
+        target.stop()
+    }
+
+    var env: [String: String] { ["TEST_TARGET_TOKEN": TargetProcess.token] }
+
+    func subscription(_ id: String, feed: String, collection: String, extra: String = "") throws -> Subscription {
+        let yaml = """
+        source:
+          url: \(nginx.url(feed))
+        target:
+          url: \(target.endpoint)
+          collection: \(collection)
+          token-env: TEST_TARGET_TOKEN
+        filters:
+          input: [strip-alarms]
+        \(extra)
+        """
+        return try SubscriptionLoader.load(id: id, text: yaml, file: "\(id).yaml", filters: filters, environment: env).get()
+    }
+
+    var client: TargetClient { TargetClient(endpoint: target.endpoint, token: TargetProcess.token) }
+
+    func pass(_ s: Subscription, now: Date = Date()) async -> SyncReport {
+        var sub = s
+        sub.targetURL = target.endpoint // a restarted target listens elsewhere
+        let pipeline = FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
+        return await SyncPass(subscription: sub, filters: pipeline, store: store, target: client).run(now: now)
+    }
+
+    /// The target's entities of a collection as (UID, summary of the master) pairs.
+    func summaries(_ collection: String) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for e in try await client.list(collection: collection, allData: true) {
+            let master = e.calendar?.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
+            out[e.calendar?.components.first?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+        }
+        return out
+    }
+}
+
+@Suite(.serialized) struct SyncTests {
+    @Test func initialLoadThenAnUnchangedFeedIsA304WithNoTargetWrite() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2), match(3)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/a")
+        let first = await bed.pass(s)
+        #expect(first.succeeded, "\(String(describing: first.error))")
+        #expect(first.added.sorted() == ["match-1@club", "match-2@club", "match-3@club"])
+        let tokens = try await bed.client.list(collection: "/t/a").map(\.changeToken).sorted()
+        #expect(try await bed.summaries("/t/a") == ["match-1@club": "Match 1", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+        // The alarm was stripped by the input filter before it reached the target.
+        #expect(try await bed.client.list(collection: "/t/a", allData: true).allSatisfy { $0.calendar?.components.first?.components.isEmpty ?? false })
+
+        let second = await bed.pass(s)
+        #expect(second.notModified, "nginx answers the stored ETag with 304")
+        #expect(try await bed.client.list(collection: "/t/a").map(\.changeToken).sorted() == tokens, "no write reached the target")
+        #expect(try bed.store.feed("s").etag != nil)
+    }
+
+    @Test func oneChangedSummaryIsExactlyOneUpdateOfOneField() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/b")
+        _ = await bed.pass(s)
+        let before = try await bed.client.list(collection: "/t/b")
+        try bed.nginx.put("f.ics", feed([match(1, summary: "Match 1 (moved to Sunday)"), match(2)]))
+        let r = await bed.pass(s)
+        #expect(r.succeeded)
+        #expect(r.updated.map(\.key) == ["match-1@club"])
+        #expect(r.updated.map(\.edits) == [1])
+        #expect(r.unchanged == 1 && r.added.isEmpty && r.deleted.isEmpty)
+        let after = try await bed.client.list(collection: "/t/b")
+        let changedTokens = zip(before.sorted { $0.href < $1.href }, after.sorted { $0.href < $1.href }).filter { $0.changeToken != $1.changeToken }
+        #expect(changedTokens.count == 1, "only one entity was written")
+        #expect(try await bed.summaries("/t/b")["match-1@club"] == "Match 1 (moved to Sunday)")
+    }
+
+    @Test func removedEventsAndOverridesAreDeleted() async throws {
+        let bed = try Bed()
+        let series = ["BEGIN:VEVENT", "UID:training@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT"]
+        let moved = ["BEGIN:VEVENT", "UID:training@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260310T180000Z", "DTEND:20260310T193000Z", "SUMMARY:Training (Tuesday)", "END:VEVENT"]
+        try bed.nginx.put("f.ics", feed([match(1), match(2), match(3), series, moved]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/c")
+        #expect(await bed.pass(s).succeeded)
+        try bed.nginx.put("f.ics", feed([match(1), match(2), series]))
+        let r = await bed.pass(s)
+        #expect(r.succeeded)
+        #expect(r.deleted == ["match-3@club"])
+        #expect(r.updated.map(\.key) == ["training@club"], "the vanished override is an edit of the series")
+        let entity = try #require(try await bed.client.fetch(uid: "training@club", in: "/t/c"))
+        #expect(entity.calendar?.components.filter { $0.recurrenceID != nil }.isEmpty == true)
+        #expect(Set(try await bed.summaries("/t/c").keys) == ["match-1@club", "match-2@club", "training@club"])
+    }
+
+    @Test func aSplitSeriesLeavesNoOrphanOverrides() async throws {
+        let bed = try Bed()
+        let master = ["BEGIN:VEVENT", "UID:old@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT"]
+        let early = ["BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260309T190000Z", "SUMMARY:Training (late)", "END:VEVENT"]
+        let late = ["BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260420T180000Z", "DTSTART:20260420T190000Z", "SUMMARY:Training (late)", "END:VEVENT"]
+        try bed.nginx.put("f.ics", feed([master, early, late]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/split")
+        #expect(await bed.pass(s).succeeded)
+        // "This and following": the old series ends at UNTIL, a new UID carries on; the override
+        // after UNTIL belongs to no instance any more and the feed no longer has it.
+        let ended = master.map { $0.hasPrefix("RRULE") ? "RRULE:FREQ=WEEKLY;UNTIL=20260330T000000Z" : $0 }
+        let carriedOn = ["BEGIN:VEVENT", "UID:new@club", "DTSTART:20260406T170000Z", "DTEND:20260406T183000Z", "RRULE:FREQ=WEEKLY;COUNT=6", "SUMMARY:Training (new time)", "END:VEVENT"]
+        try bed.nginx.put("f.ics", feed([carriedOn, ended, early]))
+        let r = await bed.pass(s)
+        #expect(r.succeeded)
+        #expect(r.added == ["new@club"])
+        let old = try #require(try await bed.client.fetch(uid: "old@club", in: "/t/split"))
+        let rids = old.calendar?.components.compactMap { $0.recurrenceID?.value.map(ValueFormatter.icalString) } ?? []
+        #expect(rids == ["20260309T180000Z"], "the override after UNTIL was removed")
+    }
+
+    @Test func anEmptiedFeedTripsTheGuardAndNothingIsDeleted() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2), match(3), match(4)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/guard")
+        #expect(await bed.pass(s).succeeded)
+        let etag = try bed.store.feed("s").etag
+        try bed.nginx.put("f.ics", feed([]))
+        let r = await bed.pass(s)
+        #expect(!r.succeeded)
+        #expect(r.error?.contains("guard.allow-empty") == true)
+        #expect(r.deleted.isEmpty)
+        #expect(try await bed.summaries("/t/guard").count == 4)
+        #expect(try bed.store.feed("s").etag == etag, "the validators were not advanced")
+        #expect(try bed.store.feed("s").failures == 1)
+        // Far fewer items: the fraction guard.
+        try bed.nginx.put("f.ics", feed([match(1)]))
+        let fewer = await bed.pass(s)
+        #expect(fewer.error?.contains("guard.max-delete-fraction") == true)
+        #expect(try await bed.summaries("/t/guard").count == 4)
+        // Allowed explicitly, it goes through.
+        let allowing = try bed.subscription("s", feed: "f.ics", collection: "/t/guard", extra: "guard:\n  max-delete-fraction: 1")
+        #expect(await bed.pass(allowing).succeeded)
+        #expect(try await bed.summaries("/t/guard").count == 1)
+    }
+
+    @Test func aDeadTargetFailsThePassAndTheNextPassCompletes() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/down")
+        #expect(await bed.pass(s).succeeded)
+        let etag = try bed.store.feed("s").etag
+        try bed.nginx.put("f.ics", feed([match(1, summary: "changed"), match(2), match(3)]))
+        bed.target.stop()
+        let failed = await bed.pass(s)
+        #expect(!failed.succeeded)
+        #expect(try bed.store.feed("s").etag == etag, "validators unchanged after a failed pass")
+        #expect(try bed.store.feed("s").lastError != nil)
+        bed.target = try TargetProcess.start(dataDirectory: bed.target.dataDirectory)
+        let next = await bed.pass(s)
+        #expect(next.succeeded, "\(String(describing: next.error)) \(next.failed)")
+        #expect(try await bed.summaries("/t/down") == ["match-1@club": "changed", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+        #expect(try bed.store.feed("s").failures == 0)
+    }
+
+    @Test func aMalformedFeedIsAnErrorAndTheTargetIsUntouched() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/bad")
+        #expect(await bed.pass(s).succeeded)
+        let tokens = try await bed.client.list(collection: "/t/bad").map(\.changeToken)
+        try bed.nginx.put("f.ics", Array("<!DOCTYPE html><html><body>Maintenance</body></html>".utf8))
+        let r = await bed.pass(s)
+        #expect(r.error?.contains("cannot be read") == true)
+        #expect(try bed.store.feed("s").lastError?.contains("not iCalendar") == true)
+        #expect(try await bed.client.list(collection: "/t/bad").map(\.changeToken) == tokens)
+        // And a feed that is not there at all: the HTTP status is named.
+        let missing = try bed.subscription("m", feed: "nope.ics", collection: "/t/bad2")
+        #expect(await bed.pass(missing).error?.contains("HTTP 404") == true)
+    }
+
+    @Test func fiveSubscriptionsIntoFiveCollections() async throws {
+        let bed = try Bed()
+        for i in 1...5 {
+            try bed.nginx.put("f\(i).ics", feed((1...i).map { match($0, summary: "Feed \(i) match \($0)") }))
+            let r = await bed.pass(try bed.subscription("s\(i)", feed: "f\(i).ics", collection: "/t/five/\(i)"))
+            #expect(r.succeeded && r.added.count == i)
+        }
+        for i in 1...5 {
+            let s = try await bed.summaries("/t/five/\(i)")
+            #expect(s.count == i && s.values.allSatisfy { $0.hasPrefix("Feed \(i) ") })
+        }
+    }
+
+    @Test func aKilledEngineMidPassConvergesWithNoDuplicateAndNoLoss() async throws {
+        let bed = try Bed()
+        let big = FeedGenerator(events: 1500, seed: 11).text()
+        try bed.nginx.put("big.ics", Array(big.utf8))
+        // The real `outboard sync` process, killed with SIGKILL while it writes.
+        let dir = TargetProcess.temporaryDirectory()
+        let subs = dir.appendingPathComponent("Subscriptions"), filtersDir = dir.appendingPathComponent("Filters")
+        try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: filtersDir, withIntermediateDirectories: true)
+        try "source:\n  url: \(bed.nginx.url("big.ics"))\ntarget:\n  url: \(bed.target.endpoint)\n  collection: /t/kill\n  token-env: TEST_TARGET_TOKEN\n"
+            .write(to: subs.appendingPathComponent("big.yaml"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
+        p.arguments = ["sync", "big", "--subscriptions", subs.path, "--filters", filtersDir.path, "--state", bed.state.path]
+        p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, p.isRunning, (try? await bed.client.list(collection: "/t/kill").count) ?? 0 < 100 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let partial = try await bed.client.list(collection: "/t/kill").count
+        // The next pass converges: every feed item exactly once, equal to the feed.
+        let s = try SubscriptionLoader.load(id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),
+                                            file: "big.yaml", filters: [:], environment: bed.env).get()
+        let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        #expect(r.succeeded, "\(String(describing: r.error)) \(r.failed.prefix(3))")
+        let items = ItemGrouper.items(from: try ICalParser().parse(big)).items
+        let stored = try await bed.client.list(collection: "/t/kill", allData: true)
+        #expect(stored.count == items.count, "partial was \(partial); now \(stored.count) of \(items.count)")
+        let uids = stored.compactMap { $0.calendar?.components.first { $0.name == "VEVENT" }?.uid }
+        #expect(Set(uids).count == items.count, "no duplicate UIDs")
+        #expect(partial > 0 && partial < items.count, "the engine was killed mid-pass (it had written \(partial))")
+        let second = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        #expect(second.notModified, "a converged pass is followed by nothing to do")
+    }
+}
+
+@Suite struct SubscriptionLoaderTests {
+    @Test func reportsEveryProblemByFileAndLine() {
+        let yaml = """
+        source:
+          url: gopher://example.org/feed
+        refresh: 5s
+        target:
+          url: not a url
+          collection: public
+          token-env: NOT_SET_ANYWHERE
+        filters:
+          input: [strip-alarm]
+        deletion: keep
+        guard:
+          max-delete-fraction: 2
+        """
+        guard case .failure(let p) = SubscriptionLoader.load(id: "bad", text: yaml, file: "bad.yaml", filters: ["strip-alarms": try! FilterLoader.load(name: "strip-alarms", text: "stage: input\nrules:\n  - remove-component: VALARM\n", file: "s.yaml").get()], environment: [:]) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(p.problems.map(\.description) == [
+            "bad.yaml:2: source.url \"gopher://example.org/feed\" is not an http, https, webcal, webcals or file URL",
+            "bad.yaml:3: refresh \"5s\" should be a duration of 30s or more, such as 15m, 1h or 1d",
+            "bad.yaml:5: target.url \"not a url\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws",
+            "bad.yaml:6: target.collection \"public\" should be a path such as /public/holidays",
+            "bad.yaml:7: the target token cannot be read: the environment variable NOT_SET_ANYWHERE is not set",
+            "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
+            "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
+            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes",
+        ])
+    }
+
+    @Test(arguments: [("webcal://example.org/a.ics?x=1", "http://example.org/a.ics?x=1"), ("WEBCALS://example.org/a", "https://example.org/a"),
+                      ("https://example.org/a", "https://example.org/a")])
+    func webcalMapsToHTTP(raw: String, mapped: String) {
+        #expect(SubscriptionLoader.feedURL(raw) == mapped)
+    }
+
+    @Test func theRepositorysSubscriptionsAreValid() {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = SubscriptionLoader.load(subscriptionsDirectory: root.appendingPathComponent("Subscriptions").path,
+                                        filtersDirectory: root.appendingPathComponent("Filters").path,
+                                        environment: ["OUTBOARD_TARGET_TOKEN": "x"])
+        #expect(c.problems.isEmpty, "\(c.problems)")
+        #expect(c.subscriptions.map(\.id) == ["city-sports", "example", "public-holidays"])
+    }
+}
