@@ -69,18 +69,18 @@ struct StoredEntity {
 /// Store queries, run inside a transaction the caller holds.
 enum StoreSQL {
     static func collectionExists(_ db: Database, _ path: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM collection WHERE path = ?)", arguments: [path]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM collection WHERE path = ?)"), arguments: [path]) ?? false
     }
 
     static func createCollection(_ db: Database, _ path: String, now: String) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)", arguments: [path, now])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)").execute(arguments: [path, now])
     }
 
     /// Bumps the collection's revision and returns it: every write gets a new change token and a
     /// new ETag for the published feed.
     static func bump(_ db: Database, _ path: String) throws -> Int64 {
-        try db.execute(sql: "UPDATE collection SET revision = revision + 1 WHERE path = ?", arguments: [path])
-        return try Int64.fetchOne(db, sql: "SELECT revision FROM collection WHERE path = ?", arguments: [path]) ?? 0
+        try db.cachedStatement(sql: "UPDATE collection SET revision = revision + 1 WHERE path = ?").execute(arguments: [path])
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM collection WHERE path = ?"), arguments: [path]) ?? 0
     }
 
     static func revision(_ db: Database, _ path: String) throws -> Int64? {
@@ -88,11 +88,11 @@ enum StoreSQL {
     }
 
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
-        try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE collection = ? AND name = ?", arguments: [collection, name]).map(StoredEntity.init)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND name = ?"), arguments: [collection, name]).map(StoredEntity.init)
     }
 
     static func entity(_ db: Database, collection: String, uid: String) throws -> StoredEntity? {
-        try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?", arguments: [collection, uid]).map(StoredEntity.init)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?"), arguments: [collection, uid]).map(StoredEntity.init)
     }
 
     static func entities(_ db: Database, collection: String) throws -> [StoredEntity] {
@@ -100,15 +100,15 @@ enum StoreSQL {
     }
 
     static func put(_ db: Database, _ e: StoredEntity) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
                 change_token = excluded.change_token, last_modified = excluded.last_modified
-            """, arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
+            """).execute(arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
     }
 
     static func delete(_ db: Database, collection: String, name: String) throws {
-        try db.execute(sql: "DELETE FROM entity WHERE collection = ? AND name = ?", arguments: [collection, name])
+        try db.cachedStatement(sql: "DELETE FROM entity WHERE collection = ? AND name = ?").execute(arguments: [collection, name])
     }
 }
 
