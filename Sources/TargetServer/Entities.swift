@@ -39,7 +39,8 @@ enum Paths {
 }
 
 extension String {
-    func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
+    /// The string with zeros in front up to `n` characters.
+    public func leftPadded(_ n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }
 
 /// What an entity may hold, and the forms it is returned in.

@@ -40,8 +40,9 @@ public struct TargetService: Sendable {
             case .multiOp(let ops):
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
+                    let revisions = Revisions()
                     for (i, op) in ops.enumerated() {
-                        let r = try Operation.run(op, grants: grants, db: db, stamp: stamp)
+                        let r = try Operation.run(op, grants: grants, db: db, stamp: stamp, revisions: revisions)
                         responses.append(r)
                         if r.result.status != .ok {
                             throw Rollback(response: CalWSResponse(id: request.id, result: .init(status: .error,
@@ -53,7 +54,7 @@ public struct TargetService: Sendable {
                 }
             default:
                 return try await store.db.write { db in
-                    let r = try Operation.run(request, grants: grants, db: db, stamp: stamp)
+                    let r = try Operation.run(request, grants: grants, db: db, stamp: stamp, revisions: Revisions())
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -74,6 +75,19 @@ public struct TargetService: Sendable {
         let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(c.year!)\(two(c.month!))\(two(c.day!))T\(two(c.hour!))\(two(c.minute!))\(two(c.second!))Z"
+    }
+}
+
+/// The collection revisions of one transaction: each collection's revision is bumped once per
+/// transaction (a multiOp of 200 adds is one new revision, one new ETag), however many writes it holds.
+final class Revisions {
+    private var bumped: [String: Int64] = [:]
+
+    func next(_ db: Database, _ collection: String) throws -> Int64 {
+        if let r = bumped[collection] { return r }
+        let r = try StoreSQL.bump(db, collection)
+        bumped[collection] = r
+        return r
     }
 }
 
@@ -146,7 +160,7 @@ enum Operation {
 
     // MARK: Writes
 
-    static func run(_ r: CalWSRequest, grants: Grants, db: Database, stamp: String) throws -> CalWSResponse {
+    static func run(_ r: CalWSRequest, grants: Grants, db: Database, stamp: String, revisions: Revisions) throws -> CalWSResponse {
         switch r.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
             return try read(r, grants: grants, db: db)
@@ -162,7 +176,7 @@ enum Operation {
             if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
                 return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
             }
-            let revision = try StoreSQL.bump(db, href)
+            let revision = try revisions.next(db, href)
             let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: ICalWriter.string([calendar]),
                                  changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
@@ -189,7 +203,7 @@ enum Operation {
             case .failure(let f): return failure(r, f.kind, f.message)
             }
             e.data = ICalWriter.string([updated])
-            e.changeToken = "r\(try StoreSQL.bump(db, collection))"
+            e.changeToken = "r\(try revisions.next(db, collection))"
             e.lastModified = stamp
             try StoreSQL.put(db, e)
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
@@ -201,7 +215,7 @@ enum Operation {
             guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
             guard try StoreSQL.entity(db, collection: collection, name: name) != nil else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
             try StoreSQL.delete(db, collection: collection, name: name)
-            _ = try StoreSQL.bump(db, collection)
+            _ = try revisions.next(db, collection)
             return CalWSResponse(id: r.id, .deleteItem)
         case .multiOp:
             return failure(r, .forbidden, "multiOp cannot hold another multiOp")

@@ -39,7 +39,11 @@ struct OutboardTarget: AsyncParsableCommand {
                 table.entries[env] = Grants(all: true)
             }
             if table.entries.isEmpty {
-                throw ValidationError("no token: set OUTBOARD_TARGET_TOKEN or give --tokens FILE (every request needs a bearer token)")
+                // Runs with no flags: a token for this run only, granted every collection.
+                var rng = SystemRandomNumberGenerator()
+                let token = (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng) | 0, radix: 16).leftPadded(2) }.joined()
+                table.entries[token] = Grants(all: true)
+                FileHandle.standardOutput.write(Data("no token configured: this run accepts the bearer token \(token) (set OUTBOARD_TARGET_TOKEN or --tokens FILE to choose)\n".utf8))
             }
             var logger = Logger(label: "outboard-target")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

@@ -92,3 +92,21 @@ enum ProtocolExamples {
         }
     }
 }
+
+@Suite struct ErrorElementTests {
+    static let kinds: [CalWSErrorKind] = [
+        .forbidden, .targetExists, .targetDoesNotExist, .targetNotEntity, .notCalendarData, .invalidCalendarData,
+        .invalidCalendarObjectResource, .unsupportedCalendarComponent, .invalidCalendarCollectionLocation,
+        .exceedsMaxResourceSize, .beforeMinDateTime, .afterMaxDateTime, .tooManyInstances, .tooManyAttendeesPerInstance,
+        .partialSuccess, .missingChangeToken, .mismatchedChangeToken, .invalidFilter(detail: "textMatch on DTSTART"),
+        .uidConflict(href: "/c/x.ics"),
+    ]
+
+    @Test(arguments: kinds)
+    func everyErrorElementEncodesAndDecodes(kind: CalWSErrorKind) throws {
+        let r = CalWSResponse(id: 3, result: .failure(kind, "why"), .deleteItem)
+        let bytes = MessageCodec.encode(r)
+        #expect(String(decoding: bytes, as: UTF8.self).contains("<C:\(kind.elementName)"))
+        #expect(try MessageCodec.decodeResponse(bytes) == r)
+    }
+}
