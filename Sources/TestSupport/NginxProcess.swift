@@ -34,10 +34,16 @@ public final class NginxProcess: @unchecked Sendable {
                 uwsgi_temp_path \(dir.path)/uwsgi;
                 scgi_temp_path \(dir.path)/scgi;
                 types { text/calendar ics; }
+                gzip on;
+                gzip_types text/calendar;
+                gzip_min_length 1;
                 server {
                     listen 127.0.0.1:\(port);
                     root \(root.path);
                     etag on;
+                    # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
+                    location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
+                    location = /loop.ics { return 302 /loop.ics; }
                 }
             }
             """

@@ -314,3 +314,53 @@ final class Bed: @unchecked Sendable {
         #expect(c.subscriptions.map(\.id) == ["city-sports", "example", "public-holidays"])
     }
 }
+
+@Suite(.serialized) struct FeedFetchTests {
+    let nginx: NginxProcess
+    init() throws { nginx = try NginxProcess.start() }
+
+    func sub(_ url: String, extra: String = "") throws -> Subscription {
+        try SubscriptionLoader.load(id: "f", text: "source:\n  url: \(url)\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n\(extra)",
+                                    file: "f.yaml", filters: [:], environment: ["T": "t"]).get()
+    }
+
+    @Test func aCompressedRedirectedFeedArrivesWhole() async throws {
+        let body = FeedGenerator(events: 50, seed: 1).text()
+        try nginx.put("feed.ics", Array(body.utf8))
+        let result = try await FeedFetcher().fetch(try sub(nginx.url("moved/feed.ics")), etag: nil, lastModified: nil)
+        guard case .body(let bytes, let etag, let lm) = result else { Issue.record("no body"); return }
+        #expect(bytes == Array(body.utf8), "gzip decoded, redirect followed")
+        #expect(etag != nil && lm != nil)
+        let again = try await FeedFetcher().fetch(try sub(nginx.url("feed.ics")), etag: etag, lastModified: lm)
+        guard case .notModified = again else { Issue.record("expected a 304"); return }
+    }
+
+    @Test func aFeedOverTheSizeCapIsRefusedByName() async throws {
+        try nginx.put("big.ics", Array(FeedGenerator(events: 200, seed: 2).text().utf8))
+        do {
+            _ = try await FeedFetcher().fetch(try sub(nginx.url("big.ics"), extra: "max-feed-bytes: 10kB"), etag: nil, lastModified: nil)
+            Issue.record("a feed over max-feed-bytes was accepted")
+        } catch {
+            #expect("\(error)".contains("max-feed-bytes"))
+        }
+    }
+
+    @Test func deadAndLoopingServersAreTypedErrors() async throws {
+        let refused = await fetchError(try sub("http://127.0.0.1:1/feed.ics"))
+        guard case .transport(let s, let host, _)? = refused else { Issue.record("\(String(describing: refused))"); return }
+        #expect(s == "f" && host == "127.0.0.1")
+        let looping = await fetchError(try sub(nginx.url("loop.ics")))
+        guard case .transport? = looping else { Issue.record("redirect loop: \(String(describing: looping))"); return }
+        let missing = await fetchError(try sub(nginx.url("none.ics")))
+        #expect(missing == .http(subscription: "f", host: "127.0.0.1", status: 404, retryAfter: nil))
+    }
+
+    func fetchError(_ s: Subscription) async -> FetchError? {
+        do {
+            _ = try await FeedFetcher().fetch(s, etag: nil, lastModified: nil)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
