@@ -68,7 +68,7 @@ let package = Package(
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
         .target(name: "TestSupport"),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS"]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),

@@ -11,6 +11,11 @@ let arguments = CommandLine.arguments.dropFirst()
 let events = arguments.first.flatMap(Int.init) ?? 10_000
 // `outboard-bench N parse` parses once and stops: a profile target (valgrind --tool=callgrind).
 let parseOnly = arguments.contains("parse")
+// `outboard-bench sync [N]` measures a whole pass end to end (nginx, engine, target).
+if arguments.contains("sync") {
+    try await SyncBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
+    exit(0)
+}
 // `outboard-bench target` measures the reference target over HTTP instead.
 if arguments.contains("target") {
     try await TargetBench.run()
