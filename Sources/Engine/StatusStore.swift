@@ -12,9 +12,11 @@ public struct FeedState: Sendable, Hashable {
     public var lastError: String?
     public var failures: Int
     public var nextDue: Date?
+    /// When every target item was last compared with the feed.
+    public var lastReconcile: Date?
 
     public init(etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
-                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil) {
+                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil, lastReconcile: Date? = nil) {
         self.etag = etag
         self.lastModified = lastModified
         self.bodyHash = bodyHash
@@ -23,6 +25,7 @@ public struct FeedState: Sendable, Hashable {
         self.lastError = lastError
         self.failures = failures
         self.nextDue = nextDue
+        self.lastReconcile = lastReconcile
     }
 }
 
@@ -71,6 +74,9 @@ public final class StatusStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2: last reconcile") { db in
+            try db.execute(sql: "ALTER TABLE feed ADD COLUMN last_reconcile DATETIME")
+        }
         try m.migrate(db)
     }
 
@@ -78,19 +84,21 @@ public final class StatusStore: Sendable {
         try db.read { db in
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]) else { return FeedState() }
             return FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
-                             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"])
+                             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
+                             lastReconcile: r["last_reconcile"])
         }
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
         try db.write { db in
             try db.execute(sql: """
-                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
                     body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                    last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due
-                """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue])
+                    last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due,
+                    last_reconcile = excluded.last_reconcile
+                """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile])
         }
     }
 

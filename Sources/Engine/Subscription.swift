@@ -67,6 +67,9 @@ public struct Subscription: Sendable, Hashable {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var maxFeedBytes: Int
+    /// Seconds between full reconciles (every target item against the feed), or nil for never
+    /// (then only `outboard sync --reconcile` does one).
+    public var reconcileEvery: Int?
 
     /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
     public var sourceHost: String {

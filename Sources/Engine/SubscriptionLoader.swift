@@ -8,7 +8,7 @@ import YAMLConfig
 /// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
 /// loads can fail later for a reason this could have seen.
 public enum SubscriptionLoader {
-    static let topKeys = ["enabled", "source", "refresh", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes"]
+    static let topKeys = ["enabled", "source", "refresh", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile"]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
     public struct Configuration: Sendable {
@@ -68,7 +68,7 @@ public enum SubscriptionLoader {
         var s = Subscription(id: id, file: file, enabled: true, sourceURL: "", sourceAuth: nil, refresh: 3600, targetURL: "",
                              targetCollection: "", targetToken: .environment("OUTBOARD_TARGET_TOKEN"), inputFilters: [], outputFilters: [],
                              trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
-                             connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000)
+                             connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: nil)
         s.enabled = root.bool("enabled") ?? true
 
         // source
@@ -166,6 +166,11 @@ public enum SubscriptionLoader {
         if let b = root.string("max-feed-bytes") {
             if let v = bytes(b), v > 0 { s.maxFeedBytes = v } else {
                 reader.problem(line: root.line(of: "max-feed-bytes"), "max-feed-bytes \"\(b)\" should be a size such as 50MB")
+            }
+        }
+        if let r = root.string("reconcile") {
+            if r == "never" { s.reconcileEvery = nil } else if let secs = duration(r), secs >= 60 { s.reconcileEvery = secs } else {
+                reader.problem(line: root.line(of: "reconcile"), "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
             }
         }
         root.rejectUnknownKeys(allowed: topKeys)

@@ -21,6 +21,8 @@ public struct SyncReport: Sendable {
     public var error: String?
     /// With --dry-run: what would be done, one line per edit.
     public var plan: [String] = []
+    /// Every target item was compared with the feed.
+    public var reconciled = false
 
     public init(subscription: String) {
         self.subscription = subscription
@@ -51,13 +53,19 @@ public struct SyncPass {
     }
 
     /// Runs the pass. `dryRun` fetches and plans but writes nothing (target or status).
-    public func run(now: Date = Date(), dryRun: Bool = false) async -> SyncReport {
+    /// `reconcile` compares every target item with the feed, whatever the hashes say, catching
+    /// edits made on the target and entities the engine does not know.
+    public func run(now: Date = Date(), dryRun: Bool = false, reconcile requested: Bool = false) async -> SyncReport {
         var report = SyncReport(subscription: subscription.id)
         var state: FeedState
         do { state = try store.feed(subscription.id) } catch {
             report.error = "cannot read the status store: \(error)"
             return report
         }
+        // A reconcile on demand, or when the subscription's reconcile interval has passed.
+        let due = subscription.reconcileEvery.map { every in state.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
+        let reconcile = requested || due
+        report.reconciled = reconcile
         state.lastAttempt = now
         func fail(_ message: String) -> SyncReport {
             report.error = message
@@ -72,7 +80,8 @@ public struct SyncPass {
         // 1. Conditional fetch.
         let fetched: FeedFetcher.Result
         do {
-            fetched = try await FeedFetcher(http: http).fetch(subscription, etag: dryRun ? nil : state.etag, lastModified: dryRun ? nil : state.lastModified)
+            let conditional = !dryRun && !reconcile
+            fetched = try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil)
         } catch {
             return fail("\(error)")
         }
@@ -86,7 +95,7 @@ public struct SyncPass {
             body = b
         }
         let bodyHash = CanonicalFormHex.sha256(body)
-        if !dryRun, state.bodyHash == bodyHash, state.lastError == nil {
+        if !dryRun, !reconcile, state.bodyHash == bodyHash, state.lastError == nil {
             report.notModified = true
             if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
             state.lastSuccess = now
@@ -113,14 +122,28 @@ public struct SyncPass {
                 feed[filtered.key] = (filtered, hasher.hash(filtered))
             }
         }
-        let known: [String: ItemState]
+        var known: [String: ItemState]
         do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)") }
+
+        // A reconcile lists the collection: entities the engine does not know are adopted when the
+        // feed has their UID, and count as gone when it does not.
+        if reconcile {
+            let listing: [EntityInfo]
+            do { listing = try await target.list(collection: subscription.targetCollection) } catch {
+                if error.kind == .targetDoesNotExist { listing = [] } else { return fail("\(error)") }
+            }
+            let knownHrefs = Set(known.values.map(\.href))
+            for e in listing where !knownHrefs.contains(e.href) {
+                guard let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid else { continue }
+                known[uid] = ItemState(key: uid, hash: "", href: e.href, changeToken: e.changeToken)
+            }
+        }
 
         // 3. Classify.
         var new: [String] = [], changed: [String] = []
         for key in order {
             guard let k = known[key] else { new.append(key); continue }
-            if k.hash == feed[key]!.hash { report.unchanged += 1 } else { changed.append(key) }
+            if k.hash == feed[key]!.hash, !reconcile { report.unchanged += 1 } else { changed.append(key) }
         }
         let gone = known.keys.filter { feed[$0] == nil }.sorted()
 
@@ -148,6 +171,7 @@ public struct SyncPass {
                 if let copy = byHref[known[key]!.href], let cal = copy.calendar {
                     let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
                     if update.isEmpty {
+                        report.unchanged += 1
                         plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken)))
                     } else {
                         plans.append(.update(key: key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
@@ -192,6 +216,7 @@ public struct SyncPass {
         }
         if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
         state.bodyHash = bodyHash
+        if reconcile { state.lastReconcile = now }
         state.lastSuccess = now
         state.lastError = nil
         state.failures = 0

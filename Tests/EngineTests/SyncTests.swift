@@ -61,11 +61,11 @@ final class Bed: @unchecked Sendable {
 
     var client: TargetClient { TargetClient(endpoint: target.endpoint, token: TargetProcess.token) }
 
-    func pass(_ s: Subscription, now: Date = Date()) async -> SyncReport {
+    func pass(_ s: Subscription, now: Date = Date(), reconcile: Bool = false) async -> SyncReport {
         var sub = s
         sub.targetURL = target.endpoint // a restarted target listens elsewhere
         let pipeline = FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
-        return await SyncPass(subscription: sub, filters: pipeline, store: store, target: client).run(now: now)
+        return await SyncPass(subscription: sub, filters: pipeline, store: store, target: client).run(now: now, reconcile: reconcile)
     }
 
     /// The target's entities of a collection as (UID, summary of the master) pairs.
@@ -214,6 +214,51 @@ final class Bed: @unchecked Sendable {
         #expect(await bed.pass(missing).error?.contains("HTTP 404") == true)
     }
 
+    @Test func aReconcileRevertsEditsMadeOnTheTargetAndRemovesStrangers() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2), match(3)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/rec")
+        #expect(await bed.pass(s).succeeded)
+        // Someone edits an item on the target, and adds one by hand.
+        let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/rec"))
+        var edited = try #require(entity.calendar)
+        edited.components[0].properties = edited.components[0].properties.map { $0.name == "SUMMARY" ? ICalProperty("SUMMARY", .text("Edited on the target")) : $0 }
+        let update = Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
+                                 target: ItemGrouper.items(from: ICalDocument(calendars: [entity.calendar!])).items[0])
+        _ = try await bed.client.updateItem(href: entity.href, changeToken: entity.changeToken, update: update)
+        let stranger = ICalComponent(name: "VCALENDAR", components: [ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("hand@x")), ICalProperty("SUMMARY", .text("By hand"))])])
+        _ = try await bed.client.addItem(collection: "/t/rec", calendar: stranger)
+
+        let normal = await bed.pass(s)
+        #expect(normal.notModified, "the feed did not change: a normal pass does not look at the target")
+        #expect(try await bed.summaries("/t/rec")["match-1@club"] == "Edited on the target")
+
+        let r = await bed.pass(s, reconcile: true)
+        #expect(r.succeeded, "\(String(describing: r.error)) \(r.failed)")
+        #expect(r.updated.map(\.key) == ["match-1@club"])
+        #expect(r.deleted == ["hand@x"])
+        #expect(r.unchanged == 2)
+        #expect(try await bed.summaries("/t/rec") == ["match-1@club": "Match 1", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+    }
+
+    @Test func aScheduledReconcileRunsWhenItsIntervalHasPassed() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/sched", extra: "reconcile: 10m")
+        let t0 = Date()
+        let first = await bed.pass(s, now: t0)
+        #expect(first.succeeded && first.reconciled, "a subscription never reconciled reconciles on its first pass")
+        let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/sched"))
+        try await bed.client.deleteItem(href: entity.href) // removed on the target by hand
+        let soon = await bed.pass(s, now: t0.addingTimeInterval(300))
+        #expect(soon.notModified && !soon.reconciled)
+        #expect(try await bed.summaries("/t/sched").isEmpty)
+        let later = await bed.pass(s, now: t0.addingTimeInterval(660))
+        #expect(later.reconciled && later.succeeded, "\(String(describing: later.error))")
+        #expect(later.added == ["match-1@club"], "the item deleted on the target is restored")
+        #expect(try await bed.summaries("/t/sched") == ["match-1@club": "Match 1"])
+    }
+
     @Test func fiveSubscriptionsIntoFiveCollections() async throws {
         let bed = try Bed()
         for i in 1...5 {
@@ -295,7 +340,7 @@ final class Bed: @unchecked Sendable {
             "bad.yaml:7: the target token cannot be read: the environment variable NOT_SET_ANYWHERE is not set",
             "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
             "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
-            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes",
+            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile",
         ])
     }
 

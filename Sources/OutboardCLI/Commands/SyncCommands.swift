@@ -41,6 +41,7 @@ struct SyncCommand: AsyncParsableCommand {
     )
     @OptionGroup var config: ConfigOptions
     @Flag(help: "Fetch and plan, print each update's field changes, write nothing.") var dryRun = false
+    @Flag(help: "Compare every target item with the feed (catching edits made on the target), not only what changed.") var reconcile = false
     @Flag(help: "Every enabled subscription.") var all = false
     @Argument(help: "The subscription's id (its file's stem).") var id: String?
 
@@ -62,7 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
         let store = try StatusStore(directory: config.stateDirectory)
         var ok = true
         for s in chosen {
-            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun)
+            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun, reconcile: reconcile)
             ok = ok && report.succeeded
             for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
         }
@@ -92,7 +93,7 @@ struct StatusCommand: ParsableCommand {
 
 /// Wires a pass for the CLI (and, later, the daemon).
 enum SyncRunner {
-    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool) async -> SyncReport {
+    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool, reconcile: Bool = false) async -> SyncReport {
         let filters = FilterPipeline(input: s.inputFilters.compactMap { config.filters[$0] }, output: s.outputFilters.compactMap { config.filters[$0] })
         guard case .success(let token) = s.targetToken.read() else {
             var r = SyncReport(subscription: s.id)
@@ -100,7 +101,7 @@ enum SyncRunner {
             return r
         }
         let target = TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
-        return await SyncPass(subscription: s, filters: filters, store: store, target: target).run(dryRun: dryRun)
+        return await SyncPass(subscription: s, filters: filters, store: store, target: target).run(dryRun: dryRun, reconcile: reconcile)
     }
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {
