@@ -37,13 +37,17 @@ public struct ItemState: Sendable, Hashable {
     public var href: String
     public var changeToken: String
     public var lastModified: String?
+    /// The iCalendar text of what was last applied (after filters): with trust-lastmod, changes
+    /// are diffed against it instead of a fetched copy.
+    public var content: String?
 
-    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil) {
+    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil, content: String? = nil) {
         self.key = key
         self.hash = hash
         self.href = href
         self.changeToken = changeToken
         self.lastModified = lastModified
+        self.content = content
     }
 }
 
@@ -77,6 +81,9 @@ public final class StatusStore: Sendable {
         m.registerMigration("v2: last reconcile") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN last_reconcile DATETIME")
         }
+        m.registerMigration("v3: applied content") { db in
+            try db.execute(sql: "ALTER TABLE item ADD COLUMN content TEXT")
+        }
         try m.migrate(db)
     }
 
@@ -106,7 +113,7 @@ public final class StatusStore: Sendable {
         try db.read { db in
             var out: [String: ItemState] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM item WHERE subscription = ?", arguments: [id]) {
-                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"])
+                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"], content: r["content"])
                 out[s.key] = s
             }
             return out
@@ -119,10 +126,10 @@ public final class StatusStore: Sendable {
         try db.write { db in
             for s in put {
                 try db.execute(sql: """
-                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-                        change_token = excluded.change_token, last_modified = excluded.last_modified
-                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified])
+                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content
+                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content])
             }
             for key in remove {
                 try db.execute(sql: "DELETE FROM item WHERE subscription = ? AND key = ?", arguments: [id, key])

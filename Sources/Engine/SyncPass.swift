@@ -157,9 +157,29 @@ public struct SyncPass {
             }
         }
 
-        // 5. The target's copies of changed items, in batches.
+        // 5. The target's copies of changed items, in batches. With trust-lastmod the copy last
+        // applied stands in for the target's (the change token still guards the update: a target
+        // edited since is refetched and diffed again).
         var plans: [PlannedWrite] = []
-        for chunk in stride(from: 0, to: changed.count, by: batchSize).map({ Array(changed[$0..<min($0 + batchSize, changed.count)]) }) {
+        var toFetch = changed
+        if subscription.trustLastModified, !reconcile {
+            toFetch = []
+            for key in changed {
+                guard let k = known[key], let content = k.content, let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
+                    toFetch.append(key)
+                    continue
+                }
+                let source = feed[key]!
+                let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
+                if update.isEmpty {
+                    report.unchanged += 1
+                    plans.append(.settle(ItemState(key: key, hash: source.hash, href: k.href, changeToken: k.changeToken, content: content)))
+                } else {
+                    plans.append(.update(key: key, href: k.href, token: k.changeToken, update: update, source: source.item, hash: source.hash))
+                }
+            }
+        }
+        for chunk in stride(from: 0, to: toFetch.count, by: batchSize).map({ Array(toFetch[$0..<min($0 + batchSize, toFetch.count)]) }) {
             let hrefs = chunk.map { known[$0]!.href }
             let copies: [EntityInfo]
             do { copies = try await target.multiget(collection: subscription.targetCollection, hrefs: hrefs) } catch {
@@ -172,7 +192,8 @@ public struct SyncPass {
                     let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
                     if update.isEmpty {
                         report.unchanged += 1
-                        plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken)))
+                        plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken,
+                                                       content: Self.text(source.item))))
                     } else {
                         plans.append(.update(key: key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
                     }
@@ -227,12 +248,12 @@ public struct SyncPass {
     /// Records a write's outcome from its multiOp response.
     func record(_ p: PlannedWrite, _ r: CalWSResponse, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) {
         switch (p, r.body) {
-        case (.add(let key, _, let hash), .addItem(let href?, let token?)):
+        case (.add(let key, let calendar, let hash), .addItem(let href?, let token?)):
             report.added.append(key)
-            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
-        case (.update(let key, let href, _, let update, _, let hash), .updateItem(let token?)):
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: ICalWriter.string([calendar])))
+        case (.update(let key, let href, _, let update, let source, let hash), .updateItem(let token?)):
             report.updated.append((key, update.count))
-            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: Self.text(source)))
         case (.delete(let key, _), .deleteItem):
             report.deleted.append(key)
             removed.append(key)
@@ -259,7 +280,7 @@ public struct SyncPass {
                     href = existing
                 }
                 if let edits { report.updated.append((key, edits)) } else { report.added.append(key) }
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token))
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: ICalWriter.string([calendar])))
             case .update(let key, let href, let token, let update, let source, let hash):
                 let newToken: String, edits: Int
                 do {
@@ -271,7 +292,7 @@ public struct SyncPass {
                     (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
                 }
                 report.updated.append((key, edits))
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken))
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: Self.text(source)))
             case .delete(let key, let href):
                 do {
                     try await target.deleteItem(href: href)
@@ -300,6 +321,11 @@ public struct SyncPass {
     static func item(_ calendar: ICalComponent, key: String) -> ICalItem {
         let items = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items
         return items.first { $0.key == key } ?? items.first ?? ICalItem(key: key, uid: key, components: [])
+    }
+
+    /// The iCalendar text of an item, as the status store keeps it.
+    static func text(_ item: ICalItem) -> String {
+        ICalWriter.string([item.calendar()])
     }
 
     static func utc(_ date: Date) -> ICalDateTime {

@@ -259,6 +259,33 @@ final class Bed: @unchecked Sendable {
         #expect(try await bed.summaries("/t/sched") == ["match-1@club": "Match 1"])
     }
 
+    @Test func trustLastmodSkipsFetchingTheTargetCopyAndStillCatchesTargetEdits() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed([match(1), match(2)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/trust", extra: "trust-lastmod: true")
+        #expect(await bed.pass(s).succeeded)
+        try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2)]))
+        let r = await bed.pass(s)
+        #expect(r.succeeded && r.updated.map(\.key) == ["match-1@club"])
+        let metrics = String(decoding: try await CurlHTTPClient().send(HTTPRequest(url: bed.target.base + "/metrics")).body, as: UTF8.self)
+        #expect(!metrics.contains("calendarMultiget"), "no copy was fetched from the target")
+        // Someone edits match-2 on the target; then the feed changes it too: the stale token is
+        // refused, the copy refetched and diffed, and the feed wins.
+        let e = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
+        var edited = try #require(e.calendar)
+        edited.components[0].properties.append(ICalProperty("COMMENT", .text("added on the target")))
+        _ = try await bed.client.updateItem(href: e.href, changeToken: e.changeToken,
+                                            update: Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
+                                                                target: ItemGrouper.items(from: ICalDocument(calendars: [e.calendar!])).items[0]))
+        try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed in the feed")]))
+        let second = await bed.pass(s)
+        #expect(second.succeeded, "\(String(describing: second.error)) \(second.failed)")
+        let now = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
+        let master = now.calendar?.components.first { $0.name == "VEVENT" }
+        #expect(master?.property("SUMMARY")?.text == "Changed in the feed")
+        #expect(master?.property("COMMENT") == nil, "the target's own edit was replaced by the feed")
+    }
+
     @Test func fiveSubscriptionsIntoFiveCollections() async throws {
         let bed = try Bed()
         for i in 1...5 {
