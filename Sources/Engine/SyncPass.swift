@@ -23,6 +23,8 @@ public struct SyncReport: Sendable {
     public var plan: [String] = []
     /// Every target item was compared with the feed.
     public var reconciled = false
+    /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
+    public var retryAfter: Int?
 
     public init(subscription: String) {
         self.subscription = subscription
@@ -83,6 +85,7 @@ public struct SyncPass {
             let conditional = !dryRun && !reconcile
             fetched = try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil)
         } catch {
+            if case .http(_, _, _, let retry) = error { report.retryAfter = retry }
             return fail("\(error)")
         }
         let body: [UInt8]

@@ -7,7 +7,7 @@ public struct OutboardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "outboard",
         abstract: "Mirror external calendar feeds into a calendar server, field by field.",
-        subcommands: [CheckCommand.self, SyncCommand.self, StatusCommand.self, ICSCommand.self, FilterCommand.self, DiffCommand.self, VersionCommand.self]
+        subcommands: [CheckCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self, ICSCommand.self, FilterCommand.self, DiffCommand.self, VersionCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,138 @@
+import Engine
+import Foundation
+import Testing
+
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+@Suite struct ScheduleTests {
+    @Test(arguments: [
+        // (last attempt offset, failures, jitter, expected due offset from t0, phase)
+        (nil as Double?, 0, 0.5, 0.0, "waiting"),          // never synced: due at once
+        (-100.0, 0, 0.5, 800.0, "waiting"),               // interval 900 s after the last attempt
+        (-100.0, 0, 0.0, 710.0, "waiting"),               // jitter -10%: 810 after the last attempt
+        (-100.0, 0, 1.0, 890.0, "waiting"),               // jitter +10%: 990
+        (-2000.0, 0, 0.5, 0.0, "waiting"),                // overdue: now, not in the past
+        (-10.0, 3, 0.5, 230.0, "backingOff"),             // failing: 60·2² = 240 after the last attempt
+    ])
+    func aRestartedEngineSchedulesFromTheStoredState(last: Double?, failures: Int, jitter: Double, due: Double, phase: String) {
+        let s = Schedule(lastAttempt: last.map { t0.addingTimeInterval($0) }, failures: failures, interval: 900, now: t0, jitter: jitter)
+        #expect(s.nextDue.timeIntervalSince(t0) == due)
+        #expect("\(s.phase)" == phase)
+    }
+
+    @Test(arguments: [
+        // (failures before, success, retry-after, expected delay from now, failures after)
+        (0, true, nil as Double?, 900.0, 0),
+        (3, true, nil, 900.0, 0),                         // recovery resets the back-off
+        (0, false, nil, 60.0, 1),                         // first failure: 1 minute
+        (1, false, nil, 120.0, 2),
+        (4, false, nil, 960.0, 5),
+        (20, false, nil, 21600.0, 21),                    // capped at 6 hours, and retried there
+        (0, false, 3600.0, 3600.0, 1),                    // Retry-After is honoured
+        (5, false, 30.0, 1920.0, 6),                      // but never shortens the back-off
+    ])
+    func finishingAPassSetsTheNextDueTime(before: Int, success: Bool, retryAfter: Double?, delay: Double, after: Int) {
+        var s = Schedule(lastAttempt: t0, failures: before, interval: 900, now: t0, jitter: 0.5)
+        s.nextDue = t0
+        let started = s.start(now: t0), again = s.start(now: t0)
+        #expect(started)
+        #expect(!again, "never two passes of one subscription")
+        s.finish(success: success, now: t0, interval: 900, retryAfter: retryAfter, jitter: 0.5)
+        #expect(s.nextDue.timeIntervalSince(t0) == delay)
+        #expect(s.failures == after)
+        #expect(s.phase == (success ? .waiting : .backingOff))
+    }
+}
+
+/// Counts concurrent passes.
+actor Gauge {
+    var current = 0, peak = 0, total = 0
+    var started: [String] = []
+    func enter(_ id: String) { current += 1; total += 1; peak = max(peak, current); started.append(id) }
+    func leave() { current -= 1 }
+}
+
+func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
+    try (0..<n).map { i in
+        try SubscriptionLoader.load(id: "s\(i)", text: "source:\n  url: http://127.0.0.1:1/f\(i).ics\nrefresh: \(refresh)s\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /c/\(i)\n  token-env: T\n",
+                                    file: "s\(i).yaml", filters: [:], environment: ["T": "t"]).get()
+    }
+}
+
+@Suite struct SchedulerTests {
+    @Test func passesRunInParallelUpToTheBoundAndNeverOverlap() async throws {
+        let gauge = Gauge()
+        let scheduler = Scheduler(subscriptions: try subscriptions(20), states: [:], now: t0, maxParallel: 3, random: { 0.5 }) { sub in
+            await gauge.enter(sub.id)
+            await Task.yield()
+            await gauge.leave()
+            return SyncReport(subscription: sub.id)
+        }
+        // Two overlapping calls: each subscription still runs once.
+        async let a = scheduler.runDue(now: t0, clock: { t0 })
+        async let b = scheduler.runDue(now: t0, clock: { t0 })
+        let first = await a, second = await b
+        let ran = first.count + second.count
+        #expect(ran == 20)
+        #expect(await gauge.total == 20)
+        #expect(await gauge.peak <= 3 * 2, "each call keeps its own bound of 3")
+        #expect(await Set(gauge.started).count == 20, "no subscription ran twice")
+        // Nothing is due again before its interval.
+        #expect(await scheduler.runDue(now: t0.addingTimeInterval(700), clock: { t0 }).isEmpty)
+        #expect(await scheduler.runDue(now: t0.addingTimeInterval(900), clock: { t0 }).count == 20)
+    }
+
+    @Test func oneCallRespectsItsBound() async throws {
+        let gauge = Gauge()
+        let scheduler = Scheduler(subscriptions: try subscriptions(12), states: [:], now: t0, maxParallel: 4, random: { 0.5 }) { sub in
+            await gauge.enter(sub.id)
+            try? await Task.sleep(nanoseconds: 1_000_000)
+            await gauge.leave()
+            return SyncReport(subscription: sub.id)
+        }
+        #expect(await scheduler.runDue(now: t0, clock: { t0 }).count == 12)
+        #expect(await gauge.peak <= 4)
+        #expect(await gauge.peak >= 2, "passes did run side by side")
+    }
+
+    @Test func failuresBackOffAndRecover() async throws {
+        let failing = Flag(true)
+        let scheduler = Scheduler(subscriptions: try subscriptions(1, refresh: 600), states: [:], now: t0, random: { 0.5 }) { sub in
+            var r = SyncReport(subscription: sub.id)
+            if await failing.value { r.error = "down"; r.retryAfter = nil }
+            return r
+        }
+        var now = t0
+        for expected in [60.0, 120.0, 240.0] {
+            let at = now
+            _ = await scheduler.runDue(now: at, clock: { at })
+            let s = try #require(await scheduler.schedule("s0"))
+            #expect(s.phase == .backingOff)
+            #expect(s.nextDue.timeIntervalSince(now) == expected)
+            now = s.nextDue
+        }
+        await failing.set(false)
+        let at = now
+        _ = await scheduler.runDue(now: at, clock: { at })
+        let s = try #require(await scheduler.schedule("s0"))
+        #expect(s.failures == 0 && s.phase == .waiting && s.nextDue.timeIntervalSince(now) == 600)
+    }
+
+    @Test func aTriggerMakesASubscriptionDueNowAndAReloadKeepsSchedules() async throws {
+        let scheduler = Scheduler(subscriptions: try subscriptions(2), states: [:], now: t0, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        _ = await scheduler.runDue(now: t0, clock: { t0 })
+        #expect(await scheduler.runDue(now: t0.addingTimeInterval(10), clock: { t0 }).isEmpty)
+        #expect(await scheduler.trigger("s1", now: t0.addingTimeInterval(10)))
+        #expect(await scheduler.runDue(now: t0.addingTimeInterval(10), clock: { t0 }).map(\.subscription) == ["s1"])
+        let kept = await scheduler.schedule("s0")
+        await scheduler.reload(try subscriptions(3), now: t0.addingTimeInterval(20))
+        #expect(await scheduler.schedule("s0") == kept, "a kept subscription keeps its schedule")
+        #expect(await scheduler.runDue(now: t0.addingTimeInterval(20), clock: { t0 }).map(\.subscription) == ["s2"], "a new one is due at once")
+    }
+}
+
+actor Flag {
+    var value: Bool
+    init(_ v: Bool) { value = v }
+    func set(_ v: Bool) { value = v }
+}
