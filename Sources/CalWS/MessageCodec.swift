@@ -173,10 +173,7 @@ public enum MessageCodec {
         case "updateItem":
             let token = e.child("changeToken", namespace: ns)?.text ?? ""
             guard let select = e.child("select", namespace: ns) else { throw fail(e, "<updateItem> needs a <select>") }
-            let target = try needHref()
-            let update: ComponentUpdate
-            do { update = try SelectTree.update(from: select) } catch { throw CalWSDecodeError(line: error.line, message: error.message) }
-            return CalWSRequest(id: id, .updateItem(href: target, changeToken: token, update: update))
+            return CalWSRequest(id: id, .updateItem(href: try needHref(), changeToken: token, update: try SelectTree.update(from: select)))
         case "multiOp":
             guard !nested else { throw fail(e, "multiOp cannot hold another multiOp") }
             guard let ops = e.child("operations", namespace: ns) else { throw fail(e, "<multiOp> needs <operations>") }

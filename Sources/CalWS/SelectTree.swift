@@ -10,18 +10,8 @@ public enum CalWSNamespace {
     public static let prefixes = [uri: "C", XCalWriter.namespace: ""]
 }
 
-/// Why a selection tree could not be read.
-public struct SelectTreeError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var message: String
-
-    public init(line: Int, message: String) {
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String { "line \(line): \(message)" }
-}
+/// Why a selection tree could not be read: the same error as any unreadable CalWS message.
+public typealias SelectTreeError = CalWSDecodeError
 
 /// The `updateItem` selection tree (standards.md §2.4) to and from `ComponentUpdate`:
 ///
