@@ -45,7 +45,6 @@ let package = Package(
         .target(name: "Engine", dependencies: [
             "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,5 @@
 import CalendarModel
 import CalWS
-import Crypto
 import Filters
 import Foundation
 import SyncCore
@@ -97,7 +96,7 @@ public struct SyncPass {
         case .body(let b, _, _):
             body = b
         }
-        let bodyHash = CanonicalFormHex.sha256(body)
+        let bodyHash = CanonicalForm.sha256Hex(body)
         if !dryRun, !reconcile, state.bodyHash == bodyHash, state.lastError == nil {
             report.notModified = true
             if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
@@ -112,7 +111,7 @@ public struct SyncPass {
             return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched")
         }
         let set = ItemGrouper.items(from: document)
-        let utcNow = Self.utc(now)
+        let utcNow = ICalDateTime.utc(now)
         let skip = filters.skipList
         var hasher = ItemHasher(skipping: skip)
         var feed: [String: (item: ICalItem, hash: String)] = [:]
@@ -331,10 +330,6 @@ public struct SyncPass {
         ICalWriter.string([item.calendar()])
     }
 
-    static func utc(_ date: Date) -> ICalDateTime {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
-    }
 }
 
 /// One write the pass plans.
@@ -371,12 +366,10 @@ enum PlannedWrite {
     }
 }
 
-enum CanonicalFormHex {
-    static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String($0, radix: 16).leftPadded2 }.joined()
+extension ICalDateTime {
+    /// The UTC date-time of a moment (the clock is read by callers, never by the pure modules).
+    public static func utc(_ date: Date) -> ICalDateTime {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
     }
-}
-
-extension String {
-    var leftPadded2: String { count < 2 ? "0" + self : self }
 }

@@ -32,7 +32,12 @@ public enum CanonicalForm {
 
     /// The lowercase hex SHA-256 of one component's canonical bytes.
     public static func hash(of component: ICalComponent, skipping skip: SkipList = .none) -> String {
-        hex(SHA256.hash(data: bytes(of: component, skipping: skip)))
+        sha256Hex(bytes(of: component, skipping: skip))
+    }
+
+    /// The lowercase hex SHA-256 of any bytes (a feed's body, for feeds without validators).
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        hex(SHA256.hash(data: bytes))
     }
 
     /// One property's canonical line (name, parameters with `skip` applied, values): two

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CalendarModel
+import Engine
 import Filters
 import Foundation
 import YAMLConfig
@@ -43,7 +44,7 @@ struct FilterCommand: ParsableCommand {
         let pipeline = FilterPipeline(input: filters.filter { $0.stage == .input }, output: filters.filter { $0.stage == .output })
         let input = try InputFile(file)
         let set = ItemGrouper.items(from: try input.parseICalendar())
-        let at = now.flatMap { if case .dateTime(let dt)? = ICalValue.parse($0, as: .dateTime) { dt } else { nil } } ?? Clock.utcNow()
+        let at = now.flatMap { if case .dateTime(let dt)? = ICalValue.parse($0, as: .dateTime) { dt } else { nil } } ?? ICalDateTime.utc(Date())
 
         var kept: [ICalItem] = []
         var totals: [String: (RuleEffect, items: Int)] = [:]
@@ -105,13 +106,5 @@ enum FilterFiles {
             throw CommandExit(code: 2, message: nil)
         }
         return filters
-    }
-}
-
-/// The clock, read only at the edge: pure modules take "now" as a parameter.
-enum Clock {
-    static func utcNow() -> ICalDateTime {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
-        return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
     }
 }
