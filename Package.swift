@@ -41,7 +41,7 @@ let package = Package(
         // Pure (libxml2): CalWS-SOAP messages and their codec; PROTOCOL.md and Examples/ document them.
         .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"],
                 exclude: ["PROTOCOL.md", "Examples"]),
-        // I/O: libcurl transport (the engine grows here).
+        // I/O: subscriptions, libcurl fetching, the status store, the pass, the scheduler and the daemon with its control endpoint.
         .target(name: "Engine", dependencies: [
             "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -49,6 +49,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [

@@ -2,16 +2,37 @@ import Foundation
 
 /// Runs the subscriptions that are due, in parallel up to a bound, never two passes of one
 /// subscription at once. The clock, the jitter and the pass itself are injected, so the tests
-/// drive it without sleeping.
+/// drive it without sleeping. The daemon drives it with `start` and `finish`; `runDue` is one
+/// round of the same (for tests and one-shot use).
 public actor Scheduler {
     public typealias Pass = @Sendable (Subscription) async -> SyncReport
 
+    /// A pass the scheduler started: the subscription, and how late it started (queue lag).
+    public struct Started: Sendable {
+        public let subscription: Subscription
+        public let lag: TimeInterval
+    }
+
+    /// What a trigger did.
+    public enum TriggerResult: String, Sendable {
+        /// The subscription is due now.
+        case queued
+        /// A pass is running; another runs as soon as it finishes (the feed may have changed
+        /// after this one fetched it).
+        case queuedAfterRunningPass = "queued-after-running-pass"
+        /// No enabled subscription has this id.
+        case unknown
+    }
+
     private var subscriptions: [String: Subscription]
     private var schedules: [String: Schedule]
+    /// Running subscriptions triggered again: due the moment their pass finishes.
+    private var rerun: Set<String> = []
     private let maxParallel: Int
     private let random: @Sendable () -> Double
-    private let pass: Pass
-    private var running = 0
+    /// The pass the scheduler runs (the daemon runs it for what `start` returns).
+    public nonisolated let pass: Pass
+    public private(set) var running = 0
 
     /// `states` are the stored feed states (last attempt, failures) the schedules start from.
     public init(subscriptions: [Subscription], states: [String: FeedState], now: Date, maxParallel: Int = 8,
@@ -32,54 +53,82 @@ public actor Scheduler {
     /// The schedule of a subscription (for status and tests).
     public func schedule(_ id: String) -> Schedule? { schedules[id] }
 
+    /// Every schedule, by subscription id.
+    public func allSchedules() -> [String: Schedule] { schedules }
+
     /// The earliest time anything is due (nil with no subscriptions).
     public func nextDue() -> Date? {
         schedules.values.filter { $0.phase != .running }.map(\.nextDue).min()
     }
 
-    /// Makes a subscription due now (a trigger from outside: a webhook or a push notification).
-    public func trigger(_ id: String, now: Date) -> Bool {
-        guard var s = schedules[id], s.phase != .running else { return false }
-        s.nextDue = now
-        schedules[id] = s
-        return true
+    /// When the daemon should look again: the next due time, or nil when every slot is busy (a
+    /// finishing pass wakes it) or nothing is scheduled.
+    public func nextWake() -> Date? {
+        running >= maxParallel ? nil : nextDue()
     }
 
-    /// Runs every subscription due at `now` (at most `maxParallel` at a time) and returns their
-    /// reports once all have finished; `clock` dates each finish.
+    /// Makes a subscription due now (a trigger from outside: a webhook or a push notification).
+    @discardableResult
+    public func trigger(_ id: String, now: Date) -> TriggerResult {
+        guard var s = schedules[id] else { return .unknown }
+        if s.phase == .running {
+            rerun.insert(id)
+            return .queuedAfterRunningPass
+        }
+        s.nextDue = min(s.nextDue, now)
+        schedules[id] = s
+        return .queued
+    }
+
+    /// Marks the subscriptions due at `now` as running, earliest due first, as many as free slots
+    /// allow; the caller runs their passes and reports each through `finish`.
+    public func start(now: Date) -> [Started] {
+        start(now: now, excluding: [])
+    }
+
+    private func start(now: Date, excluding: Set<String>) -> [Started] {
+        guard running < maxParallel else { return [] }
+        let due = schedules.filter { $0.value.isDue(now) && !excluding.contains($0.key) }.sorted { ($0.value.nextDue, $0.key) < ($1.value.nextDue, $1.key) }
+        var started: [Started] = []
+        for (id, var s) in due.prefix(maxParallel - running) {
+            guard let sub = subscriptions[id], s.start(now: now) else { continue }
+            started.append(Started(subscription: sub, lag: max(0, now.timeIntervalSince(s.nextDue))))
+            schedules[id] = s
+            running += 1
+        }
+        return started
+    }
+
+    /// Records a finished pass: its next due time, or its back-off.
+    public func finish(_ r: SyncReport, now: Date) {
+        running = max(0, running - 1)
+        guard var s = schedules[r.subscription], let sub = subscriptions[r.subscription] else { return }
+        s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.refresh), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
+        if rerun.remove(r.subscription) != nil, r.retryAfter == nil { s.nextDue = now }
+        schedules[r.subscription] = s
+    }
+
+    /// Runs every subscription due at `now` once (at most `maxParallel` at a time) and returns
+    /// their reports once all have finished; `clock` dates each finish.
     public func runDue(now: Date, clock: @escaping @Sendable () -> Date) async -> [SyncReport] {
-        let due = schedules.filter { $0.value.isDue(now) }.map(\.key).sorted { schedules[$0]!.nextDue < schedules[$1]!.nextDue }
         var reports: [SyncReport] = []
-        await withTaskGroup(of: SyncReport?.self) { group in
-            var queue = due[...]
-            func startNext() -> Bool {
-                while let id = queue.popFirst() {
-                    guard running < maxParallel, var s = schedules[id], s.start(now: now), let sub = subscriptions[id] else { continue }
-                    schedules[id] = s
-                    running += 1
-                    let pass = self.pass
-                    group.addTask { await pass(sub) }
-                    return true
+        var ran = Set<String>()
+        let pass = self.pass
+        await withTaskGroup(of: SyncReport.self) { group in
+            func startDue() {
+                for s in start(now: now, excluding: ran) {
+                    ran.insert(s.subscription.id)
+                    group.addTask { await pass(s.subscription) }
                 }
-                return false
             }
-            for _ in 0..<maxParallel where startNext() {}
+            startDue()
             while let report = await group.next() {
-                if let report {
-                    running -= 1
-                    finish(report, now: clock())
-                    reports.append(report)
-                }
-                _ = startNext()
+                finish(report, now: clock())
+                reports.append(report)
+                startDue()
             }
         }
         return reports
-    }
-
-    private func finish(_ r: SyncReport, now: Date) {
-        guard var s = schedules[r.subscription], let sub = subscriptions[r.subscription] else { return }
-        s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.refresh), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
-        schedules[r.subscription] = s
     }
 
     /// Replaces the configuration (a reload): kept subscriptions keep their schedules, new ones
@@ -92,5 +141,6 @@ public actor Scheduler {
         }
         self.schedules = schedules
         self.subscriptions = Dictionary(enabled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        rerun.formIntersection(schedules.keys)
     }
 }

@@ -89,11 +89,32 @@ public final class StatusStore: Sendable {
 
     public func feed(_ id: String) throws -> FeedState {
         try db.read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]) else { return FeedState() }
-            return FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
-                             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-                             lastReconcile: r["last_reconcile"])
+            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]).map(Self.feedState) ?? FeedState()
         }
+    }
+
+    /// Every stored feed state, by subscription id.
+    public func feeds() throws -> [String: FeedState] {
+        try db.read { db in
+            var out: [String: FeedState] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM feed") { out[r["subscription"]] = Self.feedState(r) }
+            return out
+        }
+    }
+
+    /// How many items each subscription has mirrored.
+    public func itemCounts() throws -> [String: Int] {
+        try db.read { db in
+            var out: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT subscription, COUNT(*) AS n FROM item GROUP BY subscription") { out[r["subscription"]] = r["n"] }
+            return out
+        }
+    }
+
+    static func feedState(_ r: Row) -> FeedState {
+        FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
+                  lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
+                  lastReconcile: r["last_reconcile"])
     }
 
     public func save(_ id: String, _ s: FeedState) throws {

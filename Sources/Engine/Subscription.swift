@@ -73,7 +73,8 @@ public struct Subscription: Sendable, Hashable {
 
     /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
     public var sourceHost: String {
-        URLComponents(string: sourceURL)?.host ?? (sourceURL.hasPrefix("file:") ? "file" : "?")
+        if sourceURL.hasPrefix("file:") { return "file" }
+        return URLComponents(string: sourceURL)?.host ?? "?"
     }
 }
 

@@ -18,6 +18,8 @@ public struct SyncReport: Sendable {
     public var failed: [(key: String, reason: String)] = []
     /// Why the pass as a whole failed (fetch, parse, guard), if it did.
     public var error: String?
+    /// The kind of that failure, for metrics and alerts.
+    public var errorKind: PassErrorKind?
     /// With --dry-run: what would be done, one line per edit.
     public var plan: [String] = []
     /// Every target item was compared with the feed.
@@ -33,6 +35,39 @@ public struct SyncReport: Sendable {
     public var succeeded: Bool { error == nil && failed.isEmpty }
 }
 
+/// Kinds of failed passes (the `kind` label of `outboard_pass_errors_total`).
+public enum PassErrorKind: String, Sendable, CaseIterable {
+    /// The feed could not be reached: DNS, refused, TLS, timeout.
+    case fetch
+    /// The feed's server answered an HTTP error status.
+    case http
+    /// The feed exceeded max-feed-bytes.
+    case tooLarge = "too-large"
+    /// A secret (feed credentials, target token) could not be read.
+    case secret
+    /// The feed is not iCalendar.
+    case parse
+    /// A deletion guard stopped the pass.
+    case `guard`
+    /// The target failed or refused a request.
+    case target
+    /// The status store could not be read or written.
+    case store
+    /// Some items failed (they are retried next pass).
+    case items
+    /// The pass stopped between batches because the daemon is shutting down.
+    case interrupted
+
+    init(_ e: FetchError) {
+        switch e {
+        case .transport: self = .fetch
+        case .http: self = .http
+        case .tooLarge: self = .tooLarge
+        case .secret: self = .secret
+        }
+    }
+}
+
 /// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
 /// travels to the target, field by field; the feed's validators are stored only once the target
 /// has everything, so a failed pass is simply redone.
@@ -44,6 +79,9 @@ public struct SyncPass {
     public var http: CurlHTTPClient
     /// Writes per multiOp batch.
     public var batchSize = 50
+    /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
+    /// is committed; the validators are not stored, so the next pass picks up the rest.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(subscription: Subscription, filters: FilterPipeline, store: StatusStore, target: TargetClient, http: CurlHTTPClient = CurlHTTPClient()) {
         self.subscription = subscription
@@ -61,18 +99,26 @@ public struct SyncPass {
         var state: FeedState
         do { state = try store.feed(subscription.id) } catch {
             report.error = "cannot read the status store: \(error)"
+            report.errorKind = .store
             return report
         }
         // A reconcile on demand, or when the subscription's reconcile interval has passed.
         let due = subscription.reconcileEvery.map { every in state.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
         let reconcile = requested || due
         report.reconciled = reconcile
+        let previousAttempt = state.lastAttempt
         state.lastAttempt = now
-        func fail(_ message: String) -> SyncReport {
+        func fail(_ message: String, _ kind: PassErrorKind) -> SyncReport {
             report.error = message
+            report.errorKind = kind
             if !dryRun {
-                state.lastError = message
-                state.failures += 1
+                if kind == .interrupted {
+                    // Not a failure of the feed: the pass is simply due again as it was.
+                    state.lastAttempt = previousAttempt
+                } else {
+                    state.lastError = message
+                    state.failures += 1
+                }
                 try? store.save(subscription.id, state)
             }
             return report
@@ -85,7 +131,7 @@ public struct SyncPass {
             fetched = try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil)
         } catch {
             if case .http(_, _, _, let retry) = error { report.retryAfter = retry }
-            return fail("\(error)")
+            return fail("\(error)", PassErrorKind(error))
         }
         let body: [UInt8]
         switch fetched {
@@ -108,7 +154,7 @@ public struct SyncPass {
         // 2. Parse, group, filter, hash.
         let document: ICalDocument
         do { document = try ICalParser().parse(body) } catch {
-            return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched")
+            return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse)
         }
         let set = ItemGrouper.items(from: document)
         let utcNow = ICalDateTime.utc(now)
@@ -125,14 +171,14 @@ public struct SyncPass {
             }
         }
         var known: [String: ItemState]
-        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)") }
+        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)", .store) }
 
         // A reconcile lists the collection: entities the engine does not know are adopted when the
         // feed has their UID, and count as gone when it does not.
         if reconcile {
             let listing: [EntityInfo]
             do { listing = try await target.list(collection: subscription.targetCollection) } catch {
-                if error.kind == .targetDoesNotExist { listing = [] } else { return fail("\(error)") }
+                if error.kind == .targetDoesNotExist { listing = [] } else { return fail("\(error)", .target) }
             }
             let knownHrefs = Set(known.values.map(\.href))
             for e in listing where !knownHrefs.contains(e.href) {
@@ -185,7 +231,7 @@ public struct SyncPass {
             let hrefs = chunk.map { known[$0]!.href }
             let copies: [EntityInfo]
             do { copies = try await target.multiget(collection: subscription.targetCollection, hrefs: hrefs) } catch {
-                return fail("\(error)")
+                return fail("\(error)", .target)
             }
             let byHref = Dictionary(copies.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
             for key in chunk {
@@ -213,12 +259,16 @@ public struct SyncPass {
         if dryRun {
             for p in plans { report.plan += p.lines }
             report.error = guardMessage
+            report.errorKind = guardMessage.map { _ in .guard }
             return report
         }
 
         // 6. Execute in multiOp batches; a batch that fails is redone one write at a time, so one
         // bad item never stops the others.
         for batch in stride(from: 0, to: plans.count, by: batchSize).map({ Array(plans[$0..<min($0 + batchSize, plans.count)]) }) {
+            if shouldStop() {
+                return fail("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
+            }
             let writes = batch.filter { if case .settle = $0 { false } else { true } }
             var done: [ItemState] = batch.compactMap { if case .settle(let s) = $0 { s } else { nil } }
             var removed: [String] = []
@@ -229,13 +279,13 @@ public struct SyncPass {
                     for p in writes { await single(p, skip: skip, &report, &done, &removed) }
                 }
             }
-            do { try store.commit(subscription.id, put: done, remove: removed) } catch { return fail("cannot write the status store: \(error)") }
+            do { try store.commit(subscription.id, put: done, remove: removed) } catch { return fail("cannot write the status store: \(error)", .store) }
         }
 
         // 7. Validators only once everything is applied.
-        if let guardMessage { return fail(guardMessage) }
+        if let guardMessage { return fail(guardMessage, .guard) }
         if !report.failed.isEmpty {
-            return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "))
+            return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "), .items)
         }
         if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
         state.bodyHash = bodyHash

@@ -122,12 +122,59 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
         let scheduler = Scheduler(subscriptions: try subscriptions(2), states: [:], now: t0, random: { 0.5 }) { SyncReport(subscription: $0.id) }
         _ = await scheduler.runDue(now: t0, clock: { t0 })
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(10), clock: { t0 }).isEmpty)
-        #expect(await scheduler.trigger("s1", now: t0.addingTimeInterval(10)))
+        #expect(await scheduler.trigger("s1", now: t0.addingTimeInterval(10)) == .queued)
+        #expect(await scheduler.trigger("nope", now: t0.addingTimeInterval(10)) == .unknown)
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(10), clock: { t0 }).map(\.subscription) == ["s1"])
         let kept = await scheduler.schedule("s0")
         await scheduler.reload(try subscriptions(3), now: t0.addingTimeInterval(20))
         #expect(await scheduler.schedule("s0") == kept, "a kept subscription keeps its schedule")
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(20), clock: { t0 }).map(\.subscription) == ["s2"], "a new one is due at once")
+    }
+}
+
+@Suite struct DaemonSchedulingTests {
+    @Test func startAndFinishKeepTheBoundAndReportTheQueueLag() async throws {
+        let scheduler = Scheduler(subscriptions: try subscriptions(3), states: [:], now: t0, maxParallel: 2, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        let first = await scheduler.start(now: t0.addingTimeInterval(4))
+        #expect(first.map(\.subscription.id) == ["s0", "s1"], "earliest due first, as many as there are slots")
+        #expect(first.map(\.lag) == [4, 4], "due at t0, started 4 s later")
+        #expect(await scheduler.nextWake() == nil, "every slot busy: only a finishing pass wakes the loop")
+        #expect(await scheduler.start(now: t0.addingTimeInterval(5)).isEmpty)
+        await scheduler.finish(SyncReport(subscription: "s0"), now: t0.addingTimeInterval(6))
+        #expect(await scheduler.nextWake() == t0, "a free slot and s2 overdue")
+        #expect(await scheduler.start(now: t0.addingTimeInterval(7)).map(\.subscription.id) == ["s2"])
+        #expect(await scheduler.schedule("s0")?.nextDue == t0.addingTimeInterval(6 + 900))
+    }
+
+    @Test func aTriggerDuringARunningPassRunsItAgainRightAfter() async throws {
+        let scheduler = Scheduler(subscriptions: try subscriptions(1), states: [:], now: t0, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        #expect(await scheduler.start(now: t0).count == 1)
+        #expect(await scheduler.trigger("s0", now: t0.addingTimeInterval(1)) == .queuedAfterRunningPass)
+        #expect(await scheduler.start(now: t0.addingTimeInterval(1)).isEmpty, "never two passes of one subscription")
+        await scheduler.finish(SyncReport(subscription: "s0"), now: t0.addingTimeInterval(2))
+        #expect(await scheduler.schedule("s0")?.nextDue == t0.addingTimeInterval(2), "due again at once")
+        #expect(await scheduler.start(now: t0.addingTimeInterval(2)).count == 1)
+        await scheduler.finish(SyncReport(subscription: "s0"), now: t0.addingTimeInterval(3))
+        #expect(await scheduler.schedule("s0")?.nextDue == t0.addingTimeInterval(903), "and then its interval as usual")
+    }
+
+    @Test func theWatcherReloadsAChangeOnceItHasSettled() {
+        var w = ConfigWatcher(directories: [], interval: 1)
+        let a: ConfigWatcher.Fingerprint = [:], b: ConfigWatcher.Fingerprint = ["s.yaml": [10, 1]], c: ConfigWatcher.Fingerprint = ["s.yaml": [20, 2]]
+        // (what the files look like at each poll, whether that poll reloads)
+        let steps: [(ConfigWatcher.Fingerprint, Bool)] = [
+            (a, false),            // unchanged
+            (b, false),            // changed: wait one interval, it may still be being written
+            (c, false),            // still changing
+            (c, true),             // settled: reload
+            (c, false),            // once
+            (b, false), (c, false), // changed and changed back before settling: nothing to do
+            (c, false),
+            (a, false), (a, true), // a file removed: a change like any other
+        ]
+        for (n, (f, reload)) in steps.enumerated() {
+            #expect(w.observe(f) == reload, "step \(n)")
+        }
     }
 }
 

@@ -91,17 +91,21 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-/// Wires a pass for the CLI (and, later, the daemon).
+/// Wires a pass for the CLI and the daemon.
 enum SyncRunner {
-    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool, reconcile: Bool = false) async -> SyncReport {
+    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool, reconcile: Bool = false,
+                     stop: @escaping @Sendable () -> Bool = { false }) async -> SyncReport {
         let filters = FilterPipeline(input: s.inputFilters.compactMap { config.filters[$0] }, output: s.outputFilters.compactMap { config.filters[$0] })
         guard case .success(let token) = s.targetToken.read() else {
             var r = SyncReport(subscription: s.id)
             r.error = "\(s.id): the target token (\(s.targetToken)) cannot be read"
+            r.errorKind = .secret
             return r
         }
         let target = TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
-        return await SyncPass(subscription: s, filters: filters, store: store, target: target).run(dryRun: dryRun, reconcile: reconcile)
+        var pass = SyncPass(subscription: s, filters: filters, store: store, target: target)
+        pass.shouldStop = stop
+        return await pass.run(dryRun: dryRun, reconcile: reconcile)
     }
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {

@@ -1,0 +1,58 @@
+import Foundation
+
+/// What the daemon's `GET /status` answers: every subscription of the configuration in force,
+/// its schedule and its stored state. Secrets and feed URLs (which may carry one) never appear;
+/// the feed's host does.
+public struct DaemonStatus: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var id: String
+        public var enabled: Bool
+        /// waiting, running, backing-off or disabled.
+        public var phase: String
+        public var nextDue: Date?
+        public var lastAttempt: Date?
+        public var lastSuccess: Date?
+        public var lastError: String?
+        public var consecutiveFailures: Int
+        public var items: Int
+        public var feedHost: String
+        public var target: String
+        public var collection: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, enabled, phase, items, target, collection
+            case nextDue = "next-due", lastAttempt = "last-attempt", lastSuccess = "last-success", lastError = "last-error"
+            case consecutiveFailures = "consecutive-failures", feedHost = "feed-host"
+        }
+    }
+
+    public var now: Date
+    public var running: Int
+    public var subscriptions: [Entry]
+
+    public init(subscriptions: [Subscription], schedules: [String: Schedule], states: [String: FeedState], items: [String: Int], running: Int, now: Date) {
+        self.now = now
+        self.running = running
+        self.subscriptions = subscriptions.sorted { $0.id < $1.id }.map { s in
+            let schedule = s.enabled ? schedules[s.id] : nil
+            let state = states[s.id] ?? FeedState()
+            let phase = switch schedule?.phase {
+            case .waiting?: "waiting"
+            case .running?: "running"
+            case .backingOff?: "backing-off"
+            case nil: "disabled"
+            }
+            return Entry(id: s.id, enabled: s.enabled, phase: phase, nextDue: schedule?.nextDue, lastAttempt: state.lastAttempt,
+                         lastSuccess: state.lastSuccess, lastError: state.lastError, consecutiveFailures: state.failures,
+                         items: items[s.id] ?? 0, feedHost: s.sourceHost, target: s.targetURL, collection: s.targetCollection)
+        }
+    }
+
+    /// Pretty, key-sorted JSON with ISO 8601 dates.
+    public func json() -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return Array((try? e.encode(self)) ?? Data("{}".utf8)) + [0x0A]
+    }
+}
