@@ -16,6 +16,12 @@ if arguments.contains("sync") {
     try await SyncBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
     exit(0)
 }
+// `outboard-bench daemon [subscriptions] [seconds]` measures the daemon's scheduling (nginx, `outboard run`, target).
+if arguments.contains("daemon") {
+    let numbers = arguments.compactMap(Int.init)
+    try await DaemonBench.run(subscriptions: numbers.first ?? 1000, seconds: Double(numbers.dropFirst().first ?? 300))
+    exit(0)
+}
 // `outboard-bench target` measures the reference target over HTTP instead.
 if arguments.contains("target") {
     try await TargetBench.run()
