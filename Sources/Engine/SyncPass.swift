@@ -71,7 +71,7 @@ public enum PassErrorKind: String, Sendable, CaseIterable {
 /// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
 /// travels to the target, field by field; the feed's validators are stored only once the target
 /// has everything, so a failed pass is simply redone.
-public struct SyncPass {
+public struct SyncPass: Sendable {
     public var subscription: Subscription
     public var filters: FilterPipeline
     public var store: StatusStore
@@ -79,6 +79,8 @@ public struct SyncPass {
     public var http: CurlHTTPClient
     /// Writes per multiOp batch.
     public var batchSize = 50
+    /// multiOp batches sent at once.
+    public var batchesInFlight = 2
     /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
     /// is committed; the validators are not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -241,7 +243,7 @@ public struct SyncPass {
                     if update.isEmpty {
                         report.unchanged += 1
                         plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken,
-                                                       content: Self.text(source.item))))
+                                                       content: applied(source.item.calendar()))))
                     } else {
                         plans.append(.update(key: key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
                     }
@@ -263,23 +265,35 @@ public struct SyncPass {
             return report
         }
 
-        // 6. Execute in multiOp batches; a batch that fails is redone one write at a time, so one
-        // bad item never stops the others.
-        for batch in stride(from: 0, to: plans.count, by: batchSize).map({ Array(plans[$0..<min($0 + batchSize, plans.count)]) }) {
-            if shouldStop() {
-                return fail("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
+        // 6. Execute in multiOp batches, `batchesInFlight` at a time (the engine encodes the next
+        // while the target applies the last); each batch's outcome is committed as it arrives. A
+        // batch that fails is redone one write at a time, so one bad item never stops the others.
+        let batches = stride(from: 0, to: plans.count, by: batchSize).map { Array(plans[$0..<min($0 + batchSize, plans.count)]) }
+        var next = 0, stopped = false
+        var storeError: String?
+        await withTaskGroup(of: BatchOutcome.self) { group in
+            func launch() {
+                guard next < batches.count, storeError == nil else { return }
+                if shouldStop() { stopped = true; return }
+                let batch = batches[next]
+                next += 1
+                group.addTask { await execute(batch, skip: skip) }
             }
-            let writes = batch.filter { if case .settle = $0 { false } else { true } }
-            var done: [ItemState] = batch.compactMap { if case .settle(let s) = $0 { s } else { nil } }
-            var removed: [String] = []
-            if !writes.isEmpty {
-                if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
-                    for (p, r) in zip(writes, responses) { record(p, r, &report, &done, &removed) }
-                } else {
-                    for p in writes { await single(p, skip: skip, &report, &done, &removed) }
+            for _ in 0..<max(1, batchesInFlight) { launch() }
+            while let outcome = await group.next() {
+                report.added += outcome.report.added
+                report.updated += outcome.report.updated
+                report.deleted += outcome.report.deleted
+                report.failed += outcome.report.failed
+                do { try store.commit(subscription.id, put: outcome.done, remove: outcome.removed) } catch {
+                    storeError = storeError ?? "cannot write the status store: \(error)"
                 }
+                launch()
             }
-            do { try store.commit(subscription.id, put: done, remove: removed) } catch { return fail("cannot write the status store: \(error)", .store) }
+        }
+        if let storeError { return fail(storeError, .store) }
+        if stopped {
+            return fail("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
         }
 
         // 7. Validators only once everything is applied.
@@ -297,15 +311,35 @@ public struct SyncPass {
         return report
     }
 
+    /// What one batch did: its part of the report, the item states to record and the keys to forget.
+    struct BatchOutcome: Sendable {
+        var report: SyncReport
+        var done: [ItemState]
+        var removed: [String] = []
+    }
+
+    /// Sends one batch as a multiOp; when the target refuses it as a whole, one write at a time.
+    func execute(_ batch: [PlannedWrite], skip: SkipList) async -> BatchOutcome {
+        let writes = batch.filter { if case .settle = $0 { false } else { true } }
+        var o = BatchOutcome(report: SyncReport(subscription: subscription.id), done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
+        guard !writes.isEmpty else { return o }
+        if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
+            for (p, r) in zip(writes, responses) { record(p, r, &o.report, &o.done, &o.removed) }
+        } else {
+            for p in writes { await single(p, skip: skip, &o.report, &o.done, &o.removed) }
+        }
+        return o
+    }
+
     /// Records a write's outcome from its multiOp response.
     func record(_ p: PlannedWrite, _ r: CalWSResponse, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) {
         switch (p, r.body) {
         case (.add(let key, let calendar, let hash), .addItem(let href?, let token?)):
             report.added.append(key)
-            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: ICalWriter.string([calendar])))
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
         case (.update(let key, let href, _, let update, let source, let hash), .updateItem(let token?)):
             report.updated.append((key, update.count))
-            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: Self.text(source)))
+            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(source.calendar())))
         case (.delete(let key, _), .deleteItem):
             report.deleted.append(key)
             removed.append(key)
@@ -332,7 +366,7 @@ public struct SyncPass {
                     href = existing
                 }
                 if let edits { report.updated.append((key, edits)) } else { report.added.append(key) }
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: ICalWriter.string([calendar])))
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
             case .update(let key, let href, let token, let update, let source, let hash):
                 let newToken: String, edits: Int
                 do {
@@ -344,7 +378,7 @@ public struct SyncPass {
                     (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
                 }
                 report.updated.append((key, edits))
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: Self.text(source)))
+                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: applied(source.calendar())))
             case .delete(let key, let href):
                 do {
                     try await target.deleteItem(href: href)
@@ -375,15 +409,16 @@ public struct SyncPass {
         return items.first { $0.key == key } ?? items.first ?? ICalItem(key: key, uid: key, components: [])
     }
 
-    /// The iCalendar text of an item, as the status store keeps it.
-    static func text(_ item: ICalItem) -> String {
-        ICalWriter.string([item.calendar()])
+    /// The iCalendar text of what was applied, as the status store keeps it for trust-lastmod
+    /// (nothing otherwise: it is needed only there).
+    func applied(_ calendar: ICalComponent) -> String? {
+        subscription.trustLastModified ? ICalWriter.string([calendar]) : nil
     }
 
 }
 
 /// One write the pass plans.
-enum PlannedWrite {
+enum PlannedWrite: Sendable {
     case add(key: String, calendar: ICalComponent, hash: String)
     case update(key: String, href: String, token: String, update: ComponentUpdate, source: ICalItem, hash: String)
     case delete(key: String, href: String)
