@@ -81,9 +81,10 @@ struct StatusCommand: ParsableCommand {
         let store = try StatusStore(directory: config.stateDirectory)
         let f = ISO8601DateFormatter()
         Console.current.print(["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
+        let states = try store.feeds(), counts = try store.itemCounts()
         for s in c.subscriptions {
-            let state = try store.feed(s.id)
-            let items = try store.items(s.id).count
+            let state = states[s.id] ?? FeedState()
+            let items = counts[s.id] ?? 0
             let next = state.lastAttempt.map { $0.addingTimeInterval(TimeInterval(s.refresh)) }
             Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
                                    String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
