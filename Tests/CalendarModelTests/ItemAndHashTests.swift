@@ -87,6 +87,15 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(try hash(variant) == hash(base))
     }
 
+    @Test func severalParameterValuesAreASetOfCanonicalValues() throws {
+        func with(_ delegates: String) throws -> String {
+            try hash(base.map { $0.hasPrefix("ATTENDEE") ? "ATTENDEE;CN=Ann;DELEGATED-TO=\(delegates):mailto:ann@x.org" : $0 })
+        }
+        #expect(try with("\"MAILTO:a@x.org\",\"mailto:b@x.org\"") == with("\"mailto:a@x.org\",\"MAILTO:b@x.org\""))
+        #expect(try with("\"mailto:b@x.org\",\"MAILTO:a@x.org\"") == with("\"mailto:a@x.org\",\"mailto:b@x.org\""))
+        #expect(try with("\"mailto:b@x.org\",\"mailto:a@x.org\"") != with("\"mailto:a@x.org\",\"mailto:c@x.org\""))
+    }
+
     @Test(arguments: [
         ("SUMMARY:Match", "SUMMARY:Match!"),
         ("DTSTART;TZID=Europe/Berlin:20260105T090000", "DTSTART:20260105T090000"),

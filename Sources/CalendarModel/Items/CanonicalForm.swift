@@ -311,27 +311,41 @@ final class CanonicalWriter {
             out.append(ASCII.equals)
             let info = PropertyTypes.parameterInfo(of: p.name)
             let address = info.type == .calAddress
-            var first = true
-            for v in p.values.count > 1 ? SmallList(p.values.sorted()) : p.values {
-                if !first { out.append(ASCII.comma) }
-                first = false
-                // Quote every value so that delimiters inside it cannot be confused with structure.
-                out.append(ASCII.quote)
-                var inScheme = address
-                for b in v.utf8 {
-                    var c = b
-                    if inScheme {
-                        if c == ASCII.colon { inScheme = false } else if c >= 0x41 && c <= 0x5A { c += 0x20 }
-                    } else if info.enumerated && c >= 0x61 && c <= 0x7A {
-                        c -= 0x20
-                    }
-                    if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
-                    else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
-                    else { out.append(c) }
+            if p.values.count == 1 {
+                appendParameterValue(p.values[0], address: address, enumerated: info.enumerated, into: &out)
+            } else {
+                // Several values are a set: sorted by their canonical spelling, so that
+                // `"MAILTO:b@x","mailto:a@x"` and `"mailto:a@x","MAILTO:b@x"` are one value.
+                let canonical = p.values.map { v -> [UInt8] in
+                    var one: [UInt8] = []
+                    appendParameterValue(v, address: address, enumerated: info.enumerated, into: &one)
+                    return one
+                }.sorted { $0.lexicographicallyPrecedes($1) }
+                for (i, v) in canonical.enumerated() {
+                    if i > 0 { out.append(ASCII.comma) }
+                    out.append(contentsOf: v)
                 }
-                out.append(ASCII.quote)
             }
         }
+    }
+
+    /// One parameter value, quoted so that delimiters inside it cannot be confused with structure:
+    /// a calendar address's scheme lower-cased, an enumerated value upper-cased.
+    static func appendParameterValue(_ v: String, address: Bool, enumerated: Bool, into out: inout [UInt8]) {
+        out.append(ASCII.quote)
+        var inScheme = address
+        for b in v.utf8 {
+            var c = b
+            if inScheme {
+                if c == ASCII.colon { inScheme = false } else if c >= 0x41 && c <= 0x5A { c += 0x20 }
+            } else if enumerated && c >= 0x61 && c <= 0x7A {
+                c -= 0x20
+            }
+            if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
+            else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
+            else { out.append(c) }
+        }
+        out.append(ASCII.quote)
     }
 
     /// Appends the ranges of `buffer` in byte order (each followed by `separator`), dropping
