@@ -135,17 +135,13 @@ public enum SelectTree {
                 guard xcal.count == 1, let change = child.child("change", namespace: ns), let new = try single(change) else {
                     throw fail(child, "<parameter> needs the current xCal parameter and a <change> holding the new one")
                 }
-                u.changes.append(ParameterChange(current: parameter(xcal[0]), new: parameter(new)))
-            case "remove": if let p = try single(child) { u.removes.append(parameter(p)) }
-            case "add": if let p = try single(child) { u.adds.append(parameter(p)) }
+                u.changes.append(ParameterChange(current: XCalReader.parameter(xcal[0]), new: XCalReader.parameter(new)))
+            case "remove": if let p = try single(child) { u.removes.append(XCalReader.parameter(p)) }
+            case "add": if let p = try single(child) { u.adds.append(XCalReader.parameter(p)) }
             default: throw fail(child, "unexpected <\(child.name)> in <parameters>")
             }
         }
         return u
-    }
-
-    static func parameter(_ e: XMLElement) -> ICalParameter {
-        ICalParameter(name: e.name.uppercased(), values: e.elements.map { $0.name == "boolean" ? $0.text.uppercased() : $0.text })
     }
 
     static func components(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) throws(SelectTreeError) -> ComponentUpdates {

@@ -219,17 +219,10 @@ public struct SyncPass: Sendable {
                     toFetch.append(key)
                     continue
                 }
-                let source = feed[key]!
-                let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
-                if update.isEmpty {
-                    report.unchanged += 1
-                    plans.append(.settle(ItemState(key: key, hash: source.hash, href: k.href, changeToken: k.changeToken, content: content)))
-                } else {
-                    plans.append(.update(key: key, href: k.href, token: k.changeToken, update: update, source: source.item, hash: source.hash))
-                }
+                plans.append(plan(key, feed[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
             }
         }
-        for chunk in stride(from: 0, to: toFetch.count, by: batchSize).map({ Array(toFetch[$0..<min($0 + batchSize, toFetch.count)]) }) {
+        for chunk in toFetch.chunks(of: batchSize) {
             let hrefs = chunk.map { known[$0]!.href }
             let copies: [EntityInfo]
             do { copies = try await target.multiget(collection: subscription.targetCollection, hrefs: hrefs) } catch {
@@ -239,14 +232,7 @@ public struct SyncPass: Sendable {
             for key in chunk {
                 let source = feed[key]!
                 if let copy = byHref[known[key]!.href], let cal = copy.calendar {
-                    let update = Differ.diff(source: source.item, target: Self.item(cal, key: key), skip: skip)
-                    if update.isEmpty {
-                        report.unchanged += 1
-                        plans.append(.settle(ItemState(key: key, hash: source.hash, href: copy.href, changeToken: copy.changeToken,
-                                                       content: applied(source.item.calendar()))))
-                    } else {
-                        plans.append(.update(key: key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
-                    }
+                    plans.append(plan(key, source, against: cal, href: copy.href, token: copy.changeToken, content: nil, skip: skip, &report))
                 } else {
                     // Gone from the target (deleted there): add it again.
                     plans.append(.add(key: key, calendar: source.item.calendar(), hash: source.hash))
@@ -268,7 +254,7 @@ public struct SyncPass: Sendable {
         // 6. Execute in multiOp batches, `batchesInFlight` at a time (the engine encodes the next
         // while the target applies the last); each batch's outcome is committed as it arrives. A
         // batch that fails is redone one write at a time, so one bad item never stops the others.
-        let batches = stride(from: 0, to: plans.count, by: batchSize).map { Array(plans[$0..<min($0 + batchSize, plans.count)]) }
+        let batches = plans.chunks(of: batchSize)
         var next = 0, stopped = false
         var storeError: String?
         await withTaskGroup(of: BatchOutcome.self) { group in
@@ -309,6 +295,19 @@ public struct SyncPass: Sendable {
         state.failures = 0
         try? store.save(subscription.id, state)
         return report
+    }
+
+    /// The write that brings the target's copy (`calendar`, at `href` with `token`) to the feed's
+    /// item: an update of the fields that differ, or, when none do, only a status record (with
+    /// `content`, the applied text when it is already at hand).
+    func plan(_ key: String, _ source: (item: ICalItem, hash: String), against calendar: ICalComponent, href: String, token: String,
+              content: String?, skip: SkipList, _ report: inout SyncReport) -> PlannedWrite {
+        let update = Differ.diff(source: source.item, target: Self.item(calendar, key: key), skip: skip)
+        guard update.isEmpty else {
+            return .update(key: key, href: href, token: token, update: update, source: source.item, hash: source.hash)
+        }
+        report.unchanged += 1
+        return .settle(ItemState(key: key, hash: source.hash, href: href, changeToken: token, content: content ?? applied(source.item.calendar())))
     }
 
     /// What one batch did: its part of the report, the item states to record and the keys to forget.
@@ -456,5 +455,12 @@ extension ICalDateTime {
     public static func utc(_ date: Date) -> ICalDateTime {
         let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
         return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
+    }
+}
+
+extension Array {
+    /// The elements in consecutive runs of at most `size`.
+    func chunks(of size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }

@@ -140,19 +140,25 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         guard Paths.isCollection(collection) else { return Response(status: .notFound) }
         let secret = request.uri.queryParameters.get("key")
         let bearer = config.tokens.grants(forAuthorization: request.headers[.authorization])
-        let published = try await store.db.read { db -> (Int64, String?, [StoredEntity])? in
-            guard let revision = try StoreSQL.revision(db, collection) else { return nil }
-            let secret = try String?.fetchOne(db, sql: "SELECT secret FROM collection WHERE path = ?", arguments: [collection]) ?? nil
-            return (revision, secret, try StoreSQL.entities(db, collection: collection))
+        let inm = request.headers[.ifNoneMatch]
+        // Access and the ETag are decided before the entities are read: a refusal or a 304 (what
+        // polling calendar apps get most) reads no calendar data.
+        let answer = try await store.db.read { db -> FeedAnswer in
+            let stored = try StoreSQL.secret(db, collection)
+            guard bearer?.allows(collection) == true || (stored != nil && secret == stored) else { return .refused }
+            guard let revision = try StoreSQL.revision(db, collection) else { return .missing }
+            let etag = "\"r\(revision)\""
+            if let inm, inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
+                return .notModified(etag: etag)
+            }
+            return .body(etag: etag, try StoreSQL.entities(db, collection: collection))
         }
-        let allowed = bearer?.allows(collection) == true || (published?.1 != nil && secret == published?.1)
-        guard allowed else {
-            return Response(status: bearer == nil && secret == nil ? .unauthorized : .forbidden, headers: [.wwwAuthenticate: "Bearer"])
-        }
-        guard let (revision, _, entities) = published else { return Response(status: .notFound) }
-        let etag = "\"r\(revision)\""
-        if let inm = request.headers[.ifNoneMatch], inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
-            return Response(status: .notModified, headers: [.eTag: etag])
+        let etag: String, entities: [StoredEntity]
+        switch answer {
+        case .refused: return Response(status: bearer == nil && secret == nil ? .unauthorized : .forbidden, headers: [.wwwAuthenticate: "Bearer"])
+        case .missing: return Response(status: .notFound)
+        case .notModified(let tag): return Response(status: .notModified, headers: [.eTag: tag])
+        case .body(let tag, let stored): (etag, entities) = (tag, stored)
         }
         let bytes = try Publisher.calendar(collection: collection, entities: entities)
         return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .eTag: etag, .cacheControl: "no-cache"],
@@ -166,6 +172,13 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
 
 private func soap(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
     Response(status: status, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// What a published feed's request gets, decided in one read.
+enum FeedAnswer {
+    case refused, missing
+    case notModified(etag: String)
+    case body(etag: String, [StoredEntity])
 }
 
 /// The collections a request reads or writes.

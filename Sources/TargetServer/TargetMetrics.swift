@@ -21,7 +21,8 @@ public struct TargetMetrics: Sendable {
         var ops: [(CalWSRequest, CalWSResponse?)] = [(request, response)]
         if case .multiOp(let inner) = request.body {
             let responses: [CalWSResponse] = if case .multiOp(let r) = response.body { r } else { [] }
-            ops = inner.map { op in (op, responses.first { $0.id == op.id }) }
+            // The responses follow the operations in order (after a rollback, a prefix of them).
+            ops = inner.enumerated().map { i, op in (op, i < responses.count ? responses[i] : nil) }
         }
         for (op, r) in ops {
             Counter(label: "outboard_target_operations_total", dimensions: [("operation", op.operation)], factory: factory).increment()

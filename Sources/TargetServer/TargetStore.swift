@@ -87,6 +87,11 @@ enum StoreSQL {
         try Int64.fetchOne(db, sql: "SELECT revision FROM collection WHERE path = ?", arguments: [path])
     }
 
+    /// The collection's secret link key, if it has one.
+    static func secret(_ db: Database, _ path: String) throws -> String? {
+        try String?.fetchOne(db, sql: "SELECT secret FROM collection WHERE path = ?", arguments: [path]) ?? nil
+    }
+
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND name = ?"), arguments: [collection, name]).map(StoredEntity.init)
     }
@@ -129,7 +134,7 @@ extension TargetStore {
         guard Paths.isCollection(collection) else { throw TargetError.config("\(collection) is not a collection path such as /public/holidays") }
         return try db.write { db in
             guard try StoreSQL.collectionExists(db, collection) else { throw TargetError.config("no collection \(collection) (it is created by its first addItem)") }
-            if !rotate, let s = try String?.fetchOne(db, sql: "SELECT secret FROM collection WHERE path = ?", arguments: [collection]) ?? nil {
+            if !rotate, let s = try StoreSQL.secret(db, collection) {
                 return s
             }
             var bytes = [UInt8](repeating: 0, count: 24)

@@ -80,16 +80,17 @@ public struct XCalReader: Sendable {
         return c
     }
 
+    /// A parameter from its xCal element (a boolean value upper-cased, as iCalendar spells it).
+    public static func parameter(_ e: XMLElement) -> ICalParameter {
+        ICalParameter(name: e.name.uppercased(), values: e.elements.map { $0.name == "boolean" ? $0.text.uppercased() : $0.text })
+    }
+
     /// A property from its xCal element.
     public static func property(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalProperty {
         let name = e.name.uppercased()
         var p = ICalProperty(name: name, values: [])
         if let params = e.child("parameters", namespace: XCalWriter.namespace) {
-            for param in params.elements {
-                p.parameters.append(ICalParameter(name: param.name.uppercased(), values: param.elements.map { v in
-                    v.name == "boolean" ? v.text.uppercased() : v.text
-                }))
-            }
+            for param in params.elements { p.parameters.append(parameter(param)) }
         }
         let values = e.elements.filter { $0.name != "parameters" }
         switch name {

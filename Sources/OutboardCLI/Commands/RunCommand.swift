@@ -62,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
             return .success(fresh.subscriptions)
         }
         var services: [any Service] = [daemon]
-        if let (host, port) = Self.address(listen), listen != "off" {
+        if let (host, port) = Self.address(listen) {
             let token = try controlToken()
             let urlFile = (config.stateDirectory as NSString).appendingPathComponent("control-url")
             let endpoint = ControlEndpoint(host: host, port: port, token: token)
