@@ -63,13 +63,6 @@ public enum CanonicalForm {
         return out
     }
 
-    /// The canonical text of values alone (`date-time=20260105T090000Z`).
-    public static func key<C: Collection>(of values: C) -> [UInt8] where C.Element == ICalValue {
-        var out = [UInt8]()
-        CanonicalWriter.appendValues(values, into: &out)
-        return out
-    }
-
     /// The canonical text of a parameter (name and values, enumerations uppercased, address
     /// schemes lowercased).
     public static func key(of parameter: ICalParameter) -> [UInt8] {

@@ -56,11 +56,6 @@ public enum PropertyTypes {
         parameterInfo(of: name).type
     }
 
-    /// Parameters whose values are enumerations, hence case-insensitive (RFC 5545 §3.2).
-    public static func isEnumeratedParameter(_ name: String) -> Bool {
-        parameterInfo(of: name).enumerated
-    }
-
     /// A parameter's xCal type and whether its values are an enumeration, in one lookup.
     static func parameterInfo(of name: String) -> (type: ValueType, enumerated: Bool) {
         parameters[name] ?? (.unknown, false)
