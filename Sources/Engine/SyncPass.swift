@@ -161,16 +161,18 @@ public struct SyncPass: Sendable {
         let set = ItemGrouper.items(from: document)
         let utcNow = ICalDateTime.utc(now)
         let skip = filters.skipList
-        var hasher = ItemHasher(skipping: skip)
+        // Filters and hashes are pure and per item: they run on every core.
+        let pipeline = filters
+        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: skip) }) { hasher, item -> (item: ICalItem, hash: String)? in
+            guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
+            return (kept, hasher.hash(kept))
+        }
         var feed: [String: (item: ICalItem, hash: String)] = [:]
         var order: [String] = []
-        for item in set.items {
-            switch filters.run(item, now: utcNow) {
-            case .dropped: report.dropped += 1
-            case .kept(let filtered, _):
-                if feed[filtered.key] == nil { order.append(filtered.key) }
-                feed[filtered.key] = (filtered, hasher.hash(filtered))
-            }
+        for entry in filtered {
+            guard let entry else { report.dropped += 1; continue }
+            if feed[entry.item.key] == nil { order.append(entry.item.key) }
+            feed[entry.item.key] = entry
         }
         var known: [String: ItemState]
         do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)", .store) }

@@ -86,7 +86,7 @@ public enum CanonicalForm {
 
     /// The canonical text of one value, prefixed by its type (`date-time=20260105T090000Z`).
     public static func appendCanonical(_ v: ICalValue, to out: inout [UInt8]) {
-        out.append(contentsOf: v.type.rawValue.utf8)
+        out.appendUTF8(v.type.rawValue)
         out.append(ASCII.equals)
         switch v {
         case .duration(let d):
@@ -111,14 +111,16 @@ public enum CanonicalForm {
 
     /// A URI scheme is case-insensitive (RFC 3986 §3.1): `MAILTO:a@x` = `mailto:a@x`.
     static func appendAddress(_ s: String, to out: inout [UInt8]) {
-        var inScheme = true
-        for b in s.utf8 {
-            if inScheme {
-                if b == ASCII.colon { inScheme = false; out.append(b); continue }
-                out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
-            } else {
-                out.append(b)
+        var s = s
+        s.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                let c = b[i]
+                i += 1
+                out.append(c &- 0x41 < 26 ? c + 0x20 : c)
+                if c == ASCII.colon { break }
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...]))
         }
     }
 
@@ -149,13 +151,20 @@ public enum CanonicalForm {
 public struct ItemHasher {
     public let skip: SkipList
     private let writer: CanonicalWriter
-    private var zones: [String: (component: ICalComponent, digest: [UInt8])] = [:]
+    // The zones met so far (a feed has a handful).
+    private var zoneCache: [(address: UnsafeRawPointer?, tree: ICalComponent, tzid: String, digest: [UInt8])] = []
     private var out: [UInt8] = []
 
     public init(skipping skip: SkipList = .defaults) {
         self.skip = skip
-        self.writer = CanonicalWriter(skip: skip)
+        self.writer = CanonicalWriter(skip: skip.unshared())
         out.reserveCapacity(4096)
+    }
+
+    /// The lowercase hex SHA-256 of each item's canonical form, computed on every core (one
+    /// hasher per thread).
+    public static func hashes(of items: [ICalItem], skipping skip: SkipList = .defaults) -> [String] {
+        items.concurrentMap(state: { ItemHasher(skipping: skip) }) { $0.hash($1) }
     }
 
     /// The lowercase hex SHA-256 of the item's canonical form.
@@ -178,25 +187,39 @@ public struct ItemHasher {
     private mutating func fill(_ item: ICalItem) {
         out.removeAll(keepingCapacity: true)
         if !skip.skipsComponent("VTIMEZONE") {
-            for zone in item.timezones.sorted(by: { ($0.property("TZID")?.text ?? "") < ($1.property("TZID")?.text ?? "") }) {
-                let tzid = zone.property("TZID")?.text ?? ""
-                out.append(contentsOf: "VTIMEZONE:".utf8)
-                out.append(contentsOf: tzid.utf8)
-                out.append(ASCII.colon)
-                out.append(contentsOf: CanonicalForm.hex(zoneDigest(tzid, zone)).utf8)
-                out.append(ASCII.lf)
+            item.timezones.withUnsafeBufferPointer { zones in
+                var found: [(tzid: String, digest: [UInt8])] = []
+                for i in zones.indices { found.append(zone(zones.baseAddress! + i)) }
+                if found.count > 1 { found.sort { $0.tzid < $1.tzid } }
+                for z in found {
+                    out.append(contentsOf: "VTIMEZONE:".utf8)
+                    out.appendUTF8(z.tzid)
+                    out.append(ASCII.colon)
+                    out.append(contentsOf: z.digest)
+                    out.append(ASCII.lf)
+                }
             }
         }
         writer.components(item.components, depth: 0, into: &out)
     }
 
-    private mutating func zoneDigest(_ tzid: String, _ zone: ICalComponent) -> [UInt8] {
-        if let cached = zones[tzid], cached.component == zone { return cached.digest }
+    /// A zone's TZID and the hex SHA-256 of its canonical form, computed once per distinct zone.
+    /// Every item of a feed shares the same few zone trees, so a zone is recognized by the
+    /// address of its property storage, read in place: copying the tree out would retain and
+    /// release storage that other threads hashing other items of the feed touch too, and two
+    /// cores doing that at once make its reference count bounce between their caches. The cache
+    /// keeps each tree it has seen, so an address it holds is never reused by another tree.
+    private mutating func zone(_ zone: UnsafePointer<ICalComponent>) -> (tzid: String, digest: [UInt8]) {
+        let address = zone.pointee.properties.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        for z in zoneCache where z.address == address && address != nil { return (z.tzid, z.digest) }
+        let tree = zone.pointee
+        let tzid = tree.property("TZID")?.text ?? ""
+        if let z = zoneCache.first(where: { $0.tzid == tzid && $0.tree == tree }) { return (tzid, z.digest) }
         var bytes = [UInt8]()
-        writer.component(zone, depth: 0, into: &bytes)
-        let digest = Array(SHA256.hash(data: bytes))
-        zones[tzid] = (zone, digest)
-        return digest
+        writer.component(tree, depth: 0, into: &bytes)
+        let digest = Array(CanonicalForm.hex(SHA256.hash(data: bytes)).utf8)
+        zoneCache.append((address, tree, tzid, digest))
+        return (tzid, digest)
     }
 }
 
@@ -252,22 +275,26 @@ final class CanonicalWriter {
         lines.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: true)
         var hasSet = false
-        for p in c.properties where !skip.skipsProperty(p.name) {
-            if PropertyTypes.isSetValued(p.name) {
-                hasSet = true
-                for v in p.values { line(p, CollectionOfOne(v), &lines, &ranges) }
-            } else {
-                line(p, p.values, &lines, &ranges)
+        // Through the buffer, so that each property is read in place rather than copied out
+        // (a copy retains and releases its strings and arrays).
+        c.properties.withUnsafeBufferPointer { properties in
+            for i in properties.indices where !skip.skipsProperty(properties[i].name) {
+                if PropertyTypes.isSetValued(properties[i].name) {
+                    hasSet = true
+                    for v in properties[i].values { line(properties[i], CollectionOfOne(v), &lines, &ranges) }
+                } else {
+                    line(properties[i], properties[i].values, &lines, &ranges)
+                }
             }
         }
         out.append(contentsOf: "BEGIN:".utf8)
-        out.append(contentsOf: c.name.utf8)
+        out.appendUTF8(c.name)
         out.append(ASCII.lf)
         // A set: the same value listed twice, or on two lines, is one value.
         Self.sortAndAppend(buffer: lines, ranges: &ranges, unique: hasSet, separator: ASCII.lf, into: &out)
         if !c.components.isEmpty { components(c.components, depth: depth + 1, into: &out) }
         out.append(contentsOf: "END:".utf8)
-        out.append(contentsOf: c.name.utf8)
+        out.appendUTF8(c.name)
         out.append(ASCII.lf)
     }
 
@@ -279,7 +306,7 @@ final class CanonicalWriter {
 
     /// `NAME;PARAM="v":type=value,…` without a line end.
     static func appendLine<C: Collection>(name: String, parameters: [ICalParameter], values: C, skip: SkipList, into out: inout [UInt8]) where C.Element == ICalValue {
-        out.append(contentsOf: name.utf8)
+        out.appendUTF8(name)
         if !parameters.isEmpty { appendParameters(parameters, skip: skip, into: &out) }
         out.append(ASCII.colon)
         appendValues(values, into: &out)
@@ -300,7 +327,7 @@ final class CanonicalWriter {
         let sorted = inOrder ? params : params.sorted { $0.name < $1.name }
         for p in sorted where !skip.skipsParameter(p.name) {
             out.append(ASCII.semicolon)
-            out.append(contentsOf: p.name.utf8)
+            out.appendUTF8(p.name)
             out.append(ASCII.equals)
             let info = PropertyTypes.parameterInfo(of: p.name)
             let address = info.type == .calAddress
@@ -326,17 +353,26 @@ final class CanonicalWriter {
     /// a calendar address's scheme lower-cased, an enumerated value upper-cased.
     static func appendParameterValue(_ v: String, address: Bool, enumerated: Bool, into out: inout [UInt8]) {
         out.append(ASCII.quote)
-        var inScheme = address
-        for b in v.utf8 {
-            var c = b
-            if inScheme {
-                if c == ASCII.colon { inScheme = false } else if c >= 0x41 && c <= 0x5A { c += 0x20 }
-            } else if enumerated && c >= 0x61 && c <= 0x7A {
-                c -= 0x20
+        var v = v
+        v.withUTF8 { b in
+            var inScheme = address
+            var run = 0
+            for i in 0..<b.count {
+                var c = b[i]
+                if inScheme {
+                    if c == ASCII.colon { inScheme = false } else if c &- 0x41 < 26 { c += 0x20 }
+                } else if enumerated && c &- 0x61 < 26 {
+                    c -= 0x20
+                } else if c != ASCII.quote && c != ASCII.caret && c != ASCII.lf {
+                    continue // copied with its run
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                run = i + 1
+                if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
+                else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
+                else { out.append(c) }
             }
-            if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
-            else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
-            else { out.append(c) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run...]))
         }
         out.append(ASCII.quote)
     }

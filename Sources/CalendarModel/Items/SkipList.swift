@@ -39,17 +39,26 @@ public struct NameSet: Hashable, Sendable, CustomStringConvertible {
         for n in names { insert(NamePattern(n)) }
     }
 
+    /// Bit `b & 63` is set for the first byte `b` of every literal: most names are ruled out by
+    /// their first byte alone, before any comparison or hash.
+    private var literalFirstBytes: UInt64 = 0
+
     /// Adds a pattern (a duplicate is ignored).
     public mutating func insert(_ p: NamePattern) {
         guard !patterns.contains(p) else { return }
         patterns.append(p)
-        if p.pattern.contains("*") { globs.append(p) } else { literals.insert(p.pattern) }
+        if p.pattern.contains("*") {
+            globs.append(p)
+        } else {
+            literals.insert(p.pattern)
+            literalFirstBytes |= 1 << UInt64((p.pattern.utf8.first ?? 0) & 63)
+        }
     }
 
     /// True when an uppercased `name` matches a literal or a glob.
     @inline(__always) public func contains(_ name: String) -> Bool {
         if patterns.isEmpty { return false }
-        if literals.contains(name) { return true }
+        if literalFirstBytes & (1 << UInt64((name.utf8.first ?? 0) & 63)) != 0, literals.contains(name) { return true }
         return !globs.isEmpty && globs.contains { $0.matches(name) }
     }
 
@@ -79,6 +88,14 @@ public struct SkipList: Hashable, Sendable {
     public func skipsComponent(_ name: String) -> Bool { components.contains(name) }
     public func skipsProperty(_ name: String) -> Bool { properties.contains(name) }
     public func skipsParameter(_ name: String) -> Bool { parameters.contains(name) }
+
+    /// An equal list that shares no storage with this one. Each thread that hashes items takes
+    /// one: reading shared storage retains and releases it, and two cores doing so at once make
+    /// its reference count bounce between their caches.
+    public func unshared() -> SkipList {
+        func fresh(_ set: NameSet) -> [String] { set.patterns.map { String(decoding: Array($0.pattern.utf8), as: UTF8.self) } }
+        return SkipList(components: fresh(components), properties: fresh(properties), parameters: fresh(parameters))
+    }
 
     /// This list extended by another (duplicates dropped).
     public func merging(_ other: SkipList) -> SkipList {

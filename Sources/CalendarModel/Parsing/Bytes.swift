@@ -25,6 +25,34 @@ enum ASCII {
     @inline(__always) static func upper(_ b: UInt8) -> UInt8 { (b &- 0x61 < 26) ? b &- 0x20 : b }
 }
 
+/// Eight bytes at a time: word-wide tests used by the scanners and escapers.
+enum SWAR {
+    /// A word whose high bit is set in every byte of `w` equal to `b` (and maybe in a byte just
+    /// above one that is: callers use it only to leave the fast path).
+    @inline(__always) static func matches(_ w: UInt64, _ b: UInt8) -> UInt64 {
+        let x = w ^ (0x0101_0101_0101_0101 &* UInt64(b))
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
+    }
+
+    /// Nonzero when some byte of `w` is below 0x20 (a control character: TAB, LF, CR, …).
+    @inline(__always) static func hasControl(_ w: UInt64) -> UInt64 {
+        (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
+    }
+
+    @inline(__always) static func load(_ b: Bytes, _ i: Int) -> UInt64 {
+        UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends a string's UTF-8 bytes in one copy (`append(contentsOf: s.utf8)` goes byte by byte
+    /// through the view).
+    @inline(__always) mutating func appendUTF8(_ s: String) {
+        var s = s
+        s.withUTF8 { append(contentsOf: $0) }
+    }
+}
+
 extension UnsafeBufferPointer where Element == UInt8 {
     /// The bytes in `range`, as their own buffer.
     @inline(__always) func slice(_ lower: Int, _ upper: Int) -> Bytes {

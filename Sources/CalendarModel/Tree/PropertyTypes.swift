@@ -39,12 +39,13 @@ public enum PropertyTypes {
     public static func isMultiValued(_ name: String) -> Bool {
         // Every such name starts with C, R, F or E: most names are ruled out without hashing.
         switch name.utf8.first {
-        case 0x43, 0x52, 0x46, 0x45: return multiValued.contains(name)
+        case 0x43: return name == "CATEGORIES"
+        case 0x52: return name == "RDATE" || name == "RESOURCES"
+        case 0x46: return name == "FREEBUSY"
+        case 0x45: return name == "EXDATE"
         default: return false
         }
     }
-
-    private static let multiValued: Set<String> = ["CATEGORIES", "RESOURCES", "FREEBUSY", "EXDATE", "RDATE"]
 
     /// Properties whose values form a set: order and line grouping carry no meaning, so the
     /// canonical form and the diff treat each value on its own.
@@ -58,22 +59,17 @@ public enum PropertyTypes {
 
     /// A parameter's xCal type and whether its values are an enumeration, in one lookup.
     static func parameterInfo(of name: String) -> (type: ValueType, enumerated: Bool) {
-        parameters[name] ?? (.unknown, false)
+        // A switch compares literals in place; a dictionary would hash `name` and retain its
+        // shared storage, which threads hashing items side by side would contend on.
+        switch name {
+        case "CN", "TZID", "LANGUAGE", "FMTTYPE", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND": (.text, false)
+        case "ROLE", "PARTSTAT", "CUTYPE", "RELATED", "RELTYPE", "VALUE", "ENCODING", "FBTYPE", "RANGE", "DISPLAY", "SCHEDULE-AGENT": (.text, true)
+        case "RSVP": (.boolean, true)
+        case "SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER": (.calAddress, false)
+        case "ALTREP", "DIR": (.uri, false)
+        default: (.unknown, false)
+        }
     }
-
-    private static let parameters: [String: (type: ValueType, enumerated: Bool)] = {
-        var t: [String: (type: ValueType, enumerated: Bool)] = [:]
-        for n in ["ALTREP", "DIR"] { t[n] = (.uri, false) }
-        for n in ["SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER"] { t[n] = (.calAddress, false) }
-        t["RSVP"] = (.boolean, true)
-        for n in ["CN", "FMTTYPE", "LANGUAGE", "TZID", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND"] {
-            t[n] = (.text, false)
-        }
-        for n in ["CUTYPE", "ENCODING", "FBTYPE", "PARTSTAT", "RANGE", "RELATED", "RELTYPE", "ROLE", "VALUE", "DISPLAY", "SCHEDULE-AGENT"] {
-            t[n] = (.text, true)
-        }
-        return t
-    }()
 
     /// Components whose instances are keyed by UID and grouped into items.
     public static func isItemComponent(_ name: String) -> Bool {
@@ -84,7 +80,10 @@ public enum PropertyTypes {
     public static var knownPropertyNames: [String] { defaultTypes.keys.sorted() + ["REFRESH-INTERVAL"] }
 
     /// Every parameter name RFC 5545, RFC 6638 and RFC 7986 define.
-    public static var knownParameterNames: [String] { parameters.keys.sorted() }
+    public static let knownParameterNames = ["ALTREP", "CN", "CUTYPE", "DELEGATED-FROM", "DELEGATED-TO", "DIR", "DISPLAY", "EMAIL",
+                                             "ENCODING", "FBTYPE", "FEATURE", "FMTTYPE", "LABEL", "LANGUAGE", "MEMBER", "PARTSTAT",
+                                             "RANGE", "RELATED", "RELTYPE", "ROLE", "RSVP", "SCHEDULE-AGENT", "SCHEDULE-FORCE-SEND",
+                                             "SCHEDULE-STATUS", "SENT-BY", "TZID", "VALUE"]
 
     /// Every component name RFC 5545 and RFC 7953 define.
     public static let knownComponentNames = ["VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",

@@ -50,6 +50,13 @@ public enum ValueFormatter {
             var run = 0
             var i = 0
             while i < b.count {
+                // Eight bytes at a time while none of them needs escaping.
+                while i + 8 <= b.count {
+                    let w = SWAR.load(b, i)
+                    if SWAR.hasControl(w) | SWAR.matches(w, ASCII.backslash) | SWAR.matches(w, ASCII.semicolon) | SWAR.matches(w, ASCII.comma) != 0 { break }
+                    i += 8
+                }
+                guard i < b.count else { break }
                 let c = b[i]
                 if c == ASCII.backslash || c == ASCII.semicolon || c == ASCII.comma || c == ASCII.lf || c == ASCII.cr {
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))

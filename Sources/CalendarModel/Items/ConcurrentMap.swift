@@ -1,0 +1,57 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Array where Element: Sendable {
+    /// `map` on every core: the array is cut into contiguous slices, a few per online processor,
+    /// and each slice is mapped with its own `State` (a hasher and its buffers), so no state is
+    /// shared between threads. The order of the results is the order of the elements. Below
+    /// `minimumPerThread` elements a slice is not worth a thread, and the map runs on the caller's.
+    public func concurrentMap<State, T: Sendable>(
+        minimumPerThread: Int = 128,
+        state makeState: @Sendable () -> State,
+        _ transform: @Sendable (inout State, Element) -> T
+    ) -> [T] {
+        let threads = Swift.min(ConcurrencyWidth.processors, count / Swift.max(1, minimumPerThread))
+        if threads <= 1 {
+            var state = makeState()
+            return map { transform(&state, $0) }
+        }
+        return [T](unsafeUninitializedCapacity: count) { out, initialized in
+            let base = SendablePointer(out.baseAddress!)
+            withUnsafeBufferPointer { elements in
+                let input = SendableBuffer(elements)
+                // A few slices per thread, so that a thread that gets less of a core than the
+                // others (a busy or shared machine) does not hold up the whole map.
+                let slices = threads * 4
+                DispatchQueue.concurrentPerform(iterations: slices) { t in
+                    let lower = input.buffer.count * t / slices, upper = input.buffer.count * (t + 1) / slices
+                    var state = makeState()
+                    for i in lower..<upper {
+                        (base.pointer + i).initialize(to: transform(&state, input.buffer[i]))
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+}
+
+/// How many threads a CPU-bound map uses: the online processors.
+enum ConcurrencyWidth {
+    static let processors: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
+// The slices are disjoint, so handing the buffers to the threads is safe.
+private struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { pointer = p }
+}
+
+private struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<T>
+    init(_ b: UnsafeBufferPointer<T>) { buffer = b }
+}
