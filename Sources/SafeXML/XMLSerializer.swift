@@ -42,21 +42,24 @@ public enum XMLSerializer {
             for (uri, prefix) in state.prefixes.sorted(by: { $0.value < $1.value }) { declare.append((prefix, uri)) }
         }
         var added: [String] = []
-        if !e.namespace.isEmpty, state.prefixes[e.namespace] == nil {
+        /// The prefix of `uri`, declared on this element when it is new here. An attribute
+        /// cannot use the default namespace, so it gets a prefix of its own.
+        func prefix(_ uri: String, attribute: Bool) -> String {
+            if let p = state.prefixes[uri], !(attribute && p.isEmpty) { return p }
             state.generated += 1
             let p = "ns\(state.generated)"
-            state.prefixes[e.namespace] = p
-            declare.append((p, e.namespace))
-            added.append(e.namespace)
+            if state.prefixes[uri] == nil { state.prefixes[uri] = p; added.append(uri) }
+            declare.append((p, uri))
+            return p
         }
-        let prefix = e.namespace.isEmpty ? "" : state.prefixes[e.namespace]!
-        let qname = prefix.isEmpty ? e.name : prefix + ":" + e.name
-        xmlTextWriterStartElement(w, qname)
+        let elementPrefix = e.namespace.isEmpty ? "" : prefix(e.namespace, attribute: false)
+        let attributeNames = e.attributes.map { a in a.namespace.isEmpty ? a.name : prefix(a.namespace, attribute: true) + ":" + a.name }
+        xmlTextWriterStartElement(w, elementPrefix.isEmpty ? e.name : elementPrefix + ":" + e.name)
         for (p, uri) in declare {
             xmlTextWriterWriteAttribute(w, p.isEmpty ? "xmlns" : "xmlns:" + p, uri)
         }
-        for a in e.attributes {
-            xmlTextWriterWriteAttribute(w, a.name, a.value)
+        for (a, name) in zip(e.attributes, attributeNames) {
+            xmlTextWriterWriteAttribute(w, name, a.value)
         }
         for child in e.children {
             switch child {

@@ -17,8 +17,9 @@ public enum XCalError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Reads xCal (RFC 6321) into typed iCalendar trees. Values that do not parse as their element's
-/// type are kept as `unknown` with a diagnostic that names the XML line; elements outside the xCal
-/// namespace are dropped with a diagnostic.
+/// type are kept as `unknown` with a diagnostic that names the XML line. An element of another
+/// namespace among a component's properties becomes an `XML` property (RFC 6321 §4.2); elsewhere
+/// it is dropped with a diagnostic.
 public struct XCalReader: Sendable {
     public var xml: SafeXMLReader
 
@@ -54,7 +55,7 @@ public struct XCalReader: Sendable {
 
     /// A component from its xCal element.
     public static func component(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalComponent {
-        var c = ICalComponent(name: e.name.uppercased())
+        var c = ICalComponent(name: e.name.uppercased(), line: e.line)
         for section in e.elements {
             guard section.namespace == XCalWriter.namespace else {
                 diagnostics.append(ICalDiagnostic(line: section.line, message: "element <\(section.name)> outside the xCal namespace dropped"))
@@ -64,7 +65,9 @@ public struct XCalReader: Sendable {
             case "properties":
                 for p in section.elements {
                     guard p.namespace == XCalWriter.namespace else {
-                        diagnostics.append(ICalDiagnostic(line: p.line, message: "XML extension element <\(p.name)> (namespace \(p.namespace)) dropped"))
+                        // RFC 6321 §4.2: an extension element of another namespace is kept as
+                        // an XML property holding the element with its namespace declaration.
+                        c.properties.append(ICalProperty("XML", .text(XMLSerializer.string(p, prefixes: [p.namespace: ""], declaration: false))))
                         continue
                     }
                     c.properties.append(property(p, &diagnostics))

@@ -20,11 +20,22 @@ public enum XCalWriter {
     public static func element(for c: ICalComponent) -> XMLElement {
         var e = XMLElement(c.name.lowercased(), namespace: namespace)
         if !c.properties.isEmpty {
-            e.append(XMLElement("properties", namespace: namespace, children: c.properties.map { .element(element(for: $0)) }))
+            e.append(XMLElement("properties", namespace: namespace, children: c.properties.map { .element(xmlExtension($0) ?? element(for: $0)) }))
         }
         if !c.components.isEmpty {
             e.append(XMLElement("components", namespace: namespace, children: c.components.map { .element(element(for: $0)) }))
         }
+        return e
+    }
+
+    /// The element an `XML` property holds (RFC 6321 §4.2), written in place of the property: its
+    /// TEXT value read as XML (safely: no DTD, no entities, no network), when that is one element
+    /// outside the xCal namespace. Anything else (no value, not XML, parameters, an xCal element)
+    /// is written as an ordinary `xml` property, which reads back as it was.
+    static func xmlExtension(_ p: ICalProperty) -> XMLElement? {
+        guard p.name == "XML", p.parameters.isEmpty, p.values.count == 1, case .text(let text) = p.values[0],
+              let e = try? SafeXMLReader().parse(Array(text.utf8)), !e.namespace.isEmpty, e.namespace != namespace
+        else { return nil }
         return e
     }
 

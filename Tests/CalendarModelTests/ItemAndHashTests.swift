@@ -50,6 +50,7 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(a.items[0].uid == nil)
         #expect(a.diagnostics.count == 1)
         #expect(a.diagnostics[0].message.contains(a.items[0].key))
+        #expect(a.diagnostics[0].line == 4, "the line of the component's BEGIN")
     }
 
     @Test func duplicateMastersKeepTheLaterRevisionWhateverTheOrder() throws {
@@ -61,10 +62,33 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
             #expect(set.items[0].master?.property("SUMMARY")?.text == "new")
             #expect(set.diagnostics.count == 1)
             #expect(set.diagnostics[0].uid == "d")
+            // Both copies are located: the second by the diagnostic's line, the first in its text.
+            #expect(set.diagnostics[0].line == 9)
+            #expect(set.diagnostics[0].message.contains("the other at line 4"))
         }
         // Equal SEQUENCE and stamps: still one deterministic choice.
         let x = ["BEGIN:VEVENT", "UID:d", "SUMMARY:x", "END:VEVENT"], y = ["BEGIN:VEVENT", "UID:d", "SUMMARY:y", "END:VEVENT"]
         #expect(try items(x + y).items[0].master == items(y + x).items[0].master)
+    }
+}
+
+@Suite struct PropertyTypesTests {
+    @Test func everyKnownParameterHasItsType() {
+        for name in PropertyTypes.knownParameterNames {
+            #expect(PropertyTypes.parameterInfo(of: name).type != .unknown, "\(name)")
+        }
+        #expect(PropertyTypes.parameterInfo(of: "X-FOO").type == .unknown)
+        #expect(PropertyTypes.parameterInfo(of: "RSVP") == (.boolean, true))
+        #expect(PropertyTypes.parameterInfo(of: "DELEGATED-TO").type == .calAddress)
+    }
+
+    @Test func componentsCarryTheLineOfTheirBeginWhichEqualityIgnores() throws {
+        let doc = try ICalParser().parse(ics(["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VALARM", "ACTION:DISPLAY", "END:VALARM", "END:VEVENT", "END:VCALENDAR"]))
+        let event = doc.calendars[0].components[0]
+        #expect(doc.calendars[0].line == 1 && event.line == 2 && event.components[0].line == 4)
+        var moved = event
+        moved.line = 40
+        #expect(moved == event && moved.hashValue == event.hashValue)
     }
 }
 

@@ -154,7 +154,7 @@ func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n
           <vcalendar>
             <properties>
               <prodid><text>-//x//EN</text></prodid>
-              <ex:custom>dropped</ex:custom>
+              <ex:custom>kept as XML</ex:custom>
             </properties>
             <components>
               <vevent>
@@ -173,7 +173,40 @@ func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n
         #expect(ev.uid == "u")
         #expect(ev.property("DTSTART")?.values == [.unknown("2026-13-01T00:00:00")])
         #expect(ev.property("X-NEW")?.values == [.unknown("v")])
-        #expect(back.diagnostics.map(\.line) == [6, 12, 13])
+        #expect(back.calendars[0].property("XML")?.text == #"<custom xmlns="http://example.com/ns">kept as XML</custom>"#)
+        #expect(back.diagnostics.map(\.line) == [12, 13])
+    }
+
+    /// RFC 6321 §4.2: an element of another namespace among the properties is the iCalendar XML
+    /// property, and comes back as that element when written as xCal again.
+    @Test func foreignPropertyElementsTravelAsTheXMLProperty() throws {
+        let xml = """
+        <icalendar xmlns="urn:ietf:params:xml:ns:icalendar-2.0"><vcalendar><components><vevent><properties>\
+        <uid><text>u</text></uid>\
+        <m:meeting xmlns:m="http://example.com/m" xmlns:l="http://example.com/l" m:id="7" l:lang="de"><m:room cap="20">Halle &amp; 2</m:room><l:note/></m:meeting>\
+        </properties><m:stray xmlns:m="http://example.com/m">outside the properties</m:stray></vevent></components></vcalendar></icalendar>
+        """
+        let read = try XCalReader().read(Array(xml.utf8))
+        let event = read.calendars[0].components[0]
+        let value = try #require(event.property("XML")?.text)
+        #expect(value.hasPrefix(#"<meeting xmlns="http://example.com/m""#), "the element with its namespace declaration")
+        #expect(read.diagnostics.count == 1 && read.diagnostics[0].message.contains("stray"), "elsewhere, a foreign element is dropped with a diagnostic")
+
+        // Through iCalendar text and back: the XML property survives as TEXT, and xCal carries the element again.
+        let ics = ICalWriter.write(read.calendars)
+        let reparsed = try ICalParser().parse(ics)
+        #expect(reparsed.calendars == read.calendars)
+        let again = try XCalReader().read(XCalWriter.write(reparsed.calendars))
+        #expect(again.calendars == read.calendars)
+        let element = try SafeXMLReader().parse(Array(value.utf8))
+        #expect(element.namespace == "http://example.com/m" && element.name == "meeting")
+        #expect(element.attributes.contains(XMLAttribute("lang", "de", namespace: "http://example.com/l")))
+        #expect(element.child("room")?.text == "Halle & 2" && element.child("room")?.attribute("cap") == "20")
+        #expect(element.child("note", namespace: "http://example.com/l") != nil)
+
+        // An XML property that is not one foreign element is an ordinary property in xCal.
+        let plain = ICalComponent(name: "VCALENDAR", properties: [ICalProperty("XML", .text("not <xml"))])
+        #expect(try XCalReader().read(XCalWriter.write([plain])).calendars == [plain])
     }
 }
 

@@ -25,7 +25,7 @@ public enum ItemGrouper {
                 } else {
                     key = "derived-" + CanonicalForm.hash(of: c, skipping: .defaults).prefix(24)
                     let summary = c.property("SUMMARY")?.text.map { " \"\($0.prefix(40))\"" } ?? ""
-                    diagnostics.append(ICalDiagnostic(line: 0, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name))
+                    diagnostics.append(ICalDiagnostic(line: c.line, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name))
                 }
                 if byKey[key] == nil {
                     order.append(key)
@@ -76,17 +76,22 @@ public enum ItemGrouper {
                 if let tz = rid.parameter("TZID") { key.append(contentsOf: ";\(tz)".utf8) }
                 if let existing = overrides[key] {
                     let ridText = rid.value.map(ValueFormatter.icalString) ?? ""
-                    diagnostics.append(ICalDiagnostic(line: 0, message: "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who); kept the later revision", component: c.name, uid: uid, recurrenceID: ridText))
+                    diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid, recurrenceID: ridText))
                     overrides[key] = Self.preferred(existing, c)
                 } else {
                     overrides[key] = c
                 }
             } else if let existing = master {
-                diagnostics.append(ICalDiagnostic(line: 0, message: "two \(c.name) masters for \(who); kept the later revision", component: c.name, uid: uid))
+                diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) masters for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid))
                 master = Self.preferred(existing, c)
             } else {
                 master = c
             }
+        }
+
+        /// ` (the other at line N)`, when the other copy's line is known.
+        static func otherAt(_ c: ICalComponent) -> String {
+            c.line > 0 ? " (the other at line \(c.line))" : ""
         }
 
         /// The later revision of two versions of one component, independent of their order.

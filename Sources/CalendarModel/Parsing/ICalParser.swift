@@ -435,7 +435,7 @@ struct ParseRun {
     /// Closes the innermost open component and attaches it to its parent (or the stream).
     mutating func closeTop() {
         let open = stack.removeLast()
-        let comp = ICalComponent(name: open.name, properties: open.properties, components: open.components)
+        let comp = ICalComponent(name: open.name, properties: open.properties, components: open.components, line: open.beginLine)
         if PropertyTypes.isItemComponent(comp.name), open.firstDiagnostic < diagnostics.count {
             let uid = comp.uid
             let rid = comp.recurrenceID?.value.map(ValueFormatter.icalString)

@@ -61,11 +61,25 @@ public struct ICalComponent: Hashable, Sendable {
     public var name: String
     public var properties: [ICalProperty]
     public var components: [ICalComponent]
+    /// The line of its BEGIN in the source it was read from (0 when built in memory). Not part of
+    /// equality or hashing: it says where a component came from, not what it means.
+    public var line: Int
 
-    public init(name: String, properties: [ICalProperty] = [], components: [ICalComponent] = []) {
+    public init(name: String, properties: [ICalProperty] = [], components: [ICalComponent] = [], line: Int = 0) {
         self.name = name
         self.properties = properties
         self.components = components
+        self.line = line
+    }
+
+    public static func == (a: ICalComponent, b: ICalComponent) -> Bool {
+        a.name == b.name && a.properties == b.properties && a.components == b.components
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(properties)
+        hasher.combine(components)
     }
 
     /// The first property with this (uppercased) name.
