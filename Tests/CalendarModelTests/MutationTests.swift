@@ -37,6 +37,13 @@ import TestSupport
                 }
             }
             runs += 1
+            // Read in parts on several threads, a mutated stream reads exactly as in one piece
+            // (or fails the same way).
+            let whole = Result { () throws(ICalendarError) in try ICalParser.oneThread.parse(bytes) }
+            let parts = Result { () throws(ICalendarError) in try ICalParser(concurrentThreshold: 0, parts: 2 + runs % 3).parse(bytes) }
+            if let difference = partsDiffer(whole, parts) {
+                Issue.record("a mutated \(f.name) read in parts differs (run \(runs)): \(difference)")
+            }
             guard let doc = try? ICalParser().parse(bytes) else { continue }
             parsed += 1
             _ = ItemGrouper.items(from: doc).items.map { CanonicalForm.hash(of: $0) }
@@ -47,6 +54,41 @@ import TestSupport
         }
         #expect(runs >= 100, "too few runs in the time bound: \(runs)")
         #expect(parsed > runs / 2, "most mutations should still parse: \(parsed) of \(runs)")
+    }
+
+    /// A large stream is read in parts on several threads; the document is the one a single
+    /// reading gives, for every fixture and for a generated feed cut in two to five parts.
+    @Test func readingInPartsGivesTheSameDocument() throws {
+        var inputs = try Fixtures.icalendarFiles().map { ($0.name, $0.bytes) }
+        inputs.append(("generated", Array(FeedGenerator(events: 300).text().utf8)))
+        // Two calendars, a sloppy line and a missing END near a cut.
+        let two = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:b\r\nbroken line\r\n"
+            + "BEGIN:VEVENT\r\nUID:c\r\nEND:VEVENT\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nX-A:1\r\nBEGIN:VEVENT\r\nUID:d\r\nEND:VEVENT\r\n"
+        inputs.append(("two calendars", Array(two.utf8)))
+        var cut = 0
+        for (name, bytes) in inputs {
+            let whole = Result { () throws(ICalendarError) in try ICalParser.oneThread.parse(bytes) }
+            for parts in 2...5 {
+                let inParts = Result { () throws(ICalendarError) in try ICalParser(concurrentThreshold: 0, parts: parts).parse(bytes) }
+                if let difference = partsDiffer(whole, inParts) { Issue.record("\(name) in \(parts) parts: \(difference)") }
+                if bytes.withUnsafeBufferPointer({ ParseRun.componentStart($0, from: bytes.count / parts) }) != nil { cut += 1 }
+            }
+        }
+        #expect(cut > inputs.count * 2, "most inputs are actually cut")
+    }
+}
+
+/// How a stream read in parts differs from the same stream read in one piece (nil when it does
+/// not): trees, the lines of every component, diagnostics, or the error.
+func partsDiffer(_ whole: Result<ICalDocument, ICalendarError>, _ parts: Result<ICalDocument, ICalendarError>) -> String? {
+    switch (whole, parts) {
+    case (.failure(let a), .failure(let b)): return a == b ? nil : "error \(a) became \(b)"
+    case (.success(let a), .success(let b)):
+        if let d = firstDifference(a.calendars, b.calendars) { return d }
+        func lines(_ cs: [ICalComponent]) -> [Int] { cs.flatMap { [$0.line] + lines($0.components) } }
+        if lines(a.calendars) != lines(b.calendars) { return "component lines \(lines(a.calendars)) became \(lines(b.calendars))" }
+        return a.diagnostics == b.diagnostics ? nil : "diagnostics \(a.diagnostics) became \(b.diagnostics)"
+    default: return "\(whole) became \(parts)"
     }
 }
 

@@ -41,8 +41,8 @@ extension Array where Element: Sendable {
 }
 
 /// How many threads a CPU-bound map uses: the online processors.
-enum ConcurrencyWidth {
-    static let processors: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+public enum ConcurrencyWidth {
+    public static let processors: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }
 
 // The slices are disjoint, so handing the buffers to the threads is safe.

@@ -31,16 +31,32 @@ public struct ICalParser: Sendable {
     }
 
     public var limits: Limits
+    /// A stream of at least this many bytes is read in `parts` pieces on as many threads.
+    public var concurrentThreshold: Int
+    /// How many pieces a large stream is read in (default: one per online processor).
+    public var parts: Int
 
-    public init(limits: Limits = Limits()) {
+    public init(limits: Limits = Limits(), concurrentThreshold: Int = 1 << 20, parts: Int = ConcurrencyWidth.processors) {
         self.limits = limits
+        self.concurrentThreshold = concurrentThreshold
+        self.parts = parts
     }
 
-    /// Parses a whole stream.
+    /// A parser that reads every stream in one piece, on the calling thread.
+    public static var oneThread: ICalParser { ICalParser(concurrentThreshold: .max, parts: 1) }
+
+    /// Parses a whole stream. A large stream is cut at component boundaries and its parts are
+    /// read on every core; the result is exactly that of reading it in one piece (when a part
+    /// does not end the way the cut assumed, the stream is read again in one piece).
     public func parse(_ bytes: [UInt8]) throws(ICalendarError) -> ICalDocument {
         try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in
+            if buf.count >= concurrentThreshold, parts > 1,
+               let document = ParseRun.concurrent(buf, parts: parts, limits: limits) {
+                return document
+            }
             var run = ParseRun(limits: limits)
-            return try run.parse(buf)
+            try run.read(buf)
+            return try run.finish()
         }
     }
 
@@ -59,8 +75,12 @@ struct ParseRun {
     var stack: [Open] = []
     var componentCount = 0
     var line = 0
+    /// Physical lines read so far.
+    var physicalLines = 0
     var scratch: [UInt8] = []
     var sawContent = false
+    /// For a part of a stream read on its own: whether the VCALENDAR it began inside was closed.
+    var closedContinuedCalendar = false
 
     struct Open {
         var name: String
@@ -68,6 +88,8 @@ struct ParseRun {
         var components: [ICalComponent] = []
         var beginLine: Int
         var firstDiagnostic: Int
+        /// The VCALENDAR a part of a stream begins inside: opened in an earlier part.
+        var continued = false
 
         init(name: String, beginLine: Int, firstDiagnostic: Int) {
             self.name = name
@@ -90,11 +112,13 @@ struct ParseRun {
         diagnostics.append(ICalDiagnostic(line: line ?? self.line, message: message))
     }
 
-    mutating func parse(_ input: Bytes) throws(ICalendarError) -> ICalDocument {
+    /// Reads every line of `input`.
+    mutating func read(_ input: Bytes) throws(ICalendarError) {
         var pos = 0
         let n = input.count
         if n >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { pos = 3 }
         var physical = 1 // number of the physical line at `pos`
+        defer { physicalLines = physical - 1 }
 
         while pos < n {
             // One physical line: [pos, end), then its terminator.
@@ -137,7 +161,10 @@ struct ParseRun {
                 try contentLine(input.slice(start, end), seen: seen)
             }
         }
+    }
 
+    /// Closes what the input left open and returns the document.
+    mutating func finish() throws(ICalendarError) -> ICalDocument {
         if !sawContent {
             throw .notICalendar("the input is empty")
         }
@@ -435,6 +462,7 @@ struct ParseRun {
     /// Closes the innermost open component and attaches it to its parent (or the stream).
     mutating func closeTop() {
         let open = stack.removeLast()
+        if open.continued { closedContinuedCalendar = true }
         let comp = ICalComponent(name: open.name, properties: open.properties, components: open.components, line: open.beginLine)
         if PropertyTypes.isItemComponent(comp.name), open.firstDiagnostic < diagnostics.count {
             let uid = comp.uid
@@ -450,6 +478,102 @@ struct ParseRun {
         } else {
             stack[stack.count - 1].components.append(comp)
         }
+    }
+
+    // MARK: Reading a large stream in parts
+
+    /// Reads `input` in `parts` pieces on as many threads, or returns nil when the pieces do not
+    /// join exactly as one reading would have read them (the caller then reads it in one piece).
+    /// Each cut is made at a line `BEGIN:VEVENT` (or VTODO, VJOURNAL); a part after the first
+    /// begins inside the VCALENDAR the part before it must end inside, with nothing else open.
+    static func concurrent(_ input: Bytes, parts: Int, limits: ICalParser.Limits) -> ICalDocument? {
+        var cuts = [0]
+        for k in 1..<parts {
+            guard let cut = componentStart(input, from: Swift.max(cuts.last! + 1, input.count * k / parts)) else { break }
+            cuts.append(cut)
+        }
+        guard cuts.count > 1 else { return nil }
+        cuts.append(input.count)
+        let pieces = (0..<cuts.count - 1).map { (cuts[$0], cuts[$0 + 1]) }
+        let source = SendableBytes(input)
+        let runs: [ParseRun?] = pieces.concurrentMap(minimumPerThread: 1, state: { () }) { _, piece in
+            var run = ParseRun(limits: limits)
+            if piece.0 > 0 {
+                run.sawContent = true
+                run.stack = [Open(name: "VCALENDAR", beginLine: 0, firstDiagnostic: 0)]
+                run.stack[0].continued = true
+            }
+            do { try run.read(source.bytes.slice(piece.0, piece.1)) } catch { return nil }
+            return run
+        }
+        guard var merged = runs[0] else { return nil }
+        for next in runs.dropFirst() {
+            guard let next, merged.join(next) else { return nil }
+        }
+        return try? merged.finish()
+    }
+
+    /// Appends the next part's reading to this one; false when they do not join exactly.
+    mutating func join(_ next: ParseRun) -> Bool {
+        guard stack.count == 1, stack[0].name == "VCALENDAR",
+              suppressedDiagnostics == 0, next.suppressedDiagnostics == 0,
+              diagnostics.count + next.diagnostics.count <= limits.maxDiagnostics,
+              componentCount + next.componentCount <= limits.maxComponents
+        else { return false }
+        let offset = physicalLines
+        var next = next
+        next.shiftLines(by: offset)
+        // The VCALENDAR the next part began inside is the one open here.
+        var calendars = next.calendars
+        if next.closedContinuedCalendar {
+            let continued = calendars.removeFirst()
+            stack[0].properties += continued.properties
+            stack[0].components += continued.components
+            closeTop()
+        } else {
+            let continued = next.stack.removeFirst()
+            stack[0].properties += continued.properties
+            stack[0].components += continued.components
+        }
+        self.calendars += calendars
+        // What is still open indexes the next part's diagnostics, which now follow these.
+        for i in next.stack.indices { next.stack[i].firstDiagnostic += diagnostics.count }
+        stack += next.stack
+        diagnostics += next.diagnostics
+        componentCount += next.componentCount
+        physicalLines += next.physicalLines
+        return true
+    }
+
+    /// Adds `offset` to every line this reading recorded (a part read on its own counts from 1).
+    mutating func shiftLines(by offset: Int) {
+        func shift(_ c: inout ICalComponent) {
+            c.line += offset
+            for i in c.components.indices { shift(&c.components[i]) }
+        }
+        for i in calendars.indices { shift(&calendars[i]) }
+        for i in stack.indices {
+            stack[i].beginLine += offset
+            for k in stack[i].components.indices { shift(&stack[i].components[k]) }
+        }
+        for i in diagnostics.indices where diagnostics[i].line > 0 { diagnostics[i].line += offset }
+    }
+
+    /// The offset of the first line at or after `from` that is `BEGIN:VEVENT`, `BEGIN:VTODO` or
+    /// `BEGIN:VJOURNAL` ending in CR or LF, preceded by an LF.
+    static func componentStart(_ input: Bytes, from: Int) -> Int? {
+        var i = Swift.max(from, 1)
+        while i < input.count {
+            if input[i - 1] == ASCII.lf, input[i] == 0x42 { // B
+                for name: StaticString in ["BEGIN:VEVENT", "BEGIN:VTODO", "BEGIN:VJOURNAL"] {
+                    let end = i + name.utf8CodeUnitCount
+                    guard end < input.count, input.slice(i, end).equalsUppercased(name) else { continue }
+                    if input[end] == ASCII.cr || input[end] == ASCII.lf { return i }
+                }
+            }
+            i += 1
+        }
+        return nil
     }
 
     @inline(__always) static func isNameByte(_ c: UInt8) -> Bool {
@@ -476,6 +600,12 @@ struct ParseRun {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// The input handed to the threads that read its parts (read only, and alive while they run).
+private struct SendableBytes: @unchecked Sendable {
+    let bytes: Bytes
+    init(_ b: Bytes) { bytes = b }
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {
