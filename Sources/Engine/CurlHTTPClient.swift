@@ -145,6 +145,9 @@ public struct CurlHTTPClient: Sendable {
                 let name = line[..<colon].lowercased()
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
                 t.headers.append((name, value))
+                // The body's size, when announced and within the limit, is reserved at once (an
+                // encoded body may decode larger; the array then grows as usual).
+                if name == "content-length", let n = Int(value), n > t.body.capacity, n <= t.limit { t.body.reserveCapacity(n) }
             }
             return n
         }

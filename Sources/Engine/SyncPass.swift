@@ -224,13 +224,32 @@ public struct SyncPass: Sendable {
                 plans.append(plan(key, feed[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
             }
         }
-        for chunk in toFetch.chunks(of: batchSize) {
-            let hrefs = chunk.map { known[$0]!.href }
-            let copies: [EntityInfo]
-            do { copies = try await target.multiget(collection: subscription.targetCollection, hrefs: hrefs) } catch {
-                return fail("\(error)", .target)
+        // The copies are fetched `batchesInFlight` batches at a time (the target reads one while
+        // the engine decodes and diffs the last), and planned in the order of the feed.
+        let fetchChunks = toFetch.chunks(of: batchSize)
+        var copiesOf: [Int: [EntityInfo]] = [:]
+        var fetchError: String?
+        await withTaskGroup(of: FetchedChunk.self) { group in
+            var nextChunk = 0
+            func launch() {
+                guard nextChunk < fetchChunks.count, fetchError == nil else { return }
+                let index = nextChunk, hrefs = fetchChunks[index].map { known[$0]!.href }
+                nextChunk += 1
+                group.addTask { [target, collection = subscription.targetCollection] in
+                    do { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
+                        return FetchedChunk(index: index, error: "\(error)")
+                    }
+                }
             }
-            let byHref = Dictionary(copies.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
+            for _ in 0..<max(1, batchesInFlight) { launch() }
+            while let done = await group.next() {
+                if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
+                launch()
+            }
+        }
+        if let fetchError { return fail(fetchError, .target) }
+        for (index, chunk) in fetchChunks.enumerated() {
+            let byHref = Dictionary(copiesOf[index, default: []].map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
             for key in chunk {
                 let source = feed[key]!
                 if let copy = byHref[known[key]!.href], let cal = copy.calendar {
@@ -313,7 +332,14 @@ public struct SyncPass: Sendable {
     }
 
     /// What one batch did: its part of the report, the item states to record and the keys to forget.
-    struct BatchOutcome: Sendable {
+    /// The target's copies of one batch of changed items, or why they could not be fetched.
+struct FetchedChunk: Sendable {
+    var index: Int
+    var copies: [EntityInfo] = []
+    var error: String?
+}
+
+struct BatchOutcome: Sendable {
         var report: SyncReport
         var done: [ItemState]
         var removed: [String] = []

@@ -61,11 +61,19 @@ final class Bed: @unchecked Sendable {
 
     var client: TargetClient { TargetClient(endpoint: target.endpoint, token: TargetProcess.token) }
 
-    func pass(_ s: Subscription, now: Date = Date(), reconcile: Bool = false) async -> SyncReport {
+    func pass(_ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil) async -> SyncReport {
         var sub = s
         sub.targetURL = target.endpoint // a restarted target listens elsewhere
         let pipeline = FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
-        return await SyncPass(subscription: sub, filters: pipeline, store: store, target: client).run(now: now, reconcile: reconcile)
+        var pass = SyncPass(subscription: sub, filters: pipeline, store: store, target: client)
+        if let batchSize { pass.batchSize = batchSize }
+        return await pass.run(now: now, reconcile: reconcile)
+    }
+
+    /// The target's metric lines that start with `prefix`.
+    func metrics(_ prefix: String) async throws -> [String] {
+        let text = String(decoding: try await CurlHTTPClient().send(HTTPRequest(url: target.base + "/metrics")).body, as: UTF8.self)
+        return text.split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) }
     }
 
     /// The target's entities of a collection as (UID, summary of the master) pairs.
@@ -239,6 +247,23 @@ final class Bed: @unchecked Sendable {
         #expect(r.deleted == ["hand@x"])
         #expect(r.unchanged == 2)
         #expect(try await bed.summaries("/t/rec") == ["match-1@club": "Match 1", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+    }
+
+    /// Copies fetched in several batches at once are each planned against their own batch: every
+    /// changed item goes as an updateItem in one multiOp per batch, none as an addItem.
+    @Test func manyChangedItemsInSeveralBatchesAreUpdatedInPlace() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("f.ics", feed((1...7).map { match($0) }))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/batches")
+        #expect(await bed.pass(s, batchSize: 2).succeeded)
+        let addsBefore = try await bed.metrics("outboard_target_operations_total{operation=\"addItem\"")
+        try bed.nginx.put("f.ics", feed((1...7).map { match($0, summary: "Moved \($0)") }))
+        let r = await bed.pass(s, batchSize: 2)
+        #expect(r.succeeded && r.updated.count == 7, "\(String(describing: r.error)) \(r.failed)")
+        #expect(try await bed.metrics("outboard_target_operations_total{operation=\"addItem\"") == addsBefore, "no item was sent as new")
+        #expect(try await bed.metrics("outboard_target_errors_total").isEmpty, "no operation was refused (a refused batch is redone one by one)")
+        #expect(try await bed.metrics("outboard_target_operations_total{operation=\"updateItem\"").first?.hasSuffix(" 7") == true)
+        #expect(try await bed.summaries("/t/batches") == Dictionary(uniqueKeysWithValues: (1...7).map { ("match-\($0)@club", "Moved \($0)") }))
     }
 
     @Test func aScheduledReconcileRunsWhenItsIntervalHasPassed() async throws {
