@@ -82,6 +82,10 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(PropertyTypes.parameterInfo(of: "DELEGATED-TO").type == .calAddress)
     }
 
+    @Test func theCanonicalTypePrefixIsTheXCalTypeName() {
+        for t in ValueType.allCases { #expect("\(CanonicalForm.typePrefix(t))" == t.rawValue + "=") }
+    }
+
     @Test func componentsCarryTheLineOfTheirBeginWhichEqualityIgnores() throws {
         let doc = try ICalParser().parse(ics(["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VALARM", "ACTION:DISPLAY", "END:VALARM", "END:VEVENT", "END:VCALENDAR"]))
         let event = doc.calendars[0].components[0]

@@ -86,8 +86,8 @@ public enum CanonicalForm {
 
     /// The canonical text of one value, prefixed by its type (`date-time=20260105T090000Z`).
     public static func appendCanonical(_ v: ICalValue, to out: inout [UInt8]) {
-        out.appendUTF8(v.type.rawValue)
-        out.append(ASCII.equals)
+        let prefix = typePrefix(v.type)
+        out.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
         switch v {
         case .duration(let d):
             out.append(contentsOf: canonicalDuration(d).utf8)
@@ -106,6 +106,30 @@ public enum CanonicalForm {
             appendAddress(s, to: &out)
         default:
             ValueFormatter.append(v, to: &out)
+        }
+    }
+
+    /// `type=` of a value's canonical text: the type's xCal name (`ValueType.rawValue`), as a
+    /// literal so that it is copied rather than built for every value.
+    static func typePrefix(_ t: ValueType) -> StaticString {
+        switch t {
+        case .binary: "binary="
+        case .boolean: "boolean="
+        case .calAddress: "cal-address="
+        case .date: "date="
+        case .dateTime: "date-time="
+        case .duration: "duration="
+        case .float: "float="
+        case .integer: "integer="
+        case .period: "period="
+        case .recur: "recur="
+        case .text: "text="
+        case .time: "time="
+        case .uri: "uri="
+        case .utcOffset: "utc-offset="
+        case .geo: "geo="
+        case .requestStatus: "request-status="
+        case .unknown: "unknown="
         }
     }
 
@@ -188,19 +212,23 @@ public struct ItemHasher {
         out.removeAll(keepingCapacity: true)
         if !skip.skipsComponent("VTIMEZONE") {
             item.timezones.withUnsafeBufferPointer { zones in
-                var found: [(tzid: String, digest: [UInt8])] = []
-                for i in zones.indices { found.append(zone(zones.baseAddress! + i)) }
-                if found.count > 1 { found.sort { $0.tzid < $1.tzid } }
-                for z in found {
-                    out.append(contentsOf: "VTIMEZONE:".utf8)
-                    out.appendUTF8(z.tzid)
-                    out.append(ASCII.colon)
-                    out.append(contentsOf: z.digest)
-                    out.append(ASCII.lf)
+                if zones.count == 1 {
+                    appendZoneLine(zone(zones.baseAddress!))
+                } else if zones.count > 1 {
+                    for z in zones.indices.map({ zone(zones.baseAddress! + $0) }).sorted(by: { $0.tzid < $1.tzid }) { appendZoneLine(z) }
                 }
             }
         }
         writer.components(item.components, depth: 0, into: &out)
+    }
+
+    /// `VTIMEZONE:<tzid>:<hex digest>` and a line end.
+    private mutating func appendZoneLine(_ z: (tzid: String, digest: [UInt8])) {
+        out.append(contentsOf: "VTIMEZONE:".utf8)
+        out.appendUTF8(z.tzid)
+        out.append(ASCII.colon)
+        out.append(contentsOf: z.digest)
+        out.append(ASCII.lf)
     }
 
     /// A zone's TZID and the hex SHA-256 of its canonical form, computed once per distinct zone.

@@ -61,10 +61,13 @@ public enum PropertyTypes {
     static func parameterInfo(of name: String) -> (type: ValueType, enumerated: Bool) {
         // A switch compares literals in place; a dictionary would hash `name` and retain its
         // shared storage, which threads hashing items side by side would contend on.
+        // The most frequent names (attendees' CN, ROLE, PARTSTAT, RSVP; TZID) come first.
         switch name {
-        case "CN", "TZID", "LANGUAGE", "FMTTYPE", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND": (.text, false)
-        case "ROLE", "PARTSTAT", "CUTYPE", "RELATED", "RELTYPE", "VALUE", "ENCODING", "FBTYPE", "RANGE", "DISPLAY", "SCHEDULE-AGENT": (.text, true)
+        case "CN", "TZID": (.text, false)
+        case "ROLE", "PARTSTAT": (.text, true)
         case "RSVP": (.boolean, true)
+        case "LANGUAGE", "FMTTYPE", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND": (.text, false)
+        case "CUTYPE", "RELATED", "RELTYPE", "VALUE", "ENCODING", "FBTYPE", "RANGE", "DISPLAY", "SCHEDULE-AGENT": (.text, true)
         case "SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER": (.calAddress, false)
         case "ALTREP", "DIR": (.uri, false)
         default: (.unknown, false)
