@@ -86,8 +86,7 @@ public enum CanonicalForm {
 
     /// The canonical text of one value, prefixed by its type (`date-time=20260105T090000Z`).
     public static func appendCanonical(_ v: ICalValue, to out: inout [UInt8]) {
-        let prefix = typePrefix(v.type)
-        out.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        out.append(literal: typePrefix(v.type))
         switch v {
         case .duration(let d):
             out.append(contentsOf: canonicalDuration(d).utf8)
@@ -224,7 +223,7 @@ public struct ItemHasher {
 
     /// `VTIMEZONE:<tzid>:<hex digest>` and a line end.
     private mutating func appendZoneLine(_ z: (tzid: String, digest: [UInt8])) {
-        out.append(contentsOf: "VTIMEZONE:".utf8)
+        out.append(literal: "VTIMEZONE:")
         out.appendUTF8(z.tzid)
         out.append(ASCII.colon)
         out.append(contentsOf: z.digest)
@@ -315,13 +314,13 @@ final class CanonicalWriter {
                 }
             }
         }
-        out.append(contentsOf: "BEGIN:".utf8)
+        out.append(literal: "BEGIN:")
         out.appendUTF8(c.name)
         out.append(ASCII.lf)
         // A set: the same value listed twice, or on two lines, is one value.
         Self.sortAndAppend(buffer: lines, ranges: &ranges, unique: hasSet, separator: ASCII.lf, into: &out)
         if !c.components.isEmpty { components(c.components, depth: depth + 1, into: &out) }
-        out.append(contentsOf: "END:".utf8)
+        out.append(literal: "END:")
         out.appendUTF8(c.name)
         out.append(ASCII.lf)
     }

@@ -51,6 +51,11 @@ extension Array where Element == UInt8 {
         var s = s
         s.withUTF8 { append(contentsOf: $0) }
     }
+
+    /// Appends a literal's bytes in one copy.
+    @inline(__always) mutating func append(literal s: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {

@@ -18,12 +18,12 @@ public enum ICalWriter {
     }
 
     static func append(_ c: ICalComponent, to out: inout [UInt8], line: inout [UInt8]) {
-        out.append(contentsOf: "BEGIN:".utf8)
+        out.append(literal: "BEGIN:")
         out.append(contentsOf: c.name.utf8)
         out.append(ASCII.cr); out.append(ASCII.lf)
         for p in c.properties { appendProperty(p, to: &out, line: &line) }
         for sub in c.components { append(sub, to: &out, line: &line) }
-        out.append(contentsOf: "END:".utf8)
+        out.append(literal: "END:")
         out.append(contentsOf: c.name.utf8)
         out.append(ASCII.cr); out.append(ASCII.lf)
     }
@@ -50,7 +50,7 @@ public enum ICalWriter {
         line.append(contentsOf: p.name.utf8)
         let type = values.first?.type ?? .text
         if type != .unknown, let icalName = type.icalName, type != PropertyTypes.defaultType(of: p.name) {
-            line.append(contentsOf: ";VALUE=".utf8)
+            line.append(literal: ";VALUE=")
             line.append(contentsOf: icalName.utf8)
         }
         var hasEncoding = false
@@ -59,7 +59,7 @@ public enum ICalWriter {
             appendParameter(param, to: &line)
         }
         if type == .binary && !hasEncoding {
-            line.append(contentsOf: ";ENCODING=BASE64".utf8)
+            line.append(literal: ";ENCODING=BASE64")
         }
         line.append(ASCII.colon)
         var first = true
