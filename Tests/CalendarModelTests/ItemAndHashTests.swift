@@ -82,6 +82,23 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(PropertyTypes.parameterInfo(of: "DELEGATED-TO").type == .calAddress)
     }
 
+    /// One hasher reuses what it computed for a zone only for that very zone: a zone that shares
+    /// its property storage with another but has other observances, or the same zone in other
+    /// storage, hashes as a fresh hasher hashes it.
+    @Test func aHasherTellsZonesApartThatShareStorage() throws {
+        let item = try #require(try items(berlin + ["BEGIN:VEVENT", "UID:z", "DTSTART;TZID=Europe/Berlin:20260105T090000", "END:VEVENT"]).items.first)
+        var changed = item
+        changed.timezones[0].components[0].properties.append(ICalProperty("TZNAME", .text("CET"))) // properties of the zone itself still shared
+        var copied = item
+        copied.timezones[0].properties = item.timezones[0].properties.map { $0 } // equal, in other storage
+        copied.timezones[0].properties.reserveCapacity(64)
+        var hasher = ItemHasher(skipping: .defaults)
+        let fresh = [item, changed, copied, item].map { CanonicalForm.hash(of: $0, skipping: .defaults) }
+        #expect([item, changed, copied, item].map { hasher.hash($0) } == fresh)
+        #expect(fresh[0] != fresh[1] && fresh[0] == fresh[2])
+        #expect(ItemHasher.hashes(of: Array(repeating: changed, count: 300) + Array(repeating: item, count: 300)) == Array(repeating: fresh[1], count: 300) + Array(repeating: fresh[0], count: 300))
+    }
+
     @Test func theCanonicalTypePrefixIsTheXCalTypeName() {
         for t in ValueType.allCases { #expect("\(CanonicalForm.typePrefix(t))" == t.rawValue + "=") }
     }

@@ -174,8 +174,16 @@ public enum CanonicalForm {
 public struct ItemHasher {
     public let skip: SkipList
     private let writer: CanonicalWriter
-    // The zones met so far (a feed has a handful).
-    private var zoneCache: [(address: UnsafeRawPointer?, tree: ICalComponent, tzid: String, digest: [UInt8])] = []
+    // The zones met so far (a feed has a handful): where their storage is, and what it gave.
+    private var zoneKeys: [ZoneKey?] = []
+    private var zoneEntries: [(tree: ICalComponent, tzid: String, digest: [UInt8])] = []
+
+    /// Where a zone tree's storage is: two trees with the same storage are the same tree.
+    private struct ZoneKey: Equatable {
+        var name: String
+        var properties: UnsafeRawPointer?, propertyCount: Int
+        var components: UnsafeRawPointer?, componentCount: Int
+    }
     private var out: [UInt8] = []
 
     public init(skipping skip: SkipList = .defaults) {
@@ -231,21 +239,33 @@ public struct ItemHasher {
     }
 
     /// A zone's TZID and the hex SHA-256 of its canonical form, computed once per distinct zone.
-    /// Every item of a feed shares the same few zone trees, so a zone is recognized by the
-    /// address of its property storage, read in place: copying the tree out would retain and
-    /// release storage that other threads hashing other items of the feed touch too, and two
-    /// cores doing that at once make its reference count bounce between their caches. The cache
-    /// keeps each tree it has seen, so an address it holds is never reused by another tree.
+    /// Every item of a feed shares the same few zone trees, so a zone is recognized by where its
+    /// storage is, read in place: copying the tree out would retain and release storage that
+    /// other threads hashing other items of the feed touch too, and two cores doing that at once
+    /// make its reference count bounce between their caches. What is returned was made by this
+    /// hasher, so it is not shared either. The cache keeps each tree it has seen, so storage it
+    /// knows is never reused by another tree.
     private mutating func zone(_ zone: UnsafePointer<ICalComponent>) -> (tzid: String, digest: [UInt8]) {
-        let address = zone.pointee.properties.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
-        for z in zoneCache where z.address == address && address != nil { return (z.tzid, z.digest) }
+        let key = zone.pointee.properties.withUnsafeBufferPointer { p in
+            zone.pointee.components.withUnsafeBufferPointer { c in
+                // Empty arrays share one storage: only a zone with properties has an address of its own.
+                p.isEmpty ? nil : ZoneKey(name: zone.pointee.name, properties: UnsafeRawPointer(p.baseAddress), propertyCount: p.count,
+                                          components: UnsafeRawPointer(c.baseAddress), componentCount: c.count)
+            }
+        }
+        if let key, let k = zoneKeys.firstIndex(of: key) { return (zoneEntries[k].tzid, zoneEntries[k].digest) }
         let tree = zone.pointee
-        let tzid = tree.property("TZID")?.text ?? ""
-        if let z = zoneCache.first(where: { $0.tzid == tzid && $0.tree == tree }) { return (tzid, z.digest) }
-        var bytes = [UInt8]()
-        writer.component(tree, depth: 0, into: &bytes)
-        let digest = Array(CanonicalForm.hex(SHA256.hash(data: bytes)).utf8)
-        zoneCache.append((address, tree, tzid, digest))
+        let tzid = String(decoding: Array((tree.property("TZID")?.text ?? "").utf8), as: UTF8.self)
+        let digest: [UInt8]
+        if let k = zoneEntries.firstIndex(where: { $0.tzid == tzid && $0.tree == tree }) {
+            digest = zoneEntries[k].digest // the same zone in other storage (another calendar)
+        } else {
+            var bytes = [UInt8]()
+            writer.component(tree, depth: 0, into: &bytes)
+            digest = Array(CanonicalForm.hex(SHA256.hash(data: bytes)).utf8)
+        }
+        zoneKeys.append(key)
+        zoneEntries.append((tree, tzid, digest))
         return (tzid, digest)
     }
 }
