@@ -8,6 +8,8 @@ public struct HTTPRequest: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]?
     /// Seconds to connect, and for the whole exchange.
+    /// A PEM file of certificate authorities to trust instead of the system's.
+    public var caFile: String?
     public var connectTimeout: Double
     public var timeout: Double
     /// The largest response body read (checked while reading, after decompression).
@@ -110,6 +112,7 @@ public struct CurlHTTPClient: Sendable {
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
         ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(r.timeout * 1000))
         ccurl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https,file")
+        if let ca = r.caFile { ccurl_setopt_string(h, CURLOPT_CAINFO, ca) }
         if r.maxRedirects > 0 {
             ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
             ccurl_setopt_long(h, CURLOPT_MAXREDIRS, r.maxRedirects)

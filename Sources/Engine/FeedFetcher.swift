@@ -53,8 +53,9 @@ public struct FeedFetcher: Sendable {
         case nil:
             break
         }
-        let request = HTTPRequest(url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
+        var request = HTTPRequest(url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
                                   maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
+        request.caFile = s.sourceCAFile
         let r: HTTPResponse
         do { r = try await http.send(request) } catch {
             if case .tooLarge(let limit) = error { throw .tooLarge(subscription: s.id, limit: limit) }

@@ -51,6 +51,9 @@ public struct Subscription: Sendable, Hashable {
     /// The feed URL with `webcal`/`webcals` already mapped to `http`/`https`.
     public var sourceURL: String
     public var sourceAuth: FeedAuth?
+    /// A PEM file of certificate authorities to trust for this feed (a server with a private CA),
+    /// instead of the system's; nil for the system's.
+    public var sourceCAFile: String?
     /// Seconds between passes.
     public var refresh: Int
     public var targetURL: String

@@ -84,7 +84,13 @@ public enum SubscriptionLoader {
                 // A disabled subscription's secrets need not exist yet.
                 s.sourceAuth = feedAuth(auth, reader, s.enabled ? environment : nil)
             }
-            source.rejectUnknownKeys(allowed: ["url", "auth"])
+            if let ca = source.string("ca-file") {
+                let path = ca.hasPrefix("/") ? ca : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
+                if FileManager.default.isReadableFile(atPath: path) { s.sourceCAFile = path } else {
+                    reader.problem(line: source.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
+                }
+            }
+            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file"])
         } else {
             reader.problem(line: root.line, "source is missing: give source.url")
         }

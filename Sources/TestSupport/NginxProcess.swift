@@ -7,18 +7,49 @@ public final class NginxProcess: @unchecked Sendable {
     public let process: Process
     public let port: Int
     public let root: URL
+    /// With TLS: the HTTPS port, and the self-signed certificate (for 127.0.0.1) to trust.
+    public private(set) var tlsPort: Int?
+    public private(set) var certificate: String?
 
     public var base: String { "http://127.0.0.1:\(port)" }
 
     /// The URL of a file in the served directory.
     public func url(_ name: String) -> String { "\(base)/\(name)" }
 
-    public static func start() throws -> NginxProcess {
+    /// The HTTPS URL of a file (nginx started with `tls: true`). Under it, `/to-http/NAME`
+    /// redirects to NAME over plain HTTP and `/to-https/NAME` to NAME over HTTPS.
+    public func tlsURL(_ name: String) -> String { "https://127.0.0.1:\(tlsPort ?? 0)/\(name)" }
+
+    /// Starts nginx; with `tls`, also on an HTTPS port with a certificate made here (openssl).
+    public static func start(tls: Bool = false) throws -> NginxProcess {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-nginx-\(UUID().uuidString)")
         let root = dir.appendingPathComponent("www")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        if tls {
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else { throw StartFailure(log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)") }
+        }
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = try freePort(), tlsPort = tls ? try freePort() : nil
+            let tlsServer = tlsPort.map { tp in """
+                server {
+                    listen 127.0.0.1:\(tp) ssl;
+                    ssl_certificate \(cert);
+                    ssl_certificate_key \(key);
+                    root \(root.path);
+                    etag on;
+                    location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
+                    location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
+                }
+            """ } ?? ""
             let conf = """
             daemon off;
             master_process off;
@@ -45,6 +76,7 @@ public final class NginxProcess: @unchecked Sendable {
                     location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
                     location = /loop.ics { return 302 /loop.ics; }
                 }
+            \(tlsServer)
             }
             """
             try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
@@ -57,7 +89,12 @@ public final class NginxProcess: @unchecked Sendable {
             // Ready when it accepts a connection (at most 5 s).
             for _ in 0..<100 {
                 if !p.isRunning { break }
-                if canConnect(port) { return NginxProcess(process: p, port: port, root: root) }
+                if canConnect(port), tlsPort.map(canConnect) ?? true {
+                    let n = NginxProcess(process: p, port: port, root: root)
+                    n.tlsPort = tlsPort
+                    n.certificate = tls ? cert : nil
+                    return n
+                }
                 usleep(50_000)
             }
             if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }

@@ -452,6 +452,41 @@ final class Bed: @unchecked Sendable {
         #expect(missing == .http(subscription: "f", host: "127.0.0.1", status: 404, retryAfter: nil))
     }
 
+    /// HTTPS: a feed whose server has a private CA is trusted through `source.ca-file` (and not
+    /// without it); a redirect to HTTPS is followed; a redirect from HTTPS to plain HTTP is refused.
+    @Test func httpsFeedsTrustTheirCAFileAndAreNeverRedirectedToPlainHTTP() async throws {
+        let tls = try NginxProcess.start(tls: true)
+        defer { tls.stop() }
+        let body = FeedGenerator(events: 5, seed: 3).text()
+        try tls.put("secure.ics", Array(body.utf8))
+        func https(_ path: String, ca: String?) throws -> Subscription {
+            let yaml = "source:\n  url: \(tls.tlsURL(path))\n" + (ca.map { "  ca-file: \($0)\n" } ?? "")
+                + "target:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
+            return try SubscriptionLoader.load(id: "tls", text: yaml, file: "tls.yaml", filters: [:], environment: ["T": "t"]).get()
+        }
+        let cert = try #require(tls.certificate)
+
+        guard case .transport(let id, _, _)? = await fetchError(try https("secure.ics", ca: nil)) else {
+            Issue.record("a certificate the system does not trust was accepted"); return
+        }
+        #expect(id == "tls")
+        for path in ["secure.ics", "to-https/secure.ics"] {
+            let result = try await FeedFetcher().fetch(try https(path, ca: cert), etag: nil, lastModified: nil)
+            guard case .body(let bytes, _, _) = result else { Issue.record("\(path): no body"); continue }
+            #expect(bytes == Array(body.utf8), "\(path)")
+        }
+        let downgraded = await fetchError(try https("to-http/secure.ics", ca: cert))
+        guard case .transport(let sub, _, let why)? = downgraded else { Issue.record("https → http was followed: \(String(describing: downgraded))"); return }
+        #expect(sub == "tls")
+        #expect("\(why)".lowercased().contains("protocol"), "\(why)")
+
+        // `outboard check` sees an unreadable ca-file, with its line.
+        let bad = SubscriptionLoader.load(id: "tls", text: "source:\n  url: \(tls.tlsURL("secure.ics"))\n  ca-file: /nonexistent/ca.pem\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n",
+                                          file: "tls.yaml", filters: [:], environment: ["T": "t"])
+        guard case .failure(let problems) = bad else { Issue.record("an unreadable ca-file was accepted"); return }
+        #expect("\(problems)".contains("tls.yaml:3") && "\(problems)".contains("ca-file"), "\(problems)")
+    }
+
     func fetchError(_ s: Subscription) async -> FetchError? {
         do {
             _ = try await FeedFetcher().fetch(s, etag: nil, lastModified: nil)
