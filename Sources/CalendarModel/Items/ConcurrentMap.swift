@@ -25,8 +25,10 @@ extension Array where Element: Sendable {
             withUnsafeBufferPointer { elements in
                 let input = SendableBuffer(elements)
                 // A few slices per thread, so that a thread that gets less of a core than the
-                // others (a busy or shared machine) does not hold up the whole map.
-                let slices = threads * 4
+                // others (a busy or shared machine) does not hold up the whole map; never an
+                // empty slice (a few large elements, such as the parts of a feed, are one each:
+                // empty slices let one thread take several large ones in turn).
+                let slices = Swift.min(count, threads * 4)
                 DispatchQueue.concurrentPerform(iterations: slices) { t in
                     let lower = input.buffer.count * t / slices, upper = input.buffer.count * (t + 1) / slices
                     var state = makeState()
