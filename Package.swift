@@ -70,7 +70,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "outboard-target", dependencies: [
-            "TargetServer",
+            "TargetServer", "CalendarModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).

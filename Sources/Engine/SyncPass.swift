@@ -229,23 +229,13 @@ public struct SyncPass: Sendable {
         let fetchChunks = toFetch.chunks(of: batchSize)
         var copiesOf: [Int: [EntityInfo]] = [:]
         var fetchError: String?
-        await withTaskGroup(of: FetchedChunk.self) { group in
-            var nextChunk = 0
-            func launch() {
-                guard nextChunk < fetchChunks.count, fetchError == nil else { return }
-                let index = nextChunk, hrefs = fetchChunks[index].map { known[$0]!.href }
-                nextChunk += 1
-                group.addTask { [target, collection = subscription.targetCollection] in
-                    do { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
-                        return FetchedChunk(index: index, error: "\(error)")
-                    }
-                }
+        let fetchHrefs = fetchChunks.map { $0.map { known[$0]!.href } }
+        await inFlight(fetchHrefs, width: batchesInFlight, mayLaunch: { fetchError == nil }) { [target, collection = subscription.targetCollection] index, hrefs in
+            do { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
+                return FetchedChunk(index: index, error: "\(error)")
             }
-            for _ in 0..<max(1, batchesInFlight) { launch() }
-            while let done = await group.next() {
-                if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
-                launch()
-            }
+        } take: { done in
+            if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
         }
         if let fetchError { return fail(fetchError, .target) }
         for (index, chunk) in fetchChunks.enumerated() {
@@ -276,26 +266,20 @@ public struct SyncPass: Sendable {
         // while the target applies the last); each batch's outcome is committed as it arrives. A
         // batch that fails is redone one write at a time, so one bad item never stops the others.
         let batches = plans.chunks(of: batchSize)
-        var next = 0, stopped = false
+        var stopped = false
         var storeError: String?
-        await withTaskGroup(of: BatchOutcome.self) { group in
-            func launch() {
-                guard next < batches.count, storeError == nil else { return }
-                if shouldStop() { stopped = true; return }
-                let batch = batches[next]
-                next += 1
-                group.addTask { await execute(batch, skip: skip) }
-            }
-            for _ in 0..<max(1, batchesInFlight) { launch() }
-            while let outcome = await group.next() {
-                report.added += outcome.report.added
-                report.updated += outcome.report.updated
-                report.deleted += outcome.report.deleted
-                report.failed += outcome.report.failed
-                do { try store.commit(subscription.id, put: outcome.done, remove: outcome.removed) } catch {
-                    storeError = storeError ?? "cannot write the status store: \(error)"
-                }
-                launch()
+        let mayLaunch = {
+            if storeError != nil { return false }
+            if shouldStop() { stopped = true; return false }
+            return true
+        }
+        await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in await execute(batch, skip: skip) } take: { outcome in
+            report.added += outcome.report.added
+            report.updated += outcome.report.updated
+            report.deleted += outcome.report.deleted
+            report.failed += outcome.report.failed
+            do { try store.commit(subscription.id, put: outcome.done, remove: outcome.removed) } catch {
+                storeError = storeError ?? "cannot write the status store: \(error)"
             }
         }
         if let storeError { return fail(storeError, .store) }
@@ -332,7 +316,28 @@ public struct SyncPass: Sendable {
     }
 
     /// What one batch did: its part of the report, the item states to record and the keys to forget.
-    /// The target's copies of one batch of changed items, or why they could not be fetched.
+    /// Runs `work` on each element of `items` (with its index), at most `width` at a time, and hands
+/// each result to `take` as it arrives. Nothing more is launched once `mayLaunch` says no.
+private func inFlight<Item: Sendable, Output: Sendable>(_ items: [Item], width: Int, mayLaunch: () -> Bool,
+                                                        _ work: @escaping @Sendable (Int, Item) async -> Output,
+                                                        take: (Output) -> Void) async {
+    await withTaskGroup(of: Output.self) { group in
+        var next = 0
+        func launch() {
+            guard next < items.count, mayLaunch() else { return }
+            let index = next, item = items[index]
+            next += 1
+            group.addTask { await work(index, item) }
+        }
+        for _ in 0..<max(1, width) { launch() }
+        while let output = await group.next() {
+            take(output)
+            launch()
+        }
+    }
+}
+
+/// The target's copies of one batch of changed items, or why they could not be fetched.
 struct FetchedChunk: Sendable {
     var index: Int
     var copies: [EntityInfo] = []

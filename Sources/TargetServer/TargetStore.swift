@@ -1,3 +1,4 @@
+import CalendarModel
 import Foundation
 import GRDB
 
@@ -137,10 +138,7 @@ extension TargetStore {
             if !rotate, let s = try StoreSQL.secret(db, collection) {
                 return s
             }
-            var bytes = [UInt8](repeating: 0, count: 24)
-            var rng = SystemRandomNumberGenerator()
-            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
-            let s = bytes.map { String($0, radix: 16).leftPadded(2) }.joined()
+            let s = RandomToken.hex(bytes: 24)
             try db.execute(sql: "UPDATE collection SET secret = ? WHERE path = ?", arguments: [s, collection])
             return s
         }

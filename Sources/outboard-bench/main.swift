@@ -149,7 +149,7 @@ let settleAllCores = measure {
 }
 print("settle unchanged items".padding(toLength: 28, withPad: " ", startingAt: 0)
     + String(format: " %8.0f items/s  on %d cores (%d of %d unchanged); %.0f items/s on one core (%d unchanged)",
-             Double(items.count) / settleAllCores, ProcessInfo.processInfo.activeProcessorCount, unchanged, items.count,
+             Double(items.count) / settleAllCores, ConcurrencyWidth.processors, unchanged, items.count,
              Double(items.count) / settleOneCore, unchangedOneCore))
 
 // Diffing changed items: 100 items, each with its SUMMARY changed and one attendee's PARTSTAT.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CalendarModel
 import Foundation
 import Hummingbird
 import Logging
@@ -40,8 +41,7 @@ struct OutboardTarget: AsyncParsableCommand {
             }
             if table.entries.isEmpty {
                 // Runs with no flags: a token for this run only, granted every collection.
-                var rng = SystemRandomNumberGenerator()
-                let token = (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &rng), radix: 16).leftPadded(2) }.joined()
+                let token = RandomToken.hex(bytes: 16)
                 table.entries[token] = Grants(all: true)
                 FileHandle.standardOutput.write(Data("no token configured: this run accepts the bearer token \(token) (set OUTBOARD_TARGET_TOKEN or --tokens FILE to choose)\n".utf8))
             }

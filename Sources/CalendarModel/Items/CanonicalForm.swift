@@ -71,6 +71,7 @@ public enum CanonicalForm {
         return out
     }
 
+    /// Lowercase hex of at most 32 bytes (a SHA-256 digest, a random token).
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 64) { out in
@@ -169,6 +170,16 @@ public enum CanonicalForm {
     }
 }
 
+/// Random secrets: bearer tokens and link keys, made from the system's secure generator.
+public enum RandomToken {
+    /// `bytes` random bytes (at most 32) in lowercase hex.
+    public static func hex(bytes: Int) -> String {
+        precondition(bytes <= 32, "at most 32 bytes")
+        var rng = SystemRandomNumberGenerator()
+        return CanonicalForm.hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+}
+
 /// Hashes items with one skip list, reusing its buffers, and canonicalizing each distinct
 /// VTIMEZONE once (a feed's thousands of items share a handful of zones).
 public struct ItemHasher {
@@ -187,8 +198,8 @@ public struct ItemHasher {
     private var out: [UInt8] = []
 
     public init(skipping skip: SkipList = .defaults) {
-        self.skip = skip
-        self.writer = CanonicalWriter(skip: skip.unshared())
+        self.skip = skip.unshared()
+        self.writer = CanonicalWriter(skip: self.skip)
         out.reserveCapacity(4096)
     }
 

@@ -21,19 +21,19 @@ extension Array where Element: Sendable {
             return map { transform(&state, $0) }
         }
         return [T](unsafeUninitializedCapacity: count) { out, initialized in
-            let base = SendablePointer(out.baseAddress!)
+            let base = UncheckedSendable(out.baseAddress!)
             withUnsafeBufferPointer { elements in
-                let input = SendableBuffer(elements)
+                let input = UncheckedSendable(elements)
                 // A few slices per thread, so that a thread that gets less of a core than the
                 // others (a busy or shared machine) does not hold up the whole map; never an
                 // empty slice (a few large elements, such as the parts of a feed, are one each:
                 // empty slices let one thread take several large ones in turn).
                 let slices = Swift.min(count, threads * 4)
                 DispatchQueue.concurrentPerform(iterations: slices) { t in
-                    let lower = input.buffer.count * t / slices, upper = input.buffer.count * (t + 1) / slices
+                    let lower = input.value.count * t / slices, upper = input.value.count * (t + 1) / slices
                     var state = makeState()
                     for i in lower..<upper {
-                        (base.pointer + i).initialize(to: transform(&state, input.buffer[i]))
+                        (base.value + i).initialize(to: transform(&state, input.value[i]))
                     }
                 }
             }
@@ -47,13 +47,9 @@ public enum ConcurrencyWidth {
     public static let processors: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }
 
-// The slices are disjoint, so handing the buffers to the threads is safe.
-private struct SendablePointer<T>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<T>
-    init(_ p: UnsafeMutablePointer<T>) { pointer = p }
-}
-
-private struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<T>
-    init(_ b: UnsafeBufferPointer<T>) { buffer = b }
+/// A pointer or buffer handed to the threads of a concurrent map or read. Safe where it is used:
+/// each thread reads shared input that outlives them, and writes only its own disjoint slice.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -495,7 +495,7 @@ struct ParseRun {
         guard cuts.count > 1 else { return nil }
         cuts.append(input.count)
         let pieces = (0..<cuts.count - 1).map { (cuts[$0], cuts[$0 + 1]) }
-        let source = SendableBytes(input)
+        let source = UncheckedSendable(input)
         let runs: [ParseRun?] = pieces.concurrentMap(minimumPerThread: 1, state: { () }) { _, piece in
             var run = ParseRun(limits: limits)
             if piece.0 > 0 {
@@ -503,7 +503,7 @@ struct ParseRun {
                 run.stack = [Open(name: "VCALENDAR", beginLine: 0, firstDiagnostic: 0)]
                 run.stack[0].continued = true
             }
-            do { try run.read(source.bytes.slice(piece.0, piece.1)) } catch { return nil }
+            do { try run.read(source.value.slice(piece.0, piece.1)) } catch { return nil }
             return run
         }
         guard var merged = runs[0] else { return nil }
@@ -600,12 +600,6 @@ struct ParseRun {
         }
         return String(decoding: out, as: UTF8.self)
     }
-}
-
-/// The input handed to the threads that read its parts (read only, and alive while they run).
-private struct SendableBytes: @unchecked Sendable {
-    let bytes: Bytes
-    init(_ b: Bytes) { bytes = b }
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CalendarModel
 import Engine
 import Foundation
 import Logging
@@ -91,8 +92,7 @@ struct RunCommand: AsyncParsableCommand {
             guard !t.isEmpty else { throw CommandExit(code: 1, message: "the control token file \(file) is empty (delete it to have a new token made)") }
             return t
         }
-        var rng = SystemRandomNumberGenerator()
-        let t = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        let t = RandomToken.hex(bytes: 24)
         guard FileManager.default.createFile(atPath: file, contents: Data((t + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CommandExit(code: 1, message: "cannot write the control token file \(file)")
         }
