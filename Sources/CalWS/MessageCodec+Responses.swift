@@ -13,53 +13,71 @@ extension MessageCodec {
         }
     }
 
-    static func element(_ r: CalWSResponse) -> XMLElement {
-        var e = XMLElement(r.elementName, namespace: ns, attributes: [XMLAttribute("id", String(r.id))])
-        e.append(text("status", r.result.status.rawValue))
-        if let m = r.result.message { e.append(text("message", m)) }
+    static func write<S: XMLSink>(_ r: CalWSResponse, to s: inout S) {
+        func text(_ name: String, _ value: String) { s.element(name, namespace: ns, text: value) }
+        s.start(r.elementName, namespace: ns)
+        s.attribute("id", String(r.id), namespace: "")
+        text("status", r.result.status.rawValue)
+        if let m = r.result.message { text("message", m) }
         if let err = r.result.error {
-            var el = XMLElement(err.elementName, namespace: ns)
+            s.start("errorResponse", namespace: ns)
+            s.start(err.elementName, namespace: ns)
             switch err {
-            case .invalidFilter(let detail): el.append(text("detail", detail))
-            case .uidConflict(let href): el.append(text("href", href))
+            case .invalidFilter(let detail): text("detail", detail)
+            case .uidConflict(let href): text("href", href)
             default: break
             }
-            e.append(XMLElement("errorResponse", namespace: ns, children: [.element(el)]))
+            s.end()
+            s.end()
         }
         switch r.body {
         case .getProperties(let p?):
-            e.append(text("href", p.href))
-            if let name = p.displayName { e.append(text("displayName", name)) }
-            if let lm = p.lastModified { e.append(text("lastModifiedDateTime", xcalUTC(lm))) }
-            e.append(XMLElement("resourceType", namespace: ns, children: [.element(XMLElement(p.resourceType, namespace: ns))]))
-            e.append(XMLElement("supportedFeatures", namespace: ns, children: p.supportedFeatures.map { .element(XMLElement($0, namespace: ns)) }))
+            text("href", p.href)
+            if let name = p.displayName { text("displayName", name) }
+            if let lm = p.lastModified { text("lastModifiedDateTime", xcalUTC(lm)) }
+            s.start("resourceType", namespace: ns)
+            s.start(p.resourceType, namespace: ns)
+            s.end()
+            s.end()
+            s.start("supportedFeatures", namespace: ns)
+            for f in p.supportedFeatures { s.start(f, namespace: ns); s.end() }
+            s.end()
         case .getProperties(nil), .deleteItem:
             break
         case .calendarQuery(let entities):
             for en in entities {
-                var resp = XMLElement("response", namespace: ns, children: [.element(text("href", en.href)), .element(text("changeToken", en.changeToken))])
+                s.start("response", namespace: ns)
+                text("href", en.href)
+                text("changeToken", en.changeToken)
                 if let cal = en.calendar {
-                    let data = XMLElement("calendar-data", namespace: ns, children: [.element(XCalWriter.document([cal]))])
-                    let prop = XMLElement("prop", namespace: ns, children: [.element(data)])
-                    resp.append(XMLElement("propstat", namespace: ns, children: [.element(text("status", "OK")), .element(prop)]))
+                    s.start("propstat", namespace: ns)
+                    text("status", "OK")
+                    s.start("prop", namespace: ns)
+                    s.start("calendar-data", namespace: ns)
+                    XCalWriter.write([cal], to: &s)
+                    s.end()
+                    s.end()
+                    s.end()
                 }
-                e.append(resp)
+                s.end()
             }
         case .fetchItem(let en):
             if let en {
-                e.append(text("changeToken", en.changeToken))
-                e.append(text("href", en.href))
-                if let cal = en.calendar { e.append(XCalWriter.document([cal])) }
+                text("changeToken", en.changeToken)
+                text("href", en.href)
+                if let cal = en.calendar { XCalWriter.write([cal], to: &s) }
             }
         case .addItem(let href, let token):
-            if let href { e.append(text("href", href)) }
-            if let token { e.append(text("changeToken", token)) }
+            if let href { text("href", href) }
+            if let token { text("changeToken", token) }
         case .updateItem(let token):
-            if let token { e.append(text("changeToken", token)) }
+            if let token { text("changeToken", token) }
         case .multiOp(let responses):
-            e.append(XMLElement("responses", namespace: ns, children: responses.map { .element(element($0)) }))
+            s.start("responses", namespace: ns)
+            for inner in responses { write(inner, to: &s) }
+            s.end()
         }
-        return e
+        s.end()
     }
 
     static func response(_ e: XMLElement) throws(CalWSDecodeError) -> CalWSResponse {

@@ -28,26 +28,33 @@ public enum MessageCodec {
 
     /// The envelope bytes of a request (`indent` lays it out for people, as in PROTOCOL.md).
     public static func encode(_ request: CalWSRequest, indent: Bool = false) -> [UInt8] {
-        XMLSerializer.serialize(envelope(element(request)), prefixes: prefixes, indent: indent)
+        envelope(indent: indent) { write(request, to: &$0) }
     }
 
     /// The envelope bytes of a response.
     public static func encode(_ response: CalWSResponse, indent: Bool = false) -> [UInt8] {
-        XMLSerializer.serialize(envelope(element(response)), prefixes: prefixes, indent: indent)
+        envelope(indent: indent) { write(response, to: &$0) }
     }
 
     /// A SOAP fault: `Client` when the request could not be read, `Server` for the server's own trouble.
     public static func fault(code: String, _ message: String, indent: Bool = false) -> [UInt8] {
-        var f = XMLElement("Fault", namespace: soapNamespace)
-        f.append(XMLElement("faultcode", namespace: "", text: "S:" + code))
-        f.append(XMLElement("faultstring", namespace: "", text: message))
-        return XMLSerializer.serialize(envelope(f), prefixes: prefixes, indent: indent)
+        envelope(indent: indent) { s in
+            s.start("Fault", namespace: soapNamespace)
+            s.element("faultcode", namespace: "", text: "S:" + code)
+            s.element("faultstring", namespace: "", text: message)
+            s.end()
+        }
     }
 
-    static func envelope(_ body: XMLElement) -> XMLElement {
-        XMLElement("Envelope", namespace: soapNamespace, children: [
-            .element(XMLElement("Body", namespace: soapNamespace, children: [.element(body)])),
-        ])
+    /// An envelope whose body `body` writes, streamed straight into bytes.
+    static func envelope(indent: Bool, _ body: (inout XMLStreamWriter) -> Void) -> [UInt8] {
+        var w = XMLStreamWriter(prefixes: prefixes, indent: indent)
+        w.start("Envelope", namespace: soapNamespace)
+        w.start("Body", namespace: soapNamespace)
+        body(&w)
+        w.end()
+        w.end()
+        return w.finish()
     }
 
     /// The body element of an envelope; a SOAP fault is returned as `.fault`.
@@ -57,59 +64,104 @@ public enum MessageCodec {
     }
 
     public static func payload(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> Payload {
-        let root: XMLElement
-        do { root = try reader.parse(bytes) } catch { throw CalWSDecodeError(line: 0, message: "\(error)") }
+        do {
+            return try XMLCursor.walk(bytes, limits: reader.limits) { root in
+                var payload: Payload?
+                try body(of: &root) { m in
+                    if m.name == "Fault", m.namespace == soapNamespace {
+                        var code = "", message = ""
+                        try m.forEachChild { c in
+                            if c.name == "faultcode" { code = try c.text() } else if c.name == "faultstring" { message = try c.text() }
+                        }
+                        payload = .fault(code: code, message: message)
+                    } else {
+                        payload = .message(try m.element())
+                    }
+                }
+                return payload!
+            }
+        } catch {
+            throw decodeError(error)
+        }
+    }
+
+    /// Reads a request envelope, streamed: the request is read as libxml2 reads the bytes, and
+    /// the calendars it carries go straight into typed trees.
+    public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSRequest {
+        do {
+            return try XMLCursor.walk(bytes, limits: reader.limits) { root in
+                var request: CalWSRequest?
+                try body(of: &root) { m in
+                    if m.name == "Fault", m.namespace == soapNamespace { throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault") }
+                    request = try self.request(&m, nested: false)
+                }
+                return request!
+            }
+        } catch {
+            throw decodeError(error)
+        }
+    }
+
+    /// Calls `message` with the walker at the one message in the Body of the envelope at `root`.
+    static func body<W: XMLWalker>(of root: inout W, _ message: (inout W) throws -> Void) throws {
         guard root.name == "Envelope", root.namespace == soapNamespace else {
             throw CalWSDecodeError(line: root.line, message: "expected a SOAP 1.1 Envelope, found <\(root.name)>")
         }
-        guard let body = root.child("Body", namespace: soapNamespace), body.elements.count == 1 else {
-            throw CalWSDecodeError(line: root.line, message: "the Envelope needs a Body holding exactly one message")
+        let line = root.line
+        var bodies = 0, messages = 0
+        try root.forEachChild { b in
+            guard b.name == "Body", b.namespace == soapNamespace else { return }
+            bodies += 1
+            guard bodies == 1 else { return }
+            try b.forEachChild { m in
+                messages += 1
+                guard messages == 1 else { throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message") }
+                try message(&m)
+            }
         }
-        let m = body.elements[0]
-        if m.name == "Fault", m.namespace == soapNamespace {
-            return .fault(code: m.child("faultcode")?.text ?? "", message: m.child("faultstring")?.text ?? "")
-        }
-        return .message(m)
+        guard messages == 1 else { throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message") }
     }
 
-    /// Reads a request envelope.
-    public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSRequest {
-        guard case .message(let m) = try payload(bytes, reader: reader) else {
-            throw CalWSDecodeError(line: 0, message: "a request cannot be a SOAP fault")
-        }
-        return try request(m, nested: false)
+    /// What reading a message threw, as the error a caller sees (XML errors say where).
+    static func decodeError(_ error: any Error) -> CalWSDecodeError {
+        (error as? CalWSDecodeError) ?? CalWSDecodeError(line: 0, message: "\(error)")
     }
 
     // MARK: Requests
 
     static func text(_ name: String, _ value: String) -> XMLElement { XMLElement(name, namespace: ns, text: value) }
 
-    static func element(_ r: CalWSRequest) -> XMLElement {
-        var e = XMLElement(r.operation, namespace: ns, attributes: [XMLAttribute("id", String(r.id))])
+    static func write<S: XMLSink>(_ r: CalWSRequest, to s: inout S) {
+        s.start(r.operation, namespace: ns)
+        s.attribute("id", String(r.id), namespace: "")
         switch r.body {
         case .getProperties(let href), .fetchItem(let href), .deleteItem(let href):
-            e.append(text("href", href))
+            s.element("href", namespace: ns, text: href)
         case .calendarQuery(let q):
-            e.append(text("href", q.href))
-            e.append(text("depth", "1"))
-            e.append(returnWhat(q.allData))
-            e.append(filterElement(q.filter))
+            s.element("href", namespace: ns, text: q.href)
+            s.element("depth", namespace: ns, text: "1")
+            s.element(returnWhat(q.allData))
+            s.element(filterElement(q.filter))
         case .calendarMultiget(let href, let hrefs, let allData):
-            e.append(text("href", href))
-            e.append(returnWhat(allData))
-            e.append(XMLElement("hrefs", namespace: ns, children: hrefs.map { .element(text("href", $0)) }))
+            s.element("href", namespace: ns, text: href)
+            s.element(returnWhat(allData))
+            s.start("hrefs", namespace: ns)
+            for h in hrefs { s.element("href", namespace: ns, text: h) }
+            s.end()
         case .addItem(let href, let calendar):
-            e.append(text("href", href))
-            e.append(XCalWriter.document([calendar]))
+            s.element("href", namespace: ns, text: href)
+            XCalWriter.write([calendar], to: &s)
         case .updateItem(let href, let token, let update):
-            e.append(text("href", href))
-            e.append(text("changeToken", token))
-            e.append(SelectTree.element(update))
+            s.element("href", namespace: ns, text: href)
+            s.element("changeToken", namespace: ns, text: token)
+            s.element(SelectTree.element(update))
         case .multiOp(let ops):
-            e.append(text("href", "/"))
-            e.append(XMLElement("operations", namespace: ns, children: ops.map { .element(element($0)) }))
+            s.element("href", namespace: ns, text: "/")
+            s.start("operations", namespace: ns)
+            for op in ops { write(op, to: &s) }
+            s.end()
         }
-        return e
+        s.end()
     }
 
     /// `allprop`, or the pattern that asks for UID and LAST-MODIFIED of each component.
@@ -145,48 +197,67 @@ public enum MessageCodec {
         return XCalWriter.valueElement(.dateTime(d)).text
     }
 
-    static func request(_ e: XMLElement, nested: Bool) throws(CalWSDecodeError) -> CalWSRequest {
-        guard e.namespace == ns else { throw fail(e, "<\(e.name)> is not in the CalWS-SOAP namespace \(ns)") }
+    static let operations: Set = ["getProperties", "fetchItem", "deleteItem", "calendarQuery", "calendarMultiget", "addItem", "updateItem", "multiOp"]
+
+    static func request<W: XMLWalker>(_ e: inout W, nested: Bool) throws -> CalWSRequest {
+        let op = e.name, line = e.line
+        guard e.namespace == ns else { throw fail(line, "<\(op)> is not in the CalWS-SOAP namespace \(ns)") }
+        guard operations.contains(op) else { throw fail(line, "unknown operation <\(op)>") }
+        guard !(nested && op == "multiOp") else { throw fail(line, "multiOp cannot hold another multiOp") }
         let id = Int(e.attribute("id") ?? "0") ?? 0
-        let href = e.child("href", namespace: ns)?.text
+        var href: String?, token: String?, allData = false, hrefs: [String] = []
+        var calendars: [ICalComponent]?, select: XMLElement?, filterElement: XMLElement?, ops: [CalWSRequest]?
+        var diagnostics: [ICalDiagnostic] = []
+        try e.forEachChild { c in
+            switch (c.namespace, c.name) {
+            case (ns, "href"): if href == nil { href = try c.text() }
+            case (ns, "changeToken"): if token == nil { token = try c.text() }
+            case (ns, "allprop"): allData = true
+            case (ns, "hrefs"):
+                try c.forEachChild { h in if h.name == "href", h.namespace == ns { hrefs.append(try h.text()) } }
+            case (x, "icalendar") where op == "addItem" && calendars == nil:
+                let calLine = c.line
+                var cals: [ICalComponent] = []
+                try c.forEachChild { v in if v.namespace == x { cals.append(try XCalReader.component(&v, &diagnostics)) } }
+                guard cals.count == 1 else { throw fail(calLine, "<icalendar> in addItem must hold exactly one <vcalendar>") }
+                calendars = cals
+            case (ns, "select") where select == nil: select = try c.element()
+            case (ns, "filter") where filterElement == nil: filterElement = try c.element()
+            case (ns, "operations") where op == "multiOp" && ops == nil:
+                var list: [CalWSRequest] = []
+                try c.forEachChild { o in list.append(try request(&o, nested: true)) }
+                ops = list
+            default: break
+            }
+        }
         func needHref() throws(CalWSDecodeError) -> String {
-            guard let href, !href.isEmpty else { throw fail(e, "<\(e.name)> needs an href") }
+            guard let href, !href.isEmpty else { throw fail(line, "<\(op)> needs an href") }
             return href
         }
-        switch e.name {
+        switch op {
         case "getProperties": return CalWSRequest(id: id, .getProperties(href: try needHref()))
         case "fetchItem": return CalWSRequest(id: id, .fetchItem(href: try needHref()))
         case "deleteItem": return CalWSRequest(id: id, .deleteItem(href: try needHref()))
         case "calendarQuery":
-            let allData = e.child("allprop", namespace: ns) != nil
-            return CalWSRequest(id: id, .calendarQuery(CalendarQuery(href: try needHref(), filter: try filter(e), allData: allData)))
+            return CalWSRequest(id: id, .calendarQuery(CalendarQuery(href: try needHref(), filter: try filter(filterElement), allData: allData)))
         case "calendarMultiget":
-            let hrefs = e.child("hrefs", namespace: ns)?.children("href", namespace: ns).map(\.text) ?? []
-            return CalWSRequest(id: id, .calendarMultiget(href: try needHref(), hrefs: hrefs, allData: e.child("allprop", namespace: ns) != nil))
+            return CalWSRequest(id: id, .calendarMultiget(href: try needHref(), hrefs: hrefs, allData: allData))
         case "addItem":
-            guard let cal = e.child("icalendar", namespace: x) else { throw fail(e, "<addItem> needs an xCal <icalendar>") }
-            var diagnostics: [ICalDiagnostic] = []
-            let cals = cal.elements.filter { $0.namespace == x }.map { XCalReader.component($0, &diagnostics) }
-            guard cals.count == 1 else { throw fail(cal, "<icalendar> in addItem must hold exactly one <vcalendar>") }
+            guard let calendars else { throw fail(line, "<addItem> needs an xCal <icalendar>") }
             if let d = diagnostics.first { throw CalWSDecodeError(line: d.line, message: d.message) }
-            return CalWSRequest(id: id, .addItem(href: try needHref(), calendar: cals[0]))
+            return CalWSRequest(id: id, .addItem(href: try needHref(), calendar: calendars[0]))
         case "updateItem":
-            let token = e.child("changeToken", namespace: ns)?.text ?? ""
-            guard let select = e.child("select", namespace: ns) else { throw fail(e, "<updateItem> needs a <select>") }
-            return CalWSRequest(id: id, .updateItem(href: try needHref(), changeToken: token, update: try SelectTree.update(from: select)))
-        case "multiOp":
-            guard !nested else { throw fail(e, "multiOp cannot hold another multiOp") }
-            guard let ops = e.child("operations", namespace: ns) else { throw fail(e, "<multiOp> needs <operations>") }
-            var requests: [CalWSRequest] = []
-            for op in ops.elements { requests.append(try request(op, nested: true)) }
-            return CalWSRequest(id: id, .multiOp(requests))
-        default:
-            throw fail(e, "unknown operation <\(e.name)>")
+            guard let select else { throw fail(line, "<updateItem> needs a <select>") }
+            return CalWSRequest(id: id, .updateItem(href: try needHref(), changeToken: token ?? "", update: try SelectTree.update(from: select)))
+        default: // multiOp
+            guard let ops else { throw fail(line, "<multiOp> needs <operations>") }
+            return CalWSRequest(id: id, .multiOp(ops))
         }
     }
 
-    static func filter(_ e: XMLElement) throws(CalWSDecodeError) -> QueryFilter {
-        guard let f = e.child("filter", namespace: ns)?.child("compFilter", namespace: ns) else { return .all }
+    /// The query filter of a `filter` element (none: every component).
+    static func filter(_ filter: XMLElement?) throws(CalWSDecodeError) -> QueryFilter {
+        guard let f = filter?.child("compFilter", namespace: ns) else { return .all }
         guard let inner = f.child("compFilter", namespace: ns) else { return .all }
         if let prop = inner.child("propFilter", namespace: ns) {
             guard prop.child("uid", namespace: x) != nil, let match = prop.child("textMatch", namespace: ns) else {
@@ -210,6 +281,10 @@ public enum MessageCodec {
     }
 
     static func fail(_ e: XMLElement, _ message: String) -> CalWSDecodeError {
-        CalWSDecodeError(line: e.line, message: message)
+        fail(e.line, message)
+    }
+
+    static func fail(_ line: Int, _ message: String) -> CalWSDecodeError {
+        CalWSDecodeError(line: line, message: message)
     }
 }

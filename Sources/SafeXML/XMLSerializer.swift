@@ -1,93 +1,215 @@
 import CLibXML2
 
-/// Writes an `XMLElement` tree as UTF-8 XML through libxml2's xmlTextWriter, which escapes text
-/// and attribute values (a CR inside text is written as `&#13;` so that it survives a re-read).
-public enum XMLSerializer {
-    /// The XML bytes of `root`, with an XML declaration. `prefixes` maps namespace URIs to the
-    /// prefixes to use ("" for the default namespace); all are declared on the root. A namespace
-    /// not in the map is declared where it is first used, with a generated prefix.
-    /// With `indent`, elements that hold only elements are laid out one per line (text content is
-    /// never touched, so what a reader takes from it is the same).
-    public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> [UInt8] {
-        guard let buffer = xmlBufferCreate() else { return [] }
-        defer { xmlBufferFree(buffer) }
-        guard let writer = xmlNewTextWriterMemory(buffer, 0) else { return [] }
+/// Where XML goes element by element: straight into bytes (`XMLStreamWriter`) or into an
+/// `XMLElement` tree (`XMLTreeBuilder`). Code that writes XML once against this protocol serves
+/// both, so a large message is never built as a tree only to be written out.
+/// Attributes of an element are written right after its `start`, before any child or text.
+public protocol XMLSink {
+    mutating func start(_ name: String, namespace: String)
+    mutating func attribute(_ name: String, _ value: String, namespace: String)
+    mutating func text(_ text: String)
+    mutating func end()
+}
+
+extension XMLSink {
+    /// An element holding only text.
+    public mutating func element(_ name: String, namespace: String, text: String) {
+        start(name, namespace: namespace)
+        self.text(text)
+        end()
+    }
+
+    /// A whole tree.
+    public mutating func element(_ e: XMLElement) {
+        start(e.name, namespace: e.namespace)
+        for a in e.attributes { attribute(a.name, a.value, namespace: a.namespace) }
+        for child in e.children {
+            switch child {
+            case .element(let c): element(c)
+            case .text(let t): text(t)
+            }
+        }
+        end()
+    }
+}
+
+/// Builds the `XMLElement` tree of what is written to it.
+public struct XMLTreeBuilder: XMLSink {
+    private var open: [XMLElement] = []
+    /// The first complete top-level element written.
+    public private(set) var root: XMLElement?
+
+    public init() {}
+
+    /// The tree that `write` puts into a builder.
+    public static func build(_ write: (inout XMLTreeBuilder) -> Void) -> XMLElement {
+        var b = XMLTreeBuilder()
+        write(&b)
+        return b.root ?? XMLElement("", namespace: "")
+    }
+
+    public mutating func start(_ name: String, namespace: String) {
+        open.append(XMLElement(name, namespace: namespace))
+    }
+
+    public mutating func attribute(_ name: String, _ value: String, namespace: String) {
+        open[open.count - 1].attributes.append(XMLAttribute(name, value, namespace: namespace))
+    }
+
+    public mutating func text(_ text: String) {
+        open[open.count - 1].children.append(.text(text))
+    }
+
+    public mutating func end() {
+        let e = open.removeLast()
+        if open.isEmpty {
+            if root == nil { root = e }
+        } else {
+            open[open.count - 1].children.append(.element(e))
+        }
+    }
+}
+
+/// Writes UTF-8 XML through libxml2's xmlTextWriter, which escapes text and attribute values (a
+/// CR inside text is written as `&#13;` so that it survives a re-read). `prefixes` maps namespace
+/// URIs to the prefixes to use ("" for the default namespace); all are declared on the first
+/// element. A namespace not in the map is declared where it is first used, with a generated
+/// prefix, for that element's subtree. With `indent`, elements that hold only elements are laid
+/// out one per line (text content is never touched, so what a reader takes from it is the same).
+public final class XMLStreamWriter: XMLSink {
+    private let buffer: xmlBufferPtr
+    private let writer: xmlTextWriterPtr
+    private let declaration: Bool
+    private var rootPrefixes: [(uri: String, prefix: String)]
+    /// The namespaces in scope, innermost last, and how many each open element added.
+    private var scope: [(uri: String, prefix: String)] = []
+    private var added: [Int] = []
+    private var generated = 0
+    private var finished = false
+
+    public init(prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) {
+        buffer = xmlBufferCreateSize(1 << 16)
+        writer = xmlNewTextWriterMemory(buffer, 0)
+        self.declaration = declaration
+        rootPrefixes = prefixes.sorted { $0.value < $1.value }.map { (uri: $0.key, prefix: $0.value) }
         if indent {
             xmlTextWriterSetIndent(writer, 1)
-            _ = "  ".xml.withUnsafeBufferPointer { xmlTextWriterSetIndentString(writer, $0.baseAddress) }
+            _ = xmlTextWriterSetIndentString(writer, "  ".xmlChars)
         }
         if declaration { xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil) }
-        var state = State(prefixes: prefixes)
-        write(root, writer, &state, isRoot: true)
+    }
+
+    deinit {
+        if !finished { xmlFreeTextWriter(writer) }
+        xmlBufferFree(buffer)
+    }
+
+    /// The prefix bound to `uri` in scope (an attribute needs a non-empty one), or nil.
+    private func boundPrefix(_ uri: String, attribute: Bool) -> String? {
+        var i = scope.count
+        while i > 0 {
+            i -= 1
+            if scope[i].uri == uri, !(attribute && scope[i].prefix.isEmpty) { return scope[i].prefix }
+        }
+        return nil
+    }
+
+    /// A new prefix for `uri`, declared on the element being started.
+    private func declare(_ uri: String) -> String {
+        generated += 1
+        let p = "ns\(generated)"
+        scope.append((uri, p))
+        added[added.count - 1] += 1
+        writeAttribute("xmlns:" + p, uri)
+        return p
+    }
+
+    public func start(_ name: String, namespace: String) {
+        let isRoot = added.isEmpty
+        added.append(0)
+        var prefix: String? = nil
+        var declareOwn = false
+        if isRoot { scope = rootPrefixes; added[0] = scope.count }
+        if !namespace.isEmpty {
+            if let p = boundPrefix(namespace, attribute: false) { prefix = p } else { declareOwn = true }
+        }
+        if declareOwn {
+            generated += 1
+            prefix = "ns\(generated)"
+        }
+        let p = prefix.flatMap { $0.isEmpty ? nil : $0 }
+        name.withCString { n in
+            if let p {
+                p.withCString { pc in _ = xmlTextWriterStartElementNS(writer, pc.xml, n.xml, nil) }
+            } else {
+                _ = xmlTextWriterStartElement(writer, n.xml)
+            }
+        }
+        if isRoot {
+            for (uri, prefix) in rootPrefixes { writeAttribute(prefix.isEmpty ? "xmlns" : "xmlns:" + prefix, uri) }
+        }
+        if declareOwn, let p {
+            scope.append((namespace, p))
+            added[added.count - 1] += 1
+            writeAttribute("xmlns:" + p, namespace)
+        }
+    }
+
+    public func attribute(_ name: String, _ value: String, namespace: String) {
+        if namespace.isEmpty {
+            writeAttribute(name, value)
+        } else {
+            let p = boundPrefix(namespace, attribute: true) ?? declare(namespace)
+            writeAttribute(p + ":" + name, value)
+        }
+    }
+
+    private func writeAttribute(_ name: String, _ value: String) {
+        name.withCString { n in value.withCString { v in _ = xmlTextWriterWriteAttribute(writer, n.xml, v.xml) } }
+    }
+
+    public func text(_ text: String) {
+        text.withCString { _ = xmlTextWriterWriteString(writer, $0.xml) }
+    }
+
+    public func end() {
+        xmlTextWriterEndElement(writer)
+        scope.removeLast(added.removeLast())
+    }
+
+    /// Ends the document and returns its bytes; the writer takes no more after this.
+    public func finish() -> [UInt8] {
+        precondition(!finished, "XMLStreamWriter.finish called twice")
         if declaration { xmlTextWriterEndDocument(writer) }
         xmlFreeTextWriter(writer) // flushes into the buffer
+        finished = true
         guard let content = xmlBufferContent(buffer) else { return [] }
-        let length = Int(xmlBufferLength(buffer))
-        return Array(UnsafeBufferPointer(start: content, count: length))
+        return Array(UnsafeBufferPointer(start: content, count: Int(xmlBufferLength(buffer))))
+    }
+}
+
+/// Writes an `XMLElement` tree as UTF-8 XML (see `XMLStreamWriter` for the namespace and
+/// indentation rules).
+public enum XMLSerializer {
+    /// The XML bytes of `root`, with an XML declaration unless `declaration` is false.
+    public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> [UInt8] {
+        let w = XMLStreamWriter(prefixes: prefixes, declaration: declaration, indent: indent)
+        var sink = w
+        sink.element(root)
+        return w.finish()
     }
 
     /// The XML text of `root`.
     public static func string(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> String {
         String(decoding: serialize(root, prefixes: prefixes, declaration: declaration, indent: indent), as: UTF8.self)
     }
+}
 
-    private struct State {
-        var prefixes: [String: String]
-        var generated = 0
-    }
-
-    private static func write(_ e: XMLElement, _ w: xmlTextWriterPtr, _ state: inout State, isRoot: Bool) {
-        var declare: [(String, String)] = []
-        if isRoot {
-            for (uri, prefix) in state.prefixes.sorted(by: { $0.value < $1.value }) { declare.append((prefix, uri)) }
-        }
-        var added: [String] = []
-        /// The prefix of `uri`, declared on this element when it is new here. An attribute
-        /// cannot use the default namespace, so it gets a prefix of its own.
-        func prefix(_ uri: String, attribute: Bool) -> String {
-            if let p = state.prefixes[uri], !(attribute && p.isEmpty) { return p }
-            state.generated += 1
-            let p = "ns\(state.generated)"
-            if state.prefixes[uri] == nil { state.prefixes[uri] = p; added.append(uri) }
-            declare.append((p, uri))
-            return p
-        }
-        let elementPrefix = e.namespace.isEmpty ? "" : prefix(e.namespace, attribute: false)
-        let attributeNames = e.attributes.map { a in a.namespace.isEmpty ? a.name : prefix(a.namespace, attribute: true) + ":" + a.name }
-        xmlTextWriterStartElement(w, elementPrefix.isEmpty ? e.name : elementPrefix + ":" + e.name)
-        for (p, uri) in declare {
-            xmlTextWriterWriteAttribute(w, p.isEmpty ? "xmlns" : "xmlns:" + p, uri)
-        }
-        for (a, name) in zip(e.attributes, attributeNames) {
-            xmlTextWriterWriteAttribute(w, name, a.value)
-        }
-        for child in e.children {
-            switch child {
-            case .element(let c): write(c, w, &state, isRoot: false)
-            case .text(let t): xmlTextWriterWriteString(w, t)
-            }
-        }
-        xmlTextWriterEndElement(w)
-        for uri in added { state.prefixes[uri] = nil }
-    }
+extension UnsafePointer<CChar> {
+    /// libxml2 takes `const xmlChar *` where Swift strings give `const char *`.
+    fileprivate var xml: UnsafePointer<xmlChar> { UnsafeRawPointer(self).assumingMemoryBound(to: xmlChar.self) }
 }
 
 extension String {
-    /// Swift strings convert to `const char *`, not to `const xmlChar *`; libxml2's writer takes
-    /// the latter.
-    fileprivate var xml: [UInt8] { Array(utf8) + [0] }
-}
-
-private func xmlTextWriterStartElement(_ w: xmlTextWriterPtr, _ name: String) {
-    _ = name.xml.withUnsafeBufferPointer { CLibXML2.xmlTextWriterStartElement(w, $0.baseAddress) }
-}
-
-private func xmlTextWriterWriteAttribute(_ w: xmlTextWriterPtr, _ name: String, _ value: String) {
-    _ = name.xml.withUnsafeBufferPointer { n in
-        value.xml.withUnsafeBufferPointer { v in CLibXML2.xmlTextWriterWriteAttribute(w, n.baseAddress, v.baseAddress) }
-    }
-}
-
-private func xmlTextWriterWriteString(_ w: xmlTextWriterPtr, _ text: String) {
-    _ = text.xml.withUnsafeBufferPointer { CLibXML2.xmlTextWriterWriteString(w, $0.baseAddress) }
+    fileprivate var xmlChars: [xmlChar] { Array(utf8) + [0] }
 }

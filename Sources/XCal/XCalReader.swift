@@ -27,135 +27,198 @@ public struct XCalReader: Sendable {
         self.xml = xml
     }
 
-    /// Reads a whole xCal document (root `icalendar`, or a bare `vcalendar`).
+    /// Reads a whole xCal document (root `icalendar`, or a bare `vcalendar`), streamed: no XML
+    /// tree is built.
     public func read(_ bytes: [UInt8]) throws(XCalError) -> ICalDocument {
-        let root: XMLElement
-        do { root = try xml.parse(bytes) } catch { throw .xml(error) }
+        do {
+            return try XMLCursor.walk(bytes, limits: xml.limits) { try Self.document(&$0) }
+        } catch let e as XCalError {
+            throw e
+        } catch let e as XMLReadError {
+            throw .xml(e)
+        } catch {
+            throw .notXCal("\(error)") // not reached: the walk throws only the two above
+        }
+    }
+
+    /// The document the walker is at (root `icalendar`, or a bare `vcalendar`).
+    public static func document<W: XMLWalker>(_ root: inout W) throws -> ICalDocument {
         guard root.namespace == XCalWriter.namespace else {
-            throw .notXCal("the root element <\(root.name)> is not in the namespace \(XCalWriter.namespace)")
+            throw XCalError.notXCal("the root element <\(root.name)> is not in the namespace \(XCalWriter.namespace)")
         }
         var diagnostics: [ICalDiagnostic] = []
-        let calendars: [ICalComponent]
+        var calendars: [ICalComponent] = []
         switch root.name {
         case "icalendar":
-            calendars = root.elements.compactMap { e in
-                guard e.namespace == XCalWriter.namespace else {
-                    diagnostics.append(ICalDiagnostic(line: e.line, message: "element <\(e.name)> outside the xCal namespace dropped"))
-                    return nil
-                }
-                return Self.component(e, &diagnostics)
-            }
+            try calendars = self.calendars(&root, &diagnostics)
         case "vcalendar":
-            calendars = [Self.component(root, &diagnostics)]
+            calendars = [try component(&root, &diagnostics)]
         default:
-            throw .notXCal("the root element is <\(root.name)>, where <icalendar> was expected")
+            throw XCalError.notXCal("the root element is <\(root.name)>, where <icalendar> was expected")
         }
         return ICalDocument(calendars: calendars, diagnostics: diagnostics)
     }
 
+    /// The calendars of the `icalendar` element the walker is at.
+    public static func calendars<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> [ICalComponent] {
+        var calendars: [ICalComponent] = []
+        try e.forEachChild { c in
+            guard c.namespace == XCalWriter.namespace else {
+                diagnostics.append(ICalDiagnostic(line: c.line, message: "element <\(c.name)> outside the xCal namespace dropped"))
+                return
+            }
+            calendars.append(try component(&c, &diagnostics))
+        }
+        return calendars
+    }
+
     /// A component from its xCal element.
     public static func component(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalComponent {
-        var c = ICalComponent(name: e.name.uppercased(), line: e.line)
-        for section in e.elements {
+        var w = XMLElementWalker(e)
+        return try! component(&w, &diagnostics) // a tree in memory has nothing left to refuse
+    }
+
+    /// A property from its xCal element.
+    public static func property(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalProperty {
+        var w = XMLElementWalker(e)
+        return try! property(&w, &diagnostics) // a tree in memory has nothing left to refuse
+    }
+
+    /// A parameter from its xCal element.
+    public static func parameter(_ e: XMLElement) -> ICalParameter {
+        var w = XMLElementWalker(e)
+        return try! parameter(&w) // a tree in memory has nothing left to refuse
+    }
+
+    /// The component the walker is at.
+    public static func component<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
+        let name = e.name
+        var c = ICalComponent(name: name.uppercased(), line: e.line)
+        try e.forEachChild { section in
             guard section.namespace == XCalWriter.namespace else {
                 diagnostics.append(ICalDiagnostic(line: section.line, message: "element <\(section.name)> outside the xCal namespace dropped"))
-                continue
+                return
             }
             switch section.name {
             case "properties":
-                for p in section.elements {
+                try section.forEachChild { p in
                     guard p.namespace == XCalWriter.namespace else {
                         // RFC 6321 §4.2: an extension element of another namespace is kept as
                         // an XML property holding the element with its namespace declaration.
-                        c.properties.append(ICalProperty("XML", .text(XMLSerializer.string(p, prefixes: [p.namespace: ""], declaration: false))))
-                        continue
+                        let x = try p.element()
+                        c.properties.append(ICalProperty("XML", .text(XMLSerializer.string(x, prefixes: [x.namespace: ""], declaration: false))))
+                        return
                     }
-                    c.properties.append(property(p, &diagnostics))
+                    c.properties.append(try property(&p, &diagnostics))
                 }
             case "components":
-                for sub in section.elements where sub.namespace == XCalWriter.namespace {
-                    c.components.append(component(sub, &diagnostics))
+                try section.forEachChild { sub in
+                    if sub.namespace == XCalWriter.namespace { c.components.append(try component(&sub, &diagnostics)) }
                 }
             default:
-                diagnostics.append(ICalDiagnostic(line: section.line, message: "unexpected <\(section.name)> in <\(e.name)>; dropped"))
+                diagnostics.append(ICalDiagnostic(line: section.line, message: "unexpected <\(section.name)> in <\(name)>; dropped"))
             }
         }
         return c
     }
 
-    /// A parameter from its xCal element (a boolean value upper-cased, as iCalendar spells it).
-    public static func parameter(_ e: XMLElement) -> ICalParameter {
-        ICalParameter(name: e.name.uppercased(), values: e.elements.map { $0.name == "boolean" ? $0.text.uppercased() : $0.text })
-    }
-
-    /// A property from its xCal element.
-    public static func property(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalProperty {
-        let name = e.name.uppercased()
-        var p = ICalProperty(name: name, values: [])
-        if let params = e.child("parameters", namespace: XCalWriter.namespace) {
-            for param in params.elements { p.parameters.append(parameter(param)) }
-        }
-        let values = e.elements.filter { $0.name != "parameters" }
-        switch name {
-        case "GEO" where values.contains { $0.name == "latitude" }:
-            let lat = e.child("latitude")?.text ?? "", lon = e.child("longitude")?.text ?? ""
-            if let v = ICalValue.parse("\(lat);\(lon)", as: .geo) {
-                p.values = [v]
-            } else {
-                diagnostics.append(ICalDiagnostic(line: e.line, message: "GEO \(lat);\(lon) is not two floats; kept as it is"))
-                p.values = [.unknown("\(lat);\(lon)")]
-            }
-            return p
-        case "REQUEST-STATUS" where values.contains { $0.name == "code" }:
-            let code = e.child("code")?.text ?? ""
-            let desc = e.child("description")?.text ?? ""
-            p.values = [.requestStatus(ICalRequestStatus(code: code, description: desc, data: e.child("data")?.text))]
-            return p
-        default:
-            break
-        }
-        for v in values {
-            p.values.append(value(v, property: name, &diagnostics))
+    /// The parameter the walker is at (a boolean value upper-cased, as iCalendar spells it).
+    public static func parameter<W: XMLWalker>(_ e: inout W) throws -> ICalParameter {
+        var p = ICalParameter(name: e.name.uppercased(), values: [])
+        try e.forEachChild { v in
+            let boolean = v.name == "boolean"
+            let t = try v.text()
+            p.values.append(boolean ? t.uppercased() : t)
         }
         return p
     }
 
-    /// One value element.
-    static func value(_ v: XMLElement, property: String, _ diagnostics: inout [ICalDiagnostic]) -> ICalValue {
-        let t = v.text
-        var result: ICalValue?
-        switch v.name {
-        case "text": result = .text(t)
-        case "uri": result = .uri(t)
-        case "cal-address": result = .calAddress(t)
-        case "unknown": result = .unknown(t)
-        case "binary": result = ICalValue.parse(t, as: .binary)
-        case "boolean": result = ICalValue.parse(t, as: .boolean)
-        case "date": result = XCalLexical.parseDate(t).map(ICalValue.date)
-        case "date-time": result = XCalLexical.parseDateTime(t).map(ICalValue.dateTime)
-        case "time": result = XCalLexical.parseTime(t).map(ICalValue.time)
-        case "utc-offset": result = XCalLexical.parseUTCOffset(t).map(ICalValue.utcOffset)
-        case "duration": result = ICalValue.parse(t, as: .duration)
-        case "integer": result = ICalValue.parse(t, as: .integer)
-        case "float": result = ICalValue.parse(t, as: .float)
-        case "period": result = period(v)
-        case "recur": result = recur(v)
-        default:
-            diagnostics.append(ICalDiagnostic(line: v.line, message: "\(property) has an unknown value element <\(v.name)>; kept as unknown"))
-            return .unknown(t)
+    /// The property the walker is at. GEO and REQUEST-STATUS hold their parts directly.
+    public static func property<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalProperty {
+        let name = e.name.uppercased(), line = e.line
+        var p = ICalProperty(name: name, values: [])
+        // GEO and REQUEST-STATUS parts are only known to be such once every child is read;
+        // until then they are taken as values too (of an unknown kind), with their diagnostics
+        // held back.
+        let structured = name == "GEO" || name == "REQUEST-STATUS"
+        var parts: [String: String] = [:]
+        var held: [ICalDiagnostic] = []
+        try e.forEachChild { v in
+            if v.name == "parameters" {
+                try v.forEachChild { param in p.parameters.append(try parameter(&param)) }
+                return
+            }
+            let key = v.name
+            let value = try value(&v, property: name, &held)
+            if structured, case .unknown(let t) = value, parts[key] == nil { parts[key] = t }
+            p.values.append(value)
         }
-        if let result { return result }
-        let shown = v.name == "recur" || v.name == "period" ? "" : " \"\(t)\""
-        diagnostics.append(ICalDiagnostic(line: v.line, message: "\(property) <\(v.name)>\(shown) is not valid; kept as unknown"))
-        return .unknown(v.name == "recur" || v.name == "period" ? "" : t)
+        if name == "GEO", let lat = parts["latitude"] {
+            let lon = parts["longitude"] ?? ""
+            if let v = ICalValue.parse("\(lat);\(lon)", as: .geo) {
+                p.values = [v]
+            } else {
+                diagnostics.append(ICalDiagnostic(line: line, message: "GEO \(lat);\(lon) is not two floats; kept as it is"))
+                p.values = [.unknown("\(lat);\(lon)")]
+            }
+        } else if name == "REQUEST-STATUS", let code = parts["code"] {
+            p.values = [.requestStatus(ICalRequestStatus(code: code, description: parts["description"] ?? "", data: parts["data"]))]
+        } else {
+            diagnostics += held
+        }
+        return p
     }
 
-    private static func period(_ v: XMLElement) -> ICalValue? {
-        guard let start = v.child("start").flatMap({ XCalLexical.parseDateTime($0.text) }) else { return nil }
-        if let end = v.child("end") {
-            return XCalLexical.parseDateTime(end.text).map { .period(ICalPeriod(start: start, end: .dateTime($0))) }
+    /// The value element the walker is at.
+    static func value<W: XMLWalker>(_ v: inout W, property: String, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalValue {
+        let kind = v.name, line = v.line
+        var result: ICalValue?
+        var t = ""
+        switch kind {
+        case "period": result = try period(&v)
+        case "recur": result = try recur(&v)
+        default:
+            t = try v.text()
+            switch kind {
+            case "text": result = .text(t)
+            case "uri": result = .uri(t)
+            case "cal-address": result = .calAddress(t)
+            case "unknown": result = .unknown(t)
+            case "binary": result = ICalValue.parse(t, as: .binary)
+            case "boolean": result = ICalValue.parse(t, as: .boolean)
+            case "date": result = XCalLexical.parseDate(t).map(ICalValue.date)
+            case "date-time": result = XCalLexical.parseDateTime(t).map(ICalValue.dateTime)
+            case "time": result = XCalLexical.parseTime(t).map(ICalValue.time)
+            case "utc-offset": result = XCalLexical.parseUTCOffset(t).map(ICalValue.utcOffset)
+            case "duration": result = ICalValue.parse(t, as: .duration)
+            case "integer": result = ICalValue.parse(t, as: .integer)
+            case "float": result = ICalValue.parse(t, as: .float)
+            default:
+                diagnostics.append(ICalDiagnostic(line: line, message: "\(property) has an unknown value element <\(kind)>; kept as unknown"))
+                return .unknown(t)
+            }
         }
-        if let dur = v.child("duration"), case .duration(let d)? = ICalValue.parse(dur.text, as: .duration) {
+        if let result { return result }
+        let structured = kind == "recur" || kind == "period"
+        diagnostics.append(ICalDiagnostic(line: line, message: "\(property) <\(kind)>\(structured ? "" : " \"\(t)\"") is not valid; kept as unknown"))
+        return .unknown(t)
+    }
+
+    private static func period<W: XMLWalker>(_ v: inout W) throws -> ICalValue? {
+        var start: String?, end: String?, duration: String?
+        try v.forEachChild { part in
+            switch part.name {
+            case "start": if start == nil { start = try part.text() }
+            case "end": if end == nil { end = try part.text() }
+            case "duration": if duration == nil { duration = try part.text() }
+            default: break
+            }
+        }
+        guard let start = start.flatMap(XCalLexical.parseDateTime) else { return nil }
+        if let end {
+            return XCalLexical.parseDateTime(end).map { .period(ICalPeriod(start: start, end: .dateTime($0))) }
+        }
+        if let duration, case .duration(let d)? = ICalValue.parse(duration, as: .duration) {
             return .period(ICalPeriod(start: start, end: .duration(d)))
         }
         return nil
@@ -163,25 +226,26 @@ public struct XCalReader: Sendable {
 
     /// Rebuilds the rule text from its parts and reads it with the iCalendar rule parser, so both
     /// formats share one definition of a valid rule.
-    private static func recur(_ v: XMLElement) -> ICalValue? {
-        var parts: [String: [String]] = [:]
-        var order: [String] = []
-        for part in v.elements {
-            var value = part.text
-            if part.name == "until" {
+    private static func recur<W: XMLWalker>(_ v: inout W) throws -> ICalValue? {
+        var parts: [(key: String, values: [String])] = []
+        var valid = true
+        try v.forEachChild { part in
+            let name = part.name
+            var value = try part.text()
+            if name == "until" {
                 if let dt = XCalLexical.parseDateTime(value) {
                     value = ValueFormatter.icalString(.dateTime(dt))
                 } else if let d = XCalLexical.parseDate(value) {
                     value = ValueFormatter.icalString(.date(d))
                 } else {
-                    return nil
+                    valid = false
                 }
             }
-            let key = part.name.uppercased()
-            if parts[key] == nil { order.append(key) }
-            parts[key, default: []].append(value)
+            let key = name.uppercased()
+            if let i = parts.firstIndex(where: { $0.key == key }) { parts[i].values.append(value) } else { parts.append((key, [value])) }
         }
-        let text = order.map { "\($0)=\(parts[$0]!.joined(separator: ","))" }.joined(separator: ";")
+        guard valid else { return nil }
+        let text = parts.map { "\($0.key)=\($0.values.joined(separator: ","))" }.joined(separator: ";")
         return ICalValue.parse(text, as: .recur)
     }
 }

@@ -8,24 +8,60 @@ public enum XCalWriter {
 
     /// The xCal document for a stream of VCALENDARs, as UTF-8 XML.
     public static func write(_ calendars: [ICalComponent]) -> [UInt8] {
-        XMLSerializer.serialize(document(calendars), prefixes: [namespace: ""])
+        let w = XMLStreamWriter(prefixes: [namespace: ""])
+        var sink = w
+        write(calendars, to: &sink)
+        return w.finish()
     }
 
     /// The `icalendar` root element holding one `vcalendar` per calendar.
     public static func document(_ calendars: [ICalComponent]) -> XMLElement {
-        XMLElement("icalendar", namespace: namespace, children: calendars.map { .element(element(for: $0)) })
+        XMLTreeBuilder.build { write(calendars, to: &$0) }
+    }
+
+    /// A component's element.
+    public static func element(for c: ICalComponent) -> XMLElement {
+        XMLTreeBuilder.build { write(c, to: &$0) }
+    }
+
+    /// A property's element.
+    public static func element(for p: ICalProperty) -> XMLElement {
+        XMLTreeBuilder.build { write(p, to: &$0) }
+    }
+
+    /// A parameter's element.
+    public static func element(for param: ICalParameter) -> XMLElement {
+        XMLTreeBuilder.build { write(param, to: &$0) }
+    }
+
+    /// The value element of one value (`<date-time>2008-02-05T19:12:24Z</date-time>`).
+    public static func valueElement(_ v: ICalValue) -> XMLElement {
+        XMLTreeBuilder.build { write(v, to: &$0) }
+    }
+
+    /// The `icalendar` element holding one `vcalendar` per calendar.
+    public static func write<S: XMLSink>(_ calendars: [ICalComponent], to s: inout S) {
+        s.start("icalendar", namespace: namespace)
+        for c in calendars { write(c, to: &s) }
+        s.end()
     }
 
     /// A component element: `properties` (when there are any), then `components` (when there are any).
-    public static func element(for c: ICalComponent) -> XMLElement {
-        var e = XMLElement(c.name.lowercased(), namespace: namespace)
+    public static func write<S: XMLSink>(_ c: ICalComponent, to s: inout S) {
+        s.start(c.name.lowercased(), namespace: namespace)
         if !c.properties.isEmpty {
-            e.append(XMLElement("properties", namespace: namespace, children: c.properties.map { .element(xmlExtension($0) ?? element(for: $0)) }))
+            s.start("properties", namespace: namespace)
+            for p in c.properties {
+                if let e = xmlExtension(p) { s.element(e) } else { write(p, to: &s) }
+            }
+            s.end()
         }
         if !c.components.isEmpty {
-            e.append(XMLElement("components", namespace: namespace, children: c.components.map { .element(element(for: $0)) }))
+            s.start("components", namespace: namespace)
+            for sub in c.components { write(sub, to: &s) }
+            s.end()
         }
-        return e
+        s.end()
     }
 
     /// The element an `XML` property holds (RFC 6321 §4.2), written in place of the property: its
@@ -41,93 +77,92 @@ public enum XCalWriter {
 
     /// A property element: `parameters` when there are any (RFC 6321 §3.5: never an empty one),
     /// then one value element per value. GEO and REQUEST-STATUS hold their parts directly.
-    public static func element(for p: ICalProperty) -> XMLElement {
-        var e = XMLElement(p.name.lowercased(), namespace: namespace)
+    public static func write<S: XMLSink>(_ p: ICalProperty, to s: inout S) {
+        s.start(p.name.lowercased(), namespace: namespace)
         if !p.parameters.isEmpty {
-            e.append(XMLElement("parameters", namespace: namespace, children: p.parameters.map { .element(element(for: $0)) }))
+            s.start("parameters", namespace: namespace)
+            for param in p.parameters { write(param, to: &s) }
+            s.end()
         }
         for v in p.values {
             switch v {
             case .geo(let g):
-                e.append(text("latitude", ValueFormatter.formatFloat(g.latitude)))
-                e.append(text("longitude", ValueFormatter.formatFloat(g.longitude)))
+                s.element("latitude", namespace: namespace, text: ValueFormatter.formatFloat(g.latitude))
+                s.element("longitude", namespace: namespace, text: ValueFormatter.formatFloat(g.longitude))
             case .requestStatus(let r):
-                e.append(text("code", r.code))
-                e.append(text("description", r.description))
-                if let d = r.data { e.append(text("data", d)) }
+                s.element("code", namespace: namespace, text: r.code)
+                s.element("description", namespace: namespace, text: r.description)
+                if let d = r.data { s.element("data", namespace: namespace, text: d) }
             default:
-                e.append(valueElement(v))
+                write(v, to: &s)
             }
         }
-        return e
+        s.end()
     }
 
     /// A parameter element holding one value element per value, typed as RFC 6321 Appendix A types it.
-    public static func element(for param: ICalParameter) -> XMLElement {
+    public static func write<S: XMLSink>(_ param: ICalParameter, to s: inout S) {
         let type = PropertyTypes.parameterType(of: param.name)
-        var e = XMLElement(param.name.lowercased(), namespace: namespace)
+        s.start(param.name.lowercased(), namespace: namespace)
         for v in param.values {
-            let shown = type == .boolean ? v.lowercased() : v
-            e.append(text(type.rawValue, shown))
+            s.element(type.rawValue, namespace: namespace, text: type == .boolean ? v.lowercased() : v)
         }
-        return e
+        s.end()
     }
 
-    /// The value element of one value (`<date-time>2008-02-05T19:12:24Z</date-time>`).
-    public static func valueElement(_ v: ICalValue) -> XMLElement {
+    /// The value element of one value.
+    public static func write<S: XMLSink>(_ v: ICalValue, to s: inout S) {
+        func text(_ name: String, _ value: String) { s.element(name, namespace: namespace, text: value) }
         switch v {
-        case .text(let s), .uri(let s), .calAddress(let s), .binary(let s), .unknown(let s):
-            return text(v.type.rawValue, s)
-        case .boolean(let b): return text("boolean", b ? "true" : "false")
-        case .date(let d): return text("date", XCalLexical.date(d))
-        case .dateTime(let dt): return text("date-time", XCalLexical.dateTime(dt))
-        case .time(let t): return text("time", XCalLexical.time(t))
-        case .duration(let d): return text("duration", ValueFormatter.durationString(d))
-        case .float(let f): return text("float", ValueFormatter.formatFloat(f))
-        case .integer(let i): return text("integer", String(i))
-        case .utcOffset(let o): return text("utc-offset", XCalLexical.utcOffset(o))
+        case .text(let t), .uri(let t), .calAddress(let t), .binary(let t), .unknown(let t):
+            text(v.type.rawValue, t)
+        case .boolean(let b): text("boolean", b ? "true" : "false")
+        case .date(let d): text("date", XCalLexical.date(d))
+        case .dateTime(let dt): text("date-time", XCalLexical.dateTime(dt))
+        case .time(let t): text("time", XCalLexical.time(t))
+        case .duration(let d): text("duration", ValueFormatter.durationString(d))
+        case .float(let f): text("float", ValueFormatter.formatFloat(f))
+        case .integer(let i): text("integer", String(i))
+        case .utcOffset(let o): text("utc-offset", XCalLexical.utcOffset(o))
         case .period(let p):
-            var e = XMLElement("period", namespace: namespace)
-            e.append(text("start", XCalLexical.dateTime(p.start)))
+            s.start("period", namespace: namespace)
+            text("start", XCalLexical.dateTime(p.start))
             switch p.end {
-            case .dateTime(let end): e.append(text("end", XCalLexical.dateTime(end)))
-            case .duration(let d): e.append(text("duration", ValueFormatter.durationString(d)))
+            case .dateTime(let end): text("end", XCalLexical.dateTime(end))
+            case .duration(let d): text("duration", ValueFormatter.durationString(d))
             }
-            return e
-        case .recur(let r): return recurElement(r)
+            s.end()
+        case .recur(let r): write(r, to: &s)
         case .geo, .requestStatus:
-            // Structured values live directly in their property element; see element(for:).
-            return text("unknown", ValueFormatter.icalString(v))
+            // Structured values live directly in their property element; see write(_:to:) for properties.
+            text("unknown", ValueFormatter.icalString(v))
         }
     }
 
     /// RECUR in RFC 6321 Appendix A order: freq, until/count, interval, BYxxx, wkst; one element
     /// per list item; parts this model does not know follow, named in lowercase.
-    static func recurElement(_ r: ICalRecur) -> XMLElement {
-        var e = XMLElement("recur", namespace: namespace)
-        e.append(text("freq", r.freq))
+    static func write<S: XMLSink>(_ r: ICalRecur, to s: inout S) {
+        func text(_ name: String, _ value: String) { s.element(name, namespace: namespace, text: value) }
+        s.start("recur", namespace: namespace)
+        text("freq", r.freq)
         switch r.until {
-        case .date(let d)?: e.append(text("until", XCalLexical.date(d)))
-        case .dateTime(let dt)?: e.append(text("until", XCalLexical.dateTime(dt)))
+        case .date(let d)?: text("until", XCalLexical.date(d))
+        case .dateTime(let dt)?: text("until", XCalLexical.dateTime(dt))
         case nil: break
         }
-        if let c = r.count { e.append(text("count", String(c))) }
-        if let i = r.interval { e.append(text("interval", String(i))) }
-        for v in r.bySecond { e.append(text("bysecond", String(v))) }
-        for v in r.byMinute { e.append(text("byminute", String(v))) }
-        for v in r.byHour { e.append(text("byhour", String(v))) }
-        for v in r.byDay { e.append(text("byday", v)) }
-        for v in r.byMonthDay { e.append(text("bymonthday", String(v))) }
-        for v in r.byYearDay { e.append(text("byyearday", String(v))) }
-        for v in r.byWeekNo { e.append(text("byweekno", String(v))) }
-        for v in r.byMonth { e.append(text("bymonth", String(v))) }
-        for v in r.bySetPos { e.append(text("bysetpos", String(v))) }
-        if let w = r.wkst { e.append(text("wkst", w)) }
-        for x in r.extensions { e.append(text(x.name.lowercased(), x.value)) }
-        return e
-    }
-
-    private static func text(_ name: String, _ value: String) -> XMLElement {
-        XMLElement(name, namespace: namespace, text: value)
+        if let c = r.count { text("count", String(c)) }
+        if let i = r.interval { text("interval", String(i)) }
+        for v in r.bySecond { text("bysecond", String(v)) }
+        for v in r.byMinute { text("byminute", String(v)) }
+        for v in r.byHour { text("byhour", String(v)) }
+        for v in r.byDay { text("byday", v) }
+        for v in r.byMonthDay { text("bymonthday", String(v)) }
+        for v in r.byYearDay { text("byyearday", String(v)) }
+        for v in r.byWeekNo { text("byweekno", String(v)) }
+        for v in r.byMonth { text("bymonth", String(v)) }
+        for v in r.bySetPos { text("bysetpos", String(v)) }
+        if let w = r.wkst { text("wkst", w) }
+        for x in r.extensions { text(x.name.lowercased(), x.value) }
+        s.end()
     }
 }

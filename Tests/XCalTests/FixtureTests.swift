@@ -1,6 +1,7 @@
 import CalendarModel
 import Foundation
 import Testing
+import SafeXML
 import XCal
 
 /// The realistic exports under Tests/CalendarModelTests/Fixtures, each with its golden xCal beside it.
@@ -38,6 +39,13 @@ enum ExportFixtures {
         #expect(back.calendars == doc.calendars, "iCal → xCal → iCal changed \(name)")
         // And through the iCalendar writer once more.
         #expect(try ICalParser().parse(ICalWriter.write(back.calendars)).calendars == doc.calendars)
+        // The streamed reading and the reading of the XML tree in memory give one document.
+        var tree = XMLElementWalker(try SafeXMLReader().parse(golden))
+        let fromTree = try XCalReader.document(&tree)
+        #expect(fromTree.calendars == back.calendars)
+        #expect(fromTree.diagnostics == back.diagnostics)
+        // And the tree that the writer builds is the one it streams.
+        #expect(XMLSerializer.serialize(XCalWriter.document(doc.calendars), prefixes: [XCalWriter.namespace: ""]) + [0x0A] == golden)
     }
 
     @Test(arguments: ExportFixtures.names.filter { $0 != "broken-lines" })

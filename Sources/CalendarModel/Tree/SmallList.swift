@@ -4,25 +4,32 @@
 /// parameter.
 public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral, CustomStringConvertible {
     // Kept normalized (0 → empty, 1 → one, 2+ → many) so that synthesized equality is by content.
-    private enum Storage: Hashable, Sendable {
+    @usableFromInline
+    enum Storage: Hashable, Sendable {
         case empty
         case one(Element)
         case many([Element])
     }
 
-    private var storage: Storage
+    @usableFromInline
+    var storage: Storage
 
+    @inlinable
     public init() { storage = .empty }
 
+    @inlinable
     public init<S: Sequence>(_ values: S) where S.Element == Element {
         storage = .empty
         for v in values { append(v) }
     }
 
+    @inlinable
     public init(arrayLiteral elements: Element...) { self.init(elements) }
 
+    @inlinable
     public var startIndex: Int { 0 }
 
+    @inlinable
     public var endIndex: Int {
         switch storage {
         case .empty: 0
@@ -31,6 +38,7 @@ public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, H
         }
     }
 
+    @inlinable
     public subscript(position: Int) -> Element {
         switch storage {
         case .one(let v):
@@ -42,6 +50,7 @@ public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, H
     }
 
     /// Appends a value.
+    @inlinable
     public mutating func append(_ v: Element) {
         switch storage {
         case .empty: storage = .one(v)
