@@ -9,9 +9,17 @@ public protocol XMLSink {
     mutating func attribute(_ name: String, _ value: String, namespace: String)
     mutating func text(_ text: String)
     mutating func end()
+    /// Writes what `write` writes, which is the same every time `key` comes: a sink may keep it
+    /// the first time and repeat it after (the stream writer does, within one document, as
+    /// bytes). `owner` is kept alive as long as that, for keys that say where something is.
+    mutating func repeating<K: Hashable>(_ key: K, owner: Any, _ write: (inout Self) -> Void)
 }
 
 extension XMLSink {
+    public mutating func repeating<K: Hashable>(_ key: K, owner: Any, _ write: (inout Self) -> Void) {
+        write(&self)
+    }
+
     /// An element holding only text.
     public mutating func element(_ name: String, namespace: String, text: String) {
         start(name, namespace: namespace)
@@ -86,11 +94,19 @@ public final class XMLStreamWriter: XMLSink {
     private var added: [Int] = []
     private var generated = 0
     private var finished = false
+    private let indent: Bool
+    /// What `repeating` kept: the bytes written under a key, with the namespaces they were
+    /// written in.
+    private var repeated: [AnyHashable: (owner: Any, scope: [(uri: String, prefix: String)], bytes: [UInt8])] = [:]
 
-    public init(prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) {
+    /// A writer of a document (`declaration`), or of a part of one: `inScope` are the namespaces
+    /// already declared where the part goes, which are used without being declared again.
+    public init(prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false, inScope: [(uri: String, prefix: String)] = []) {
         buffer = xmlBufferCreateSize(1 << 16)
         writer = xmlNewTextWriterMemory(buffer, 0)
         self.declaration = declaration
+        self.indent = indent
+        scope = inScope
         rootPrefixes = prefixes.sorted { $0.value < $1.value }.map { (uri: $0.key, prefix: $0.value) }
         if indent {
             xmlTextWriterSetIndent(writer, 1)
@@ -129,7 +145,10 @@ public final class XMLStreamWriter: XMLSink {
         added.append(0)
         var prefix: String? = nil
         var declareOwn = false
-        if isRoot { scope = rootPrefixes; added[0] = scope.count }
+        if isRoot {
+            scope += rootPrefixes
+            added[0] = rootPrefixes.count
+        }
         if !namespace.isEmpty {
             if let p = boundPrefix(namespace, attribute: false) { prefix = p } else { declareOwn = true }
         }
@@ -175,6 +194,25 @@ public final class XMLStreamWriter: XMLSink {
     public func end() {
         xmlTextWriterEndElement(writer)
         scope.removeLast(added.removeLast())
+    }
+
+    /// Kept as bytes the first time, and copied in after, in the same namespaces (a part written
+    /// where other prefixes are in scope is written again). Not with `indent`, whose layout
+    /// depends on where the part goes.
+    public func repeating<K: Hashable>(_ key: K, owner: Any, _ write: (inout XMLStreamWriter) -> Void) {
+        var me = self
+        guard !indent else { return write(&me) }
+        let key = AnyHashable(key)
+        let bytes: [UInt8]
+        if let kept = repeated[key], kept.scope.elementsEqual(scope, by: { $0.uri == $1.uri && $0.prefix == $1.prefix }) {
+            bytes = kept.bytes
+        } else {
+            var part = XMLStreamWriter(declaration: false, inScope: scope)
+            write(&part)
+            bytes = part.finish()
+            repeated[key] = (owner, scope, bytes)
+        }
+        bytes.withUnsafeBufferPointer { _ = xmlTextWriterWriteRawLen(writer, $0.baseAddress, Int32($0.count)) }
     }
 
     /// Ends the document and returns its bytes; the writer takes no more after this.

@@ -24,14 +24,11 @@ public protocol XMLWalker {
     mutating func forEachChild(_ body: (inout Self) throws -> Void) throws -> String
     /// The element as a tree.
     mutating func element() throws -> XMLElement
+    /// The element's own text; child elements are skipped.
+    mutating func text() throws -> String
 }
 
 extension XMLWalker {
-    /// The element's own text; child elements are skipped.
-    public mutating func text() throws -> String {
-        try forEachChild { _ in }
-    }
-
     /// The value of an attribute without namespace.
     public func attribute(_ name: String) -> String? {
         attributes().first { $0.name == name && $0.namespace.isEmpty }?.value
@@ -66,144 +63,80 @@ public struct XMLElementWalker: XMLWalker {
     }
 
     public mutating func element() throws -> XMLElement { current }
+
+    public mutating func text() throws -> String { current.text }
 }
 
-/// Walks a document as libxml2's xmlTextReader reads it, hardened as `SafeXMLReader` describes:
-/// no network, no DTD, no entity expansion, a DOCTYPE or a non-predefined entity reference
-/// refused, and the size, depth and element-count limits enforced as the walk goes. Errors are
-/// `XMLReadError`s.
+/// Walks a document as libxml2's SAX2 parser reads it, a chunk at a time, hardened as
+/// `SafeXMLReader` describes: no network, no DTD, no entity expansion, a DOCTYPE or an entity
+/// reference other than XML's five refused, and the size, depth and element-count limits
+/// enforced as the walk goes. Errors are `XMLReadError`s. No tree is built: the parser's events
+/// for one chunk are kept until the walk has taken them.
 public struct XMLCursor: XMLWalker {
-    private let reader: xmlTextReaderPtr
-    private let limits: SafeXMLReader.Limits
-    private var count = 0
-    /// Names and namespace URIs come from the reader's dictionary, one pointer per distinct
-    /// string, so each is turned into a Swift string once per document (the bytes are still
-    /// compared, so a pointer that was not the dictionary's can never give a wrong name).
-    private var names = [(UnsafePointer<xmlChar>?, String)](repeating: (nil, ""), count: 256)
-
+    private let tape: SAXTape
     public private(set) var name = ""
     public private(set) var namespace = ""
     public private(set) var line = 0
-    private var depth: Int32 = 0
-    private var isEmpty = false
+    private var attributeList: [XMLAttribute] = []
     /// Whether the element the cursor is at has been read to its end.
     private var consumed = false
 
-    private init(reader: xmlTextReaderPtr, limits: SafeXMLReader.Limits) {
-        self.reader = reader
-        self.limits = limits
+    private init(tape: SAXTape) {
+        self.tape = tape
     }
-
-    private static let initialized: Void = { xmlInitParser() }()
 
     /// Walks `bytes` with the cursor at the document element; what `body` leaves unread is read
     /// to the end of the document, so an error anywhere in it is still reported.
     public static func walk<T>(_ bytes: [UInt8], limits: SafeXMLReader.Limits = .init(), _ body: (inout XMLCursor) throws -> T) throws -> T {
-        _ = initialized
         guard !bytes.isEmpty else { throw XMLReadError.empty }
         guard bytes.count <= limits.maxBytes else { throw XMLReadError.tooLarge(bytes: bytes.count, limit: limits.maxBytes) }
-        // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR/DTDVALID.
-        // NOCDATA merges CDATA into text. NOERROR/NOWARNING keep libxml2 from printing to stderr.
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_BIG_LINES.rawValue
-            | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
-        return try bytes.withUnsafeBufferPointer { buf in
-            try buf.withMemoryRebound(to: CChar.self) { chars in
-                guard let reader = xmlReaderForMemory(chars.baseAddress, Int32(chars.count), nil, nil, options) else {
-                    throw XMLReadError.malformed(line: 0, message: "libxml2 could not create a reader")
+        return try bytes.withUnsafeBufferPointer { buffer in
+            let tape = try SAXTape(buffer, limits: limits)
+            defer { tape.close() }
+            var cursor = XMLCursor(tape: tape)
+            while true {
+                guard let event = try tape.next() else { throw XMLReadError.malformed(line: 0, message: "no document element") }
+                if case .start = event {
+                    cursor.enter(event)
+                    break
                 }
-                defer { xmlFreeTextReader(reader) }
-                var cursor = XMLCursor(reader: reader, limits: limits)
-                while try cursor.advance() != 1 {}
-                let result = try body(&cursor)
-                if !cursor.consumed { try cursor.skip() }
-                while try cursor.advance() != 0 {}
-                return result
             }
+            let result = try body(&cursor)
+            if !cursor.consumed { try cursor.skip() }
+            while try tape.next() != nil {}
+            return result
         }
     }
 
-    /// Reads the next node; returns its type (1 element start, 15 element end, 3/4/13/14 text),
-    /// or 0 at the end of the document (an error if no document element was seen).
-    private mutating func advance() throws(XMLReadError) -> Int32 {
-        let r = xmlTextReaderRead(reader)
-        if r == 0 {
-            if count == 0 { throw .malformed(line: 0, message: "no document element") }
-            return 0
-        }
-        if r < 0 { throw Self.lastError(line: Int(xmlTextReaderGetParserLineNumber(reader))) }
-        let type = xmlTextReaderNodeType(reader)
-        switch type {
-        case 1:
-            count += 1
-            if count > limits.maxElements { throw .tooManyElements(limit: limits.maxElements) }
-            line = nodeLine()
-            depth = xmlTextReaderDepth(reader)
-            if depth >= limits.maxDepth { throw .tooDeep(line: line, limit: limits.maxDepth) }
-            name = intern(xmlTextReaderConstLocalName(reader))
-            namespace = intern(xmlTextReaderConstNamespaceUri(reader))
-            isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
-            consumed = false
-        case 5:
-            throw .entityRefused(line: nodeLine(), name: Self.string(xmlTextReaderConstName(reader)))
-        case 10:
-            throw .doctypeRefused(line: nodeLine())
-        default:
-            break
-        }
-        return type
+    private mutating func enter(_ event: SAXTape.Event) {
+        guard case .start(let n, let ns, let l, let attributes) = event else { return }
+        name = n
+        namespace = ns
+        line = l
+        attributeList = attributes
+        consumed = false
     }
 
-    /// The current node's own line; nodes without one (a DOCTYPE) take the parser's current line.
-    private func nodeLine() -> Int {
-        let l = Int(xmlGetLineNo(xmlTextReaderCurrentNode(reader)))
-        return l > 0 ? l : Int(xmlTextReaderGetParserLineNumber(reader))
-    }
-
-    private mutating func intern(_ p: UnsafePointer<xmlChar>?) -> String {
-        guard let p else { return "" }
-        let slot = Int(bitPattern: UInt(bitPattern: p) >> 3) & 255
-        if names[slot].0 == p, names[slot].1.withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 }) {
-            return names[slot].1
-        }
-        let s = String(cString: p)
-        names[slot] = (p, s)
-        return s
-    }
-
-    public func attributes() -> [XMLAttribute] {
-        var cursor = self // interning in a copy: attributes are rare
-        guard xmlTextReaderHasAttributes(reader) == 1 else { return [] }
-        var result: [XMLAttribute] = []
-        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-            let ns = cursor.intern(xmlTextReaderConstNamespaceUri(reader))
-            if ns == "http://www.w3.org/2000/xmlns/" { continue } // namespace declarations
-            result.append(XMLAttribute(cursor.intern(xmlTextReaderConstLocalName(reader)), Self.string(xmlTextReaderConstValue(reader)), namespace: ns))
-        }
-        xmlTextReaderMoveToElement(reader)
-        return result
-    }
+    public func attributes() -> [XMLAttribute] { attributeList }
 
     /// Reads the current element's content up to its end: each child element goes to `child`
     /// (and is skipped if left unread), each run of text to `text`.
     private mutating func walkChildren(_ child: (inout XMLCursor) throws -> Void, text: (String) -> Void) throws {
         guard !consumed else { return }
         consumed = true
-        if isEmpty { return }
-        let d = depth
         while true {
-            switch try advance() {
-            case 0:
-                throw XMLReadError.malformed(line: Int(xmlTextReaderGetParserLineNumber(reader)), message: "the document ends inside an element")
-            case 1:
+            switch try tape.next() {
+            case .start(let n, let ns, let l, let a)?:
+                enter(.start(name: n, namespace: ns, line: l, attributes: a))
                 try child(&self)
                 if !consumed { try skip() }
-            case 15 where xmlTextReaderDepth(reader) == d:
+            case .end?:
                 consumed = true
                 return
-            case 3, 4, 13, 14:
-                text(Self.string(xmlTextReaderConstValue(reader)))
-            default:
-                break
+            case .text(let t)?:
+                text(t)
+            case nil:
+                throw XMLReadError.malformed(line: tape.line, message: "the document ends inside an element")
             }
         }
     }
@@ -218,8 +151,12 @@ public struct XMLCursor: XMLWalker {
         return text
     }
 
+    public mutating func text() throws -> String {
+        try forEachChild { _ in }
+    }
+
     public mutating func element() throws -> XMLElement {
-        var e = XMLElement(name, namespace: namespace, attributes: attributes(), line: line)
+        var e = XMLElement(name, namespace: namespace, attributes: attributeList, line: line)
         try walkChildren({ c in e.children.append(.element(try c.element())) }) { t in
             if case .text(let prev)? = e.children.last {
                 e.children[e.children.count - 1] = .text(prev + t)
@@ -229,14 +166,150 @@ public struct XMLCursor: XMLWalker {
         }
         return e
     }
+}
 
-    private static func string(_ p: UnsafePointer<xmlChar>?) -> String {
-        guard let p else { return "" }
-        return String(cString: p)
+/// libxml2's push parser with SAX2 callbacks that record what it reads as events, fed a chunk at
+/// a time as the cursor asks for more.
+final class SAXTape {
+    enum Event {
+        case start(name: String, namespace: String, line: Int, attributes: [XMLAttribute])
+        case end
+        case text(String)
     }
 
-    private static func lastError(line: Int) -> XMLReadError {
-        guard let err = xmlGetLastError() else { return .malformed(line: line, message: "unknown parse error") }
+    private static let chunk = 256 << 10
+    private static let initialized: Void = { xmlInitParser() }()
+
+    private var context: xmlParserCtxtPtr?
+    private let bytes: UnsafeBufferPointer<UInt8>
+    @exclusivity(unchecked) private var fed = 0
+    private let limits: SafeXMLReader.Limits
+    @exclusivity(unchecked) private var events: [Event] = []
+    @exclusivity(unchecked) private var position = 0
+    @exclusivity(unchecked) private var error: XMLReadError?
+    @exclusivity(unchecked) private var depth = 0
+    @exclusivity(unchecked) private var count = 0
+    /// Names and namespace URIs come from the parser's dictionary, one pointer per distinct
+    /// string, so each is turned into a Swift string once per document (the bytes are still
+    /// compared, so a pointer that was not the dictionary's can never give a wrong name).
+    @exclusivity(unchecked) private var names = [(UnsafePointer<xmlChar>?, String)](repeating: (nil, ""), count: 256)
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: SafeXMLReader.Limits) throws(XMLReadError) {
+        _ = Self.initialized
+        self.bytes = bytes
+        self.limits = limits
+        var sax = xmlSAXHandler()
+        sax.initialized = XML_SAX2_MAGIC
+        sax.startElementNs = { ctx, localname, _, uri, _, _, attributeCount, _, attributes in
+            SAXTape.from(ctx)?.start(localname, uri, Int(attributeCount), attributes)
+        }
+        sax.endElementNs = { ctx, _, _, _ in SAXTape.from(ctx)?.end() }
+        sax.characters = { ctx, ch, len in SAXTape.from(ctx)?.text(ch, Int(len)) }
+        sax.cdataBlock = sax.characters
+        // The same function, so libxml2 never sets whitespace apart as "ignorable".
+        sax.ignorableWhitespace = sax.characters
+        // A DOCTYPE is refused outright, so no DTD or entity declaration is ever processed
+        // (billion laughs, XXE); an entity the document names is refused by name.
+        sax.internalSubset = { ctx, _, _, _ in SAXTape.from(ctx)?.refuse(.doctypeRefused(line: SAXTape.line(ctx))) }
+        sax.getEntity = { ctx, name in
+            SAXTape.from(ctx)?.refuse(.entityRefused(line: SAXTape.line(ctx), name: name.map { String(cString: $0) } ?? ""))
+            return nil
+        }
+        guard let ctxt = xmlCreatePushParserCtxt(&sax, nil, nil, 0, nil) else {
+            throw .malformed(line: 0, message: "libxml2 could not create a parser")
+        }
+        // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR/DTDVALID.
+        // NOERROR/NOWARNING keep libxml2 from printing to stderr.
+        xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue))
+        ctxt.pointee._private = Unmanaged.passUnretained(self).toOpaque()
+        context = ctxt
+    }
+
+    func close() {
+        if let context { xmlFreeParserCtxt(context) }
+        context = nil
+    }
+
+    /// The parser's current line.
+    var line: Int { context.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
+
+    private static func line(_ ctx: UnsafeMutableRawPointer?) -> Int {
+        guard let ctx else { return 0 }
+        return Int(ctx.assumingMemoryBound(to: xmlParserCtxt.self).pointee.input?.pointee.line ?? 0)
+    }
+
+    private static func from(_ ctx: UnsafeMutableRawPointer?) -> SAXTape? {
+        guard let p = ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else { return nil }
+        return Unmanaged<SAXTape>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// The next event; nil at the end of the document.
+    func next() throws(XMLReadError) -> Event? {
+        while position == events.count {
+            if let error { throw error }
+            guard let context, fed < bytes.count else { return nil }
+            events.removeAll(keepingCapacity: true)
+            position = 0
+            let n = min(Self.chunk, bytes.count - fed)
+            let last = fed + n == bytes.count
+            let rc = bytes.baseAddress!.advanced(by: fed).withMemoryRebound(to: CChar.self, capacity: n) {
+                xmlParseChunk(context, $0, Int32(n), last ? 1 : 0)
+            }
+            fed += n
+            if rc != 0, error == nil { error = lastError() }
+        }
+        defer { position += 1 }
+        return events[position]
+    }
+
+    private func refuse(_ e: XMLReadError) {
+        if error == nil { error = e }
+        if let context { xmlStopParser(context) }
+    }
+
+    private func intern(_ p: UnsafePointer<xmlChar>?) -> String {
+        guard let p else { return "" }
+        let slot = Int(bitPattern: UInt(bitPattern: p) >> 3) & 255
+        if names[slot].0 == p, names[slot].1.withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 }) {
+            return names[slot].1
+        }
+        let s = String(cString: p)
+        names[slot] = (p, s)
+        return s
+    }
+
+    private func start(_ localname: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?, _ attributeCount: Int,
+                       _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        guard error == nil else { return }
+        count += 1
+        if count > limits.maxElements { return refuse(.tooManyElements(limit: limits.maxElements)) }
+        if depth >= limits.maxDepth { return refuse(.tooDeep(line: line, limit: limits.maxDepth)) }
+        depth += 1
+        var list: [XMLAttribute] = []
+        if let attributes, attributeCount > 0 {
+            for i in 0..<attributeCount {
+                let a = attributes + 5 * i // localname, prefix, URI, value, end
+                guard let value = a[3], let end = a[4] else { continue }
+                list.append(XMLAttribute(intern(a[0]), String(decoding: UnsafeBufferPointer(start: value, count: end - value), as: UTF8.self),
+                                         namespace: intern(a[2])))
+            }
+        }
+        events.append(.start(name: intern(localname), namespace: intern(uri), line: line, attributes: list))
+    }
+
+    private func end() {
+        guard error == nil else { return }
+        depth -= 1
+        events.append(.end)
+    }
+
+    private func text(_ ch: UnsafePointer<xmlChar>?, _ length: Int) {
+        guard error == nil, let ch else { return }
+        events.append(.text(String(decoding: UnsafeBufferPointer(start: ch, count: length), as: UTF8.self)))
+    }
+
+    private func lastError() -> XMLReadError {
+        guard let context, let err = xmlCtxtGetLastError(context) else { return .malformed(line: line, message: "unknown parse error") }
         var message = err.pointee.message.map { String(cString: $0) } ?? "parse error"
         while message.last == "\n" || message.last == " " { message.removeLast() }
         let errLine = Int(err.pointee.line)

@@ -60,6 +60,7 @@ public struct XCalReader: Sendable {
     }
 
     /// The calendars of the `icalendar` element the walker is at.
+    @_specialize(where W == XMLCursor)
     public static func calendars<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> [ICalComponent] {
         var calendars: [ICalComponent] = []
         try e.forEachChild { c in
@@ -90,10 +91,12 @@ public struct XCalReader: Sendable {
         return try! parameter(&w) // a tree in memory has nothing left to refuse
     }
 
-    /// The component the walker is at.
+    /// The component the walker is at. (Specialized here for the cursor, which other modules
+    /// pass: a generic call from there would go through the protocol for every element.)
+    @_specialize(where W == XMLCursor)
     public static func component<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
         let name = e.name
-        var c = ICalComponent(name: name.uppercased(), line: e.line)
+        var c = ICalComponent(name: name.asciiUppercased(), line: e.line)
         try e.forEachChild { section in
             guard section.namespace == XCalWriter.namespace else {
                 diagnostics.append(ICalDiagnostic(line: section.line, message: "element <\(section.name)> outside the xCal namespace dropped"))
@@ -124,18 +127,18 @@ public struct XCalReader: Sendable {
 
     /// The parameter the walker is at (a boolean value upper-cased, as iCalendar spells it).
     public static func parameter<W: XMLWalker>(_ e: inout W) throws -> ICalParameter {
-        var p = ICalParameter(name: e.name.uppercased(), values: [])
+        var p = ICalParameter(name: e.name.asciiUppercased(), values: [])
         try e.forEachChild { v in
             let boolean = v.name == "boolean"
             let t = try v.text()
-            p.values.append(boolean ? t.uppercased() : t)
+            p.values.append(boolean ? t.asciiUppercased() : t)
         }
         return p
     }
 
     /// The property the walker is at. GEO and REQUEST-STATUS hold their parts directly.
     public static func property<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalProperty {
-        let name = e.name.uppercased(), line = e.line
+        let name = e.name.asciiUppercased(), line = e.line
         var p = ICalProperty(name: name, values: [])
         // GEO and REQUEST-STATUS parts are only known to be such once every child is read;
         // until then they are taken as values too (of an unknown kind), with their diagnostics
@@ -241,7 +244,7 @@ public struct XCalReader: Sendable {
                     valid = false
                 }
             }
-            let key = name.uppercased()
+            let key = name.asciiUppercased()
             if let i = parts.firstIndex(where: { $0.key == key }) { parts[i].values.append(value) } else { parts.append((key, [value])) }
         }
         guard valid else { return nil }

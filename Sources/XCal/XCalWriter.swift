@@ -39,7 +39,10 @@ public enum XCalWriter {
         XMLTreeBuilder.build { write(v, to: &$0) }
     }
 
-    /// The `icalendar` element holding one `vcalendar` per calendar.
+    /// The `icalendar` element holding one `vcalendar` per calendar. (Specialized here for the
+    /// stream writer, which other modules pass: a generic call from there would go through the
+    /// protocol for every element.)
+    @_specialize(where S == XMLStreamWriter)
     public static func write<S: XMLSink>(_ calendars: [ICalComponent], to s: inout S) {
         s.start("icalendar", namespace: namespace)
         for c in calendars { write(c, to: &s) }
@@ -47,8 +50,18 @@ public enum XCalWriter {
     }
 
     /// A component element: `properties` (when there are any), then `components` (when there are any).
+    /// A VTIMEZONE is written once per tree and repeated after (every item of a feed carries the
+    /// same few zones, each larger than the event).
     public static func write<S: XMLSink>(_ c: ICalComponent, to s: inout S) {
-        s.start(c.name.lowercased(), namespace: namespace)
+        if c.name == "VTIMEZONE", let key = c.storageKey {
+            s.repeating(key, owner: c) { element(c, to: &$0) }
+        } else {
+            element(c, to: &s)
+        }
+    }
+
+    private static func element<S: XMLSink>(_ c: ICalComponent, to s: inout S) {
+        s.start(c.name.asciiLowercased(), namespace: namespace)
         if !c.properties.isEmpty {
             s.start("properties", namespace: namespace)
             for p in c.properties {
@@ -78,7 +91,7 @@ public enum XCalWriter {
     /// A property element: `parameters` when there are any (RFC 6321 §3.5: never an empty one),
     /// then one value element per value. GEO and REQUEST-STATUS hold their parts directly.
     public static func write<S: XMLSink>(_ p: ICalProperty, to s: inout S) {
-        s.start(p.name.lowercased(), namespace: namespace)
+        s.start(p.name.asciiLowercased(), namespace: namespace)
         if !p.parameters.isEmpty {
             s.start("parameters", namespace: namespace)
             for param in p.parameters { write(param, to: &s) }
@@ -103,9 +116,9 @@ public enum XCalWriter {
     /// A parameter element holding one value element per value, typed as RFC 6321 Appendix A types it.
     public static func write<S: XMLSink>(_ param: ICalParameter, to s: inout S) {
         let type = PropertyTypes.parameterType(of: param.name)
-        s.start(param.name.lowercased(), namespace: namespace)
+        s.start(param.name.asciiLowercased(), namespace: namespace)
         for v in param.values {
-            s.element(type.rawValue, namespace: namespace, text: type == .boolean ? v.lowercased() : v)
+            s.element(type.rawValue, namespace: namespace, text: type == .boolean ? v.asciiLowercased() : v)
         }
         s.end()
     }
@@ -162,7 +175,7 @@ public enum XCalWriter {
         for v in r.byMonth { text("bymonth", String(v)) }
         for v in r.bySetPos { text("bysetpos", String(v)) }
         if let w = r.wkst { text("wkst", w) }
-        for x in r.extensions { text(x.name.lowercased(), x.value) }
+        for x in r.extensions { text(x.name.asciiLowercased(), x.value) }
         s.end()
     }
 }

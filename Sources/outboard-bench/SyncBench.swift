@@ -21,15 +21,18 @@ enum SyncBench {
         let sub = try SubscriptionLoader.load(id: "bench", text: yaml, file: "bench.yaml", filters: [:], environment: ["T": "bench"]).get()
         let client = TargetClient(endpoint: target.endpoint, token: "bench")
         var peaks: [Double] = []
+        var cpu: [(engine: Double, target: Double)] = []
         func pass() async -> (SyncReport, Double) {
             // The peak resident memory of the pass alone: the kernel's high-water mark is reset
             // before it (clear_refs 5) and read after it; what the benchmark itself holds (the
             // feed's text) is resident throughout and counted too.
             try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+            let engine0 = DaemonBench.cpuSeconds(getpid()), target0 = DaemonBench.cpuSeconds(target.process.processIdentifier)
             let t0 = DispatchTime.now().uptimeNanoseconds
             let r = await SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client).run()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             peaks.append(DaemonBench.peakMB(getpid()))
+            cpu.append((DaemonBench.cpuSeconds(getpid()) - engine0, DaemonBench.cpuSeconds(target.process.processIdentifier) - target0))
             return (r, ms)
         }
         print(String(format: "sync: %d events (%.1f MB) from nginx into outboard-target over 127.0.0.1", events, Double(text.utf8.count) / 1e6))
@@ -52,6 +55,8 @@ enum SyncBench {
         let (onePercent, t3) = await pass()
         print(String(format: "1%% changed re-poll: %.0f ms, %d items updated (%d field edits), %d unchanged (goal 300 ms)", t3,
                      onePercent.updated.count, onePercent.updated.reduce(0) { $0 + $1.edits }, onePercent.unchanged))
+        print(String(format: "CPU seconds used (engine / target): initial load %.2f / %.2f, unchanged %.2f / %.2f, 1%% changed %.2f / %.2f",
+                     cpu[0].engine, cpu[0].target, cpu[1].engine, cpu[1].target, cpu[2].engine, cpu[2].target))
         print(String(format: "peak resident memory during each pass: initial load %.0f MB, unchanged %.0f MB, 1%% changed %.0f MB (goal 150 MB; the benchmark's own copy of the feed's text, %.0f MB, is included)",
                      peaks[0], peaks[1], peaks[2], Double(text.utf8.count) / 1e6))
     }

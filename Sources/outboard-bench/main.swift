@@ -53,6 +53,24 @@ if arguments.contains("hash") {
     print(String(format: "hashed %d items 20 times (%d hex digits); fastest round %.1f ms, %.0f items/s on one core", items.count, n, best * 1000, Double(items.count) / best))
     exit(0)
 }
+// `outboard-bench N xcal` writes and reads the feed as xCal 15 times each and prints the fastest
+// round of each (on a shared machine the fastest round is the steadiest figure).
+if arguments.contains("xcal") {
+    let calendars = try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8)).calendars
+    var xml: [UInt8] = [], bestWrite = Double.infinity, bestRead = Double.infinity
+    for _ in 0..<15 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        xml = XCalWriter.write(calendars)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        _ = try XCalReader().read(xml)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        bestWrite = min(bestWrite, Double(t1 - t0) / 1e9)
+        bestRead = min(bestRead, Double(t2 - t1) / 1e9)
+    }
+    print(String(format: "xCal of %.1f MB: fastest write %.1f ms (%.1f MB/s), fastest read %.1f ms (%.1f MB/s)",
+                 Double(xml.count) / 1e6, bestWrite * 1000, Double(xml.count) / 1e6 / bestWrite, bestRead * 1000, Double(xml.count) / 1e6 / bestRead))
+    exit(0)
+}
 let repeats = 5
 
 func peakRSSMegabytes() -> Double {

@@ -2,6 +2,7 @@ import CalendarModel
 import Foundation
 import SafeXML
 import Testing
+import TestSupport
 import XCal
 
 let xcalNS = "urn:ietf:params:xml:ns:icalendar-2.0"
@@ -145,6 +146,28 @@ func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n
         let xml = #"<icalendar xmlns="urn:ietf:params:xml:ns:icalendar-2.0"><vcalendar><properties><summary><text>  two  spaces </text></summary></properties></vcalendar></icalendar>"#
         let back = try XCalReader().read(Array(xml.utf8))
         #expect(back.calendars[0].property("SUMMARY")?.text == "  two  spaces ")
+    }
+
+    @Test func whitespaceOnlyTextIsData() throws {
+        let xml = #"<icalendar xmlns="urn:ietf:params:xml:ns:icalendar-2.0"><vcalendar><properties><summary><text> </text></summary><x-a><text>&#9;&#10;</text></x-a></properties></vcalendar></icalendar>"#
+        let back = try XCalReader().read(Array(xml.utf8))
+        #expect(back.calendars[0].property("SUMMARY")?.text == " ")
+        #expect(back.calendars[0].property("X-A")?.text == "\t\n")
+    }
+
+    /// The parser is fed a chunk at a time (256 KB): a document of several chunks, whose long
+    /// UTF-8 texts and elements are cut at chunk boundaries, reads back as it was written.
+    @Test func aDocumentOfManyChunksReadsBackWhole() throws {
+        let calendars = try ICalParser().parse(Array(FeedGenerator(events: 1500).text().utf8)).calendars
+        let xml = XCalWriter.write(calendars)
+        #expect(xml.count > 4 * (256 << 10))
+        let back = try XCalReader().read(xml)
+        #expect(back.diagnostics.isEmpty)
+        #expect(back.calendars == calendars)
+        // A malformed byte near the end is still found after many chunks.
+        var broken = xml
+        broken[broken.count - 20] = UInt8(ascii: "<")
+        #expect(throws: XCalError.self) { try XCalReader().read(broken) }
     }
 
     @Test func pastedXCalWithIndentationAndForeignElementsReads() throws {

@@ -186,15 +186,9 @@ public struct ItemHasher {
     public let skip: SkipList
     private let writer: CanonicalWriter
     // The zones met so far (a feed has a handful): where their storage is, and what it gave.
-    private var zoneKeys: [ZoneKey?] = []
+    private var zoneKeys: [ICalComponent.StorageKey?] = []
     private var zoneEntries: [(tree: ICalComponent, tzid: String, digest: [UInt8])] = []
 
-    /// Where a zone tree's storage is: two trees with the same storage are the same tree.
-    private struct ZoneKey: Equatable {
-        var name: String
-        var properties: UnsafeRawPointer?, propertyCount: Int
-        var components: UnsafeRawPointer?, componentCount: Int
-    }
     private var out: [UInt8] = []
 
     public init(skipping skip: SkipList = .defaults) {
@@ -257,13 +251,7 @@ public struct ItemHasher {
     /// hasher, so it is not shared either. The cache keeps each tree it has seen, so storage it
     /// knows is never reused by another tree.
     private mutating func zone(_ zone: UnsafePointer<ICalComponent>) -> (tzid: String, digest: [UInt8]) {
-        let key = zone.pointee.properties.withUnsafeBufferPointer { p in
-            zone.pointee.components.withUnsafeBufferPointer { c in
-                // Empty arrays share one storage: only a zone with properties has an address of its own.
-                p.isEmpty ? nil : ZoneKey(name: zone.pointee.name, properties: UnsafeRawPointer(p.baseAddress), propertyCount: p.count,
-                                          components: UnsafeRawPointer(c.baseAddress), componentCount: c.count)
-            }
-        }
+        let key = zone.pointee.storageKey
         if let key, let k = zoneKeys.firstIndex(of: key) { return (zoneEntries[k].tzid, zoneEntries[k].digest) }
         let tree = zone.pointee
         let tzid = String(decoding: Array((tree.property("TZID")?.text ?? "").utf8), as: UTF8.self)

@@ -161,3 +161,30 @@ enum UTF8Check {
         return true
     }
 }
+
+extension String {
+    /// The string with ASCII letters upper-cased, without Unicode case mapping for an ASCII
+    /// string (names of properties, parameters and components).
+    public func asciiUppercased() -> String { mappingASCII(upper: true) }
+
+    /// The string with ASCII letters lower-cased, likewise.
+    public func asciiLowercased() -> String { mappingASCII(upper: false) }
+
+    private func mappingASCII(upper: Bool) -> String {
+        var s = self
+        return s.withUTF8 { b in
+            var changes = false
+            for c in b {
+                if c >= 0x80 { return upper ? uppercased() : lowercased() }
+                if upper ? (c &- 0x61 < 26) : (c &- 0x41 < 26) { changes = true }
+            }
+            guard changes else { return self }
+            return String(unsafeUninitializedCapacity: b.count) { out in
+                for (i, c) in b.enumerated() {
+                    out[i] = upper ? ((c &- 0x61 < 26) ? c &- 0x20 : c) : ((c &- 0x41 < 26) ? c &+ 0x20 : c)
+                }
+                return b.count
+            }
+        }
+    }
+}

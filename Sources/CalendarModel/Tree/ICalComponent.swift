@@ -65,6 +65,27 @@ public struct ICalComponent: Hashable, Sendable {
     /// equality or hashing: it says where a component came from, not what it means.
     public var line: Int
 
+    /// Where a component's storage is. Two components with the same key share the storage of
+    /// their properties and of their sub-components, so (while both are alive) they are the same
+    /// tree: a feed's items share its few VTIMEZONE trees, and a zone is recognized this way
+    /// without comparing it.
+    public struct StorageKey: Hashable, Sendable {
+        var name: String
+        var properties: UInt, propertyCount: Int
+        var components: UInt, componentCount: Int
+    }
+
+    /// The storage key, read in place; nil for a component without properties (empty arrays all
+    /// share one storage, so they say nothing of identity).
+    public var storageKey: StorageKey? {
+        properties.withUnsafeBufferPointer { p in
+            components.withUnsafeBufferPointer { c in
+                p.isEmpty ? nil : StorageKey(name: name, properties: UInt(bitPattern: p.baseAddress), propertyCount: p.count,
+                                             components: UInt(bitPattern: c.baseAddress), componentCount: c.count)
+            }
+        }
+    }
+
     public init(name: String, properties: [ICalProperty] = [], components: [ICalComponent] = [], line: Int = 0) {
         self.name = name
         self.properties = properties
