@@ -38,11 +38,14 @@ public struct TargetService: Sendable {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
                 return try await store.db.read { db in try Operation.read(request, grants: grants, db: db) }
             case .multiOp(let ops):
+                // What needs no store (checking and writing out each new entity) is done before
+                // the write transaction, which every writer waits for in turn.
+                let prepared = ops.map(PreparedAdd.of)
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
                     let revisions = Revisions()
                     for (i, op) in ops.enumerated() {
-                        let r = try Operation.run(op, grants: grants, db: db, stamp: stamp, revisions: revisions)
+                        let r = try Operation.run(op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, revisions: revisions)
                         responses.append(r)
                         if r.result.status != .ok {
                             throw Rollback(response: CalWSResponse(id: request.id, result: .init(status: .error,
@@ -53,8 +56,9 @@ public struct TargetService: Sendable {
                     return CalWSResponse(id: request.id, .multiOp(responses))
                 }
             default:
+                let prepared = PreparedAdd.of(request)
                 return try await store.db.write { db in
-                    let r = try Operation.run(request, grants: grants, db: db, stamp: stamp, revisions: Revisions())
+                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, revisions: Revisions())
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -88,6 +92,23 @@ final class Revisions {
         let r = try StoreSQL.bump(db, collection)
         bumped[collection] = r
         return r
+    }
+}
+
+/// An `addItem`'s calendar checked and written out as the entity's text, which needs no store.
+struct PreparedAdd {
+    var uid: Result<String, Entities.Failure>
+    var data: String
+
+    init(_ calendar: ICalComponent) {
+        uid = Entities.validate(calendar)
+        data = (try? uid.get()) != nil ? ICalWriter.string([calendar]) : ""
+    }
+
+    /// Nil for any other request.
+    static func of(_ r: CalWSRequest) -> PreparedAdd? {
+        guard case .addItem(_, let calendar) = r.body else { return nil }
+        return PreparedAdd(calendar)
     }
 }
 
@@ -160,15 +181,16 @@ enum Operation {
 
     // MARK: Writes
 
-    static func run(_ r: CalWSRequest, grants: Grants, db: Database, stamp: String, revisions: Revisions) throws -> CalWSResponse {
+    static func run(_ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, revisions: Revisions) throws -> CalWSResponse {
         switch r.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
             return try read(r, grants: grants, db: db)
         case .addItem(let href, let calendar):
             guard Paths.isCollection(href) else { return failure(r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays") }
             guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            let prepared = prepared ?? PreparedAdd(calendar)
             let uid: String
-            switch Entities.validate(calendar) {
+            switch prepared.uid {
             case .success(let u): uid = u
             case .failure(let f): return failure(r, f.kind, f.message)
             }
@@ -177,7 +199,7 @@ enum Operation {
                 return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
             }
             let revision = try revisions.next(db, href)
-            let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: ICalWriter.string([calendar]),
+            let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
                                  changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
             return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))

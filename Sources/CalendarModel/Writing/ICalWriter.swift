@@ -21,8 +21,13 @@ public enum ICalWriter {
         out.append(literal: "BEGIN:")
         out.append(contentsOf: c.name.utf8)
         out.append(ASCII.cr); out.append(ASCII.lf)
-        for p in c.properties { appendProperty(p, to: &out, line: &line) }
-        for sub in c.components { append(sub, to: &out, line: &line) }
+        // Read in place: a loop over the arrays would copy (retain and release) every element.
+        c.properties.withUnsafeBufferPointer { ps in
+            for i in ps.indices { appendProperty(ps[i], to: &out, line: &line) }
+        }
+        c.components.withUnsafeBufferPointer { cs in
+            for i in cs.indices { append(cs[i], to: &out, line: &line) }
+        }
         out.append(literal: "END:")
         out.append(contentsOf: c.name.utf8)
         out.append(ASCII.cr); out.append(ASCII.lf)
@@ -30,25 +35,26 @@ public enum ICalWriter {
 
     static func appendProperty(_ p: ICalProperty, to out: inout [UInt8], line: inout [UInt8]) {
         // Values of different types cannot share one line's VALUE=: write a line per run of one type.
-        var start = 0
-        let values = p.values
-        if values.isEmpty {
-            writeLine(p, values: values[...], to: &out, line: &line)
+        let count = p.values.count
+        if count <= 1 {
+            writeLine(p, values: 0..<count, to: &out, line: &line)
             return
         }
-        while start < values.count {
+        var start = 0
+        while start < count {
             var end = start + 1
-            let t = values[start].type
-            while end < values.count, values[end].type == t { end += 1 }
-            writeLine(p, values: values[start..<end], to: &out, line: &line)
+            let t = p.values[start].type
+            while end < count, p.values[end].type == t { end += 1 }
+            writeLine(p, values: start..<end, to: &out, line: &line)
             start = end
         }
     }
 
-    private static func writeLine(_ p: ICalProperty, values: Slice<ICalValues>, to out: inout [UInt8], line: inout [UInt8]) {
+    /// One content line holding the values in `range` (all of one type).
+    private static func writeLine(_ p: ICalProperty, values range: Range<Int>, to out: inout [UInt8], line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
         line.append(contentsOf: p.name.utf8)
-        let type = values.first?.type ?? .text
+        let type = range.isEmpty ? .text : p.values[range.lowerBound].type
         if type != .unknown, let icalName = type.icalName, type != PropertyTypes.defaultType(of: p.name) {
             line.append(literal: ";VALUE=")
             line.append(contentsOf: icalName.utf8)
@@ -62,11 +68,9 @@ public enum ICalWriter {
             line.append(literal: ";ENCODING=BASE64")
         }
         line.append(ASCII.colon)
-        var first = true
-        for v in values {
-            if !first { line.append(ASCII.comma) }
-            first = false
-            ValueFormatter.append(v, to: &line)
+        for i in range {
+            if i > range.lowerBound { line.append(ASCII.comma) }
+            ValueFormatter.append(p.values[i], to: &line)
         }
         fold(line, into: &out)
     }
