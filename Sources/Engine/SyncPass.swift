@@ -26,6 +26,9 @@ public struct SyncReport: Sendable {
     public var reconciled = false
     /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
     public var retryAfter: Int?
+    /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
+    /// those whose LAST-MODIFIED on the target is not the one recorded).
+    public var copiesFetched = 0
 
     public init(subscription: String) {
         self.subscription = subscription
@@ -215,15 +218,23 @@ public struct SyncPass: Sendable {
         var plans: [PlannedWrite] = []
         var toFetch = changed
         if subscription.trustLastModified, !reconcile {
+            // Only a copy whose LAST-MODIFIED on the target is the one recorded after this
+            // engine's last write stands in for the target's; the listing is one small request
+            // per batch. Any other copy (edited on the target, gone, never recorded) is fetched.
+            let trusted = changed.filter { known[$0]?.content != nil && known[$0]?.lastModified != nil }
+            let stamps: [String: String]
+            do { stamps = try await lastModified(of: trusted.map { known[$0]!.href }) } catch { return fail("\(error)", .target) }
             toFetch = []
             for key in changed {
-                guard let k = known[key], let content = k.content, let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
+                guard let k = known[key], let content = k.content, let lm = k.lastModified, stamps[k.href] == lm,
+                      let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
                     toFetch.append(key)
                     continue
                 }
                 plans.append(plan(key, feed[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
             }
         }
+        report.copiesFetched = toFetch.count
         // The copies are fetched `batchesInFlight` batches at a time (the target reads one while
         // the engine decodes and diffs the last), and planned in the order of the feed.
         let fetchChunks = toFetch.chunks(of: batchSize)
@@ -351,16 +362,35 @@ struct BatchOutcome: Sendable {
     }
 
     /// Sends one batch as a multiOp; when the target refuses it as a whole, one write at a time.
+    /// With trust-lastmod, the LAST-MODIFIED of what the batch leaves on the target is recorded
+    /// with it (one listing request); a copy whose stamp cannot be read is fetched next time.
     func execute(_ batch: [PlannedWrite], skip: SkipList) async -> BatchOutcome {
         let writes = batch.filter { if case .settle = $0 { false } else { true } }
         var o = BatchOutcome(report: SyncReport(subscription: subscription.id), done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
-        guard !writes.isEmpty else { return o }
-        if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
-            for (p, r) in zip(writes, responses) { record(p, r, &o.report, &o.done, &o.removed) }
-        } else {
-            for p in writes { await single(p, skip: skip, &o.report, &o.done, &o.removed) }
+        if !writes.isEmpty {
+            if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
+                for (p, r) in zip(writes, responses) { record(p, r, &o.report, &o.done, &o.removed) }
+            } else {
+                for p in writes { await single(p, skip: skip, &o.report, &o.done, &o.removed) }
+            }
+        }
+        if subscription.trustLastModified, !o.done.isEmpty {
+            let stamps = (try? await lastModified(of: o.done.map(\.href))) ?? [:]
+            for i in o.done.indices { o.done[i].lastModified = stamps[o.done[i].href] }
         }
         return o
+    }
+
+    /// The target's LAST-MODIFIED of each entity at `hrefs` that it has (a listing: one request
+    /// per batch, no calendar data).
+    func lastModified(of hrefs: [String]) async throws(TargetClientError) -> [String: String] {
+        var stamps: [String: String] = [:]
+        for chunk in hrefs.chunks(of: batchSize) {
+            for e in try await target.multiget(collection: subscription.targetCollection, hrefs: chunk, allData: false) {
+                if let stamp = e.calendar.map(TargetClient.lastModified) { stamps[e.href] = stamp }
+            }
+        }
+        return stamps
     }
 
     /// Records a write's outcome from its multiOp response.

@@ -171,11 +171,18 @@ public struct TargetClient: Sendable {
         return entities
     }
 
-    /// Whole entities by href, in one round trip.
-    public func multiget(collection: String, hrefs: [String]) async throws(TargetClientError) -> [EntityInfo] {
-        let r = try await ok(CalWSRequest(.calendarMultiget(href: collection, hrefs: hrefs, allData: true)))
+    /// Entities by href, in one round trip: whole, or (without `allData`) reduced to UID,
+    /// RECURRENCE-ID and LAST-MODIFIED.
+    public func multiget(collection: String, hrefs: [String], allData: Bool = true) async throws(TargetClientError) -> [EntityInfo] {
+        let r = try await ok(CalWSRequest(.calendarMultiget(href: collection, hrefs: hrefs, allData: allData)))
         guard case .calendarQuery(let entities) = r.body else { throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse") }
         return entities
+    }
+
+    /// An entity's LAST-MODIFIED as a listing gives it: the values of its components, in order
+    /// (a master and its overrides), so that a change to any of them shows.
+    public static func lastModified(_ listing: ICalComponent) -> String {
+        listing.components.compactMap { $0.property("LAST-MODIFIED")?.value.map(ValueFormatter.icalString) }.joined(separator: ",")
     }
 
     /// Runs operations atomically; returns each one's response (in order). A failure of any

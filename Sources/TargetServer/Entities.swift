@@ -82,13 +82,14 @@ enum Entities {
         return doc.calendars.first ?? ICalComponent(name: "VCALENDAR")
     }
 
-    /// A listing: each item component reduced to UID, RECURRENCE-ID and LAST-MODIFIED (the
-    /// entity's, when a component has none of its own).
+    /// A listing: each item component reduced to UID, RECURRENCE-ID and LAST-MODIFIED, the time
+    /// the entity was last written in this store (not the feed's own LAST-MODIFIED, which an
+    /// edit here does not change).
     static func listing(_ calendar: ICalComponent, lastModified: String) -> ICalComponent {
         let stamp = ICalValue.parse(lastModified, as: .dateTime)
         let comps = calendar.components.filter { PropertyTypes.isItemComponent($0.name) }.map { c -> ICalComponent in
             var props = ["UID", "RECURRENCE-ID"].compactMap { c.property($0) }
-            if let lm = c.property("LAST-MODIFIED") { props.append(lm) } else if let stamp { props.append(ICalProperty("LAST-MODIFIED", stamp)) }
+            if let stamp { props.append(ICalProperty("LAST-MODIFIED", stamp)) }
             return ICalComponent(name: c.name, properties: props)
         }
         return ICalComponent(name: "VCALENDAR", components: comps)

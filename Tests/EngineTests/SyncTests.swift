@@ -289,13 +289,17 @@ final class Bed: @unchecked Sendable {
         try bed.nginx.put("f.ics", feed([match(1), match(2)]))
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/trust", extra: "trust-lastmod: true")
         #expect(await bed.pass(s).succeeded)
+        // The status store records the target's LAST-MODIFIED of each item it wrote.
+        let recorded = try bed.store.items(s.id)
+        #expect(recorded.count == 2 && recorded.values.allSatisfy { $0.lastModified?.hasSuffix("Z") == true }, "\(recorded)")
         try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2)]))
         let r = await bed.pass(s)
         #expect(r.succeeded && r.updated.map(\.key) == ["match-1@club"])
-        let metrics = String(decoding: try await CurlHTTPClient().send(HTTPRequest(url: bed.target.base + "/metrics")).body, as: UTF8.self)
-        #expect(!metrics.contains("calendarMultiget"), "no copy was fetched from the target")
-        // Someone edits match-2 on the target; then the feed changes it too: the stale token is
-        // refused, the copy refetched and diffed, and the feed wins.
+        #expect(r.copiesFetched == 0, "the target's LAST-MODIFIED was the one recorded: no copy was fetched")
+        // Someone edits match-2 on the target (a second later, so its LAST-MODIFIED moves); then
+        // the feed changes it too: the new LAST-MODIFIED has the copy fetched and diffed, and the
+        // feed wins.
+        try await Task.sleep(for: .milliseconds(1100))
         let e = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
         var edited = try #require(e.calendar)
         edited.components[0].properties.append(ICalProperty("COMMENT", .text("added on the target")))
@@ -305,10 +309,27 @@ final class Bed: @unchecked Sendable {
         try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed in the feed")]))
         let second = await bed.pass(s)
         #expect(second.succeeded, "\(String(describing: second.error)) \(second.failed)")
+        #expect(second.copiesFetched == 1)
         let now = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
         let master = now.calendar?.components.first { $0.name == "VEVENT" }
         #expect(master?.property("SUMMARY")?.text == "Changed in the feed")
         #expect(master?.property("COMMENT") == nil, "the target's own edit was replaced by the feed")
+        // An edit the LAST-MODIFIED cannot show (within the same second as the engine's write)
+        // is still caught by the change token: refused, refetched, diffed again.
+        let again = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
+        var sameSecond = try #require(again.calendar)
+        sameSecond.components[0].properties.append(ICalProperty("COMMENT", .text("same second")))
+        _ = try await bed.client.updateItem(href: again.href, changeToken: again.changeToken,
+                                            update: Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [sameSecond])).items[0],
+                                                                target: ItemGrouper.items(from: ICalDocument(calendars: [again.calendar!])).items[0]))
+        var state = try #require(try bed.store.items(s.id)["match-2@club"])
+        state.lastModified = try #require(try await bed.client.multiget(collection: "/t/trust", hrefs: [again.href], allData: false).first?.calendar).map(TargetClient.lastModified)
+        try bed.store.commit(s.id, put: [state], remove: [])
+        try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed twice in the feed")]))
+        let third = await bed.pass(s)
+        #expect(third.succeeded && third.copiesFetched == 0)
+        let last = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust")?.calendar?.components.first { $0.name == "VEVENT" })
+        #expect(last.property("SUMMARY")?.text == "Changed twice in the feed" && last.property("COMMENT") == nil)
     }
 
     @Test func fiveSubscriptionsIntoFiveCollections() async throws {
