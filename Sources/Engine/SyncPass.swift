@@ -100,6 +100,14 @@ public struct SyncPass: Sendable {
     /// `reconcile` compares every target item with the feed, whatever the hashes say, catching
     /// edits made on the target and entities the engine does not know.
     public func run(now: Date = Date(), dryRun: Bool = false, reconcile requested: Bool = false) async -> SyncReport {
+        let report = await pass(now: now, dryRun: dryRun, reconcile: requested)
+        // The pass's feed, trees and batches are freed by now: the memory goes back to the system
+        // instead of staying with this process until some later pass (a daemon runs many).
+        releaseFreeMemory()
+        return report
+    }
+
+    private func pass(now: Date, dryRun: Bool, reconcile requested: Bool) async -> SyncReport {
         var report = SyncReport(subscription: subscription.id)
         var state: FeedState
         do { state = try store.feed(subscription.id) } catch {
@@ -527,3 +535,13 @@ extension Array {
         stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
     }
 }
+
+/// Gives the heap memory that is free back to the system (glibc keeps it for the process
+/// otherwise, so a pass that once needed much would keep it resident).
+public func releaseFreeMemory() {
+    _ = mallocTrim(0)
+}
+
+/// glibc's malloc_trim(3), declared in <malloc.h>, which the Glibc module does not export; its C
+/// signature is `int malloc_trim(size_t pad)`.
+@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
