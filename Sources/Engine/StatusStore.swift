@@ -40,14 +40,18 @@ public struct ItemState: Sendable, Hashable {
     /// The iCalendar text of what was last applied (after filters): with trust-lastmod, changes
     /// are diffed against it instead of a fetched copy.
     public var content: String?
+    /// The hex SHA-256 of the feed's bytes that `hash` was computed from, with the filters and
+    /// the rest of the calendar (see `FeedScan`): while they are the same, the item is the same.
+    public var source: String?
 
-    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil, content: String? = nil) {
+    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil, content: String? = nil, source: String? = nil) {
         self.key = key
         self.hash = hash
         self.href = href
         self.changeToken = changeToken
         self.lastModified = lastModified
         self.content = content
+        self.source = source
     }
 }
 
@@ -83,6 +87,9 @@ public final class StatusStore: Sendable {
         }
         m.registerMigration("v3: applied content") { db in
             try db.execute(sql: "ALTER TABLE item ADD COLUMN content TEXT")
+        }
+        m.registerMigration("v4: item source digest") { db in
+            try db.execute(sql: "ALTER TABLE item ADD COLUMN source TEXT")
         }
         try m.migrate(db)
     }
@@ -134,7 +141,7 @@ public final class StatusStore: Sendable {
         try db.read { db in
             var out: [String: ItemState] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM item WHERE subscription = ?", arguments: [id]) {
-                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"], content: r["content"])
+                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"], content: r["content"], source: r["source"])
                 out[s.key] = s
             }
             return out
@@ -147,10 +154,11 @@ public final class StatusStore: Sendable {
         try db.write { db in
             for s in put {
                 try db.execute(sql: """
-                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content
-                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content])
+                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
+                        source = excluded.source
+                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source])
             }
             for key in remove {
                 try db.execute(sql: "DELETE FROM item WHERE subscription = ? AND key = ?", arguments: [id, key])

@@ -26,6 +26,9 @@ public struct SyncReport: Sendable {
     public var reconciled = false
     /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
     public var retryAfter: Int?
+    /// How many unchanged items were recognized by their bytes (see `FeedScan`), without being
+    /// parsed, filtered or hashed.
+    public var settledUnparsed = 0
     /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
     /// those whose LAST-MODIFIED on the target is not the one recorded).
     public var copiesFetched = 0
@@ -164,12 +167,40 @@ public struct SyncPass: Sendable {
             return report
         }
 
-        // 2. Parse, group, filter, hash.
-        let document: ICalDocument
-        do { document = try ICalParser().parse(body) } catch {
+        var known: [String: ItemState]
+        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)", .store) }
+
+        // 2. Items whose bytes (with the rest of the calendar, under the same filters) are the
+        // ones processed last time are settled without being parsed; only the others are parsed,
+        // grouped, filtered and hashed. A scan that gives up, or a parse that does not find the
+        // items the scan found, means the whole feed is parsed as before.
+        var sources: [String: String] = [:]
+        var settled: Set<String> = []
+        var scan: FeedScan?
+        if let salt = filters.fingerprint, let s = FeedScan.scan(body) {
+            scan = s
+            for (item, digest) in zip(s.items, s.digests(of: body, salt: salt)) {
+                sources[item.key] = digest
+                if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) }
+            }
+        }
+        func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
+        var set: ItemSet
+        do {
+            if let scan, !settled.isEmpty {
+                let rest = Set(scan.items.map(\.key)).subtracting(settled)
+                set = try parse(scan.subset(of: body, keeping: rest))
+                if Set(set.items.map(\.key)) != rest || set.items.count != rest.count {
+                    settled = []
+                    sources = [:]
+                    set = try parse(body)
+                }
+            } else {
+                set = try parse(body)
+            }
+        } catch {
             return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse)
         }
-        let set = ItemGrouper.items(from: document)
         let utcNow = ICalDateTime.utc(now)
         let skip = filters.skipList
         // Filters and hashes are pure and per item: they run on every core.
@@ -185,8 +216,6 @@ public struct SyncPass: Sendable {
             if feed[entry.item.key] == nil { order.append(entry.item.key) }
             feed[entry.item.key] = entry
         }
-        var known: [String: ItemState]
-        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)", .store) }
 
         // A reconcile lists the collection: entities the engine does not know are adopted when the
         // feed has their UID, and count as gone when it does not.
@@ -202,18 +231,26 @@ public struct SyncPass: Sendable {
             }
         }
 
-        // 3. Classify.
-        var new: [String] = [], changed: [String] = []
+        // 3. Classify. An unchanged item whose bytes changed (a reordered or refolded export)
+        // has its new source recorded, so that next time it is settled unparsed.
+        var new: [String] = [], changed: [String] = [], resettled: [ItemState] = []
+        report.unchanged = settled.count
+        report.settledUnparsed = settled.count
         for key in order {
             guard let k = known[key] else { new.append(key); continue }
-            if k.hash == feed[key]!.hash, !reconcile { report.unchanged += 1 } else { changed.append(key) }
+            if k.hash == feed[key]!.hash, !reconcile {
+                report.unchanged += 1
+                if k.source != sources[key] { resettled.append(k) }
+            } else {
+                changed.append(key)
+            }
         }
-        let gone = known.keys.filter { feed[$0] == nil }.sorted()
+        let gone = known.keys.filter { feed[$0] == nil && !settled.contains($0) }.sorted()
 
         // 4. The deletion guard.
         var guardMessage: String?
         if subscription.deletions == .mirror, !gone.isEmpty {
-            if feed.isEmpty, !subscription.allowEmpty {
+            if feed.isEmpty, settled.isEmpty, !subscription.allowEmpty {
                 guardMessage = "the feed has no items, which would delete all \(gone.count) items of \(subscription.targetCollection); nothing was deleted (set guard.allow-empty: true in \(subscription.file) to allow it)"
             } else if Double(gone.count) > subscription.maxDeleteFraction * Double(known.count) {
                 guardMessage = "the feed lost \(gone.count) of \(known.count) items, more than guard.max-delete-fraction (\(subscription.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(subscription.file) to allow it)"
@@ -223,7 +260,7 @@ public struct SyncPass: Sendable {
         // 5. The target's copies of changed items, in batches. With trust-lastmod the copy last
         // applied stands in for the target's (the change token still guards the update: a target
         // edited since is refetched and diffed again).
-        var plans: [PlannedWrite] = []
+        var plans: [PlannedWrite] = resettled.map { .settle($0) }
         var toFetch = changed
         if subscription.trustLastModified, !reconcile {
             // Only a copy whose LAST-MODIFIED on the target is the one recorded after this
@@ -293,11 +330,13 @@ public struct SyncPass: Sendable {
             return true
         }
         await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in await execute(batch, skip: skip) } take: { outcome in
+            var done = outcome.done
+            for i in done.indices { done[i].source = sources[done[i].key] }
             report.added += outcome.report.added
             report.updated += outcome.report.updated
             report.deleted += outcome.report.deleted
             report.failed += outcome.report.failed
-            do { try store.commit(subscription.id, put: outcome.done, remove: outcome.removed) } catch {
+            do { try store.commit(subscription.id, put: done, remove: outcome.removed) } catch {
                 storeError = storeError ?? "cannot write the status store: \(error)"
             }
         }

@@ -17,6 +17,8 @@ public struct Filter: Sendable {
     public var skip: SkipList
     /// The file it came from, for messages.
     public var file: String
+    /// The hex SHA-256 of the text it was loaded from (nil for a filter built in code).
+    public var source: String?
 
     public init(name: String, stage: FilterStage, description: String? = nil, rules: [FilterRule], skip: SkipList = .none, file: String = "") {
         self.name = name

@@ -29,6 +29,7 @@ public enum FilterLoader {
         let reader = ConfigReader(file: file)
         guard let root = reader.root(text) else { return .failure(ConfigProblems(reader.problems)) }
         var filter = Filter(name: name, stage: .input, rules: [], file: file)
+        filter.source = CanonicalForm.sha256Hex(Array(text.utf8))
 
         if let stage = root.string("stage") {
             if let s = FilterStage(rawValue: stage) {

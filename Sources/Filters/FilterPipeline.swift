@@ -50,6 +50,19 @@ public struct FilterPipeline: Sendable {
         filters.filter { $0.stage == .output }.reduce(SkipList.defaults) { $0.merging($1.skip) }
     }
 
+    /// What a filtered item depends on besides the item itself, as bytes: each filter's name,
+    /// stage and the text it was loaded from, in order. Nil when the outcome depends on the time
+    /// as well (a rule with `ended-days-ago`), or on a filter built in code (its rules have no
+    /// text to be known by).
+    public var fingerprint: [UInt8]? {
+        var out = Array("outboard filter pipeline 1\n".utf8)
+        for f in filters {
+            guard let source = f.source, !f.rules.contains(where: { $0.condition?.endedDaysAgo != nil }) else { return nil }
+            out += Array("\(f.name)\n\(f.stage.rawValue)\n\(source)\n".utf8)
+        }
+        return out
+    }
+
     /// Runs every rule of every filter on `item`. `now` (UTC) is what `ended-days-ago` measures from.
     public func run(_ item: ICalItem, now: ICalDateTime) -> FilterResult {
         var item = item

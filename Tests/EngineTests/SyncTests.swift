@@ -332,6 +332,36 @@ final class Bed: @unchecked Sendable {
         #expect(last.property("SUMMARY")?.text == "Changed twice in the feed" && last.property("COMMENT") == nil)
     }
 
+    @Test func unchangedItemsAreRecognizedByTheirBytesAndOnlyTheOthersAreParsed() async throws {
+        let bed = try Bed()
+        let secondAlarm = ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT2H", "END:VALARM"]
+        try bed.nginx.put("f.ics", feed([match(1), match(2), match(3)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/bytes")
+        let first = await bed.pass(s)
+        #expect(first.succeeded && first.added.count == 3 && first.settledUnparsed == 0)
+        // match-2 changes, the others move: their bytes are their own wherever they stand.
+        try bed.nginx.put("f.ics", feed([match(3), match(2, summary: "Moved"), match(1)]))
+        let second = await bed.pass(s)
+        #expect(second.succeeded && second.updated.map(\.key) == ["match-2@club"], "\(second.updated)")
+        #expect(second.settledUnparsed == 2 && second.unchanged == 2)
+        // match-1's bytes change but not what is synced (its alarms are stripped by the filter):
+        // it is parsed, found unchanged, and its new bytes are recorded.
+        try bed.nginx.put("f.ics", feed([match(3), match(2, summary: "Moved"), match(1, extra: secondAlarm)]))
+        let third = await bed.pass(s)
+        #expect(third.succeeded && third.updated.isEmpty && third.unchanged == 3 && third.settledUnparsed == 2)
+        try bed.nginx.put("f.ics", feed([match(3, summary: "Third"), match(2, summary: "Moved"), match(1, extra: secondAlarm)]))
+        let fourth = await bed.pass(s)
+        #expect(fourth.succeeded && fourth.updated.map(\.key) == ["match-3@club"] && fourth.settledUnparsed == 2)
+        // Another filter text: every item is parsed again.
+        try bed.nginx.put("f.ics", feed([match(3, summary: "Third"), match(2, summary: "Moved again"), match(1, extra: secondAlarm)]))
+        let edited = try FilterLoader.load(name: "strip-alarms", text: "# edited\nstage: input\nrules:\n  - remove-component: VALARM\n", file: "strip-alarms.yaml").get()
+        var sub = s
+        sub.targetURL = bed.target.endpoint
+        let fifth = await SyncPass(subscription: sub, filters: FilterPipeline(input: [edited], output: []), store: bed.store, target: bed.client).run()
+        #expect(fifth.succeeded && fifth.settledUnparsed == 0 && fifth.updated.map(\.key) == ["match-2@club"])
+        #expect(try await bed.summaries("/t/bytes") == ["match-1@club": "Match 1", "match-2@club": "Moved again", "match-3@club": "Third"])
+    }
+
     @Test func fiveSubscriptionsIntoFiveCollections() async throws {
         let bed = try Bed()
         for i in 1...5 {

@@ -101,6 +101,21 @@ func problems(_ yaml: String) -> [String] {
         #expect(p[0].contains("not valid YAML"))
     }
 
+    @Test func aPipelineIsKnownByItsFiltersTextsUnlessTimeDecides() throws {
+        func load(_ text: String, _ name: String = "f") throws -> Filter { try FilterLoader.load(name: name, text: text, file: "\(name).yaml").get() }
+        let strip = "stage: input\nrules:\n  - remove-component: VALARM\n"
+        let a = try #require(FilterPipeline([try load(strip)]).fingerprint)
+        #expect(FilterPipeline([try load(strip)]).fingerprint == a, "the same text, the same fingerprint")
+        #expect(FilterPipeline([try load("# a comment\n" + strip)]).fingerprint != a)
+        #expect(FilterPipeline([try load(strip, "g")]).fingerprint != a)
+        #expect(FilterPipeline([try load(strip), try load(strip, "g")]).fingerprint != FilterPipeline([try load(strip, "g"), try load(strip)]).fingerprint)
+        #expect(FilterPipeline([]).fingerprint != nil)
+        // A rule that depends on the time, or a filter built in code, has none.
+        let past = "stage: input\nrules:\n  - drop: true\n    when: { ended-days-ago: 30 }\n"
+        #expect(FilterPipeline([try load(strip), try load(past, "past")]).fingerprint == nil)
+        #expect(FilterPipeline([Filter(name: "code", stage: .input, rules: [])]).fingerprint == nil)
+    }
+
     @Test func theExampleFiltersLoadCleanly() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Filters")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
