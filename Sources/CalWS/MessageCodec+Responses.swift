@@ -3,13 +3,23 @@ import SafeXML
 import XCal
 
 extension MessageCodec {
-    /// Reads a response envelope (a SOAP fault is an error carrying its code and string).
+    /// Reads a response envelope, streamed like a request (a SOAP fault is an error carrying its
+    /// code and string).
     public static func decodeResponse(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSResponse {
-        switch try payload(bytes, reader: reader) {
-        case .fault(let code, let message):
-            throw CalWSDecodeError(line: 0, message: "SOAP fault \(code): \(message)")
-        case .message(let m):
-            return try response(m)
+        do {
+            return try XMLCursor.walk(bytes, limits: reader.limits) { root in
+                var result: CalWSResponse?
+                try body(of: &root) { m in
+                    if m.name == "Fault", m.namespace == soapNamespace {
+                        let f = try fault(&m)
+                        throw CalWSDecodeError(line: 0, message: "SOAP fault \(f.code): \(f.message)")
+                    }
+                    result = try response(&m)
+                }
+                return result!
+            }
+        } catch {
+            throw decodeError(error)
         }
     }
 
@@ -80,59 +90,113 @@ extension MessageCodec {
         s.end()
     }
 
-    static func response(_ e: XMLElement) throws(CalWSDecodeError) -> CalWSResponse {
-        guard e.namespace == ns else { throw fail(e, "<\(e.name)> is not in the CalWS-SOAP namespace") }
+    static func response<W: XMLWalker>(_ e: inout W) throws -> CalWSResponse {
+        let name = e.name, line = e.line
+        guard e.namespace == ns else { throw fail(line, "<\(name)> is not in the CalWS-SOAP namespace") }
         let id = Int(e.attribute("id") ?? "0") ?? 0
-        guard let statusText = e.child("status", namespace: ns)?.text, let status = CalWSStatus(rawValue: statusText) else {
-            throw fail(e, "<\(e.name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+        var status: String?, message: String?, href: String?, token: String?, displayName: String?
+        var error: (name: String, line: Int, detail: String?, href: String?)?
+        var resourceType: String?, features: [String] = [], entities: [EntityInfo] = []
+        var calendar: ICalComponent?, inner: [CalWSResponse]?
+        var diagnostics: [ICalDiagnostic] = []
+        /// The first calendar of an `icalendar` element.
+        func firstCalendar(_ ical: inout W) throws -> ICalComponent? {
+            var first: ICalComponent?
+            try ical.forEachChild { c in if first == nil { first = try XCalReader.component(&c, &diagnostics) } }
+            return first
         }
-        var result = CalWSResult(status: status, message: e.child("message", namespace: ns)?.text)
-        if let er = e.child("errorResponse", namespace: ns)?.elements.first {
+        /// One entity of a query's answer: href, changeToken and propstat/prop/calendar-data.
+        func entity(_ r: inout W) throws -> EntityInfo {
+            var e = EntityInfo(href: "", changeToken: "", calendar: nil)
+            var sawHref = false, sawToken = false
+            try r.forEachChild { c in
+                guard c.namespace == ns else { return }
+                switch c.name {
+                case "href" where !sawHref: e.href = try c.text(); sawHref = true
+                case "changeToken" where !sawToken: e.changeToken = try c.text(); sawToken = true
+                case "propstat":
+                    try c.forEachChild { p in
+                        guard p.namespace == ns, p.name == "prop" else { return }
+                        try p.forEachChild { d in
+                            guard d.namespace == ns, d.name == "calendar-data" else { return }
+                            try d.forEachChild { i in
+                                if i.namespace == x, i.name == "icalendar", e.calendar == nil { e.calendar = try firstCalendar(&i) }
+                            }
+                        }
+                    }
+                default: break
+                }
+            }
+            return e
+        }
+        try e.forEachChild { c in
+            switch (c.namespace, c.name) {
+            case (ns, "status") where status == nil: status = try c.text()
+            case (ns, "message") where message == nil: message = try c.text()
+            case (ns, "href") where href == nil: href = try c.text()
+            case (ns, "changeToken") where token == nil: token = try c.text()
+            case (ns, "displayName") where displayName == nil: displayName = try c.text()
+            case (ns, "errorResponse") where error == nil:
+                try c.forEachChild { er in
+                    guard error == nil else { return }
+                    let kind = er.name, at = er.line
+                    var detail: String?, conflict: String?
+                    try er.forEachChild { d in
+                        guard d.namespace == ns else { return }
+                        if d.name == "detail" { detail = try d.text() } else if d.name == "href" { conflict = try d.text() }
+                    }
+                    error = (kind, at, detail, conflict)
+                }
+            case (ns, "resourceType"):
+                try c.forEachChild { t in if resourceType == nil { resourceType = t.name } }
+            case (ns, "supportedFeatures"):
+                try c.forEachChild { features.append($0.name) }
+            case (ns, "response") where name == "calendarQueryResponse":
+                entities.append(try entity(&c))
+            case (x, "icalendar") where name == "fetchItemResponse" && calendar == nil:
+                calendar = try firstCalendar(&c)
+            case (ns, "responses") where name == "multiOpResponse" && inner == nil:
+                var list: [CalWSResponse] = []
+                try c.forEachChild { list.append(try response(&$0)) }
+                inner = list
+            default:
+                break
+            }
+        }
+        guard let statusText = status, let code = CalWSStatus(rawValue: statusText) else {
+            throw fail(line, "<\(name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var result = CalWSResult(status: code, message: message)
+        if let er = error {
             switch er.name {
-            case "invalidFilter": result.error = .invalidFilter(detail: er.child("detail", namespace: ns)?.text ?? "")
-            case "uidConflict": result.error = .uidConflict(href: er.child("href", namespace: ns)?.text ?? "")
+            case "invalidFilter": result.error = .invalidFilter(detail: er.detail ?? "")
+            case "uidConflict": result.error = .uidConflict(href: er.href ?? "")
             default:
                 guard let kind = CalWSErrorKind.simple.first(where: { $0.elementName == er.name }) else {
-                    throw fail(er, "unknown CalWS error element <\(er.name)>")
+                    throw fail(er.line, "unknown CalWS error element <\(er.name)>")
                 }
                 result.error = kind
             }
         }
-        let href = e.child("href", namespace: ns)?.text
-        let token = e.child("changeToken", namespace: ns)?.text
-        var diagnostics: [ICalDiagnostic] = []
-        func calendar(_ el: XMLElement?) -> ICalComponent? {
-            guard let cal = el?.child("icalendar", namespace: x)?.elements.first else { return nil }
-            return XCalReader.component(cal, &diagnostics)
-        }
         let body: CalWSResponse.Body
-        switch e.name {
+        switch name {
         case "getPropertiesResponse":
             if let href {
-                var p = CollectionProperties(href: href, displayName: e.child("displayName", namespace: ns)?.text)
-                p.resourceType = e.child("resourceType", namespace: ns)?.elements.first?.name ?? "collection"
-                p.supportedFeatures = e.child("supportedFeatures", namespace: ns)?.elements.map(\.name) ?? []
+                var p = CollectionProperties(href: href, displayName: displayName)
+                p.resourceType = resourceType ?? "collection"
+                p.supportedFeatures = features
                 body = .getProperties(p)
             } else {
                 body = .getProperties(nil)
             }
-        case "calendarQueryResponse":
-            body = .calendarQuery(e.children("response", namespace: ns).map { r in
-                let data = r.child("propstat", namespace: ns)?.child("prop", namespace: ns)?.child("calendar-data", namespace: ns)
-                return EntityInfo(href: r.child("href", namespace: ns)?.text ?? "", changeToken: r.child("changeToken", namespace: ns)?.text ?? "",
-                                  calendar: calendar(data))
-            })
-        case "fetchItemResponse":
-            body = .fetchItem(href.map { EntityInfo(href: $0, changeToken: token ?? "", calendar: calendar(e)) })
+        case "calendarQueryResponse": body = .calendarQuery(entities)
+        case "fetchItemResponse": body = .fetchItem(href.map { EntityInfo(href: $0, changeToken: token ?? "", calendar: calendar) })
         case "addItemResponse": body = .addItem(href: href, changeToken: token)
         case "updateItemResponse": body = .updateItem(changeToken: token)
         case "deleteItemResponse": body = .deleteItem
-        case "multiOpResponse":
-            var inner: [CalWSResponse] = []
-            for r in e.child("responses", namespace: ns)?.elements ?? [] { inner.append(try response(r)) }
-            body = .multiOp(inner)
+        case "multiOpResponse": body = .multiOp(inner ?? [])
         default:
-            throw fail(e, "unknown response <\(e.name)>")
+            throw fail(line, "unknown response <\(name)>")
         }
         if let d = diagnostics.first { throw CalWSDecodeError(line: d.line, message: d.message) }
         return CalWSResponse(id: id, result: result, body)

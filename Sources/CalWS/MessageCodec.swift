@@ -69,11 +69,8 @@ public enum MessageCodec {
                 var payload: Payload?
                 try body(of: &root) { m in
                     if m.name == "Fault", m.namespace == soapNamespace {
-                        var code = "", message = ""
-                        try m.forEachChild { c in
-                            if c.name == "faultcode" { code = try c.text() } else if c.name == "faultstring" { message = try c.text() }
-                        }
-                        payload = .fault(code: code, message: message)
+                        let f = try fault(&m)
+                        payload = .fault(code: f.code, message: f.message)
                     } else {
                         payload = .message(try m.element())
                     }
@@ -120,6 +117,15 @@ public enum MessageCodec {
             }
         }
         guard messages == 1 else { throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message") }
+    }
+
+    /// The code and string of the SOAP fault the walker is at.
+    static func fault<W: XMLWalker>(_ m: inout W) throws -> (code: String, message: String) {
+        var code = "", message = ""
+        try m.forEachChild { c in
+            if c.name == "faultcode" { code = try c.text() } else if c.name == "faultstring" { message = try c.text() }
+        }
+        return (code, message)
     }
 
     /// What reading a message threw, as the error a caller sees (XML errors say where).

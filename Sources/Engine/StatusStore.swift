@@ -139,9 +139,12 @@ public final class StatusStore: Sendable {
 
     public func items(_ id: String) throws -> [String: ItemState] {
         try db.read { db in
+            // Read by column position through a cursor: a pass reads every item of its feed.
             var out: [String: ItemState] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM item WHERE subscription = ?", arguments: [id]) {
-                let s = ItemState(key: r["key"], hash: r["hash"], href: r["href"], changeToken: r["change_token"], lastModified: r["last_modified"], content: r["content"], source: r["source"])
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, hash, href, change_token, last_modified, content, source FROM item WHERE subscription = ?"),
+                                           arguments: [id])
+            while let r = try rows.next() {
+                let s = ItemState(key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5], source: r[6])
                 out[s.key] = s
             }
             return out
