@@ -6,20 +6,12 @@ extension MessageCodec {
     /// Reads a response envelope, streamed like a request (a SOAP fault is an error carrying its
     /// code and string).
     public static func decodeResponse(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSResponse {
-        do {
-            return try XMLCursor.walk(bytes, limits: reader.limits) { root in
-                var result: CalWSResponse?
-                try body(of: &root) { m in
-                    if m.name == "Fault", m.namespace == soapNamespace {
-                        let f = try fault(&m)
-                        throw CalWSDecodeError(line: 0, message: "SOAP fault \(f.code): \(f.message)")
-                    }
-                    result = try response(&m)
-                }
-                return result!
+        try message(bytes, reader: reader) { m in
+            if m.name == "Fault", m.namespace == soapNamespace {
+                let f = try fault(&m)
+                throw CalWSDecodeError(line: 0, message: "SOAP fault \(f.code): \(f.message)")
             }
-        } catch {
-            throw decodeError(error)
+            return try response(&m)
         }
     }
 

@@ -64,38 +64,35 @@ public enum MessageCodec {
     }
 
     public static func payload(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> Payload {
-        do {
-            return try XMLCursor.walk(bytes, limits: reader.limits) { root in
-                var payload: Payload?
-                try body(of: &root) { m in
-                    if m.name == "Fault", m.namespace == soapNamespace {
-                        let f = try fault(&m)
-                        payload = .fault(code: f.code, message: f.message)
-                    } else {
-                        payload = .message(try m.element())
-                    }
-                }
-                return payload!
+        try message(bytes, reader: reader) { m in
+            if m.name == "Fault", m.namespace == soapNamespace {
+                let f = try fault(&m)
+                return .fault(code: f.code, message: f.message)
             }
-        } catch {
-            throw decodeError(error)
+            return .message(try m.element())
         }
     }
 
     /// Reads a request envelope, streamed: the request is read as libxml2 reads the bytes, and
     /// the calendars it carries go straight into typed trees.
     public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSRequest {
+        try message(bytes, reader: reader) { m in
+            if m.name == "Fault", m.namespace == soapNamespace { throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault") }
+            return try request(&m, nested: false)
+        }
+    }
+
+    /// What `read` makes of the one message in the envelope `bytes`, streamed; every error is a
+    /// `CalWSDecodeError` (those of the XML say where).
+    static func message<T>(_ bytes: [UInt8], reader: SafeXMLReader, _ read: (inout XMLCursor) throws -> T) throws(CalWSDecodeError) -> T {
         do {
             return try XMLCursor.walk(bytes, limits: reader.limits) { root in
-                var request: CalWSRequest?
-                try body(of: &root) { m in
-                    if m.name == "Fault", m.namespace == soapNamespace { throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault") }
-                    request = try self.request(&m, nested: false)
-                }
-                return request!
+                var result: T?
+                try body(of: &root) { result = try read(&$0) }
+                return result!
             }
         } catch {
-            throw decodeError(error)
+            throw (error as? CalWSDecodeError) ?? CalWSDecodeError(line: 0, message: "\(error)")
         }
     }
 
@@ -128,10 +125,6 @@ public enum MessageCodec {
         return (code, message)
     }
 
-    /// What reading a message threw, as the error a caller sees (XML errors say where).
-    static func decodeError(_ error: any Error) -> CalWSDecodeError {
-        (error as? CalWSDecodeError) ?? CalWSDecodeError(line: 0, message: "\(error)")
-    }
 
     // MARK: Requests
 

@@ -70,6 +70,20 @@ final class Bed: @unchecked Sendable {
         return await pass.run(now: now, reconcile: reconcile)
     }
 
+    /// Someone else edits an entity on the target: a COMMENT is added to its first component.
+    /// Returns the entity as it was before.
+    @discardableResult
+    func comment(_ uid: String, in collection: String, _ text: String) async throws -> EntityInfo {
+        let e = try #require(try await client.fetch(uid: uid, in: collection))
+        let before = try #require(e.calendar)
+        var edited = before
+        edited.components[0].properties.append(ICalProperty("COMMENT", .text(text)))
+        _ = try await client.updateItem(href: e.href, changeToken: e.changeToken,
+                                        update: Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
+                                                            target: ItemGrouper.items(from: ICalDocument(calendars: [before])).items[0]))
+        return e
+    }
+
     /// The target's metric lines that start with `prefix`.
     func metrics(_ prefix: String) async throws -> [String] {
         let text = String(decoding: try await CurlHTTPClient().send(HTTPRequest(url: target.base + "/metrics")).body, as: UTF8.self)
@@ -300,12 +314,7 @@ final class Bed: @unchecked Sendable {
         // the feed changes it too: the new LAST-MODIFIED has the copy fetched and diffed, and the
         // feed wins.
         try await Task.sleep(for: .milliseconds(1100))
-        let e = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
-        var edited = try #require(e.calendar)
-        edited.components[0].properties.append(ICalProperty("COMMENT", .text("added on the target")))
-        _ = try await bed.client.updateItem(href: e.href, changeToken: e.changeToken,
-                                            update: Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
-                                                                target: ItemGrouper.items(from: ICalDocument(calendars: [e.calendar!])).items[0]))
+        try await bed.comment("match-2@club", in: "/t/trust", "added on the target")
         try bed.nginx.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed in the feed")]))
         let second = await bed.pass(s)
         #expect(second.succeeded, "\(String(describing: second.error)) \(second.failed)")
@@ -316,12 +325,7 @@ final class Bed: @unchecked Sendable {
         #expect(master?.property("COMMENT") == nil, "the target's own edit was replaced by the feed")
         // An edit the LAST-MODIFIED cannot show (within the same second as the engine's write)
         // is still caught by the change token: refused, refetched, diffed again.
-        let again = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
-        var sameSecond = try #require(again.calendar)
-        sameSecond.components[0].properties.append(ICalProperty("COMMENT", .text("same second")))
-        _ = try await bed.client.updateItem(href: again.href, changeToken: again.changeToken,
-                                            update: Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [sameSecond])).items[0],
-                                                                target: ItemGrouper.items(from: ICalDocument(calendars: [again.calendar!])).items[0]))
+        let again = try await bed.comment("match-2@club", in: "/t/trust", "same second")
         var state = try #require(try bed.store.items(s.id)["match-2@club"])
         state.lastModified = try #require(try await bed.client.multiget(collection: "/t/trust", hrefs: [again.href], allData: false).first?.calendar).map(TargetClient.lastModified)
         try bed.store.commit(s.id, put: [state], remove: [])
