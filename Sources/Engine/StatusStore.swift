@@ -155,16 +155,19 @@ public final class StatusStore: Sendable {
     public func commit(_ id: String, put: [ItemState], remove: [String] = []) throws {
         guard !put.isEmpty || !remove.isEmpty else { return }
         try db.write { db in
+            // One compiled statement for the whole batch.
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
+                    change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
+                    source = excluded.source
+                """)
             for s in put {
-                try db.execute(sql: """
-                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
-                        source = excluded.source
-                    """, arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source])
+                try upsert.execute(arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source])
             }
+            let delete = try db.cachedStatement(sql: "DELETE FROM item WHERE subscription = ? AND key = ?")
             for key in remove {
-                try db.execute(sql: "DELETE FROM item WHERE subscription = ? AND key = ?", arguments: [id, key])
+                try delete.execute(arguments: [id, key])
             }
         }
     }
