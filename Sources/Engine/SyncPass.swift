@@ -83,10 +83,12 @@ public struct SyncPass: Sendable {
     public var store: StatusStore
     public var target: TargetClient
     public var http: CurlHTTPClient
-    /// Writes per multiOp batch.
-    public var batchSize = 50
-    /// multiOp batches sent at once.
-    public var batchesInFlight = 2
+    /// Writes (and copies fetched) per multiOp (and calendarMultiget) batch. A batch the target
+    /// refuses as a whole is redone one write at a time.
+    public var batchSize = 100
+    /// Batches sent at once: the target reads one while it stores another and the engine writes
+    /// the next (measured on the 10,000-event load: 2 at a time of 50 took about a quarter longer).
+    public var batchesInFlight = 3
     /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
     /// is committed; the validators are not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -141,27 +143,28 @@ public struct SyncPass: Sendable {
         }
 
         // 1. Conditional fetch.
-        let fetched: FeedFetcher.Result
+        // `body` alone holds the feed, and lets it go once it is parsed.
+        var body: [UInt8]
+        let validators: (etag: String?, lastModified: String?)
         do {
             let conditional = !dryRun && !reconcile
-            fetched = try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil)
+            switch try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil) {
+            case .notModified:
+                report.notModified = true
+                if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
+                return report
+            case .body(let b, let etag, let lastModified):
+                body = b
+                validators = (etag, lastModified)
+            }
         } catch {
             if case .http(_, _, _, let retry) = error { report.retryAfter = retry }
             return fail("\(error)", PassErrorKind(error))
         }
-        let body: [UInt8]
-        switch fetched {
-        case .notModified:
-            report.notModified = true
-            if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
-            return report
-        case .body(let b, _, _):
-            body = b
-        }
         let bodyHash = CanonicalForm.sha256Hex(body)
         if !dryRun, !reconcile, state.bodyHash == bodyHash, state.lastError == nil {
             report.notModified = true
-            if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
+            (state.etag, state.lastModified) = validators
             state.lastSuccess = now
             try? store.save(subscription.id, state)
             return report
@@ -201,6 +204,7 @@ public struct SyncPass: Sendable {
         } catch {
             return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse)
         }
+        body = []
         let utcNow = ICalDateTime.utc(now)
         let skip = filters.skipList
         // Filters and hashes are pure and per item: they run on every core.
@@ -350,7 +354,7 @@ public struct SyncPass: Sendable {
         if !report.failed.isEmpty {
             return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "), .items)
         }
-        if case .body(_, let etag, let lm) = fetched { state.etag = etag; state.lastModified = lm }
+        (state.etag, state.lastModified) = validators
         state.bodyHash = bodyHash
         if reconcile { state.lastReconcile = now }
         state.lastSuccess = now

@@ -32,7 +32,10 @@ enum SyncBench {
             try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
             let engine0 = DaemonBench.cpuSeconds(getpid()), target0 = DaemonBench.cpuSeconds(target.process.processIdentifier)
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let r = await SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client).run()
+            var sp = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
+            if let b = ProcessInfo.processInfo.environment["B"].flatMap(Int.init) { sp.batchSize = b }
+            if let f = ProcessInfo.processInfo.environment["F"].flatMap(Int.init) { sp.batchesInFlight = f }
+            let r = await sp.run()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             peaks.append(DaemonBench.peakMB(getpid()))
             cpu.append((DaemonBench.cpuSeconds(getpid()) - engine0, DaemonBench.cpuSeconds(target.process.processIdentifier) - target0))
