@@ -170,19 +170,22 @@ public struct SyncPass: Sendable {
             return report
         }
 
-        var known: [String: ItemState]
-        do { known = try store.items(subscription.id) } catch { return fail("cannot read the status store: \(error)", .store) }
+        // The item states are read while the feed is scanned (both need the whole of either).
+        async let stored = Result { [store, id = subscription.id] in try store.items(id) }
 
         // 2. Items whose bytes (with the rest of the calendar, under the same filters) are the
         // ones processed last time are settled without being parsed; only the others are parsed,
         // grouped, filtered and hashed. A scan that gives up, or a parse that does not find the
         // items the scan found, means the whole feed is parsed as before.
+        let scanned = filters.fingerprint.flatMap { salt in FeedScan.scan(body).map { ($0, $0.digests(of: body, salt: salt)) } }
+        var known: [String: ItemState]
+        do { known = try await stored.get() } catch { return fail("cannot read the status store: \(error)", .store) }
         var sources: [String: String] = [:]
         var settled: Set<String> = []
         var scan: FeedScan?
-        if let salt = filters.fingerprint, let s = FeedScan.scan(body) {
+        if let (s, digests) = scanned {
             scan = s
-            for (item, digest) in zip(s.items, s.digests(of: body, salt: salt)) {
+            for (item, digest) in zip(s.items, digests) {
                 sources[item.key] = digest
                 if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) }
             }
