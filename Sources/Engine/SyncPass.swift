@@ -182,9 +182,8 @@ public struct SyncPass: Sendable {
         do { known = try await stored.get() } catch { return fail("cannot read the status store: \(error)", .store) }
         var sources: [String: String] = [:]
         var settled: Set<String> = []
-        var scan: FeedScan?
+        let scan = scanned?.0
         if let (s, digests) = scanned {
-            scan = s
             for (item, digest) in zip(s.items, digests) {
                 sources[item.key] = digest
                 if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) }
@@ -196,7 +195,7 @@ public struct SyncPass: Sendable {
             if let scan, !settled.isEmpty {
                 let rest = Set(scan.items.map(\.key)).subtracting(settled)
                 set = try parse(scan.subset(of: body, keeping: rest))
-                if Set(set.items.map(\.key)) != rest || set.items.count != rest.count {
+                if Set(set.items.map(\.key)) != rest { // item keys are unique, so the sets say it all
                     settled = []
                     sources = [:]
                     set = try parse(body)
@@ -380,36 +379,36 @@ public struct SyncPass: Sendable {
         return .settle(ItemState(key: key, hash: source.hash, href: href, changeToken: token, content: content ?? applied(source.item.calendar())))
     }
 
-    /// What one batch did: its part of the report, the item states to record and the keys to forget.
-    /// Runs `work` on each element of `items` (with its index), at most `width` at a time, and hands
-/// each result to `take` as it arrives. Nothing more is launched once `mayLaunch` says no.
-private func inFlight<Item: Sendable, Output: Sendable>(_ items: [Item], width: Int, mayLaunch: () -> Bool,
-                                                        _ work: @escaping @Sendable (Int, Item) async -> Output,
-                                                        take: (Output) -> Void) async {
-    await withTaskGroup(of: Output.self) { group in
-        var next = 0
-        func launch() {
-            guard next < items.count, mayLaunch() else { return }
-            let index = next, item = items[index]
-            next += 1
-            group.addTask { await work(index, item) }
-        }
-        for _ in 0..<max(1, width) { launch() }
-        while let output = await group.next() {
-            take(output)
-            launch()
+    /// Runs `work` on each element of `items` (with its index), at most `width` at a time, and
+    /// hands each result to `take` as it arrives. Nothing more is launched once `mayLaunch` says no.
+    private func inFlight<Item: Sendable, Output: Sendable>(_ items: [Item], width: Int, mayLaunch: () -> Bool,
+                                                            _ work: @escaping @Sendable (Int, Item) async -> Output,
+                                                            take: (Output) -> Void) async {
+        await withTaskGroup(of: Output.self) { group in
+            var next = 0
+            func launch() {
+                guard next < items.count, mayLaunch() else { return }
+                let index = next, item = items[index]
+                next += 1
+                group.addTask { await work(index, item) }
+            }
+            for _ in 0..<max(1, width) { launch() }
+            while let output = await group.next() {
+                take(output)
+                launch()
+            }
         }
     }
-}
 
-/// The target's copies of one batch of changed items, or why they could not be fetched.
-struct FetchedChunk: Sendable {
-    var index: Int
-    var copies: [EntityInfo] = []
-    var error: String?
-}
+    /// The target's copies of one batch of changed items, or why they could not be fetched.
+    struct FetchedChunk: Sendable {
+        var index: Int
+        var copies: [EntityInfo] = []
+        var error: String?
+    }
 
-struct BatchOutcome: Sendable {
+    /// What one batch did: its part of the report, the item states to record and the keys to forget.
+    struct BatchOutcome: Sendable {
         var report: SyncReport
         var done: [ItemState]
         var removed: [String] = []

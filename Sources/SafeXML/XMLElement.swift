@@ -33,11 +33,6 @@ public struct XMLElement: Sendable, Equatable {
         children.compactMap { if case .element(let e) = $0 { e } else { nil } }
     }
 
-    /// The child elements, in order, read in place (no array is made).
-    public var childElements: LazyMapSequence<LazyFilterSequence<LazyMapSequence<[XMLNode], XMLElement?>>, XMLElement> {
-        children.lazy.compactMap { if case .element(let e) = $0 { e } else { nil } }
-    }
-
     /// The first child element with this local name (and namespace, when given).
     public func child(_ name: String, namespace: String? = nil) -> XMLElement? {
         for case .element(let e) in children where e.name == name && (namespace == nil || e.namespace == namespace) { return e }

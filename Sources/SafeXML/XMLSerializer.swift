@@ -130,55 +130,52 @@ public final class XMLStreamWriter: XMLSink {
         return nil
     }
 
-    /// A new prefix for `uri`, declared on the element being started.
-    private func declare(_ uri: String) -> String {
+    private func nextPrefix() -> String {
         generated += 1
-        let p = "ns\(generated)"
-        scope.append((uri, p))
+        return "ns\(generated)"
+    }
+
+    /// Declares `prefix` for `uri` on the element being started (once its name is written), for
+    /// its subtree.
+    private func bind(_ uri: String, _ prefix: String) {
+        scope.append((uri, prefix))
         added[added.count - 1] += 1
-        writeAttribute("xmlns:" + p, uri)
-        return p
+        writeAttribute("xmlns:" + prefix, uri)
     }
 
     public func start(_ name: String, namespace: String) {
         let isRoot = added.isEmpty
         added.append(0)
-        var prefix: String? = nil
-        var declareOwn = false
         if isRoot {
+            // In scope from here; declared below, once the element's name is written.
             scope += rootPrefixes
             added[0] = rootPrefixes.count
         }
-        if !namespace.isEmpty {
-            if let p = boundPrefix(namespace, attribute: false) { prefix = p } else { declareOwn = true }
-        }
-        if declareOwn {
-            generated += 1
-            prefix = "ns\(generated)"
-        }
-        let p = prefix.flatMap { $0.isEmpty ? nil : $0 }
+        let bound = namespace.isEmpty ? "" : boundPrefix(namespace, attribute: false)
+        let new = bound == nil ? nextPrefix() : nil
+        let prefix = bound ?? new!
         name.withCString { n in
-            if let p {
-                p.withCString { pc in _ = xmlTextWriterStartElementNS(writer, pc.xml, n.xml, nil) }
-            } else {
+            if prefix.isEmpty {
                 _ = xmlTextWriterStartElement(writer, n.xml)
+            } else {
+                prefix.withCString { pc in _ = xmlTextWriterStartElementNS(writer, pc.xml, n.xml, nil) }
             }
         }
         if isRoot {
-            for (uri, prefix) in rootPrefixes { writeAttribute(prefix.isEmpty ? "xmlns" : "xmlns:" + prefix, uri) }
+            for (uri, p) in rootPrefixes { writeAttribute(p.isEmpty ? "xmlns" : "xmlns:" + p, uri) }
         }
-        if declareOwn, let p {
-            scope.append((namespace, p))
-            added[added.count - 1] += 1
-            writeAttribute("xmlns:" + p, namespace)
-        }
+        if let new { bind(namespace, new) }
     }
 
     public func attribute(_ name: String, _ value: String, namespace: String) {
         if namespace.isEmpty {
             writeAttribute(name, value)
         } else {
-            let p = boundPrefix(namespace, attribute: true) ?? declare(namespace)
+            let p = boundPrefix(namespace, attribute: true) ?? {
+                let p = nextPrefix()
+                bind(namespace, p)
+                return p
+            }()
             writeAttribute(p + ":" + name, value)
         }
     }
@@ -231,9 +228,8 @@ public final class XMLStreamWriter: XMLSink {
 public enum XMLSerializer {
     /// The XML bytes of `root`, with an XML declaration unless `declaration` is false.
     public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> [UInt8] {
-        let w = XMLStreamWriter(prefixes: prefixes, declaration: declaration, indent: indent)
-        var sink = w
-        sink.element(root)
+        var w = XMLStreamWriter(prefixes: prefixes, declaration: declaration, indent: indent)
+        w.element(root)
         return w.finish()
     }
 

@@ -96,8 +96,8 @@ public struct XMLCursor: XMLWalker {
             var cursor = XMLCursor(tape: tape)
             while true {
                 guard let event = try tape.next() else { throw XMLReadError.malformed(line: 0, message: "no document element") }
-                if case .start = event {
-                    cursor.enter(event)
+                if case .start(let n, let ns, let l, let a) = event {
+                    cursor.enter(n, ns, l, a)
                     break
                 }
             }
@@ -108,11 +108,11 @@ public struct XMLCursor: XMLWalker {
         }
     }
 
-    private mutating func enter(_ event: SAXTape.Event) {
-        guard case .start(let n, let ns, let l, let attributes) = event else { return }
-        name = n
-        namespace = ns
-        line = l
+    /// Puts the cursor at the element a start event began.
+    private mutating func enter(_ name: String, _ namespace: String, _ line: Int, _ attributes: [XMLAttribute]) {
+        self.name = name
+        self.namespace = namespace
+        self.line = line
         attributeList = attributes
         consumed = false
     }
@@ -127,7 +127,7 @@ public struct XMLCursor: XMLWalker {
         while true {
             switch try tape.next() {
             case .start(let n, let ns, let l, let a)?:
-                enter(.start(name: n, namespace: ns, line: l, attributes: a))
+                enter(n, ns, l, a)
                 try child(&self)
                 if !consumed { try skip() }
             case .end?:
@@ -210,9 +210,13 @@ final class SAXTape {
         sax.ignorableWhitespace = sax.characters
         // A DOCTYPE is refused outright, so no DTD or entity declaration is ever processed
         // (billion laughs, XXE); an entity the document names is refused by name.
-        sax.internalSubset = { ctx, _, _, _ in SAXTape.from(ctx)?.refuse(.doctypeRefused(line: SAXTape.line(ctx))) }
+        sax.internalSubset = { ctx, _, _, _ in
+            guard let tape = SAXTape.from(ctx) else { return }
+            tape.refuse(.doctypeRefused(line: tape.line))
+        }
         sax.getEntity = { ctx, name in
-            SAXTape.from(ctx)?.refuse(.entityRefused(line: SAXTape.line(ctx), name: name.map { String(cString: $0) } ?? ""))
+            guard let tape = SAXTape.from(ctx) else { return nil }
+            tape.refuse(.entityRefused(line: tape.line, name: name.map { String(cString: $0) } ?? ""))
             return nil
         }
         guard let ctxt = xmlCreatePushParserCtxt(&sax, nil, nil, 0, nil) else {
@@ -232,11 +236,6 @@ final class SAXTape {
 
     /// The parser's current line.
     var line: Int { context.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
-
-    private static func line(_ ctx: UnsafeMutableRawPointer?) -> Int {
-        guard let ctx else { return 0 }
-        return Int(ctx.assumingMemoryBound(to: xmlParserCtxt.self).pointee.input?.pointee.line ?? 0)
-    }
 
     private static func from(_ ctx: UnsafeMutableRawPointer?) -> SAXTape? {
         guard let p = ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else { return nil }

@@ -8,9 +8,8 @@ public enum XCalWriter {
 
     /// The xCal document for a stream of VCALENDARs, as UTF-8 XML.
     public static func write(_ calendars: [ICalComponent]) -> [UInt8] {
-        let w = XMLStreamWriter(prefixes: [namespace: ""])
-        var sink = w
-        write(calendars, to: &sink)
+        var w = XMLStreamWriter(prefixes: [namespace: ""])
+        write(calendars, to: &w)
         return w.finish()
     }
 

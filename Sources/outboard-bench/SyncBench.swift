@@ -20,6 +20,11 @@ enum SyncBench {
         let yaml = "source:\n  url: \(nginx.url("bench.ics"))\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/sync\n  token-env: T\n"
         let sub = try SubscriptionLoader.load(id: "bench", text: yaml, file: "bench.yaml", filters: [:], environment: ["T": "bench"]).get()
         let client = TargetClient(endpoint: target.endpoint, token: "bench")
+        // OUTBOARD_BENCH_BATCH and OUTBOARD_BENCH_IN_FLIGHT try other batch settings than the pass's.
+        var syncPass = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
+        let environment = ProcessInfo.processInfo.environment
+        if let n = environment["OUTBOARD_BENCH_BATCH"].flatMap(Int.init) { syncPass.batchSize = n }
+        if let n = environment["OUTBOARD_BENCH_IN_FLIGHT"].flatMap(Int.init) { syncPass.batchesInFlight = n }
         var peaks: [Double] = []
         var cpu: [(engine: Double, target: Double)] = []
         func pass() async -> (SyncReport, Double) {
@@ -32,10 +37,7 @@ enum SyncBench {
             try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
             let engine0 = DaemonBench.cpuSeconds(getpid()), target0 = DaemonBench.cpuSeconds(target.process.processIdentifier)
             let t0 = DispatchTime.now().uptimeNanoseconds
-            var sp = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
-            if let b = ProcessInfo.processInfo.environment["B"].flatMap(Int.init) { sp.batchSize = b }
-            if let f = ProcessInfo.processInfo.environment["F"].flatMap(Int.init) { sp.batchesInFlight = f }
-            let r = await sp.run()
+            let r = await syncPass.run()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             peaks.append(DaemonBench.peakMB(getpid()))
             cpu.append((DaemonBench.cpuSeconds(getpid()) - engine0, DaemonBench.cpuSeconds(target.process.processIdentifier) - target0))
@@ -49,7 +51,7 @@ enum SyncBench {
         print(String(format: "unchanged re-poll: %.1f ms (%@; goal 20 ms)", t2, unchanged.notModified ? "304 Not Modified" : "not a 304"))
         // 1% of the events gain a COMMENT.
         try nginx.put("bench.ics", onePercentChanged(text))
-        if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_PAUSE"] != nil {
+        if environment["OUTBOARD_BENCH_PAUSE"] != nil {
             // Time to attach a profiler to this process for the 1% pass alone.
             FileHandle.standardError.write(Data("pausing 3 s before the 1% pass (pid \(getpid()))\n".utf8))
             try await Task.sleep(for: .seconds(3))

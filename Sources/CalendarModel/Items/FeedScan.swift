@@ -78,7 +78,7 @@ public struct FeedScan: Sendable {
                 }
             } else if stack.isEmpty {
                 return nil // text outside a VCALENDAR
-            } else if lowercasedPrefix(line, "begin:") || lowercasedPrefix(line, "end:") {
+            } else if line.prefixEqualsUppercased("BEGIN:") || line.prefixEqualsUppercased("END:") {
                 return nil // BEGIN or END not in upper case: leave it to the parser
             } else if itemStart >= 0, stack.count == 2, line.count >= 4, line[0] == 0x55, line[1] == 0x49, line[2] == 0x44 { // UID
                 guard line[3] == ASCII.colon, uid == nil else { return nil } // parameters, or a second UID
@@ -130,15 +130,6 @@ public struct FeedScan: Sendable {
         guard line.count >= n else { return false }
         let p = prefix.utf8Start
         for i in 0..<n where line[i] != p[i] { return false }
-        return true
-    }
-
-    /// The line starts with `prefix` (lower case) in any case.
-    private static func lowercasedPrefix(_ line: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
-        let n = prefix.utf8CodeUnitCount
-        guard line.count >= n else { return false }
-        let p = prefix.utf8Start
-        for i in 0..<n where line[i] | 0x20 != p[i] { return false }
         return true
     }
 

@@ -23,6 +23,7 @@ enum ASCII {
 
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- zero < 10 }
     @inline(__always) static func upper(_ b: UInt8) -> UInt8 { (b &- 0x61 < 26) ? b &- 0x20 : b }
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b &- 0x41 < 26) ? b &+ 0x20 : b }
 }
 
 /// Eight bytes at a time: word-wide tests used by the scanners and escapers.
@@ -165,24 +166,19 @@ enum UTF8Check {
 extension String {
     /// The string with ASCII letters upper-cased, without Unicode case mapping for an ASCII
     /// string (names of properties, parameters and components).
-    public func asciiUppercased() -> String { mappingASCII(upper: true) }
+    public func asciiUppercased() -> String { mappingASCII(ASCII.upper) { uppercased() } }
 
     /// The string with ASCII letters lower-cased, likewise.
-    public func asciiLowercased() -> String { mappingASCII(upper: false) }
+    public func asciiLowercased() -> String { mappingASCII(ASCII.lower) { lowercased() } }
 
-    private func mappingASCII(upper: Bool) -> String {
+    /// `map` applied to every byte of an ASCII string; `unicode` for any other.
+    private func mappingASCII(_ map: (UInt8) -> UInt8, unicode: () -> String) -> String {
         var s = self
         return s.withUTF8 { b in
-            var changes = false
-            for c in b {
-                if c >= 0x80 { return upper ? uppercased() : lowercased() }
-                if upper ? (c &- 0x61 < 26) : (c &- 0x41 < 26) { changes = true }
-            }
-            guard changes else { return self }
+            if b.contains(where: { $0 >= 0x80 }) { return unicode() }
+            guard b.contains(where: { map($0) != $0 }) else { return self }
             return String(unsafeUninitializedCapacity: b.count) { out in
-                for (i, c) in b.enumerated() {
-                    out[i] = upper ? ((c &- 0x61 < 26) ? c &- 0x20 : c) : ((c &- 0x41 < 26) ? c &+ 0x20 : c)
-                }
+                for i in b.indices { out[i] = map(b[i]) }
                 return b.count
             }
         }
