@@ -61,7 +61,7 @@ public struct XMLElement: Sendable, Equatable {
 }
 
 /// An attribute; `namespace` is "" for an unqualified one.
-public struct XMLAttribute: Sendable, Equatable {
+public struct XMLAttribute: Sendable, Hashable {
     public var namespace: String
     public var name: String
     public var value: String

@@ -26,9 +26,20 @@ public protocol XMLWalker {
     mutating func element() throws -> XMLElement
     /// The element's own text; child elements are skipped.
     mutating func text() throws -> String
+    /// The element read by `read`, or, when an element with the same content (names,
+    /// namespaces, attributes and text, in order; lines aside) was read earlier in this document
+    /// under the same `key` and `read` said its result may stand for such an element, that
+    /// result again without reading this one. A document that repeats a subtree (the VTIMEZONE of
+    /// every entity in a CalWS request) is then turned into trees once per distinct subtree.
+    mutating func reading<T>(_ key: String, _ read: (inout Self) throws -> (T, reusable: Bool)) throws -> T
 }
 
 extension XMLWalker {
+    /// Reads every element (a tree in memory has no reading to save).
+    public mutating func reading<T>(_ key: String, _ read: (inout Self) throws -> (T, reusable: Bool)) throws -> T {
+        try read(&self).0
+    }
+
     /// The value of an attribute without namespace.
     public func attribute(_ name: String) -> String? {
         attributes().first { $0.name == name && $0.namespace.isEmpty }?.value
@@ -166,6 +177,24 @@ public struct XMLCursor: XMLWalker {
         }
         return e
     }
+
+    /// The subtree's events are looked at before it is read (at most `SAXTape.reuseLimit` of
+    /// them, kept in memory meanwhile; a larger subtree is simply read), and compared with those
+    /// of the subtrees read under `key` before (at most `SAXTape.reuseEntries` kept per key).
+    public mutating func reading<T>(_ key: String, _ read: (inout XMLCursor) throws -> (T, reusable: Bool)) throws -> T {
+        guard !consumed, tape.pinLastEvent() else { return try read(&self).0 }
+        defer { tape.unpin() }
+        let found = try tape.lookUp(key)
+        if case .found(let value as T) = found {
+            consumed = true
+            return value
+        }
+        tape.rewind()
+        let (value, reusable) = try read(&self)
+        if !consumed { try skip() }
+        if reusable, case .notFound = found { tape.keep(key, value) }
+        return value
+    }
 }
 
 /// libxml2's push parser with SAX2 callbacks that record what it reads as events, fed a chunk at
@@ -175,7 +204,33 @@ final class SAXTape {
         case start(name: String, namespace: String, line: Int, attributes: [XMLAttribute])
         case end
         case text(String)
+
+        /// The same event, lines aside.
+        func matches(_ other: Event) -> Bool {
+            switch (self, other) {
+            case let (.start(n1, ns1, _, a1), .start(n2, ns2, _, a2)): n1 == n2 && ns1 == ns2 && a1 == a2
+            case (.end, .end): true
+            case let (.text(t1), .text(t2)): t1 == t2
+            default: false
+            }
+        }
     }
+
+    /// A subtree read before, by its events, and what it was read as.
+    struct Reusable {
+        var events: [Event]
+        var value: Any
+    }
+
+    enum LookUp {
+        case found(Any)
+        case notFound
+        case tooLarge
+    }
+
+    /// The most events of a subtree looked at for reuse, and the most subtrees kept per key.
+    static let reuseLimit = 4096
+    static let reuseEntries = 16
 
     private static let chunk = 256 << 10
     private static let initialized: Void = { xmlInitParser() }()
@@ -186,6 +241,10 @@ final class SAXTape {
     private let limits: SafeXMLReader.Limits
     @exclusivity(unchecked) private var events: [Event] = []
     @exclusivity(unchecked) private var position = 0
+    /// Events from this index on are kept when the next chunk is parsed (a subtree looked at
+    /// before it is read).
+    @exclusivity(unchecked) private var pinned: Int?
+    @exclusivity(unchecked) private var reusable: [String: [Reusable]] = [:]
     @exclusivity(unchecked) private var error: XMLReadError?
     @exclusivity(unchecked) private var depth = 0
     @exclusivity(unchecked) private var count = 0
@@ -247,8 +306,14 @@ final class SAXTape {
         while position == events.count {
             if let error { throw error }
             guard let context, fed < bytes.count else { return nil }
-            events.removeAll(keepingCapacity: true)
-            position = 0
+            if let p = pinned {
+                events.removeSubrange(0..<p)
+                position -= p
+                pinned = 0
+            } else {
+                events.removeAll(keepingCapacity: true)
+                position = 0
+            }
             let n = min(Self.chunk, bytes.count - fed)
             let last = fed + n == bytes.count
             let rc = bytes.baseAddress!.advanced(by: fed).withMemoryRebound(to: CChar.self, capacity: n) {
@@ -259,6 +324,50 @@ final class SAXTape {
         }
         defer { position += 1 }
         return events[position]
+    }
+
+    /// Keeps the event last taken (a start) and all after it, until `unpin`; false when
+    /// something is already pinned.
+    func pinLastEvent() -> Bool {
+        guard pinned == nil, position > 0, case .start = events[position - 1] else { return false }
+        pinned = position - 1
+        return true
+    }
+
+    func unpin() { pinned = nil }
+
+    /// Takes the pinned events again from the one after the pinned start.
+    func rewind() {
+        position = pinned! + 1
+    }
+
+    /// Takes the events of the subtree whose start is pinned and looks them up among those
+    /// kept under `key` before.
+    func lookUp(_ key: String) throws(XMLReadError) -> LookUp {
+        var depth = 1
+        while depth > 0 {
+            // `pinned` is re-read: parsing a chunk moves the pinned events to the front.
+            guard position - pinned! < Self.reuseLimit else { return .tooLarge }
+            switch try next() {
+            case .start?: depth += 1
+            case .end?: depth -= 1
+            case .text?: break
+            case nil: throw .malformed(line: line, message: "the document ends inside an element")
+            }
+        }
+        guard let candidates = reusable[key] else { return .notFound }
+        let subtree = events[pinned!..<position]
+        for c in candidates where c.events.count == subtree.count {
+            if zip(c.events, subtree).allSatisfy({ $0.matches($1) }) { return .found(c.value) }
+        }
+        return .notFound
+    }
+
+    /// Keeps the pinned subtree, just read, with what it was read as.
+    func keep(_ key: String, _ value: Any) {
+        guard reusable[key, default: []].count < Self.reuseEntries else { return }
+        let subtree = events[pinned!..<position]
+        reusable[key, default: []].append(Reusable(events: Array(subtree), value: value))
     }
 
     private func refuse(_ e: XMLReadError) {

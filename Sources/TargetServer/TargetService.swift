@@ -40,7 +40,8 @@ public struct TargetService: Sendable {
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
-                let prepared = ops.map(PreparedAdd.of)
+                let zones = ICalWriter.WrittenZones()
+                let prepared = ops.map { PreparedAdd.of($0, zones: zones) }
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
                     let revisions = Revisions()
@@ -100,15 +101,16 @@ struct PreparedAdd {
     var uid: Result<String, Entities.Failure>
     var data: String
 
-    init(_ calendar: ICalComponent) {
+    /// `zones`: those written for the request's other entities.
+    init(_ calendar: ICalComponent, zones: ICalWriter.WrittenZones? = nil) {
         uid = Entities.validate(calendar)
-        data = (try? uid.get()) != nil ? ICalWriter.string([calendar]) : ""
+        data = (try? uid.get()) != nil ? ICalWriter.string([calendar], zones: zones) : ""
     }
 
     /// Nil for any other request.
-    static func of(_ r: CalWSRequest) -> PreparedAdd? {
+    static func of(_ r: CalWSRequest, zones: ICalWriter.WrittenZones? = nil) -> PreparedAdd? {
         guard case .addItem(_, let calendar) = r.body else { return nil }
-        return PreparedAdd(calendar)
+        return PreparedAdd(calendar, zones: zones)
     }
 }
 

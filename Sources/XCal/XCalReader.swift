@@ -93,8 +93,26 @@ public struct XCalReader: Sendable {
 
     /// The component the walker is at. (Specialized here for the cursor, which other modules
     /// pass: a generic call from there would go through the protocol for every element.)
+    /// A VTIMEZONE repeated in one document (a CalWS request or response carries each
+    /// entity's zones) is read once, if reading it gave no diagnostic: its repeats share that
+    /// tree and its storage (see `ICalComponent.storageKey`); each keeps its own line, its
+    /// sub-components' lines are the first's.
     @_specialize(where W == XMLCursor)
     public static func component<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
+        guard e.name == "vtimezone" else { return try content(&e, &diagnostics) }
+        let line = e.line
+        var zone = try e.reading("xcal.vtimezone") { zone in
+            var own: [ICalDiagnostic] = []
+            let c = try content(&zone, &own)
+            diagnostics += own
+            return (c, own.isEmpty)
+        }
+        zone.line = line
+        return zone
+    }
+
+    /// The component the walker is at, read.
+    private static func content<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
         let name = e.name
         var c = ICalComponent(name: name.asciiUppercased(), line: e.line)
         try e.forEachChild { section in

@@ -50,6 +50,25 @@ import Testing
         #expect(doc.calendars == [cal])
     }
 
+    /// With `WrittenZones`, a zone tree shared by several calendars is written once and its
+    /// text repeated; a zone of the same name in another tree is written itself.
+    @Test func sharedZonesAreWrittenOnceWithTheSameText() throws {
+        func zone(_ name: String) -> ICalComponent {
+            ICalComponent(name: "VTIMEZONE", properties: [ICalProperty("TZID", .text("Europe/Berlin"))], components: [
+                ICalComponent(name: "STANDARD", properties: [ICalProperty("TZNAME", .text(name))]),
+            ])
+        }
+        let shared = zone("CET"), other = zone("CEST")
+        let calendars = [shared, shared, other, shared].enumerated().map { i, z in
+            ICalComponent(name: "VCALENDAR", components: [z, ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("e\(i)"))])])
+        }
+        let zones = ICalWriter.WrittenZones()
+        let written = calendars.map { ICalWriter.string([$0], zones: zones) }
+        #expect(written == calendars.map { ICalWriter.string([$0]) })
+        #expect(written[2].contains("TZNAME:CEST") && written[3].contains("TZNAME:CET\r\n"))
+        #expect(zones.count == 2)
+    }
+
     @Test func writesValueOnlyWhereTheTypeIsNotTheDefault() {
         let props = [
             ICalProperty("RDATE", .period(.init(start: .init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: false),

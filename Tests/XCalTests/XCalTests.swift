@@ -170,6 +170,49 @@ func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n
         #expect(throws: XCalError.self) { try XCalReader().read(broken) }
     }
 
+    /// A document that repeats a VTIMEZONE (a CalWS request carries each entity's) reads each
+    /// distinct zone once, also across the parser's chunks: the repeats share its tree (and
+    /// storage), each keeps its own line, and everything reads back equal.
+    @Test func repeatedZonesAreReadOnceAndShared() throws {
+        let feed = try ICalParser().parse(Array(FeedGenerator(events: 400).text().utf8)).calendars[0]
+        let zones = feed.components.filter { $0.name == "VTIMEZONE" }
+        var odd = zones[0]
+        odd.properties.append(ICalProperty("X-ODD", .text("1")))
+        let version = ICalProperty("VERSION", .text("2.0"))
+        let calendars = feed.components.filter { $0.name == "VEVENT" }.enumerated().map { i, event in
+            ICalComponent(name: "VCALENDAR", properties: [version], components: [i == 7 ? odd : zones[i % zones.count], event])
+        }
+        // A calendar per line, so that each zone has a line of its own.
+        let xml = String(decoding: XCalWriter.write(calendars), as: UTF8.self).replacingOccurrences(of: "<vcalendar>", with: "\n<vcalendar>")
+        #expect(xml.utf8.count > 2 * (256 << 10))
+        let back = try XCalReader().read(Array(xml.utf8))
+        #expect(back.diagnostics.isEmpty)
+        #expect(back.calendars == calendars)
+        let read = back.calendars.map { $0.components[0] }
+        #expect(Set(read.map(\.storageKey)).count == zones.count + 1)
+        #expect(read[0].storageKey == read[4].storageKey && read[3].storageKey == read[calendars.count - 1].storageKey)
+        #expect(read[7].storageKey != read[0].storageKey && read[7].storageKey != read[3].storageKey)
+        #expect(zip(read, read.dropFirst()).allSatisfy { $0.line < $1.line })
+    }
+
+    /// A zone whose reading gave a diagnostic is read again where it repeats (each repeat gets
+    /// its own diagnostic), and so is one too large to be looked at first.
+    @Test func zonesWithDiagnosticsOrTooLargeAreReadEachTime() throws {
+        func document(_ zone: String) -> [UInt8] {
+            let cal = "<vcalendar><components><vtimezone><properties><tzid><text>Z</text></tzid>\(zone)</properties></vtimezone></components></vcalendar>"
+            return Array("<icalendar xmlns=\"\(xcalNS)\">\(cal)\n\(cal)</icalendar>".utf8)
+        }
+        let flawed = try XCalReader().read(document("<x-a><bogus>1</bogus></x-a>"))
+        #expect(flawed.diagnostics.map(\.line) == [1, 2])
+        #expect(flawed.calendars[0].components[0].storageKey != flawed.calendars[1].components[0].storageKey)
+        let names = String(repeating: "<tzname><text>CET</text></tzname>", count: 1000)
+        let large = try XCalReader().read(document(names))
+        #expect(large.diagnostics.isEmpty)
+        #expect(large.calendars[0] == large.calendars[1])
+        #expect(large.calendars[1].components[0].properties.count == 1001)
+        #expect(large.calendars[0].components[0].storageKey != large.calendars[1].components[0].storageKey)
+    }
+
     @Test func pastedXCalWithIndentationAndForeignElementsReads() throws {
         let xml = """
         <?xml version="1.0" encoding="utf-8"?>

@@ -3,21 +3,51 @@
 /// type is not the property's default (RFC 6321 §4).
 public enum ICalWriter {
     /// The iCalendar bytes of these top-level components (usually VCALENDARs).
-    public static func write(_ components: [ICalComponent]) -> [UInt8] {
+    public static func write(_ components: [ICalComponent], zones: WrittenZones? = nil) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(4096)
         var line = [UInt8]()
         line.reserveCapacity(256)
-        for c in components { append(c, to: &out, line: &line) }
+        for c in components { append(c, to: &out, line: &line, zones: zones) }
         return out
     }
 
-    /// The iCalendar text of these top-level components.
-    public static func string(_ components: [ICalComponent]) -> String {
-        String(decoding: write(components), as: UTF8.self)
+    /// VTIMEZONEs written, by the storage of their trees (`ICalComponent.storageKey`): a zone
+    /// that many calendars share (as those read from one CalWS request do) is written out once
+    /// and its text repeated. It holds the zones, so that no storage it names is reused.
+    public final class WrittenZones {
+        private var text: [ICalComponent.StorageKey: [UInt8]] = [:]
+        private var zones: [ICalComponent] = []
+        private static let most = 64
+
+        public init() {}
+
+        /// How many zones are held.
+        public var count: Int { zones.count }
+
+        func text(of zone: ICalComponent) -> (key: ICalComponent.StorageKey, text: [UInt8]?)? {
+            zone.storageKey.map { ($0, text[$0]) }
+        }
+
+        func keep(_ zone: ICalComponent, _ key: ICalComponent.StorageKey, _ text: ArraySlice<UInt8>) {
+            guard zones.count < Self.most else { return }
+            zones.append(zone)
+            self.text[key] = Array(text)
+        }
     }
 
-    static func append(_ c: ICalComponent, to out: inout [UInt8], line: inout [UInt8]) {
+    /// The iCalendar text of these top-level components.
+    public static func string(_ components: [ICalComponent], zones: WrittenZones? = nil) -> String {
+        String(decoding: write(components, zones: zones), as: UTF8.self)
+    }
+
+    static func append(_ c: ICalComponent, to out: inout [UInt8], line: inout [UInt8], zones: WrittenZones? = nil) {
+        if let zones, c.name == "VTIMEZONE", let (key, text) = zones.text(of: c) {
+            if let text { return out.append(contentsOf: text) }
+            let start = out.count
+            append(c, to: &out, line: &line)
+            return zones.keep(c, key, out[start...])
+        }
         out.append(literal: "BEGIN:")
         out.append(contentsOf: c.name.utf8)
         out.append(ASCII.cr); out.append(ASCII.lf)
@@ -26,7 +56,7 @@ public enum ICalWriter {
             for i in ps.indices { appendProperty(ps[i], to: &out, line: &line) }
         }
         c.components.withUnsafeBufferPointer { cs in
-            for i in cs.indices { append(cs[i], to: &out, line: &line) }
+            for i in cs.indices { append(cs[i], to: &out, line: &line, zones: zones) }
         }
         out.append(literal: "END:")
         out.append(contentsOf: c.name.utf8)
