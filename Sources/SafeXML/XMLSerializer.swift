@@ -88,16 +88,18 @@ public final class XMLStreamWriter: XMLSink {
     private let buffer: xmlBufferPtr
     private let writer: xmlTextWriterPtr
     private let declaration: Bool
-    private var rootPrefixes: [(uri: String, prefix: String)]
+    // A writer is used by one thread at a time (it is not Sendable), so the run-time checks of
+    // exclusive access to these, about a fifth of the time of writing xCal, are left out.
+    @exclusivity(unchecked) private var rootPrefixes: [(uri: String, prefix: String)]
     /// The namespaces in scope, innermost last, and how many each open element added.
-    private var scope: [(uri: String, prefix: String)] = []
-    private var added: [Int] = []
-    private var generated = 0
-    private var finished = false
+    @exclusivity(unchecked) private var scope: [(uri: String, prefix: String)] = []
+    @exclusivity(unchecked) private var added: [Int] = []
+    @exclusivity(unchecked) private var generated = 0
+    @exclusivity(unchecked) private var finished = false
     private let indent: Bool
     /// What `repeating` kept: the bytes written under a key, with the namespaces they were
     /// written in.
-    private var repeated: [AnyHashable: (owner: Any, scope: [(uri: String, prefix: String)], bytes: [UInt8])] = [:]
+    @exclusivity(unchecked) private var repeated: [AnyHashable: (owner: Any, scope: [(uri: String, prefix: String)], bytes: [UInt8])] = [:]
 
     /// A writer of a document (`declaration`), or of a part of one: `inScope` are the namespaces
     /// already declared where the part goes, which are used without being declared again.

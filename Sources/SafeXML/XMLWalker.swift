@@ -107,8 +107,8 @@ public struct XMLCursor: XMLWalker {
             var cursor = XMLCursor(tape: tape)
             while true {
                 guard let event = try tape.next() else { throw XMLReadError.malformed(line: 0, message: "no document element") }
-                if case .start(let n, let ns, let l, let a) = event {
-                    cursor.enter(n, ns, l, a)
+                if event.kind == .start {
+                    cursor.enter(event)
                     break
                 }
             }
@@ -120,11 +120,11 @@ public struct XMLCursor: XMLWalker {
     }
 
     /// Puts the cursor at the element a start event began.
-    private mutating func enter(_ name: String, _ namespace: String, _ line: Int, _ attributes: [XMLAttribute]) {
-        self.name = name
-        self.namespace = namespace
-        self.line = line
-        attributeList = attributes
+    private mutating func enter(_ e: SAXTape.Event) {
+        name = tape.string(e.name)
+        namespace = tape.string(e.namespace)
+        line = e.line
+        attributeList = e.count > 0 ? tape.attributes(of: e) : []
         consumed = false
     }
 
@@ -135,25 +135,27 @@ public struct XMLCursor: XMLWalker {
     private mutating func walkChildren(_ child: (inout XMLCursor) throws -> Void, text: (String) -> Void) throws {
         guard !consumed else { return }
         consumed = true
-        while true {
-            switch try tape.next() {
-            case .start(let n, let ns, let l, let a)?:
-                enter(n, ns, l, a)
+        while let e = try tape.next() {
+            switch e.kind {
+            case .start:
+                enter(e)
                 try child(&self)
                 if !consumed { try skip() }
-            case .end?:
+            case .end:
                 consumed = true
                 return
-            case .text(let t)?:
-                text(t)
-            case nil:
-                throw XMLReadError.malformed(line: tape.line, message: "the document ends inside an element")
+            case .text:
+                text(tape.text(of: e))
             }
         }
+        throw XMLReadError.malformed(line: tape.line, message: "the document ends inside an element")
     }
 
+    /// Goes past the end of the current element without reading what is in it.
     private mutating func skip() throws {
-        try walkChildren({ _ in }, text: { _ in })
+        guard !consumed else { return }
+        consumed = true
+        try tape.skipSubtree()
     }
 
     public mutating func forEachChild(_ body: (inout XMLCursor) throws -> Void) throws -> String {
@@ -198,27 +200,29 @@ public struct XMLCursor: XMLWalker {
 }
 
 /// libxml2's push parser with SAX2 callbacks that record what it reads as events, fed a chunk at
-/// a time as the cursor asks for more.
+/// a time as the cursor asks for more. An event holds no reference: names are numbers into the
+/// document's table of strings, and texts and attribute values are ranges of one byte buffer,
+/// made into strings only when the cursor takes them.
 final class SAXTape {
-    enum Event {
-        case start(name: String, namespace: String, line: Int, attributes: [XMLAttribute])
-        case end
-        case text(String)
-
-        /// The same event, lines aside.
-        func matches(_ other: Event) -> Bool {
-            switch (self, other) {
-            case let (.start(n1, ns1, _, a1), .start(n2, ns2, _, a2)): n1 == n2 && ns1 == ns2 && a1 == a2
-            case (.end, .end): true
-            case let (.text(t1), .text(t2)): t1 == t2
-            default: false
-            }
-        }
+    struct Event {
+        enum Kind: UInt8 { case start, end, text }
+        var kind: Kind
+        /// A start's name and namespace (indexes into `strings`).
+        var name = 0, namespace = 0
+        var line = 0
+        /// A start's attributes (in `attributeList`), a text's bytes (in `bytes`).
+        var first = 0, count = 0
     }
 
-    /// A subtree read before, by its events, and what it was read as.
+    struct Attribute {
+        var name: Int, namespace: Int
+        /// The value's bytes in `bytes`.
+        var first: Int, count: Int
+    }
+
+    /// A subtree read before (by the signature of its events) and what it was read as.
     struct Reusable {
-        var events: [Event]
+        var signature: [UInt8]
         var value: Any
     }
 
@@ -236,26 +240,32 @@ final class SAXTape {
     private static let initialized: Void = { xmlInitParser() }()
 
     private var context: xmlParserCtxtPtr?
-    private let bytes: UnsafeBufferPointer<UInt8>
+    private let input: UnsafeBufferPointer<UInt8>
     @exclusivity(unchecked) private var fed = 0
     private let limits: SafeXMLReader.Limits
     @exclusivity(unchecked) private var events: [Event] = []
+    @exclusivity(unchecked) private var attributeList: [Attribute] = []
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
     @exclusivity(unchecked) private var position = 0
-    /// Events from this index on are kept when the next chunk is parsed (a subtree looked at
-    /// before it is read).
+    /// While set, the events from this index on (a subtree looked at before it is read) are kept
+    /// when the next chunk is parsed.
     @exclusivity(unchecked) private var pinned: Int?
+    @exclusivity(unchecked) private var signature: [UInt8] = []
     @exclusivity(unchecked) private var reusable: [String: [Reusable]] = [:]
     @exclusivity(unchecked) private var error: XMLReadError?
     @exclusivity(unchecked) private var depth = 0
     @exclusivity(unchecked) private var count = 0
-    /// Names and namespace URIs come from the parser's dictionary, one pointer per distinct
-    /// string, so each is turned into a Swift string once per document (the bytes are still
-    /// compared, so a pointer that was not the dictionary's can never give a wrong name).
-    @exclusivity(unchecked) private var names = [(UnsafePointer<xmlChar>?, String)](repeating: (nil, ""), count: 256)
+    /// The document's names and namespace URIs, each once (index 0 is ""). They come from the
+    /// parser's dictionary, one pointer per distinct string, so a pointer is remembered with its
+    /// index; the bytes are still compared, so a pointer that was not the dictionary's can never
+    /// give a wrong name.
+    @exclusivity(unchecked) private var strings: [String] = [""]
+    @exclusivity(unchecked) private var index: [String: Int] = ["": 0]
+    @exclusivity(unchecked) private var recent = [(UnsafePointer<xmlChar>?, Int)](repeating: (nil, 0), count: 256)
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: SafeXMLReader.Limits) throws(XMLReadError) {
+    init(_ input: UnsafeBufferPointer<UInt8>, limits: SafeXMLReader.Limits) throws(XMLReadError) {
         _ = Self.initialized
-        self.bytes = bytes
+        self.input = input
         self.limits = limits
         var sax = xmlSAXHandler()
         sax.initialized = XML_SAX2_MAGIC
@@ -301,22 +311,22 @@ final class SAXTape {
         return Unmanaged<SAXTape>.fromOpaque(p).takeUnretainedValue()
     }
 
+    // MARK: What the cursor takes
+
     /// The next event; nil at the end of the document.
     func next() throws(XMLReadError) -> Event? {
         while position == events.count {
             if let error { throw error }
-            guard let context, fed < bytes.count else { return nil }
-            if let p = pinned {
-                events.removeSubrange(0..<p)
-                position -= p
-                pinned = 0
-            } else {
+            guard let context, fed < input.count else { return nil }
+            if pinned == nil {
                 events.removeAll(keepingCapacity: true)
+                attributeList.removeAll(keepingCapacity: true)
+                bytes.removeAll(keepingCapacity: true)
                 position = 0
             }
-            let n = min(Self.chunk, bytes.count - fed)
-            let last = fed + n == bytes.count
-            let rc = bytes.baseAddress!.advanced(by: fed).withMemoryRebound(to: CChar.self, capacity: n) {
+            let n = min(Self.chunk, input.count - fed)
+            let last = fed + n == input.count
+            let rc = input.baseAddress!.advanced(by: fed).withMemoryRebound(to: CChar.self, capacity: n) {
                 xmlParseChunk(context, $0, Int32(n), last ? 1 : 0)
             }
             fed += n
@@ -326,10 +336,44 @@ final class SAXTape {
         return events[position]
     }
 
+    func string(_ index: Int) -> String { strings[index] }
+
+    /// A text event's text.
+    func text(of e: Event) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[e.first..<e.first + e.count]), as: UTF8.self) }
+    }
+
+    /// A start event's attributes.
+    func attributes(of e: Event) -> [XMLAttribute] {
+        attributeList[e.first..<e.first + e.count].map { a in
+            XMLAttribute(strings[a.name], text(of: Event(kind: .text, first: a.first, count: a.count)), namespace: strings[a.namespace])
+        }
+    }
+
+    /// Takes the events up to the end of the element whose start was taken last; false (and
+    /// stops) when that takes more than `limit` events.
+    @discardableResult
+    func skipSubtree(within limit: Int = .max) throws(XMLReadError) -> Bool {
+        var depth = 1, taken = 0
+        while depth > 0 {
+            guard taken < limit else { return false }
+            guard let e = try next() else { throw .malformed(line: line, message: "the document ends inside an element") }
+            taken += 1
+            switch e.kind {
+            case .start: depth += 1
+            case .end: depth -= 1
+            case .text: break
+            }
+        }
+        return true
+    }
+
+    // MARK: Subtrees read once
+
     /// Keeps the event last taken (a start) and all after it, until `unpin`; false when
     /// something is already pinned.
     func pinLastEvent() -> Bool {
-        guard pinned == nil, position > 0, case .start = events[position - 1] else { return false }
+        guard pinned == nil, position > 0, events[position - 1].kind == .start else { return false }
         pinned = position - 1
         return true
     }
@@ -342,48 +386,71 @@ final class SAXTape {
     }
 
     /// Takes the events of the subtree whose start is pinned and looks them up among those
-    /// kept under `key` before.
+    /// kept under `key` before, by their signature: each event's kind, names, attributes and
+    /// text (lines aside).
     func lookUp(_ key: String) throws(XMLReadError) -> LookUp {
-        var depth = 1
-        while depth > 0 {
-            // `pinned` is re-read: parsing a chunk moves the pinned events to the front.
-            guard position - pinned! < Self.reuseLimit else { return .tooLarge }
-            switch try next() {
-            case .start?: depth += 1
-            case .end?: depth -= 1
-            case .text?: break
-            case nil: throw .malformed(line: line, message: "the document ends inside an element")
+        let start = pinned!
+        guard try skipSubtree(within: Self.reuseLimit) else { return .tooLarge }
+        signature.removeAll(keepingCapacity: true)
+        for e in events[start..<position] {
+            signature.append(e.kind.rawValue)
+            switch e.kind {
+            case .start:
+                append(e.name); append(e.namespace); append(e.count)
+                for a in attributeList[e.first..<e.first + e.count] {
+                    append(a.name); append(a.namespace); append(a.count)
+                    signature.append(contentsOf: bytes[a.first..<a.first + a.count])
+                }
+            case .end:
+                break
+            case .text:
+                append(e.count)
+                signature.append(contentsOf: bytes[e.first..<e.first + e.count])
             }
         }
-        guard let candidates = reusable[key] else { return .notFound }
-        let subtree = events[pinned!..<position]
-        for c in candidates where c.events.count == subtree.count {
-            if zip(c.events, subtree).allSatisfy({ $0.matches($1) }) { return .found(c.value) }
-        }
+        for c in reusable[key, default: []] where c.signature == signature { return .found(c.value) }
         return .notFound
     }
 
-    /// Keeps the pinned subtree, just read, with what it was read as.
+    private func append(_ v: Int) {
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { signature.append(contentsOf: $0) }
+    }
+
+    /// Keeps what the subtree last looked up was read as.
     func keep(_ key: String, _ value: Any) {
         guard reusable[key, default: []].count < Self.reuseEntries else { return }
-        let subtree = events[pinned!..<position]
-        reusable[key, default: []].append(Reusable(events: Array(subtree), value: value))
+        reusable[key, default: []].append(Reusable(signature: signature, value: value))
     }
+
+    // MARK: The parser's callbacks
 
     private func refuse(_ e: XMLReadError) {
         if error == nil { error = e }
         if let context { xmlStopParser(context) }
     }
 
-    private func intern(_ p: UnsafePointer<xmlChar>?) -> String {
-        guard let p else { return "" }
+    private func intern(_ p: UnsafePointer<xmlChar>?) -> Int {
+        guard let p else { return 0 }
         let slot = Int(bitPattern: UInt(bitPattern: p) >> 3) & 255
-        if names[slot].0 == p, names[slot].1.withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 }) {
-            return names[slot].1
+        let (known, i) = recent[slot]
+        if known == p, strings[i].withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 }) {
+            return i
         }
         let s = String(cString: p)
-        names[slot] = (p, s)
-        return s
+        let found = index[s] ?? {
+            strings.append(s)
+            index[s] = strings.count - 1
+            return strings.count - 1
+        }()
+        recent[slot] = (p, found)
+        return found
+    }
+
+    /// Appends bytes to the buffer; their first index.
+    private func store(_ p: UnsafePointer<xmlChar>, _ n: Int) -> Int {
+        let first = bytes.count
+        bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        return first
     }
 
     private func start(_ localname: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?, _ attributeCount: Int,
@@ -393,27 +460,34 @@ final class SAXTape {
         if count > limits.maxElements { return refuse(.tooManyElements(limit: limits.maxElements)) }
         if depth >= limits.maxDepth { return refuse(.tooDeep(line: line, limit: limits.maxDepth)) }
         depth += 1
-        var list: [XMLAttribute] = []
+        let first = attributeList.count
         if let attributes, attributeCount > 0 {
             for i in 0..<attributeCount {
                 let a = attributes + 5 * i // localname, prefix, URI, value, end
                 guard let value = a[3], let end = a[4] else { continue }
-                list.append(XMLAttribute(intern(a[0]), String(decoding: UnsafeBufferPointer(start: value, count: end - value), as: UTF8.self),
-                                         namespace: intern(a[2])))
+                attributeList.append(Attribute(name: intern(a[0]), namespace: intern(a[2]), first: store(value, end - value), count: end - value))
             }
         }
-        events.append(.start(name: intern(localname), namespace: intern(uri), line: line, attributes: list))
+        events.append(Event(kind: .start, name: intern(localname), namespace: intern(uri), line: line, first: first, count: attributeList.count - first))
     }
 
     private func end() {
         guard error == nil else { return }
         depth -= 1
-        events.append(.end)
+        events.append(Event(kind: .end))
     }
 
+    /// A text the parser hands over in pieces is one event (unless the cursor took the first
+    /// piece before the next chunk was parsed).
     private func text(_ ch: UnsafePointer<xmlChar>?, _ length: Int) {
         guard error == nil, let ch else { return }
-        events.append(.text(String(decoding: UnsafeBufferPointer(start: ch, count: length), as: UTF8.self)))
+        let first = store(ch, length)
+        if events.count > position, events[events.count - 1].kind == .text,
+           events[events.count - 1].first + events[events.count - 1].count == first {
+            events[events.count - 1].count += length
+        } else {
+            events.append(Event(kind: .text, first: first, count: length))
+        }
     }
 
     private func lastError() -> XMLReadError {
