@@ -16,6 +16,9 @@ public struct HTTPRequest: Sendable {
     public var maxResponseBytes: Int
     /// Follow redirects (at most this many; never from https to http). 0: do not follow.
     public var maxRedirects: Int
+    /// Called on the transfer's thread with the body so far each time more of it arrives (to
+    /// digest a large body while it downloads).
+    public var onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
                 connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0) {
@@ -96,13 +99,17 @@ public struct CurlHTTPClient: Sendable {
         var headers: [(String, String)] = []
         var limit: Int
         var exceeded = false
-        init(limit: Int) { self.limit = limit }
+        let onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        init(limit: Int, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) {
+            self.limit = limit
+            self.onBody = onBody
+        }
     }
 
     static func perform(_ r: HTTPRequest) -> Result<HTTPResponse, HTTPTransportError> {
         guard let h = curl_easy_init() else { return .failure(.curl(code: -1, message: "libcurl could not start a transfer")) }
         defer { curl_easy_cleanup(h) }
-        let transfer = Transfer(limit: r.maxResponseBytes)
+        let transfer = Transfer(limit: r.maxResponseBytes, onBody: r.onBody)
         let box = Unmanaged.passUnretained(transfer).toOpaque()
 
         ccurl_setopt_string(h, CURLOPT_URL, r.url)
@@ -136,6 +143,7 @@ public struct CurlHTTPClient: Sendable {
             let n = size * nmemb
             if t.body.count + n > t.limit { t.exceeded = true; return 0 }
             ptr!.withMemoryRebound(to: UInt8.self, capacity: n) { t.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            if let onBody = t.onBody { t.body.withUnsafeBufferPointer(onBody) }
             return n
         }
         ccurl_setopt_ptr(h, CURLOPT_HEADERDATA, box)

@@ -34,8 +34,10 @@ public struct FeedFetcher: Sendable {
         self.http = http
     }
 
-    /// Fetches the feed, sending the stored validators (copied verbatim, RFC 9110 §13.1).
-    public func fetch(_ s: Subscription, etag: String?, lastModified: String?) async throws(FetchError) -> Result {
+    /// Fetches the feed, sending the stored validators (copied verbatim, RFC 9110 §13.1);
+    /// `onBody` sees the body while it downloads (see `HTTPRequest.onBody`).
+    public func fetch(_ s: Subscription, etag: String?, lastModified: String?,
+                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)? = nil) async throws(FetchError) -> Result {
         var headers: [(String, String)] = [("Accept", "text/calendar, */*;q=0.5")]
         if let etag { headers.append(("If-None-Match", etag)) }
         if let lastModified { headers.append(("If-Modified-Since", lastModified)) }
@@ -56,6 +58,7 @@ public struct FeedFetcher: Sendable {
         var request = HTTPRequest(url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
                                   maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
         request.caFile = s.sourceCAFile
+        request.onBody = onBody
         let r: HTTPResponse
         do { r = try await http.send(request) } catch {
             if case .tooLarge(let limit) = error { throw .tooLarge(subscription: s.id, limit: limit) }

@@ -142,13 +142,17 @@ public struct SyncPass: Sendable {
             return report
         }
 
-        // 1. Conditional fetch.
+        // 1. Conditional fetch. While a new body downloads, it is digested and its items scanned
+        // (see 2.), and the item states are read from the status store (a 304 reads none).
         // `body` alone holds the feed, and lets it go once it is parsed.
         var body: [UInt8]
         let validators: (etag: String?, lastModified: String?)
+        let digest = FeedDigest(scanning: filters.fingerprint != nil)
+        let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
         do {
             let conditional = !dryRun && !reconcile
-            switch try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil) {
+            switch try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil,
+                                                            onBody: { digest.received($0); stored.start() }) {
             case .notModified:
                 report.notModified = true
                 if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
@@ -161,7 +165,7 @@ public struct SyncPass: Sendable {
             if case .http(_, _, _, let retry) = error { report.retryAfter = retry }
             return fail("\(error)", PassErrorKind(error))
         }
-        let bodyHash = CanonicalForm.sha256Hex(body)
+        let (bodyHash, scan) = digest.finish(body)
         if !dryRun, !reconcile, state.bodyHash == bodyHash, state.lastError == nil {
             report.notModified = true
             (state.etag, state.lastModified) = validators
@@ -170,19 +174,15 @@ public struct SyncPass: Sendable {
             return report
         }
 
-        // The item states are read while the feed is scanned (both need the whole of either).
-        async let stored = Result { [store, id = subscription.id] in try store.items(id) }
-
         // 2. Items whose bytes (with the rest of the calendar, under the same filters) are the
         // ones processed last time are settled without being parsed; only the others are parsed,
         // grouped, filtered and hashed. A scan that gives up, or a parse that does not find the
         // items the scan found, means the whole feed is parsed as before.
-        let scanned = filters.fingerprint.flatMap { salt in FeedScan.scan(body).map { ($0, $0.digests(of: body, salt: salt)) } }
+        let scanned = filters.fingerprint.flatMap { salt in scan.map { ($0, $0.digests(salt: salt)) } }
         var known: [String: ItemState]
-        do { known = try await stored.get() } catch { return fail("cannot read the status store: \(error)", .store) }
+        do { known = try await stored.value() } catch { return fail("cannot read the status store: \(error)", .store) }
         var sources: [String: String] = [:]
         var settled: Set<String> = []
-        let scan = scanned?.0
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
                 sources[item.key] = digest
@@ -590,3 +590,26 @@ public func releaseFreeMemory() {
 /// glibc's malloc_trim(3), declared in <malloc.h>, which the Glibc module does not export; its C
 /// signature is `int malloc_trim(size_t pad)`.
 @_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
+
+/// Work run at most once, in a task of its own, started by the first `start` or `value`: here,
+/// the status store's read, started by the first bytes of a feed's body.
+final class StartedOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<T, Error>?
+    private let work: @Sendable () throws -> T
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        self.work = work
+    }
+
+    func start() {
+        lock.withLock {
+            if task == nil { task = Task.detached { [work] in try work() } }
+        }
+    }
+
+    func value() async throws -> T {
+        start()
+        return try await lock.withLock { task! }.value
+    }
+}

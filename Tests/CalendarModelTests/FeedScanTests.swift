@@ -35,20 +35,20 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
 
     @Test func anItemsDigestChangesWithItsBytesTheRestOfTheCalendarAndTheSalt() throws {
         let base = calendar(zone + event("a") + event("b"))
-        let digests = try #require(FeedScan.scan(base)).digests(of: base, salt: [1])
+        let digests = try #require(FeedScan.scan(base)).digests(salt: [1])
         #expect(Set(digests).count == 2)
-        #expect(try #require(FeedScan.scan(base)).digests(of: base, salt: [1]) == digests, "the same every time")
+        #expect(try #require(FeedScan.scan(base)).digests(salt: [1]) == digests, "the same every time")
         let changedB = calendar(zone + event("a") + event("b", "Other"))
-        let d2 = try #require(FeedScan.scan(changedB)).digests(of: changedB, salt: [1])
+        let d2 = try #require(FeedScan.scan(changedB)).digests(salt: [1])
         #expect(d2[0] == digests[0] && d2[1] != digests[1])
         let reordered = calendar(zone + event("b") + event("a"))
-        let d3 = try #require(FeedScan.scan(reordered)).digests(of: reordered, salt: [1])
+        let d3 = try #require(FeedScan.scan(reordered)).digests(salt: [1])
         #expect(d3 == [digests[1], digests[0]], "an item's bytes are its own wherever it stands")
         var otherZone = zone
         otherZone[5] = "TZOFFSETTO:+0000"
         let changedZone = calendar(otherZone + event("a") + event("b"))
-        #expect(try #require(FeedScan.scan(changedZone)).digests(of: changedZone, salt: [1]).allSatisfy { !digests.contains($0) })
-        #expect(try #require(FeedScan.scan(base)).digests(of: base, salt: [2]).allSatisfy { !digests.contains($0) })
+        #expect(try #require(FeedScan.scan(changedZone)).digests(salt: [1]).allSatisfy { !digests.contains($0) })
+        #expect(try #require(FeedScan.scan(base)).digests(salt: [2]).allSatisfy { !digests.contains($0) })
     }
 
     @Test(arguments: [
@@ -70,6 +70,50 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
     @Test func givesUpOnTextOutsideACalendar() {
         #expect(FeedScan.scan(Array(("X-JUNK:1\r\n" + String(decoding: calendar(event("a")), as: UTF8.self)).utf8)) == nil)
         #expect(FeedScan.scan(Array("not a calendar".utf8)) == nil)
+    }
+
+    /// Scanned a piece at a time as a download delivers it (lines and even CRLFs cut anywhere),
+    /// a feed gives the very scan it gives whole; and the scan still gives up where it should.
+    @Test(arguments: [1, 13, 4096])
+    func scanningAPieceAtATimeGivesTheSameScan(piece: Int) throws {
+        let override = ["BEGIN:VEVENT", "UID:a", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:Moved", "END:VEVENT"]
+        let feeds = [calendar(zone + event("a") + event("b") + override), Array(FeedGenerator(events: 40).text().utf8),
+                     [0xEF, 0xBB, 0xBF] + calendar(event("bom"))]
+        for bytes in feeds {
+            var scanner = FeedScanner()
+            var sofar: [UInt8] = []
+            for start in stride(from: 0, to: bytes.count, by: piece) {
+                sofar += bytes[start..<min(start + piece, bytes.count)]
+                sofar.withUnsafeBufferPointer { scanner.scan($0) }
+            }
+            let pieces = try #require(bytes.withUnsafeBufferPointer { scanner.finish($0) })
+            let whole = try #require(FeedScan.scan(bytes))
+            #expect(pieces.items.map(\.key) == whole.items.map(\.key))
+            #expect(pieces.items.map(\.ranges) == whole.items.map(\.ranges))
+            #expect(pieces.items.map(\.digest) == whole.items.map(\.digest))
+            #expect(pieces.contextDigest == whole.contextDigest)
+        }
+        var scanner = FeedScanner()
+        let folded = calendar(["BEGIN:VEVENT", "UID:folded-", " uid", "END:VEVENT"])
+        for end in stride(from: piece, to: folded.count, by: piece) { folded[..<end].withUnsafeBufferPointer { scanner.scan($0) } }
+        #expect(folded.withUnsafeBufferPointer { scanner.finish($0) } == nil)
+    }
+
+    /// The digest made as the body arrives is the SHA-256 of the whole body, also when what it
+    /// was shown is not how the body began.
+    @Test func aFeedDigestIsTheBodysSHA256() {
+        let bytes = calendar(zone + event("a") + event("b"))
+        let streamed = FeedDigest(scanning: true)
+        for end in [10, 100, bytes.count] { bytes[..<end].withUnsafeBufferPointer { streamed.received($0) } }
+        let (sha, scan) = streamed.finish(bytes)
+        #expect(sha == CanonicalForm.sha256Hex(bytes))
+        #expect(scan?.items.map(\.key) == ["a", "b"])
+        #expect(FeedDigest(scanning: false).finish(bytes).sha256 == sha)
+        #expect(FeedDigest(scanning: false).finish(bytes).scan == nil)
+        let other = FeedDigest(scanning: true)
+        Array(repeating: UInt8(ascii: "x"), count: bytes.count + 5).withUnsafeBufferPointer { other.received($0) }
+        let (sha2, scan2) = other.finish(bytes)
+        #expect(sha2 == sha && scan2?.items.map(\.key) == ["a", "b"])
     }
 
     /// Wherever the scan reads a feed, it finds the items the parser finds, and a subset holding

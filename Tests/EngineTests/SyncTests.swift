@@ -479,9 +479,18 @@ final class Bed: @unchecked Sendable {
     @Test func aCompressedRedirectedFeedArrivesWhole() async throws {
         let body = FeedGenerator(events: 50, seed: 1).text()
         try nginx.put("feed.ics", Array(body.utf8))
-        let result = try await FeedFetcher().fetch(try sub(nginx.url("moved/feed.ics")), etag: nil, lastModified: nil)
+        // What arrives is shown as it arrives (decoded), up to the whole body.
+        final class Seen: @unchecked Sendable { var calls = 0, last = 0 }
+        let seen = Seen(), digest = FeedDigest(scanning: true)
+        let result = try await FeedFetcher().fetch(try sub(nginx.url("moved/feed.ics")), etag: nil, lastModified: nil) {
+            seen.calls += 1
+            seen.last = $0.count
+            digest.received($0)
+        }
         guard case .body(let bytes, let etag, let lm) = result else { Issue.record("no body"); return }
         #expect(bytes == Array(body.utf8), "gzip decoded, redirect followed")
+        #expect(seen.calls >= 1 && seen.last == bytes.count)
+        #expect(digest.finish(bytes).scan?.items.count == 50)
         #expect(etag != nil && lm != nil)
         let again = try await FeedFetcher().fetch(try sub(nginx.url("feed.ics")), etag: etag, lastModified: lm)
         guard case .notModified = again else { Issue.record("expected a 304"); return }

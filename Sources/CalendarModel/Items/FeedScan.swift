@@ -10,10 +10,12 @@ import Crypto
 /// END, text outside a VCALENDAR) makes it give up (`scan` returns nil), and the whole feed is
 /// then parsed as usual.
 public struct FeedScan: Sendable {
-    /// An item: its UID and the byte ranges of its components, in feed order.
+    /// An item: its UID, the byte ranges of its components, in feed order, and the SHA-256 of
+    /// their bytes.
     public struct Item: Sendable {
         public var key: String
         public var ranges: [Range<Int>]
+        public var digest: [UInt8]
     }
 
     /// The items, in the order their UIDs first appear.
@@ -23,88 +25,19 @@ public struct FeedScan: Sendable {
     public var contextDigest: [UInt8]
 
     public static func scan(_ bytes: [UInt8]) -> FeedScan? {
-        bytes.withUnsafeBufferPointer { scan($0) }
-    }
-
-    private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> FeedScan? {
-        var items: [Item] = []
-        var index: [String: Int] = [:]
-        var context = SHA256()
-        var contextStart = 0
-        var stack: [ArraySlice<UInt8>] = []
-        var itemStart = -1
-        var uid: String?
-        var afterUID = false
-        var position = 0
-        if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { position = 3 }
-        while position < b.count {
-            let start = position
-            var end = start
-            while end < b.count, b[end] != ASCII.lf { end += 1 }
-            let next = end < b.count ? end + 1 : end
-            if end > start, b[end - 1] == ASCII.cr { end -= 1 }
-            position = next
-            let line = UnsafeBufferPointer(rebasing: b[start..<end])
-            if line.isEmpty { continue }
-            if line[0] == ASCII.space || line[0] == ASCII.tab {
-                if afterUID { return nil } // a folded UID
-                continue
-            }
-            afterUID = false
-            if hasPrefix(line, "BEGIN:") {
-                let name = Array(line[6...])[...]
-                guard isUpperName(name) else { return nil }
-                if stack.isEmpty {
-                    guard name.elementsEqual("VCALENDAR".utf8) else { return nil }
-                } else if stack.count == 1, isItem(name) {
-                    itemStart = start
-                    uid = nil
-                }
-                stack.append(name)
-            } else if hasPrefix(line, "END:") {
-                let name = line[4...]
-                guard let open = stack.popLast(), open.elementsEqual(name) else { return nil }
-                if stack.count == 1, itemStart >= 0 {
-                    guard let key = uid else { return nil } // no UID: the parser derives a key
-                    context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<itemStart])))
-                    contextStart = next
-                    if let i = index[key] {
-                        items[i].ranges.append(itemStart..<next)
-                    } else {
-                        index[key] = items.count
-                        items.append(Item(key: key, ranges: [itemStart..<next]))
-                    }
-                    itemStart = -1
-                }
-            } else if stack.isEmpty {
-                return nil // text outside a VCALENDAR
-            } else if line.prefixEqualsUppercased("BEGIN:") || line.prefixEqualsUppercased("END:") {
-                return nil // BEGIN or END not in upper case: leave it to the parser
-            } else if itemStart >= 0, stack.count == 2, line.count >= 4, line[0] == 0x55, line[1] == 0x49, line[2] == 0x44 { // UID
-                guard line[3] == ASCII.colon, uid == nil else { return nil } // parameters, or a second UID
-                let value = line[4...]
-                // Printable ASCII without backslash reads as itself (no escapes, no repair).
-                guard !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != ASCII.backslash }) else { return nil }
-                uid = String(decoding: value, as: UTF8.self)
-                afterUID = true
-            }
-        }
-        guard stack.isEmpty else { return nil }
-        context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<b.count])))
-        return FeedScan(items: items, contextDigest: Array(context.finalize()))
+        var scanner = FeedScanner()
+        return bytes.withUnsafeBufferPointer { scanner.finish($0) }
     }
 
     /// The hex SHA-256 of each item's source: `salt` (what else its processing depends on), the
-    /// context digest, then the bytes of its components. Computed on every core.
-    public func digests(of bytes: [UInt8], salt: [UInt8]) -> [String] {
+    /// context digest, then the digest of its components' bytes. Computed on every core.
+    public func digests(salt: [UInt8]) -> [String] {
         let contextDigest = contextDigest
         return items.concurrentMap(state: { () }) { _, item in
             var h = SHA256()
             h.update(data: salt)
             h.update(data: contextDigest)
-            bytes.withUnsafeBytes { raw in
-                for r in item.ranges { h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[r])) }
-            }
+            h.update(data: item.digest)
             return CanonicalForm.hex(h.finalize())
         }
     }
@@ -124,6 +57,108 @@ public struct FeedScan: Sendable {
         out.append(contentsOf: bytes[from...])
         return out
     }
+}
+
+/// `FeedScan` made a piece at a time, as the bytes arrive: `scan` reads the complete lines of
+/// what has come so far, `finish` the rest. The digests of the items' bytes are made as each
+/// component ends, so that a feed is scanned and digested while it downloads.
+public struct FeedScanner: Sendable {
+    private var items: [FeedScan.Item] = []
+    private var digests: [SHA256] = []
+    private var index: [String: Int] = [:]
+    private var context = SHA256()
+    private var contextStart = 0
+    private var stack: [ArraySlice<UInt8>] = []
+    private var itemStart = -1
+    private var uid: String?
+    private var afterUID = false
+    /// Where the next line starts.
+    private var position = 0
+    /// Gave up: the feed is left to the parser.
+    private var failed = false
+
+    public init() {}
+
+    /// Reads the complete lines of `b` (the bytes so far, always from the first) not read yet.
+    public mutating func scan(_ b: UnsafeBufferPointer<UInt8>) {
+        read(b, final: false)
+    }
+
+    /// Reads the rest of `b` (the whole feed): the scan, or nil if it gave up.
+    public mutating func finish(_ b: UnsafeBufferPointer<UInt8>) -> FeedScan? {
+        read(b, final: true)
+        guard !failed, stack.isEmpty else { return nil }
+        context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<b.count])))
+        var result = items
+        for i in result.indices { result[i].digest = Array(digests[i].finalize()) }
+        return FeedScan(items: result, contextDigest: Array(context.finalize()))
+    }
+
+    private mutating func read(_ b: UnsafeBufferPointer<UInt8>, final: Bool) {
+        if position == 0 {
+            guard b.count >= 3 || final else { return }
+            if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { position = 3 }
+        }
+        while !failed, position < b.count {
+            let start = position
+            var end = start
+            while end < b.count, b[end] != ASCII.lf { end += 1 }
+            if end == b.count, !final { return } // the rest of this line is still to come
+            let next = end < b.count ? end + 1 : end
+            if end > start, b[end - 1] == ASCII.cr { end -= 1 }
+            position = next
+            if !line(UnsafeBufferPointer(rebasing: b[start..<end]), start: start, next: next, b) { failed = true }
+        }
+    }
+
+    /// Reads one line (from `start`, the next from `next`); false to give up.
+    private mutating func line(_ line: UnsafeBufferPointer<UInt8>, start: Int, next: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if line.isEmpty { return true }
+        if line[0] == ASCII.space || line[0] == ASCII.tab {
+            return !afterUID // a folded UID
+        }
+        afterUID = false
+        if Self.hasPrefix(line, "BEGIN:") {
+            let name = Array(line[6...])[...]
+            guard Self.isUpperName(name) else { return false }
+            if stack.isEmpty {
+                guard name.elementsEqual("VCALENDAR".utf8) else { return false }
+            } else if stack.count == 1, Self.isItem(name) {
+                itemStart = start
+                uid = nil
+            }
+            stack.append(name)
+        } else if Self.hasPrefix(line, "END:") {
+            let name = line[4...]
+            guard let open = stack.popLast(), open.elementsEqual(name) else { return false }
+            if stack.count == 1, itemStart >= 0 {
+                guard let key = uid else { return false } // no UID: the parser derives a key
+                context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<itemStart])))
+                contextStart = next
+                let i = index[key] ?? {
+                    index[key] = items.count
+                    items.append(FeedScan.Item(key: key, ranges: [], digest: []))
+                    digests.append(SHA256())
+                    return items.count - 1
+                }()
+                items[i].ranges.append(itemStart..<next)
+                digests[i].update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[itemStart..<next])))
+                itemStart = -1
+            }
+        } else if stack.isEmpty {
+            return false // text outside a VCALENDAR
+        } else if line.prefixEqualsUppercased("BEGIN:") || line.prefixEqualsUppercased("END:") {
+            return false // BEGIN or END not in upper case: leave it to the parser
+        } else if itemStart >= 0, stack.count == 2, line.count >= 4, line[0] == 0x55, line[1] == 0x49, line[2] == 0x44 { // UID
+            guard line[3] == ASCII.colon, uid == nil else { return false } // parameters, or a second UID
+            let value = line[4...]
+            // Printable ASCII without backslash reads as itself (no escapes, no repair).
+            guard !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != ASCII.backslash }) else { return false }
+            uid = String(decoding: value, as: UTF8.self)
+            afterUID = true
+        }
+        return true
+    }
 
     private static func hasPrefix(_ line: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
@@ -139,5 +174,38 @@ public struct FeedScan: Sendable {
 
     private static func isItem(_ name: ArraySlice<UInt8>) -> Bool {
         name.elementsEqual("VEVENT".utf8) || name.elementsEqual("VTODO".utf8) || name.elementsEqual("VJOURNAL".utf8)
+    }
+}
+
+/// A feed digested as it downloads: the SHA-256 of its bytes and, if asked, its `FeedScan`.
+/// `received` is called (by one thread at a time) with the bytes so far each time more arrive;
+/// `finish`, once they all have, with the whole feed.
+public final class FeedDigest: @unchecked Sendable {
+    private var hash = SHA256()
+    private var hashed = 0
+    private var scanner: FeedScanner?
+
+    public init(scanning: Bool) {
+        scanner = scanning ? FeedScanner() : nil
+    }
+
+    public func received(_ body: UnsafeBufferPointer<UInt8>) {
+        guard body.count >= hashed else { return } // not the same body: `finish` starts again
+        hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: body[hashed...])))
+        hashed = body.count
+        scanner?.scan(body)
+    }
+
+    /// The hex SHA-256 of `body`, and its scan (nil when not scanning, or when the scan gave up).
+    public func finish(_ body: [UInt8]) -> (sha256: String, scan: FeedScan?) {
+        body.withUnsafeBufferPointer { b in
+            if hashed > b.count || hashed == 0 {
+                hash = SHA256()
+                hashed = 0
+                if scanner != nil { scanner = FeedScanner() }
+            }
+            received(b)
+            return (CanonicalForm.hex(hash.finalize()), scanner?.finish(b))
+        }
     }
 }
