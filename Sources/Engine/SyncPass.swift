@@ -181,19 +181,19 @@ public struct SyncPass: Sendable {
         let scanned = filters.fingerprint.flatMap { salt in scan.map { ($0, $0.digests(salt: salt)) } }
         var known: [String: ItemState]
         do { known = try await stored.value() } catch { return fail("cannot read the status store: \(error)", .store) }
+        // The sources of the items not settled, recorded once they are processed.
         var sources: [String: String] = [:]
         var settled: Set<String> = []
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
-                sources[item.key] = digest
-                if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) }
+                if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
             }
         }
         func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
         var set: ItemSet
         do {
             if let scan, !settled.isEmpty {
-                let rest = Set(scan.items.map(\.key)).subtracting(settled)
+                let rest = Set(sources.keys)
                 set = try parse(scan.subset(of: body, keeping: rest))
                 if Set(set.items.map(\.key)) != rest { // item keys are unique, so the sets say it all
                     settled = []
@@ -251,7 +251,9 @@ public struct SyncPass: Sendable {
                 changed.append(key)
             }
         }
-        let gone = known.keys.filter { feed[$0] == nil && !settled.contains($0) }.sorted()
+        // Usually every known item is settled or still in the feed, and the count says so.
+        let present = settled.count + order.count { known[$0] != nil }
+        let gone = present == known.count ? [] : known.keys.filter { feed[$0] == nil && !settled.contains($0) }.sorted()
 
         // 4. The deletion guard.
         var guardMessage: String?

@@ -9,10 +9,10 @@ import Crypto
 /// or parameterized UID, a component without UID, names not in upper case, unbalanced BEGIN and
 /// END, text outside a VCALENDAR) makes it give up (`scan` returns nil), and the whole feed is
 /// then parsed as usual.
-public struct FeedScan: Sendable {
+public struct FeedScan: Sendable, Equatable {
     /// An item: its UID, the byte ranges of its components, in feed order, and the SHA-256 of
     /// their bytes.
-    public struct Item: Sendable {
+    public struct Item: Sendable, Equatable {
         public var key: String
         public var ranges: [Range<Int>]
         public var digest: [UInt8]
@@ -177,9 +177,9 @@ public struct FeedScanner: Sendable {
     }
 }
 
-/// A feed digested as it downloads: the SHA-256 of its bytes and, if asked, its `FeedScan`.
-/// `received` is called (by one thread at a time) with the bytes so far each time more arrive;
-/// `finish`, once they all have, with the whole feed.
+/// A feed digested as it downloads: its SHA-256 and, if asked, its `FeedScan`. `received` is
+/// called (by one thread at a time) with the bytes so far each time more arrive; `finish`,
+/// once they all have, with the whole feed.
 public final class FeedDigest: @unchecked Sendable {
     private var hash = SHA256()
     private var hashed = 0
@@ -190,22 +190,43 @@ public final class FeedDigest: @unchecked Sendable {
     }
 
     public func received(_ body: UnsafeBufferPointer<UInt8>) {
-        guard body.count >= hashed else { return } // not the same body: `finish` starts again
-        hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: body[hashed...])))
-        hashed = body.count
-        scanner?.scan(body)
+        if var s = scanner {
+            // The scan digests every byte already (see `finish`).
+            scanner = nil
+            s.scan(body)
+            scanner = s
+        } else if body.count >= hashed { // else not the same body: `finish` starts again
+            hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: body[hashed...])))
+            hashed = body.count
+        }
     }
 
-    /// The hex SHA-256 of `body`, and its scan (nil when not scanning, or when the scan gave up).
+    /// A digest of `body`, and its scan (nil when not scanning, or when the scan gave up). The
+    /// digest is the SHA-256 of the body, or, when it was scanned, the SHA-256 of its length,
+    /// its context digest, and each item's key, ranges and digest: what determines every byte,
+    /// without digesting the bytes twice.
     public func finish(_ body: [UInt8]) -> (sha256: String, scan: FeedScan?) {
         body.withUnsafeBufferPointer { b in
-            if hashed > b.count || hashed == 0 {
+            if var s = scanner, let scan = s.finish(b) {
+                var h = SHA256()
+                func add(_ v: Int) { withUnsafeBytes(of: UInt64(v).littleEndian) { h.update(bufferPointer: $0) } }
+                add(b.count)
+                h.update(data: scan.contextDigest)
+                for item in scan.items {
+                    add(item.key.utf8.count)
+                    h.update(data: Array(item.key.utf8))
+                    add(item.ranges.count)
+                    for r in item.ranges { add(r.lowerBound); add(r.upperBound) }
+                    h.update(data: item.digest)
+                }
+                return ("scan:" + CanonicalForm.hex(h.finalize()), scan)
+            }
+            if hashed > b.count || scanner != nil {
                 hash = SHA256()
                 hashed = 0
-                if scanner != nil { scanner = FeedScanner() }
             }
-            received(b)
-            return (CanonicalForm.hex(hash.finalize()), scanner?.finish(b))
+            hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[hashed...])))
+            return (CanonicalForm.hex(hash.finalize()), nil)
         }
     }
 }
