@@ -19,6 +19,10 @@ public struct HTTPRequest: Sendable {
     /// Called on the transfer's thread with the body so far each time more of it arrives (to
     /// digest a large body while it downloads).
     public var onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    /// Room for a body this large is reserved before it arrives, so that a large body is never
+    /// copied as it grows. It is address space only: the system gives a page memory when it is
+    /// first written.
+    public var reserveBytes = 0
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
                 connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0) {
@@ -110,6 +114,7 @@ public struct CurlHTTPClient: Sendable {
         guard let h = curl_easy_init() else { return .failure(.curl(code: -1, message: "libcurl could not start a transfer")) }
         defer { curl_easy_cleanup(h) }
         let transfer = Transfer(limit: r.maxResponseBytes, onBody: r.onBody)
+        transfer.body.reserveCapacity(min(r.reserveBytes, r.maxResponseBytes))
         let box = Unmanaged.passUnretained(transfer).toOpaque()
 
         ccurl_setopt_string(h, CURLOPT_URL, r.url)

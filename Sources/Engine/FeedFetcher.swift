@@ -59,6 +59,7 @@ public struct FeedFetcher: Sendable {
                                   maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
         request.caFile = s.sourceCAFile
         request.onBody = onBody
+        request.reserveBytes = s.maxFeedBytes
         let r: HTTPResponse
         do { r = try await http.send(request) } catch {
             if case .tooLarge(let limit) = error { throw .tooLarge(subscription: s.id, limit: limit) }

@@ -76,10 +76,12 @@ enum Entities {
         return .success(uid)
     }
 
-    /// The stored text read back as its VCALENDAR.
-    static func calendar(_ e: StoredEntity) throws -> ICalComponent {
+    /// The stored text read back as its VCALENDAR; with `zones`, its VTIMEZONEs are those of
+    /// the other entities read for the same answer where equal (so each is written out once).
+    static func calendar(_ e: StoredEntity, zones: SharedZones? = nil) throws -> ICalComponent {
         let doc = try ICalParser().parse(e.data)
-        return doc.calendars.first ?? ICalComponent(name: "VCALENDAR")
+        let calendar = doc.calendars.first ?? ICalComponent(name: "VCALENDAR")
+        return zones?.share(calendar) ?? calendar
     }
 
     /// A listing: each item component reduced to UID, RECURRENCE-ID and LAST-MODIFIED, the time

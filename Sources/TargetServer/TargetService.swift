@@ -159,8 +159,9 @@ enum Operation {
                 stored = try StoreSQL.entities(db, collection: q.href)
             }
             var out: [EntityInfo] = []
+            let zones = SharedZones()
             for e in stored {
-                let cal = try Entities.calendar(e)
+                let cal = try Entities.calendar(e, zones: zones)
                 if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) { continue }
                 out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
             }
@@ -168,10 +169,11 @@ enum Operation {
         case .calendarMultiget(let href, let hrefs, let allData):
             guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
             var out: [EntityInfo] = []
+            let zones = SharedZones()
             for h in hrefs {
                 guard let (collection, name) = Paths.entity(h), collection == href || href == "/", grants.allows(collection) else { continue }
                 if let e = try StoreSQL.entity(db, collection: collection, name: name) {
-                    let cal = try Entities.calendar(e)
+                    let cal = try Entities.calendar(e, zones: zones)
                     out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
                 }
             }
