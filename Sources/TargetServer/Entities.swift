@@ -76,12 +76,10 @@ enum Entities {
         return .success(uid)
     }
 
-    /// The stored text read back as its VCALENDAR; with `zones`, its VTIMEZONEs are those of
-    /// the other entities read for the same answer where equal (so each is written out once).
-    static func calendar(_ e: StoredEntity, zones: SharedZones? = nil) throws -> ICalComponent {
-        let doc = try ICalParser().parse(e.data)
-        let calendar = doc.calendars.first ?? ICalComponent(name: "VCALENDAR")
-        return zones?.share(calendar) ?? calendar
+    /// The stored text read back as its VCALENDAR. A zone that `zones` holds (read for another
+    /// entity of the same request) is not read again, and is then written out once.
+    static func calendar(_ e: StoredEntity, zones: SharedZones) throws -> ICalComponent {
+        try ICalParser().parse(Array(e.data.utf8), zones: zones).calendars.first ?? ICalComponent(name: "VCALENDAR")
     }
 
     /// A listing: each item component reduced to UID, RECURRENCE-ID and LAST-MODIFIED, the time

@@ -201,8 +201,9 @@ enum Publisher {
         var zones: [ICalComponent] = []
         var seen = Set<String>()
         var components: [ICalComponent] = []
+        let read = SharedZones()
         for e in entities {
-            let cal = try Entities.calendar(e)
+            let cal = try Entities.calendar(e, zones: read)
             for c in cal.components {
                 if c.name == "VTIMEZONE" {
                     if seen.insert(c.property("TZID")?.text ?? "").inserted { zones.append(c) }

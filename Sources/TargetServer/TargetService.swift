@@ -40,13 +40,12 @@ public struct TargetService: Sendable {
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
-                let zones = ICalWriter.WrittenZones()
-                let prepared = ops.map { PreparedAdd.of($0, zones: zones) }
+                let batch = Batch()
+                let prepared = ops.map { PreparedAdd.of($0, zones: batch.written) }
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
-                    let revisions = Revisions()
                     for (i, op) in ops.enumerated() {
-                        let r = try Operation.run(op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, revisions: revisions)
+                        let r = try Operation.run(op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, batch: batch)
                         responses.append(r)
                         if r.result.status != .ok {
                             throw Rollback(response: CalWSResponse(id: request.id, result: .init(status: .error,
@@ -59,7 +58,7 @@ public struct TargetService: Sendable {
             default:
                 let prepared = PreparedAdd.of(request)
                 return try await store.db.write { db in
-                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, revisions: Revisions())
+                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch())
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -83,10 +82,14 @@ public struct TargetService: Sendable {
     }
 }
 
-/// The collection revisions of one transaction: each collection's revision is bumped once per
-/// transaction (a multiOp of 200 adds is one new revision, one new ETag), however many writes it holds.
-final class Revisions {
+/// What the operations of one transaction share: each collection's revision, bumped once per
+/// transaction (a multiOp of 200 adds is one new revision, one new ETag), however many writes it
+/// holds; and the zones its entities were read with and written with, each read and written once.
+/// Used by one request at a time (first outside its transaction, then inside), never at once.
+final class Batch: @unchecked Sendable {
     private var bumped: [String: Int64] = [:]
+    let zones = SharedZones()
+    let written = ICalWriter.WrittenZones()
 
     func next(_ db: Database, _ collection: String) throws -> Int64 {
         if let r = bumped[collection] { return r }
@@ -148,7 +151,7 @@ enum Operation {
             }
             guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
             guard let e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
-            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: try Entities.calendar(e))))
+            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: try Entities.calendar(e, zones: SharedZones()))))
         case .calendarQuery(let q):
             guard grants.allows(q.href) else { return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess) }
             guard try StoreSQL.collectionExists(db, q.href) else { return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound) }
@@ -185,7 +188,7 @@ enum Operation {
 
     // MARK: Writes
 
-    static func run(_ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, revisions: Revisions) throws -> CalWSResponse {
+    static func run(_ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, batch: Batch) throws -> CalWSResponse {
         switch r.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
             return try read(r, grants: grants, db: db)
@@ -202,7 +205,7 @@ enum Operation {
             if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
                 return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
             }
-            let revision = try revisions.next(db, href)
+            let revision = try batch.next(db, href)
             let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
                                  changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
@@ -213,7 +216,7 @@ enum Operation {
             guard var e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
             guard !token.isEmpty else { return failure(r, .missingChangeToken, "updateItem needs the entity's change token") }
             guard token == e.changeToken else { return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)") }
-            let current = try Entities.calendar(e)
+            let current = try Entities.calendar(e, zones: batch.zones)
             let updated: ICalComponent
             do {
                 updated = try Applier.apply(update, to: current)
@@ -228,8 +231,8 @@ enum Operation {
             case .success(let uid): return failure(r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
             case .failure(let f): return failure(r, f.kind, f.message)
             }
-            e.data = ICalWriter.string([updated])
-            e.changeToken = "r\(try revisions.next(db, collection))"
+            e.data = ICalWriter.string([updated], zones: batch.written)
+            e.changeToken = "r\(try batch.next(db, collection))"
             e.lastModified = stamp
             try StoreSQL.put(db, e)
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
@@ -241,7 +244,7 @@ enum Operation {
             guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
             guard try StoreSQL.entity(db, collection: collection, name: name) != nil else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
             try StoreSQL.delete(db, collection: collection, name: name)
-            _ = try revisions.next(db, collection)
+            _ = try batch.next(db, collection)
             return CalWSResponse(id: r.id, .deleteItem)
         case .multiOp:
             return failure(r, .forbidden, "multiOp cannot hold another multiOp")

@@ -15,6 +15,48 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
 }
 
 @Suite struct ParserTests {
+    /// Stored entities read one by one with `SharedZones` (as the target reads them): each
+    /// reads exactly as without (trees, diagnostics and their lines, each zone's own line), a
+    /// zone whose text was read before is that tree again, and one that differs is its own.
+    @Test func zonesReadBeforeAreTakenAgainAndNothingElseChanges() throws {
+        func entity(_ zoneName: String, _ uid: String, before: [String] = [], after: [String] = [], end: String = "\r\n") -> [UInt8] {
+            let lines = ["BEGIN:VCALENDAR", "VERSION:2.0"] + before + ["BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD",
+                         "DTSTART:19701025T030000", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:\(zoneName)", "END:STANDARD",
+                         "END:VTIMEZONE"] + after + ["BEGIN:VEVENT", "UID:\(uid)", "DTSTART;TZID=Europe/Berlin:20260105T090000",
+                         "END:VEVENT", "END:VCALENDAR"]
+            return Array((lines.joined(separator: end) + end).utf8)
+        }
+        let entities: [[UInt8]] = [
+            entity("CET", "a"), entity("CET", "b", before: ["X-A:1", "X-B:2"]), entity("CEST", "c"),
+            entity("CET", "d", after: ["X-BAD;VALUE=DATE:nope"]), // a diagnostic after a zone taken again: its line is right
+            entity("CET", "e", after: [" X-FOLDED:1"]), // the END line continues: not the zone's text
+            entity("CET", "f", end: "\n"), entity("CET", "g", end: "\r"), entity("CET", "h"),
+        ]
+        let zones = SharedZones()
+        let shared = try entities.map { try ICalParser().parse($0, zones: zones) }
+        let plain = try entities.map { try ICalParser().parse($0) }
+        #expect(shared == plain)
+        for (s, p) in zip(shared, plain) {
+            #expect(s.calendars[0].components.map(\.line) == p.calendars[0].components.map(\.line))
+        }
+        let key = { (i: Int) in shared[i].calendars[0].components[0].storageKey }
+        #expect(key(0) == key(1) && key(0) == key(3) && key(0) == key(7))
+        #expect(key(2) != key(0))
+        #expect(plain[3].diagnostics.count == 1 && plain[4].diagnostics.count >= 1)
+        #expect(zones.count == 4, "CET with CRLF, CEST, and CET with LF and with CR line ends")
+    }
+
+    /// A zone whose reading gave a diagnostic is not kept: the next one with the same text is
+    /// read again, with its own diagnostic.
+    @Test func aZoneReadWithADiagnosticIsReadAgain() throws {
+        let text = Array("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nTZOFFSETTO;VALUE=DATE:bad\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n".utf8)
+        let zones = SharedZones()
+        let docs = try [text, text].map { try ICalParser().parse($0, zones: zones) }
+        #expect(docs.allSatisfy { $0.diagnostics.count == 1 })
+        #expect(zones.count == 0)
+        #expect(docs[0].calendars[0].components[0].storageKey != docs[1].calendars[0].components[0].storageKey)
+    }
+
     @Test func unfoldsCRLFAndBareLFAndTabFolds() throws {
         let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Hello\r\n  wor\n\tld\r\nEND:VEVENT\nEND:VCALENDAR\n"
         let doc = try ICalParser().parse(text)

@@ -69,22 +69,6 @@ import Testing
         #expect(zones.count == 2)
     }
 
-    /// Equal zones of calendars read one by one become one tree (so a writer repeats its text);
-    /// a zone that differs stays its own, and no calendar changes.
-    @Test func sharedZonesMakeEqualZonesOneTree() throws {
-        let text = { (name: String, uid: String) in
-            "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nTZNAME:\(name)\r\nEND:STANDARD\r\n"
-                + "END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:\(uid)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-        }
-        let read = try [("CET", "a"), ("CET", "b"), ("CEST", "c")].map { try ICalParser().parse(text($0, $1)).calendars[0] }
-        let zones = SharedZones()
-        let shared = read.map(zones.share)
-        #expect(shared == read)
-        #expect(read[0].components[0].storageKey != read[1].components[0].storageKey)
-        #expect(shared[0].components[0].storageKey == shared[1].components[0].storageKey)
-        #expect(shared[2].components[0].storageKey != shared[0].components[0].storageKey)
-    }
-
     @Test func writesValueOnlyWhereTheTypeIsNotTheDefault() {
         let props = [
             ICalProperty("RDATE", .period(.init(start: .init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: false),

@@ -45,6 +45,20 @@ public struct ICalParser: Sendable {
     /// A parser that reads every stream in one piece, on the calling thread.
     public static var oneThread: ICalParser { ICalParser(concurrentThreshold: .max, parts: 1) }
 
+    /// Parses a stream read in one piece, on the calling thread, where a VTIMEZONE whose text
+    /// (from its BEGIN line to its END line) is one `zones` holds is not read again: that tree is
+    /// taken (it has the line of its first reading; the component its own). A zone read without
+    /// a diagnostic is added to `zones`. A server reading many stored entities, each with its
+    /// zones, reads each distinct zone once.
+    public func parse(_ bytes: [UInt8], zones: SharedZones) throws(ICalendarError) -> ICalDocument {
+        try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in
+            var run = ParseRun(limits: limits)
+            run.zones = zones
+            try run.read(buf)
+            return try run.finish()
+        }
+    }
+
     /// Parses a whole stream. A large stream is cut at component boundaries and its parts are
     /// read on every core; the result is exactly that of reading it in one piece (when a part
     /// does not end the way the cut assumed, the stream is read again in one piece).
@@ -81,6 +95,14 @@ struct ParseRun {
     var sawContent = false
     /// For a part of a stream read on its own: whether the VCALENDAR it began inside was closed.
     var closedContinuedCalendar = false
+    /// Zones read before, by their text (see `ICalParser.parse(_:zones:)`); only a stream read
+    /// in one piece, on one thread, has them (a run read on another thread has none).
+    nonisolated(unsafe) var zones: SharedZones?
+    /// A zone being read that `zones` did not hold: where its text begins, and how many
+    /// diagnostics there were then.
+    var zoneStart: (offset: Int, diagnostics: Int)?
+    /// Set when a VTIMEZONE inside the VCALENDAR closes.
+    var closedZone = false
 
     struct Open {
         var name: String
@@ -121,6 +143,21 @@ struct ParseRun {
         defer { physicalLines = physical - 1 }
 
         while pos < n {
+            if let zones, stack.count == 1, Self.startsZone(input, at: pos) {
+                if let (zone, components, after, lines) = zones.zone(in: input, at: pos) {
+                    componentCount += components
+                    if componentCount > limits.maxComponents {
+                        throw .limitExceeded(limit: "component count", value: limits.maxComponents, line: physical)
+                    }
+                    var zone = zone
+                    zone.line = physical
+                    stack[0].components.append(zone)
+                    physical += lines
+                    pos = after
+                    continue
+                }
+                zoneStart = (pos, diagnostics.count + suppressedDiagnostics)
+            }
             // One physical line: [pos, end), then its terminator.
             let start = pos
             var seen = LineBytes()
@@ -160,7 +197,23 @@ struct ParseRun {
             } else if end > start {
                 try contentLine(input.slice(start, end), seen: seen)
             }
+            if closedZone {
+                closedZone = false
+                if let zones, let z = zoneStart, z.diagnostics == diagnostics.count + suppressedDiagnostics {
+                    zones.keep(stack[0].components[stack[0].components.count - 1], text: UnsafeBufferPointer(rebasing: input[z.offset..<pos]))
+                }
+                zoneStart = nil
+            }
         }
+    }
+
+    /// Whether a line `BEGIN:VTIMEZONE` (exactly) starts at `pos`.
+    static func startsZone(_ input: Bytes, at pos: Int) -> Bool {
+        let begin: StaticString = "BEGIN:VTIMEZONE"
+        let n = begin.utf8CodeUnitCount
+        guard pos + n < input.count, input[pos + n] == ASCII.cr || input[pos + n] == ASCII.lf else { return false }
+        for i in 0..<n where input[pos + i] != begin.utf8Start[i] { return false }
+        return true
     }
 
     /// Closes what the input left open and returns the document.
@@ -477,6 +530,7 @@ struct ParseRun {
             calendars.append(comp)
         } else {
             stack[stack.count - 1].components.append(comp)
+            if stack.count == 1, comp.name == "VTIMEZONE" { closedZone = true }
         }
     }
 
