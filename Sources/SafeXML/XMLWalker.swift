@@ -250,7 +250,9 @@ final class SAXTape {
     /// While set, the events from this index on (a subtree looked at before it is read) are kept
     /// when the next chunk is parsed.
     @exclusivity(unchecked) private var pinned: Int?
+    /// The signature of the subtree last looked up: the first `signatureLength` bytes.
     @exclusivity(unchecked) private var signature: [UInt8] = []
+    @exclusivity(unchecked) private var signatureLength = 0
     @exclusivity(unchecked) private var reusable: [String: [Reusable]] = [:]
     @exclusivity(unchecked) private var error: XMLReadError?
     @exclusivity(unchecked) private var depth = 0
@@ -391,35 +393,63 @@ final class SAXTape {
     func lookUp(_ key: String) throws(XMLReadError) -> LookUp {
         let start = pinned!
         guard try skipSubtree(within: Self.reuseLimit) else { return .tooLarge }
-        signature.removeAll(keepingCapacity: true)
-        for e in events[start..<position] {
-            signature.append(e.kind.rawValue)
+        // The signature is written in place: its length first, then its bytes.
+        let subtree = events[start..<position]
+        var length = 0
+        for e in subtree {
             switch e.kind {
             case .start:
-                append(e.name); append(e.namespace); append(e.count)
-                for a in attributeList[e.first..<e.first + e.count] {
-                    append(a.name); append(a.namespace); append(a.count)
-                    signature.append(contentsOf: bytes[a.first..<a.first + a.count])
-                }
-            case .end:
-                break
-            case .text:
-                append(e.count)
-                signature.append(contentsOf: bytes[e.first..<e.first + e.count])
+                length += 13
+                for a in attributeList[e.first..<e.first + e.count] { length += 12 + a.count }
+            case .end: length += 1
+            case .text: length += 5 + e.count
             }
         }
-        for c in reusable[key, default: []] where c.signature == signature { return .found(c.value) }
-        return .notFound
-    }
-
-    private func append(_ v: Int) {
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { signature.append(contentsOf: $0) }
+        if signature.count < length { signature = [UInt8](repeating: 0, count: Swift.max(length, 2 * signature.count)) }
+        signatureLength = length
+        signature.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { text in
+                var p = out.baseAddress!
+                func put(_ v: Int) {
+                    UnsafeMutableRawPointer(p).storeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian, as: UInt32.self)
+                    p += 4
+                }
+                func put(_ first: Int, _ count: Int) {
+                    if count > 0 { p.update(from: text.baseAddress! + first, count: count) }
+                    p += count
+                }
+                for e in subtree {
+                    p.pointee = e.kind.rawValue
+                    p += 1
+                    switch e.kind {
+                    case .start:
+                        put(e.name); put(e.namespace); put(e.count)
+                        for a in attributeList[e.first..<e.first + e.count] {
+                            put(a.name); put(a.namespace); put(a.count)
+                            put(a.first, a.count)
+                        }
+                    case .end:
+                        break
+                    case .text:
+                        put(e.count)
+                        put(e.first, e.count)
+                    }
+                }
+            }
+        }
+        let candidates = reusable[key, default: []]
+        return signature.withUnsafeBufferPointer { sig in
+            for c in candidates where c.signature.count == length {
+                if c.signature.withUnsafeBufferPointer({ memcmp($0.baseAddress!, sig.baseAddress!, length) == 0 }) { return .found(c.value) }
+            }
+            return .notFound
+        }
     }
 
     /// Keeps what the subtree last looked up was read as.
     func keep(_ key: String, _ value: Any) {
         guard reusable[key, default: []].count < Self.reuseEntries else { return }
-        reusable[key, default: []].append(Reusable(signature: signature, value: value))
+        reusable[key, default: []].append(Reusable(signature: Array(signature[..<signatureLength]), value: value))
     }
 
     // MARK: The parser's callbacks
