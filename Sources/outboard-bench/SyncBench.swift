@@ -59,6 +59,15 @@ enum SyncBench {
         let (onePercent, t3) = await pass()
         print(String(format: "1%% changed re-poll: %.0f ms, %d items updated (%d field edits), %d unchanged (goal 300 ms)", t3,
                      onePercent.updated.count, onePercent.updated.reduce(0) { $0 + $1.edits }, onePercent.unchanged))
+        // The fetch alone, for scale: nginx gzips the feed on each request, curl inflates it.
+        var fetches: [Double] = []
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = try await FeedFetcher().fetch(sub, etag: nil, lastModified: nil)
+            fetches.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        fetches.sort()
+        print(String(format: "of which the feed's download alone (nginx gzips the 16 MB on each request, curl inflates it): median of 5 %.0f ms", fetches[2]))
         // OUTBOARD_BENCH_REPEAT=N: N more 1% passes, the feed changing back and forth (each
         // time the same 100 events change), for the spread of a noisy machine.
         if let n = environment["OUTBOARD_BENCH_REPEAT"].flatMap(Int.init), n > 0 {
