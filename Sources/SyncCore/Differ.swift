@@ -47,32 +47,12 @@ public enum Differ {
             // 1. Equal in full: nothing to do. Equal as written is checked first; the canonical
             // keys (which cost allocations) only for what is left.
             if src.count == 1, tgt.count == 1, src[0] == tgt[0] { continue }
-            var srcKeys = src.map { CanonicalForm.key(of: $0, skipping: skip) }
-            var i = 0
-            while i < tgt.count {
-                let key = CanonicalForm.key(of: tgt[i], skipping: skip)
-                if let j = srcKeys.firstIndex(of: key) {
-                    src.remove(at: j)
-                    srcKeys.remove(at: j)
-                    tgt.remove(at: i)
-                } else {
-                    i += 1
-                }
-            }
+            pair(&src, &tgt, by: { CanonicalForm.key(of: $0, skipping: skip) }) { _, _ in }
             if src.isEmpty && tgt.isEmpty { continue }
             // 2. Same value, other parameters: a parameter change. (A parameter named twice on one
             // line cannot be edited by name: such a property is replaced whole, in step 3.)
-            i = 0
-            while i < tgt.count {
-                let key = ComponentIdentity.selectionKey(tgt[i])
-                if !repeatsParameter(tgt[i]), let j = src.firstIndex(where: { !repeatsParameter($0) && ComponentIdentity.selectionKey($0) == key }) {
-                    let params = parameters(src[j].parameters, tgt[i].parameters, skip)
-                    updates.changes.append(PropertyChange(current: tgt[i], parameters: params))
-                    src.remove(at: j)
-                    tgt.remove(at: i)
-                } else {
-                    i += 1
-                }
+            pair(&src, &tgt, by: { repeatsParameter($0) ? nil : ComponentIdentity.selectionKey($0) }) { s, t in
+                updates.changes.append(PropertyChange(current: t, parameters: parameters(s.parameters, t.parameters, skip)))
             }
             // 3. One left on each side of a single-valued property: a change; else removes and adds.
             if src.count == 1, tgt.count == 1, !PropertyTypes.isSetValued(name), !repeatsParameter(src[0]), !repeatsParameter(tgt[0]) {
@@ -85,6 +65,24 @@ public enum Differ {
             }
         }
         return updates
+    }
+
+    /// Pairs each target property with the first source property of the same key (each used
+    /// once; a nil key pairs with nothing), hands each pair to `paired`, and leaves the rest.
+    static func pair<K: Equatable>(_ src: inout [ICalProperty], _ tgt: inout [ICalProperty], by key: (ICalProperty) -> K?,
+                                   _ paired: (_ source: ICalProperty, _ target: ICalProperty) -> Void) {
+        var srcKeys = src.map(key)
+        var i = 0
+        while i < tgt.count {
+            if let k = key(tgt[i]), let j = srcKeys.firstIndex(where: { $0 == k }) {
+                paired(src[j], tgt[i])
+                src.remove(at: j)
+                srcKeys.remove(at: j)
+                tgt.remove(at: i)
+            } else {
+                i += 1
+            }
+        }
     }
 
     static func repeatsParameter(_ p: ICalProperty) -> Bool {

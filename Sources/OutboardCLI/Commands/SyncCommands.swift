@@ -117,7 +117,7 @@ enum SyncRunner {
             out += r.plan.map { "  " + $0 }
         } else {
             let updatedEdits = r.updated.reduce(0) { $0 + $1.edits }
-            out.append("\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged), dropped by filters \(r.dropped), failed \(r.failed.count)")
+            out.append("\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged)\(r.settledUnparsed > 0 ? " (\(r.settledUnparsed) known by their bytes, not parsed)" : ""), dropped by filters \(r.dropped), failed \(r.failed.count)")
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
         if let e = r.error { out.append("  error: \(e)") }
