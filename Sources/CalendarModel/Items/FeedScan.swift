@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 
 /// A quick look at a feed's bytes without parsing them: where each item's components are (by
 /// UID) and what lies outside them (each calendar's own properties, its VTIMEZONEs). A sync
@@ -60,11 +61,9 @@ public struct FeedScan: Sendable, Equatable {
 }
 
 /// `FeedScan` made a piece at a time, as the bytes arrive: `scan` reads the complete lines of
-/// what has come so far, `finish` the rest. The digests of the items' bytes are made as each
-/// component ends, so that a feed is scanned and digested while it downloads.
+/// what has come so far, `finish` the rest, then digests the items' bytes on every core.
 public struct FeedScanner: Sendable {
     private var items: [FeedScan.Item] = []
-    private var digests: [SHA256] = []
     private var index: [String: Int] = [:]
     private var context = SHA256()
     private var contextStart = 0
@@ -89,8 +88,14 @@ public struct FeedScanner: Sendable {
         read(b, final: true)
         guard !failed, stack.isEmpty else { return nil }
         context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<b.count])))
+        let bytes = UncheckedSendable(b)
+        let digests = items.concurrentMap(state: { () }) { _, item -> [UInt8] in
+            var h = SHA256()
+            for r in item.ranges { h.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.value[r]))) }
+            return Array(h.finalize())
+        }
         var result = items
-        for i in result.indices { result[i].digest = Array(digests[i].finalize()) }
+        for i in result.indices { result[i].digest = digests[i] }
         return FeedScan(items: result, contextDigest: Array(context.finalize()))
     }
 
@@ -101,8 +106,10 @@ public struct FeedScanner: Sendable {
         }
         while !failed, position < b.count {
             let start = position
-            var end = start
-            while end < b.count, b[end] != ASCII.lf { end += 1 }
+            var end = b.count
+            if let lf = memchr(b.baseAddress! + start, Int32(ASCII.lf), b.count - start) {
+                end = start + (UnsafeRawPointer(lf) - UnsafeRawPointer(b.baseAddress! + start))
+            }
             if end == b.count, !final { return } // the rest of this line is still to come
             let next = end < b.count ? end + 1 : end
             if end > start, b[end - 1] == ASCII.cr { end -= 1 }
@@ -138,11 +145,9 @@ public struct FeedScanner: Sendable {
                 let i = index[key] ?? {
                     index[key] = items.count
                     items.append(FeedScan.Item(key: key, ranges: [], digest: []))
-                    digests.append(SHA256())
                     return items.count - 1
                 }()
                 items[i].ranges.append(itemStart..<next)
-                digests[i].update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[itemStart..<next])))
                 itemStart = -1
             }
         } else if stack.isEmpty {
@@ -191,7 +196,7 @@ public final class FeedDigest: @unchecked Sendable {
 
     public func received(_ body: UnsafeBufferPointer<UInt8>) {
         if var s = scanner {
-            // The scan digests every byte already (see `finish`).
+            // The scan digests every byte (see `finish`).
             scanner = nil
             s.scan(body)
             scanner = s
