@@ -46,6 +46,18 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
         #expect(zones.count == 4, "CET with CRLF, CEST, and CET with LF and with CR line ends")
     }
 
+    /// A BEGIN:VTIMEZONE line folded into another name begins something else: what closes later
+    /// (here a zone written in lower case) is not kept with the text from that line on.
+    @Test func aZoneIsKeptOnlyWithTheTextItBeganWith() throws {
+        let text = Array(("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\n X\r\nEND:VTIMEZONEX\r\nbegin:vtimezone\r\nTZID:Z\r\n"
+            + "end:vtimezone\r\nEND:VCALENDAR\r\n").utf8)
+        let zones = SharedZones()
+        let docs = try [text, text].map { try ICalParser().parse($0, zones: zones) }
+        #expect(docs[0] == (try ICalParser().parse(text)) && docs[1] == docs[0])
+        #expect(docs[1].calendars[0].components.map(\.name) == ["VTIMEZONEX", "VTIMEZONE"])
+        #expect(zones.count == 0)
+    }
+
     /// A zone whose reading gave a diagnostic is not kept: the next one with the same text is
     /// read again, with its own diagnostic.
     @Test func aZoneReadWithADiagnosticIsReadAgain() throws {

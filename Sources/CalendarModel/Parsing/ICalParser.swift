@@ -98,9 +98,9 @@ struct ParseRun {
     /// Zones read before, by their text (see `ICalParser.parse(_:zones:)`); only a stream read
     /// in one piece, on one thread, has them (a run read on another thread has none).
     nonisolated(unsafe) var zones: SharedZones?
-    /// A zone being read that `zones` did not hold: where its text begins, and how many
-    /// diagnostics there were then.
-    var zoneStart: (offset: Int, diagnostics: Int)?
+    /// A zone being read that `zones` did not hold: where its text begins, its line, and how
+    /// many diagnostics there were then.
+    var zoneStart: (offset: Int, line: Int, diagnostics: Int)?
     /// Set when a VTIMEZONE inside the VCALENDAR closes.
     var closedZone = false
 
@@ -156,7 +156,7 @@ struct ParseRun {
                     pos = after
                     continue
                 }
-                zoneStart = (pos, diagnostics.count + suppressedDiagnostics)
+                zoneStart = (pos, physical, diagnostics.count + suppressedDiagnostics)
             }
             // One physical line: [pos, end), then its terminator.
             let start = pos
@@ -199,8 +199,11 @@ struct ParseRun {
             }
             if closedZone {
                 closedZone = false
-                if let zones, let z = zoneStart, z.diagnostics == diagnostics.count + suppressedDiagnostics {
-                    zones.keep(stack[0].components[stack[0].components.count - 1], text: UnsafeBufferPointer(rebasing: input[z.offset..<pos]))
+                // Kept only if the zone that closed is the one that began there (a BEGIN line
+                // that turned out to be folded into another name began something else).
+                let zone = stack[0].components[stack[0].components.count - 1]
+                if let zones, let z = zoneStart, zone.line == z.line, z.diagnostics == diagnostics.count + suppressedDiagnostics {
+                    zones.keep(zone, text: UnsafeBufferPointer(rebasing: input[z.offset..<pos]))
                 }
                 zoneStart = nil
             }
