@@ -185,16 +185,23 @@ public struct XMLCursor: XMLWalker {
     /// of the subtrees read under `key` before (at most `SAXTape.reuseEntries` kept per key).
     public mutating func reading<T>(_ key: String, _ read: (inout XMLCursor) throws -> (T, reusable: Bool)) throws -> T {
         guard !consumed, tape.pinLastEvent() else { return try read(&self).0 }
-        defer { tape.unpin() }
-        let found = try tape.lookUp(key)
+        let found: SAXTape.LookUp
+        do { found = try tape.lookUp(key) } catch { tape.unpin(); throw error }
         if case .found(let value as T) = found {
+            tape.unpin()
             consumed = true
             return value
         }
+        // Taken before the subtree is read (a reading inside it looks up its own), and only
+        // while there is room to keep it.
+        var signature: [UInt8]?
+        if case .notFound = found { signature = tape.signatureToKeep(key) }
+        // The events are read again, and no longer held once taken: a subtree too large to
+        // look at is read in chunks as any other.
         tape.rewind()
         let (value, reusable) = try read(&self)
         if !consumed { try skip() }
-        if reusable, case .notFound = found { tape.keep(key, value) }
+        if reusable, let signature { tape.keep(key, signature, value) }
         return value
     }
 }
@@ -382,9 +389,10 @@ final class SAXTape {
 
     func unpin() { pinned = nil }
 
-    /// Takes the pinned events again from the one after the pinned start.
+    /// Takes the pinned events again from the one after the pinned start, and unpins them.
     func rewind() {
         position = pinned! + 1
+        pinned = nil
     }
 
     /// Takes the events of the subtree whose start is pinned and looks them up among those
@@ -446,10 +454,14 @@ final class SAXTape {
         }
     }
 
-    /// Keeps what the subtree last looked up was read as.
-    func keep(_ key: String, _ value: Any) {
-        guard reusable[key, default: []].count < Self.reuseEntries else { return }
-        reusable[key, default: []].append(Reusable(signature: Array(signature[..<signatureLength]), value: value))
+    /// The signature of the subtree last looked up, if there is room to keep another under `key`.
+    func signatureToKeep(_ key: String) -> [UInt8]? {
+        reusable[key, default: []].count < Self.reuseEntries ? Array(signature[..<signatureLength]) : nil
+    }
+
+    /// Keeps what a subtree of this signature was read as.
+    func keep(_ key: String, _ signature: [UInt8], _ value: Any) {
+        reusable[key, default: []].append(Reusable(signature: signature, value: value))
     }
 
     // MARK: The parser's callbacks

@@ -195,6 +195,33 @@ func crlf(_ lines: [String]) -> String { lines.joined(separator: "\r\n") + "\r\n
         #expect(zip(read, read.dropFirst()).allSatisfy { $0.line < $1.line })
     }
 
+    /// A reading inside another looks up its own subtree: each key keeps what its own reading
+    /// gave, so a repeat of the outer subtree gives the outer result, and of the inner the inner.
+    @Test func nestedReadingsKeepTheirOwnResults() throws {
+        let xml = Array("<r><o><i>x</i><n>1</n></o><o><i>x</i><n>1</n></o><i>x</i></r>".utf8)
+        var calls: [String] = []
+        let results = try XMLCursor.walk(xml) { root -> [String] in
+            var out: [String] = []
+            try root.forEachChild { child in
+                if child.name == "i" {
+                    out.append(try child.reading("inner") { c in calls.append("inner"); return ("inner:" + (try c.text()), true) })
+                    return
+                }
+                out.append(try child.reading("outer") { o in
+                    calls.append("outer")
+                    var parts: [String] = []
+                    try o.forEachChild { c in
+                        parts.append(c.name == "i" ? try c.reading("inner") { i in calls.append("inner"); return ("inner:" + (try i.text()), true) } : try c.text())
+                    }
+                    return ("outer:" + parts.joined(separator: ","), true)
+                })
+            }
+            return out
+        }
+        #expect(results == ["outer:inner:x,1", "outer:inner:x,1", "inner:x"])
+        #expect(calls == ["outer", "inner"], "each subtree read once, the rest taken again")
+    }
+
     /// A zone whose reading gave a diagnostic is read again where it repeats (each repeat gets
     /// its own diagnostic), and so is one too large to be looked at first.
     @Test func zonesWithDiagnosticsOrTooLargeAreReadEachTime() throws {
