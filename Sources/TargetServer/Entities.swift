@@ -1,5 +1,6 @@
 import CalendarModel
 import CalWS
+import Foundation
 
 /// Collection and entity paths: a collection is `/segment/segment…`, an entity `COLLECTION/NAME.ics`.
 enum Paths {
@@ -101,24 +102,47 @@ enum Entities {
 enum TimeRange {
     static func overlaps(_ calendar: ICalComponent, start: ICalDateTime?, end: ICalDateTime?) -> Bool {
         calendar.components.contains { c in
-            guard c.name == "VEVENT", let s = c.property("DTSTART")?.value, let sv = sortable(s) else { return false }
+            guard c.name == "VEVENT", let dtstart = c.property("DTSTART"), let sv = sortable(dtstart) else { return false }
             let recurring = c.property("RRULE") != nil || c.property("RDATE") != nil
             var e = sv
-            if let dtend = c.property("DTEND")?.value.flatMap(sortable) { e = dtend } else if case .date = s { e = sv + "~" }
-            if let end, let rangeEnd = sortable(.dateTime(end)), sv >= rangeEnd { return false }
+            if let dtend = c.property("DTEND").flatMap(sortable) { e = dtend } else if case .date = dtstart.value { e = sv + "~" }
+            if let end, let rangeEnd = sortable(ICalProperty("DTEND", .dateTime(end))), sv >= rangeEnd { return false }
             if recurring { return true }
-            if let start, let rangeStart = sortable(.dateTime(start)), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
+            if let start, let rangeStart = sortable(ICalProperty("DTSTART", .dateTime(start))), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
             return true
         }
     }
 
-    /// A string that sorts like the time (zones are not applied: a local time is read as UTC).
-    static func sortable(_ v: ICalValue) -> String? {
-        switch v {
-        case .date(let d): ValueFormatter.icalString(.date(d)) + "T000000"
-        case .dateTime(var dt):
-            { dt.time.isUTC = false; return ValueFormatter.icalString(.dateTime(dt)) }()
-        default: nil
+    /// A string that sorts like the property's time as UTC. A local time whose TZID the
+    /// system's time zone database knows (an IANA name, `tzdata`) is converted with it; a date,
+    /// a floating time, or a local time of another TZID (such as Outlook's Windows names) is
+    /// read as if it were UTC.
+    static func sortable(_ p: ICalProperty) -> String? {
+        switch p.value {
+        case .date(let d)?:
+            return ValueFormatter.icalString(.date(d)) + "T000000"
+        case .dateTime(var dt)?:
+            if !dt.time.isUTC, let tzid = p.parameter("TZID"), let utc = utc(dt, in: tzid) { dt = utc }
+            dt.time.isUTC = false
+            return ValueFormatter.icalString(.dateTime(dt))
+        default:
+            return nil
         }
+    }
+
+    /// The UTC time of a local time in the zone `tzid` names, or nil for a zone the system does
+    /// not know. A time that does not exist (skipped by a change to summer time) or exists
+    /// twice (repeated by the change back) is placed as the system's calendar places it.
+    static func utc(_ local: ICalDateTime, in tzid: String) -> ICalDateTime? {
+        let name = tzid.hasPrefix("/") ? String(tzid.dropFirst()) : tzid
+        guard let zone = TimeZone(identifier: name) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = DateComponents(year: Int(local.date.year), month: Int(local.date.month), day: Int(local.date.day),
+                                   hour: Int(local.time.hour), minute: Int(local.time.minute), second: Int(local.time.second))
+        guard let instant = calendar.date(from: parts) else { return nil }
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let u = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        return ICalDateTime(year: u.year!, month: u.month!, day: u.day!, hour: u.hour!, minute: u.minute!, second: u.second!, isUTC: true)
     }
 }

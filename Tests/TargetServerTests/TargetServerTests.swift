@@ -3,6 +3,7 @@ import CalWS
 import Engine
 import Foundation
 import SyncCore
+@testable import TargetServer
 import Testing
 import TestSupport
 
@@ -178,6 +179,32 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         #expect(await clientError { _ = try await client.properties(href: "/t/none") }?.kind == .targetDoesNotExist)
     }
 
+    /// A time range compares instants: a local time with an IANA TZID is converted with the
+    /// system's zone database (RFC 5545 §3.3.5 for the times a change of offset skips or
+    /// repeats), one with an unknown TZID is read as if UTC.
+    @Test func timeRangesCompareLocalTimesAsInstants() {
+        func event(_ start: String, _ end: String) -> ICalComponent {
+            let tzid = { (v: String) in v.hasSuffix("Z") ? "" : ";TZID=Europe/Berlin" }
+            return try! ICalParser().parse("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:z\r\nDTSTART\(tzid(start)):\(start)\r\nDTEND\(tzid(end)):\(end)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").calendars[0]
+        }
+        func utc(_ s: String) -> ICalDateTime {
+            guard case .dateTime(let d)? = ICalValue.parse(s, as: .dateTime) else { fatalError(s) }
+            return d
+        }
+        // 09:00-10:00 in Berlin in January is 08:00-09:00Z; in July 07:00-08:00Z.
+        let winter = event("20260105T090000", "20260105T100000"), summer = event("20260705T090000", "20260705T100000")
+        #expect(TimeRange.overlaps(winter, start: utc("20260105T083000Z"), end: utc("20260105T084500Z")))
+        #expect(!TimeRange.overlaps(winter, start: utc("20260105T093000Z"), end: utc("20260105T094500Z")))
+        #expect(TimeRange.overlaps(summer, start: utc("20260705T071500Z"), end: utc("20260705T073000Z")))
+        #expect(!TimeRange.overlaps(summer, start: utc("20260705T083000Z"), end: utc("20260705T090000Z")))
+        // 02:30 does not exist on 2026-03-29 in Berlin: the offset before the gap (+01:00) applies.
+        #expect(TimeRange.utc(utc("20260329T023000Z").local, in: "Europe/Berlin") == utc("20260329T013000Z"))
+        // 02:30 exists twice on 2026-10-25: the first (+02:00) is meant.
+        #expect(TimeRange.utc(utc("20261025T023000Z").local, in: "Europe/Berlin") == utc("20261025T003000Z"))
+        #expect(TimeRange.utc(utc("20260105T090000Z").local, in: "/Europe/Berlin") == utc("20260105T080000Z"), "a globally unique TZID")
+        #expect(TimeRange.utc(utc("20260105T090000Z").local, in: "W. Europe Standard Time") == nil)
+    }
+
     @Test func theRemainingErrorElements() async throws {
         let c = "/t/errors"
         let journalAndEvent = try calendar(["BEGIN:VFREEBUSY", "UID:fb", "END:VFREEBUSY", "BEGIN:VEVENT", "UID:fb", "END:VEVENT"])
@@ -326,4 +353,13 @@ func runTarget(_ args: [String]) throws -> String {
     p.waitUntilExit()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     return String(text.split(separator: "\n").first ?? "")
+}
+
+private extension ICalDateTime {
+    /// The same wall-clock time, not UTC.
+    var local: ICalDateTime {
+        var d = self
+        d.time.isUTC = false
+        return d
+    }
 }
