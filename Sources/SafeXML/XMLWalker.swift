@@ -348,15 +348,18 @@ final class SAXTape {
     func string(_ index: Int) -> String { strings[index] }
 
     /// A text event's text.
-    func text(of e: Event) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[e.first..<e.first + e.count]), as: UTF8.self) }
-    }
+    func text(of e: Event) -> String { string(e.first, e.count) }
 
     /// A start event's attributes.
     func attributes(of e: Event) -> [XMLAttribute] {
         attributeList[e.first..<e.first + e.count].map { a in
-            XMLAttribute(strings[a.name], text(of: Event(kind: .text, first: a.first, count: a.count)), namespace: strings[a.namespace])
+            XMLAttribute(strings[a.name], string(a.first, a.count), namespace: strings[a.namespace])
         }
+    }
+
+    /// The `count` bytes at `first` in the buffer, as a string.
+    private func string(_ first: Int, _ count: Int) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[first..<first + count]), as: UTF8.self) }
     }
 
     /// Takes the events up to the end of the element whose start was taken last; false (and

@@ -106,9 +106,9 @@ enum TimeRange {
             let recurring = c.property("RRULE") != nil || c.property("RDATE") != nil
             var e = sv
             if let dtend = c.property("DTEND").flatMap(sortable) { e = dtend } else if case .date = dtstart.value { e = sv + "~" }
-            if let end, let rangeEnd = sortable(ICalProperty("DTEND", .dateTime(end))), sv >= rangeEnd { return false }
+            if let end, let rangeEnd = sortable(.dateTime(end)), sv >= rangeEnd { return false }
             if recurring { return true }
-            if let start, let rangeStart = sortable(ICalProperty("DTSTART", .dateTime(start))), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
+            if let start, let rangeStart = sortable(.dateTime(start)), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
             return true
         }
     }
@@ -118,11 +118,15 @@ enum TimeRange {
     /// a floating time, or a local time of another TZID (such as Outlook's Windows names) is
     /// read as if it were UTC.
     static func sortable(_ p: ICalProperty) -> String? {
-        switch p.value {
-        case .date(let d)?:
+        p.value.flatMap { sortable($0, tzid: p.parameter("TZID")) }
+    }
+
+    static func sortable(_ v: ICalValue, tzid: String? = nil) -> String? {
+        switch v {
+        case .date(let d):
             return ValueFormatter.icalString(.date(d)) + "T000000"
-        case .dateTime(var dt)?:
-            if !dt.time.isUTC, let tzid = p.parameter("TZID"), let utc = utc(dt, in: tzid) { dt = utc }
+        case .dateTime(var dt):
+            if !dt.time.isUTC, let tzid, let utc = utc(dt, in: tzid) { dt = utc }
             dt.time.isUTC = false
             return ValueFormatter.icalString(.dateTime(dt))
         default:

@@ -125,7 +125,7 @@ public struct FeedScanner: Sendable {
             return !afterUID // a folded UID
         }
         afterUID = false
-        if Self.hasPrefix(line, "BEGIN:") {
+        if line.hasPrefix("BEGIN:") {
             let name = Array(line[6...])[...]
             guard Self.isUpperName(name) else { return false }
             if stack.isEmpty {
@@ -135,7 +135,7 @@ public struct FeedScanner: Sendable {
                 uid = nil
             }
             stack.append(name)
-        } else if Self.hasPrefix(line, "END:") {
+        } else if line.hasPrefix("END:") {
             let name = line[4...]
             guard let open = stack.popLast(), open.elementsEqual(name) else { return false }
             if stack.count == 1, itemStart >= 0 {
@@ -165,14 +165,6 @@ public struct FeedScanner: Sendable {
         return true
     }
 
-    private static func hasPrefix(_ line: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
-        let n = prefix.utf8CodeUnitCount
-        guard line.count >= n else { return false }
-        let p = prefix.utf8Start
-        for i in 0..<n where line[i] != p[i] { return false }
-        return true
-    }
-
     private static func isUpperName(_ name: ArraySlice<UInt8>) -> Bool {
         !name.isEmpty && name.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
     }
@@ -195,11 +187,8 @@ public final class FeedDigest: @unchecked Sendable {
     }
 
     public func received(_ body: UnsafeBufferPointer<UInt8>) {
-        if var s = scanner {
-            // The scan digests every byte (see `finish`).
-            scanner = nil
-            s.scan(body)
-            scanner = s
+        if scanner != nil {
+            scanner?.scan(body) // the scan digests every byte (see `finish`)
         } else if body.count >= hashed { // else not the same body: `finish` starts again
             hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: body[hashed...])))
             hashed = body.count

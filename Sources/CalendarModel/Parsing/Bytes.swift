@@ -79,6 +79,22 @@ extension UnsafeBufferPointer where Element == UInt8 {
         }
     }
 
+    /// True when the bytes begin with exactly `literal`.
+    func hasPrefix(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard count >= n else { return false }
+        let p = literal.utf8Start
+        for i in 0..<n where self[i] != p[i] { return false }
+        return true
+    }
+
+    /// True when the bytes begin with `literal` ignoring ASCII case (`literal` must be uppercase).
+    func prefixEqualsUppercased(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard count >= n else { return false }
+        return slice(0, n).equalsUppercased(literal)
+    }
+
     /// True when the bytes equal `literal` ignoring ASCII case (`literal` must be uppercase).
     func equalsUppercased(_ literal: StaticString) -> Bool {
         guard literal.utf8CodeUnitCount == count else { return false }

@@ -212,11 +212,8 @@ struct ParseRun {
 
     /// Whether a line `BEGIN:VTIMEZONE` (exactly) starts at `pos`.
     static func startsZone(_ input: Bytes, at pos: Int) -> Bool {
-        let begin: StaticString = "BEGIN:VTIMEZONE"
-        let n = begin.utf8CodeUnitCount
-        guard pos + n < input.count, input[pos + n] == ASCII.cr || input[pos + n] == ASCII.lf else { return false }
-        for i in 0..<n where input[pos + i] != begin.utf8Start[i] { return false }
-        return true
+        let line = input.slice(pos, input.count), n = "BEGIN:VTIMEZONE".utf8.count
+        return line.count > n && (line[n] == ASCII.cr || line[n] == ASCII.lf) && line.hasPrefix("BEGIN:VTIMEZONE")
     }
 
     /// Closes what the input left open and returns the document.
@@ -656,13 +653,5 @@ struct ParseRun {
             i += 1
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension UnsafeBufferPointer where Element == UInt8 {
-    func prefixEqualsUppercased(_ literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard count >= n else { return false }
-        return slice(0, n).equalsUppercased(literal)
     }
 }
