@@ -37,7 +37,7 @@ public struct FeedFetcher: Sendable {
     /// Fetches the feed, sending the stored validators (copied verbatim, RFC 9110 §13.1);
     /// `onBody` sees the body while it downloads (see `HTTPRequest.onBody`).
     public func fetch(_ s: Subscription, etag: String?, lastModified: String?,
-                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)? = nil) async throws(FetchError) -> Result {
+                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) async throws(FetchError) -> Result {
         var headers: [(String, String)] = [("Accept", "text/calendar, */*;q=0.5")]
         if let etag { headers.append(("If-None-Match", etag)) }
         if let lastModified { headers.append(("If-Modified-Since", lastModified)) }

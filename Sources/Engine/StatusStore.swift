@@ -14,9 +14,14 @@ public struct FeedState: Sendable, Hashable {
     public var nextDue: Date?
     /// When every target item was last compared with the feed.
     public var lastReconcile: Date?
+    /// When the pass that began writing and has not completed began; nil once a pass completed.
+    /// While it is set, no shortcut is taken (no conditional fetch, no equal-body or equal-bytes
+    /// settling): the next pass compares every item and resolves the open intents first.
+    public var passOpen: Date?
 
     public init(etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
-                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil, lastReconcile: Date? = nil) {
+                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil, lastReconcile: Date? = nil,
+                passOpen: Date? = nil) {
         self.etag = etag
         self.lastModified = lastModified
         self.bodyHash = bodyHash
@@ -26,6 +31,7 @@ public struct FeedState: Sendable, Hashable {
         self.failures = failures
         self.nextDue = nextDue
         self.lastReconcile = lastReconcile
+        self.passOpen = passOpen
     }
 }
 
@@ -55,17 +61,28 @@ public struct ItemState: Sendable, Hashable {
     }
 }
 
-/// The status store: one SQLite file in the state directory (mode 0600, versioned migrations).
-public final class StatusStore: Sendable {
+/// The status store: one SQLite file in the state directory (mode 0600, versioned migrations), and
+/// one lock file per subscription in its `locks` folder.
+public final class StatusStore: ItemStateStore {
     let db: DatabasePool
+    let directory: String
 
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        self.directory = directory
         let path = (directory as NSString).appendingPathComponent("status.sqlite")
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
-        db = try DatabasePool(path: path)
+        var configuration = Configuration()
+        // Another process (a cron `outboard sync` beside the daemon) may hold the write lock for
+        // a moment: wait for it instead of failing with SQLITE_BUSY.
+        configuration.busyMode = .timeout(15)
+        db = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: feeds and items") { db in
             try db.execute(sql: """
@@ -91,7 +108,16 @@ public final class StatusStore: Sendable {
         m.registerMigration("v4: item source digest") { db in
             try db.execute(sql: "ALTER TABLE item ADD COLUMN source TEXT")
         }
-        try m.migrate(db)
+        m.registerMigration("v5: open passes and write intents") { db in
+            try db.execute(sql: """
+                ALTER TABLE feed ADD COLUMN pass_open DATETIME;
+                CREATE TABLE intent (
+                    subscription TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, href TEXT,
+                    PRIMARY KEY (subscription, key)
+                );
+                """)
+        }
+        return m
     }
 
     public func feed(_ id: String) throws -> FeedState {
@@ -100,7 +126,6 @@ public final class StatusStore: Sendable {
         }
     }
 
-    /// Every stored feed state, by subscription id.
     public func feeds() throws -> [String: FeedState] {
         try db.read { db in
             var out: [String: FeedState] = [:]
@@ -109,7 +134,6 @@ public final class StatusStore: Sendable {
         }
     }
 
-    /// How many items each subscription has mirrored.
     public func itemCounts() throws -> [String: Int] {
         try db.read { db in
             var out: [String: Int] = [:]
@@ -121,20 +145,23 @@ public final class StatusStore: Sendable {
     static func feedState(_ r: Row) -> FeedState {
         FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
                   lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-                  lastReconcile: r["last_reconcile"])
+                  lastReconcile: r["last_reconcile"], passOpen: r["pass_open"])
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
-        try db.write { db in
-            try db.execute(sql: """
-                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                    body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                    last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due,
-                    last_reconcile = excluded.last_reconcile
-                """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile])
-        }
+        try db.write { db in try Self.save(db, id, s) }
+    }
+
+    static func save(_ db: Database, _ id: String, _ s: FeedState) throws {
+        try db.execute(sql: """
+            INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
+                last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due,
+                last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open
+            """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile,
+                             s.passOpen])
     }
 
     public func items(_ id: String) throws -> [String: ItemState] {
@@ -151,8 +178,7 @@ public final class StatusStore: Sendable {
         }
     }
 
-    /// Records items and forgets others in one transaction (a batch's outcome).
-    public func commit(_ id: String, put: [ItemState], remove: [String] = []) throws {
+    public func commit(_ id: String, put: [ItemState], remove: [String]) throws {
         guard !put.isEmpty || !remove.isEmpty else { return }
         try db.write { db in
             // One compiled statement for the whole batch.
@@ -162,12 +188,52 @@ public final class StatusStore: Sendable {
                     change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
                     source = excluded.source
                 """)
+            let forget = try db.cachedStatement(sql: "DELETE FROM intent WHERE subscription = ? AND key = ?")
             for s in put {
                 try upsert.execute(arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source])
+                try forget.execute(arguments: [id, s.key])
             }
             let delete = try db.cachedStatement(sql: "DELETE FROM item WHERE subscription = ? AND key = ?")
             for key in remove {
                 try delete.execute(arguments: [id, key])
+                try forget.execute(arguments: [id, key])
+            }
+        }
+    }
+
+    public func intents(_ id: String) throws -> [WriteIntent] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, operation, href FROM intent WHERE subscription = ? ORDER BY key", arguments: [id]).map { r in
+                WriteIntent(key: r[0], operation: WriteIntent.Operation(rawValue: r[1]) ?? .update, href: r[2])
+            }
+        }
+    }
+
+    public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
+        try db.write { db in
+            try Self.save(db, id, state)
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
+                ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
+                """)
+            for i in intents { try insert.execute(arguments: [id, i.key, i.operation.rawValue, i.href]) }
+        }
+    }
+
+    public func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
+        let folder = (directory as NSString).appendingPathComponent("locks")
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let path = (folder as NSString).appendingPathComponent(id + ".lock")
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            switch PassLockFile.take(path) {
+            case .success(let lease): return lease
+            case .failure(.passRunning(_, let holder)) where Date() >= deadline:
+                throw .passRunning(subscription: id, holder: holder)
+            case .failure(.passRunning):
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            case .failure(let e):
+                throw e
             }
         }
     }

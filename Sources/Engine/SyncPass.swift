@@ -63,6 +63,8 @@ public enum PassErrorKind: String, Sendable, CaseIterable {
     case items
     /// The pass stopped between batches because the daemon is shutting down.
     case interrupted
+    /// Another pass of the subscription was running; this one did not start.
+    case busy
 
     init(_ e: FetchError) {
         switch e {
@@ -77,35 +79,55 @@ public enum PassErrorKind: String, Sendable, CaseIterable {
 /// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
 /// travels to the target, field by field; the feed's validators are stored only once the target
 /// has everything, so a failed pass is simply redone.
+///
+/// The pass runs over three seams: where the feed comes from (`FeedSource`), where it goes
+/// (`CalendarTarget`) and where its state lives (`ItemStateStore`). It never trusts a pass that
+/// did not complete: a pass marks itself open and records the intent of every write before the
+/// first is sent, and the next pass takes no shortcut and looks up every intent on the target
+/// before deciding anything (see README, "One pass").
 public struct SyncPass: Sendable {
     public var subscription: Subscription
     public var filters: FilterPipeline
-    public var store: StatusStore
-    public var target: TargetClient
-    public var http: CurlHTTPClient
+    public var store: any ItemStateStore
+    public var target: any CalendarTarget
+    public var source: any FeedSource
     /// Writes (and copies fetched) per multiOp (and calendarMultiget) batch. A batch the target
     /// refuses as a whole is redone one write at a time.
     public var batchSize = 100
     /// Batches sent at once: the target reads one while it stores another and the engine writes
     /// the next (measured on the 10,000-event load: 2 at a time of 50 took about a quarter longer).
     public var batchesInFlight = 3
+    /// Seconds to wait for another pass of the same subscription to end before giving up.
+    public var lockWait = 0.0
     /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
     /// is committed; the validators are not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(subscription: Subscription, filters: FilterPipeline, store: StatusStore, target: TargetClient, http: CurlHTTPClient = CurlHTTPClient()) {
+    public init(subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
+                source: any FeedSource = FeedFetcher()) {
         self.subscription = subscription
         self.filters = filters
         self.store = store
         self.target = target
-        self.http = http
+        self.source = source
     }
 
     /// Runs the pass. `dryRun` fetches and plans but writes nothing (target or status).
     /// `reconcile` compares every target item with the feed, whatever the hashes say, catching
     /// edits made on the target and entities the engine does not know.
     public func run(now: Date = Date(), dryRun: Bool = false, reconcile requested: Bool = false) async -> SyncReport {
+        // One pass of a subscription at a time, across processes; a dry run writes nothing.
+        var lease: (any PassLease)?
+        if !dryRun {
+            do { lease = try await store.lockPass(subscription.id, wait: lockWait) } catch {
+                var report = SyncReport(subscription: subscription.id)
+                report.error = "\(error)"
+                report.errorKind = .busy
+                return report
+            }
+        }
         let report = await pass(now: now, dryRun: dryRun, reconcile: requested)
+        lease?.release()
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
         // takes 3-15 ms after a large pass, which the report need not wait for.
@@ -113,14 +135,27 @@ public struct SyncPass: Sendable {
         return report
     }
 
+    /// The feed's items after filters, with their hashes, in feed order.
+    struct FilteredFeed {
+        var items: [String: (item: ICalItem, hash: String)] = [:]
+        var order: [String] = []
+    }
+
     private func pass(now: Date, dryRun: Bool, reconcile requested: Bool) async -> SyncReport {
         var report = SyncReport(subscription: subscription.id)
         var state: FeedState
-        do { state = try store.feed(subscription.id) } catch {
+        let intents: [WriteIntent]
+        do {
+            state = try store.feed(subscription.id)
+            intents = try store.intents(subscription.id)
+        } catch {
             report.error = "cannot read the status store: \(error)"
             report.errorKind = .store
             return report
         }
+        // After a pass that did not complete, no shortcut: the target may hold writes the status
+        // store does not know about.
+        let unfinished = state.passOpen != nil || !intents.isEmpty
         // A reconcile on demand, or when the subscription's reconcile interval has passed.
         let due = subscription.reconcileEvery.map { every in state.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
         let reconcile = requested || due
@@ -151,9 +186,9 @@ public struct SyncPass: Sendable {
         let digest = FeedDigest(scanning: filters.fingerprint != nil)
         let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
         do {
-            let conditional = !dryRun && !reconcile
-            switch try await FeedFetcher(http: http).fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil,
-                                                            onBody: { digest.received($0); stored.start() }) {
+            let conditional = !dryRun && !reconcile && !unfinished
+            switch try await source.fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil,
+                                          onBody: { digest.received($0); stored.start() }) {
             case .notModified:
                 report.notModified = true
                 if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
@@ -167,7 +202,7 @@ public struct SyncPass: Sendable {
             return fail("\(error)", PassErrorKind(error))
         }
         let (bodyHash, scan) = digest.finish(body)
-        if !dryRun, !reconcile, state.bodyHash == bodyHash, state.lastError == nil {
+        if !dryRun, !reconcile, !unfinished, state.bodyHash == bodyHash, state.lastError == nil {
             report.notModified = true
             (state.etag, state.lastModified) = validators
             state.lastSuccess = now
@@ -187,7 +222,7 @@ public struct SyncPass: Sendable {
         var settled: Set<String> = []
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
-                if !reconcile, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
+                if !reconcile, !unfinished, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
             }
         }
         func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
@@ -208,44 +243,27 @@ public struct SyncPass: Sendable {
             return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse)
         }
         body = []
-        let utcNow = ICalDateTime.utc(now)
-        let skip = filters.skipList
-        // Filters and hashes are pure and per item: they run on every core.
-        let pipeline = filters
-        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: skip) }) { hasher, item -> (item: ICalItem, hash: String)? in
-            guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
-            return (kept, hasher.hash(kept))
-        }
-        var feed: [String: (item: ICalItem, hash: String)] = [:]
-        var order: [String] = []
-        for entry in filtered {
-            guard let entry else { report.dropped += 1; continue }
-            if feed[entry.item.key] == nil { order.append(entry.item.key) }
-            feed[entry.item.key] = entry
-        }
+        let feed = filter(set, now: now, &report)
 
-        // A reconcile lists the collection: entities the engine does not know are adopted when the
-        // feed has their UID, and count as gone when it does not.
-        if reconcile {
-            let listing: [EntityInfo]
-            do { listing = try await target.list(collection: subscription.targetCollection) } catch {
-                if error.kind == .targetDoesNotExist { listing = [] } else { return fail("\(error)", .target) }
-            }
-            let knownHrefs = Set(known.values.map(\.href))
-            for e in listing where !knownHrefs.contains(e.href) {
-                guard let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid else { continue }
-                known[uid] = ItemState(key: uid, hash: "", href: e.href, changeToken: e.changeToken)
+        // 3. What the target holds that the status store may not know: a reconcile adopts every
+        // entity, and the intents of an unfinished pass are looked up (present: compared with
+        // the feed; absent: added again if the feed has them).
+        if reconcile || !intents.isEmpty {
+            do { try await resolve(&known, reconcile: reconcile, intents: intents, dryRun: dryRun) } catch let e as TargetClientError {
+                return fail("\(e)", .target)
+            } catch {
+                return fail("cannot write the status store: \(error)", .store)
             }
         }
 
-        // 3. Classify. An unchanged item whose bytes changed (a reordered or refolded export)
+        // 4. Classify. An unchanged item whose bytes changed (a reordered or refolded export)
         // has its new source recorded, so that next time it is settled unparsed.
         var new: [String] = [], changed: [String] = [], resettled: [ItemState] = []
         report.unchanged = settled.count
         report.settledUnparsed = settled.count
-        for key in order {
+        for key in feed.order {
             guard let k = known[key] else { new.append(key); continue }
-            if k.hash == feed[key]!.hash, !reconcile {
+            if k.hash == feed.items[key]!.hash, !reconcile {
                 report.unchanged += 1
                 if k.source != sources[key] { resettled.append(k) }
             } else {
@@ -253,69 +271,17 @@ public struct SyncPass: Sendable {
             }
         }
         // Usually every known item is settled or still in the feed, and the count says so.
-        let present = settled.count + order.count { known[$0] != nil }
-        let gone = present == known.count ? [] : known.keys.filter { feed[$0] == nil && !settled.contains($0) }.sorted()
+        let present = settled.count + feed.order.count { known[$0] != nil }
+        let gone = present == known.count ? [] : known.keys.filter { feed.items[$0] == nil && !settled.contains($0) }.sorted()
+        let guardMessage = deletionGuard(gone: gone.count, known: known.count, feedIsEmpty: feed.items.isEmpty && settled.isEmpty)
 
-        // 4. The deletion guard.
-        var guardMessage: String?
-        if subscription.deletions == .mirror, !gone.isEmpty {
-            if feed.isEmpty, settled.isEmpty, !subscription.allowEmpty {
-                guardMessage = "the feed has no items, which would delete all \(gone.count) items of \(subscription.targetCollection); nothing was deleted (set guard.allow-empty: true in \(subscription.file) to allow it)"
-            } else if Double(gone.count) > subscription.maxDeleteFraction * Double(known.count) {
-                guardMessage = "the feed lost \(gone.count) of \(known.count) items, more than guard.max-delete-fraction (\(subscription.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(subscription.file) to allow it)"
-            }
-        }
-
-        // 5. The target's copies of changed items, in batches. With trust-lastmod the copy last
-        // applied stands in for the target's (the change token still guards the update: a target
-        // edited since is refetched and diffed again).
+        // 5. The plan: settles, then updates of the changed items against the target's copies,
+        // adds, and deletions unless the guard stopped them.
         var plans: [PlannedWrite] = resettled.map { .settle($0) }
-        var toFetch = changed
-        if subscription.trustLastModified, !reconcile {
-            // Only a copy whose LAST-MODIFIED on the target is the one recorded after this
-            // engine's last write stands in for the target's; the listing is one small request
-            // per batch. Any other copy (edited on the target, gone, never recorded) is fetched.
-            let trusted = changed.filter { known[$0]?.content != nil && known[$0]?.lastModified != nil }
-            let stamps: [String: String]
-            do { stamps = try await lastModified(of: trusted.map { known[$0]!.href }) } catch { return fail("\(error)", .target) }
-            toFetch = []
-            for key in changed {
-                guard let k = known[key], let content = k.content, let lm = k.lastModified, stamps[k.href] == lm,
-                      let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
-                    toFetch.append(key)
-                    continue
-                }
-                plans.append(plan(key, feed[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
-            }
+        do { plans += try await updates(of: changed, feed: feed, known: known, reconcile: reconcile, &report) } catch {
+            return fail("\(error)", .target)
         }
-        report.copiesFetched = toFetch.count
-        // The copies are fetched `batchesInFlight` batches at a time (the target reads one while
-        // the engine decodes and diffs the last), and planned in the order of the feed.
-        let fetchChunks = toFetch.chunks(of: batchSize)
-        var copiesOf: [Int: [EntityInfo]] = [:]
-        var fetchError: String?
-        let fetchHrefs = fetchChunks.map { $0.map { known[$0]!.href } }
-        await inFlight(fetchHrefs, width: batchesInFlight, mayLaunch: { fetchError == nil }) { [target, collection = subscription.targetCollection] index, hrefs in
-            do { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
-                return FetchedChunk(index: index, error: "\(error)")
-            }
-        } take: { done in
-            if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
-        }
-        if let fetchError { return fail(fetchError, .target) }
-        for (index, chunk) in fetchChunks.enumerated() {
-            let byHref = Dictionary(copiesOf[index, default: []].map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
-            for key in chunk {
-                let source = feed[key]!
-                if let copy = byHref[known[key]!.href], let cal = copy.calendar {
-                    plans.append(plan(key, source, against: cal, href: copy.href, token: copy.changeToken, content: nil, skip: skip, &report))
-                } else {
-                    // Gone from the target (deleted there): add it again.
-                    plans.append(.add(key: key, calendar: source.item.calendar(), hash: source.hash))
-                }
-            }
-        }
-        for key in new { plans.append(.add(key: key, calendar: feed[key]!.item.calendar(), hash: feed[key]!.hash)) }
+        for key in new { plans.append(.add(key: key, calendar: feed.items[key]!.item.calendar(), hash: feed.items[key]!.hash)) }
         if guardMessage == nil, subscription.deletions == .mirror {
             for key in gone { plans.append(.delete(key: key, href: known[key]!.href)) }
         }
@@ -327,34 +293,16 @@ public struct SyncPass: Sendable {
             return report
         }
 
-        // 6. Execute in multiOp batches, `batchesInFlight` at a time (the engine encodes the next
-        // while the target applies the last); each batch's outcome is committed as it arrives. A
-        // batch that fails is redone one write at a time, so one bad item never stops the others.
-        let batches = plans.chunks(of: batchSize)
-        var stopped = false
-        var storeError: String?
-        let mayLaunch = {
-            if storeError != nil { return false }
-            if shouldStop() { stopped = true; return false }
-            return true
+        // 6. Before the first write: the pass is marked open and every write's intent recorded,
+        // in one transaction. Each batch's outcome later forgets its intents as it is committed.
+        let intended = plans.compactMap(\.intent)
+        if !intended.isEmpty {
+            state.passOpen = state.passOpen ?? now
+            do { try store.begin(subscription.id, state, intents: intended) } catch { return fail("cannot write the status store: \(error)", .store) }
         }
-        await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in await execute(batch, skip: skip) } take: { outcome in
-            var done = outcome.done
-            for i in done.indices { done[i].source = sources[done[i].key] }
-            report.added += outcome.report.added
-            report.updated += outcome.report.updated
-            report.deleted += outcome.report.deleted
-            report.failed += outcome.report.failed
-            do { try store.commit(subscription.id, put: done, remove: outcome.removed) } catch {
-                storeError = storeError ?? "cannot write the status store: \(error)"
-            }
-        }
-        if let storeError { return fail(storeError, .store) }
-        if stopped {
-            return fail("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
-        }
+        if let failure = await apply(plans, sources: sources, &report) { return fail(failure.message, failure.kind) }
 
-        // 7. Validators only once everything is applied.
+        // 7. Validators only once everything is applied; then the pass is complete.
         if let guardMessage { return fail(guardMessage, .guard) }
         if !report.failed.isEmpty {
             return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "), .items)
@@ -365,8 +313,167 @@ public struct SyncPass: Sendable {
         state.lastSuccess = now
         state.lastError = nil
         state.failures = 0
+        state.passOpen = nil
         try? store.save(subscription.id, state)
         return report
+    }
+
+    /// The parsed items after the filters (on every core: they are pure and per item), with
+    /// their hashes; the dropped ones counted in the report.
+    func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> FilteredFeed {
+        let utcNow = ICalDateTime.utc(now)
+        let hashing = filters.skipList
+        let pipeline = filters
+        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> (item: ICalItem, hash: String)? in
+            guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
+            return (kept, hasher.hash(kept))
+        }
+        var feed = FilteredFeed()
+        for entry in filtered {
+            guard let entry else { report.dropped += 1; continue }
+            if feed.items[entry.item.key] == nil { feed.order.append(entry.item.key) }
+            feed.items[entry.item.key] = entry
+        }
+        return feed
+    }
+
+    /// Brings `known` in line with what the target holds, from one listing of the collection:
+    /// with `reconcile`, entities the engine does not know are adopted when their UID is an item
+    /// key (and count as gone when the feed lacks it); each intent's item is set to what the
+    /// target has (an entity with an unknown hash, so it is compared with the feed) or forgotten
+    /// when the target has none. The resolved states are recorded, which forgets the intents.
+    func resolve(_ known: inout [String: ItemState], reconcile: Bool, intents: [WriteIntent], dryRun: Bool) async throws {
+        let listing: [EntityInfo]
+        do { listing = try await target.list(collection: subscription.targetCollection) } catch {
+            guard error.kind == .targetDoesNotExist else { throw error }
+            listing = []
+        }
+        var byUID: [String: EntityInfo] = [:]
+        for e in listing {
+            if let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid { byUID[uid] = e }
+        }
+        if reconcile {
+            let knownHrefs = Set(known.values.map(\.href))
+            for (uid, e) in byUID where !knownHrefs.contains(e.href) {
+                known[uid] = ItemState(key: uid, hash: "", href: e.href, changeToken: e.changeToken)
+            }
+        }
+        var put: [ItemState] = [], remove: [String] = []
+        for intent in intents {
+            if let e = byUID[intent.key] {
+                let s = ItemState(key: intent.key, hash: "", href: e.href, changeToken: e.changeToken)
+                known[intent.key] = s
+                put.append(s)
+            } else {
+                known[intent.key] = nil
+                remove.append(intent.key)
+            }
+        }
+        if !dryRun { try store.commit(subscription.id, put: put, remove: remove) }
+    }
+
+    /// The guard's words when the deletions must not happen, or nil.
+    func deletionGuard(gone: Int, known: Int, feedIsEmpty: Bool) -> String? {
+        guard subscription.deletions == .mirror, gone > 0 else { return nil }
+        if feedIsEmpty, !subscription.allowEmpty {
+            return "the feed has no items, which would delete all \(gone) items of \(subscription.targetCollection); nothing was deleted (set guard.allow-empty: true in \(subscription.file) to allow it)"
+        }
+        if Double(gone) > subscription.maxDeleteFraction * Double(known) {
+            return "the feed lost \(gone) of \(known) items, more than guard.max-delete-fraction (\(subscription.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(subscription.file) to allow it)"
+        }
+        return nil
+    }
+
+    /// The writes that bring the target's copies of the changed items to the feed, fetched in
+    /// batches, `batchesInFlight` at a time (the target reads one while the engine decodes and
+    /// diffs the last), planned in the order of the feed. With trust-lastmod the copy last applied
+    /// stands in for the target's while its LAST-MODIFIED there is the one recorded (the change
+    /// token still guards the update: a target edited since is refetched and diffed again).
+    func updates(of changed: [String], feed: FilteredFeed, known: [String: ItemState], reconcile: Bool,
+                 _ report: inout SyncReport) async throws(TargetClientError) -> [PlannedWrite] {
+        let skip = filters.skipList
+        var plans: [PlannedWrite] = []
+        var toFetch = changed
+        if subscription.trustLastModified, !reconcile {
+            let trusted = changed.filter { known[$0]?.content != nil && known[$0]?.lastModified != nil }
+            let stamps = try await lastModified(of: trusted.map { known[$0]!.href })
+            toFetch = []
+            for key in changed {
+                guard let k = known[key], let content = k.content, let lm = k.lastModified, stamps[k.href] == lm,
+                      let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
+                    toFetch.append(key)
+                    continue
+                }
+                plans.append(plan(key, feed.items[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
+            }
+        }
+        report.copiesFetched = toFetch.count
+        let fetchChunks = toFetch.chunks(of: batchSize)
+        var copiesOf: [Int: [EntityInfo]] = [:]
+        var fetchError: TargetClientError?
+        let fetchHrefs = fetchChunks.map { $0.map { known[$0]!.href } }
+        await inFlight(fetchHrefs, width: batchesInFlight, mayLaunch: { fetchError == nil }) { [target, collection = subscription.targetCollection] index, hrefs in
+            do throws(TargetClientError) { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
+                return FetchedChunk(index: index, error: error)
+            }
+        } take: { done in
+            if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
+        }
+        if let fetchError { throw fetchError }
+        for (index, chunk) in fetchChunks.enumerated() {
+            let byHref = Dictionary(copiesOf[index, default: []].map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
+            for key in chunk {
+                let source = feed.items[key]!
+                if let copy = byHref[known[key]!.href], let cal = copy.calendar {
+                    plans.append(plan(key, source, against: cal, href: copy.href, token: copy.changeToken, content: nil, skip: skip, &report))
+                } else {
+                    // Gone from the target (deleted there): add it again.
+                    plans.append(.add(key: key, calendar: source.item.calendar(), hash: source.hash))
+                }
+            }
+        }
+        return plans
+    }
+
+    /// Executes the plan in multiOp batches, `batchesInFlight` at a time (the engine encodes the
+    /// next while the target applies the last); each batch's outcome is committed as it arrives.
+    /// A batch the target refuses is redone one write at a time, so one bad item never stops the
+    /// others; a target that does not answer stops the pass after that batch. Returns why the
+    /// pass must stop, if it must.
+    func apply(_ plans: [PlannedWrite], sources: [String: String], _ report: inout SyncReport) async -> (message: String, kind: PassErrorKind)? {
+        let skip = filters.skipList
+        let batches = plans.chunks(of: batchSize)
+        var stopped = false
+        var storeError: String?
+        var unreachable: String?
+        var launched = 0
+        let mayLaunch = {
+            if storeError != nil || unreachable != nil { return false }
+            if shouldStop() { stopped = true; return false }
+            launched += 1
+            return true
+        }
+        await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in await execute(batch, skip: skip) } take: { outcome in
+            var done = outcome.done
+            for i in done.indices { done[i].source = sources[done[i].key] }
+            report.added += outcome.report.added
+            report.updated += outcome.report.updated
+            report.deleted += outcome.report.deleted
+            report.failed += outcome.report.failed
+            unreachable = unreachable ?? outcome.unreachable
+            do { try store.commit(subscription.id, put: done, remove: outcome.removed) } catch {
+                storeError = storeError ?? "cannot write the status store: \(error)"
+            }
+        }
+        if let storeError { return (storeError, .store) }
+        if let unreachable {
+            let unsent = batches.dropFirst(launched).reduce(0) { $0 + $1.count { $0.intent != nil } }
+            return ("\(unreachable); the pass stopped there (\(report.failed.count) write(s) without an answer, \(unsent) not sent), and the next pass checks and redoes them", .target)
+        }
+        if stopped {
+            return ("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
+        }
+        return nil
     }
 
     /// The write that brings the target's copy (`calendar`, at `href` with `token`) to the feed's
@@ -407,7 +514,7 @@ public struct SyncPass: Sendable {
     struct FetchedChunk: Sendable {
         var index: Int
         var copies: [EntityInfo] = []
-        var error: String?
+        var error: TargetClientError?
     }
 
     /// What one batch did: its part of the report, the item states to record and the keys to forget.
@@ -415,19 +522,35 @@ public struct SyncPass: Sendable {
         var report: SyncReport
         var done: [ItemState]
         var removed: [String] = []
+        /// Why the target gave no answer to a write of this batch (unreachable, timed out, a
+        /// gateway's error): the pass stops launching batches.
+        var unreachable: String?
     }
 
     /// Sends one batch as a multiOp; when the target refuses it as a whole, one write at a time.
     /// With trust-lastmod, the LAST-MODIFIED of what the batch leaves on the target is recorded
     /// with it (one listing request); a copy whose stamp cannot be read is fetched next time.
     func execute(_ batch: [PlannedWrite], skip: SkipList) async -> BatchOutcome {
-        let writes = batch.filter { if case .settle = $0 { false } else { true } }
+        let writes = batch.filter { $0.intent != nil }
         var o = BatchOutcome(report: SyncReport(subscription: subscription.id), done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
         if !writes.isEmpty {
-            if let responses = try? await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! }), responses.count == writes.count {
+            do throws(TargetClientError) {
+                let responses = try await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! })
+                guard responses.count == writes.count else { throw TargetClientError.malformed(endpoint: "multiOp", message: "\(responses.count) answers to \(writes.count) writes") }
                 for (p, r) in zip(writes, responses) { record(p, r, &o.report, &o.done, &o.removed) }
-            } else {
-                for p in writes { await single(p, skip: skip, &o.report, &o.done, &o.removed) }
+            } catch where error.answerUnknown {
+                // No answer: the writes may or may not have been applied. Their intents stay, and
+                // the next pass looks them up; sending each again now would only wait as long.
+                o.unreachable = "\(error)"
+                o.report.failed += writes.map { ($0.key, "no answer from the target: \(error)") }
+            } catch {
+                for p in writes {
+                    if let unreachable = o.unreachable {
+                        o.report.failed.append((p.key, "not sent: \(unreachable)"))
+                        continue
+                    }
+                    await single(p, skip: skip, &o)
+                }
             }
         }
         if subscription.trustLastModified, !o.done.isEmpty {
@@ -468,8 +591,8 @@ public struct SyncPass: Sendable {
 
     /// One write on its own, with the recoveries the protocol allows: a stale change token is
     /// refetched, diffed and retried once; a UID the target already has is adopted.
-    func single(_ p: PlannedWrite, skip: SkipList, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) async {
-        do {
+    func single(_ p: PlannedWrite, skip: SkipList, _ o: inout BatchOutcome) async {
+        do throws(TargetClientError) {
             switch p {
             case .add(let key, let calendar, let hash):
                 let href: String, token: String, edits: Int?
@@ -483,8 +606,8 @@ public struct SyncPass: Sendable {
                     (token, edits) = try await bringUpToDate(href: existing, source: Self.item(calendar, key: key), key: key, skip: skip)
                     href = existing
                 }
-                if let edits { report.updated.append((key, edits)) } else { report.added.append(key) }
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
+                if let edits { o.report.updated.append((key, edits)) } else { o.report.added.append(key) }
+                o.done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
             case .update(let key, let href, let token, let update, let source, let hash):
                 let newToken: String, edits: Int
                 do {
@@ -495,8 +618,8 @@ public struct SyncPass: Sendable {
                     guard error.kind == .mismatchedChangeToken || error.kind == .targetDoesNotExist else { throw error }
                     (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
                 }
-                report.updated.append((key, edits))
-                done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: applied(source.calendar())))
+                o.report.updated.append((key, edits))
+                o.done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: applied(source.calendar())))
             case .delete(let key, let href):
                 do {
                     try await target.deleteItem(href: href)
@@ -504,13 +627,14 @@ public struct SyncPass: Sendable {
                     // Already gone is what was wanted.
                     guard error.kind == .targetDoesNotExist else { throw error }
                 }
-                report.deleted.append(key)
-                removed.append(key)
+                o.report.deleted.append(key)
+                o.removed.append(key)
             case .settle:
                 break
             }
         } catch {
-            report.failed.append((p.key, "\(error)"))
+            o.report.failed.append((p.key, "\(error)"))
+            if error.answerUnknown { o.unreachable = "\(error)" }
         }
     }
 
@@ -547,6 +671,16 @@ enum PlannedWrite: Sendable {
         switch self {
         case .add(let k, _, _), .update(let k, _, _, _, _, _), .delete(let k, _): k
         case .settle(let s): s.key
+        }
+    }
+
+    /// The intent recorded before the write is sent (nil for a settle, which writes nothing).
+    var intent: WriteIntent? {
+        switch self {
+        case .add(let key, _, _): WriteIntent(key: key, operation: .add, href: nil)
+        case .update(let key, let href, _, _, _, _): WriteIntent(key: key, operation: .update, href: href)
+        case .delete(let key, let href): WriteIntent(key: key, operation: .delete, href: href)
+        case .settle: nil
         }
     }
 

@@ -156,7 +156,7 @@ public struct TargetClient: Sendable {
 
     /// Every entity of a collection: href, change token, and each component's UID and LAST-MODIFIED
     /// (whole entities with `allData`).
-    public func list(collection: String, allData: Bool = false) async throws(TargetClientError) -> [EntityInfo] {
+    public func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
         try await query(CalendarQuery(href: collection, filter: .all, allData: allData))
     }
 
@@ -173,7 +173,7 @@ public struct TargetClient: Sendable {
 
     /// Entities by href, in one round trip: whole, or (without `allData`) reduced to UID,
     /// RECURRENCE-ID and LAST-MODIFIED.
-    public func multiget(collection: String, hrefs: [String], allData: Bool = true) async throws(TargetClientError) -> [EntityInfo] {
+    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
         let r = try await ok(CalWSRequest(.calendarMultiget(href: collection, hrefs: hrefs, allData: allData)))
         guard case .calendarQuery(let entities) = r.body else { throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse") }
         return entities

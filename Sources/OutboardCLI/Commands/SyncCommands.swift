@@ -63,7 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
         let store = try StatusStore(directory: config.stateDirectory)
         var ok = true
         for s in chosen {
-            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun, reconcile: reconcile)
+            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5)
             ok = ok && report.succeeded
             for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
         }
@@ -94,8 +94,9 @@ struct StatusCommand: ParsableCommand {
 
 /// Wires a pass for the CLI and the daemon.
 enum SyncRunner {
-    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: StatusStore, dryRun: Bool, reconcile: Bool = false,
-                     stop: @escaping @Sendable () -> Bool = { false }) async -> SyncReport {
+    /// `lockWait`: seconds to wait for another pass of the same subscription to end.
+    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool, reconcile: Bool = false,
+                     lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false }) async -> SyncReport {
         let filters = FilterPipeline(input: s.inputFilters.compactMap { config.filters[$0] }, output: s.outputFilters.compactMap { config.filters[$0] })
         guard case .success(let token) = s.targetToken.read() else {
             var r = SyncReport(subscription: s.id)
@@ -106,6 +107,7 @@ enum SyncRunner {
         let target = TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
         var pass = SyncPass(subscription: s, filters: filters, store: store, target: target)
         pass.shouldStop = stop
+        pass.lockWait = lockWait
         return await pass.run(dryRun: dryRun, reconcile: reconcile)
     }
 

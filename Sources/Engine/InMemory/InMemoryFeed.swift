@@ -1,0 +1,28 @@
+import Foundation
+
+/// A feed in memory: its body can be replaced at any time, and it answers conditional fetches
+/// with an ETag derived from the body, as a static file server does.
+public final class InMemoryFeed: FeedSource, @unchecked Sendable {
+    // Unchecked: `body` is read and written under `lock`.
+    private let lock = NSLock()
+    private var body: [UInt8]
+
+    public init(_ body: [UInt8] = []) {
+        self.body = body
+    }
+
+    /// Replaces the feed's body.
+    public func publish(_ body: [UInt8]) {
+        lock.withLock { self.body = body }
+    }
+
+    public func fetch(_ s: Subscription, etag: String?, lastModified: String?,
+                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) async throws(FetchError) -> FeedFetcher.Result {
+        let body = lock.withLock { self.body }
+        // FNV-1a of the body: any change of a byte changes the tag.
+        let tag = "\"" + String(body.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16) + "\""
+        if etag == tag { return .notModified }
+        body.withUnsafeBufferPointer { onBody?($0) }
+        return .body(body, etag: tag, lastModified: nil)
+    }
+}

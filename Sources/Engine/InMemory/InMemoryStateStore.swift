@@ -1,0 +1,91 @@
+import Foundation
+
+/// An item-state store in memory, with the transactions `StatusStore` has: for fast tests and the
+/// crash simulation. Its pass lock is held within this process only.
+public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
+    // Unchecked: every field is read and written under `lock`.
+    private let lock = NSLock()
+    private var feedStates: [String: FeedState] = [:]
+    private var itemStates: [String: [String: ItemState]] = [:]
+    private var open: [String: [String: WriteIntent]] = [:]
+    private var held: [String: PassHolder] = [:]
+
+    public init() {}
+
+    public func feed(_ id: String) throws -> FeedState {
+        lock.withLock { feedStates[id] ?? FeedState() }
+    }
+
+    public func feeds() throws -> [String: FeedState] {
+        lock.withLock { feedStates }
+    }
+
+    public func save(_ id: String, _ state: FeedState) throws {
+        lock.withLock { feedStates[id] = state }
+    }
+
+    public func itemCounts() throws -> [String: Int] {
+        lock.withLock { itemStates.mapValues(\.count).filter { $0.value > 0 } }
+    }
+
+    public func items(_ id: String) throws -> [String: ItemState] {
+        lock.withLock { itemStates[id] ?? [:] }
+    }
+
+    public func commit(_ id: String, put: [ItemState], remove: [String]) throws {
+        lock.withLock {
+            for s in put {
+                itemStates[id, default: [:]][s.key] = s
+                open[id]?[s.key] = nil
+            }
+            for key in remove {
+                itemStates[id]?[key] = nil
+                open[id]?[key] = nil
+            }
+        }
+    }
+
+    public func intents(_ id: String) throws -> [WriteIntent] {
+        lock.withLock { (open[id] ?? [:]).values.sorted { $0.key < $1.key } }
+    }
+
+    public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
+        lock.withLock {
+            feedStates[id] = state
+            for i in intents { open[id, default: [:]][i.key] = i }
+        }
+    }
+
+    public func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            let holder: PassHolder? = lock.withLock {
+                if let h = held[id] { return h }
+                held[id] = PassHolder()
+                return nil
+            }
+            guard let holder else { return Lease(store: self, id: id) }
+            if Date() >= deadline { throw .passRunning(subscription: id, holder: holder) }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    final class Lease: PassLease, @unchecked Sendable {
+        // Unchecked: `released` is read and written under the store's lock.
+        let store: InMemoryStateStore
+        let id: String
+        var released = false
+
+        init(store: InMemoryStateStore, id: String) {
+            self.store = store
+            self.id = id
+        }
+
+        func release() {
+            store.lock.withLock {
+                if !released { store.held[id] = nil }
+                released = true
+            }
+        }
+    }
+}

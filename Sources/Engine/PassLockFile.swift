@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A subscription's pass lock as a file lock (flock(2)) on `locks/ID.lock` in the state directory:
+/// the kernel gives it back when the holder closes it or dies, so a killed pass never leaves a
+/// stale lock behind. The file holds the holder's pid, host and start, for the message a second
+/// caller sees; its content is never what decides.
+final class PassLockFile: PassLease, @unchecked Sendable {
+    // Unchecked: `fd` is closed once, under `lock`.
+    private let fd: Int32
+    private let lock = NSLock()
+    private var open = true
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// The lock, or who holds it.
+    static func take(_ path: String) -> Result<PassLockFile, StateStoreError> {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return .failure(.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))")) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = read(fd)
+            close(fd)
+            return .failure(.passRunning(subscription: "", holder: holder))
+        }
+        let me = PassHolder()
+        let text = "\(me.pid) \(me.since.timeIntervalSince1970) \(me.host)\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        return .success(PassLockFile(fd: fd))
+    }
+
+    private static func read(_ fd: Int32) -> PassHolder? {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
+        guard n > 0 else { return nil }
+        let parts = String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2)
+        guard parts.count == 3, let pid = Int32(parts[0]), let since = Double(parts[1]) else { return nil }
+        return PassHolder(pid: pid, host: String(parts[2]), since: Date(timeIntervalSince1970: since))
+    }
+
+    func release() {
+        // Closing the descriptor releases the lock; the file stays for the next pass.
+        lock.withLock {
+            if open { close(fd) }
+            open = false
+        }
+    }
+
+    deinit {
+        release()
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A write the pass is about to send, recorded before it is sent and forgotten in the same
+/// transaction that records its outcome. An intent still present when a pass begins names an item
+/// whose state on the target is unknown (the engine died, or the answer was lost): that item is
+/// looked up on the target before anything else is decided about it.
+public struct WriteIntent: Sendable, Hashable {
+    public enum Operation: String, Sendable, Hashable {
+        case add, update, delete
+    }
+
+    /// The item's key (its UID).
+    public var key: String
+    public var operation: Operation
+    /// The entity the write addresses (nil for an add, whose href the target chooses).
+    public var href: String?
+
+    public init(key: String, operation: Operation, href: String?) {
+        self.key = key
+        self.operation = operation
+        self.href = href
+    }
+}
+
+/// Who holds a subscription's pass lock, for the message the second caller sees.
+public struct PassHolder: Sendable, Hashable, CustomStringConvertible {
+    public var pid: Int32
+    public var host: String
+    public var since: Date
+
+    public init(pid: Int32 = ProcessInfo.processInfo.processIdentifier, host: String = ProcessInfo.processInfo.hostName, since: Date = Date()) {
+        self.pid = pid
+        self.host = host
+        self.since = since
+    }
+
+    public var description: String {
+        "since \(ISO8601DateFormatter().string(from: since)) by process \(pid) on \(host)"
+    }
+}
+
+/// Why a store call failed; the raw database error is kept for the logs, the words say what to do.
+public enum StateStoreError: Error, Sendable, CustomStringConvertible {
+    /// Another pass of the subscription holds its lock (another process, or this one).
+    case passRunning(subscription: String, holder: PassHolder?)
+    /// The store could not be read or written.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .passRunning(let s, let holder):
+            "a pass of \(s) is already running" + (holder.map { " (\($0))" } ?? "") + "; this one was not started: try again when it ends"
+        case .unavailable(let m): m
+        }
+    }
+}
+
+/// A held pass lock; `release` gives it back (a process that dies gives it back too).
+public protocol PassLease: Sendable {
+    func release()
+}
+
+/// Where the engine keeps what it knows between passes: per subscription, the feed's validators
+/// and pass record (`FeedState`), each mirrored item's state, the intents of writes in flight, and
+/// the lock that lets one pass of a subscription run at a time across processes.
+///
+/// Implementations: `StatusStore` (SQLite, the default) and `InMemoryStateStore` (tests). Both pass
+/// the contract suite in `EngineTests/StateStoreContractTests.swift`.
+public protocol ItemStateStore: Sendable {
+    /// The subscription's feed state (an empty one when it has none).
+    func feed(_ id: String) throws -> FeedState
+    /// Every stored feed state, by subscription id.
+    func feeds() throws -> [String: FeedState]
+    func save(_ id: String, _ state: FeedState) throws
+    /// How many items each subscription has mirrored.
+    func itemCounts() throws -> [String: Int]
+    /// Every item state of a subscription, by key.
+    func items(_ id: String) throws -> [String: ItemState]
+    /// Records item states and forgets others in one transaction, and forgets the intents of every
+    /// key it touches: a batch's outcome.
+    func commit(_ id: String, put: [ItemState], remove: [String]) throws
+    /// The intents not yet resolved.
+    func intents(_ id: String) throws -> [WriteIntent]
+    /// Records intents and the feed state (which marks the pass open) in one transaction, before
+    /// the first write of a pass is sent.
+    func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws
+    /// Takes the subscription's pass lock, waiting up to `wait` seconds for another pass to end.
+    func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease
+}
+
+extension ItemStateStore {
+    public func commit(_ id: String, put: [ItemState]) throws {
+        try commit(id, put: put, remove: [])
+    }
+}

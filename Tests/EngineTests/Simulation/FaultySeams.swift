@@ -1,0 +1,139 @@
+import CalendarModel
+import CalWS
+import Engine
+import Foundation
+import SyncCore
+
+/// What goes wrong at one step of a simulated pass.
+enum Fault: CaseIterable, CustomStringConvertible {
+    /// The engine dies before the call takes effect: nothing from this step on happens.
+    case crashBefore
+    /// The engine dies right after the call took effect, before it hears the answer.
+    case crashAfter
+    /// The target applies the write but its answer is lost (a proxy's 504); the pass goes on.
+    case loseAnswer
+    /// The target refuses the write (a CalWS error); the pass goes on.
+    case refuse
+
+    var description: String {
+        switch self {
+        case .crashBefore: "crash before"
+        case .crashAfter: "crash after"
+        case .loseAnswer: "lost answer"
+        case .refuse: "refused"
+        }
+    }
+}
+
+/// The steps of a pass that can fail, counted across the target and the store (their writes):
+/// the fault is injected at step `at`. Once crashed, every later call fails and applies nothing.
+final class FaultPlan: @unchecked Sendable {
+    // Unchecked: every field is read and written under `lock`.
+    private let lock = NSLock()
+    private var step = 0
+    private var crashed = false
+    private var fault: (at: Int, kind: Fault)?
+
+    /// Arms a fault at the `at`-th step from now (1 = the next one), or none.
+    func arm(_ fault: (at: Int, kind: Fault)?) {
+        lock.withLock {
+            step = 0
+            crashed = false
+            self.fault = fault
+        }
+    }
+
+    /// What to do at the next step: its fault, if any; `.crashBefore` for every step after a crash.
+    func next(isWrite: Bool) -> Fault? {
+        lock.withLock {
+            if crashed { return .crashBefore }
+            step += 1
+            guard let fault, fault.at == step else { return nil }
+            if fault.kind == .crashBefore || fault.kind == .crashAfter { crashed = true }
+            // A read has no answer to lose and nothing to refuse.
+            if !isWrite, fault.kind == .loseAnswer || fault.kind == .refuse { return nil }
+            return fault.kind
+        }
+    }
+}
+
+struct SimulatedCrash: Error {}
+
+/// The in-memory target behind a fault plan.
+struct FaultyTarget: CalendarTarget {
+    let inner: InMemoryTarget
+    let plan: FaultPlan
+
+    static let lost = TargetClientError.transport(endpoint: "sim", .curl(code: 52, message: "Empty reply from server"))
+
+    func around<T>(write: Bool, _ call: () async throws(TargetClientError) -> T) async throws(TargetClientError) -> T {
+        switch plan.next(isWrite: write) {
+        case nil: return try await call()
+        case .crashBefore: throw Self.lost
+        case .crashAfter, .loseAnswer:
+            _ = try await call()
+            throw Self.lost
+        case .refuse: throw .calws(.forbidden, status: .noAccess, message: "refused by the simulation", about: "sim")
+        }
+    }
+
+    func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
+        try await around(write: false) { () async throws(TargetClientError) in try await inner.list(collection: collection, allData: allData) }
+    }
+
+    func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
+        try await around(write: false) { () async throws(TargetClientError) in try await inner.fetch(uid: uid, in: collection) }
+    }
+
+    func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
+        try await around(write: false) { () async throws(TargetClientError) in try await inner.fetchItem(href: href) }
+    }
+
+    func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
+        try await around(write: false) { () async throws(TargetClientError) in try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData) }
+    }
+
+    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String) {
+        try await around(write: true) { () async throws(TargetClientError) in try await inner.addItem(collection: collection, calendar: calendar) }
+    }
+
+    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String {
+        try await around(write: true) { () async throws(TargetClientError) in try await inner.updateItem(href: href, changeToken: changeToken, update: update) }
+    }
+
+    func deleteItem(href: String) async throws(TargetClientError) {
+        try await around(write: true) { () async throws(TargetClientError) in try await inner.deleteItem(href: href) }
+    }
+
+    func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
+        try await around(write: true) { () async throws(TargetClientError) in try await inner.multiOp(operations) }
+    }
+}
+
+/// The in-memory store behind a fault plan: its writes are steps (reads are not: the pass reads
+/// item states in a task of its own, whose timing must not move the steps).
+struct FaultyStore: ItemStateStore {
+    let inner: InMemoryStateStore
+    let plan: FaultPlan
+
+    func write(_ call: () throws -> Void) throws {
+        switch plan.next(isWrite: false) {
+        case nil: try call()
+        case .crashBefore: throw SimulatedCrash()
+        case .crashAfter:
+            try call()
+            throw SimulatedCrash()
+        case .loseAnswer, .refuse: try call()
+        }
+    }
+
+    func feed(_ id: String) throws -> FeedState { try inner.feed(id) }
+    func feeds() throws -> [String: FeedState] { try inner.feeds() }
+    func itemCounts() throws -> [String: Int] { try inner.itemCounts() }
+    func items(_ id: String) throws -> [String: ItemState] { try inner.items(id) }
+    func intents(_ id: String) throws -> [WriteIntent] { try inner.intents(id) }
+    func save(_ id: String, _ state: FeedState) throws { try write { try inner.save(id, state) } }
+    func commit(_ id: String, put: [ItemState], remove: [String]) throws { try write { try inner.commit(id, put: put, remove: remove) } }
+    func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws { try write { try inner.begin(id, state, intents: intents) } }
+    func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease { try await inner.lockPass(id, wait: wait) }
+}
