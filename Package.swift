@@ -41,9 +41,14 @@ let package = Package(
         // Pure (libxml2): CalWS-SOAP messages and their codec; PROTOCOL.md and Examples/ document them.
         .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"],
                 exclude: ["PROTOCOL.md", "Examples"]),
+        // I/O: what both servers share (request logging without secrets).
+        .target(name: "ServerSupport", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // I/O: subscriptions, libcurl fetching, the status store, the pass, the scheduler and the daemon with its control endpoint.
         .target(name: "Engine", dependencies: [
-            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig",
+            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig", "ServerSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -62,7 +67,7 @@ let package = Package(
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
-            "CalendarModel", "SyncCore", "CalWS", "XCal", "SafeXML",
+            "CalendarModel", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),

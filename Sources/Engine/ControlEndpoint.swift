@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServerSupport
 import Logging
 import NIOCore
 
@@ -26,7 +27,7 @@ public struct ControlEndpoint: Sendable {
     public func application(daemon: SyncDaemon, status: @escaping @Sendable () async throws -> DaemonStatus, logger: Logger,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
-        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: RequestLogMiddleware(.debug))
         router.add(middleware: BearerTokenMiddleware(token: token))
         router.get("health") { _, _ in Response(status: .ok, headers: Self.jsonHeaders, body: Self.body("{\"status\":\"ok\"}\n")) }
         router.get("status") { _, _ in

@@ -18,8 +18,10 @@ public enum SubscriptionLoader {
     }
 
     /// Loads every `*.yaml` in `subscriptionsDirectory` and every filter in `filtersDirectory`.
+    /// `secrets: false` leaves secrets unread (what only shows state, such as `outboard status`,
+    /// needs none).
     public static func load(subscriptionsDirectory: String, filtersDirectory: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Configuration {
+                            environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true) -> Configuration {
         var problems: [ConfigProblem] = []
         var filters: [String: Filter] = [:]
         for (name, path) in yamlFiles(filtersDirectory) {
@@ -34,7 +36,7 @@ public enum SubscriptionLoader {
         if files.isEmpty { problems.append(ConfigProblem(file: subscriptionsDirectory, line: 0, message: "no subscription files (*.yaml) here")) }
         for (id, path) in files {
             let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
-            switch load(id: id, text: text, file: path, filters: filters, environment: environment) {
+            switch load(id: id, text: text, file: path, filters: filters, environment: environment, secrets: secrets) {
             case .success(let s): subs.append(s)
             case .failure(let p): problems += p.problems
             }
@@ -44,7 +46,7 @@ public enum SubscriptionLoader {
         for s in subs where s.enabled {
             let key = s.targetURL + " " + s.targetCollection
             if let other = byTarget[key] {
-                problems.append(ConfigProblem(file: s.file, line: 0, message: "writes the same collection \(s.targetCollection) at \(s.targetURL) as \(other.id) (\(other.file)); give each subscription its own collection"))
+                problems.append(ConfigProblem(file: s.file, line: 0, message: "writes the same collection \(s.targetCollection) at \(Redact.url(s.targetURL)) as \(other.id) (\(other.file)); give each subscription its own collection"))
             } else {
                 byTarget[key] = s
             }
@@ -62,7 +64,7 @@ public enum SubscriptionLoader {
 
     /// One subscription, or every problem in its file.
     public static func load(id: String, text: String, file: String, filters: [String: Filter],
-                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<Subscription, ConfigProblems> {
+                            environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true) -> Result<Subscription, ConfigProblems> {
         let reader = ConfigReader(file: file)
         guard let root = reader.root(text) else { return .failure(ConfigProblems(reader.problems)) }
         var s = Subscription(id: id, file: file, enabled: true, sourceURL: "", sourceAuth: nil, refresh: 3600, targetURL: "",
@@ -75,14 +77,14 @@ public enum SubscriptionLoader {
         if let source = root.map("source") {
             if let url = source.string("url") {
                 if let mapped = feedURL(url, relativeTo: (file as NSString).deletingLastPathComponent) { s.sourceURL = mapped } else {
-                    reader.problem(line: source.line(of: "url"), "source.url \"\(url)\" is not an http, https, webcal, webcals or file URL")
+                    reader.problem(line: source.line(of: "url"), "source.url \"\(Redact.url(url))\" is not an http, https, webcal, webcals or file URL")
                 }
             } else {
                 reader.problem(line: source.line, "source.url is missing")
             }
             if let auth = source.map("auth", context: "source.auth") {
                 // A disabled subscription's secrets need not exist yet.
-                s.sourceAuth = feedAuth(auth, reader, s.enabled ? environment : nil)
+                s.sourceAuth = feedAuth(auth, reader, s.enabled && secrets ? environment : nil)
             }
             if let ca = source.string("ca-file") {
                 let path = ca.hasPrefix("/") ? ca : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
@@ -103,7 +105,7 @@ public enum SubscriptionLoader {
         if let target = root.map("target") {
             if let url = target.string("url") {
                 if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil { s.targetURL = url } else {
-                    reader.problem(line: target.line(of: "url"), "target.url \"\(url)\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws")
+                    reader.problem(line: target.line(of: "url"), "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws")
                 }
             } else {
                 reader.problem(line: target.line, "target.url is missing (the CalWS endpoint)")
@@ -122,7 +124,7 @@ public enum SubscriptionLoader {
             case (nil, nil): reader.problem(line: target.line, "target needs token-env (an environment variable) or token-file")
             default: reader.problem(line: target.line, "target takes token-env or token-file, not both")
             }
-            if s.enabled, case .failure(let e) = s.targetToken.read(environment: environment), env != nil || path != nil {
+            if s.enabled, secrets, case .failure(let e) = s.targetToken.read(environment: environment), env != nil || path != nil {
                 reader.problem(line: target.line(of: env != nil ? "token-env" : "token-file"), "the target token cannot be read: \(e)")
             }
             target.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])

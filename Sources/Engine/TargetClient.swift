@@ -22,12 +22,12 @@ public enum TargetClientError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .transport(let e, let err): "cannot reach the target \(e): \(err)"
-        case .unauthorized(let e): "the target \(e) refused the token (401): check target.token-env or target.token-file"
+        case .transport(let e, let err): "cannot reach the target \(Redact.url(e)): \(err)"
+        case .unauthorized(let e): "the target \(Redact.url(e)) refused the token (401): check target.token-env or target.token-file"
         case .forbidden(let href, let m): "the token is not granted \(href): \(m)"
-        case .http(let e, let s): "the target \(e) answered HTTP \(s)"
-        case .fault(let e, let m): "the target \(e) could not read the request: \(m)"
-        case .malformed(let e, let m): "the target \(e) sent an unreadable answer: \(m)"
+        case .http(let e, let s): "the target \(Redact.url(e)) answered HTTP \(s)"
+        case .fault(let e, let m): "the target \(Redact.url(e)) could not read the request: \(m)"
+        case .malformed(let e, let m): "the target \(Redact.url(e)) sent an unreadable answer: \(m)"
         case .calws(let kind, let status, let m, let about): "\(about): \(kind.map { "\($0)" } ?? status.rawValue): \(m)"
         }
     }

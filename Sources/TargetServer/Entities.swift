@@ -77,6 +77,28 @@ enum Entities {
         return .success(uid)
     }
 
+    /// The largest entity stored, written out as iCalendar: a quarter of the iCalendar reader's
+    /// 4 MiB line limit (`ICalParser.Limits.maxLineBytes`), so that no line of what is accepted
+    /// can be too long to read back (a 3 MiB SUMMARY of commas doubles when escaped).
+    static let maxEntityBytes = 1 << 20
+
+    /// Refuses an entity's text that is too large to serve back, naming the limit.
+    static func checkSize(_ data: String, uid: String) -> Failure? {
+        let n = data.utf8.count
+        guard n > maxEntityBytes else { return nil }
+        return Failure(kind: .exceedsMaxResourceSize,
+                       message: "the entity \(uid) is \(n) bytes as iCalendar, over the target's limit of \(maxEntityBytes) bytes per entity; it was not stored")
+    }
+
+    /// The stored entity read back, or nil (reported through `onUnreadable` with its href and the
+    /// reason) when it cannot be: one bad entity is left out of an answer, never fails it.
+    static func readable(_ e: StoredEntity, zones: SharedZones, _ onUnreadable: (String, String) -> Void) -> ICalComponent? {
+        do { return try calendar(e, zones: zones) } catch {
+            onUnreadable(e.href, "\(error)")
+            return nil
+        }
+    }
+
     /// The stored text read back as its VCALENDAR. A zone that `zones` holds (read for another
     /// entity of the same request) is not read again, and is then written out once.
     static func calendar(_ e: StoredEntity, zones: SharedZones) throws -> ICalComponent {

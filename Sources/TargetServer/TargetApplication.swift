@@ -3,6 +3,7 @@ import CalWS
 import Foundation
 import GRDB
 import Hummingbird
+import ServerSupport
 import Logging
 import NIOCore
 import SafeXML
@@ -82,10 +83,16 @@ public struct TargetConfiguration: Sendable {
 public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let store = try TargetStore(directory: config.dataDirectory)
-    let service = TargetService(store: store)
     let metrics = TargetMetrics()
+    let onUnreadable: @Sendable (String, String) -> Void = { href, reason in
+        // One entity the store cannot read back (stored by an older version, or edited by hand)
+        // is left out of answers and feeds; the collection stays served.
+        logger.error("stored entity cannot be read back; it is left out", metadata: ["entity.href": "\(href)", "error": "\(reason)"])
+        metrics.unreadable()
+    }
+    let service = TargetService(store: store, onUnreadable: onUnreadable)
     let router = Router()
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestLogMiddleware(.debug))
 
     router.get("metrics") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
@@ -160,7 +167,7 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         case .notModified(let tag): return Response(status: .notModified, headers: [.eTag: tag])
         case .body(let tag, let stored): (etag, entities) = (tag, stored)
         }
-        let bytes = try Publisher.calendar(collection: collection, entities: entities)
+        let bytes = Publisher.calendar(collection: collection, entities: entities, onUnreadable: onUnreadable)
         return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .eTag: etag, .cacheControl: "no-cache"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -197,13 +204,13 @@ enum Access {
 
 /// A collection as one subscribable iCalendar feed.
 enum Publisher {
-    static func calendar(collection: String, entities: [StoredEntity]) throws -> [UInt8] {
+    static func calendar(collection: String, entities: [StoredEntity], onUnreadable: (String, String) -> Void) -> [UInt8] {
         var zones: [ICalComponent] = []
         var seen = Set<String>()
         var components: [ICalComponent] = []
         let read = SharedZones()
         for e in entities {
-            let cal = try Entities.calendar(e, zones: read)
+            guard let cal = Entities.readable(e, zones: read, onUnreadable) else { continue }
             for c in cal.components {
                 if c.name == "VTIMEZONE" {
                     if seen.insert(c.property("TZID")?.text ?? "").inserted { zones.append(c) }

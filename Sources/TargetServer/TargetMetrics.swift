@@ -37,6 +37,11 @@ public struct TargetMetrics: Sendable {
         Counter(label: "outboard_target_refused_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
+    /// Records a stored entity that could not be read back (left out of an answer).
+    func unreadable() {
+        Counter(label: "outboard_target_unreadable_entities_total", factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     func exposition() -> [UInt8] {
         registry.emitToBuffer()

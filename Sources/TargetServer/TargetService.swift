@@ -25,9 +25,13 @@ public struct Grants: Sendable, Hashable {
 /// `multiOp` runs in one transaction and stops at the first failure, which rolls everything back.
 public struct TargetService: Sendable {
     public let store: TargetStore
+    /// Told of each stored entity that cannot be read back (its href and why), which answers
+    /// leave out: the application logs it and counts it.
+    public var onUnreadable: @Sendable (_ href: String, _ reason: String) -> Void
 
-    public init(store: TargetStore) {
+    public init(store: TargetStore, onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }) {
         self.store = store
+        self.onUnreadable = onUnreadable
     }
 
     /// Handles one request for a caller holding `grants`.
@@ -36,7 +40,7 @@ public struct TargetService: Sendable {
         do {
             switch request.body {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
-                return try await store.db.read { db in try Operation.read(request, grants: grants, db: db) }
+                return try await store.db.read { [onUnreadable] db in try Operation.read(request, grants: grants, db: db, onUnreadable: onUnreadable) }
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
@@ -137,7 +141,7 @@ enum Operation {
 
     // MARK: Reads
 
-    static func read(_ r: CalWSRequest, grants: Grants, db: Database) throws -> CalWSResponse {
+    static func read(_ r: CalWSRequest, grants: Grants, db: Database, onUnreadable: (String, String) -> Void = { _, _ in }) throws -> CalWSResponse {
         switch r.body {
         case .getProperties(let href):
             if href == "/" { return CalWSResponse(id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection"))) }
@@ -151,7 +155,10 @@ enum Operation {
             }
             guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
             guard let e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
-            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: try Entities.calendar(e, zones: SharedZones()))))
+            guard let cal = Entities.readable(e, zones: SharedZones(), onUnreadable) else {
+                return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back")
+            }
+            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
         case .calendarQuery(let q):
             guard grants.allows(q.href) else { return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess) }
             guard try StoreSQL.collectionExists(db, q.href) else { return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound) }
@@ -164,7 +171,7 @@ enum Operation {
             var out: [EntityInfo] = []
             let zones = SharedZones()
             for e in stored {
-                let cal = try Entities.calendar(e, zones: zones)
+                guard let cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
                 if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) { continue }
                 out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
             }
@@ -175,8 +182,7 @@ enum Operation {
             let zones = SharedZones()
             for h in hrefs {
                 guard let (collection, name) = Paths.entity(h), collection == href || href == "/", grants.allows(collection) else { continue }
-                if let e = try StoreSQL.entity(db, collection: collection, name: name) {
-                    let cal = try Entities.calendar(e, zones: zones)
+                if let e = try StoreSQL.entity(db, collection: collection, name: name), let cal = Entities.readable(e, zones: zones, onUnreadable) {
                     out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
                 }
             }
@@ -201,6 +207,7 @@ enum Operation {
             case .success(let u): uid = u
             case .failure(let f): return failure(r, f.kind, f.message)
             }
+            if let tooLarge = Entities.checkSize(prepared.data, uid: uid) { return failure(r, tooLarge.kind, tooLarge.message) }
             try StoreSQL.createCollection(db, href, now: stamp)
             if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
                 return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
@@ -216,7 +223,9 @@ enum Operation {
             guard var e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
             guard !token.isEmpty else { return failure(r, .missingChangeToken, "updateItem needs the entity's change token") }
             guard token == e.changeToken else { return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)") }
-            let current = try Entities.calendar(e, zones: batch.zones)
+            guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
+                return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back; delete it and add it again")
+            }
             let updated: ICalComponent
             do {
                 updated = try Applier.apply(update, to: current)
@@ -231,7 +240,9 @@ enum Operation {
             case .success(let uid): return failure(r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
             case .failure(let f): return failure(r, f.kind, f.message)
             }
-            e.data = ICalWriter.string([updated], zones: batch.written)
+            let data = ICalWriter.string([updated], zones: batch.written)
+            if let tooLarge = Entities.checkSize(data, uid: e.uid) { return failure(r, tooLarge.kind, tooLarge.message) }
+            e.data = data
             e.changeToken = "r\(try batch.next(db, collection))"
             e.lastModified = stamp
             try StoreSQL.put(db, e)

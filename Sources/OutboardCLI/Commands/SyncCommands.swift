@@ -7,8 +7,10 @@ import YAMLConfig
 
 /// Loads the configuration the way every sync command needs it, or prints every problem and exits 1.
 enum Configuration {
-    static func load(_ options: ConfigOptions) throws -> SubscriptionLoader.Configuration {
-        let config = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)
+    /// `secrets: false` for commands that only show state.
+    static func load(_ options: ConfigOptions, secrets: Bool = true) throws -> SubscriptionLoader.Configuration {
+        let config = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory,
+                                             secrets: secrets)
         if !config.problems.isEmpty {
             config.problems.forEach { Console.current.error($0.description) }
             throw CommandExit(code: 1, message: nil)
@@ -77,7 +79,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var config: ConfigOptions
 
     func run() throws {
-        let c = try Configuration.load(config)
+        let c = try Configuration.load(config, secrets: false)
         let store = try StatusStore(directory: config.stateDirectory)
         let f = ISO8601DateFormatter()
         Console.current.print(["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
