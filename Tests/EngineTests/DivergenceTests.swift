@@ -1,0 +1,199 @@
+import CalendarModel
+import CalWS
+import Engine
+import Filters
+import Foundation
+import Testing
+import TestSupport
+
+/// How the target's collection differs from the feed's items after `pipeline`, by canonical hash
+/// (missing, extra, other content), or nil when it holds exactly the feed.
+func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8], pipeline: FilterPipeline = FilterPipeline([])) async throws -> String? {
+    var want: [String: String] = [:]
+    for item in ItemGrouper.items(from: try ICalParser().parse(bytes)).items {
+        guard case .kept(let kept, _) = pipeline.run(item, now: .utc(Date())) else { continue }
+        want[kept.key] = ItemHasher.hashes(of: [kept], skipping: pipeline.skipList)[0]
+    }
+    var have: [String: String] = [:]
+    for e in try await client.list(collection: collection, allData: true) {
+        for item in ItemGrouper.items(from: ICalDocument(calendars: [e.calendar!])).items {
+            if have[item.key] != nil { return "\(item.key) twice" }
+            have[item.key] = ItemHasher.hashes(of: [item], skipping: pipeline.skipList)[0]
+        }
+    }
+    let missing = want.keys.filter { have[$0] == nil }, extra = have.keys.filter { want[$0] == nil }
+    let other = want.keys.filter { have[$0] != nil && have[$0] != want[$0] }
+    if missing.isEmpty, extra.isEmpty, other.isEmpty { return nil }
+    return "\(missing.count) missing, \(extra.count) extra, \(other.count) with other content (e.g. \((missing + extra + other).prefix(3)))"
+}
+
+/// The cases of issue 14, each with nginx and the real reference target: after any of them, one
+/// ordinary pass leaves the target equal to the feed, and the one after says nothing to do.
+@Suite(.serialized) struct DivergenceTests {
+    /// The real `outboard sync` of one subscription, in a directory of its own.
+    struct Engine {
+        let subs: URL, filters: URL, state: URL, env: [String: String]
+
+        init(bed: Bed, url: String, collection: String) throws {
+            let dir = TargetProcess.temporaryDirectory()
+            subs = dir.appendingPathComponent("Subscriptions")
+            filters = dir.appendingPathComponent("Filters")
+            state = bed.state
+            env = bed.env
+            try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: filters, withIntermediateDirectories: true)
+            try "source:\n  url: \(url)\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\nguard:\n  max-delete-fraction: 1\n"
+                .write(to: subs.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        }
+
+        func process() -> Process {
+            let p = Process()
+            p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
+            p.arguments = ["sync", "s", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path]
+            p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            return p
+        }
+
+        var subscription: Subscription {
+            get throws {
+                try SubscriptionLoader.load(id: "s", text: try String(contentsOf: subs.appendingPathComponent("s.yaml"), encoding: .utf8),
+                                            file: "s.yaml", filters: [:], environment: env).get()
+            }
+        }
+    }
+
+    @Test func passesKilledAtRandomOverAChangingFeedEndExactWithoutReconcile() async throws {
+        let bed = try Bed()
+        let engine = try Engine(bed: bed, url: bed.nginx.url("k.ics"), collection: "/t/kill")
+        var rng = SplitMix64(seed: 14)
+        var feed = SimulatedFeed(count: 500, rng: &rng)
+        var versions: [[UInt8]] = []
+        var killedMidPass = 0
+        // One whole pass first, to learn how long a pass of this feed takes on this machine.
+        var passTime = 0.0
+        for round in 0..<11 {
+            // A new export, changing about half of the items; twice, the one before it again,
+            // byte for byte (a killed pass of A, then B once more).
+            if round % 4 == 3, versions.count >= 2 { versions.append(versions[versions.count - 2]) } else {
+                feed.evolve(&rng)
+                feed.evolve(&rng)
+                versions.append(feed.bytes)
+            }
+            try bed.nginx.put("k.ics", versions.last!)
+            let p = engine.process()
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            let started = Date()
+            try p.run()
+            if round == 0 {
+                p.waitUntilExit()
+                passTime = Date().timeIntervalSince(started)
+                continue
+            }
+            try await Task.sleep(nanoseconds: UInt64(passTime * Double.random(in: 0.2...0.95, using: &rng) * 1e9))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            if try bed.store.feed("s").passOpen != nil { killedMidPass += 1 }
+        }
+        #expect(killedMidPass >= 3, "passes were killed while they wrote (\(killedMidPass) of 10; a pass takes \(passTime) s)")
+        let s = try engine.subscription
+        let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        #expect(r.succeeded, "\(r.error ?? "") \(r.failed.prefix(3))")
+        let diverged = try await divergence(bed.client, "/t/kill", feed: versions.last!)
+        #expect(diverged == nil, "\(diverged ?? "")")
+        let again = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        #expect(again.notModified, "a converged mirror is followed by nothing to do")
+    }
+
+    @Test func aGuardTrippedPassThatWroteIsNotForgottenBehindA304() async throws {
+        let bed = try Bed()
+        let all = feed((1...10).map { match($0) })
+        try bed.nginx.put("g.ics", all)
+        let url = bed.nginx.root.appendingPathComponent("g.ics")
+        let original = try FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as! Date
+        let s = try bed.subscription("g", feed: "g.ics", collection: "/t/guard")
+        #expect(await bed.pass(s).succeeded)
+        // 80% gone and one title changed: the guard stops the deletions, the update is applied.
+        try bed.nginx.put("g.ics", feed([match(1, summary: "Renamed"), match(2)]))
+        let tripped = await bed.pass(s)
+        #expect(tripped.errorKind == .guard)
+        #expect(try await bed.summaries("/t/guard")["match-1@club"] == "Renamed")
+        // The feed returns, with the same ETag (nginx: mtime and size): a conditional GET would be a 304.
+        try Data(all).write(to: url)
+        try FileManager.default.setAttributes([.modificationDate: original], ofItemAtPath: url.path)
+        let back = await bed.pass(s)
+        #expect(back.succeeded && !back.notModified, "\(back.error ?? "")")
+        #expect(back.updated.map(\.key) == ["match-1@club"])
+        let diverged = try await divergence(bed.client, "/t/guard", feed: all, pipeline: FilterPipeline(input: [bed.filters["strip-alarms"]!], output: []))
+        #expect(diverged == nil, "\(diverged ?? "")")
+        #expect(await bed.pass(s).notModified)
+    }
+
+    @Test func aSecondPassOfTheSameSubscriptionSaysWhichProcessIsRunningOne() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("l.ics", feed([match(1)]))
+        let engine = try Engine(bed: bed, url: bed.nginx.url("l.ics"), collection: "/t/lock")
+        // This process holds the pass lock, as a running daemon's pass would.
+        let lease = try await bed.store.lockPass("s", wait: 0)
+        let p = engine.process()
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("a pass of s is already running"), "\(text)")
+        #expect(text.contains("by process \(getpid())"), "\(text)")
+        #expect(!text.contains("SQLite"), "\(text)")
+        lease.release()
+        // Once it is released, the next pass runs.
+        let r = await SyncPass(subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        #expect(r.succeeded, "\(r.error ?? "")")
+    }
+
+    @Test func aDeadTargetStopsThePassAfterItsFirstBatchesNotOneRequestPerItem() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("d.ics", feed((1...9).map { match($0) }))
+        let s = try bed.subscription("d", feed: "d.ics", collection: "/t/dead")
+        #expect(await bed.pass(s).succeeded)
+        // 900 new events, and the target gone.
+        let many = (100..<1000).map { n in ["BEGIN:VEVENT", "UID:new-\(n)@club", "DTSTAMP:20260101T000000Z", "DTSTART:20260401T100000Z", "SUMMARY:New \(n)", "END:VEVENT"] }
+        try bed.nginx.put("d.ics", feed((1...9).map { match($0) } + many))
+        bed.target.stop()
+        let r = await bed.pass(s)
+        #expect(r.errorKind == .target)
+        #expect(r.failed.count <= 300, "at most the batches in flight fail, not one request per item: \(r.failed.count)")
+        #expect(r.error?.contains("not sent") == true, "\(r.error ?? "")")
+        // Back up (elsewhere): the next pass checks the unanswered writes and completes.
+        bed.target = try TargetProcess.start(dataDirectory: bed.target.dataDirectory)
+        let next = await bed.pass(s)
+        #expect(next.succeeded, "\(next.error ?? "")")
+        #expect(try await bed.client.list(collection: "/t/dead").count == 909)
+    }
+}
+
+@Suite struct RedactionTests {
+    @Test(arguments: [
+        ("https://club:hunter2@feeds.example.org/cal.ics?token=s3cret#x", "https://feeds.example.org/cal.ics?…"),
+        ("http://feeds.example.org:8080/a/b.ics", "http://feeds.example.org:8080/a/b.ics"),
+        ("webcal://u@h/x?k=v", "webcal://h/x?…"),
+        ("not a url with:pw@host?key=abc", "host?…"),
+        ("http://user:p@ss@host/", "http://host/"),
+    ])
+    func urlsLoseTheirUserinfoAndQuery(raw: String, shown: String) {
+        #expect(Redact.url(raw) == shown)
+    }
+
+    @Test func aFeedURLThatFailsValidationIsShownWithoutItsSecrets() {
+        let yaml = "source:\n  url: \"ftp://club:hunter2@feeds.example.org/cal.ics?token=s3cret\"\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
+        guard case .failure(let problems) = SubscriptionLoader.load(id: "x", text: yaml, file: "x.yaml", filters: [:], environment: ["T": "t"]) else {
+            Issue.record("the URL was accepted")
+            return
+        }
+        let text = problems.problems.map(\.description).joined(separator: "\n")
+        #expect(text.contains("x.yaml:2"), "\(text)")
+        #expect(text.contains("ftp://feeds.example.org/cal.ics?…"), "\(text)")
+        #expect(!text.contains("hunter2") && !text.contains("s3cret"), "\(text)")
+    }
+}
