@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 @testable import OutboardCLI
 import Testing
@@ -16,5 +17,43 @@ import Testing
         r.failed = [("b", "refused")]
         #expect(SyncRunner.describe(r, dryRun: false)
             == ["s: added 0, updated 1 (1 field edit), deleted 0, unchanged 16, dropped by filters 0, failed 1", "  failed b: refused"])
+    }
+}
+
+@Suite struct StatusCommandTests {
+    /// `outboard status` only shows state: it needs no secret, so an unset password or token
+    /// variable does not hide the table (it used to print nothing).
+    @Test func statusNeedsNoSecrets() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-status-\(UUID().uuidString)")
+        let subs = dir.appendingPathComponent("Subscriptions"), filters = dir.appendingPathComponent("Filters")
+        try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: filters, withIntermediateDirectories: true)
+        try """
+            source:
+              url: https://feeds.example.org/private.ics
+              auth:
+                type: basic
+                username: club
+                password-env: OUTBOARD_TEST_UNSET_PASSWORD
+            target:
+              url: http://127.0.0.1:8765/calws
+              collection: /p
+              token-env: OUTBOARD_TEST_UNSET_TOKEN
+            """.write(to: subs.appendingPathComponent("private.yaml"), atomically: true, encoding: .utf8)
+        let common = ["--subscriptions", subs.path, "--filters", filters.path, "--state", dir.appendingPathComponent("state").path]
+        let status = await Self.run(["status"] + common)
+        #expect(status.code == 0, "\(status.err)")
+        #expect(status.out.split(separator: "\n").map { String($0) }
+            == ["SUBSCRIPTION\tLAST SUCCESS\tNEXT DUE\tITEMS\tFAILURES\tLAST ERROR", "private\tnever\tnow\t0\t0\t-"])
+        // A pass does need them, and says which.
+        let check = await Self.run(["check"] + common)
+        #expect(check.code == 1)
+        #expect(check.err.contains("OUTBOARD_TEST_UNSET_PASSWORD"), "\(check.err)")
+    }
+
+    static func run(_ args: [String]) async -> (code: Int32, out: String, err: String) {
+        let console = Console.recording(stdin: [])
+        let code = await Console.$current.withValue(console) { await OutboardCommand.run(arguments: args) }
+        return (code, console.output, console.errorOutput)
     }
 }
