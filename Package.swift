@@ -90,6 +90,7 @@ let package = Package(
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine"]),
         .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore", "TestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig",
+                                                    .product(name: "Hummingbird", package: "hummingbird")]),
     ]
 )

@@ -54,3 +54,25 @@ final class PassLockFile: PassLease, @unchecked Sendable {
         release()
     }
 }
+
+/// An exclusive file lock (flock(2)) on `STATE/open.lock`, held while the status store is opened
+/// and migrated; waited for, since it is held for milliseconds.
+struct OpeningLock {
+    private let fd: Int32
+
+    init(directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("open.lock")
+        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StateStoreError.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                close(fd)
+                throw StateStoreError.unavailable("cannot lock \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func release() {
+        close(fd)
+    }
+}

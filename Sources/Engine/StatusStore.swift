@@ -78,6 +78,10 @@ public final class StatusStore: ItemStateStore {
         // Another process (a cron `outboard sync` beside the daemon) may hold the write lock for
         // a moment: wait for it instead of failing with SQLITE_BUSY.
         configuration.busyMode = .timeout(15)
+        // Switching a new file to WAL and migrating it take locks that SQLite's busy handler does
+        // not wait for: two processes opening a new state directory at once are serialized here.
+        let opening = try OpeningLock(directory: directory)
+        defer { opening.release() }
         db = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(db)
     }

@@ -3,6 +3,8 @@ import CalWS
 import Engine
 import Filters
 import Foundation
+import Hummingbird
+import NIOCore
 import Testing
 import TestSupport
 
@@ -31,7 +33,7 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
 /// ordinary pass leaves the target equal to the feed, and the one after says nothing to do.
 @Suite(.serialized) struct DivergenceTests {
     /// The real `outboard sync` of one subscription, in a directory of its own.
-    struct Engine {
+    struct EngineRun {
         let subs: URL, filters: URL, state: URL, env: [String: String]
 
         init(bed: Bed, url: String, collection: String) throws {
@@ -64,7 +66,7 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
 
     @Test func passesKilledAtRandomOverAChangingFeedEndExactWithoutReconcile() async throws {
         let bed = try Bed()
-        let engine = try Engine(bed: bed, url: bed.nginx.url("k.ics"), collection: "/t/kill")
+        let engine = try EngineRun(bed: bed, url: bed.nginx.url("k.ics"), collection: "/t/kill")
         var rng = SplitMix64(seed: 14)
         var feed = SimulatedFeed(count: 500, rng: &rng)
         var versions: [[UInt8]] = []
@@ -132,7 +134,7 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
     @Test func aSecondPassOfTheSameSubscriptionSaysWhichProcessIsRunningOne() async throws {
         let bed = try Bed()
         try bed.nginx.put("l.ics", feed([match(1)]))
-        let engine = try Engine(bed: bed, url: bed.nginx.url("l.ics"), collection: "/t/lock")
+        let engine = try EngineRun(bed: bed, url: bed.nginx.url("l.ics"), collection: "/t/lock")
         // This process holds the pass lock, as a running daemon's pass would.
         let lease = try await bed.store.lockPass("s", wait: 0)
         let p = engine.process()
@@ -195,5 +197,101 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         #expect(text.contains("x.yaml:2"), "\(text)")
         #expect(text.contains("ftp://feeds.example.org/cal.ics?…"), "\(text)")
         #expect(!text.contains("hunter2") && !text.contains("s3cret"), "\(text)")
+    }
+}
+
+/// A gateway that forwards each CalWS request to the target and waits for the target's answer;
+/// it passes the answers to reads on, and answers every write with a 504 of its own: the write
+/// is applied, its answer lost (issue 14, case 3).
+final class LostAnswerProxy: Sendable {
+    let task: Task<Void, Error>
+    let endpoint: String
+
+    private init(task: Task<Void, Error>, port: Int) {
+        self.task = task
+        endpoint = "http://127.0.0.1:\(port)/calws"
+    }
+
+    static func start(forwardingTo target: String) async throws -> LostAnswerProxy {
+        let router = Router()
+        router.post("calws") { request, _ -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 64 << 20)
+            let forwarded: Set<String> = ["content-type", "authorization", "soapaction"]
+            let headers = request.headers.filter { forwarded.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) }
+            let answer = try await CurlHTTPClient().send(Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: Array(buffer: body)))
+            let action = request.headers.first { $0.name.canonicalName == "soapaction" }?.value ?? ""
+            if !["multiOp", "addItem", "updateItem", "deleteItem"].contains(where: { action.contains("/\($0)") }) {
+                return Response(status: .init(code: answer.status), headers: [.contentType: answer.header("content-type") ?? "text/xml"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+            }
+            return Response(status: .gatewayTimeout, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "upstream timed out\n")))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let task = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return LostAnswerProxy(task: task, port: port)
+    }
+
+    func stop() {
+        task.cancel()
+    }
+}
+
+extension DivergenceTests {
+    @Test func aWriteWhoseAnswerWasLostIsLookedUpNotAssumed() async throws {
+        let bed = try Bed()
+        let events = (1...6).map { match($0) }
+        try bed.nginx.put("a.ics", feed(events))
+        var s = try bed.subscription("a", feed: "a.ics", collection: "/t/lost")
+        #expect(await bed.pass(s).succeeded)
+        // Match 1 renamed; the update reaches the target through a gateway that loses its answer.
+        try bed.nginx.put("a.ics", feed([match(1, summary: "Renamed")] + events.dropFirst()))
+        let proxy = try await LostAnswerProxy.start(forwardingTo: bed.target.endpoint)
+        defer { proxy.stop() }
+        s.targetURL = proxy.endpoint
+        let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
+        let lost = await SyncPass(subscription: s, filters: pipeline, store: bed.store, target: TargetClient(endpoint: proxy.endpoint, token: TargetProcess.token)).run()
+        #expect(lost.errorKind == .target, "\(lost.error ?? "")")
+        #expect(try await bed.summaries("/t/lost")["match-1@club"] == "Renamed", "the gateway forwarded the write")
+        // The feed takes the rename back, byte for byte, and changes another event: match 1's bytes
+        // are the ones recorded before the lost write.
+        let final = feed(events.dropLast() + [match(6, summary: "Final")])
+        try bed.nginx.put("a.ics", final)
+        let next = await bed.pass(s)
+        #expect(next.succeeded, "\(next.error ?? "")")
+        let diverged = try await divergence(bed.client, "/t/lost", feed: final, pipeline: pipeline)
+        #expect(diverged == nil, "\(diverged ?? "")")
+        #expect(try await bed.summaries("/t/lost")["match-1@club"] == "Match 1")
+    }
+
+    @Test func twoEnginesStartedTogetherOnANewStateDirectoryNeitherFailsWithSQLite() async throws {
+        let bed = try Bed()
+        let body = feed((1...40).map { match($0) })
+        try bed.nginx.put("t.ics", body)
+        let engine = try EngineRun(bed: bed, url: bed.nginx.url("t.ics"), collection: "/t/two")
+        let fresh = TargetProcess.temporaryDirectory().appendingPathComponent("state")
+        var outputs: [Pipe] = [], processes: [Process] = []
+        for _ in 0..<2 {
+            let p = engine.process()
+            p.arguments = p.arguments!.dropLast() + [fresh.path]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            outputs.append(out)
+            processes.append(p)
+        }
+        for p in processes { try p.run() }
+        for p in processes { p.waitUntilExit() }
+        let texts = outputs.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        #expect(!texts.joined().contains("SQLite"), "\(texts)")
+        #expect(!texts.joined().contains("database is locked"), "\(texts)")
+        // One applied the feed; the other waited for it and found nothing to do, or said a pass was running.
+        #expect(processes.contains { $0.terminationStatus == 0 }, "\(texts)")
+        let diverged = try await divergence(bed.client, "/t/two", feed: body)
+        #expect(diverged == nil, "\(diverged ?? "")")
     }
 }
