@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "CalendarModel", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Pure: recurrence sets and time zones (RRULE, RDATE, EXDATE, overrides, VTIMEZONE, tzdata
+        // through one seam, Windows zone names): every instance at its instant.
+        .target(name: "Recurrence", dependencies: ["CalendarModel"]),
         // Pure (libxml2): hardened XML reading into a small element tree, and writing.
         .target(name: "SafeXML", dependencies: ["CLibXML2"]),
         // Pure (libxml2): RFC 6321 xCal reader and writer.
@@ -84,6 +87,7 @@ let package = Package(
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "CalendarModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML", "TestSupport"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),

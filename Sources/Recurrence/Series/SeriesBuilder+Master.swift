@@ -1,0 +1,87 @@
+import CalendarModel
+
+extension SeriesBuilder {
+    /// Reads the master: DTSTART, duration, RRULEs, RDATEs, EXDATEs, and the overrides'
+    /// effect on the generated instances.
+    mutating func master(_ c: ICalComponent, overrides: [Override]) -> MasterPlan? {
+        guard let start = start(of: c) else { return nil }
+        let length = duration(of: c, start: start)
+        let source = InstanceSource(component: c, form: start.form)
+        let rules = self.rules(of: c, start: start)
+        if c.property("EXRULE") != nil {
+            note(.unusableValue, "EXRULE (RFC 2445, removed by RFC 5545) was ignored", c)
+        }
+        let rdates = self.rdates(of: c)
+        let (instants, days) = exclusions(of: c)
+        let futures = overrides.filter(\.isThisAndFuture).map {
+            MasterPlan.Future(recurrenceID: $0.instance.recurrenceID, shift: $0.instance.start - $0.instance.recurrenceID,
+                              length: $0.instance.end - $0.instance.start, zone: $0.zone, source: $0.instance.source)
+        }.sorted { $0.recurrenceID < $1.recurrenceID }
+        return MasterPlan(source: source, zone: start.zone, start: TimePointValue(local: start.local, utc: start.utc),
+                          rules: rules, rdates: rdates, excludedInstants: instants, excludedDays: days, duration: length,
+                          overridden: Set(overrides.map(\.instance.recurrenceID)), futures: futures)
+    }
+
+    private mutating func rules(of c: ICalComponent, start: TimePoint) -> [MasterPlan.Rule] {
+        var out: [MasterPlan.Rule] = []
+        for p in c.properties(named: "RRULE") {
+            guard case .recur(let recur)? = p.value else {
+                note(.invalidRule, "RRULE \(p.value.map { "\($0)" } ?? "") is not a valid recurrence rule; it was ignored", c)
+                continue
+            }
+            do {
+                let rule = try RecurrenceRule(recur)
+                let compiled = CompiledRule(rule, dtstart: start.local, isDate: start.form.isDate)
+                out.append(MasterPlan.Rule(compiled: compiled, until: RuleIterator.Until(rule.until), text: RecurrenceRule.describe(recur)))
+            } catch {
+                note(.invalidRule, "\(error); only DTSTART and RDATEs are used", c)
+            }
+        }
+        if out.count > 1 {
+            note(.multipleRules, "\(out.count) RRULEs (RFC 5545 says SHOULD NOT occur more than once); their union was taken", c)
+        }
+        return out
+    }
+
+    private mutating func rdates(of c: ICalComponent) -> [MasterPlan.RDate] {
+        var out: [MasterPlan.RDate] = []
+        for p in c.properties(named: "RDATE") {
+            for v in p.values {
+                guard let t = reader.read(v, of: p) else {
+                    note(.unusableValue, "an RDATE value of type \(v.type.rawValue) was ignored", c)
+                    continue
+                }
+                var end: Int64?
+                if case .period(let period) = v {
+                    switch period.end {
+                    case .dateTime(let dt): end = reader.read(.dateTime(dt), of: p)?.utc
+                    case .duration(let d):
+                        end = DurationPlan(days: d.nominalDays, seconds: Int64(d.exactSeconds))
+                            .end(local: t.local, utc: t.utc, zone: t.zone).utc
+                    }
+                    if let e = end, e < t.utc { end = t.utc }
+                }
+                out.append(MasterPlan.RDate(utc: t.utc, local: t.local, end: end))
+            }
+        }
+        return out.sorted { $0.utc < $1.utc }
+    }
+
+    /// EXDATE DATE-TIMEs as instants (in whatever zone each is written), DATEs as days.
+    private mutating func exclusions(of c: ICalComponent) -> (Set<Int64>, Set<Int>) {
+        var instants = Set<Int64>()
+        var days = Set<Int>()
+        for p in c.properties(named: "EXDATE") {
+            for v in p.values {
+                if case .date(let d) = v {
+                    days.insert(Int(Civil.floorDiv64(Civil.seconds(d), 86_400)))
+                } else if let t = reader.read(v, of: p) {
+                    instants.insert(t.utc)
+                } else {
+                    note(.unusableValue, "an EXDATE value of type \(v.type.rawValue) was ignored", c)
+                }
+            }
+        }
+        return (instants, days)
+    }
+}

@@ -1,0 +1,83 @@
+import CalendarModel
+
+/// Reads a master and its overrides into the compiled form `RecurrenceSeries` holds,
+/// collecting diagnostics.
+struct SeriesBuilder {
+    /// An override, read.
+    struct Override {
+        var instance: RecurrenceInstance
+        var isThisAndFuture: Bool
+        var zone: ZoneRules
+    }
+
+    let reader: TimeReader
+    let uid: String?
+    var diagnostics: [RecurrenceDiagnostic] = []
+
+    init(reader: TimeReader, uid: String?) {
+        self.reader = reader
+        self.uid = uid
+    }
+
+    mutating func note(_ kind: RecurrenceDiagnostic.Kind, _ message: String, _ c: ICalComponent, recurrenceID: String? = nil) {
+        diagnostics.append(RecurrenceDiagnostic(kind: kind, message: message, uid: uid, recurrenceID: recurrenceID, line: c.line))
+    }
+
+    /// The start of a component: DTSTART, or for a VTODO without one, its DUE.
+    mutating func start(of c: ICalComponent) -> TimePoint? {
+        if let p = c.property("DTSTART") {
+            if let t = reader.read(p) { return t }
+            note(.missingStart, "\(c.name) has a DTSTART that is not a DATE or DATE-TIME; it has no instances", c)
+            return nil
+        }
+        if c.name == "VTODO", let due = reader.read(c.property("DUE")) { return due }
+        if c.name != "VTODO" { note(.missingStart, "\(c.name) has no DTSTART; it has no instances", c) }
+        return nil
+    }
+
+    /// How long a component's instances last: DTEND (DUE for a VTODO) or DURATION; a DATE
+    /// start without either lasts a day, a DATE-TIME start without either is zero-length.
+    mutating func duration(of c: ICalComponent, start: TimePoint) -> DurationPlan {
+        let endName = c.name == "VTODO" ? "DUE" : "DTEND"
+        if c.name == "VTODO" && c.property("DTSTART") == nil { return DurationPlan(days: 0, seconds: 0) }
+        if let p = c.property(endName), let end = reader.read(p) {
+            if start.form.isDate && end.form.isDate {
+                let days = Int(Civil.floorDiv64(end.local - start.local, 86_400))
+                if days >= 0 { return DurationPlan(days: days, seconds: 0) }
+            } else if end.utc >= start.utc {
+                return DurationPlan(days: 0, seconds: end.utc - start.utc)
+            }
+            note(.unusableValue, "\(endName) is before DTSTART; the instances were made zero-length", c)
+            return DurationPlan(days: 0, seconds: 0)
+        }
+        if case .duration(let d)? = c.property("DURATION")?.value {
+            if d.isNegative {
+                note(.unusableValue, "DURATION is negative; the instances were made zero-length", c)
+                return DurationPlan(days: 0, seconds: 0)
+            }
+            return DurationPlan(days: d.nominalDays, seconds: Int64(d.exactSeconds))
+        }
+        return DurationPlan(days: start.form.isDate ? 1 : 0, seconds: 0)
+    }
+
+    /// Reads an override: its RECURRENCE-ID (as an instant), its own start and end.
+    mutating func override(_ c: ICalComponent) -> Override? {
+        guard let ridProperty = c.recurrenceID, let rid = reader.read(ridProperty) else {
+            note(.unusableValue, "\(c.name) has a RECURRENCE-ID that is not a DATE or DATE-TIME; it was left out", c)
+            return nil
+        }
+        let start = c.property("DTSTART") == nil ? rid : (self.start(of: c) ?? rid)
+        let length = duration(of: c, start: start)
+        let end = length.end(local: start.local, utc: start.utc, zone: start.zone)
+        let source = InstanceSource(component: c, form: start.form)
+        let instance = RecurrenceInstance(
+            start: start.utc, end: end.utc, localStart: start.local, localEnd: end.local, recurrenceID: rid.utc,
+            localRecurrenceID: rid.local, recurrenceForm: rid.form, isOverride: true, source: source)
+        let range = ridProperty.parameter("RANGE")?.uppercased()
+        if let range, range != "THISANDFUTURE" {
+            note(.unusableValue, "RANGE=\(range) is not defined by RFC 5545; the override applies to its own instance only",
+                 c, recurrenceID: WrittenTime(local: rid.local, form: rid.form).description)
+        }
+        return Override(instance: instance, isThisAndFuture: range == "THISANDFUTURE", zone: start.zone)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// The system's zone database through Foundation's `TimeZone` (which carries the full IANA
+/// tzdata through ICU, aliases such as `US/Eastern` included). Each zone's history is asked
+/// once per process and kept.
+public struct FoundationZoneDatabase: ZoneDatabase {
+    private static let cache = Mutex<[CacheKey: ZoneHistory?]>([:])
+
+    private struct CacheKey: Hashable {
+        var identifier: String
+        var start: Int64
+        var end: Int64
+    }
+
+    public init() {}
+
+    public func history(of identifier: String, from start: Int64, to end: Int64) -> ZoneHistory? {
+        let key = CacheKey(identifier: identifier, start: start, end: end)
+        if let hit = Self.cache.withLock({ $0[key] }) { return hit }
+        let computed = Self.compute(identifier, start, end)
+        Self.cache.withLock { $0[key] = computed }
+        return computed
+    }
+
+    private static func compute(_ identifier: String, _ start: Int64, _ end: Int64) -> ZoneHistory? {
+        guard !identifier.isEmpty, let tz = TimeZone(identifier: identifier) else { return nil }
+        var date = Date(timeIntervalSince1970: TimeInterval(start))
+        let initial = tz.secondsFromGMT(for: date)
+        var transitions: [ZoneHistory.Transition] = []
+        var last = initial
+        // Every change of offset, DST or not: Foundation reports ICU's time zone transitions.
+        while let next = tz.nextDaylightSavingTimeTransition(after: date), next.timeIntervalSince1970 < TimeInterval(end) {
+            let offset = tz.secondsFromGMT(for: next)
+            if offset != last {
+                transitions.append(ZoneHistory.Transition(instant: Int64(next.timeIntervalSince1970), offset: offset))
+                last = offset
+            }
+            date = next
+        }
+        return ZoneHistory(initialOffset: initial, transitions: transitions)
+    }
+}

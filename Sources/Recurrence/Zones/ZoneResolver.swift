@@ -1,0 +1,81 @@
+import CalendarModel
+
+/// Finds the zone of each TZID a calendar uses, once: the system's zone database by IANA name
+/// or alias, then by Windows zone name (CLDR), then by the IANA name at the end of a path-like
+/// TZID (`/mozilla.org/20050126_1/Europe/Berlin`), then the calendar's own VTIMEZONE. What
+/// none of them knows is reported and read as floating.
+public final class ZoneResolver {
+    private let database: any ZoneDatabase
+    private let embedded: [String: ICalComponent]
+    private var cache: [String: ZoneRules?] = [:]
+    /// Problems found so far (unknown or unreadable zones), each TZID reported once.
+    public private(set) var diagnostics: [RecurrenceDiagnostic] = []
+    /// The zone floating and DATE values are placed in.
+    public private(set) var floating: ZoneRules = .utc
+
+    /// A resolver for a calendar's VTIMEZONEs and its X-WR-TIMEZONE.
+    /// - Parameters:
+    ///   - timezones: the calendar's VTIMEZONE components.
+    ///   - calendarZone: the calendar's X-WR-TIMEZONE value, if any.
+    public init(timezones: [ICalComponent], calendarZone: String?, options: ExpansionOptions) {
+        database = options.zoneDatabase
+        var byID: [String: ICalComponent] = [:]
+        for z in timezones where z.name == "VTIMEZONE" {
+            if let id = z.property("TZID")?.text, byID[id] == nil { byID[id] = z }
+        }
+        embedded = byID
+        if let name = calendarZone, let zone = zone(named: name) {
+            floating = zone
+        } else if let zone = fromDatabase(options.floatingZone) {
+            floating = zone
+        }
+    }
+
+    /// The zone a TZID names, or nil (with a diagnostic, the first time) when no source knows it.
+    /// - Parameter uid: the UID of the series asking, named in the diagnostic.
+    public func zone(named tzid: String, uid: String? = nil) -> ZoneRules? {
+        if let hit = cache[tzid] { return hit }
+        let found = resolve(tzid, uid: uid)
+        cache[tzid] = found
+        return found
+    }
+
+    private func resolve(_ tzid: String, uid: String?) -> ZoneRules? {
+        let trimmed = tzid.trimmingSpaces
+        if let z = fromDatabase(trimmed) { return z }
+        if let iana = WindowsZones.ianaName(for: trimmed), let z = fromDatabase(iana, as: tzid) { return z }
+        if trimmed.hasPrefix("/") {
+            let parts = trimmed.split(separator: "/")
+            for i in parts.indices.dropLast() {
+                if let z = fromDatabase(parts[i...].joined(separator: "/"), as: tzid) { return z }
+            }
+        }
+        if let vtz = embedded[tzid] {
+            let (history, problems) = VTimezoneCompiler.history(of: vtz, from: ZoneSpan.start, to: ZoneSpan.end)
+            for p in problems {
+                diagnostics.append(RecurrenceDiagnostic(kind: .invalidZone, message: "VTIMEZONE \"\(tzid)\": \(p)", line: vtz.line))
+            }
+            if let history { return ZoneRules(identifier: tzid, source: .vtimezone, history: history) }
+        }
+        diagnostics.append(RecurrenceDiagnostic(
+            kind: .unknownZone,
+            message: "TZID \"\(tzid)\" is not in the zone database, not a Windows zone name, and has no usable VTIMEZONE; "
+                + "its times were read as floating (\(floating.identifier))", uid: uid))
+        return nil
+    }
+
+    private func fromDatabase(_ name: String, as identifier: String? = nil) -> ZoneRules? {
+        guard !name.isEmpty, let h = database.history(of: name, from: ZoneSpan.start, to: ZoneSpan.end) else { return nil }
+        return ZoneRules(identifier: identifier ?? name, source: .database(name), history: h)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces (Outlook pads some TZIDs).
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
