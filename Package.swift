@@ -62,7 +62,7 @@ let package = Package(
         ]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
-            "CalendarModel", "XCal", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
+            "CalendarModel", "XCal", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

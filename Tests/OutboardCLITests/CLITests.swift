@@ -4,6 +4,11 @@ import Testing
 
 /// Runs `outboard ARGS` in-process, as the executable would, and returns (exit code, stdout, stderr).
 func outboard(_ args: String..., stdin: String = "") async -> (code: Int32, out: String, err: String) {
+    await outboard(arguments: args, stdin: stdin)
+}
+
+/// `outboard ARGS` in-process, the arguments as an array.
+func outboard(arguments args: [String], stdin: String = "") async -> (code: Int32, out: String, err: String) {
     let console = Console.recording(stdin: Array(stdin.utf8))
     let code = await Console.$current.withValue(console) { await OutboardCommand.run(arguments: args) }
     return (code, console.output, console.errorOutput)

@@ -41,19 +41,13 @@ import Testing
               token-env: OUTBOARD_TEST_UNSET_TOKEN
             """.write(to: subs.appendingPathComponent("private.yaml"), atomically: true, encoding: .utf8)
         let common = ["--subscriptions", subs.path, "--filters", filters.path, "--state", dir.appendingPathComponent("state").path]
-        let status = await Self.run(["status"] + common)
+        let status = await outboard(arguments: ["status"] + common)
         #expect(status.code == 0, "\(status.err)")
         #expect(status.out.split(separator: "\n").map { String($0) }
             == ["SUBSCRIPTION\tLAST SUCCESS\tNEXT DUE\tITEMS\tFAILURES\tLAST ERROR", "private\tnever\tnow\t0\t0\t-"])
         // A pass does need them, and says which.
-        let check = await Self.run(["check"] + common)
+        let check = await outboard(arguments: ["check"] + common)
         #expect(check.code == 1)
         #expect(check.err.contains("OUTBOARD_TEST_UNSET_PASSWORD"), "\(check.err)")
-    }
-
-    static func run(_ args: [String]) async -> (code: Int32, out: String, err: String) {
-        let console = Console.recording(stdin: [])
-        let code = await Console.$current.withValue(console) { await OutboardCommand.run(arguments: args) }
-        return (code, console.output, console.errorOutput)
     }
 }

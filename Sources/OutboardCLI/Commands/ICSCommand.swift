@@ -7,8 +7,8 @@ import XCal
 struct ICSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ics",
-        abstract: "Inspect, convert and hash iCalendar and xCal files.",
-        subcommands: [Inspect.self, ToXCal.self, FromXCal.self, Hash.self]
+        abstract: "Inspect, convert, hash and expand iCalendar and xCal files.",
+        subcommands: [Inspect.self, ToXCal.self, FromXCal.self, Hash.self, ExpandCommand.self]
     )
 
     struct Inspect: ParsableCommand {

@@ -13,6 +13,8 @@ public struct CalendarExpander: Sendable {
     public let diagnostics: [RecurrenceDiagnostic]
     /// The zone floating and DATE values were placed in.
     public let floatingZone: ZoneRules
+    /// True when floating and DATE values are placed in the calendar's own X-WR-TIMEZONE.
+    public let floatingFromCalendar: Bool
 
     /// Reads a parsed document.
     public init(document: ICalDocument, options: ExpansionOptions = ExpansionOptions()) {
@@ -31,6 +33,7 @@ public struct CalendarExpander: Sendable {
         self.series = series
         diagnostics = resolver.diagnostics + series.flatMap(\.diagnostics)
         floatingZone = resolver.floating
+        floatingFromCalendar = resolver.floatingFromCalendar
     }
 
     /// The instances of every series that overlap `[start, end)` (UTC epoch seconds), lazily,

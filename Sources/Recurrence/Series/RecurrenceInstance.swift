@@ -44,6 +44,10 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
     /// The TZID its start is written in (nil for UTC, floating and DATE values).
     public var tzid: String? { source.form.tzid }
     /// The start as written (in its own zone, or as a DATE).
+    /// Seconds east of UTC of the start as written (its zone's offset then; 0 for UTC values).
+    public var startOffset: Int { Int(localStart - start) }
+    /// Seconds east of UTC of the end as written.
+    public var endOffset: Int { Int(localEnd - end) }
     public var writtenStart: WrittenTime { WrittenTime(local: localStart, form: source.form) }
     /// The end as it would be written in the start's zone (exclusive, as DTEND is).
     public var writtenEnd: WrittenTime { WrittenTime(local: localEnd, form: source.form) }

@@ -12,6 +12,8 @@ public final class ZoneResolver {
     public private(set) var diagnostics: [RecurrenceDiagnostic] = []
     /// The zone floating and DATE values are placed in.
     public private(set) var floating: ZoneRules = .utc
+    /// True when `floating` is the calendar's own X-WR-TIMEZONE (a zone some source knows).
+    public private(set) var floatingFromCalendar = false
 
     /// A resolver for a calendar's VTIMEZONEs and its X-WR-TIMEZONE.
     /// - Parameters:
@@ -26,6 +28,7 @@ public final class ZoneResolver {
         embedded = byID
         if let name = calendarZone, let zone = zone(named: name) {
             floating = zone
+            floatingFromCalendar = true
         } else if let zone = fromDatabase(options.floatingZone) {
             floating = zone
         }
