@@ -83,7 +83,7 @@ let package = Package(
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
         .target(name: "TestSupport"),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters"]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters", "Recurrence"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),

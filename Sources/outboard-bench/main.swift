@@ -22,6 +22,11 @@ if arguments.contains("daemon") {
     try await DaemonBench.run(subscriptions: numbers.first ?? 1000, seconds: Double(numbers.dropFirst().first ?? 300))
     exit(0)
 }
+// `outboard-bench expand [N]` measures recurrence expansion, beside libical and the `outboard ics expand` process.
+if arguments.contains("expand") {
+    try ExpandBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
+    exit(0)
+}
 // `outboard-bench target` measures the reference target over HTTP instead.
 if arguments.contains("target") {
     try await TargetBench.run()

@@ -1,0 +1,145 @@
+import CalendarModel
+import Foundation
+import Recurrence
+import TestSupport
+
+/// `outboard-bench expand [events]`: the recurring part of the generated feed (its series with
+/// their overrides and zones) expanded over 2026, on one core, with and without parsing; then
+/// the same file through libical (`icalcomponent_foreach_recurrence` over the masters alone, as a
+/// small C program compiled here when libical-dev is installed) and through the whole
+/// `outboard ics expand` process, in the same run so the machine's mood is shared.
+enum ExpandBench {
+    static let from = "2026-01-01T00:00:00Z", to = "2027-01-01T00:00:00Z"
+    static let window: (Int64, Int64) = (RFC3339.seconds(year: 2026, month: 1, day: 1), RFC3339.seconds(year: 2027, month: 1, day: 1))
+
+    static func run(events: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-expand-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("recurring.ics")
+        let bytes = try recurringPart(events: events)
+        try Data(bytes).write(to: file)
+        let oneCore = ICalParser(concurrentThreshold: Int.max, parts: 1)
+        let document = try oneCore.parse(bytes)
+        let items = ItemGrouper.items(from: document).items
+        let overrides = items.reduce(0) { $0 + $1.components.count { $0.recurrenceID != nil } }
+        print("recurring part of the \(events)-event feed: \(items.count) series, \(overrides) overrides, \(bytes.count / 1024) KiB; window \(from) to \(to)")
+
+        var count = 0
+        let expand = fastest(15) {
+            count = CalendarExpander(document: document).allInstances(from: window.0, to: window.1).count
+        }
+        print(String(format: "Outboard, expand only (overrides merged, one core): %d instances in %.1f ms (%.0f instances/s)", count, expand * 1000, Double(count) / expand))
+        let whole = fastest(15) {
+            count = CalendarExpander(document: try! oneCore.parse(bytes)).allInstances(from: window.0, to: window.1).count
+        }
+        print(String(format: "Outboard, parse and expand (one core): %.1f ms", whole * 1000))
+
+        let process = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outboard")
+        if FileManager.default.isExecutableFile(atPath: process.path) {
+            var lines = 0
+            let wall = fastest(5) { lines = run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]).split(separator: 0x0A).count }
+            print(String(format: "outboard ics expand, the whole process (parse, expand, print %d lines): %.1f ms", lines, wall * 1000))
+        } else {
+            print("outboard ics expand: skipped (build the outboard product in the same configuration)")
+        }
+        try libical(file: file, dir: dir)
+    }
+
+    /// The feed's recurring items (masters with RRULE and their overrides) with its zones, as iCalendar.
+    static func recurringPart(events: Int) throws -> [UInt8] {
+        let document = try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8))
+        var calendar = document.calendars[0]
+        let recurring = Set(calendar.components.filter { $0.property("RRULE") != nil }.compactMap(\.uid))
+        calendar.components = calendar.components.filter { $0.name == "VTIMEZONE" || recurring.contains($0.uid ?? "") }
+        return ICalWriter.write([calendar])
+    }
+
+    /// The fastest of `rounds` runs of `work`, in seconds.
+    static func fastest(_ rounds: Int, _ work: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try work()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return best
+    }
+
+    /// A process's standard output.
+    static func run(_ path: String, _ arguments: [String]) -> [UInt8] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Array(data)
+    }
+
+    /// libical 3 on the same file, if its headers are installed (`apt-get install libical-dev`).
+    static func libical(file: URL, dir: URL) throws {
+        let source = dir.appendingPathComponent("libical-expand.c"), binary = dir.appendingPathComponent("libical-expand")
+        try libicalProgram.write(to: source, atomically: true, encoding: .utf8)
+        let flags = String(decoding: run("/usr/bin/pkg-config", ["--cflags", "--libs", "libical"]), as: UTF8.self)
+            .split(whereSeparator: \.isWhitespace).map(String.init)
+        guard !flags.isEmpty else {
+            print("libical: skipped (apt-get install libical-dev to compare in the same run)")
+            return
+        }
+        _ = run("/usr/bin/cc", ["-O2", "-o", binary.path, source.path] + flags)
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            print("libical: the comparison program did not compile")
+            return
+        }
+        var best: (parse: Double, expand: Double, count: Int)?
+        var wall = Double.infinity
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let fields = String(decoding: run(binary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]), as: UTF8.self)
+                .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            wall = min(wall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            guard fields.count == 3 else { continue }
+            if best == nil || fields[2] < best!.expand { best = (fields[1], fields[2], Int(fields[0])) }
+        }
+        guard let best else {
+            print("libical: the comparison program failed")
+            return
+        }
+        print(String(format: "libical, expand only (masters alone, no overrides merged): %d instances in %.1f ms", best.count, best.expand))
+        print(String(format: "libical, parse %.1f ms; parse and expand %.1f ms; the whole process %.1f ms", best.parse, best.parse + best.expand, wall * 1000))
+    }
+
+    static let libicalProgram = #"""
+        #include <libical/ical.h>
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <time.h>
+        static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e3 + t.tv_nsec / 1e6; }
+        static void count(icalcomponent *c, struct icaltime_span *span, void *data) { (void)c; (void)span; (*(long *)data)++; }
+        int main(int argc, char **argv) {
+            if (argc < 4) return 2;
+            FILE *f = fopen(argv[1], "rb");
+            if (!f) return 1;
+            fseek(f, 0, SEEK_END); long n = ftell(f); fseek(f, 0, SEEK_SET);
+            char *text = malloc(n + 1); if (fread(text, 1, n, f) != (size_t)n) return 1; text[n] = 0; fclose(f);
+            double t0 = now();
+            icalcomponent *cal = icalparser_parse_string(text);
+            double t1 = now();
+            struct icaltimetype start = icaltime_from_string(argv[2]), end = icaltime_from_string(argv[3]);
+            long instances = 0;
+            for (icalcomponent *c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT); c;
+                 c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+                if (!icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY)) continue;
+                if (icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY)) continue;
+                icalcomponent_foreach_recurrence(c, start, end, count, &instances);
+            }
+            double t2 = now();
+            printf("%ld %.3f %.3f\n", instances, t1 - t0, t2 - t1);
+            return 0;
+        }
+        """#
+}
