@@ -15,7 +15,8 @@ enum ExpandBench {
     static func run(events: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-expand-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        // OUTBOARD_BENCH_KEEP=1 keeps the file (to profile `outboard ics expand` on it).
+        defer { if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: dir) } else { print("kept \(dir.path)") } }
         let file = dir.appendingPathComponent("recurring.ics")
         let bytes = try recurringPart(events: events)
         try Data(bytes).write(to: file)

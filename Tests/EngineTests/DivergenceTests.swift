@@ -85,15 +85,21 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
             p.standardError = FileHandle.nullDevice
             let before = try bed.store.feed("s").lastAttempt
             try p.run()
-            // Killed once it has begun writing (just before its first write, the pass records its
-            // start with its intents), after a random moment more; the first pass is left to finish.
-            let deadline = Date().addingTimeInterval(60)
-            while round > 0, p.isRunning, Date() < deadline, try bed.store.feed("s").lastAttempt == before {
-                try await Task.sleep(nanoseconds: 2_000_000)
+            if round == 0 {
+                p.waitUntilExit()
+                continue
             }
-            if round == 0 { p.waitUntilExit() }
-            try await Task.sleep(nanoseconds: UInt64.random(in: 0...15_000_000, using: &rng))
-            kill(p.processIdentifier, SIGKILL)
+            // Killed once it has begun writing (just before its first write, the pass records its
+            // start with its intents), after a random moment more. A thread of its own watches and
+            // kills, so the timing does not wait for the test's task to be scheduled.
+            let store = bed.store, delay = UInt32.random(in: 0...15_000, using: &rng)
+            let watcher = Thread {
+                let deadline = Date().addingTimeInterval(60)
+                while p.isRunning, Date() < deadline, (try? store.feed("s").lastAttempt) == before { usleep(1000) }
+                usleep(delay)
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            }
+            watcher.start()
             p.waitUntilExit()
             if try bed.store.feed("s").passOpen != nil { killedMidPass += 1 }
         }

@@ -19,6 +19,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     private let lock = NSLock()
     private var collections: [String: [String: Entity]] = [:]
     private var revision = 0
+    private var applied: [String: Int] = [:]
 
     public init() {}
 
@@ -32,6 +33,12 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     /// Every entity of a collection, by href (for tests that compare what the target holds).
     public func entities(_ collection: String) -> [String: ICalComponent] {
         lock.withLock { (collections[collection] ?? [:]).mapValues(\.calendar) }
+    }
+
+    /// How many writes of each operation (`addItem`, `updateItem`, `deleteItem`) were applied,
+    /// those inside a `multiOp` included.
+    public var operations: [String: Int] {
+        lock.withLock { applied }
     }
 
     /// Replaces an entity's calendar as another client would (a new change token).
@@ -93,11 +100,11 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try locked { () throws(TargetClientError) -> [CalWSResponse] in
-            let saved = (collections, revision)
+            let saved = (collections, revision, applied)
             var out: [CalWSResponse] = []
             for (i, op) in operations.enumerated() {
                 do throws(TargetClientError) { out.append(try apply(op, id: i + 1)) } catch {
-                    (collections, revision) = saved
+                    (collections, revision, applied) = saved
                     throw error
                 }
             }
@@ -107,6 +114,12 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     /// One write, under the lock.
     private func apply(_ r: CalWSRequest, id: Int = 0) throws(TargetClientError) -> CalWSResponse {
+        let response = try write(r, id: id)
+        applied[r.operation, default: 0] += 1
+        return response
+    }
+
+    private func write(_ r: CalWSRequest, id: Int) throws(TargetClientError) -> CalWSResponse {
         switch r.body {
         case .addItem(let collection, let calendar):
             guard let uid = calendar.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid, !uid.isEmpty else {

@@ -43,7 +43,7 @@ struct ExpandCommand: ParsableCommand {
         out.reserveCapacity(1 << 16)
         var iterator = expander.instances(from: start, to: end)
         while let instance = iterator.next() {
-            out += writer.json(instance).utf8
+            writer.append(instance, to: &out)
             out.append(0x0A)
             if out.count >= 1 << 16 {
                 Console.current.write(out)
@@ -81,11 +81,14 @@ struct ExpandCommand: ParsableCommand {
     }
 }
 
-/// One line of `outboard ics expand`.
-struct InstanceWriter {
+/// The lines of `outboard ics expand`, written as bytes (a year of a large feed is tens of
+/// thousands of lines).
+final class InstanceWriter {
     /// Tells which TZIDs name a zone (those that do not were read as floating, with a diagnostic).
     let zones: ZoneResolver
     let floatingPlaced: Bool
+    /// The last TZID asked about and its answer (a series asks the same one again and again).
+    private var last: (tzid: String, known: Bool)?
 
     init(document: ICalDocument, floatingPlaced: Bool) {
         zones = ZoneResolver(timezones: document.calendars.flatMap { $0.components.filter { $0.name == "VTIMEZONE" } }, calendarZone: nil,
@@ -93,33 +96,118 @@ struct InstanceWriter {
         self.floatingPlaced = floatingPlaced
     }
 
+    /// The instance's JSON object, keys in their fixed order, absent values left out.
     func json(_ i: RecurrenceInstance) -> String {
-        var o = JSONObject()
-        o["component"] = .string(i.componentName)
-        if let uid = i.uid { o["uid"] = .string(uid) }
-        if i.isOverride || i.source.component.property("RRULE") != nil || i.source.component.property("RDATE") != nil {
-            o["recurrence-id"] = .string(i.writtenRecurrenceID.description)
+        var out: [UInt8] = []
+        append(i, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func append(_ i: RecurrenceInstance, to out: inout [UInt8]) {
+        // The buffer moves into the line and back, so appending never copies it.
+        var o = JSONLine(out: out)
+        out = []
+        o.string("component", i.componentName)
+        if let uid = i.uid { o.string("uid", uid) }
+        if i.isOverride || i.source.isRecurring {
+            o.value("recurrence-id") { i.writtenRecurrenceID.appendICalendar(to: &$0) }
         }
-        add(&o, "start", i.writtenStart, offset: i.startOffset, utc: i.start)
-        add(&o, "end", i.writtenEnd, offset: i.endOffset, utc: i.end)
-        if i.isAllDay { o["all-day"] = .bool(true) }
-        if i.isOverride { o["override"] = .bool(true) }
-        if let s = i.status { o["status"] = .string(s) }
-        if let t = i.transp { o["transp"] = .string(t) }
-        if let s = i.summary { o["summary"] = .string(s) }
-        return o.text
+        time(&o, "start", i.writtenStart, offset: i.startOffset, utc: i.start)
+        time(&o, "end", i.writtenEnd, offset: i.endOffset, utc: i.end)
+        if i.isAllDay { o.raw("all-day", "true") }
+        if i.isOverride { o.raw("override", "true") }
+        if let s = i.status { o.string("status", s) }
+        if let t = i.transp { o.string("transp", t) }
+        if let s = i.summary { o.string("summary", s) }
+        out = o.finish()
+    }
+
+    func isKnown(_ tzid: String) -> Bool {
+        if let last, last.tzid == tzid { return last.known }
+        let known = zones.zone(named: tzid) != nil
+        last = (tzid, known)
+        return known
     }
 
     /// `start`/`end` as written, its TZID, and its UTC instant when the value is placed at one.
-    func add(_ o: inout JSONObject, _ key: String, _ time: WrittenTime, offset: Int, utc: Int64) {
+    func time(_ o: inout JSONLine, _ key: String, _ time: WrittenTime, offset: Int, utc: Int64) {
         switch time {
         case .date:
-            o[key] = .string(RFC3339.written(time, offset: nil))
+            o.value(key) { RFC3339.appendWritten(time, offset: nil, to: &$0) }
         case .dateTime(let dt, let tzid):
-            let zoned = tzid.map { zones.zone(named: $0) != nil } ?? false
-            o[key] = .string(RFC3339.written(time, offset: zoned ? offset : nil))
-            if let tzid { o[key + "-tzid"] = .string(tzid) }
-            if dt.isUTC || zoned || floatingPlaced { o[key + "-utc"] = .string(RFC3339.utc(utc)) }
+            let zoned = tzid.map(isKnown) ?? false
+            o.value(key) { RFC3339.appendWritten(time, offset: zoned ? offset : nil, to: &$0) }
+            if let tzid { o.string(key + "-tzid", tzid) }
+            if dt.isUTC || zoned || floatingPlaced { o.value(key + "-utc") { RFC3339.appendUTC(utc, to: &$0) } }
         }
     }
+}
+
+/// One JSON object on one line, appended to a byte buffer (RFC 8259; strings escaped byte by byte).
+struct JSONLine {
+    private var out: [UInt8]
+    private var first = true
+
+    init(out: [UInt8]) {
+        self.out = out
+    }
+
+    mutating func string(_ key: String, _ value: String) {
+        self.key(key)
+        Self.quote(value, to: &out)
+    }
+
+    /// A value written as is (`true`, a number).
+    mutating func raw(_ key: String, _ value: StaticString) {
+        self.key(key)
+        value.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    /// A string value whose bytes `write` appends (they need no escaping).
+    mutating func value(_ key: String, _ write: (inout [UInt8]) -> Void) {
+        self.key(key)
+        out.append(UInt8(ascii: "\""))
+        write(&out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    mutating func finish() -> [UInt8] {
+        out.append(UInt8(ascii: first ? "{" : "}"))
+        if first { out.append(UInt8(ascii: "}")) }
+        return out
+    }
+
+    private mutating func key(_ key: String) {
+        out.append(UInt8(ascii: first ? "{" : ","))
+        first = false
+        Self.quote(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    static func quote(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings need no escaping: their bytes go in at once.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20:
+                out += Array("\\u00".utf8)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static let hex = Array("0123456789abcdef".utf8)
 }

@@ -13,6 +13,8 @@ public final class InstanceSource: Sendable {
     public let status: String?
     /// TRANSP, uppercased (OPAQUE or TRANSPARENT), if present.
     public let transp: String?
+    /// True for a component with RRULE or RDATE (its instances carry a RECURRENCE-ID).
+    public let isRecurring: Bool
     /// How the component writes its start.
     let form: TimeForm
 
@@ -23,6 +25,7 @@ public final class InstanceSource: Sendable {
         summary = component.property("SUMMARY")?.text
         status = component.property("STATUS")?.text?.uppercased()
         transp = component.property("TRANSP")?.text?.uppercased()
+        isRecurring = component.property("RRULE") != nil || component.property("RDATE") != nil
         self.form = form
     }
 }

@@ -1,41 +1,87 @@
 import CalendarModel
 
 /// Instants and written times as RFC 3339 text (`2026-01-05T09:00:00+01:00`, `…Z`, a floating
-/// `2026-01-05T09:00:00`, a date `2026-01-05`), without Foundation's formatters: an expansion
-/// prints one per instance.
+/// `2026-01-05T09:00:00`, a date `2026-01-05`), written as bytes without Foundation's formatters:
+/// an expansion prints one or more per instance.
 public enum RFC3339 {
     /// The UTC date-time of epoch seconds, with `Z`.
     public static func utc(_ seconds: Int64) -> String {
-        let p = Civil.parts(ofSeconds: seconds)
-        return dateTime(p.year, p.month, p.day, p.hour, p.minute, p.second) + "Z"
+        var out: [UInt8] = []
+        appendUTC(seconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A written time: a date, a UTC date-time with `Z`, a local one with `offset` (seconds east
     /// of UTC) when it is placed in a zone, or floating (no offset) when `offset` is nil.
     public static func written(_ time: WrittenTime, offset: Int?) -> String {
+        var out: [UInt8] = []
+        appendWritten(time, offset: offset, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `utc(seconds)`'s bytes.
+    public static func appendUTC(_ seconds: Int64, to out: inout [UInt8]) {
+        let p = Civil.parts(ofSeconds: seconds)
+        appendDateTime(p.year, p.month, p.day, p.hour, p.minute, p.second, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `written(time, offset:)`'s bytes.
+    public static func appendWritten(_ time: WrittenTime, offset: Int?, to out: inout [UInt8]) {
         switch time {
         case .date(let d):
-            return digits(Int(d.year), 4) + "-" + digits(Int(d.month), 2) + "-" + digits(Int(d.day), 2)
+            appendDate(Int(d.year), Int(d.month), Int(d.day), to: &out)
         case .dateTime(let dt, _):
-            let text = dateTime(Int(dt.date.year), Int(dt.date.month), Int(dt.date.day), Int(dt.time.hour), Int(dt.time.minute), Int(dt.time.second))
-            if dt.isUTC { return text + "Z" }
-            guard let offset else { return text }
-            let sign = offset < 0 ? "-" : "+", minutes = abs(offset) / 60
-            return text + sign + digits(minutes / 60, 2) + ":" + digits(minutes % 60, 2)
+            appendDateTime(Int(dt.date.year), Int(dt.date.month), Int(dt.date.day), Int(dt.time.hour), Int(dt.time.minute), Int(dt.time.second), to: &out)
+            if dt.isUTC {
+                out.append(UInt8(ascii: "Z"))
+            } else if let offset {
+                let minutes = abs(offset) / 60
+                out.append(UInt8(ascii: offset < 0 ? "-" : "+"))
+                appendDigits(minutes / 60, 2, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendDigits(minutes % 60, 2, to: &out)
+            }
         }
     }
 
-    /// Epoch seconds of a local date and time read as UTC (for a date given on a command line).
+    /// Epoch seconds of a date and time read as UTC.
     public static func seconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) -> Int64 {
         Civil.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    static func dateTime(_ y: Int, _ m: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int) -> String {
-        digits(y, 4) + "-" + digits(m, 2) + "-" + digits(d, 2) + "T" + digits(h, 2) + ":" + digits(mi, 2) + ":" + digits(s, 2)
+    static func appendDate(_ y: Int, _ m: Int, _ d: Int, to out: inout [UInt8]) {
+        appendDigits(y, 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(m, 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendDigits(d, 2, to: &out)
     }
 
-    static func digits(_ n: Int, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    static func appendDateTime(_ y: Int, _ m: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, to out: inout [UInt8]) {
+        appendDate(y, m, d, to: &out)
+        out.append(UInt8(ascii: "T"))
+        appendDigits(h, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(mi, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        appendDigits(s, 2, to: &out)
+    }
+
+    /// `n` in decimal, zero-padded to `width` (a negative year gets its sign first); no
+    /// allocation, since an expansion writes several per instance.
+    static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        let v = n.magnitude
+        var count = 1, power: UInt = 1
+        while count < 19, v / power >= 10 {
+            count += 1
+            power *= 10
+        }
+        for _ in count..<max(width, count) { out.append(UInt8(ascii: "0")) }
+        while power > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(v / power % 10))
+            power /= 10
+        }
     }
 }

@@ -7,16 +7,30 @@ public enum WrittenTime: Hashable, Sendable, CustomStringConvertible {
     case dateTime(ICalDateTime, tzid: String?)
 
     /// The iCalendar text of the value: `20260105`, `20260105T090000`, `20260105T080000Z`.
+    /// The iCalendar form: `20260105`, `20260105T090000` or `20260105T090000Z`.
     public var description: String {
+        var out: [UInt8] = []
+        appendICalendar(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the iCalendar form's bytes.
+    public func appendICalendar(to out: inout [UInt8]) {
         switch self {
-        case .date(let d): return Self.digits(Int(d.year), 4) + Self.digits(Int(d.month), 2) + Self.digits(Int(d.day), 2)
+        case .date(let d):
+            RFC3339.appendDigits(Int(d.year), 4, to: &out)
+            RFC3339.appendDigits(Int(d.month), 2, to: &out)
+            RFC3339.appendDigits(Int(d.day), 2, to: &out)
         case .dateTime(let dt, _):
-            return WrittenTime.date(dt.date).description + "T" + Self.digits(Int(dt.time.hour), 2)
-                + Self.digits(Int(dt.time.minute), 2) + Self.digits(Int(dt.time.second), 2) + (dt.isUTC ? "Z" : "")
+            WrittenTime.date(dt.date).appendICalendar(to: &out)
+            out.append(UInt8(ascii: "T"))
+            RFC3339.appendDigits(Int(dt.time.hour), 2, to: &out)
+            RFC3339.appendDigits(Int(dt.time.minute), 2, to: &out)
+            RFC3339.appendDigits(Int(dt.time.second), 2, to: &out)
+            if dt.isUTC { out.append(UInt8(ascii: "Z")) }
         }
     }
 
-    /// The TZID, for a DATE-TIME local to a zone.
     public var tzid: String? {
         if case .dateTime(_, let tzid) = self { return tzid }
         return nil
@@ -31,11 +45,6 @@ public enum WrittenTime: Hashable, Sendable, CustomStringConvertible {
             self = .dateTime(ICalDateTime(year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute,
                                           second: p.second, isUTC: form.isUTC), tzid: form.tzid)
         }
-    }
-
-    private static func digits(_ n: Int, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }
 
