@@ -73,6 +73,8 @@ public struct Subscription: Sendable, Hashable {
     /// Seconds between full reconciles (every target item against the feed), or nil for never
     /// (then only `outboard sync --reconcile` does one).
     public var reconcileEvery: Int?
+    /// The line of `target.collection` in `file` (0 when unknown), for messages about the collection.
+    public var collectionLine = 0
 
     /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
     public var sourceHost: String {

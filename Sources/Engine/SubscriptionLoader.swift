@@ -46,7 +46,7 @@ public enum SubscriptionLoader {
         for s in subs where s.enabled {
             let key = s.targetURL + " " + s.targetCollection
             if let other = byTarget[key] {
-                problems.append(ConfigProblem(file: s.file, line: 0, message: "writes the same collection \(s.targetCollection) at \(Redact.url(s.targetURL)) as \(other.id) (\(other.file)); give each subscription its own collection"))
+                problems.append(ConfigProblem(file: s.file, line: s.collectionLine, message: "writes the same collection \(s.targetCollection) at \(Redact.url(s.targetURL)) as \(other.id) (\(other.file)); give each subscription its own collection"))
             } else {
                 byTarget[key] = s
             }
@@ -111,6 +111,7 @@ public enum SubscriptionLoader {
                 reader.problem(line: target.line, "target.url is missing (the CalWS endpoint)")
             }
             if let c = target.string("collection") {
+                s.collectionLine = target.line(of: "collection")
                 if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") { s.targetCollection = c } else {
                     reader.problem(line: target.line(of: "collection"), "target.collection \"\(c)\" should be a path such as /public/holidays")
                 }

@@ -6,14 +6,16 @@ import TestSupport
 @Suite struct MutationTests {
     /// Random byte edits, truncations and duplicated lines over every fixture: the parser must
     /// return a document or a clear error, never crash or hang, and whatever it returns must
-    /// write and re-read to the same tree. Bounded in count and in time.
-    @Test func mutatedInputNeverCrashesAndStillRoundTrips() throws {
+    /// write and re-read to the same tree. A fixed number of runs from a fixed seed (about 4 s
+    /// in a debug build), so every run of the test tries the same inputs; a hang fails it.
+    @Test(.timeLimit(.minutes(1)))
+    func mutatedInputNeverCrashesAndStillRoundTrips() throws {
         let fixtures = try Fixtures.icalendarFiles()
         var rng = SplitMix64(seed: 0x0B0A_2D)
-        let deadline = Date().addingTimeInterval(20)
+        let total = 1500
         var runs = 0, parsed = 0
         let interesting: [UInt8] = [0x0D, 0x0A, 0x20, 0x09, 0x3A, 0x3B, 0x2C, 0x22, 0x5C, 0x5E, 0x3D, 0xC3, 0xA9, 0xFF, 0x00, 0xF0]
-        while runs < 3000, Date() < deadline {
+        while runs < total {
             let f = fixtures[runs % fixtures.count]
             var bytes = f.bytes
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
@@ -52,7 +54,6 @@ import TestSupport
                 Issue.record("round trip changed a mutated \(f.name) (run \(runs)): \(diff)")
             }
         }
-        #expect(runs >= 100, "too few runs in the time bound: \(runs)")
         #expect(parsed > runs / 2, "most mutations should still parse: \(parsed) of \(runs)")
     }
 

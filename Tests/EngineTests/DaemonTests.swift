@@ -56,7 +56,11 @@ import TestSupport
                        "--listen", "127.0.0.1:0", "--watch", "0.2"]
         p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging(["OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning"]) { $1 }
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        // Its log, to see when it has looked at a configuration change.
+        let log = dir.appendingPathComponent("daemon.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: log)
+        func logged(_ text: String) -> Bool { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(text) }
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
 
@@ -83,11 +87,15 @@ import TestSupport
         #expect(metrics.contains("outboard_items_total{subscription=\"small\",change=\"updated\"} 1"))
         #expect(metrics.contains("outboard_queue_lag_seconds_count 2"))
 
-        // An invalid change is refused and the old configuration keeps running.
+        // An invalid change is refused whole and the old configuration keeps running: a broken
+        // file and a valid new one arrive together; once the daemon says it refused the change,
+        // the valid new subscription is not running either.
         try "source: [\n".write(to: subs.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
-        try await Task.sleep(nanoseconds: 1_000_000_000)
-        #expect(try await status(base).keys.sorted() == ["small"])
+        try write("extra", feed: "small.ics", collection: "/t/extra")
+        #expect(try await eventually(30) { logged("reload refused") }, "the daemon looked at the change and refused it")
+        #expect(try await status(base).keys.sorted() == ["small"], "nothing of a refused change is loaded")
         try FileManager.default.removeItem(at: subs.appendingPathComponent("broken.yaml"))
+        try FileManager.default.removeItem(at: subs.appendingPathComponent("extra.yaml"))
 
         // A valid change is picked up without a signal: a large feed, whose initial load is then
         // interrupted by SIGTERM.

@@ -44,12 +44,64 @@ let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     }
 }
 
-/// Counts concurrent passes.
-actor Gauge {
-    var current = 0, peak = 0, total = 0
-    var started: [String] = []
-    func enter(_ id: String) { current += 1; total += 1; peak = max(peak, current); started.append(id) }
-    func leave() { current -= 1 }
+/// Holds passes until the test lets them through, one at a time, and counts them.
+actor Turnstile {
+    private(set) var current = 0, peak = 0, entered = 0, left = 0
+    private(set) var started: [String] = []
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var permits = 0, isOpen = false
+    private var waiters: [(entered: Int, left: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    /// A pass: enters, waits to be let through, leaves.
+    func pass(_ id: String) async {
+        current += 1
+        entered += 1
+        peak = max(peak, current)
+        started.append(id)
+        wake()
+        if !isOpen {
+            if permits > 0 { permits -= 1 } else { await withCheckedContinuation { held.append($0) } }
+        }
+        current -= 1
+        left += 1
+        wake()
+    }
+
+    private func wake() {
+        for w in waiters where w.entered <= entered && w.left <= left { w.continuation.resume() }
+        waiters.removeAll { $0.entered <= entered && $0.left <= left }
+    }
+
+    /// Lets one held pass (or the next to arrive) through.
+    func release() {
+        if held.isEmpty { permits += 1 } else { held.removeFirst().resume() }
+    }
+
+    /// Lets every pass through from now on.
+    func open() {
+        isOpen = true
+        held.forEach { $0.resume() }
+        held = []
+    }
+
+    /// Returns once `entered` passes have entered and `left` have left.
+    func waitUntil(entered: Int, left: Int) async {
+        if self.entered >= entered, self.left >= left { return }
+        await withCheckedContinuation { waiters.append((entered, left, $0)) }
+    }
+
+    /// Lets `total` passes through one at a time, checking before each that exactly `bound` (or
+    /// all that are left) are in flight, and first that the scheduler started no more.
+    func drive(total: Int, bound: Int, scheduler: Scheduler) async {
+        for done in 0..<total {
+            let inFlight = min(bound, total - done)
+            await waitUntil(entered: done + inFlight, left: done)
+            if done == 0 { #expect(await scheduler.running == bound, "passes the scheduler started at once") }
+            #expect(current == inFlight, "after \(done) finished: \(current) passes at once")
+            release()
+        }
+        await waitUntil(entered: total, left: total)
+    }
 }
 
 func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
@@ -60,39 +112,40 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
 }
 
 @Suite struct SchedulerTests {
-    @Test func passesRunInParallelUpToTheBoundAndNeverOverlap() async throws {
-        let gauge = Gauge()
+    @Test(.timeLimit(.minutes(1)))
+    func passesRunInParallelUpToTheBoundAndNeverOverlap() async throws {
+        let gate = Turnstile()
         let scheduler = Scheduler(subscriptions: try subscriptions(20), states: [:], now: t0, maxParallel: 3, random: { 0.5 }) { sub in
-            await gauge.enter(sub.id)
-            await Task.yield()
-            await gauge.leave()
+            await gate.pass(sub.id)
             return SyncReport(subscription: sub.id)
         }
-        // Two overlapping calls: each subscription still runs once.
+        // Two overlapping calls share the bound; each subscription still runs once.
         async let a = scheduler.runDue(now: t0, clock: { t0 })
         async let b = scheduler.runDue(now: t0, clock: { t0 })
+        await gate.drive(total: 20, bound: 3, scheduler: scheduler)
         let first = await a, second = await b
-        let ran = first.count + second.count
-        #expect(ran == 20)
-        #expect(await gauge.total == 20)
-        #expect(await gauge.peak <= 3 * 2, "each call keeps its own bound of 3")
-        #expect(await Set(gauge.started).count == 20, "no subscription ran twice")
+        #expect(first.count + second.count == 20)
+        #expect(await gate.peak == 3)
+        #expect(await Set(gate.started).count == 20, "no subscription ran twice")
         // Nothing is due again before its interval.
+        await gate.open()
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(700), clock: { t0 }).isEmpty)
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(900), clock: { t0 }).count == 20)
     }
 
-    @Test func oneCallRespectsItsBound() async throws {
-        let gauge = Gauge()
+    /// The passes wait at a turnstile, so they pile up to exactly the bound, and one more
+    /// starts each time one finishes; no sleeping, no timing.
+    @Test(.timeLimit(.minutes(1)))
+    func oneCallRespectsItsBound() async throws {
+        let gate = Turnstile()
         let scheduler = Scheduler(subscriptions: try subscriptions(12), states: [:], now: t0, maxParallel: 4, random: { 0.5 }) { sub in
-            await gauge.enter(sub.id)
-            try? await Task.sleep(nanoseconds: 1_000_000)
-            await gauge.leave()
+            await gate.pass(sub.id)
             return SyncReport(subscription: sub.id)
         }
-        #expect(await scheduler.runDue(now: t0, clock: { t0 }).count == 12)
-        #expect(await gauge.peak <= 4)
-        #expect(await gauge.peak >= 2, "passes did run side by side")
+        async let reports = scheduler.runDue(now: t0, clock: { t0 })
+        await gate.drive(total: 12, bound: 4, scheduler: scheduler)
+        #expect(await reports.count == 12)
+        #expect(await gate.peak == 4, "passes ran side by side, never more than the bound")
     }
 
     @Test func failuresBackOffAndRecover() async throws {

@@ -140,9 +140,13 @@ let match = ["BEGIN:VEVENT", "UID:m1", "DTSTAMP:20260101T000000Z", "DTSTART:2026
             value: A
         """)
         let input = try item(match)
-        let copy = input
         let a = p.run(input, now: now).item, b = p.run(input, now: now).item
-        #expect(input == copy)
+        // The input is left as it was read (compared with a fresh reading, not with a copy of
+        // itself), the pipeline did change its output, and twice gives the same result.
+        #expect(input == (try item(match)))
+        let out = try #require(a?.master)
+        #expect(out.components.isEmpty && out.properties(named: "CATEGORIES").flatMap(\.values).contains(.text("A")))
+        #expect(input.master?.components.count == 1)
         #expect(a == b)
     }
 

@@ -110,6 +110,11 @@ let newCalendar = [
     }
 
     @Test func filterNeedsAFilter() async throws {
-        #expect(await outboard("filter", "x.ics").code == 2)
+        // A readable calendar, so that only the missing --filter can be the reason.
+        let feed = try temporaryFile("f.ics", oldCalendar)
+        let r = await outboard("filter", "--filters", filters, feed)
+        #expect(r.code == 2)
+        #expect(r.out == "")
+        #expect(r.err.hasPrefix("Error: give at least one --filter NAME\n"), "\(r.err)")
     }
 }

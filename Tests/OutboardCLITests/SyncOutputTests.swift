@@ -18,6 +18,31 @@ import Testing
         #expect(SyncRunner.describe(r, dryRun: false)
             == ["s: added 0, updated 1 (1 field edit), deleted 0, unchanged 16, dropped by filters 0, failed 1", "  failed b: refused"])
     }
+
+    /// `outboard sync --dry-run` prints every planned edit (the pass's plan lines) under a line
+    /// that says nothing was written, and the guard's words when it would stop the pass.
+    @Test func aDryRunPrintsEachPlannedEdit() {
+        var r = SyncReport(subscription: "s")
+        r.plan = ["+ add new@x", #"~ VEVENT uid=a@x SUMMARY "Old" -> "New""#, "- delete gone@x"]
+        #expect(SyncRunner.describe(r, dryRun: true) == [
+            "s: dry run, nothing written; 3 planned edits", "  + add new@x", #"  ~ VEVENT uid=a@x SUMMARY "Old" -> "New""#, "  - delete gone@x",
+        ])
+        r.plan = ["+ add new@x"]
+        r.error = "the guard stopped 9 deletions"
+        #expect(SyncRunner.describe(r, dryRun: true) == ["s: dry run, nothing written; 1 planned edit", "  + add new@x", "  error: the guard stopped 9 deletions"])
+    }
+
+    /// The real command on a new subscription: every item is a planned add, and nothing is
+    /// written (the target is not even reachable, and the status store stays empty).
+    @Test func aDryRunOfANewSubscriptionPlansEveryAddAndWritesNothing() async throws {
+        let config = try ConfigFolder()
+        try config.subscription("s", collection: "/s")
+        let r = await outboard(["sync", "s", "--dry-run"] + config.options)
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out == "s: dry run, nothing written; 2 planned edits\n  + add series@x\n  + add allday@x\n")
+        let status = await outboard(["status"] + config.options)
+        #expect(status.out.split(separator: "\n").last == "s\tnever\tnow\t0\t0\t-", "\(status.out)")
+    }
 }
 
 @Suite struct StatusCommandTests {

@@ -159,14 +159,20 @@ let base = [
     }
 
     @Test func removesComeBeforeChangesBeforeAdds() throws {
-        // Remove SUMMARY "A" and add SUMMARY "B" in one update: the add must not be removed.
-        let t = try item(["BEGIN:VEVENT", "UID:a", "SUMMARY:A", "END:VEVENT"])
+        // A selector ignores LANGUAGE, so each step finds two different matches (and refuses them
+        // as ambiguous) if it runs after the step that makes the second one: the change makes a
+        // second COMMENT "old" for the remove, the adds a second SUMMARY "A" for the remove and a
+        // second COMMENT "keep" for the change.
+        let t = try item(["BEGIN:VEVENT", "UID:a", "SUMMARY:A", "COMMENT;LANGUAGE=en:old", "COMMENT:keep", "END:VEVENT"])
         var u = ComponentUpdate(selector: ComponentSelector(name: "VCALENDAR"))
         var ev = ComponentUpdate(selector: ComponentSelector(name: "VEVENT", properties: [ICalProperty("UID", .text("a"))]))
-        ev.properties.adds = [ICalProperty("SUMMARY", .text("A"))]
-        ev.properties.removes = [ICalProperty("SUMMARY", .text("A"))]
+        ev.properties.removes = [ICalProperty("SUMMARY", .text("A")), ICalProperty("COMMENT", .text("old"))]
+        ev.properties.changes = [PropertyChange(current: ICalProperty("COMMENT", .text("keep")), newValues: ICalValues([.text("old")]))]
+        ev.properties.adds = [ICalProperty("SUMMARY", .text("A"), parameters: [ICalParameter("LANGUAGE", "de")]),
+                              ICalProperty("COMMENT", .text("keep"), parameters: [ICalParameter("LANGUAGE", "de")])]
         u.components.updates = [ev]
         let out = try Applier.apply(u, to: t)
-        #expect(out.master?.properties(named: "SUMMARY").count == 1)
+        let expected = try item(["BEGIN:VEVENT", "UID:a", "COMMENT:old", "SUMMARY;LANGUAGE=de:A", "COMMENT;LANGUAGE=de:keep", "END:VEVENT"])
+        #expect(same(out, expected, skip: .none), "\(ICalWriter.string([out.calendar()]))")
     }
 }

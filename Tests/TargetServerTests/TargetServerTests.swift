@@ -252,14 +252,20 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         <!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
         <S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x>&xxe;</x></S:Body></S:Envelope>
         """
-        let deep = envelope(String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000))
+        // Deep where the reader skips what it does not know (inside an item), so that only the
+        // depth limit can refuse it.
+        let deep = envelope("<C:addItem xmlns:C=\"http://docs.oasis-open.org/ws-calendar/ns/soap\"><C:href>/t/deep</C:href>"
+            + "<icalendar xmlns=\"urn:ietf:params:xml:ns:icalendar-2.0\"><vcalendar>"
+            + String(repeating: "<a>", count: 10_000) + String(repeating: "</a>", count: 10_000) + "</vcalendar></icalendar></C:addItem>")
         let garbage = "this is not xml"
         let unknownOp = envelope("<C:frobnicate xmlns:C=\"http://docs.oasis-open.org/ws-calendar/ns/soap\"/>")
-        for body in [laughs, xxe, deep, garbage, unknownOp] {
+        let doctype = "line 2: a DOCTYPE is not allowed (DTDs and entity declarations are refused)"
+        for (body, why) in [(laughs, doctype), (xxe, doctype), (deep, "line 2: XML nested deeper than 64 levels"),
+                            (garbage, "line 1: malformed XML: Document is empty"), (unknownOp, "line 2: unknown operation &lt;frobnicate&gt;")] {
             let r = try await http.send(HTTPRequest(method: "POST", url: server.endpoint, headers: auth, body: Array(body.utf8)))
             #expect(r.status == 500)
             let text = String(decoding: r.body, as: UTF8.self)
-            #expect(text.contains("faultcode") && text.contains("S:Client"), "\(text.prefix(200))")
+            #expect(text.contains("<faultcode>S:Client</faultcode><faultstring>the request cannot be read: \(why)</faultstring>"), "\(text)")
             #expect(!text.contains("root:"), "no file content leaks")
         }
         // 100 MB: refused before it is parsed.
@@ -283,18 +289,33 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         let admin = TargetClient(endpoint: server.endpoint, token: "admin")
         let nobody = TargetClient(endpoint: server.endpoint, token: "wrong")
 
-        _ = try await athletics.addItem(collection: "/public/athletics", calendar: try event("a@x", "Ok"))
+        let (granted, _) = try await athletics.addItem(collection: "/public/athletics", calendar: try event("a@x", "Ok"))
+        // A write outside the token's grant.
         let b = try event("b@x", "Not granted")
         let denied = await clientError { _ = try await athletics.addItem(collection: "/public/holidays", calendar: b) }
-        guard case .forbidden? = denied else { Issue.record("a write outside the token's grant: \(String(describing: denied))"); return }
-        let unknown = await clientError { _ = try await nobody.list(collection: "/public/athletics") }
-        guard case .unauthorized? = unknown else { Issue.record("an unknown token: \(String(describing: unknown))"); return }
+        #expect(denied == .forbidden(href: "/public/holidays", message: "this token is not granted /public/holidays"))
+        // A write and a read with a token the target does not know.
+        let unknown = await clientError { _ = try await nobody.addItem(collection: "/public/athletics", calendar: try event("u@x", "Unknown token")) }
+        #expect(unknown == .unauthorized(endpoint: server.endpoint))
+        let unknownRead = await clientError { _ = try await nobody.list(collection: "/public/athletics") }
+        #expect(unknownRead == .unauthorized(endpoint: server.endpoint))
+        // A write with no token at all (the client always sends one, so by hand).
+        let bare = HTTPRequest(method: "POST", url: server.endpoint, headers: [("Content-Type", "text/xml; charset=utf-8")],
+                               body: MessageCodec.encode(CalWSRequest(.addItem(href: "/public/athletics", calendar: try event("n@x", "No token")))))
+        let refused = try await CurlHTTPClient().send(bare)
+        #expect(refused.status == 401)
+        #expect(refused.header("www-authenticate") == "Bearer")
+        #expect(String(decoding: refused.body, as: UTF8.self) == "a bearer token is required\n")
         // A multiOp touching a collection it may not write is refused whole.
         let mixed = [CalWSRequest(.addItem(href: "/public/athletics", calendar: try event("c@x", "Granted"))),
                      CalWSRequest(.addItem(href: "/public/holidays", calendar: try event("d@x", "Not granted")))]
-        await #expect(throws: TargetClientError.self) { _ = try await athletics.multiOp(mixed) }
-        #expect(try await admin.list(collection: "/public/athletics").count == 1)
-        await #expect(throws: TargetClientError.self) { _ = try await admin.list(collection: "/public/holidays") }
+        let partly = await clientError { _ = try await athletics.multiOp(mixed) }
+        #expect(partly == .forbidden(href: "multiOp", message: "this token is not granted /public/holidays"))
+        // None of the refused writes left anything: the one granted entity, and no holidays collection.
+        #expect(try await admin.list(collection: "/public/athletics").map(\.href) == [granted])
+        let holidays = await clientError { _ = try await admin.list(collection: "/public/holidays") }
+        #expect(holidays?.kind == .targetDoesNotExist, "\(String(describing: holidays))")
+        #expect(holidays?.description == "/public/holidays: targetDoesNotExist: no collection /public/holidays")
     }
 
     @Test func aSecretLinkPublishesWithoutAToken() async throws {
@@ -312,7 +333,8 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
         #expect(try await http.send(HTTPRequest(url: server.base + link)).status == 403)
     }
 
-    @Test func acknowledgedWritesSurviveAKill() async throws {
+    @Test(.timeLimit(.minutes(2)))
+    func acknowledgedWritesSurviveAKill() async throws {
         let dir = TargetProcess.temporaryDirectory()
         let server = try TargetProcess.start(dataDirectory: dir)
         let client = TargetClient(endpoint: server.endpoint, token: TargetProcess.token)
@@ -323,8 +345,12 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
                 guard let (href, _) = try? await client.addItem(collection: "/t/durable", calendar: try event("k\(i)@x", "n\(i)")) else { break }
                 await acknowledged.add(href)
             }
+            await acknowledged.end()
         }
-        while await acknowledged.count < 50 { try await Task.sleep(nanoseconds: 20_000_000) }
+        // Kill it once 50 writes are acknowledged; a writer that stops before fails the test
+        // instead of leaving it waiting.
+        let reached = await acknowledged.wait(for: 50), before = await acknowledged.count
+        try #require(reached, "the writer stopped after \(before) acknowledged writes, before the kill")
         server.kill9()
         _ = await writer.result
         let restarted = try TargetProcess.start(dataDirectory: dir)
@@ -339,7 +365,28 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
 actor Acknowledged {
     var hrefs = Set<String>()
     var count: Int { hrefs.count }
-    func add(_ h: String) { hrefs.insert(h) }
+    private var ended = false
+    private var waiters: [(count: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+
+    func add(_ h: String) {
+        hrefs.insert(h)
+        for w in waiters where w.count <= hrefs.count { w.continuation.resume(returning: true) }
+        waiters.removeAll { $0.count <= hrefs.count }
+    }
+
+    /// The writer is done: nobody waits any longer for writes that will not come.
+    func end() {
+        ended = true
+        for w in waiters { w.continuation.resume(returning: false) }
+        waiters = []
+    }
+
+    /// True once `n` writes are acknowledged; false if the writer ends before.
+    func wait(for n: Int) async -> Bool {
+        if hrefs.count >= n { return true }
+        if ended { return false }
+        return await withCheckedContinuation { waiters.append((n, $0)) }
+    }
 }
 
 /// Runs `outboard-target ARGS` to completion and returns its standard output's first line.
