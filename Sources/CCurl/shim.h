@@ -12,4 +12,8 @@ static inline CURLcode ccurl_setopt_cb(CURL *c, CURLoption o, ccurl_data_cb v) {
 static inline CURLcode ccurl_getinfo_long(CURL *c, CURLINFO i, long *out) { return curl_easy_getinfo(c, i, out); }
 static inline CURLcode ccurl_getinfo_ptr(CURL *c, CURLINFO i, void *out) { return curl_easy_getinfo(c, i, out); }
 static inline const char *ccurl_version(void) { return curl_version(); }
+/* glibc's malloc_trim(3), from <malloc.h>, which Swift's Glibc module does not export; the engine
+   gives the memory a large pass freed back with it. Declared here, the engine's one C shim. */
+#include <malloc.h>
+static inline int ccurl_malloc_trim(size_t pad) { return malloc_trim(pad); }
 #endif

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 
 /// Versions of the native libraries the engine links, for `outboard version` and bug reports.
 public enum LibraryVersions {

@@ -4,78 +4,6 @@ import Filters
 import Foundation
 import SyncCore
 
-/// What one pass did.
-public struct SyncReport: Sendable {
-    public var subscription: String
-    /// The feed answered 304, or its body was the one already applied: nothing else was done.
-    public var notModified = false
-    public var added: [String] = []
-    public var updated: [(key: String, edits: Int)] = []
-    public var deleted: [String] = []
-    public var unchanged = 0
-    public var dropped = 0
-    /// Items that failed, with why; they are retried next pass.
-    public var failed: [(key: String, reason: String)] = []
-    /// Why the pass as a whole failed (fetch, parse, guard), if it did.
-    public var error: String?
-    /// The kind of that failure, for metrics and alerts.
-    public var errorKind: PassErrorKind?
-    /// With --dry-run: what would be done, one line per edit.
-    public var plan: [String] = []
-    /// Every target item was compared with the feed.
-    public var reconciled = false
-    /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
-    public var retryAfter: Int?
-    /// How many unchanged items were recognized by their bytes (see `FeedScan`), without being
-    /// parsed, filtered or hashed.
-    public var settledUnparsed = 0
-    /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
-    /// those whose LAST-MODIFIED on the target is not the one recorded).
-    public var copiesFetched = 0
-
-    public init(subscription: String) {
-        self.subscription = subscription
-    }
-
-    /// True when the feed was applied completely.
-    public var succeeded: Bool { error == nil && failed.isEmpty }
-}
-
-/// Kinds of failed passes (the `kind` label of `outboard_pass_errors_total`).
-public enum PassErrorKind: String, Sendable, CaseIterable {
-    /// The feed could not be reached: DNS, refused, TLS, timeout.
-    case fetch
-    /// The feed's server answered an HTTP error status.
-    case http
-    /// The feed exceeded max-feed-bytes.
-    case tooLarge = "too-large"
-    /// A secret (feed credentials, target token) could not be read.
-    case secret
-    /// The feed is not iCalendar.
-    case parse
-    /// A deletion guard stopped the pass.
-    case `guard`
-    /// The target failed or refused a request.
-    case target
-    /// The status store could not be read or written.
-    case store
-    /// Some items failed (they are retried next pass).
-    case items
-    /// The pass stopped between batches because the daemon is shutting down.
-    case interrupted
-    /// Another pass of the subscription was running; this one did not start.
-    case busy
-
-    init(_ e: FetchError) {
-        switch e {
-        case .transport: self = .fetch
-        case .http: self = .http
-        case .tooLarge: self = .tooLarge
-        case .secret: self = .secret
-        }
-    }
-}
-
 /// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
 /// travels to the target, field by field; the feed's validators are stored only once the target
 /// has everything, so a failed pass is simply redone.
@@ -135,204 +63,169 @@ public struct SyncPass: Sendable {
         return report
     }
 
-    /// The feed's items after filters, with their hashes, in feed order.
-    struct FilteredFeed {
-        var items: [String: (item: ICalItem, hash: String)] = [:]
-        var order: [String] = []
-    }
-
     private func pass(now: Date, dryRun: Bool, reconcile requested: Bool) async -> SyncReport {
-        var report = SyncReport(subscription: subscription.id)
-        var state: FeedState
-        let intents: [WriteIntent]
-        do {
-            state = try store.feed(subscription.id)
-            intents = try store.intents(subscription.id)
-        } catch {
+        var run: PassRun
+        do { run = try PassRun(subscription, store: store, now: now, dryRun: dryRun, reconcile: requested) } catch {
+            var report = SyncReport(subscription: subscription.id)
             report.error = "cannot read the status store: \(error)"
             report.errorKind = .store
             return report
         }
-        // After a pass that did not complete, no shortcut: the target may hold writes the status
-        // store does not know about.
-        let unfinished = state.passOpen != nil || !intents.isEmpty
-        // A reconcile on demand, or when the subscription's reconcile interval has passed.
-        let due = subscription.reconcileEvery.map { every in state.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
-        let reconcile = requested || due
-        report.reconciled = reconcile
-        let previousAttempt = state.lastAttempt
-        state.lastAttempt = now
-        func fail(_ message: String, _ kind: PassErrorKind) -> SyncReport {
-            report.error = message
-            report.errorKind = kind
-            if !dryRun {
-                if kind == .interrupted {
-                    // Not a failure of the feed: the pass is simply due again as it was.
-                    state.lastAttempt = previousAttempt
-                } else {
-                    state.lastError = message
-                    state.failures += 1
-                }
-                try? store.save(subscription.id, state)
+        // 1. The feed (nil: not modified, or the failure is recorded).
+        guard let fetched = await fetch(&run) else { return run.report }
+        // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them.
+        guard var read = await read(fetched, &run) else { return run.report }
+
+        // 3. What the target holds that the status store may not know: a reconcile adopts every
+        // entity, and the intents of an unfinished pass are looked up (present: compared with
+        // the feed; absent: added again if the feed has them).
+        if run.reconcile || !run.intents.isEmpty {
+            do { try await resolve(&read.known, reconcile: run.reconcile, intents: run.intents, dryRun: dryRun) } catch let e as TargetClientError {
+                return run.fail("\(e)", .target, store)
+            } catch {
+                return run.fail("cannot write the status store: \(error)", .store, store)
             }
-            return report
         }
 
-        // 1. Conditional fetch. While a new body downloads, it is digested and its items scanned
-        // (see 2.), and the item states are read from the status store (a 304 reads none).
-        // `body` alone holds the feed, and lets it go once it is parsed.
+        // 4. The plan, from the planner (pure): what changed, the deletion guard, and the writes
+        // against the target's copies of the changed items, fetched in batches.
+        let planner = SyncPlanner(policy: policy(reconcile: run.reconcile), skip: filters.skipList)
+        let classification = planner.classify(read.feed, known: read.known, settled: read.settled, sources: read.sources)
+        run.report.settledUnparsed = read.settled.count
+        let copies: [String: SyncPlanner.Copy]
+        do { copies = try await self.copies(of: classification.changed, planner: planner, &run.report) } catch { return run.fail("\(error)", .target, store) }
+        let plan = planner.plan(classification, copies: copies, applied: applied)
+        run.report.unchanged = classification.unchanged + plan.matched
+        if dryRun {
+            run.report.plan = plan.writes.flatMap(\.lines)
+            run.report.error = plan.guardMessage
+            run.report.errorKind = plan.guardMessage.map { _ in .guard }
+            return run.report
+        }
+
+        // 5. Before the first write: the pass is marked open and every write's intent recorded,
+        // in one transaction. Each batch's outcome later forgets its intents as it is committed.
+        let intended = plan.writes.compactMap(\.intent)
+        if !intended.isEmpty {
+            run.state.passOpen = run.state.passOpen ?? now
+            do { try store.begin(subscription.id, run.state, intents: intended) } catch { return run.fail("cannot write the status store: \(error)", .store, store) }
+        }
+        // 6. The writes, in batches, each batch's outcome committed as it arrives.
+        if let failure = await apply(plan.writes, sources: read.sources, &run.report) { return run.fail(failure.message, failure.kind, store) }
+
+        // 7. Validators only once everything is applied; then the pass is complete.
+        if let guardMessage = plan.guardMessage { return run.fail(guardMessage, .guard, store) }
+        if !run.report.failed.isEmpty {
+            let some = run.report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; ")
+            return run.fail("\(run.report.failed.count) item(s) failed and will be retried: " + some, .items, store)
+        }
+        run.complete(validators: fetched.validators, bodyHash: fetched.bodyHash, store)
+        return run.report
+    }
+
+    /// A feed's new body, digested and scanned as it arrived, with the item states read meanwhile.
+    struct Fetched {
         var body: [UInt8]
-        let validators: (etag: String?, lastModified: String?)
+        var validators: (etag: String?, lastModified: String?)
+        var bodyHash: String
+        var scan: FeedScan?
+        var stored: StartedOnce<[String: ItemState]>
+    }
+
+    /// The conditional fetch. While a new body downloads, it is digested and its items scanned,
+    /// and the item states are read from the status store (a 304 reads none). Nil when the feed
+    /// has not changed (a 304, or the body applied last time: recorded as a success) or could not
+    /// be fetched (recorded as a failure). After an unfinished pass nothing is conditional.
+    func fetch(_ run: inout PassRun) async -> Fetched? {
         let digest = FeedDigest(scanning: filters.fingerprint != nil)
         let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
+        let conditional = !run.dryRun && !run.shortcutsBarred
+        let body: [UInt8], validators: (etag: String?, lastModified: String?)
         do {
-            let conditional = !dryRun && !reconcile && !unfinished
-            switch try await source.fetch(subscription, etag: conditional ? state.etag : nil, lastModified: conditional ? state.lastModified : nil,
+            switch try await source.fetch(subscription, etag: conditional ? run.state.etag : nil, lastModified: conditional ? run.state.lastModified : nil,
                                           onBody: { digest.received($0); stored.start() }) {
             case .notModified:
-                report.notModified = true
-                if !dryRun { state.lastSuccess = now; state.lastError = nil; state.failures = 0; try? store.save(subscription.id, state) }
-                return report
+                run.unchanged(validators: nil, store)
+                return nil
             case .body(let b, let etag, let lastModified):
-                body = b
-                validators = (etag, lastModified)
+                (body, validators) = (b, (etag, lastModified))
             }
         } catch {
-            if case .http(_, _, _, let retry) = error { report.retryAfter = retry }
-            return fail("\(error)", PassErrorKind(error))
+            if case .http(_, _, _, let retry) = error { run.report.retryAfter = retry }
+            _ = run.fail("\(error)", PassErrorKind(error), store)
+            return nil
         }
         let (bodyHash, scan) = digest.finish(body)
-        if !dryRun, !reconcile, !unfinished, state.bodyHash == bodyHash, state.lastError == nil {
-            report.notModified = true
-            (state.etag, state.lastModified) = validators
-            state.lastSuccess = now
-            try? store.save(subscription.id, state)
-            return report
+        if conditional, run.state.bodyHash == bodyHash, run.state.lastError == nil {
+            run.unchanged(validators: validators, store)
+            return nil
         }
+        return Fetched(body: body, validators: validators, bodyHash: bodyHash, scan: scan, stored: stored)
+    }
 
-        // 2. Items whose bytes (with the rest of the calendar, under the same filters) are the
-        // ones processed last time are settled without being parsed; only the others are parsed,
-        // grouped, filtered and hashed. A scan that gives up, or a parse that does not find the
-        // items the scan found, means the whole feed is parsed as before.
-        let scanned = filters.fingerprint.flatMap { salt in scan.map { ($0, $0.digests(salt: salt)) } }
+    /// The feed's items as the planner takes them, with what the engine knows.
+    struct Read {
+        var feed: SyncPlanner.Feed
         var known: [String: ItemState]
-        do { known = try await stored.value() } catch { return fail("cannot read the status store: \(error)", .store) }
-        // The sources of the items not settled, recorded once they are processed.
-        var sources: [String: String] = [:]
-        var settled: Set<String> = []
+        /// Items recognized by their bytes, not parsed.
+        var settled: Set<String>
+        /// The source digests of the items parsed, recorded once they are processed.
+        var sources: [String: String]
+    }
+
+    /// Items whose bytes (with the rest of the calendar, under the same filters) are the ones
+    /// processed last time are settled without being parsed; only the others are parsed, grouped,
+    /// filtered and hashed. A scan that gives up, or a parse that does not find the items the scan
+    /// found, means the whole feed is parsed. Nil when the feed or the store cannot be read
+    /// (recorded as a failure).
+    func read(_ fetched: Fetched, _ run: inout PassRun) async -> Read? {
+        let known: [String: ItemState]
+        do { known = try await fetched.stored.value() } catch {
+            _ = run.fail("cannot read the status store: \(error)", .store, store)
+            return nil
+        }
+        var sources: [String: String] = [:], settled: Set<String> = []
+        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt)) } }
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
-                if !reconcile, !unfinished, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
+                if !run.shortcutsBarred, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
             }
         }
         func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
         var set: ItemSet
         do {
-            if let scan, !settled.isEmpty {
+            if let scan = fetched.scan, !settled.isEmpty {
                 let rest = Set(sources.keys)
-                set = try parse(scan.subset(of: body, keeping: rest))
+                set = try parse(scan.subset(of: fetched.body, keeping: rest))
                 if Set(set.items.map(\.key)) != rest { // item keys are unique, so the sets say it all
                     settled = []
                     sources = [:]
-                    set = try parse(body)
+                    set = try parse(fetched.body)
                 }
             } else {
-                set = try parse(body)
+                set = try parse(fetched.body)
             }
         } catch {
-            return fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse)
+            _ = run.fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse, store)
+            return nil
         }
-        body = []
-        let feed = filter(set, now: now, &report)
-
-        // 3. What the target holds that the status store may not know: a reconcile adopts every
-        // entity, and the intents of an unfinished pass are looked up (present: compared with
-        // the feed; absent: added again if the feed has them).
-        if reconcile || !intents.isEmpty {
-            do { try await resolve(&known, reconcile: reconcile, intents: intents, dryRun: dryRun) } catch let e as TargetClientError {
-                return fail("\(e)", .target)
-            } catch {
-                return fail("cannot write the status store: \(error)", .store)
-            }
-        }
-
-        // 4. Classify. An unchanged item whose bytes changed (a reordered or refolded export)
-        // has its new source recorded, so that next time it is settled unparsed.
-        var new: [String] = [], changed: [String] = [], resettled: [ItemState] = []
-        report.unchanged = settled.count
-        report.settledUnparsed = settled.count
-        for key in feed.order {
-            guard let k = known[key] else { new.append(key); continue }
-            if k.hash == feed.items[key]!.hash, !reconcile {
-                report.unchanged += 1
-                if k.source != sources[key] { resettled.append(k) }
-            } else {
-                changed.append(key)
-            }
-        }
-        // Usually every known item is settled or still in the feed, and the count says so.
-        let present = settled.count + feed.order.count { known[$0] != nil }
-        let gone = present == known.count ? [] : known.keys.filter { feed.items[$0] == nil && !settled.contains($0) }.sorted()
-        let guardMessage = deletionGuard(gone: gone.count, known: known.count, feedIsEmpty: feed.items.isEmpty && settled.isEmpty)
-
-        // 5. The plan: settles, then updates of the changed items against the target's copies,
-        // adds, and deletions unless the guard stopped them.
-        var plans: [PlannedWrite] = resettled.map { .settle($0) }
-        do { plans += try await updates(of: changed, feed: feed, known: known, reconcile: reconcile, &report) } catch {
-            return fail("\(error)", .target)
-        }
-        for key in new { plans.append(.add(key: key, calendar: feed.items[key]!.item.calendar(), hash: feed.items[key]!.hash)) }
-        if guardMessage == nil, subscription.deletions == .mirror {
-            for key in gone { plans.append(.delete(key: key, href: known[key]!.href)) }
-        }
-
-        if dryRun {
-            for p in plans { report.plan += p.lines }
-            report.error = guardMessage
-            report.errorKind = guardMessage.map { _ in .guard }
-            return report
-        }
-
-        // 6. Before the first write: the pass is marked open and every write's intent recorded,
-        // in one transaction. Each batch's outcome later forgets its intents as it is committed.
-        let intended = plans.compactMap(\.intent)
-        if !intended.isEmpty {
-            state.passOpen = state.passOpen ?? now
-            do { try store.begin(subscription.id, state, intents: intended) } catch { return fail("cannot write the status store: \(error)", .store) }
-        }
-        if let failure = await apply(plans, sources: sources, &report) { return fail(failure.message, failure.kind) }
-
-        // 7. Validators only once everything is applied; then the pass is complete.
-        if let guardMessage { return fail(guardMessage, .guard) }
-        if !report.failed.isEmpty {
-            return fail("\(report.failed.count) item(s) failed and will be retried: " + report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; "), .items)
-        }
-        (state.etag, state.lastModified) = validators
-        state.bodyHash = bodyHash
-        if reconcile { state.lastReconcile = now }
-        state.lastSuccess = now
-        state.lastError = nil
-        state.failures = 0
-        state.passOpen = nil
-        try? store.save(subscription.id, state)
-        return report
+        return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
 
     /// The parsed items after the filters (on every core: they are pure and per item), with
     /// their hashes; the dropped ones counted in the report.
-    func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> FilteredFeed {
+    func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> SyncPlanner.Feed {
         let utcNow = ICalDateTime.utc(now)
         let hashing = filters.skipList
         let pipeline = filters
-        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> (item: ICalItem, hash: String)? in
+        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> SyncPlanner.FeedItem? in
             guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
-            return (kept, hasher.hash(kept))
+            return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
         }
-        var feed = FilteredFeed()
+        var feed = SyncPlanner.Feed()
         for entry in filtered {
             guard let entry else { report.dropped += 1; continue }
-            if feed.items[entry.item.key] == nil { feed.order.append(entry.item.key) }
-            feed.items[entry.item.key] = entry
+            feed.add(entry)
         }
         return feed
     }
@@ -372,67 +265,51 @@ public struct SyncPass: Sendable {
         if !dryRun { try store.commit(subscription.id, put: put, remove: remove) }
     }
 
-    /// The guard's words when the deletions must not happen, or nil.
-    func deletionGuard(gone: Int, known: Int, feedIsEmpty: Bool) -> String? {
-        guard subscription.deletions == .mirror, gone > 0 else { return nil }
-        if feedIsEmpty, !subscription.allowEmpty {
-            return "the feed has no items, which would delete all \(gone) items of \(subscription.targetCollection); nothing was deleted (set guard.allow-empty: true in \(subscription.file) to allow it)"
-        }
-        if Double(gone) > subscription.maxDeleteFraction * Double(known) {
-            return "the feed lost \(gone) of \(known) items, more than guard.max-delete-fraction (\(subscription.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(subscription.file) to allow it)"
-        }
-        return nil
+    /// The subscription's settings as the planner reads them.
+    func policy(reconcile: Bool) -> SyncPlanner.Policy {
+        var p = SyncPlanner.Policy()
+        p.mirrorDeletions = subscription.deletions == .mirror
+        p.allowEmpty = subscription.allowEmpty
+        p.maxDeleteFraction = subscription.maxDeleteFraction
+        p.trustLastModified = subscription.trustLastModified
+        p.reconcile = reconcile
+        p.collection = subscription.targetCollection
+        p.file = subscription.file
+        return p
     }
 
-    /// The writes that bring the target's copies of the changed items to the feed, fetched in
-    /// batches, `batchesInFlight` at a time (the target reads one while the engine decodes and
-    /// diffs the last), planned in the order of the feed. With trust-lastmod the copy last applied
-    /// stands in for the target's while its LAST-MODIFIED there is the one recorded (the change
-    /// token still guards the update: a target edited since is refetched and diffed again).
-    func updates(of changed: [String], feed: FilteredFeed, known: [String: ItemState], reconcile: Bool,
-                 _ report: inout SyncReport) async throws(TargetClientError) -> [PlannedWrite] {
-        let skip = filters.skipList
-        var plans: [PlannedWrite] = []
+    /// The target's copies of the changed items, by key: with trust-lastmod the copy last applied
+    /// where the target's LAST-MODIFIED is the one recorded (one listing request per batch), the
+    /// others fetched in batches, `batchesInFlight` at a time (the target reads one while the
+    /// engine decodes the last). A changed item the target no longer has gets no copy.
+    func copies(of changed: [SyncPlanner.Changed], planner: SyncPlanner, _ report: inout SyncReport) async throws(TargetClientError) -> [String: SyncPlanner.Copy] {
+        var copies: [String: SyncPlanner.Copy] = [:]
         var toFetch = changed
-        if subscription.trustLastModified, !reconcile {
-            let trusted = changed.filter { known[$0]?.content != nil && known[$0]?.lastModified != nil }
-            let stamps = try await lastModified(of: trusted.map { known[$0]!.href })
-            toFetch = []
-            for key in changed {
-                guard let k = known[key], let content = k.content, let lm = k.lastModified, stamps[k.href] == lm,
-                      let doc = try? ICalParser().parse(content), let cal = doc.calendars.first else {
-                    toFetch.append(key)
-                    continue
-                }
-                plans.append(plan(key, feed.items[key]!, against: cal, href: k.href, token: k.changeToken, content: content, skip: skip, &report))
-            }
+        let candidates = planner.trustCandidates(changed)
+        if !candidates.isEmpty {
+            let split = planner.trusted(changed, stamps: try await lastModified(of: candidates.map(\.known.href)))
+            for (c, copy) in split.trusted { copies[c.known.key] = copy }
+            toFetch = split.fetch
         }
         report.copiesFetched = toFetch.count
-        let fetchChunks = toFetch.chunks(of: batchSize)
-        var copiesOf: [Int: [EntityInfo]] = [:]
+        let chunks = toFetch.chunks(of: batchSize)
         var fetchError: TargetClientError?
-        let fetchHrefs = fetchChunks.map { $0.map { known[$0]!.href } }
-        await inFlight(fetchHrefs, width: batchesInFlight, mayLaunch: { fetchError == nil }) { [target, collection = subscription.targetCollection] index, hrefs in
+        await inFlight(chunks.map { $0.map(\.known.href) }, width: batchesInFlight, mayLaunch: { fetchError == nil }) {
+            [target, collection = subscription.targetCollection] index, hrefs in
             do throws(TargetClientError) { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
                 return FetchedChunk(index: index, error: error)
             }
         } take: { done in
-            if let error = done.error { fetchError = fetchError ?? error } else { copiesOf[done.index] = done.copies }
-        }
-        if let fetchError { throw fetchError }
-        for (index, chunk) in fetchChunks.enumerated() {
-            let byHref = Dictionary(copiesOf[index, default: []].map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
-            for key in chunk {
-                let source = feed.items[key]!
-                if let copy = byHref[known[key]!.href], let cal = copy.calendar {
-                    plans.append(plan(key, source, against: cal, href: copy.href, token: copy.changeToken, content: nil, skip: skip, &report))
-                } else {
-                    // Gone from the target (deleted there): add it again.
-                    plans.append(.add(key: key, calendar: source.item.calendar(), hash: source.hash))
+            if let error = done.error { fetchError = fetchError ?? error; return }
+            let byHref = Dictionary(done.copies.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
+            for c in chunks[done.index] {
+                if let copy = byHref[c.known.href], let calendar = copy.calendar {
+                    copies[c.known.key] = SyncPlanner.Copy(href: copy.href, changeToken: copy.changeToken, calendar: calendar)
                 }
             }
         }
-        return plans
+        if let fetchError { throw fetchError }
+        return copies
     }
 
     /// Executes the plan in multiOp batches, `batchesInFlight` at a time (the engine encodes the
@@ -474,19 +351,6 @@ public struct SyncPass: Sendable {
             return ("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
         }
         return nil
-    }
-
-    /// The write that brings the target's copy (`calendar`, at `href` with `token`) to the feed's
-    /// item: an update of the fields that differ, or, when none do, only a status record (with
-    /// `content`, the applied text when it is already at hand).
-    func plan(_ key: String, _ source: (item: ICalItem, hash: String), against calendar: ICalComponent, href: String, token: String,
-              content: String?, skip: SkipList, _ report: inout SyncReport) -> PlannedWrite {
-        let update = Differ.diff(source: source.item, target: Self.item(calendar, key: key), skip: skip)
-        guard update.isEmpty else {
-            return .update(key: key, href: href, token: token, update: update, source: source.item, hash: source.hash)
-        }
-        report.unchanged += 1
-        return .settle(ItemState(key: key, hash: source.hash, href: href, changeToken: token, content: content ?? applied(source.item.calendar())))
     }
 
     /// Runs `work` on each element of `items` (with its index), at most `width` at a time, and
@@ -603,7 +467,7 @@ public struct SyncPass: Sendable {
                     // The target has this UID already (an earlier pass died before recording it, or
                     // someone added it): adopt that entity and bring it up to date.
                     guard case .uidConflict(let existing)? = error.kind else { throw error }
-                    (token, edits) = try await bringUpToDate(href: existing, source: Self.item(calendar, key: key), key: key, skip: skip)
+                    (token, edits) = try await bringUpToDate(href: existing, source: SyncPlanner.item(calendar, key: key), key: key, skip: skip)
                     href = existing
                 }
                 if let edits { o.report.updated.append((key, edits)) } else { o.report.added.append(key) }
@@ -641,14 +505,9 @@ public struct SyncPass: Sendable {
     /// Fetches the target's current copy, diffs the source against it and sends the update.
     func bringUpToDate(href: String, source: ICalItem, key: String, skip: SkipList) async throws(TargetClientError) -> (token: String, edits: Int) {
         let current = try await target.fetchItem(href: href)
-        let update = Differ.diff(source: source, target: Self.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key), skip: skip)
+        let update = Differ.diff(source: source, target: SyncPlanner.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key), skip: skip)
         if update.isEmpty { return (current.changeToken, 0) }
         return (try await target.updateItem(href: href, changeToken: current.changeToken, update: update), update.count)
-    }
-
-    static func item(_ calendar: ICalComponent, key: String) -> ICalItem {
-        let items = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items
-        return items.first { $0.key == key } ?? items.first ?? ICalItem(key: key, uid: key, components: [])
     }
 
     /// The iCalendar text of what was applied, as the status store keeps it for trust-lastmod
@@ -659,21 +518,7 @@ public struct SyncPass: Sendable {
 
 }
 
-/// One write the pass plans.
-enum PlannedWrite: Sendable {
-    case add(key: String, calendar: ICalComponent, hash: String)
-    case update(key: String, href: String, token: String, update: ComponentUpdate, source: ICalItem, hash: String)
-    case delete(key: String, href: String)
-    /// The target already matches: only the status is recorded.
-    case settle(ItemState)
-
-    var key: String {
-        switch self {
-        case .add(let k, _, _), .update(let k, _, _, _, _, _), .delete(let k, _): k
-        case .settle(let s): s.key
-        }
-    }
-
+extension PlannedWrite {
     /// The intent recorded before the write is sent (nil for a settle, which writes nothing).
     var intent: WriteIntent? {
         switch self {
@@ -684,6 +529,7 @@ enum PlannedWrite: Sendable {
         }
     }
 
+    /// The CalWS request that carries the write (nil for a settle).
     func request(collection: String) -> CalWSRequest? {
         switch self {
         case .add(_, let calendar, _): CalWSRequest(.addItem(href: collection, calendar: calendar))
@@ -691,62 +537,5 @@ enum PlannedWrite: Sendable {
         case .delete(_, let href): CalWSRequest(.deleteItem(href: href))
         case .settle: nil
         }
-    }
-
-    var lines: [String] {
-        switch self {
-        case .add(let key, _, _): ["+ add \(key)"]
-        case .update(_, _, _, let update, _, _): ChangeSetPrinter.lines(update)
-        case .delete(let key, _): ["- delete \(key)"]
-        case .settle: []
-        }
-    }
-}
-
-extension ICalDateTime {
-    /// The UTC date-time of a moment (the clock is read by callers, never by the pure modules).
-    public static func utc(_ date: Date) -> ICalDateTime {
-        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
-        return ICalDateTime(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!, isUTC: true)
-    }
-}
-
-extension Array {
-    /// The elements in consecutive runs of at most `size`.
-    func chunks(of size: Int) -> [[Element]] {
-        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
-    }
-}
-
-/// Gives the heap memory that is free back to the system (glibc keeps it for the process
-/// otherwise, so a pass that once needed much would keep it resident).
-public func releaseFreeMemory() {
-    _ = mallocTrim(0)
-}
-
-/// glibc's malloc_trim(3), declared in <malloc.h>, which the Glibc module does not export; its C
-/// signature is `int malloc_trim(size_t pad)`.
-@_silgen_name("malloc_trim") private func mallocTrim(_ pad: Int) -> Int32
-
-/// Work run at most once, in a task of its own, started by the first `start` or `value`: here,
-/// the status store's read, started by the first bytes of a feed's body.
-final class StartedOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<T, Error>?
-    private let work: @Sendable () throws -> T
-
-    init(_ work: @escaping @Sendable () throws -> T) {
-        self.work = work
-    }
-
-    func start() {
-        lock.withLock {
-            if task == nil { task = Task.detached { [work] in try work() } }
-        }
-    }
-
-    func value() async throws -> T {
-        start()
-        return try await lock.withLock { task! }.value
     }
 }

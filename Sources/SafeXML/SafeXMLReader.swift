@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Why an XML body was refused.
 public enum XMLReadError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// The version of libxml2 this process was built against.
 public enum XMLLibraryVersion {

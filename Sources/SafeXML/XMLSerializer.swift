@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Where XML goes element by element: straight into bytes (`XMLStreamWriter`) or into an
 /// `XMLElement` tree (`XMLTreeBuilder`). Code that writes XML once against this protocol serves

@@ -1,5 +1,7 @@
-import CLibXML2
+internal import CLibXML2
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A forward walk over the elements of an XML document, positioned at one element at a time:
 /// its name, namespace and line are read there, then its children are visited (`forEachChild`)

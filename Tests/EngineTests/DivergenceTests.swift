@@ -8,6 +8,20 @@ import NIOCore
 import Testing
 import TestSupport
 
+/// Kills `p` (SIGKILL) `after` microseconds once `condition` holds (or once 60 s have passed), and
+/// waits for it to end. A thread of its own watches and kills, so the moment does not wait for the
+/// test's task to be scheduled on a busy test run.
+func killWhen(_ p: Process, after delay: UInt32 = 0, _ condition: @escaping @Sendable () -> Bool) {
+    let watcher = Thread {
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning, Date() < deadline, !condition() { usleep(1000) }
+        usleep(delay)
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    }
+    watcher.start()
+    p.waitUntilExit()
+}
+
 /// How the target's collection differs from the feed's items after `pipeline`, by canonical hash
 /// (missing, extra, other content), or nil when it holds exactly the feed.
 func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8], pipeline: FilterPipeline = FilterPipeline([])) async throws -> String? {
@@ -92,15 +106,8 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
             // Killed once it has begun writing (just before its first write, the pass records its
             // start with its intents), after a random moment more. A thread of its own watches and
             // kills, so the timing does not wait for the test's task to be scheduled.
-            let store = bed.store, delay = UInt32.random(in: 0...15_000, using: &rng)
-            let watcher = Thread {
-                let deadline = Date().addingTimeInterval(60)
-                while p.isRunning, Date() < deadline, (try? store.feed("s").lastAttempt) == before { usleep(1000) }
-                usleep(delay)
-                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            }
-            watcher.start()
-            p.waitUntilExit()
+            let store = bed.store
+            killWhen(p, after: UInt32.random(in: 0...15_000, using: &rng)) { (try? store.feed("s").lastAttempt) != before }
             if try bed.store.feed("s").passOpen != nil { killedMidPass += 1 }
         }
         #expect(killedMidPass >= 3, "passes were killed while they wrote (\(killedMidPass) of 9)")

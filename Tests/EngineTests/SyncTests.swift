@@ -155,12 +155,9 @@ final class Bed: @unchecked Sendable {
         p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, p.isRunning, (try? await bed.client.list(collection: "/t/kill").count) ?? 0 < 100 {
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        // Killed once its first batch is recorded (on the target too, by then).
+        let store = bed.store
+        killWhen(p) { ((try? store.items("big").count) ?? 0) > 0 }
         let partial = try await bed.client.list(collection: "/t/kill").count
         // The next pass converges: every feed item exactly once, equal to the feed.
         let s = try SubscriptionLoader.load(id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),

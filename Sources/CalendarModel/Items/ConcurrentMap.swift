@@ -1,6 +1,8 @@
 import Dispatch
 #if canImport(Glibc)
+#if canImport(Glibc)
 import Glibc
+#endif
 #elseif canImport(Darwin)
 import Darwin
 #endif

@@ -1,5 +1,7 @@
 import Crypto
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A quick look at a feed's bytes without parsing them: where each item's components are (by
 /// UID) and what lies outside them (each calendar's own properties, its VTIMEZONEs). A sync

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// VTIMEZONEs read before, by their text, for `ICalParser.parse(_:zones:)`: a server reading
 /// many stored entities one by one (each carrying its zones) reads each distinct zone once,

@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 
 /// An item-state store in memory, with the transactions `StatusStore` has: for fast tests and the
 /// crash simulation. Its pass lock is held within this process only.

@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 
 /// A write the pass is about to send, recorded before it is sent and forgotten in the same
 /// transaction that records its outcome. An intent still present when a pass begins names an item

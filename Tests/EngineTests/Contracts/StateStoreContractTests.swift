@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import SyncCore
 import Testing
 import TestSupport
 

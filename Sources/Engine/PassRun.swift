@@ -1,0 +1,78 @@
+import Foundation
+
+/// One pass's record as it goes: the feed state it started from and will store, its report, and
+/// what it may take for granted. Its `fail`, `unchanged` and `complete` are the only ways a pass
+/// ends, each recording what the next pass needs.
+struct PassRun {
+    let id: String
+    let now: Date
+    let dryRun: Bool
+    /// Every target item is compared with the feed (on demand, or the reconcile interval passed).
+    let reconcile: Bool
+    /// Writes of an earlier pass whose outcome is not recorded.
+    let intents: [WriteIntent]
+    var state: FeedState
+    var report: SyncReport
+    private let previousAttempt: Date?
+
+    init(_ subscription: Subscription, store: any ItemStateStore, now: Date, dryRun: Bool, reconcile requested: Bool) throws {
+        id = subscription.id
+        self.now = now
+        self.dryRun = dryRun
+        let stored = try store.feed(subscription.id)
+        state = stored
+        intents = try store.intents(subscription.id)
+        let due = subscription.reconcileEvery.map { every in stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
+        reconcile = requested || due
+        report = SyncReport(subscription: subscription.id)
+        report.reconciled = reconcile
+        previousAttempt = state.lastAttempt
+        state.lastAttempt = now
+    }
+
+    /// After a pass that did not complete (the target may hold writes the status store does not
+    /// know about), and on a reconcile, no shortcut is taken: no conditional fetch, no equal-body
+    /// end, no settling by bytes.
+    var shortcutsBarred: Bool {
+        reconcile || state.passOpen != nil || !intents.isEmpty
+    }
+
+    /// Ends the pass as failed, recording why (an interrupted pass is simply due again as it was).
+    mutating func fail(_ message: String, _ kind: PassErrorKind, _ store: any ItemStateStore) -> SyncReport {
+        report.error = message
+        report.errorKind = kind
+        if !dryRun {
+            if kind == .interrupted {
+                state.lastAttempt = previousAttempt
+            } else {
+                state.lastError = message
+                state.failures += 1
+            }
+            try? store.save(id, state)
+        }
+        return report
+    }
+
+    /// Ends the pass with nothing to do: a 304 (`validators` nil) or the body applied last time.
+    mutating func unchanged(validators: (etag: String?, lastModified: String?)?, _ store: any ItemStateStore) {
+        report.notModified = true
+        guard !dryRun else { return }
+        if let validators { (state.etag, state.lastModified) = validators }
+        state.lastSuccess = now
+        state.lastError = nil
+        state.failures = 0
+        try? store.save(id, state)
+    }
+
+    /// Ends the pass as complete: everything applied, the validators stored, the pass closed.
+    mutating func complete(validators: (etag: String?, lastModified: String?), bodyHash: String, _ store: any ItemStateStore) {
+        (state.etag, state.lastModified) = validators
+        state.bodyHash = bodyHash
+        if reconcile { state.lastReconcile = now }
+        state.lastSuccess = now
+        state.lastError = nil
+        state.failures = 0
+        state.passOpen = nil
+        try? store.save(id, state)
+    }
+}

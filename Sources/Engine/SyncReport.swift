@@ -1,0 +1,38 @@
+import Foundation
+
+/// What one pass did.
+public struct SyncReport: Sendable {
+    public var subscription: String
+    /// The feed answered 304, or its body was the one already applied: nothing else was done.
+    public var notModified = false
+    public var added: [String] = []
+    public var updated: [(key: String, edits: Int)] = []
+    public var deleted: [String] = []
+    public var unchanged = 0
+    public var dropped = 0
+    /// Items that failed, with why; they are retried next pass.
+    public var failed: [(key: String, reason: String)] = []
+    /// Why the pass as a whole failed (fetch, parse, guard), if it did.
+    public var error: String?
+    /// The kind of that failure, for metrics and alerts.
+    public var errorKind: PassErrorKind?
+    /// With --dry-run: what would be done, one line per edit.
+    public var plan: [String] = []
+    /// Every target item was compared with the feed.
+    public var reconciled = false
+    /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
+    public var retryAfter: Int?
+    /// How many unchanged items were recognized by their bytes (see `FeedScan`), without being
+    /// parsed, filtered or hashed.
+    public var settledUnparsed = 0
+    /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
+    /// those whose LAST-MODIFIED on the target is not the one recorded).
+    public var copiesFetched = 0
+
+    public init(subscription: String) {
+        self.subscription = subscription
+    }
+
+    /// True when the feed was applied completely.
+    public var succeeded: Bool { error == nil && failed.isEmpty }
+}
