@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Hummingbird's own dependency, named because the servers use its ByteBuffer directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries (Debian: libxml2-dev, libcurl4-openssl-dev; installed by .ci/setup).
@@ -58,11 +60,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
-            "CalendarModel", "XCal", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
+            "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +76,7 @@ let package = Package(
         .target(name: "TargetServer", dependencies: [
             "CalendarModel", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -80,6 +85,8 @@ let package = Package(
         .executableTarget(name: "outboard-target", dependencies: [
             "TargetServer", "CalendarModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
         .target(name: "TestSupport"),
@@ -93,8 +100,13 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine"]),
         .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore", "TestSupport",
-                                                          .product(name: "GRDB", package: "GRDB.swift")]),
+                                                          .product(name: "GRDB", package: "GRDB.swift"),
+                                                          .product(name: "Hummingbird", package: "hummingbird"),
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                          .product(name: "Logging", package: "swift-log"),
+                                                          .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig",
-                                                    .product(name: "Hummingbird", package: "hummingbird")]),
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )

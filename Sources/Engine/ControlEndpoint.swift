@@ -61,23 +61,14 @@ public struct ControlEndpoint: Sendable {
 /// Refuses every request but `/health` without `Authorization: Bearer TOKEN` (401), compared in
 /// constant time.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: [UInt8]
-    init(token: String) { self.token = Array(token.utf8) }
+    let token: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/health" { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-              Self.equal(Array(header.utf8.dropFirst(7)), token) else {
+        guard let given = BearerToken.parse(request.headers[.authorization]), BearerToken.equal(given, token) else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "application/json"],
                             body: ControlEndpoint.body("{\"error\":\"a bearer token is required (see the control-token file in the state directory)\"}\n"))
         }
         return try await next(request, context)
-    }
-
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var diff: UInt8 = 0
-        for i in a.indices { diff |= a[i] ^ b[i] }
-        return diff == 0
     }
 }

@@ -1,53 +1,57 @@
+import CoreMetrics
 import Foundation
-import Prometheus
+import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
 
-/// The daemon's Prometheus metrics, served by its control endpoint at `GET /metrics`. Each
-/// daemon has its own registry; nothing is bootstrapped process-wide.
+/// The daemon's metrics, served by its control endpoint at `GET /metrics`. They are recorded
+/// through the swift-metrics API into a Prometheus backend of their own, as the reference
+/// target's are (`TargetMetrics`); nothing is bootstrapped process-wide.
 public final class EngineMetrics: Sendable {
-    public let registry = PrometheusCollectorRegistry()
-    private let lag: ValueHistogram
-    private let duration: ValueHistogram
-    private let running: Gauge
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
 
-    public init() {
-        lag = registry.makeValueHistogram(descriptor: Self.name("queue_lag", "seconds", "How late each pass started after its due time."),
-                                          buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300])
-        duration = registry.makeValueHistogram(descriptor: Self.name("pass_duration", "seconds", "How long each pass took."),
-                                               buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600])
-        running = registry.makeGauge(descriptor: Self.name("passes_running", "", "Passes running now."))
+    static let lagLabel = "outboard_queue_lag_seconds", durationLabel = "outboard_pass_duration_seconds"
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = [
+            Self.lagLabel: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+            Self.durationLabel: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+        ]
+        self.factory = factory
         // Every kind is exposed from the start, so a rate() over a kind that never happened is 0, not absent.
         for kind in PassErrorKind.allCases { _ = errors(kind) }
+        _ = running
     }
+
+    /// Passes running now.
+    private var running: Meter { Meter(label: "outboard_passes_running", factory: factory) }
 
     /// A pass started `lag` seconds after it was due.
     public func started(lag: TimeInterval) {
-        self.lag.record(lag)
+        Recorder(label: Self.lagLabel, factory: factory).record(lag)
         running.increment()
     }
 
     /// A pass finished after `seconds`.
     public func finished(_ r: SyncReport, seconds: TimeInterval) {
         running.decrement()
-        duration.record(seconds)
+        Recorder(label: Self.durationLabel, factory: factory).record(seconds)
+        // Passes by subscription and result: applied, not-modified (a 304 or an unchanged body), failed.
         let result = r.notModified ? "not-modified" : r.succeeded ? "applied" : "failed"
-        registry.makeCounter(descriptor: Self.passes, labels: [("subscription", r.subscription), ("result", result)]).increment()
+        Counter(label: "outboard_passes_total", dimensions: [("subscription", r.subscription), ("result", result)], factory: factory).increment()
+        // Items by subscription and change: added, updated, deleted on the target; failed (retried next pass).
         for (change, n) in [("added", r.added.count), ("updated", r.updated.count), ("deleted", r.deleted.count), ("failed", r.failed.count)] where n > 0 {
-            registry.makeCounter(descriptor: Self.items, labels: [("subscription", r.subscription), ("change", change)]).increment(by: Int64(n))
+            Counter(label: "outboard_items_total", dimensions: [("subscription", r.subscription), ("change", change)], factory: factory).increment(by: n)
         }
         if let kind = r.errorKind { errors(kind).increment() }
     }
 
+    /// Failed passes by kind of error.
     private func errors(_ kind: PassErrorKind) -> Counter {
-        registry.makeCounter(descriptor: Self.errors, labels: [("kind", kind.rawValue)])
+        Counter(label: "outboard_pass_errors_total", dimensions: [("kind", kind.rawValue)], factory: factory)
     }
-
-    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "outboard", metricName: metric, unitName: unit, helpText: help)
-    }
-
-    static var passes: MetricNameDescriptor { name("passes", "total", "Passes by subscription and result: applied, not-modified (a 304 or an unchanged body), failed.") }
-    static var items: MetricNameDescriptor { name("items", "total", "Items by subscription and change: added, updated, deleted on the target; failed (retried next pass).") }
-    static var errors: MetricNameDescriptor { name("pass_errors", "total", "Failed passes by kind of error.") }
 
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] {

@@ -30,16 +30,21 @@ public actor Scheduler {
     private var rerun: Set<String> = []
     private let maxParallel: Int
     private let random: @Sendable () -> Double
+    /// Told each subscription's next due time whenever it is set, so the status store holds the
+    /// daemon's schedule (back-off included) for `outboard status`.
+    private let record: @Sendable (_ id: String, _ nextDue: Date) -> Void
     /// The pass the scheduler runs (the daemon runs it for what `start` returns).
     public nonisolated let pass: Pass
     public private(set) var running = 0
 
     /// `states` are the stored feed states (last attempt, failures) the schedules start from.
     public init(subscriptions: [Subscription], states: [String: FeedState], now: Date, maxParallel: Int = 8,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, pass: @escaping Pass) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                record: @escaping @Sendable (_ id: String, _ nextDue: Date) -> Void = { _, _ in }, pass: @escaping Pass) {
         self.subscriptions = Dictionary(subscriptions.filter(\.enabled).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.maxParallel = max(1, maxParallel)
         self.random = random
+        self.record = record
         self.pass = pass
         var schedules: [String: Schedule] = [:]
         for s in subscriptions where s.enabled {
@@ -48,6 +53,7 @@ public actor Scheduler {
                                        interval: TimeInterval(s.refresh), now: now, jitter: random())
         }
         self.schedules = schedules
+        for (id, s) in schedules { record(id, s.nextDue) }
     }
 
     /// The schedule of a subscription (for status and tests).
@@ -77,6 +83,7 @@ public actor Scheduler {
         }
         s.nextDue = min(s.nextDue, now)
         schedules[id] = s
+        record(id, s.nextDue)
         return .queued
     }
 
@@ -106,6 +113,7 @@ public actor Scheduler {
         s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.refresh), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
         if rerun.remove(r.subscription) != nil, r.retryAfter == nil { s.nextDue = now }
         schedules[r.subscription] = s
+        record(r.subscription, s.nextDue)
     }
 
     /// Runs every subscription due at `now` once (at most `maxParallel` at a time) and returns

@@ -12,6 +12,8 @@ public struct FeedState: Sendable, Hashable {
     public var lastSuccess: Date?
     public var lastError: String?
     public var failures: Int
+    /// When the daemon's schedule runs the subscription next (back-off included), as it last
+    /// recorded it; nil before any daemon scheduled it.
     public var nextDue: Date?
     /// When every target item was last compared with the feed.
     public var lastReconcile: Date?
@@ -131,13 +133,22 @@ public final class StatusStore: ItemStateStore {
         try db.write { db in try Self.save(db, id, s) }
     }
 
+    public func schedule(_ id: String, nextDue: Date) throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO feed (subscription, next_due) VALUES (?, ?)
+                ON CONFLICT (subscription) DO UPDATE SET next_due = excluded.next_due
+                """, arguments: [id, nextDue])
+        }
+    }
+
     static func save(_ db: Database, _ id: String, _ s: FeedState) throws {
         try db.execute(sql: """
             INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
                 body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                last_error = excluded.last_error, failures = excluded.failures, next_due = excluded.next_due,
+                last_error = excluded.last_error, failures = excluded.failures,
                 last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open
             """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile,
                              s.passOpen])

@@ -72,9 +72,11 @@ public struct SyncPass: Sendable {
             return report
         }
         // 1. The feed (nil: not modified, or the failure is recorded).
-        guard let fetched = await fetch(&run) else { return run.report }
-        // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them.
+        guard var fetched = await fetch(&run) else { return run.report }
+        // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them; the
+        // feed's bytes go once they are read (a pass of a large feed should not hold them twice).
         guard var read = await read(fetched, &run) else { return run.report }
+        fetched.body = []
 
         // 3. What the target holds that the status store may not know: a reconcile adopts every
         // entity, and the intents of an unfinished pass are looked up (present: compared with

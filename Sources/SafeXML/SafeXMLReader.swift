@@ -31,9 +31,9 @@ public enum XMLReadError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Reads XML into an `XMLElement` tree through libxml2's xmlTextReader, hardened against hostile
-/// input: no network access, no DTD loading, no entity expansion, a DOCTYPE refused outright,
-/// and limits on size, depth and element count.
+/// Reads XML into an `XMLElement` tree through the SAX2 cursor (`XMLCursor`, libxml2's push
+/// parser), hardened against hostile input: no network access, no DTD loading, no entity
+/// expansion, a DOCTYPE refused outright, and limits on size, depth and element count.
 public struct SafeXMLReader: Sendable {
     public struct Limits: Sendable {
         public var maxBytes: Int = 64 << 20

@@ -43,8 +43,7 @@ public struct TokenTable: Sendable {
     }
 
     func grants(forAuthorization header: String?) -> Grants? {
-        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
-        return entries[String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)]
+        BearerToken.parse(header).flatMap { entries[$0] }
     }
 }
 

@@ -3,30 +3,16 @@ import CalWS
 import Engine
 import Foundation
 import SyncCore
+import TestSupport
 
-/// `outboard-bench target`: the reference target over HTTP on 127.0.0.1. Starts the
-/// `outboard-target` built beside this executable, with a fresh data directory, and stops it.
+/// `outboard-bench target`: the reference target over HTTP on 127.0.0.1: the `outboard-target`
+/// built beside this executable (`TargetProcess`), with a fresh data directory, stopped after.
 enum TargetBench {
     static func run() async throws {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outboard-target")
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-bench-\(UUID().uuidString)")
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = ["serve", "--port", "0", "--data", data.path]
-        p.environment = ProcessInfo.processInfo.environment.merging(["OUTBOARD_TARGET_TOKEN": "bench", "LOG_LEVEL": "warning"]) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        defer { p.terminate(); p.waitUntilExit(); try? FileManager.default.removeItem(at: data) }
-        var seen = ""
-        var port = 0
-        while port == 0 {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: "http://127.0.0.1:"), let end = seen[r.upperBound...].firstIndex(of: "/") { port = Int(seen[r.upperBound..<end]) ?? 0 }
-        }
-        let client = TargetClient(endpoint: "http://127.0.0.1:\(port)/calws", token: "bench")
+        let target = try TargetProcess.start(environmentToken: "bench")
+        defer { target.stop(); try? FileManager.default.removeItem(at: target.dataDirectory) }
+        let port = target.port
+        let client = TargetClient(endpoint: target.endpoint, token: "bench")
         print("target: outboard-target on 127.0.0.1:\(port), data in a fresh SQLite file")
 
         // 10,000 adds in multiOp batches of 200.

@@ -22,7 +22,18 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
     }
 
     public func save(_ id: String, _ state: FeedState) throws {
-        lock.withLock { feedStates[id] = state }
+        lock.withLock { put(id, state) }
+    }
+
+    /// A pass's state, with the schedule's next due time kept (only `schedule` sets it).
+    private func put(_ id: String, _ state: FeedState) {
+        var s = state
+        s.nextDue = feedStates[id]?.nextDue
+        feedStates[id] = s
+    }
+
+    public func schedule(_ id: String, nextDue: Date) throws {
+        lock.withLock { feedStates[id, default: FeedState()].nextDue = nextDue }
     }
 
     public func itemCounts() throws -> [String: Int] {
@@ -52,7 +63,7 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
 
     public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         lock.withLock {
-            feedStates[id] = state
+            put(id, state)
             for i in intents { open[id, default: [:]][i.key] = i }
         }
     }

@@ -73,6 +73,8 @@ public protocol ItemStateStore: Sendable {
     /// Every stored feed state, by subscription id.
     func feeds() throws -> [String: FeedState]
     func save(_ id: String, _ state: FeedState) throws
+    /// Records when the daemon's schedule next runs the subscription (its `FeedState.nextDue`).
+    func schedule(_ id: String, nextDue: Date) throws
     /// How many items each subscription has mirrored.
     func itemCounts() throws -> [String: Int]
     /// Every item state of a subscription, by key.

@@ -54,7 +54,8 @@ struct RunCommand: AsyncParsableCommand {
         let pass: Scheduler.Pass = { sub in
             await SyncRunner.pass(sub, config: current.value, store: store, dryRun: false, stop: { Task.isShuttingDownGracefully })
         }
-        let scheduler = Scheduler(subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel, pass: pass)
+        let scheduler = Scheduler(subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
+                                  record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
         let watcher = watch > 0 ? ConfigWatcher(directories: [config.subscriptionsDirectory, config.filtersDirectory], interval: watch) : nil
         let daemon = SyncDaemon(scheduler: scheduler, logger: logger, watcher: watcher) {
             let fresh = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)

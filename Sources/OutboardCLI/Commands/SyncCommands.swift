@@ -87,7 +87,11 @@ struct StatusCommand: ParsableCommand {
         for s in c.subscriptions {
             let state = states[s.id] ?? FeedState()
             let items = counts[s.id] ?? 0
-            let next = state.lastAttempt.map { $0.addingTimeInterval(TimeInterval(s.refresh)) }
+            // The daemon's schedule as it recorded it (back-off included), or, where no daemon
+            // scheduled it yet, the same rule without jitter.
+            let next = state.nextDue ?? state.lastAttempt.map { _ in
+                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.refresh), now: .distantPast, jitter: 0.5).nextDue
+            }
             Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
                                    String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
         }

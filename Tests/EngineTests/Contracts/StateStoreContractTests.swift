@@ -32,6 +32,18 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases)
+    func theScheduleOwnsTheNextDueTimeAndAPassDoesNotOverwriteIt(kind: Kind) throws {
+        let store = try Self.make(kind)
+        let due = Date(timeIntervalSince1970: 1_800_003_600)
+        try store.schedule("a", nextDue: due)
+        #expect(try store.feed("a").nextDue == due)
+        try store.save("a", FeedState(lastError: "boom", failures: 1, nextDue: Date(timeIntervalSince1970: 0)))
+        try store.begin("a", FeedState(failures: 2), intents: [])
+        #expect(try store.feed("a").nextDue == due)
+        #expect(try store.feed("a").failures == 2)
+    }
+
+    @Test(arguments: Kind.allCases)
     func aBatchIsCommittedWholeAndForgetsItsIntents(kind: Kind) throws {
         let store = try Self.make(kind)
         let one = ItemState(key: "one", hash: "h1", href: "/c/one.ics", changeToken: "r1", lastModified: "x", content: "c", source: "s")

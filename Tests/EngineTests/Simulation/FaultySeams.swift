@@ -133,6 +133,7 @@ struct FaultyStore: ItemStateStore {
     func items(_ id: String) throws -> [String: ItemState] { try inner.items(id) }
     func intents(_ id: String) throws -> [WriteIntent] { try inner.intents(id) }
     func save(_ id: String, _ state: FeedState) throws { try write { try inner.save(id, state) } }
+    func schedule(_ id: String, nextDue: Date) throws { try write { try inner.schedule(id, nextDue: nextDue) } }
     func commit(_ id: String, put: [ItemState], remove: [String]) throws { try write { try inner.commit(id, put: put, remove: remove) } }
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws { try write { try inner.begin(id, state, intents: intents) } }
     func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease { try await inner.lockPass(id, wait: wait) }
