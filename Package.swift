@@ -106,6 +106,7 @@ let package = Package(
                                                           .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig",
+                                                    .product(name: "GRDB", package: "GRDB.swift"),
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "NIOCore", package: "swift-nio")]),
     ]

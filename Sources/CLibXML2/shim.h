@@ -7,9 +7,6 @@
 #include <libxml/xmlversion.h>
 #undef LIBXML_ICU_ENABLED
 #include <libxml/parser.h>
-#include <libxml/xmlreader.h>
 #include <libxml/xmlwriter.h>
 #include <libxml/xmlerror.h>
-/* xmlFree is a mutable global function pointer, which Swift 6 rejects as shared mutable state. */
-static inline void cxml_free(void *p) { xmlFree(p); }
 #endif

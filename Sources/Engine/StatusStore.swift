@@ -41,12 +41,13 @@ public struct FeedState: Sendable, Hashable {
 /// The status store: one SQLite file in the state directory (mode 0600, versioned migrations), and
 /// one lock file per subscription in its `locks` folder.
 public final class StatusStore: ItemStateStore {
-    let db: DatabasePool
+    let db: any DatabaseWriter
+    /// Where the per-subscription lock files live (`locks/ID.lock`).
     let directory: String
 
-    public init(directory: String) throws {
+    /// The store of a state directory: `status.sqlite` (WAL, created with mode 0600) and its locks.
+    public convenience init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        self.directory = directory
         let path = (directory as NSString).appendingPathComponent("status.sqlite")
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -59,8 +60,15 @@ public final class StatusStore: ItemStateStore {
         // not wait for: two processes opening a new state directory at once are serialized here.
         let opening = try OpeningLock(directory: directory)
         defer { opening.release() }
-        db = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(db)
+        try self.init(DatabasePool(path: path, configuration: configuration), lockDirectory: directory)
+    }
+
+    /// The store on any GRDB writer (a pool on a file, or a queue in memory for tests), migrated
+    /// to the current schema; pass locks are files in `lockDirectory`.
+    public init(_ writer: any DatabaseWriter, lockDirectory: String) throws {
+        db = writer
+        directory = lockDirectory
+        try Self.migrator.migrate(writer)
     }
 
     static var migrator: DatabaseMigrator {

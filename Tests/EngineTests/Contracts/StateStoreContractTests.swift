@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import GRDB
 import SyncCore
 import Testing
 import TestSupport
@@ -8,7 +9,9 @@ import TestSupport
 /// real file and the in-memory one. A new store (PostgreSQL, say) is admitted by passing it.
 @Suite struct StateStoreContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case memory, sqlite
+        /// The in-memory store; the SQLite store on a file in a state directory; the SQLite store
+        /// on a GRDB queue in memory (the writer injected).
+        case memory, sqlite, sqliteQueue
         var testDescription: String { rawValue }
     }
 
@@ -16,6 +19,7 @@ import TestSupport
         switch kind {
         case .memory: InMemoryStateStore()
         case .sqlite: try StatusStore(directory: TargetProcess.temporaryDirectory().path)
+        case .sqliteQueue: try StatusStore(DatabaseQueue(), lockDirectory: TargetProcess.temporaryDirectory().path)
         }
     }
 
