@@ -3,19 +3,8 @@ import CalendarModel
 /// Minutes since 1970-01-01T00:00 for dates and times read as UTC (no time zone database: the
 /// callers allow for the largest zone offset instead).
 enum Minutes {
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
     static func of(_ d: ICalDate) -> Int {
-        days(year: Int(d.year), month: Int(d.month), day: Int(d.day)) * 1440
+        DayNumber.of(year: Int(d.year), month: Int(d.month), day: Int(d.day)) * 1440
     }
 
     static func of(_ dt: ICalDateTime) -> Int {

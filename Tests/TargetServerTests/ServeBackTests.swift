@@ -10,17 +10,7 @@ import TestSupport
 
 /// The target stores only what it can serve back, and one entity it cannot read never takes a
 /// collection's feed or queries down.
-@Suite(.serialized) final class ServeBackTests {
-    let server: TargetProcess
-    let client: TargetClient
-
-    init() throws {
-        server = try TargetProcess.start()
-        client = TargetClient(endpoint: server.endpoint, token: TargetProcess.token)
-    }
-
-    deinit { server.stop() }
-
+extension TargetServerTests {
     func feed(_ collection: String) async throws -> HTTPResponse {
         try await CurlHTTPClient().send(HTTPRequest(url: server.base + "/calendars" + collection + ".ics",
                                                     headers: [("Authorization", "Bearer \(TargetProcess.token)")]))

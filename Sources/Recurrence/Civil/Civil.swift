@@ -1,3 +1,5 @@
+import CalendarModel
+
 /// Proleptic Gregorian calendar arithmetic on plain integers, used in the hot loops instead of
 /// Foundation's `Calendar`.
 ///
@@ -7,13 +9,7 @@ enum Civil {
     /// The day number of a civil date (Howard Hinnant's days_from_civil).
     @inline(__always)
     static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        DayNumber.of(year: year, month: month, day: day)
     }
 
     /// The civil date of a day number (Howard Hinnant's civil_from_days).

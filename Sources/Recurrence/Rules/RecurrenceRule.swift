@@ -124,24 +124,8 @@ public struct RecurrenceRule: Hashable, Sendable {
         return values
     }
 
-    /// A short text of the rule for messages: `FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30`.
+    /// The rule's text for messages: `FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30`.
     static func describe(_ r: ICalRecur) -> String {
-        var parts = ["FREQ=\(r.freq)"]
-        func add(_ name: String, _ values: [Int]) {
-            if !values.isEmpty { parts.append("\(name)=" + values.map(String.init).joined(separator: ",")) }
-        }
-        if let c = r.count { parts.append("COUNT=\(c)") }
-        if let i = r.interval { parts.append("INTERVAL=\(i)") }
-        add("BYSECOND", r.bySecond)
-        add("BYMINUTE", r.byMinute)
-        add("BYHOUR", r.byHour)
-        if !r.byDay.isEmpty { parts.append("BYDAY=" + r.byDay.joined(separator: ",")) }
-        add("BYMONTHDAY", r.byMonthDay)
-        add("BYYEARDAY", r.byYearDay)
-        add("BYWEEKNO", r.byWeekNo)
-        add("BYMONTH", r.byMonth)
-        add("BYSETPOS", r.bySetPos)
-        if let w = r.wkst { parts.append("WKST=\(w)") }
-        return parts.joined(separator: ";")
+        ValueFormatter.recurString(r)
     }
 }
