@@ -50,7 +50,7 @@ public struct SyncPass: Sendable {
             do { lease = try await store.lockPass(subscription.id, wait: lockWait) } catch {
                 var report = SyncReport(subscription: subscription.id)
                 report.error = "\(error)"
-                report.errorKind = .busy
+                if case .passRunning = error { report.errorKind = .busy } else { report.errorKind = .store }
                 return report
             }
         }

@@ -98,16 +98,27 @@ import TestSupport
         if let one = env["OUTBOARD_SIM_SEED"].flatMap(UInt64.init) {
             seeds = [one]
         } else {
-            let runs = env["OUTBOARD_SIM_RUNS"].flatMap(Int.init) ?? 3000
+            let runs = env["OUTBOARD_SIM_RUNS"].flatMap(Int.init) ?? 2000
             let base = env["OUTBOARD_SIM_BASE"].flatMap(UInt64.init) ?? 1
             seeds = (0..<UInt64(runs)).map { base + $0 }
         }
-        var failures: [String] = []
-        for seed in seeds {
-            if let problem = try await Self.run(seed: seed) {
-                failures.append("seed \(seed) (replay: OUTBOARD_SIM_SEED=\(seed) swift test --filter CrashSimulationTests): \(problem)")
-                if failures.count >= 3 { break }
+        // The schedules are independent worlds: they run on every core, a share each.
+        let failures = await withTaskGroup(of: [String].self) { group in
+            let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            for part in 0..<width {
+                group.addTask {
+                    var found: [String] = []
+                    for seed in seeds.enumerated().filter({ $0.offset % width == part }).map(\.element) where found.count < 3 {
+                        let problem: String?
+                        do { problem = try await Self.run(seed: seed) } catch { problem = "the schedule could not run: \(error)" }
+                        if let problem {
+                            found.append("seed \(seed) (replay: OUTBOARD_SIM_SEED=\(seed) swift test --filter CrashSimulationTests): \(problem)")
+                        }
+                    }
+                    return found
+                }
             }
+            return await group.reduce(into: []) { $0 += $1 }
         }
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
