@@ -44,7 +44,7 @@ public struct DaemonStatus: Codable, Sendable {
             }
             return Entry(id: s.id, enabled: s.enabled, phase: phase, nextDue: schedule?.nextDue, lastAttempt: state.lastAttempt,
                          lastSuccess: state.lastSuccess, lastError: state.lastError, consecutiveFailures: state.failures,
-                         items: items[s.id] ?? 0, feedHost: s.sourceHost, target: s.targetURL, collection: s.targetCollection)
+                         items: items[s.id] ?? 0, feedHost: s.sourceHost, target: Redact.url(s.targetURL), collection: s.targetCollection)
         }
     }
 
