@@ -54,6 +54,8 @@ public struct Subscription: Sendable, Hashable {
     /// A PEM file of certificate authorities to trust for this feed (a server with a private CA),
     /// instead of the system's; nil for the system's.
     public var sourceCAFile: String?
+    /// The User-Agent the feed is fetched with (`source.user-agent`); nil for Outboard's own.
+    public var userAgent: String? = nil
     /// Seconds between passes.
     public var refresh: Int
     public var targetURL: String

@@ -92,7 +92,15 @@ public enum SubscriptionLoader {
                     reader.problem(line: source.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
                 }
             }
-            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file"])
+            if let agent = source.string("user-agent") {
+                // Sent as a header line: printable ASCII only, so it can neither break the request
+                // nor be mangled by a server that reads only ASCII.
+                if !agent.trimmingCharacters(in: .whitespaces).isEmpty, agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { s.userAgent = agent } else {
+                    let shown = agent.unicodeScalars.map { (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+                    reader.problem(line: source.line(of: "user-agent"), "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)")
+                }
+            }
+            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
         } else {
             reader.problem(line: root.line, "source is missing: give source.url")
         }

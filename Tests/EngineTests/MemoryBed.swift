@@ -30,10 +30,13 @@ final class MemoryBed: @unchecked Sendable {
         feeds.put(name, bytes)
     }
 
-    func subscription(_ id: String, feed: String, collection: String, extra: String = "") throws -> Subscription {
+    /// `source` is more of the source mapping (its lines indented by two spaces); `extra` more
+    /// top-level keys.
+    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws -> Subscription {
         let yaml = """
             source:
               url: http://feeds.test/\(feed)
+            \(source)
             target:
               url: http://target.test/calws
               collection: \(collection)

@@ -44,10 +44,13 @@ final class Bed: @unchecked Sendable {
 
     var env: [String: String] { ["TEST_TARGET_TOKEN": TargetProcess.token] }
 
-    func subscription(_ id: String, feed: String, collection: String, extra: String = "") throws -> Subscription {
+    /// `source` is more of the source mapping (its lines indented by two spaces); `extra` more
+    /// top-level keys.
+    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws -> Subscription {
         let yaml = """
         source:
           url: \(nginx.url(feed))
+        \(source)
         target:
           url: \(target.endpoint)
           collection: \(collection)
