@@ -107,6 +107,7 @@ let package = Package(
                                                           .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig",
                                                     .product(name: "Hummingbird", package: "hummingbird"),
-                                                    .product(name: "NIOCore", package: "swift-nio")]),
+                                                    .product(name: "NIOCore", package: "swift-nio")],
+                    exclude: ["Fixtures"]),
     ]
 )

@@ -211,6 +211,10 @@ public struct SyncPass: Sendable {
             _ = run.fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse, store)
             return nil
         }
+        // The copies left out: of the parsed items as grouped, of the settled ones as scanned.
+        var duplicates = set.duplicates
+        for item in fetched.scan?.items ?? [] where item.duplicates > 0 && settled.contains(item.key) { duplicates[item.key] = item.duplicates }
+        run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
 

@@ -28,6 +28,10 @@ public struct SyncReport: Sendable {
     /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
     /// those whose LAST-MODIFIED on the target is not the one recorded).
     public var copiesFetched = 0
+    /// UIDs that came more than once for one component (Office 365 exports an invitation many
+    /// times), ordered by key, each with how many copies were left out: the latest revision of
+    /// each is kept (see `ItemGrouper`).
+    public var duplicates: [(key: String, dropped: Int)] = []
 
     public init(subscription: String) {
         self.subscription = subscription

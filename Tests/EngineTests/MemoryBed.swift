@@ -68,7 +68,7 @@ final class MemoryBed: @unchecked Sendable {
         var out: [String: String] = [:]
         for (_, calendar) in memory.entities(collection) {
             let master = calendar.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
-            out[calendar.components.first?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+            out[calendar.components.first { $0.uid != nil }?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
         }
         return out
     }

@@ -98,7 +98,7 @@ final class Bed: @unchecked Sendable {
         var out: [String: String] = [:]
         for e in try await client.list(collection: collection, allData: true) {
             let master = e.calendar?.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
-            out[e.calendar?.components.first?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+            out[e.calendar?.components.first { $0.uid != nil }?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
         }
         return out
     }

@@ -40,10 +40,14 @@ public struct ItemSet: Sendable {
     public var items: [ICalItem]
     public var calendarProperties: [ICalProperty]
     public var diagnostics: [ICalDiagnostic]
+    /// Items whose UID came more than once for one component (two masters, or two overrides with
+    /// one RECURRENCE-ID), by key: how many copies were left out (the latest revision is kept).
+    public var duplicates: [String: Int]
 
-    public init(items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic]) {
+    public init(items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic], duplicates: [String: Int] = [:]) {
         self.items = items
         self.calendarProperties = calendarProperties
         self.diagnostics = diagnostics
+        self.duplicates = duplicates
     }
 }
