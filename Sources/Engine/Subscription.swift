@@ -56,8 +56,14 @@ public struct Subscription: Sendable, Hashable {
     public var sourceCAFile: String?
     /// The User-Agent the feed is fetched with (`source.user-agent`); nil for Outboard's own.
     public var userAgent: String? = nil
-    /// Seconds between passes.
+    /// Seconds between passes (with `refreshFromFeed`, when the feed asks for no interval).
     public var refresh: Int
+    /// `refresh: feed`: the feed's REFRESH-INTERVAL (or X-PUBLISHED-TTL) sets the interval,
+    /// bounded by `refreshMin` and `refreshMax`.
+    public var refreshFromFeed = false
+    /// Seconds: the bounds of a feed's interval (`refresh-min`, `refresh-max`).
+    public var refreshMin = 900
+    public var refreshMax = 86_400
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource
@@ -77,6 +83,24 @@ public struct Subscription: Sendable, Hashable {
     public var reconcileEvery: Int?
     /// The line of `target.collection` in `file` (0 when unknown), for messages about the collection.
     public var collectionLine = 0
+
+    /// Seconds between passes: `refresh`, or with `refresh: feed` the interval the feed asked
+    /// for (`feedRefresh`, already bounded) or else `refresh` within the bounds.
+    public func interval(feedRefresh: Int?) -> Int {
+        guard refreshFromFeed else { return refresh }
+        return feedRefresh ?? bounded(refresh)
+    }
+
+    /// `seconds` within `refreshMin`…`refreshMax`.
+    public func bounded(_ seconds: Int) -> Int {
+        min(max(seconds, refreshMin), refreshMax)
+    }
+
+    /// Seconds as the configuration writes them: `1d`, `2h`, `15m`, `90s`.
+    public static func durationText(_ seconds: Int) -> String {
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds > 0 && seconds % size == 0 { return "\(seconds / size)\(unit)" }
+        return "\(seconds)s"
+    }
 
     /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
     public var sourceHost: String {

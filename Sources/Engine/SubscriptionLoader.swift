@@ -8,7 +8,7 @@ import YAMLConfig
 /// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
 /// loads can fail later for a reason this could have seen.
 public enum SubscriptionLoader {
-    static let topKeys = ["enabled", "source", "refresh", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile"]
+    static let topKeys = ["enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile"]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
     public struct Configuration: Sendable {
@@ -105,10 +105,11 @@ public enum SubscriptionLoader {
             reader.problem(line: root.line, "source is missing: give source.url")
         }
         if let r = root.string("refresh") {
-            if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
-                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d")
+            if r == "feed" { s.refreshFromFeed = true } else if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
+                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d, or feed")
             }
         }
+        refreshBounds(root, reader, &s)
         // target
         if let target = root.map("target") {
             if let url = target.string("url") {
@@ -192,6 +193,26 @@ public enum SubscriptionLoader {
         }
         root.rejectUnknownKeys(allowed: topKeys)
         return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
+    }
+
+    /// `refresh-min` and `refresh-max`: durations of 30 s or more, min not above max, and only
+    /// with `refresh: feed` (elsewhere they would bound nothing).
+    static func refreshBounds(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
+        var given: [String] = []
+        for key in ["refresh-min", "refresh-max"] {
+            guard let text = root.string(key) else { continue }
+            given.append(key)
+            guard let secs = duration(text), secs >= 30 else {
+                reader.problem(line: root.line(of: key), "\(key) \"\(text)\" should be a duration of 30s or more, such as 15m or 1d")
+                continue
+            }
+            if key == "refresh-min" { s.refreshMin = secs } else { s.refreshMax = secs }
+        }
+        if !given.isEmpty, !s.refreshFromFeed {
+            reader.problem(line: root.line(of: given[0]), "\(given.joined(separator: " and ")) bound\(given.count == 1 ? "s" : "") the feed's own interval: set refresh: feed, or remove \(given.count == 1 ? "it" : "them")")
+        } else if s.refreshMin > s.refreshMax {
+            reader.problem(line: root.line(of: "refresh-min"), "refresh-min (\(Subscription.durationText(s.refreshMin))) is above refresh-max (\(Subscription.durationText(s.refreshMax)))")
+        }
     }
 
     /// `webcal://` means http and `webcals://` https (the host, path and query are kept).

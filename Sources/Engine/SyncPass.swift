@@ -165,6 +165,21 @@ public struct SyncPass: Sendable {
         return Fetched(body: body, validators: validators, bodyHash: bodyHash, scan: scan, stored: stored)
     }
 
+    /// With `refresh: feed`: the interval the feed asks for, bounded, goes to the report (for the
+    /// schedule) and the feed state. A malformed one is a diagnostic and the interval stays the
+    /// one the feed asked for last (or `refresh`); a feed that asks for none gets `refresh`.
+    func pace(_ calendarProperties: [ICalProperty], _ run: inout PassRun) {
+        let reading = FeedRefresh.read(calendarProperties)
+        if let seconds = reading.seconds {
+            run.state.feedRefresh = subscription.bounded(seconds)
+        } else if reading.problems.isEmpty {
+            run.state.feedRefresh = nil
+        }
+        run.report.feedRefresh = run.state.feedRefresh
+        let interval = Subscription.durationText(subscription.interval(feedRefresh: run.state.feedRefresh))
+        run.report.diagnostics += reading.problems.map { "\($0); the refresh interval is \(interval)" }
+    }
+
     /// The feed's items as the planner takes them, with what the engine knows.
     struct Read {
         var feed: SyncPlanner.Feed
@@ -215,6 +230,7 @@ public struct SyncPass: Sendable {
         var duplicates = set.duplicates
         for item in fetched.scan?.items ?? [] where item.duplicates > 0 && settled.contains(item.key) { duplicates[item.key] = item.duplicates }
         run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
 

@@ -32,6 +32,12 @@ public struct SyncReport: Sendable {
     /// times), ordered by key, each with how many copies were left out: the latest revision of
     /// each is kept (see `ItemGrouper`).
     public var duplicates: [(key: String, dropped: Int)] = []
+    /// With `refresh: feed`: the interval the feed asks for (REFRESH-INTERVAL or X-PUBLISHED-TTL),
+    /// bounded by `refresh-min` and `refresh-max`, in seconds; the schedule's next interval. Nil
+    /// when the feed asks for none (the subscription's `refresh` applies, within the bounds).
+    public var feedRefresh: Int?
+    /// What was wrong with the feed that did not stop the pass (a malformed REFRESH-INTERVAL).
+    public var diagnostics: [String] = []
 
     public init(subscription: String) {
         self.subscription = subscription

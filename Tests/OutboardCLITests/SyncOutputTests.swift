@@ -95,6 +95,10 @@ import Testing
             "  1 UID came more than once; 1 copy dropped (the latest revision of each kept): inv@x (1)",
             "  + add inv@x",
         ])
+        r.diagnostics = [#"the feed's REFRESH-INTERVAL "P1H" is not a positive duration such as PT1H (RFC 5545 §3.3.6); the refresh interval is 1h"#]
+        #expect(SyncRunner.describe(r, dryRun: true).last
+            == #"  note: the feed's REFRESH-INTERVAL "P1H" is not a positive duration such as PT1H (RFC 5545 §3.3.6); the refresh interval is 1h"#)
+        r.diagnostics = []
         r.duplicates = (1...12).map { ("u\($0 < 10 ? "0" : "")\($0)", 2) }
         #expect(SyncRunner.describe(r, dryRun: false)[1]
             == "  12 UIDs came more than once; 24 copies dropped (the latest revision of each kept): u01 (2), u02 (2), u03 (2), u04 (2), u05 (2), u06 (2), u07 (2), u08 (2), u09 (2), u10 (2), and 2 more")

@@ -90,7 +90,7 @@ struct StatusCommand: ParsableCommand {
             // The daemon's schedule as it recorded it (back-off included), or, where no daemon
             // scheduled it yet, the same rule without jitter.
             let next = state.nextDue ?? state.lastAttempt.map { _ in
-                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.refresh), now: .distantPast, jitter: 0.5).nextDue
+                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.interval(feedRefresh: state.feedRefresh)), now: .distantPast, jitter: 0.5).nextDue
             }
             Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
                                    String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
@@ -129,6 +129,7 @@ enum SyncRunner {
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
         if let d = duplicates(r) { out.insert(d, at: 1) }
+        out += r.diagnostics.map { "  note: \($0)" }
         if let e = r.error { out.append("  error: \(e)") }
         return out
     }
