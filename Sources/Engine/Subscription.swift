@@ -42,6 +42,14 @@ public enum DeletionPolicy: String, Sendable, Hashable {
     case keep
 }
 
+/// What happens to floating DATE-TIMEs (no Z, no TZID).
+public enum FloatingPolicy: String, Sendable, Hashable {
+    /// Mirrored as written.
+    case keep
+    /// Given the calendar's X-WR-TIMEZONE as TZID (with its VTIMEZONE when the feed has one).
+    case zone
+}
+
 /// One subscription: a feed mirrored into a target collection, loaded from `Subscriptions/ID.yaml`.
 public struct Subscription: Sendable, Hashable {
     /// The file's stem.
@@ -64,6 +72,8 @@ public struct Subscription: Sendable, Hashable {
     /// Seconds: the bounds of a feed's interval (`refresh-min`, `refresh-max`).
     public var refreshMin = 900
     public var refreshMax = 86_400
+    /// `floating`: whether floating times are mirrored as written or given the calendar's zone.
+    public var floating = FloatingPolicy.keep
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource

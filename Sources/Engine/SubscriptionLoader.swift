@@ -8,7 +8,7 @@ import YAMLConfig
 /// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
 /// loads can fail later for a reason this could have seen.
 public enum SubscriptionLoader {
-    static let topKeys = ["enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile"]
+    static let topKeys = ["enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile", "floating"]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
     public struct Configuration: Sendable {
@@ -189,6 +189,11 @@ public enum SubscriptionLoader {
         if let r = root.string("reconcile") {
             if r == "never" { s.reconcileEvery = nil } else if let secs = duration(r), secs >= 60 { s.reconcileEvery = secs } else {
                 reader.problem(line: root.line(of: "reconcile"), "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
+            }
+        }
+        if let f = root.string("floating") {
+            if let p = FloatingPolicy(rawValue: f) { s.floating = p } else {
+                reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
             }
         }
         root.rejectUnknownKeys(allowed: topKeys)

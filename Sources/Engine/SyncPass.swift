@@ -202,7 +202,10 @@ public struct SyncPass: Sendable {
             return nil
         }
         var sources: [String: String] = [:], settled: Set<String> = []
-        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt)) } }
+        // What else an item's processing depends on goes into its source digest: the filters, and
+        // the floating policy (an item zoned is not the item kept as written).
+        let floatingSalt = subscription.floating == .zone ? Array("\nfloating: zone\n".utf8) : []
+        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt + floatingSalt)) } }
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
                 if !run.shortcutsBarred, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
@@ -234,14 +237,21 @@ public struct SyncPass: Sendable {
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
 
-    /// The parsed items after the filters (on every core: they are pure and per item), with
-    /// their hashes; the dropped ones counted in the report.
+    /// The parsed items, zoned (`floating: zone`), after the filters (on every core: they are
+    /// pure and per item), with their hashes; the dropped ones counted in the report.
     func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> SyncPlanner.Feed {
         let utcNow = ICalDateTime.utc(now)
         let hashing = filters.skipList
         let pipeline = filters
+        let zoner = subscription.floating == .zone ? FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones) : nil
+        if subscription.floating == .zone, zoner == nil {
+            let floating = set.items.count(where: FloatingZoner.hasFloating)
+            if floating > 0 {
+                report.diagnostics.append("floating: zone, but the feed has no X-WR-TIMEZONE: \(floating) item\(floating == 1 ? "" : "s") with floating times mirrored as written")
+            }
+        }
         let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> SyncPlanner.FeedItem? in
-            guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
+            guard case .kept(let kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
             return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
         }
         var feed = SyncPlanner.Feed()

@@ -214,7 +214,7 @@ final class Bed: @unchecked Sendable {
             "bad.yaml:7: the target token cannot be read: the environment variable NOT_SET_ANYWHERE is not set",
             "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
             "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
-            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile",
+            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating",
         ])
     }
 

@@ -12,11 +12,15 @@ public enum ItemGrouper {
         var diagnostics = document.diagnostics
         var order: [String] = []
         var byKey: [String: Builder] = [:]
+        var allZones: [ICalComponent] = [], tzids: Set<String> = []
 
         for cal in document.calendars {
             var zones: [String: ICalComponent] = [:]
             for c in cal.components where c.name == "VTIMEZONE" {
-                if let tzid = c.property("TZID")?.text { zones[tzid] = c }
+                if let tzid = c.property("TZID")?.text {
+                    zones[tzid] = c
+                    if tzids.insert(tzid).inserted { allZones.append(c) }
+                }
             }
             for c in cal.components where PropertyTypes.isItemComponent(c.name) {
                 let key: String
@@ -49,7 +53,8 @@ public enum ItemGrouper {
         }
         var duplicates: [String: Int] = [:]
         for (key, b) in byKey where b.dropped > 0 { duplicates[key] = b.dropped }
-        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics, duplicates: duplicates)
+        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics, duplicates: duplicates,
+                       timezones: allZones)
     }
 
     /// Every TZID parameter value used in a component and its sub-components.
