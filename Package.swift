@@ -108,6 +108,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig",
                                                     .product(name: "GRDB", package: "GRDB.swift"),
                                                     .product(name: "Hummingbird", package: "hummingbird"),
-                                                    .product(name: "NIOCore", package: "swift-nio")]),
+                                                    .product(name: "NIOCore", package: "swift-nio")],
+                    exclude: ["Fixtures"]),
     ]
 )

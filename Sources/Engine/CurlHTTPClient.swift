@@ -23,6 +23,8 @@ public struct HTTPRequest: Sendable {
     /// copied as it grows. It is address space only: the system gives a page memory when it is
     /// first written.
     public var reserveBytes = 0
+    /// The User-Agent sent; nil for `CurlHTTPClient.userAgent`.
+    public var userAgent: String?
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
                 connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0) {
@@ -119,7 +121,7 @@ public struct CurlHTTPClient: Sendable {
 
         ccurl_setopt_string(h, CURLOPT_URL, r.url)
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        ccurl_setopt_string(h, CURLOPT_USERAGENT, userAgent)
+        ccurl_setopt_string(h, CURLOPT_USERAGENT, r.userAgent ?? userAgent)
         ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "") // every encoding libcurl decodes
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
         ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(r.timeout * 1000))

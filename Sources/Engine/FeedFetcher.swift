@@ -58,6 +58,7 @@ public struct FeedFetcher: Sendable {
         var request = HTTPRequest(url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
                                   maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
         request.caFile = s.sourceCAFile
+        request.userAgent = s.userAgent
         request.onBody = onBody
         request.reserveBytes = s.maxFeedBytes
         let r: HTTPResponse

@@ -26,6 +26,8 @@ struct PassRun {
         reconcile = requested || due
         report = SyncReport(subscription: subscription.id)
         report.reconciled = reconcile
+        // Until the feed is read (and if it is not: a 304), its pace is the one it last asked for.
+        if subscription.refreshFromFeed { report.feedRefresh = stored.feedRefresh }
         previousAttempt = state.lastAttempt
         state.lastAttempt = now
     }

@@ -50,7 +50,7 @@ public actor Scheduler {
         for s in subscriptions where s.enabled {
             let state = states[s.id]
             schedules[s.id] = Schedule(lastAttempt: state?.lastAttempt, failures: state?.failures ?? 0,
-                                       interval: TimeInterval(s.refresh), now: now, jitter: random())
+                                       interval: TimeInterval(s.interval(feedRefresh: state?.feedRefresh)), now: now, jitter: random())
         }
         self.schedules = schedules
         for (id, s) in schedules { record(id, s.nextDue) }
@@ -110,7 +110,7 @@ public actor Scheduler {
     public func finish(_ r: SyncReport, now: Date) {
         running = max(0, running - 1)
         guard var s = schedules[r.subscription], let sub = subscriptions[r.subscription] else { return }
-        s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.refresh), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
+        s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.interval(feedRefresh: r.feedRefresh)), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
         if rerun.remove(r.subscription) != nil, r.retryAfter == nil { s.nextDue = now }
         schedules[r.subscription] = s
         record(r.subscription, s.nextDue)

@@ -21,10 +21,13 @@ public struct FeedState: Sendable, Hashable {
     /// While it is set, no shortcut is taken (no conditional fetch, no equal-body or equal-bytes
     /// settling): the next pass compares every item and resolves the open intents first.
     public var passOpen: Date?
+    /// With `refresh: feed`: the interval the feed last asked for, bounded (seconds); nil when it
+    /// asked for none, so a pass that does not read the feed (a 304) keeps the feed's pace.
+    public var feedRefresh: Int?
 
     public init(etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
                 lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil, lastReconcile: Date? = nil,
-                passOpen: Date? = nil) {
+                passOpen: Date? = nil, feedRefresh: Int? = nil) {
         self.etag = etag
         self.lastModified = lastModified
         self.bodyHash = bodyHash
@@ -35,6 +38,7 @@ public struct FeedState: Sendable, Hashable {
         self.nextDue = nextDue
         self.lastReconcile = lastReconcile
         self.passOpen = passOpen
+        self.feedRefresh = feedRefresh
     }
 }
 
@@ -106,6 +110,9 @@ public final class StatusStore: ItemStateStore {
                 );
                 """)
         }
+        m.registerMigration("v6: the feed's refresh interval") { db in
+            try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_refresh INTEGER")
+        }
         return m
     }
 
@@ -134,7 +141,7 @@ public final class StatusStore: ItemStateStore {
     static func feedState(_ r: Row) -> FeedState {
         FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
                   lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-                  lastReconcile: r["last_reconcile"], passOpen: r["pass_open"])
+                  lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
@@ -152,14 +159,15 @@ public final class StatusStore: ItemStateStore {
 
     static func save(_ db: Database, _ id: String, _ s: FeedState) throws {
         try db.execute(sql: """
-            INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open,
+                              feed_refresh)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
                 body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
                 last_error = excluded.last_error, failures = excluded.failures,
-                last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open
+                last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open, feed_refresh = excluded.feed_refresh
             """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile,
-                             s.passOpen])
+                             s.passOpen, s.feedRefresh])
     }
 
     public func items(_ id: String) throws -> [String: ItemState] {

@@ -42,6 +42,14 @@ public enum DeletionPolicy: String, Sendable, Hashable {
     case keep
 }
 
+/// What happens to floating DATE-TIMEs (no Z, no TZID).
+public enum FloatingPolicy: String, Sendable, Hashable {
+    /// Mirrored as written.
+    case keep
+    /// Given the calendar's X-WR-TIMEZONE as TZID (with its VTIMEZONE when the feed has one).
+    case zone
+}
+
 /// One subscription: a feed mirrored into a target collection, loaded from `Subscriptions/ID.yaml`.
 public struct Subscription: Sendable, Hashable {
     /// The file's stem.
@@ -54,8 +62,18 @@ public struct Subscription: Sendable, Hashable {
     /// A PEM file of certificate authorities to trust for this feed (a server with a private CA),
     /// instead of the system's; nil for the system's.
     public var sourceCAFile: String?
-    /// Seconds between passes.
+    /// The User-Agent the feed is fetched with (`source.user-agent`); nil for Outboard's own.
+    public var userAgent: String? = nil
+    /// Seconds between passes (with `refreshFromFeed`, when the feed asks for no interval).
     public var refresh: Int
+    /// `refresh: feed`: the feed's REFRESH-INTERVAL (or X-PUBLISHED-TTL) sets the interval,
+    /// bounded by `refreshMin` and `refreshMax`.
+    public var refreshFromFeed = false
+    /// Seconds: the bounds of a feed's interval (`refresh-min`, `refresh-max`).
+    public var refreshMin = 900
+    public var refreshMax = 86_400
+    /// `floating`: whether floating times are mirrored as written or given the calendar's zone.
+    public var floating = FloatingPolicy.keep
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource
@@ -75,6 +93,24 @@ public struct Subscription: Sendable, Hashable {
     public var reconcileEvery: Int?
     /// The line of `target.collection` in `file` (0 when unknown), for messages about the collection.
     public var collectionLine = 0
+
+    /// Seconds between passes: `refresh`, or with `refresh: feed` the interval the feed asked
+    /// for (`feedRefresh`, already bounded) or else `refresh` within the bounds.
+    public func interval(feedRefresh: Int?) -> Int {
+        guard refreshFromFeed else { return refresh }
+        return feedRefresh ?? bounded(refresh)
+    }
+
+    /// `seconds` within `refreshMin`…`refreshMax`.
+    public func bounded(_ seconds: Int) -> Int {
+        min(max(seconds, refreshMin), refreshMax)
+    }
+
+    /// Seconds as the configuration writes them: `1d`, `2h`, `15m`, `90s`.
+    public static func durationText(_ seconds: Int) -> String {
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds > 0 && seconds % size == 0 { return "\(seconds / size)\(unit)" }
+        return "\(seconds)s"
+    }
 
     /// The feed's host, for logs (a feed URL may carry a secret: only the host is ever logged).
     public var sourceHost: String {

@@ -8,7 +8,7 @@ import YAMLConfig
 /// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
 /// loads can fail later for a reason this could have seen.
 public enum SubscriptionLoader {
-    static let topKeys = ["enabled", "source", "refresh", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile"]
+    static let topKeys = ["enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile", "floating"]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
     public struct Configuration: Sendable {
@@ -92,15 +92,24 @@ public enum SubscriptionLoader {
                     reader.problem(line: source.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
                 }
             }
-            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file"])
+            if let agent = source.string("user-agent") {
+                // Sent as a header line: printable ASCII only, so it can neither break the request
+                // nor be mangled by a server that reads only ASCII.
+                if !agent.trimmingCharacters(in: .whitespaces).isEmpty, agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { s.userAgent = agent } else {
+                    let shown = agent.unicodeScalars.map { (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
+                    reader.problem(line: source.line(of: "user-agent"), "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)")
+                }
+            }
+            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
         } else {
             reader.problem(line: root.line, "source is missing: give source.url")
         }
         if let r = root.string("refresh") {
-            if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
-                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d")
+            if r == "feed" { s.refreshFromFeed = true } else if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
+                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d, or feed")
             }
         }
+        refreshBounds(root, reader, &s)
         // target
         if let target = root.map("target") {
             if let url = target.string("url") {
@@ -182,8 +191,33 @@ public enum SubscriptionLoader {
                 reader.problem(line: root.line(of: "reconcile"), "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
             }
         }
+        if let f = root.string("floating") {
+            if let p = FloatingPolicy(rawValue: f) { s.floating = p } else {
+                reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
+            }
+        }
         root.rejectUnknownKeys(allowed: topKeys)
         return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
+    }
+
+    /// `refresh-min` and `refresh-max`: durations of 30 s or more, min not above max, and only
+    /// with `refresh: feed` (elsewhere they would bound nothing).
+    static func refreshBounds(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
+        var given: [String] = []
+        for key in ["refresh-min", "refresh-max"] {
+            guard let text = root.string(key) else { continue }
+            given.append(key)
+            guard let secs = duration(text), secs >= 30 else {
+                reader.problem(line: root.line(of: key), "\(key) \"\(text)\" should be a duration of 30s or more, such as 15m or 1d")
+                continue
+            }
+            if key == "refresh-min" { s.refreshMin = secs } else { s.refreshMax = secs }
+        }
+        if !given.isEmpty, !s.refreshFromFeed {
+            reader.problem(line: root.line(of: given[0]), "\(given.joined(separator: " and ")) bound\(given.count == 1 ? "s" : "") the feed's own interval: set refresh: feed, or remove \(given.count == 1 ? "it" : "them")")
+        } else if s.refreshMin > s.refreshMax {
+            reader.problem(line: root.line(of: "refresh-min"), "refresh-min (\(Subscription.durationText(s.refreshMin))) is above refresh-max (\(Subscription.durationText(s.refreshMax)))")
+        }
     }
 
     /// `webcal://` means http and `webcals://` https (the host, path and query are kept).

@@ -114,6 +114,10 @@ public struct SyncDaemon: Service {
         meta["plan.update"] = "\(r.updated.count)"
         meta["plan.delete"] = "\(r.deleted.count)"
         meta["items.unchanged"] = "\(r.unchanged)"
+        if !r.duplicates.isEmpty {
+            meta["feed.duplicate_uids"] = "\(r.duplicates.count)"
+            meta["feed.duplicate_copies_dropped"] = "\(r.duplicates.reduce(0) { $0 + $1.dropped })"
+        }
         if let e = r.error {
             meta["error"] = "\(e)"
             meta["error.kind"] = "\(r.errorKind?.rawValue ?? "")"

@@ -165,6 +165,21 @@ public struct SyncPass: Sendable {
         return Fetched(body: body, validators: validators, bodyHash: bodyHash, scan: scan, stored: stored)
     }
 
+    /// With `refresh: feed`: the interval the feed asks for, bounded, goes to the report (for the
+    /// schedule) and the feed state. A malformed one is a diagnostic and the interval stays the
+    /// one the feed asked for last (or `refresh`); a feed that asks for none gets `refresh`.
+    func pace(_ calendarProperties: [ICalProperty], _ run: inout PassRun) {
+        let reading = FeedRefresh.read(calendarProperties)
+        if let seconds = reading.seconds {
+            run.state.feedRefresh = subscription.bounded(seconds)
+        } else if reading.problems.isEmpty {
+            run.state.feedRefresh = nil
+        }
+        run.report.feedRefresh = run.state.feedRefresh
+        let interval = Subscription.durationText(subscription.interval(feedRefresh: run.state.feedRefresh))
+        run.report.diagnostics += reading.problems.map { "\($0); the refresh interval is \(interval)" }
+    }
+
     /// The feed's items as the planner takes them, with what the engine knows.
     struct Read {
         var feed: SyncPlanner.Feed
@@ -187,7 +202,10 @@ public struct SyncPass: Sendable {
             return nil
         }
         var sources: [String: String] = [:], settled: Set<String> = []
-        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt)) } }
+        // What else an item's processing depends on goes into its source digest: the filters, and
+        // the floating policy (an item zoned is not the item kept as written).
+        let floatingSalt = subscription.floating == .zone ? Array("\nfloating: zone\n".utf8) : []
+        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt + floatingSalt)) } }
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
                 if !run.shortcutsBarred, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
@@ -211,17 +229,29 @@ public struct SyncPass: Sendable {
             _ = run.fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse, store)
             return nil
         }
+        // The copies left out: of the parsed items as grouped, of the settled ones as scanned.
+        var duplicates = set.duplicates
+        for item in fetched.scan?.items ?? [] where item.duplicates > 0 && settled.contains(item.key) { duplicates[item.key] = item.duplicates }
+        run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
 
-    /// The parsed items after the filters (on every core: they are pure and per item), with
-    /// their hashes; the dropped ones counted in the report.
+    /// The parsed items, zoned (`floating: zone`), after the filters (on every core: they are
+    /// pure and per item), with their hashes; the dropped ones counted in the report.
     func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> SyncPlanner.Feed {
         let utcNow = ICalDateTime.utc(now)
         let hashing = filters.skipList
         let pipeline = filters
+        let zoner = subscription.floating == .zone ? FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones) : nil
+        if subscription.floating == .zone, zoner == nil {
+            let floating = set.items.count(where: FloatingZoner.hasFloating)
+            if floating > 0 {
+                report.diagnostics.append("floating: zone, but the feed has no X-WR-TIMEZONE: \(floating) item\(floating == 1 ? "" : "s") with floating times mirrored as written")
+            }
+        }
         let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> SyncPlanner.FeedItem? in
-            guard case .kept(let kept, _) = pipeline.run(item, now: utcNow) else { return nil }
+            guard case .kept(let kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
             return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
         }
         var feed = SyncPlanner.Feed()

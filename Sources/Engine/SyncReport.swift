@@ -28,6 +28,16 @@ public struct SyncReport: Sendable {
     /// How many of the target's copies of changed items were fetched (with trust-lastmod, only
     /// those whose LAST-MODIFIED on the target is not the one recorded).
     public var copiesFetched = 0
+    /// UIDs that came more than once for one component (Office 365 exports an invitation many
+    /// times), ordered by key, each with how many copies were left out: the latest revision of
+    /// each is kept (see `ItemGrouper`).
+    public var duplicates: [(key: String, dropped: Int)] = []
+    /// With `refresh: feed`: the interval the feed asks for (REFRESH-INTERVAL or X-PUBLISHED-TTL),
+    /// bounded by `refresh-min` and `refresh-max`, in seconds; the schedule's next interval. Nil
+    /// when the feed asks for none (the subscription's `refresh` applies, within the bounds).
+    public var feedRefresh: Int?
+    /// What was wrong with the feed that did not stop the pass (a malformed REFRESH-INTERVAL).
+    public var diagnostics: [String] = []
 
     public init(subscription: String) {
         self.subscription = subscription

@@ -75,6 +75,12 @@ public final class NginxProcess: @unchecked Sendable {
                     # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
                     location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
                     location = /loop.ics { return 302 /loop.ics; }
+                    # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
+                    # request came with: what the server saw travels through a pass to the target.
+                    location = /user-agent.ics {
+                        default_type text/calendar;
+                        return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
+                    }
                 }
             \(tlsServer)
             }

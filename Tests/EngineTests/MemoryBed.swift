@@ -30,10 +30,13 @@ final class MemoryBed: @unchecked Sendable {
         feeds.put(name, bytes)
     }
 
-    func subscription(_ id: String, feed: String, collection: String, extra: String = "") throws -> Subscription {
+    /// `source` is more of the source mapping (its lines indented by two spaces); `extra` more
+    /// top-level keys.
+    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws -> Subscription {
         let yaml = """
             source:
               url: http://feeds.test/\(feed)
+            \(source)
             target:
               url: http://target.test/calws
               collection: \(collection)
@@ -65,7 +68,7 @@ final class MemoryBed: @unchecked Sendable {
         var out: [String: String] = [:]
         for (_, calendar) in memory.entities(collection) {
             let master = calendar.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
-            out[calendar.components.first?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+            out[calendar.components.first { $0.uid != nil }?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
         }
         return out
     }

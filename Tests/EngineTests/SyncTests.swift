@@ -44,10 +44,13 @@ final class Bed: @unchecked Sendable {
 
     var env: [String: String] { ["TEST_TARGET_TOKEN": TargetProcess.token] }
 
-    func subscription(_ id: String, feed: String, collection: String, extra: String = "") throws -> Subscription {
+    /// `source` is more of the source mapping (its lines indented by two spaces); `extra` more
+    /// top-level keys.
+    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws -> Subscription {
         let yaml = """
         source:
           url: \(nginx.url(feed))
+        \(source)
         target:
           url: \(target.endpoint)
           collection: \(collection)
@@ -95,7 +98,7 @@ final class Bed: @unchecked Sendable {
         var out: [String: String] = [:]
         for e in try await client.list(collection: collection, allData: true) {
             let master = e.calendar?.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
-            out[e.calendar?.components.first?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+            out[e.calendar?.components.first { $0.uid != nil }?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
         }
         return out
     }
@@ -205,13 +208,13 @@ final class Bed: @unchecked Sendable {
         }
         #expect(p.problems.map(\.description) == [
             "bad.yaml:2: source.url \"gopher://example.org/feed\" is not an http, https, webcal, webcals or file URL",
-            "bad.yaml:3: refresh \"5s\" should be a duration of 30s or more, such as 15m, 1h or 1d",
+            "bad.yaml:3: refresh \"5s\" should be a duration of 30s or more, such as 15m, 1h or 1d, or feed",
             "bad.yaml:5: target.url \"not a url\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws",
             "bad.yaml:6: target.collection \"public\" should be a path such as /public/holidays",
             "bad.yaml:7: the target token cannot be read: the environment variable NOT_SET_ANYWHERE is not set",
             "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
             "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
-            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile",
+            "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating",
         ])
     }
 

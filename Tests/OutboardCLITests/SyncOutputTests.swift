@@ -76,3 +76,31 @@ import Testing
         #expect(check.err.contains("OUTBOARD_TEST_UNSET_PASSWORD"), "\(check.err)")
     }
 }
+
+@Suite struct DuplicateOutputTests {
+    /// A feed that repeats UIDs: `outboard sync` says how many came more than once, how many
+    /// copies were dropped, and which (the first ten).
+    @Test func aPassNamesTheUIDsThatCameMoreThanOnce() {
+        var r = SyncReport(subscription: "o365")
+        r.added = ["inv@x", "series@x"]
+        r.duplicates = [("inv@x", 3), ("series@x", 1)]
+        #expect(SyncRunner.describe(r, dryRun: false) == [
+            "o365: added 2, updated 0 (0 field edits), deleted 0, unchanged 0, dropped by filters 0, failed 0",
+            "  2 UIDs came more than once; 4 copies dropped (the latest revision of each kept): inv@x (3), series@x (1)",
+        ])
+        r.duplicates = [("inv@x", 1)]
+        r.plan = ["+ add inv@x"]
+        #expect(SyncRunner.describe(r, dryRun: true) == [
+            "o365: dry run, nothing written; 1 planned edit",
+            "  1 UID came more than once; 1 copy dropped (the latest revision of each kept): inv@x (1)",
+            "  + add inv@x",
+        ])
+        r.diagnostics = [#"the feed's REFRESH-INTERVAL "P1H" is not a positive duration such as PT1H (RFC 5545 §3.3.6); the refresh interval is 1h"#]
+        #expect(SyncRunner.describe(r, dryRun: true).last
+            == #"  note: the feed's REFRESH-INTERVAL "P1H" is not a positive duration such as PT1H (RFC 5545 §3.3.6); the refresh interval is 1h"#)
+        r.diagnostics = []
+        r.duplicates = (1...12).map { ("u\($0 < 10 ? "0" : "")\($0)", 2) }
+        #expect(SyncRunner.describe(r, dryRun: false)[1]
+            == "  12 UIDs came more than once; 24 copies dropped (the latest revision of each kept): u01 (2), u02 (2), u03 (2), u04 (2), u05 (2), u06 (2), u07 (2), u08 (2), u09 (2), u10 (2), and 2 more")
+    }
+}

@@ -19,6 +19,9 @@ public struct FeedScan: Sendable, Equatable {
         public var key: String
         public var ranges: [Range<Int>]
         public var digest: [UInt8]
+        /// Components the parser will leave out as copies (a second master, or a second override
+        /// with one RECURRENCE-ID): what `ItemSet.duplicates` says of the item once parsed.
+        public var duplicates = 0
     }
 
     /// The items, in the order their UIDs first appear.
@@ -72,6 +75,12 @@ public struct FeedScanner: Sendable {
     private var stack: [ArraySlice<UInt8>] = []
     private var itemStart = -1
     private var uid: String?
+    /// The current item component's RECURRENCE-ID line as written (nil: a master).
+    private var rid: [UInt8]?
+    /// The RECURRENCE-ID lines of each item's components so far, by item index (a master as an
+    /// empty line), to count copies as the grouper will.
+    private var identities: [Int: [[UInt8]]] = [:]
+    /// The last line was a UID or a RECURRENCE-ID: a folded one is left to the parser.
     private var afterUID = false
     /// Where the next line starts.
     private var position = 0
@@ -135,6 +144,7 @@ public struct FeedScanner: Sendable {
             } else if stack.count == 1, Self.isItem(name) {
                 itemStart = start
                 uid = nil
+                rid = nil
             }
             stack.append(name)
         } else if line.hasPrefix("END:") {
@@ -151,6 +161,7 @@ public struct FeedScanner: Sendable {
                 }()
                 items[i].ranges.append(itemStart..<next)
                 itemStart = -1
+                guard count(rid ?? [], in: i) else { return false }
             }
         } else if stack.isEmpty {
             return false // text outside a VCALENDAR
@@ -163,7 +174,27 @@ public struct FeedScanner: Sendable {
             guard !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != ASCII.backslash }) else { return false }
             uid = String(decoding: value, as: UTF8.self)
             afterUID = true
+        } else if itemStart >= 0, stack.count == 2, line.count > 13, line[13] == ASCII.colon || line[13] == ASCII.semicolon,
+                  line.prefixEqualsUppercased("RECURRENCE-ID") {
+            guard line.hasPrefix("RECURRENCE-ID"), rid == nil else { return false } // not in upper case, or a second one
+            rid = Array(line)
+            afterUID = true
         }
+        return true
+    }
+
+    /// Counts a component of item `i` by its RECURRENCE-ID line (empty for a master): a line seen
+    /// before in the item is a copy. False (give up) when two lines differ in their parameters
+    /// but not their value, which the parser may or may not take for one RECURRENCE-ID.
+    private mutating func count(_ identity: [UInt8], in i: Int) -> Bool {
+        let seen = identities[i, default: []]
+        if seen.contains(identity) {
+            items[i].duplicates += 1
+            return true
+        }
+        func value(_ line: [UInt8]) -> ArraySlice<UInt8> { line.lastIndex(of: ASCII.colon).map { line[($0 + 1)...] } ?? [] }
+        if !identity.isEmpty, seen.contains(where: { !$0.isEmpty && value($0) == value(identity) }) { return false }
+        identities[i, default: []].append(identity)
         return true
     }
 

@@ -40,10 +40,18 @@ public struct ItemSet: Sendable {
     public var items: [ICalItem]
     public var calendarProperties: [ICalProperty]
     public var diagnostics: [ICalDiagnostic]
+    /// Items whose UID came more than once for one component (two masters, or two overrides with
+    /// one RECURRENCE-ID), by key: how many copies were left out (the latest revision is kept).
+    public var duplicates: [String: Int]
+    /// Every VTIMEZONE of the stream (the first of each TZID), used by an item or not.
+    public var timezones: [ICalComponent]
 
-    public init(items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic]) {
+    public init(items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic], duplicates: [String: Int] = [:],
+                timezones: [ICalComponent] = []) {
         self.items = items
         self.calendarProperties = calendarProperties
         self.diagnostics = diagnostics
+        self.duplicates = duplicates
+        self.timezones = timezones
     }
 }

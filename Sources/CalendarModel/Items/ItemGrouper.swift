@@ -5,17 +5,22 @@
 ///   the same key in every pass; a diagnostic names it.
 /// - Two masters (or two overrides with the same RECURRENCE-ID) for one UID: the one with the
 ///   highest SEQUENCE wins, then the latest LAST-MODIFIED, then DTSTAMP, then the greater canonical
-///   form, so the choice does not depend on the order of the feed; a diagnostic names the UID.
+///   form, so the choice does not depend on the order of the feed; a diagnostic names the UID,
+///   and `ItemSet.duplicates` counts the copies dropped per item.
 public enum ItemGrouper {
     public static func items(from document: ICalDocument) -> ItemSet {
         var diagnostics = document.diagnostics
         var order: [String] = []
         var byKey: [String: Builder] = [:]
+        var allZones: [ICalComponent] = [], tzids: Set<String> = []
 
         for cal in document.calendars {
             var zones: [String: ICalComponent] = [:]
             for c in cal.components where c.name == "VTIMEZONE" {
-                if let tzid = c.property("TZID")?.text { zones[tzid] = c }
+                if let tzid = c.property("TZID")?.text {
+                    zones[tzid] = c
+                    if tzids.insert(tzid).inserted { allZones.append(c) }
+                }
             }
             for c in cal.components where PropertyTypes.isItemComponent(c.name) {
                 let key: String
@@ -46,7 +51,10 @@ public enum ItemGrouper {
             let zones = b.zones.sorted { $0.key < $1.key }.map(\.value)
             return ICalItem(key: key, uid: b.uid, components: comps, timezones: zones)
         }
-        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics)
+        var duplicates: [String: Int] = [:]
+        for (key, b) in byKey where b.dropped > 0 { duplicates[key] = b.dropped }
+        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics, duplicates: duplicates,
+                       timezones: allZones)
     }
 
     /// Every TZID parameter value used in a component and its sub-components.
@@ -67,6 +75,8 @@ public enum ItemGrouper {
         var master: ICalComponent?
         var overrides: [[UInt8]: ICalComponent] = [:]
         var zones: [String: ICalComponent] = [:]
+        /// Copies left out: a second master, or a second override with one RECURRENCE-ID.
+        var dropped = 0
 
         mutating func add(_ c: ICalComponent, diagnostics: inout [ICalDiagnostic]) {
             let who = uid.map { "uid=\($0)" } ?? "no UID"
@@ -78,12 +88,14 @@ public enum ItemGrouper {
                     let ridText = rid.value.map(ValueFormatter.icalString) ?? ""
                     diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid, recurrenceID: ridText))
                     overrides[key] = Self.preferred(existing, c)
+                    dropped += 1
                 } else {
                     overrides[key] = c
                 }
             } else if let existing = master {
                 diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) masters for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid))
                 master = Self.preferred(existing, c)
+                dropped += 1
             } else {
                 master = c
             }

@@ -90,7 +90,7 @@ struct StatusCommand: ParsableCommand {
             // The daemon's schedule as it recorded it (back-off included), or, where no daemon
             // scheduled it yet, the same rule without jitter.
             let next = state.nextDue ?? state.lastAttempt.map { _ in
-                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.refresh), now: .distantPast, jitter: 0.5).nextDue
+                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.interval(feedRefresh: state.feedRefresh)), now: .distantPast, jitter: 0.5).nextDue
             }
             Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
                                    String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
@@ -128,7 +128,19 @@ enum SyncRunner {
             out.append("\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged)\(r.settledUnparsed > 0 ? " (\(r.settledUnparsed) known by their bytes, not parsed)" : ""), dropped by filters \(r.dropped), failed \(r.failed.count)")
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
+        if let d = duplicates(r) { out.insert(d, at: 1) }
+        out += r.diagnostics.map { "  note: \($0)" }
         if let e = r.error { out.append("  error: \(e)") }
         return out
+    }
+
+    /// The feed's duplicate UIDs, if it had any: how many, the copies left out, and the first
+    /// ten UIDs with the copies of each left out.
+    static func duplicates(_ r: SyncReport) -> String? {
+        guard !r.duplicates.isEmpty else { return nil }
+        let uids = r.duplicates.count, copies = r.duplicates.reduce(0) { $0 + $1.dropped }
+        let shown = r.duplicates.prefix(10).map { "\($0.key) (\($0.dropped))" }.joined(separator: ", ")
+        let more = uids > 10 ? ", and \(uids - 10) more" : ""
+        return "  \(uids) UID\(uids == 1 ? "" : "s") came more than once; \(copies) cop\(copies == 1 ? "y" : "ies") dropped (the latest revision of each kept): \(shown)\(more)"
     }
 }
