@@ -81,7 +81,8 @@ public struct TargetConfiguration: Sendable {
 }
 
 /// Builds the reference target server: `POST /calws` (CalWS-SOAP), `GET /calendars/PATH.ics`
-/// (each collection published as iCalendar with a strong ETag), `GET /health`.
+/// (each collection published as iCalendar with a strong ETag), `POST /availability` (free/busy
+/// answers from the instance index), `GET /health`.
 /// `onRunning` is told the port actually bound (useful with port 0).
 public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
@@ -142,6 +143,8 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
                                                  "error": "\(response.result.error.map { "\($0)" } ?? "")"])
         return soap(.ok, MessageCodec.encode(response))
     }
+
+    AvailabilityEndpoint.register(on: router, tokens: config.tokens, store: store, onUnreadable: onUnreadable)
 
     router.get("calendars/**") { request, context -> Response in
         let rest = context.parameters.getCatchAll().joined(separator: "/")
