@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
-            "CalendarModel", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport",
+            "CalendarModel", "Recurrence", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
         .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine"]),
-        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "SyncCore", "TestSupport",
+        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "Recurrence", "SyncCore", "TestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Hummingbird", package: "hummingbird"),
                                                           .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -65,19 +65,24 @@ public struct TargetConfiguration: Sendable {
     public var tokens: TokenTable
     /// The largest SOAP body read; a larger one is refused with 413 before it is parsed.
     public var maxBodyBytes: Int
+    /// How far around each write the instance index expands the entity (default 42 days back,
+    /// 400 days ahead); availability outside it is expanded on the fly.
+    public var indexHorizon: IndexHorizon
 
     public init(dataDirectory: String = "./.outboard-target", host: String = "127.0.0.1", port: Int = 8765,
-                tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20) {
+                tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20, indexHorizon: IndexHorizon = .standard) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
         self.tokens = tokens
         self.maxBodyBytes = maxBodyBytes
+        self.indexHorizon = indexHorizon
     }
 }
 
 /// Builds the reference target server: `POST /calws` (CalWS-SOAP), `GET /calendars/PATH.ics`
-/// (each collection published as iCalendar with a strong ETag), `GET /health`.
+/// (each collection published as iCalendar with a strong ETag), `POST /availability` (free/busy
+/// answers from the instance index), `GET /health`.
 /// `onRunning` is told the port actually bound (useful with port 0).
 public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
@@ -89,7 +94,7 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         logger.error("stored entity cannot be read back; it is left out", metadata: ["entity.href": "\(href)", "error": "\(reason)"])
         metrics.unreadable()
     }
-    let service = TargetService(store: store, onUnreadable: onUnreadable)
+    let service = TargetService(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable)
     let router = Router()
     router.add(middleware: RequestLogMiddleware(.debug))
 
@@ -138,6 +143,8 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
                                                  "error": "\(response.result.error.map { "\($0)" } ?? "")"])
         return soap(.ok, MessageCodec.encode(response))
     }
+
+    AvailabilityEndpoint.register(on: router, tokens: config.tokens, store: store, onUnreadable: onUnreadable)
 
     router.get("calendars/**") { request, context -> Response in
         let rest = context.parameters.getCatchAll().joined(separator: "/")

@@ -28,15 +28,20 @@ public struct TargetService: Sendable {
     /// Told of each stored entity that cannot be read back (its href and why), which answers
     /// leave out: the application logs it and counts it.
     public var onUnreadable: @Sendable (_ href: String, _ reason: String) -> Void
+    /// How far around each write the instance index expands the entity written.
+    public var horizon: IndexHorizon
 
-    public init(store: TargetStore, onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }) {
+    public init(store: TargetStore, horizon: IndexHorizon = .standard,
+                onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }) {
         self.store = store
+        self.horizon = horizon
         self.onUnreadable = onUnreadable
     }
 
     /// Handles one request for a caller holding `grants`.
     public func handle(_ request: CalWSRequest, grants: Grants, now: Date = Date()) async -> CalWSResponse {
         let stamp = Self.stamp(now)
+        let window = horizon.window(at: Int64(now.timeIntervalSince1970.rounded(.down)))
         do {
             switch request.body {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
@@ -44,8 +49,8 @@ public struct TargetService: Sendable {
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
-                let batch = Batch()
-                let prepared = ops.map { PreparedAdd.of($0, zones: batch.written) }
+                let batch = Batch(window: window)
+                let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
                     for (i, op) in ops.enumerated() {
@@ -60,9 +65,9 @@ public struct TargetService: Sendable {
                     return CalWSResponse(id: request.id, .multiOp(responses))
                 }
             default:
-                let prepared = PreparedAdd.of(request)
+                let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
-                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch())
+                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch(window: window))
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -88,12 +93,18 @@ public struct TargetService: Sendable {
 
 /// What the operations of one transaction share: each collection's revision, bumped once per
 /// transaction (a multiOp of 200 adds is one new revision, one new ETag), however many writes it
-/// holds; and the zones its entities were read with and written with, each read and written once.
+/// holds; the zones its entities were read with and written with, each read and written once; and
+/// the window the instance index expands its entities over.
 /// Used by one request at a time (first outside its transaction, then inside), never at once.
 final class Batch: @unchecked Sendable {
     private var bumped: [String: Int64] = [:]
     let zones = SharedZones()
     let written = ICalWriter.WrittenZones()
+    let window: IndexWindow
+
+    init(window: IndexWindow) {
+        self.window = window
+    }
 
     func next(_ db: Database, _ collection: String) throws -> Int64 {
         if let r = bumped[collection] { return r }
@@ -103,21 +114,25 @@ final class Batch: @unchecked Sendable {
     }
 }
 
-/// An `addItem`'s calendar checked and written out as the entity's text, which needs no store.
+/// An `addItem`'s calendar checked, written out as the entity's text and expanded into its busy
+/// instances over the index's window, none of which needs the store.
 struct PreparedAdd {
     var uid: Result<String, Entities.Failure>
     var data: String
+    var instances: [BusyInstance]
 
     /// `zones`: those written for the request's other entities.
-    init(_ calendar: ICalComponent, zones: ICalWriter.WrittenZones? = nil) {
+    init(_ calendar: ICalComponent, zones: ICalWriter.WrittenZones? = nil, window: IndexWindow) {
         uid = Entities.validate(calendar)
-        data = (try? uid.get()) != nil ? ICalWriter.string([calendar], zones: zones) : ""
+        let valid = (try? uid.get()) != nil
+        data = valid ? ICalWriter.string([calendar], zones: zones) : ""
+        instances = valid ? BusyRules.instances(of: calendar, from: window.from, to: window.to) : []
     }
 
     /// Nil for any other request.
-    static func of(_ r: CalWSRequest, zones: ICalWriter.WrittenZones? = nil) -> PreparedAdd? {
+    static func of(_ r: CalWSRequest, zones: ICalWriter.WrittenZones? = nil, window: IndexWindow) -> PreparedAdd? {
         guard case .addItem(_, let calendar) = r.body else { return nil }
-        return PreparedAdd(calendar, zones: zones)
+        return PreparedAdd(calendar, zones: zones, window: window)
     }
 }
 
@@ -201,7 +216,7 @@ enum Operation {
         case .addItem(let href, let calendar):
             guard Paths.isCollection(href) else { return failure(r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays") }
             guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
-            let prepared = prepared ?? PreparedAdd(calendar)
+            let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
             let uid: String
             switch prepared.uid {
             case .success(let u): uid = u
@@ -216,6 +231,7 @@ enum Operation {
             let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
                                  changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
+            try InstanceIndex.write(db, collection: href, name: e.name, instances: prepared.instances, window: batch.window)
             return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
         case .updateItem(let href, let token, let update):
             guard let (collection, name) = Paths.entity(href) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
@@ -246,6 +262,8 @@ enum Operation {
             e.changeToken = "r\(try batch.next(db, collection))"
             e.lastModified = stamp
             try StoreSQL.put(db, e)
+            let instances = BusyRules.instances(of: updated, from: batch.window.from, to: batch.window.to)
+            try InstanceIndex.write(db, collection: collection, name: name, instances: instances, window: batch.window)
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
         case .deleteItem(let href):
             guard let (collection, name) = Paths.entity(href) else {
@@ -254,6 +272,7 @@ enum Operation {
             }
             guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
             guard try StoreSQL.entity(db, collection: collection, name: name) != nil else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            try InstanceIndex.remove(db, collection: collection, name: name)
             try StoreSQL.delete(db, collection: collection, name: name)
             _ = try batch.next(db, collection)
             return CalWSResponse(id: r.id, .deleteItem)

@@ -42,6 +42,27 @@ public final class TargetStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2: the instance index") { db in
+            // Entities stored before the index existed are not in it: their collections get an
+            // empty indexed window, so every query expands them on the fly.
+            try db.execute(sql: """
+                CREATE TABLE instance (
+                    collection TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    start_at INTEGER NOT NULL,
+                    end_at INTEGER NOT NULL,
+                    floating INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('busy', 'tentative')),
+                    FOREIGN KEY (collection, name) REFERENCES entity (collection, name) ON DELETE CASCADE
+                );
+                CREATE INDEX instance_by_start ON instance (collection, start_at);
+                CREATE INDEX instance_by_entity ON instance (collection, name);
+                ALTER TABLE collection ADD COLUMN indexed_from INTEGER;
+                ALTER TABLE collection ADD COLUMN indexed_to INTEGER;
+                ALTER TABLE collection ADD COLUMN longest_instance INTEGER NOT NULL DEFAULT 0;
+                UPDATE collection SET indexed_from = 9223372036854775807, indexed_to = -9223372036854775808;
+                """)
+        }
         return m
     }
 }

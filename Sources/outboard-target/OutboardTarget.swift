@@ -21,9 +21,10 @@ struct OutboardTarget: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the server: POST /calws (CalWS-SOAP), GET /calendars/PATH.ics (published collections), GET /health, GET /metrics.",
+            abstract: "Run the server: POST /calws (CalWS-SOAP), GET /calendars/PATH.ics (published collections), POST /availability (free/busy), GET /health, GET /metrics.",
             discussion: """
-            POST /calws needs a bearer token; GET /calendars/PATH.ics needs a token granted the collection or its \
+            POST /calws needs a bearer token; POST /availability a token granted every member it names; \
+            GET /calendars/PATH.ics needs a token granted the collection or its \
             secret link (?key=, from 'outboard-target link'); GET /health and GET /metrics need none. --tokens FILE \
             grants each token collections (one line per token: TOKEN /path/one /path/two, or TOKEN * for all); the \
             environment variable OUTBOARD_TARGET_TOKEN is one token granted every collection. Port 0 picks a free \
