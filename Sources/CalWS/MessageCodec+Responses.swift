@@ -5,7 +5,9 @@ import XCal
 extension MessageCodec {
     /// Reads a response envelope, streamed like a request (a SOAP fault is an error carrying its
     /// code and string).
-    public static func decodeResponse(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSResponse {
+    public static func decodeResponse(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader())
+        throws(CalWSDecodeError) -> CalWSResponse
+    {
         try message(bytes, reader: reader) { m in
             if m.name == "Fault", m.namespace == soapNamespace {
                 let f = try fault(&m)
@@ -42,7 +44,10 @@ extension MessageCodec {
             s.end()
             s.end()
             s.start("supportedFeatures", namespace: ns)
-            for f in p.supportedFeatures { s.start(f, namespace: ns); s.end() }
+            for f in p.supportedFeatures {
+                s.start(f, namespace: ns)
+                s.end()
+            }
             s.end()
         case .getProperties(nil), .deleteItem:
             break
@@ -83,13 +88,21 @@ extension MessageCodec {
     }
 
     static func response<W: XMLWalker>(_ e: inout W) throws -> CalWSResponse {
-        let name = e.name, line = e.line
+        let name = e.name
+        let line = e.line
         guard e.namespace == ns else { throw fail(line, "<\(name)> is not in the CalWS-SOAP namespace") }
         let id = Int(e.attribute("id") ?? "0") ?? 0
-        var status: String?, message: String?, href: String?, token: String?, displayName: String?
+        var status: String?
+        var message: String?
+        var href: String?
+        var token: String?
+        var displayName: String?
         var error: (name: String, line: Int, detail: String?, href: String?)?
-        var resourceType: String?, features: [String] = [], entities: [EntityInfo] = []
-        var calendar: ICalComponent?, inner: [CalWSResponse]?
+        var resourceType: String?
+        var features: [String] = []
+        var entities: [EntityInfo] = []
+        var calendar: ICalComponent?
+        var inner: [CalWSResponse]?
         var diagnostics: [ICalDiagnostic] = []
         /// The first calendar of an `icalendar` element.
         func firstCalendar(_ ical: inout W) throws -> ICalComponent? {
@@ -100,19 +113,26 @@ extension MessageCodec {
         /// One entity of a query's answer: href, changeToken and propstat/prop/calendar-data.
         func entity(_ r: inout W) throws -> EntityInfo {
             var e = EntityInfo(href: "", changeToken: "", calendar: nil)
-            var sawHref = false, sawToken = false
+            var sawHref = false
+            var sawToken = false
             try r.forEachChild { c in
                 guard c.namespace == ns else { return }
                 switch c.name {
-                case "href" where !sawHref: e.href = try c.text(); sawHref = true
-                case "changeToken" where !sawToken: e.changeToken = try c.text(); sawToken = true
+                case "href" where !sawHref:
+                    e.href = try c.text()
+                    sawHref = true
+                case "changeToken" where !sawToken:
+                    e.changeToken = try c.text()
+                    sawToken = true
                 case "propstat":
                     try c.forEachChild { p in
                         guard p.namespace == ns, p.name == "prop" else { return }
                         try p.forEachChild { d in
                             guard d.namespace == ns, d.name == "calendar-data" else { return }
                             try d.forEachChild { i in
-                                if i.namespace == x, i.name == "icalendar", e.calendar == nil { e.calendar = try firstCalendar(&i) }
+                                if i.namespace == x, i.name == "icalendar", e.calendar == nil {
+                                    e.calendar = try firstCalendar(&i)
+                                }
                             }
                         }
                     }
@@ -131,11 +151,17 @@ extension MessageCodec {
             case (ns, "errorResponse") where error == nil:
                 try c.forEachChild { er in
                     guard error == nil else { return }
-                    let kind = er.name, at = er.line
-                    var detail: String?, conflict: String?
+                    let kind = er.name
+                    let at = er.line
+                    var detail: String?
+                    var conflict: String?
                     try er.forEachChild { d in
                         guard d.namespace == ns else { return }
-                        if d.name == "detail" { detail = try d.text() } else if d.name == "href" { conflict = try d.text() }
+                        if d.name == "detail" {
+                            detail = try d.text()
+                        } else if d.name == "href" {
+                            conflict = try d.text()
+                        }
                     }
                     error = (kind, at, detail, conflict)
                 }
@@ -156,7 +182,9 @@ extension MessageCodec {
             }
         }
         guard let statusText = status, let code = CalWSStatus(rawValue: statusText) else {
-            throw fail(line, "<\(name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw fail(
+                line,
+                "<\(name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         var result = CalWSResult(status: code, message: message)
         if let er = error {
@@ -182,7 +210,8 @@ extension MessageCodec {
                 body = .getProperties(nil)
             }
         case "calendarQueryResponse": body = .calendarQuery(entities)
-        case "fetchItemResponse": body = .fetchItem(href.map { EntityInfo(href: $0, changeToken: token ?? "", calendar: calendar) })
+        case "fetchItemResponse":
+            body = .fetchItem(href.map { EntityInfo(href: $0, changeToken: token ?? "", calendar: calendar) })
         case "addItemResponse": body = .addItem(href: href, changeToken: token)
         case "updateItemResponse": body = .updateItem(changeToken: token)
         case "deleteItemResponse": body = .deleteItem

@@ -63,7 +63,9 @@ public enum MessageCodec {
         case fault(code: String, message: String)
     }
 
-    public static func payload(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> Payload {
+    public static func payload(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError)
+        -> Payload
+    {
         try message(bytes, reader: reader) { m in
             if m.name == "Fault", m.namespace == soapNamespace {
                 let f = try fault(&m)
@@ -75,16 +77,22 @@ public enum MessageCodec {
 
     /// Reads a request envelope, streamed: the request is read as libxml2 reads the bytes, and
     /// the calendars it carries go straight into typed trees.
-    public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError) -> CalWSRequest {
+    public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError)
+        -> CalWSRequest
+    {
         try message(bytes, reader: reader) { m in
-            if m.name == "Fault", m.namespace == soapNamespace { throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault") }
+            if m.name == "Fault", m.namespace == soapNamespace {
+                throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault")
+            }
             return try request(&m, nested: false)
         }
     }
 
     /// What `read` makes of the one message in the envelope `bytes`, streamed; every error is a
     /// `CalWSDecodeError` (those of the XML say where).
-    static func message<T>(_ bytes: [UInt8], reader: SafeXMLReader, _ read: (inout XMLCursor) throws -> T) throws(CalWSDecodeError) -> T {
+    static func message<T>(_ bytes: [UInt8], reader: SafeXMLReader, _ read: (inout XMLCursor) throws -> T)
+        throws(CalWSDecodeError) -> T
+    {
         do {
             return try XMLCursor.walk(bytes, limits: reader.limits) { root in
                 var result: T?
@@ -102,29 +110,34 @@ public enum MessageCodec {
             throw CalWSDecodeError(line: root.line, message: "expected a SOAP 1.1 Envelope, found <\(root.name)>")
         }
         let line = root.line
-        var bodies = 0, messages = 0
+        var bodies = 0
+        var messages = 0
         try root.forEachChild { b in
             guard b.name == "Body", b.namespace == soapNamespace else { return }
             bodies += 1
             guard bodies == 1 else { return }
             try b.forEachChild { m in
                 messages += 1
-                guard messages == 1 else { throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message") }
+                guard messages == 1 else {
+                    throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message")
+                }
                 try message(&m)
             }
         }
-        guard messages == 1 else { throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message") }
+        guard messages == 1 else {
+            throw CalWSDecodeError(line: line, message: "the Envelope needs a Body holding exactly one message")
+        }
     }
 
     /// The code and string of the SOAP fault the walker is at.
     static func fault<W: XMLWalker>(_ m: inout W) throws -> (code: String, message: String) {
-        var code = "", message = ""
+        var code = ""
+        var message = ""
         try m.forEachChild { c in
             if c.name == "faultcode" { code = try c.text() } else if c.name == "faultstring" { message = try c.text() }
         }
         return (code, message)
     }
-
 
     // MARK: Requests
 
@@ -166,7 +179,9 @@ public enum MessageCodec {
     /// `allprop`, or the pattern that asks for UID and LAST-MODIFIED of each component.
     static func returnWhat(_ allData: Bool) -> XMLElement {
         if allData { return XMLElement("allprop", namespace: ns) }
-        let props = [ICalProperty(name: "UID", values: ICalValues()), ICalProperty(name: "LAST-MODIFIED", values: ICalValues())]
+        let props = [
+            ICalProperty(name: "UID", values: ICalValues()), ICalProperty(name: "LAST-MODIFIED", values: ICalValues()),
+        ]
         let comps = ["VEVENT", "VTODO", "VJOURNAL"].map { ICalComponent(name: $0, properties: props) }
         return XCalWriter.document([ICalComponent(name: "VCALENDAR", components: comps)])
     }
@@ -179,13 +194,20 @@ public enum MessageCodec {
         case .uid(let uid):
             var match = XMLElement("textMatch", namespace: ns, attributes: [XMLAttribute("collation", "i;octet")])
             match.children = [.text(uid)]
-            let prop = XMLElement("propFilter", namespace: ns, children: [.element(XMLElement("uid", namespace: x)), .element(match)])
-            outer.append(XMLElement("compFilter", namespace: ns, children: [.element(XMLElement("anyComp", namespace: ns)), .element(prop)]))
+            let prop = XMLElement(
+                "propFilter", namespace: ns, children: [.element(XMLElement("uid", namespace: x)), .element(match)])
+            outer.append(
+                XMLElement(
+                    "compFilter", namespace: ns,
+                    children: [.element(XMLElement("anyComp", namespace: ns)), .element(prop)]))
         case .timeRange(let start, let end):
             var range = XMLElement("timeRange", namespace: ns)
             if let start { range.append(text("start", xcalUTC(start))) }
             if let end { range.append(text("end", xcalUTC(end))) }
-            outer.append(XMLElement("compFilter", namespace: ns, children: [.element(XMLElement("vevent", namespace: x)), .element(range)]))
+            outer.append(
+                XMLElement(
+                    "compFilter", namespace: ns,
+                    children: [.element(XMLElement("vevent", namespace: x)), .element(range)]))
         }
         return XMLElement("filter", namespace: ns, children: [.element(outer)])
     }
@@ -196,16 +218,26 @@ public enum MessageCodec {
         return XCalWriter.valueElement(.dateTime(d)).text
     }
 
-    static let operations: Set = ["getProperties", "fetchItem", "deleteItem", "calendarQuery", "calendarMultiget", "addItem", "updateItem", "multiOp"]
+    static let operations: Set = [
+        "getProperties", "fetchItem", "deleteItem", "calendarQuery", "calendarMultiget", "addItem", "updateItem",
+        "multiOp",
+    ]
 
     static func request<W: XMLWalker>(_ e: inout W, nested: Bool) throws -> CalWSRequest {
-        let op = e.name, line = e.line
+        let op = e.name
+        let line = e.line
         guard e.namespace == ns else { throw fail(line, "<\(op)> is not in the CalWS-SOAP namespace \(ns)") }
         guard operations.contains(op) else { throw fail(line, "unknown operation <\(op)>") }
         guard !(nested && op == "multiOp") else { throw fail(line, "multiOp cannot hold another multiOp") }
         let id = Int(e.attribute("id") ?? "0") ?? 0
-        var href: String?, token: String?, allData = false, hrefs: [String] = []
-        var calendars: [ICalComponent]?, select: XMLElement?, filterElement: XMLElement?, ops: [CalWSRequest]?
+        var href: String?
+        var token: String?
+        var allData = false
+        var hrefs: [String] = []
+        var calendars: [ICalComponent]?
+        var select: XMLElement?
+        var filterElement: XMLElement?
+        var ops: [CalWSRequest]?
         var diagnostics: [ICalDiagnostic] = []
         try e.forEachChild { c in
             switch (c.namespace, c.name) {
@@ -217,8 +249,12 @@ public enum MessageCodec {
             case (x, "icalendar") where op == "addItem" && calendars == nil:
                 let calLine = c.line
                 var cals: [ICalComponent] = []
-                try c.forEachChild { v in if v.namespace == x { cals.append(try XCalReader.component(&v, &diagnostics)) } }
-                guard cals.count == 1 else { throw fail(calLine, "<icalendar> in addItem must hold exactly one <vcalendar>") }
+                try c.forEachChild { v in
+                    if v.namespace == x { cals.append(try XCalReader.component(&v, &diagnostics)) }
+                }
+                guard cals.count == 1 else {
+                    throw fail(calLine, "<icalendar> in addItem must hold exactly one <vcalendar>")
+                }
                 calendars = cals
             case (ns, "select") where select == nil: select = try c.element()
             case (ns, "filter") where filterElement == nil: filterElement = try c.element()
@@ -238,7 +274,10 @@ public enum MessageCodec {
         case "fetchItem": return CalWSRequest(id: id, .fetchItem(href: try needHref()))
         case "deleteItem": return CalWSRequest(id: id, .deleteItem(href: try needHref()))
         case "calendarQuery":
-            return CalWSRequest(id: id, .calendarQuery(CalendarQuery(href: try needHref(), filter: try filter(filterElement), allData: allData)))
+            return CalWSRequest(
+                id: id,
+                .calendarQuery(CalendarQuery(href: try needHref(), filter: try filter(filterElement), allData: allData))
+            )
         case "calendarMultiget":
             return CalWSRequest(id: id, .calendarMultiget(href: try needHref(), hrefs: hrefs, allData: allData))
         case "addItem":
@@ -247,8 +286,11 @@ public enum MessageCodec {
             return CalWSRequest(id: id, .addItem(href: try needHref(), calendar: calendars[0]))
         case "updateItem":
             guard let select else { throw fail(line, "<updateItem> needs a <select>") }
-            return CalWSRequest(id: id, .updateItem(href: try needHref(), changeToken: token ?? "", update: try SelectTree.update(from: select)))
-        default: // multiOp
+            return CalWSRequest(
+                id: id,
+                .updateItem(href: try needHref(), changeToken: token ?? "", update: try SelectTree.update(from: select))
+            )
+        default:  // multiOp
             guard let ops else { throw fail(line, "<multiOp> needs <operations>") }
             return CalWSRequest(id: id, .multiOp(ops))
         }
@@ -268,7 +310,8 @@ public enum MessageCodec {
             func time(_ name: String) throws(CalWSDecodeError) -> ICalDateTime? {
                 guard let t = range.child(name, namespace: ns) else { return nil }
                 var diagnostics: [ICalDiagnostic] = []
-                let wrapped = XMLElement("dtstart", namespace: x, children: [.element(XMLElement("date-time", namespace: x, text: t.text))])
+                let wrapped = XMLElement(
+                    "dtstart", namespace: x, children: [.element(XMLElement("date-time", namespace: x, text: t.text))])
                 guard case .dateTime(let dt)? = XCalReader.property(wrapped, &diagnostics).value, dt.isUTC else {
                     throw fail(t, "timeRange \(name) must be a UTC date-time such as 2026-01-05T00:00:00Z")
                 }

@@ -76,7 +76,8 @@ public struct CalWSResult: Sendable, Hashable {
     public static let ok = CalWSResult()
 
     /// A failed result with its error element.
-    public static func failure(_ error: CalWSErrorKind, _ message: String, status: CalWSStatus = .error) -> CalWSResult {
+    public static func failure(_ error: CalWSErrorKind, _ message: String, status: CalWSStatus = .error) -> CalWSResult
+    {
         CalWSResult(status: status, message: message, error: error)
     }
 }
@@ -165,8 +166,10 @@ public struct CollectionProperties: Sendable, Hashable {
     public var supportedFeatures: [String]
     public var lastModified: ICalDateTime?
 
-    public init(href: String, displayName: String? = nil, resourceType: String = "calendarCollection",
-                supportedFeatures: [String] = ["calendarAccessFeature"], lastModified: ICalDateTime? = nil) {
+    public init(
+        href: String, displayName: String? = nil, resourceType: String = "calendarCollection",
+        supportedFeatures: [String] = ["calendarAccessFeature"], lastModified: ICalDateTime? = nil
+    ) {
         self.href = href
         self.displayName = displayName
         self.resourceType = resourceType

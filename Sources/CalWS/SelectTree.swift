@@ -45,7 +45,12 @@ public enum SelectTree {
                 p.append(XCalWriter.element(for: ch.current))
                 if !ch.parameters.isEmpty { p.append(parametersElement(ch.parameters)) }
                 if let v = ch.newValues {
-                    p.append(XMLElement("change", namespace: ns, children: [.element(XCalWriter.element(for: ICalProperty(name: ch.current.name, values: v)))]))
+                    p.append(
+                        XMLElement(
+                            "change", namespace: ns,
+                            children: [
+                                .element(XCalWriter.element(for: ICalProperty(name: ch.current.name, values: v)))
+                            ]))
                 }
                 props.append(p)
             }
@@ -57,7 +62,8 @@ public enum SelectTree {
             var comps = XMLElement("components", namespace: ns)
             for sub in u.components.updates { comps.append(element(sub, name: "component")) }
             for r in u.components.removes {
-                comps.append(wrap("remove", XCalWriter.element(for: ICalComponent(name: r.name, properties: r.properties))))
+                comps.append(
+                    wrap("remove", XCalWriter.element(for: ICalComponent(name: r.name, properties: r.properties))))
             }
             for a in u.components.adds { comps.append(wrap("add", XCalWriter.element(for: a))) }
             e.append(comps)
@@ -68,10 +74,13 @@ public enum SelectTree {
     static func parametersElement(_ u: ParameterUpdates) -> XMLElement {
         var e = XMLElement("parameters", namespace: ns)
         for ch in u.changes {
-            e.append(XMLElement("parameter", namespace: ns, children: [
-                .element(XCalWriter.element(for: ch.current)),
-                .element(wrap("change", XCalWriter.element(for: ch.new))),
-            ]))
+            e.append(
+                XMLElement(
+                    "parameter", namespace: ns,
+                    children: [
+                        .element(XCalWriter.element(for: ch.current)),
+                        .element(wrap("change", XCalWriter.element(for: ch.new))),
+                    ]))
         }
         for r in u.removes { e.append(wrap("remove", XCalWriter.element(for: r))) }
         for a in u.adds { e.append(wrap("add", XCalWriter.element(for: a))) }
@@ -88,7 +97,9 @@ public enum SelectTree {
     public static func update(from e: XMLElement) throws(SelectTreeError) -> ComponentUpdate {
         var diagnostics: [ICalDiagnostic] = []
         let xcal = e.elements.filter { $0.namespace == XCalWriter.namespace }
-        guard xcal.count == 1 else { throw fail(e, "<\(e.name)> needs exactly one xCal component naming what it selects") }
+        guard xcal.count == 1 else {
+            throw fail(e, "<\(e.name)> needs exactly one xCal component naming what it selects")
+        }
         let skeleton = XCalReader.component(xcal[0], &diagnostics)
         var u = ComponentUpdate(selector: ComponentSelector(name: skeleton.name, properties: skeleton.properties))
         for child in e.elements where child.namespace == ns {
@@ -102,13 +113,17 @@ public enum SelectTree {
         return u
     }
 
-    static func properties(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) throws(SelectTreeError) -> PropertyUpdates {
+    static func properties(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) throws(SelectTreeError)
+        -> PropertyUpdates
+    {
         var u = PropertyUpdates()
         for child in e.elements {
             switch child.name {
             case "property":
                 let xcal = child.elements.filter { $0.namespace == XCalWriter.namespace }
-                guard xcal.count == 1 else { throw fail(child, "<property> needs exactly one xCal property with its current value") }
+                guard xcal.count == 1 else {
+                    throw fail(child, "<property> needs exactly one xCal property with its current value")
+                }
                 var ch = PropertyChange(current: XCalReader.property(xcal[0], &diagnostics))
                 for part in child.elements where part.namespace == ns {
                     switch part.name {
@@ -132,10 +147,12 @@ public enum SelectTree {
             switch child.name {
             case "parameter":
                 let xcal = child.elements.filter { $0.namespace == XCalWriter.namespace }
-                guard xcal.count == 1, let change = child.child("change", namespace: ns), let new = try single(change) else {
+                guard xcal.count == 1, let change = child.child("change", namespace: ns), let new = try single(change)
+                else {
                     throw fail(child, "<parameter> needs the current xCal parameter and a <change> holding the new one")
                 }
-                u.changes.append(ParameterChange(current: XCalReader.parameter(xcal[0]), new: XCalReader.parameter(new)))
+                u.changes.append(
+                    ParameterChange(current: XCalReader.parameter(xcal[0]), new: XCalReader.parameter(new)))
             case "remove": if let p = try single(child) { u.removes.append(XCalReader.parameter(p)) }
             case "add": if let p = try single(child) { u.adds.append(XCalReader.parameter(p)) }
             default: throw fail(child, "unexpected <\(child.name)> in <parameters>")
@@ -144,7 +161,9 @@ public enum SelectTree {
         return u
     }
 
-    static func components(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) throws(SelectTreeError) -> ComponentUpdates {
+    static func components(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) throws(SelectTreeError)
+        -> ComponentUpdates
+    {
         var u = ComponentUpdates()
         for child in e.elements {
             switch child.name {

@@ -45,7 +45,10 @@ public struct ConfigWatcher: Sendable {
         var out: Fingerprint = [:]
         for (_, path) in directories.flatMap(SubscriptionLoader.yamlFiles) {
             guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
-            out[path] = [Double((a[.size] as? NSNumber)?.int64Value ?? -1), (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0]
+            out[path] = [
+                Double((a[.size] as? NSNumber)?.int64Value ?? -1),
+                (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0,
+            ]
         }
         return out
     }

@@ -26,8 +26,10 @@ public struct HTTPRequest: Sendable {
     /// The User-Agent sent; nil for `CurlHTTPClient.userAgent`.
     public var userAgent: String?
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0) {
+    public init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        connectTimeout: Double = 10, timeout: Double = 60, maxResponseBytes: Int = 64 << 20, maxRedirects: Int = 0
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -72,8 +74,11 @@ public enum HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertib
     /// True for failures that a retry may cure (timeouts, refused connections, resets).
     public var isTransient: Bool {
         if case .curl(let code, _) = self {
-            return [Int(CURLE_COULDNT_CONNECT.rawValue), Int(CURLE_OPERATION_TIMEDOUT.rawValue), Int(CURLE_RECV_ERROR.rawValue),
-                    Int(CURLE_SEND_ERROR.rawValue), Int(CURLE_GOT_NOTHING.rawValue), Int(CURLE_PARTIAL_FILE.rawValue)].contains(code)
+            return [
+                Int(CURLE_COULDNT_CONNECT.rawValue), Int(CURLE_OPERATION_TIMEDOUT.rawValue),
+                Int(CURLE_RECV_ERROR.rawValue),
+                Int(CURLE_SEND_ERROR.rawValue), Int(CURLE_GOT_NOTHING.rawValue), Int(CURLE_PARTIAL_FILE.rawValue),
+            ].contains(code)
         }
         return false
     }
@@ -113,7 +118,9 @@ public struct CurlHTTPClient: Sendable {
     }
 
     static func perform(_ r: HTTPRequest) -> Result<HTTPResponse, HTTPTransportError> {
-        guard let h = curl_easy_init() else { return .failure(.curl(code: -1, message: "libcurl could not start a transfer")) }
+        guard let h = curl_easy_init() else {
+            return .failure(.curl(code: -1, message: "libcurl could not start a transfer"))
+        }
         defer { curl_easy_cleanup(h) }
         let transfer = Transfer(limit: r.maxResponseBytes, onBody: r.onBody)
         transfer.body.reserveCapacity(min(r.reserveBytes, r.maxResponseBytes))
@@ -122,7 +129,7 @@ public struct CurlHTTPClient: Sendable {
         ccurl_setopt_string(h, CURLOPT_URL, r.url)
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_string(h, CURLOPT_USERAGENT, r.userAgent ?? userAgent)
-        ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "") // every encoding libcurl decodes
+        ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl decodes
         ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
         ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(r.timeout * 1000))
         ccurl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https,file")
@@ -131,7 +138,8 @@ public struct CurlHTTPClient: Sendable {
             ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
             ccurl_setopt_long(h, CURLOPT_MAXREDIRS, r.maxRedirects)
             // Only https may follow from https: a redirect to plain http is refused.
-            ccurl_setopt_string(h, CURLOPT_REDIR_PROTOCOLS_STR, r.url.lowercased().hasPrefix("https:") ? "https" : "http,https")
+            ccurl_setopt_string(
+                h, CURLOPT_REDIR_PROTOCOLS_STR, r.url.lowercased().hasPrefix("https:") ? "https" : "http,https")
         }
         if r.method != "GET" { ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, r.method) }
         var bodyCopy = r.body
@@ -140,7 +148,7 @@ public struct CurlHTTPClient: Sendable {
         }
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
-        list = curl_slist_append(list, "Expect:") // no 100-continue round trip for large bodies
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for large bodies
         defer { curl_slist_free_all(list) }
         ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
 
@@ -148,8 +156,13 @@ public struct CurlHTTPClient: Sendable {
         ccurl_setopt_cb(h, CURLOPT_WRITEFUNCTION) { ptr, size, nmemb, ud in
             let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
             let n = size * nmemb
-            if t.body.count + n > t.limit { t.exceeded = true; return 0 }
-            ptr!.withMemoryRebound(to: UInt8.self, capacity: n) { t.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            if t.body.count + n > t.limit {
+                t.exceeded = true
+                return 0
+            }
+            ptr!.withMemoryRebound(to: UInt8.self, capacity: n) {
+                t.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+            }
             if let onBody = t.onBody { t.body.withUnsafeBufferPointer(onBody) }
             return n
         }
@@ -157,23 +170,30 @@ public struct CurlHTTPClient: Sendable {
         ccurl_setopt_cb(h, CURLOPT_HEADERFUNCTION) { ptr, size, nmemb, ud in
             let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
             let n = size * nmemb
-            let line = ptr!.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-            if line.hasPrefix("HTTP/") { t.headers.removeAll() } // a new response (after a redirect or 100)
+            let line = ptr!.withMemoryRebound(to: UInt8.self, capacity: n) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
+            }
+            if line.hasPrefix("HTTP/") { t.headers.removeAll() }  // a new response (after a redirect or 100)
             if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
                 let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
                 t.headers.append((name, value))
                 // The body's size, when announced and within the limit, is reserved at once (an
                 // encoded body may decode larger; the array then grows as usual).
-                if name == "content-length", let n = Int(value), n > t.body.capacity, n <= t.limit { t.body.reserveCapacity(n) }
+                if name == "content-length", let n = Int(value), n > t.body.capacity, n <= t.limit {
+                    t.body.reserveCapacity(n)
+                }
             }
             return n
         }
 
-        let code: CURLcode = bodyCopy == nil ? curl_easy_perform(h) : bodyCopy!.withUnsafeMutableBytes { raw in
-            ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress)
-            return curl_easy_perform(h)
-        }
+        let code: CURLcode =
+            bodyCopy == nil
+            ? curl_easy_perform(h)
+            : bodyCopy!.withUnsafeMutableBytes { raw in
+                ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress)
+                return curl_easy_perform(h)
+            }
         bodyCopy = nil
         if transfer.exceeded { return .failure(.tooLarge(limit: r.maxResponseBytes)) }
         guard code == CURLE_OK else {
@@ -182,8 +202,12 @@ public struct CurlHTTPClient: Sendable {
         var status = 0
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         var effective: UnsafeMutablePointer<CChar>?
-        _ = withUnsafeMutablePointer(to: &effective) { ccurl_getinfo_ptr(h, CURLINFO_EFFECTIVE_URL, UnsafeMutableRawPointer($0)) }
-        return .success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body,
-                                     effectiveURL: effective.map { String(cString: $0) } ?? r.url))
+        _ = withUnsafeMutablePointer(to: &effective) {
+            ccurl_getinfo_ptr(h, CURLINFO_EFFECTIVE_URL, UnsafeMutableRawPointer($0))
+        }
+        return .success(
+            HTTPResponse(
+                status: status, headers: transfer.headers, body: transfer.body,
+                effectiveURL: effective.map { String(cString: $0) } ?? r.url))
     }
 }

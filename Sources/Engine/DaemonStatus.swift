@@ -21,8 +21,12 @@ public struct DaemonStatus: Codable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case id, enabled, phase, items, target, collection
-            case nextDue = "next-due", lastAttempt = "last-attempt", lastSuccess = "last-success", lastError = "last-error"
-            case consecutiveFailures = "consecutive-failures", feedHost = "feed-host"
+            case nextDue = "next-due"
+            case lastAttempt = "last-attempt"
+            case lastSuccess = "last-success"
+            case lastError = "last-error"
+            case consecutiveFailures = "consecutive-failures"
+            case feedHost = "feed-host"
         }
     }
 
@@ -30,21 +34,27 @@ public struct DaemonStatus: Codable, Sendable {
     public var running: Int
     public var subscriptions: [Entry]
 
-    public init(subscriptions: [Subscription], schedules: [String: Schedule], states: [String: FeedState], items: [String: Int], running: Int, now: Date) {
+    public init(
+        subscriptions: [Subscription], schedules: [String: Schedule], states: [String: FeedState], items: [String: Int],
+        running: Int, now: Date
+    ) {
         self.now = now
         self.running = running
         self.subscriptions = subscriptions.sorted { $0.id < $1.id }.map { s in
             let schedule = s.enabled ? schedules[s.id] : nil
             let state = states[s.id] ?? FeedState()
-            let phase = switch schedule?.phase {
-            case .waiting?: "waiting"
-            case .running?: "running"
-            case .backingOff?: "backing-off"
-            case nil: "disabled"
-            }
-            return Entry(id: s.id, enabled: s.enabled, phase: phase, nextDue: schedule?.nextDue, lastAttempt: state.lastAttempt,
-                         lastSuccess: state.lastSuccess, lastError: state.lastError, consecutiveFailures: state.failures,
-                         items: items[s.id] ?? 0, feedHost: s.sourceHost, target: Redact.url(s.targetURL), collection: s.targetCollection)
+            let phase =
+                switch schedule?.phase {
+                case .waiting?: "waiting"
+                case .running?: "running"
+                case .backingOff?: "backing-off"
+                case nil: "disabled"
+                }
+            return Entry(
+                id: s.id, enabled: s.enabled, phase: phase, nextDue: schedule?.nextDue, lastAttempt: state.lastAttempt,
+                lastSuccess: state.lastSuccess, lastError: state.lastError, consecutiveFailures: state.failures,
+                items: items[s.id] ?? 0, feedHost: s.sourceHost, target: Redact.url(s.targetURL),
+                collection: s.targetCollection)
         }
     }
 

@@ -40,10 +40,19 @@ public final class EngineMetrics: Sendable {
         Recorder(label: Self.durationLabel, factory: factory).record(seconds)
         // Passes by subscription and result: applied, not-modified (a 304 or an unchanged body), failed.
         let result = r.notModified ? "not-modified" : r.succeeded ? "applied" : "failed"
-        Counter(label: "outboard_passes_total", dimensions: [("subscription", r.subscription), ("result", result)], factory: factory).increment()
+        Counter(
+            label: "outboard_passes_total", dimensions: [("subscription", r.subscription), ("result", result)],
+            factory: factory
+        ).increment()
         // Items by subscription and change: added, updated, deleted on the target; failed (retried next pass).
-        for (change, n) in [("added", r.added.count), ("updated", r.updated.count), ("deleted", r.deleted.count), ("failed", r.failed.count)] where n > 0 {
-            Counter(label: "outboard_items_total", dimensions: [("subscription", r.subscription), ("change", change)], factory: factory).increment(by: n)
+        for (change, n) in [
+            ("added", r.added.count), ("updated", r.updated.count), ("deleted", r.deleted.count),
+            ("failed", r.failed.count),
+        ] where n > 0 {
+            Counter(
+                label: "outboard_items_total", dimensions: [("subscription", r.subscription), ("change", change)],
+                factory: factory
+            ).increment(by: n)
         }
         if let kind = r.errorKind { errors(kind).increment() }
     }

@@ -12,8 +12,10 @@ public enum FetchError: Error, Sendable, Hashable, CustomStringConvertible {
         case .transport(let s, let host, let e): "\(s): cannot fetch the feed from \(host): \(e)"
         case .http(let s, let host, let status, let retry):
             "\(s): the feed at \(host) answered HTTP \(status)" + (retry.map { " (retry after \($0) s)" } ?? "")
-                + (status == 401 || status == 403 ? "; check source.auth" : status == 404 || status == 410 ? "; check source.url" : "")
-        case .tooLarge(let s, let limit): "\(s): the feed is larger than max-feed-bytes (\(limit) bytes); raise max-feed-bytes if it is genuine"
+                + (status == 401 || status == 403
+                    ? "; check source.auth" : status == 404 || status == 410 ? "; check source.url" : "")
+        case .tooLarge(let s, let limit):
+            "\(s): the feed is larger than max-feed-bytes (\(limit) bytes); raise max-feed-bytes if it is genuine"
         case .secret(let s, let m): "\(s): \(m)"
         }
     }
@@ -36,15 +38,18 @@ public struct FeedFetcher: Sendable {
 
     /// Fetches the feed, sending the stored validators (copied verbatim, RFC 9110 §13.1);
     /// `onBody` sees the body while it downloads (see `HTTPRequest.onBody`).
-    public func fetch(_ s: Subscription, etag: String?, lastModified: String?,
-                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) async throws(FetchError) -> Result {
+    public func fetch(
+        _ s: Subscription, etag: String?, lastModified: String?,
+        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> Result {
         var headers: [(String, String)] = [("Accept", "text/calendar, */*;q=0.5")]
         if let etag { headers.append(("If-None-Match", etag)) }
         if let lastModified { headers.append(("If-Modified-Since", lastModified)) }
         switch s.sourceAuth {
         case .basic(let user, let password)?:
             switch password.read() {
-            case .success(let p): headers.append(("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString()))
+            case .success(let p):
+                headers.append(("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString()))
             case .failure(let e): throw .secret(subscription: s.id, "\(e)")
             }
         case .bearer(let token)?:
@@ -55,8 +60,9 @@ public struct FeedFetcher: Sendable {
         case nil:
             break
         }
-        var request = HTTPRequest(url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
-                                  maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
+        var request = HTTPRequest(
+            url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
+            maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
         request.caFile = s.sourceCAFile
         request.userAgent = s.userAgent
         request.onBody = onBody
@@ -70,7 +76,10 @@ public struct FeedFetcher: Sendable {
         switch r.status {
         case 0, 200: return .body(r.body, etag: r.header("etag"), lastModified: r.header("last-modified"))
         case 304: return .notModified
-        default: throw .http(subscription: s.id, host: s.sourceHost, status: r.status, retryAfter: r.header("retry-after").flatMap { Int($0) })
+        default:
+            throw .http(
+                subscription: s.id, host: s.sourceHost, status: r.status,
+                retryAfter: r.header("retry-after").flatMap { Int($0) })
         }
     }
 }

@@ -20,11 +20,16 @@ public enum FeedRefresh {
             guard let p = calendarProperties.first(where: { $0.name == name }) else { continue }
             let written = p.value.map(ValueFormatter.icalString) ?? ""
             let parsed: ICalDuration?
-            if case .duration(let d)? = p.value { parsed = d } else { parsed = p.text.flatMap { text in
-                if case .duration(let d)? = ICalValue.parse(text, as: .duration) { d } else { nil }
-            } }
+            if case .duration(let d)? = p.value {
+                parsed = d
+            } else {
+                parsed = p.text.flatMap { text in
+                    if case .duration(let d)? = ICalValue.parse(text, as: .duration) { d } else { nil }
+                }
+            }
             guard let d = parsed, !d.isNegative, seconds(d) > 0 else {
-                reading.problems.append("the feed's \(name) \"\(written)\" is not a positive duration such as PT1H (RFC 5545 §3.3.6)")
+                reading.problems.append(
+                    "the feed's \(name) \"\(written)\" is not a positive duration such as PT1H (RFC 5545 §3.3.6)")
                 continue
             }
             if reading.seconds == nil { reading.seconds = seconds(d) }

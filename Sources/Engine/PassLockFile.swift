@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 
@@ -20,7 +20,9 @@ final class PassLockFile: PassLease, @unchecked Sendable {
     /// The lock, or who holds it.
     static func take(_ path: String) -> Result<PassLockFile, StateStoreError> {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return .failure(.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else {
+            return .failure(.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))"))
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = read(fd)
             close(fd)
@@ -37,7 +39,8 @@ final class PassLockFile: PassLease, @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 512)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 512, 0) }
         guard n > 0 else { return nil }
-        let parts = String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2)
+        let parts = String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: " ", maxSplits: 2)
         guard parts.count == 3, let pid = Int32(parts[0]), let since = Double(parts[1]) else { return nil }
         return PassHolder(pid: pid, host: String(parts[2]), since: Date(timeIntervalSince1970: since))
     }
@@ -63,7 +66,9 @@ struct OpeningLock {
     init(directory: String) throws {
         let path = (directory as NSString).appendingPathComponent("open.lock")
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateStoreError.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw StateStoreError.unavailable("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 close(fd)

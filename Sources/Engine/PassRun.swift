@@ -15,14 +15,19 @@ struct PassRun {
     var report: SyncReport
     private let previousAttempt: Date?
 
-    init(_ subscription: Subscription, store: any ItemStateStore, now: Date, dryRun: Bool, reconcile requested: Bool) throws {
+    init(_ subscription: Subscription, store: any ItemStateStore, now: Date, dryRun: Bool, reconcile requested: Bool)
+        throws
+    {
         id = subscription.id
         self.now = now
         self.dryRun = dryRun
         let stored = try store.feed(subscription.id)
         state = stored
         intents = try store.intents(subscription.id)
-        let due = subscription.reconcileEvery.map { every in stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true } ?? false
+        let due =
+            subscription.reconcileEvery.map { every in
+                stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true
+            } ?? false
         reconcile = requested || due
         report = SyncReport(subscription: subscription.id)
         report.reconciled = reconcile
@@ -67,7 +72,9 @@ struct PassRun {
     }
 
     /// Ends the pass as complete: everything applied, the validators stored, the pass closed.
-    mutating func complete(validators: (etag: String?, lastModified: String?), bodyHash: String, _ store: any ItemStateStore) {
+    mutating func complete(
+        validators: (etag: String?, lastModified: String?), bodyHash: String, _ store: any ItemStateStore
+    ) {
         (state.etag, state.lastModified) = validators
         state.bodyHash = bodyHash
         if reconcile { state.lastReconcile = now }

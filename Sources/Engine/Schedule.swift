@@ -48,7 +48,9 @@ public struct Schedule: Sendable, Hashable {
     /// Records a finished pass. Success: the interval (±10% jitter) from now. Failure: exponential
     /// back-off from 1 minute, capped at 6 hours (a subscription that keeps failing is retried at
     /// the cap), and never sooner than the server's Retry-After.
-    public mutating func finish(success: Bool, now: Date, interval: TimeInterval, retryAfter: TimeInterval? = nil, jitter: Double) {
+    public mutating func finish(
+        success: Bool, now: Date, interval: TimeInterval, retryAfter: TimeInterval? = nil, jitter: Double
+    ) {
         if success {
             failures = 0
             phase = .waiting

@@ -38,10 +38,13 @@ public actor Scheduler {
     public private(set) var running = 0
 
     /// `states` are the stored feed states (last attempt, failures) the schedules start from.
-    public init(subscriptions: [Subscription], states: [String: FeedState], now: Date, maxParallel: Int = 8,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                record: @escaping @Sendable (_ id: String, _ nextDue: Date) -> Void = { _, _ in }, pass: @escaping Pass) {
-        self.subscriptions = Dictionary(subscriptions.filter(\.enabled).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    public init(
+        subscriptions: [Subscription], states: [String: FeedState], now: Date, maxParallel: Int = 8,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        record: @escaping @Sendable (_ id: String, _ nextDue: Date) -> Void = { _, _ in }, pass: @escaping Pass
+    ) {
+        self.subscriptions = Dictionary(
+            subscriptions.filter(\.enabled).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.maxParallel = max(1, maxParallel)
         self.random = random
         self.record = record
@@ -49,8 +52,9 @@ public actor Scheduler {
         var schedules: [String: Schedule] = [:]
         for s in subscriptions where s.enabled {
             let state = states[s.id]
-            schedules[s.id] = Schedule(lastAttempt: state?.lastAttempt, failures: state?.failures ?? 0,
-                                       interval: TimeInterval(s.interval(feedRefresh: state?.feedRefresh)), now: now, jitter: random())
+            schedules[s.id] = Schedule(
+                lastAttempt: state?.lastAttempt, failures: state?.failures ?? 0,
+                interval: TimeInterval(s.interval(feedRefresh: state?.feedRefresh)), now: now, jitter: random())
         }
         self.schedules = schedules
         for (id, s) in schedules { record(id, s.nextDue) }
@@ -95,7 +99,9 @@ public actor Scheduler {
 
     private func start(now: Date, excluding: Set<String>) -> [Started] {
         guard running < maxParallel else { return [] }
-        let due = schedules.filter { $0.value.isDue(now) && !excluding.contains($0.key) }.sorted { ($0.value.nextDue, $0.key) < ($1.value.nextDue, $1.key) }
+        let due = schedules.filter { $0.value.isDue(now) && !excluding.contains($0.key) }.sorted {
+            ($0.value.nextDue, $0.key) < ($1.value.nextDue, $1.key)
+        }
         var started: [Started] = []
         for (id, var s) in due.prefix(maxParallel - running) {
             guard let sub = subscriptions[id], s.start(now: now) else { continue }
@@ -110,7 +116,9 @@ public actor Scheduler {
     public func finish(_ r: SyncReport, now: Date) {
         running = max(0, running - 1)
         guard var s = schedules[r.subscription], let sub = subscriptions[r.subscription] else { return }
-        s.finish(success: r.succeeded, now: now, interval: TimeInterval(sub.interval(feedRefresh: r.feedRefresh)), retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
+        s.finish(
+            success: r.succeeded, now: now, interval: TimeInterval(sub.interval(feedRefresh: r.feedRefresh)),
+            retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
         if rerun.remove(r.subscription) != nil, r.retryAfter == nil { s.nextDue = now }
         schedules[r.subscription] = s
         record(r.subscription, s.nextDue)
@@ -145,7 +153,10 @@ public actor Scheduler {
         let enabled = subscriptions.filter(\.enabled)
         var schedules: [String: Schedule] = [:]
         for s in enabled {
-            schedules[s.id] = self.schedules[s.id] ?? Schedule(lastAttempt: nil, failures: 0, interval: TimeInterval(s.refresh), now: now, jitter: random())
+            schedules[s.id] =
+                self.schedules[s.id]
+                ?? Schedule(
+                    lastAttempt: nil, failures: 0, interval: TimeInterval(s.refresh), now: now, jitter: random())
         }
         self.schedules = schedules
         self.subscriptions = Dictionary(enabled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -25,9 +25,12 @@ public struct FeedState: Sendable, Hashable {
     /// asked for none, so a pass that does not read the feed (a 304) keeps the feed's pace.
     public var feedRefresh: Int?
 
-    public init(etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
-                lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil, lastReconcile: Date? = nil,
-                passOpen: Date? = nil, feedRefresh: Int? = nil) {
+    public init(
+        etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
+        lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil,
+        lastReconcile: Date? = nil,
+        passOpen: Date? = nil, feedRefresh: Int? = nil
+    ) {
         self.etag = etag
         self.lastModified = lastModified
         self.bodyHash = bodyHash
@@ -51,7 +54,8 @@ public final class StatusStore: ItemStateStore {
 
     /// The store of a state directory: `status.sqlite` (WAL, created with mode 0600) and its locks.
     public convenience init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = (directory as NSString).appendingPathComponent("status.sqlite")
         if !FileManager.default.fileExists(atPath: path) {
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -78,19 +82,20 @@ public final class StatusStore: ItemStateStore {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: feeds and items") { db in
-            try db.execute(sql: """
-                CREATE TABLE feed (
-                    subscription TEXT PRIMARY KEY NOT NULL,
-                    etag TEXT, last_modified TEXT, body_hash TEXT,
-                    last_attempt DATETIME, last_success DATETIME, last_error TEXT,
-                    failures INTEGER NOT NULL DEFAULT 0, next_due DATETIME
-                );
-                CREATE TABLE item (
-                    subscription TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, href TEXT NOT NULL,
-                    change_token TEXT NOT NULL, last_modified TEXT,
-                    PRIMARY KEY (subscription, key)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE feed (
+                        subscription TEXT PRIMARY KEY NOT NULL,
+                        etag TEXT, last_modified TEXT, body_hash TEXT,
+                        last_attempt DATETIME, last_success DATETIME, last_error TEXT,
+                        failures INTEGER NOT NULL DEFAULT 0, next_due DATETIME
+                    );
+                    CREATE TABLE item (
+                        subscription TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, href TEXT NOT NULL,
+                        change_token TEXT NOT NULL, last_modified TEXT,
+                        PRIMARY KEY (subscription, key)
+                    );
+                    """)
         }
         m.registerMigration("v2: last reconcile") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN last_reconcile DATETIME")
@@ -102,13 +107,14 @@ public final class StatusStore: ItemStateStore {
             try db.execute(sql: "ALTER TABLE item ADD COLUMN source TEXT")
         }
         m.registerMigration("v5: open passes and write intents") { db in
-            try db.execute(sql: """
-                ALTER TABLE feed ADD COLUMN pass_open DATETIME;
-                CREATE TABLE intent (
-                    subscription TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, href TEXT,
-                    PRIMARY KEY (subscription, key)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE feed ADD COLUMN pass_open DATETIME;
+                    CREATE TABLE intent (
+                        subscription TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL, href TEXT,
+                        PRIMARY KEY (subscription, key)
+                    );
+                    """)
         }
         m.registerMigration("v6: the feed's refresh interval") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_refresh INTEGER")
@@ -118,7 +124,8 @@ public final class StatusStore: ItemStateStore {
 
     public func feed(_ id: String) throws -> FeedState {
         try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]).map(Self.feedState) ?? FeedState()
+            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]).map(Self.feedState)
+                ?? FeedState()
         }
     }
 
@@ -133,15 +140,18 @@ public final class StatusStore: ItemStateStore {
     public func itemCounts() throws -> [String: Int] {
         try db.read { db in
             var out: [String: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT subscription, COUNT(*) AS n FROM item GROUP BY subscription") { out[r["subscription"]] = r["n"] }
+            for r in try Row.fetchAll(db, sql: "SELECT subscription, COUNT(*) AS n FROM item GROUP BY subscription") {
+                out[r["subscription"]] = r["n"]
+            }
             return out
         }
     }
 
     static func feedState(_ r: Row) -> FeedState {
-        FeedState(etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
-                  lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-                  lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
+        FeedState(
+            etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
+            lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
+            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
@@ -150,34 +160,46 @@ public final class StatusStore: ItemStateStore {
 
     public func schedule(_ id: String, nextDue: Date) throws {
         try db.write { db in
-            try db.execute(sql: """
-                INSERT INTO feed (subscription, next_due) VALUES (?, ?)
-                ON CONFLICT (subscription) DO UPDATE SET next_due = excluded.next_due
-                """, arguments: [id, nextDue])
+            try db.execute(
+                sql: """
+                    INSERT INTO feed (subscription, next_due) VALUES (?, ?)
+                    ON CONFLICT (subscription) DO UPDATE SET next_due = excluded.next_due
+                    """, arguments: [id, nextDue])
         }
     }
 
     static func save(_ db: Database, _ id: String, _ s: FeedState) throws {
-        try db.execute(sql: """
-            INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open,
-                              feed_refresh)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                last_error = excluded.last_error, failures = excluded.failures,
-                last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open, feed_refresh = excluded.feed_refresh
-            """, arguments: [id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures, s.nextDue, s.lastReconcile,
-                             s.passOpen, s.feedRefresh])
+        try db.execute(
+            sql: """
+                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open,
+                                  feed_refresh)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                    body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
+                    last_error = excluded.last_error, failures = excluded.failures,
+                    last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open, feed_refresh = excluded.feed_refresh
+                """,
+            arguments: [
+                id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures,
+                s.nextDue, s.lastReconcile,
+                s.passOpen, s.feedRefresh,
+            ])
     }
 
     public func items(_ id: String) throws -> [String: ItemState] {
         try db.read { db in
             // Read by column position through a cursor: a pass reads every item of its feed.
             var out: [String: ItemState] = [:]
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, hash, href, change_token, last_modified, content, source FROM item WHERE subscription = ?"),
-                                           arguments: [id])
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql:
+                        "SELECT key, hash, href, change_token, last_modified, content, source FROM item WHERE subscription = ?"
+                ),
+                arguments: [id])
             while let r = try rows.next() {
-                let s = ItemState(key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5], source: r[6])
+                let s = ItemState(
+                    key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5],
+                    source: r[6])
                 out[s.key] = s
             }
             return out
@@ -188,15 +210,18 @@ public final class StatusStore: ItemStateStore {
         guard !put.isEmpty || !remove.isEmpty else { return }
         try db.write { db in
             // One compiled statement for the whole batch.
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-                    change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
-                    source = excluded.source
-                """)
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
+                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
+                        source = excluded.source
+                    """)
             let forget = try db.cachedStatement(sql: "DELETE FROM intent WHERE subscription = ? AND key = ?")
             for s in put {
-                try upsert.execute(arguments: [id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source])
+                try upsert.execute(arguments: [
+                    id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source,
+                ])
                 try forget.execute(arguments: [id, s.key])
             }
             let delete = try db.cachedStatement(sql: "DELETE FROM item WHERE subscription = ? AND key = ?")
@@ -209,7 +234,9 @@ public final class StatusStore: ItemStateStore {
 
     public func intents(_ id: String) throws -> [WriteIntent] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT key, operation, href FROM intent WHERE subscription = ? ORDER BY key", arguments: [id]).map { r in
+            try Row.fetchAll(
+                db, sql: "SELECT key, operation, href FROM intent WHERE subscription = ? ORDER BY key", arguments: [id]
+            ).map { r in
                 WriteIntent(key: r[0], operation: WriteIntent.Operation(rawValue: r[1]) ?? .update, href: r[2])
             }
         }
@@ -218,17 +245,19 @@ public final class StatusStore: ItemStateStore {
     public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         try db.write { db in
             try Self.save(db, id, state)
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
-                ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
+                    """)
             for i in intents { try insert.execute(arguments: [id, i.key, i.operation.rawValue, i.href]) }
         }
     }
 
     public func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
         let folder = (directory as NSString).appendingPathComponent("locks")
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = (folder as NSString).appendingPathComponent(id + ".lock")
         let deadline = Date().addingTimeInterval(wait)
         while true {

@@ -7,13 +7,19 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
     case file(String)
 
     /// The secret's value, or why it cannot be read (the message never contains the secret).
-    public func read(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<String, SubscriptionError> {
+    public func read(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<
+        String, SubscriptionError
+    > {
         switch self {
         case .environment(let name):
-            guard let v = environment[name], !v.isEmpty else { return .failure(.secret("the environment variable \(name) is not set")) }
+            guard let v = environment[name], !v.isEmpty else {
+                return .failure(.secret("the environment variable \(name) is not set"))
+            }
             return .success(v)
         case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else { return .failure(.secret("cannot read the secret file \(path)")) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return .failure(.secret("cannot read the secret file \(path)"))
+            }
             let v = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !v.isEmpty else { return .failure(.secret("the secret file \(path) is empty")) }
             return .success(v)
@@ -108,7 +114,9 @@ public struct Subscription: Sendable, Hashable {
 
     /// Seconds as the configuration writes them: `1d`, `2h`, `15m`, `90s`.
     public static func durationText(_ seconds: Int) -> String {
-        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds > 0 && seconds % size == 0 { return "\(seconds / size)\(unit)" }
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds > 0 && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
         return "\(seconds)s"
     }
 

@@ -8,7 +8,10 @@ import YAMLConfig
 /// Everything a pass needs is checked here (URLs, filters, secrets, durations), so nothing that
 /// loads can fail later for a reason this could have seen.
 public enum SubscriptionLoader {
-    static let topKeys = ["enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions", "guard", "timeouts", "max-feed-bytes", "reconcile", "floating"]
+    static let topKeys = [
+        "enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions",
+        "guard", "timeouts", "max-feed-bytes", "reconcile", "floating",
+    ]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
     public struct Configuration: Sendable {
@@ -20,8 +23,10 @@ public enum SubscriptionLoader {
     /// Loads every `*.yaml` in `subscriptionsDirectory` and every filter in `filtersDirectory`.
     /// `secrets: false` leaves secrets unread (what only shows state, such as `outboard status`,
     /// needs none).
-    public static func load(subscriptionsDirectory: String, filtersDirectory: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true) -> Configuration {
+    public static func load(
+        subscriptionsDirectory: String, filtersDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true
+    ) -> Configuration {
         var problems: [ConfigProblem] = []
         var filters: [String: Filter] = [:]
         for (name, path) in yamlFiles(filtersDirectory) {
@@ -33,7 +38,10 @@ public enum SubscriptionLoader {
         }
         var subs: [Subscription] = []
         let files = yamlFiles(subscriptionsDirectory)
-        if files.isEmpty { problems.append(ConfigProblem(file: subscriptionsDirectory, line: 0, message: "no subscription files (*.yaml) here")) }
+        if files.isEmpty {
+            problems.append(
+                ConfigProblem(file: subscriptionsDirectory, line: 0, message: "no subscription files (*.yaml) here"))
+        }
         for (id, path) in files {
             let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
             switch load(id: id, text: text, file: path, filters: filters, environment: environment, secrets: secrets) {
@@ -46,7 +54,12 @@ public enum SubscriptionLoader {
         for s in subs where s.enabled {
             let key = s.targetURL + " " + s.targetCollection
             if let other = byTarget[key] {
-                problems.append(ConfigProblem(file: s.file, line: s.collectionLine, message: "writes the same collection \(s.targetCollection) at \(Redact.url(s.targetURL)) as \(other.id) (\(other.file)); give each subscription its own collection"))
+                problems.append(
+                    ConfigProblem(
+                        file: s.file, line: s.collectionLine,
+                        message:
+                            "writes the same collection \(s.targetCollection) at \(Redact.url(s.targetURL)) as \(other.id) (\(other.file)); give each subscription its own collection"
+                    ))
             } else {
                 byTarget[key] = s
             }
@@ -63,21 +76,29 @@ public enum SubscriptionLoader {
     }
 
     /// One subscription, or every problem in its file.
-    public static func load(id: String, text: String, file: String, filters: [String: Filter],
-                            environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true) -> Result<Subscription, ConfigProblems> {
+    public static func load(
+        id: String, text: String, file: String, filters: [String: Filter],
+        environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true
+    ) -> Result<Subscription, ConfigProblems> {
         let reader = ConfigReader(file: file)
         guard let root = reader.root(text) else { return .failure(ConfigProblems(reader.problems)) }
-        var s = Subscription(id: id, file: file, enabled: true, sourceURL: "", sourceAuth: nil, refresh: 3600, targetURL: "",
-                             targetCollection: "", targetToken: .environment("OUTBOARD_TARGET_TOKEN"), inputFilters: [], outputFilters: [],
-                             trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
-                             connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: nil)
+        var s = Subscription(
+            id: id, file: file, enabled: true, sourceURL: "", sourceAuth: nil, refresh: 3600, targetURL: "",
+            targetCollection: "", targetToken: .environment("OUTBOARD_TARGET_TOKEN"), inputFilters: [],
+            outputFilters: [],
+            trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
+            connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: nil)
         s.enabled = root.bool("enabled") ?? true
 
         // source
         if let source = root.map("source") {
             if let url = source.string("url") {
-                if let mapped = feedURL(url, relativeTo: (file as NSString).deletingLastPathComponent) { s.sourceURL = mapped } else {
-                    reader.problem(line: source.line(of: "url"), "source.url \"\(Redact.url(url))\" is not an http, https, webcal, webcals or file URL")
+                if let mapped = feedURL(url, relativeTo: (file as NSString).deletingLastPathComponent) {
+                    s.sourceURL = mapped
+                } else {
+                    reader.problem(
+                        line: source.line(of: "url"),
+                        "source.url \"\(Redact.url(url))\" is not an http, https, webcal, webcals or file URL")
                 }
             } else {
                 reader.problem(line: source.line, "source.url is missing")
@@ -87,17 +108,30 @@ public enum SubscriptionLoader {
                 s.sourceAuth = feedAuth(auth, reader, s.enabled && secrets ? environment : nil)
             }
             if let ca = source.string("ca-file") {
-                let path = ca.hasPrefix("/") ? ca : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
-                if FileManager.default.isReadableFile(atPath: path) { s.sourceCAFile = path } else {
+                let path =
+                    ca.hasPrefix("/")
+                    ? ca : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
+                if FileManager.default.isReadableFile(atPath: path) {
+                    s.sourceCAFile = path
+                } else {
                     reader.problem(line: source.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
                 }
             }
             if let agent = source.string("user-agent") {
                 // Sent as a header line: printable ASCII only, so it can neither break the request
                 // nor be mangled by a server that reads only ASCII.
-                if !agent.trimmingCharacters(in: .whitespaces).isEmpty, agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { s.userAgent = agent } else {
-                    let shown = agent.unicodeScalars.map { (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined()
-                    reader.problem(line: source.line(of: "user-agent"), "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)")
+                if !agent.trimmingCharacters(in: .whitespaces).isEmpty,
+                    agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) })
+                {
+                    s.userAgent = agent
+                } else {
+                    let shown = agent.unicodeScalars.map {
+                        (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}"
+                    }.joined()
+                    reader.problem(
+                        line: source.line(of: "user-agent"),
+                        "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)"
+                    )
                 }
             }
             source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
@@ -105,54 +139,83 @@ public enum SubscriptionLoader {
             reader.problem(line: root.line, "source is missing: give source.url")
         }
         if let r = root.string("refresh") {
-            if r == "feed" { s.refreshFromFeed = true } else if let secs = duration(r), secs >= 30 { s.refresh = secs } else {
-                reader.problem(line: root.line(of: "refresh"), "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d, or feed")
+            if r == "feed" {
+                s.refreshFromFeed = true
+            } else if let secs = duration(r), secs >= 30 {
+                s.refresh = secs
+            } else {
+                reader.problem(
+                    line: root.line(of: "refresh"),
+                    "refresh \"\(r)\" should be a duration of 30s or more, such as 15m, 1h or 1d, or feed")
             }
         }
         refreshBounds(root, reader, &s)
         // target
         if let target = root.map("target") {
             if let url = target.string("url") {
-                if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil { s.targetURL = url } else {
-                    reader.problem(line: target.line(of: "url"), "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws")
+                if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
+                    s.targetURL = url
+                } else {
+                    reader.problem(
+                        line: target.line(of: "url"),
+                        "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws"
+                    )
                 }
             } else {
                 reader.problem(line: target.line, "target.url is missing (the CalWS endpoint)")
             }
             if let c = target.string("collection") {
                 s.collectionLine = target.line(of: "collection")
-                if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") { s.targetCollection = c } else {
-                    reader.problem(line: target.line(of: "collection"), "target.collection \"\(c)\" should be a path such as /public/holidays")
+                if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") {
+                    s.targetCollection = c
+                } else {
+                    reader.problem(
+                        line: target.line(of: "collection"),
+                        "target.collection \"\(c)\" should be a path such as /public/holidays")
                 }
             } else {
                 reader.problem(line: target.line, "target.collection is missing")
             }
-            let env = target.string("token-env"), path = target.string("token-file")
+            let env = target.string("token-env")
+            let path = target.string("token-file")
             switch (env, path) {
             case (let e?, nil): s.targetToken = .environment(e)
             case (nil, let p?): s.targetToken = .file(p)
-            case (nil, nil): reader.problem(line: target.line, "target needs token-env (an environment variable) or token-file")
+            case (nil, nil):
+                reader.problem(line: target.line, "target needs token-env (an environment variable) or token-file")
             default: reader.problem(line: target.line, "target takes token-env or token-file, not both")
             }
-            if s.enabled, secrets, case .failure(let e) = s.targetToken.read(environment: environment), env != nil || path != nil {
-                reader.problem(line: target.line(of: env != nil ? "token-env" : "token-file"), "the target token cannot be read: \(e)")
+            if s.enabled, secrets, case .failure(let e) = s.targetToken.read(environment: environment),
+                env != nil || path != nil
+            {
+                reader.problem(
+                    line: target.line(of: env != nil ? "token-env" : "token-file"),
+                    "the target token cannot be read: \(e)")
             }
             target.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])
         } else {
-            reader.problem(line: root.line, "target is missing: give target.url, target.collection and target.token-env")
+            reader.problem(
+                line: root.line, "target is missing: give target.url, target.collection and target.token-env")
         }
         // filters
         if let f = root.map("filters") {
             s.inputFilters = f.strings("input") ?? []
             s.outputFilters = f.strings("output") ?? []
-            for (stage, names, key) in [(FilterStage.input, s.inputFilters, "input"), (.output, s.outputFilters, "output")] {
+            for (stage, names, key) in [
+                (FilterStage.input, s.inputFilters, "input"), (.output, s.outputFilters, "output"),
+            ] {
                 for name in names {
                     guard let filter = filters[name] else {
-                        reader.problem(line: f.line(of: key), "unknown filter \"\(name)\" in filters.\(key)\(Suggestion.hint(name, Array(filters.keys).sorted()))")
+                        reader.problem(
+                            line: f.line(of: key),
+                            "unknown filter \"\(name)\" in filters.\(key)\(Suggestion.hint(name, Array(filters.keys).sorted()))"
+                        )
                         continue
                     }
                     if filter.stage != stage {
-                        reader.problem(line: f.line(of: key), "filter \"\(name)\" is an \(filter.stage.rawValue) filter, listed under filters.\(key)")
+                        reader.problem(
+                            line: f.line(of: key),
+                            "filter \"\(name)\" is an \(filter.stage.rawValue) filter, listed under filters.\(key)")
                     }
                 }
             }
@@ -160,13 +223,17 @@ public enum SubscriptionLoader {
         }
         s.trustLastModified = root.bool("trust-lastmod") ?? false
         if let d = root.string("deletions") {
-            if let p = DeletionPolicy(rawValue: d) { s.deletions = p } else {
+            if let p = DeletionPolicy(rawValue: d) {
+                s.deletions = p
+            } else {
                 reader.problem(line: root.line(of: "deletions"), "deletions should be mirror or keep, not \"\(d)\"")
             }
         }
         if let g = root.map("guard") {
             if let n = g.node("max-delete-fraction") {
-                if let v = n.float, v >= 0, v <= 1 { s.maxDeleteFraction = v } else {
+                if let v = n.float, v >= 0, v <= 1 {
+                    s.maxDeleteFraction = v
+                } else {
                     reader.problem(n, "guard.max-delete-fraction should be a number from 0 to 1, such as 0.5")
                 }
             }
@@ -174,25 +241,44 @@ public enum SubscriptionLoader {
             g.rejectUnknownKeys(allowed: ["max-delete-fraction", "allow-empty"])
         }
         if let t = root.map("timeouts") {
-            for (key, apply) in [("connect", { (v: Int) in s.connectTimeout = Double(v) }), ("total", { (v: Int) in s.totalTimeout = Double(v) })] {
+            for (key, apply) in [
+                ("connect", { (v: Int) in s.connectTimeout = Double(v) }),
+                ("total", { (v: Int) in s.totalTimeout = Double(v) }),
+            ] {
                 if let text = t.string(key) {
-                    if let v = duration(text), v > 0 { apply(v) } else { reader.problem(line: t.line(of: key), "timeouts.\(key) \"\(text)\" should be a duration such as 10s") }
+                    if let v = duration(text), v > 0 {
+                        apply(v)
+                    } else {
+                        reader.problem(
+                            line: t.line(of: key), "timeouts.\(key) \"\(text)\" should be a duration such as 10s")
+                    }
                 }
             }
             t.rejectUnknownKeys(allowed: ["connect", "total"])
         }
         if let b = root.string("max-feed-bytes") {
-            if let v = bytes(b), v > 0 { s.maxFeedBytes = v } else {
-                reader.problem(line: root.line(of: "max-feed-bytes"), "max-feed-bytes \"\(b)\" should be a size such as 50MB")
+            if let v = bytes(b), v > 0 {
+                s.maxFeedBytes = v
+            } else {
+                reader.problem(
+                    line: root.line(of: "max-feed-bytes"), "max-feed-bytes \"\(b)\" should be a size such as 50MB")
             }
         }
         if let r = root.string("reconcile") {
-            if r == "never" { s.reconcileEvery = nil } else if let secs = duration(r), secs >= 60 { s.reconcileEvery = secs } else {
-                reader.problem(line: root.line(of: "reconcile"), "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
+            if r == "never" {
+                s.reconcileEvery = nil
+            } else if let secs = duration(r), secs >= 60 {
+                s.reconcileEvery = secs
+            } else {
+                reader.problem(
+                    line: root.line(of: "reconcile"),
+                    "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
             }
         }
         if let f = root.string("floating") {
-            if let p = FloatingPolicy(rawValue: f) { s.floating = p } else {
+            if let p = FloatingPolicy(rawValue: f) {
+                s.floating = p
+            } else {
                 reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
             }
         }
@@ -208,15 +294,23 @@ public enum SubscriptionLoader {
             guard let text = root.string(key) else { continue }
             given.append(key)
             guard let secs = duration(text), secs >= 30 else {
-                reader.problem(line: root.line(of: key), "\(key) \"\(text)\" should be a duration of 30s or more, such as 15m or 1d")
+                reader.problem(
+                    line: root.line(of: key),
+                    "\(key) \"\(text)\" should be a duration of 30s or more, such as 15m or 1d")
                 continue
             }
             if key == "refresh-min" { s.refreshMin = secs } else { s.refreshMax = secs }
         }
         if !given.isEmpty, !s.refreshFromFeed {
-            reader.problem(line: root.line(of: given[0]), "\(given.joined(separator: " and ")) bound\(given.count == 1 ? "s" : "") the feed's own interval: set refresh: feed, or remove \(given.count == 1 ? "it" : "them")")
+            reader.problem(
+                line: root.line(of: given[0]),
+                "\(given.joined(separator: " and ")) bound\(given.count == 1 ? "s" : "") the feed's own interval: set refresh: feed, or remove \(given.count == 1 ? "it" : "them")"
+            )
         } else if s.refreshMin > s.refreshMax {
-            reader.problem(line: root.line(of: "refresh-min"), "refresh-min (\(Subscription.durationText(s.refreshMin))) is above refresh-max (\(Subscription.durationText(s.refreshMax)))")
+            reader.problem(
+                line: root.line(of: "refresh-min"),
+                "refresh-min (\(Subscription.durationText(s.refreshMin))) is above refresh-max (\(Subscription.durationText(s.refreshMax)))"
+            )
         }
     }
 
@@ -226,10 +320,15 @@ public enum SubscriptionLoader {
         var url = raw
         let lower = raw.lowercased()
         if lower.hasPrefix("file:"), !lower.hasPrefix("file:/") {
-            let path = ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(String(raw.dropFirst(5)))
+            let path = ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(
+                String(raw.dropFirst(5)))
             return URL(fileURLWithPath: path).standardizedFileURL.absoluteString
         }
-        if lower.hasPrefix("webcals://") { url = "https://" + raw.dropFirst(10) } else if lower.hasPrefix("webcal://") { url = "http://" + raw.dropFirst(9) }
+        if lower.hasPrefix("webcals://") {
+            url = "https://" + raw.dropFirst(10)
+        } else if lower.hasPrefix("webcal://") {
+            url = "http://" + raw.dropFirst(9)
+        }
         guard let u = URL(string: url), let scheme = u.scheme?.lowercased() else { return nil }
         switch scheme {
         case "http", "https": return u.host == nil ? nil : url
@@ -240,22 +339,31 @@ public enum SubscriptionLoader {
 
     /// `environment` nil: the secrets are not read (a disabled subscription).
     static func feedAuth(_ m: ConfigMap, _ reader: ConfigReader, _ environment: [String: String]?) -> FeedAuth? {
-        defer { m.rejectUnknownKeys(allowed: ["type", "username", "password-env", "password-file", "token-env", "token-file"]) }
+        defer {
+            m.rejectUnknownKeys(allowed: [
+                "type", "username", "password-env", "password-file", "token-env", "token-file",
+            ])
+        }
         func secret(_ prefix: String) -> SecretSource? {
-            let env = m.string(prefix + "-env"), file = m.string(prefix + "-file")
+            let env = m.string(prefix + "-env")
+            let file = m.string(prefix + "-file")
             let source: SecretSource
             switch (env, file) {
             case (let e?, nil): source = .environment(e)
             case (nil, let f?): source = .file(f)
             case (nil, nil):
-                reader.problem(line: m.line, "source.auth needs \(prefix)-env or \(prefix)-file (secrets are never written inline)")
+                reader.problem(
+                    line: m.line, "source.auth needs \(prefix)-env or \(prefix)-file (secrets are never written inline)"
+                )
                 return nil
             default:
                 reader.problem(line: m.line, "source.auth takes \(prefix)-env or \(prefix)-file, not both")
                 return nil
             }
             if let environment, case .failure(let e) = source.read(environment: environment) {
-                reader.problem(line: m.line(of: prefix + (env != nil ? "-env" : "-file")), "the feed's \(prefix) cannot be read: \(e)")
+                reader.problem(
+                    line: m.line(of: prefix + (env != nil ? "-env" : "-file")),
+                    "the feed's \(prefix) cannot be read: \(e)")
             }
             return source
         }
@@ -269,7 +377,9 @@ public enum SubscriptionLoader {
         case "bearer":
             return secret("token").map { .bearer($0) }
         case let other:
-            reader.problem(line: m.line(of: "type"), "source.auth.type should be basic or bearer\(other.map { ", not \"\($0)\"" } ?? "")")
+            reader.problem(
+                line: m.line(of: "type"),
+                "source.auth.type should be basic or bearer\(other.map { ", not \"\($0)\"" } ?? "")")
             return nil
         }
     }
@@ -281,10 +391,18 @@ public enum SubscriptionLoader {
         let factor: Int
         var digits = Substring(t)
         switch unit {
-        case "s": factor = 1; digits = digits.dropLast()
-        case "m": factor = 60; digits = digits.dropLast()
-        case "h": factor = 3600; digits = digits.dropLast()
-        case "d": factor = 86400; digits = digits.dropLast()
+        case "s":
+            factor = 1
+            digits = digits.dropLast()
+        case "m":
+            factor = 60
+            digits = digits.dropLast()
+        case "h":
+            factor = 3600
+            digits = digits.dropLast()
+        case "d":
+            factor = 86400
+            digits = digits.dropLast()
         default: factor = 1
         }
         guard let n = Int(digits), n >= 0 else { return nil }
@@ -294,7 +412,10 @@ public enum SubscriptionLoader {
     /// `50MB`, `10 MiB`, `512kB`, or plain bytes.
     public static func bytes(_ text: String) -> Int? {
         let t = text.replacingOccurrences(of: " ", with: "").lowercased()
-        for (suffix, factor) in [("gib", 1 << 30), ("mib", 1 << 20), ("kib", 1 << 10), ("gb", 1_000_000_000), ("mb", 1_000_000), ("kb", 1000), ("b", 1)] where t.hasSuffix(suffix) {
+        for (suffix, factor) in [
+            ("gib", 1 << 30), ("mib", 1 << 20), ("kib", 1 << 10), ("gb", 1_000_000_000), ("mb", 1_000_000),
+            ("kb", 1000), ("b", 1),
+        ] where t.hasSuffix(suffix) {
             return Int(t.dropLast(suffix.count)).map { $0 * factor }
         }
         return Int(t)

@@ -19,8 +19,10 @@ public struct SyncDaemon: Service {
     let watcher: ConfigWatcher?
     let bell = Doorbell()
 
-    public init(scheduler: Scheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger, watcher: ConfigWatcher? = nil,
-                reload: @escaping @Sendable () -> Result<[Subscription], ReloadRefused>) {
+    public init(
+        scheduler: Scheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger, watcher: ConfigWatcher? = nil,
+        reload: @escaping @Sendable () -> Result<[Subscription], ReloadRefused>
+    ) {
         self.scheduler = scheduler
         self.metrics = metrics
         self.logger = logger
@@ -49,7 +51,9 @@ public struct SyncDaemon: Service {
                 group.addTask {
                     var watcher = watcher
                     while !Task.isShuttingDownGracefully {
-                        try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(interval * 1e9)) }
+                        try? await cancelWhenGracefulShutdown {
+                            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                        }
                         if Task.isShuttingDownGracefully { break }
                         if watcher.poll() { await applyReload(reason: "a configuration file changed") }
                     }
@@ -76,7 +80,10 @@ public struct SyncDaemon: Service {
                             let report = await pass(started.subscription)
                             let elapsed = ContinuousClock.now - clock
                             await scheduler.finish(report, now: Date())
-                            metrics.finished(report, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                            metrics.finished(
+                                report,
+                                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds)
+                                    * 1e-18)
                             log(report)
                             await bell.ring()
                         }
@@ -85,7 +92,9 @@ public struct SyncDaemon: Service {
                     await bell.wait(seconds: min(60, max(0, wake?.timeIntervalSinceNow ?? 60)))
                 }
                 let running = await scheduler.running
-                if running > 0 { logger.notice("shutting down: waiting for \(running) pass(es) to finish their current batch") }
+                if running > 0 {
+                    logger.notice("shutting down: waiting for \(running) pass(es) to finish their current batch")
+                }
             }
         } onGracefulShutdown: {
             Task { await bell.ring() }
@@ -97,10 +106,13 @@ public struct SyncDaemon: Service {
         case .success(let subs):
             await scheduler.reload(subs, now: Date())
             await bell.ring()
-            logger.notice("configuration reloaded", metadata: ["reason": "\(reason)", "subscriptions": "\(subs.filter(\.enabled).count)"])
+            logger.notice(
+                "configuration reloaded",
+                metadata: ["reason": "\(reason)", "subscriptions": "\(subs.filter(\.enabled).count)"])
         case .failure(let refused):
             for p in refused.problems { logger.error("reload refused: \(p)") }
-            logger.warning("the configuration has problems; the previous one keeps running", metadata: ["reason": "\(reason)"])
+            logger.warning(
+                "the configuration has problems; the previous one keeps running", metadata: ["reason": "\(reason)"])
         }
     }
 

@@ -31,8 +31,10 @@ public struct SyncPass: Sendable {
     /// is committed; the validators are not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
-                source: any FeedSource = FeedFetcher()) {
+    public init(
+        subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
+        source: any FeedSource = FeedFetcher()
+    ) {
         self.subscription = subscription
         self.filters = filters
         self.store = store
@@ -82,7 +84,9 @@ public struct SyncPass: Sendable {
         // entity, and the intents of an unfinished pass are looked up (present: compared with
         // the feed; absent: added again if the feed has them).
         if run.reconcile || !run.intents.isEmpty {
-            do { try await resolve(&read.known, reconcile: run.reconcile, intents: run.intents, dryRun: dryRun) } catch let e as TargetClientError {
+            do {
+                try await resolve(&read.known, reconcile: run.reconcile, intents: run.intents, dryRun: dryRun)
+            } catch let e as TargetClientError {
                 return run.fail("\(e)", .target, store)
             } catch {
                 return run.fail("cannot write the status store: \(error)", .store, store)
@@ -92,10 +96,13 @@ public struct SyncPass: Sendable {
         // 4. The plan, from the planner (pure): what changed, the deletion guard, and the writes
         // against the target's copies of the changed items, fetched in batches.
         let planner = SyncPlanner(policy: policy(reconcile: run.reconcile), skip: filters.skipList)
-        let classification = planner.classify(read.feed, known: read.known, settled: read.settled, sources: read.sources)
+        let classification = planner.classify(
+            read.feed, known: read.known, settled: read.settled, sources: read.sources)
         run.report.settledUnparsed = read.settled.count
         let copies: [String: SyncPlanner.Copy]
-        do { copies = try await self.copies(of: classification.changed, planner: planner, &run.report) } catch { return run.fail("\(error)", .target, store) }
+        do { copies = try await self.copies(of: classification.changed, planner: planner, &run.report) } catch {
+            return run.fail("\(error)", .target, store)
+        }
         let plan = planner.plan(classification, copies: copies, applied: applied)
         run.report.unchanged = classification.unchanged + plan.matched
         if dryRun {
@@ -110,10 +117,14 @@ public struct SyncPass: Sendable {
         let intended = plan.writes.compactMap(\.intent)
         if !intended.isEmpty {
             run.state.passOpen = run.state.passOpen ?? now
-            do { try store.begin(subscription.id, run.state, intents: intended) } catch { return run.fail("cannot write the status store: \(error)", .store, store) }
+            do { try store.begin(subscription.id, run.state, intents: intended) } catch {
+                return run.fail("cannot write the status store: \(error)", .store, store)
+            }
         }
         // 6. The writes, in batches, each batch's outcome committed as it arrives.
-        if let failure = await apply(plan.writes, sources: read.sources, &run.report) { return run.fail(failure.message, failure.kind, store) }
+        if let failure = await apply(plan.writes, sources: read.sources, &run.report) {
+            return run.fail(failure.message, failure.kind, store)
+        }
 
         // 7. Validators only once everything is applied; then the pass is complete.
         if let guardMessage = plan.guardMessage { return run.fail(guardMessage, .guard, store) }
@@ -142,10 +153,17 @@ public struct SyncPass: Sendable {
         let digest = FeedDigest(scanning: filters.fingerprint != nil)
         let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
         let conditional = !run.dryRun && !run.shortcutsBarred
-        let body: [UInt8], validators: (etag: String?, lastModified: String?)
+        let body: [UInt8]
+        let validators: (etag: String?, lastModified: String?)
         do {
-            switch try await source.fetch(subscription, etag: conditional ? run.state.etag : nil, lastModified: conditional ? run.state.lastModified : nil,
-                                          onBody: { digest.received($0); stored.start() }) {
+            switch try await source.fetch(
+                subscription, etag: conditional ? run.state.etag : nil,
+                lastModified: conditional ? run.state.lastModified : nil,
+                onBody: {
+                    digest.received($0)
+                    stored.start()
+                })
+            {
             case .notModified:
                 run.unchanged(validators: nil, store)
                 return nil
@@ -201,14 +219,21 @@ public struct SyncPass: Sendable {
             _ = run.fail("cannot read the status store: \(error)", .store, store)
             return nil
         }
-        var sources: [String: String] = [:], settled: Set<String> = []
+        var sources: [String: String] = [:]
+        var settled: Set<String> = []
         // What else an item's processing depends on goes into its source digest: the filters, and
         // the floating policy (an item zoned is not the item kept as written).
         let floatingSalt = subscription.floating == .zone ? Array("\nfloating: zone\n".utf8) : []
-        let scanned = filters.fingerprint.flatMap { salt in fetched.scan.map { ($0, $0.digests(salt: salt + floatingSalt)) } }
+        let scanned = filters.fingerprint.flatMap { salt in
+            fetched.scan.map { ($0, $0.digests(salt: salt + floatingSalt)) }
+        }
         if let (s, digests) = scanned {
             for (item, digest) in zip(s.items, digests) {
-                if !run.shortcutsBarred, let k = known[item.key], k.source == digest { settled.insert(item.key) } else { sources[item.key] = digest }
+                if !run.shortcutsBarred, let k = known[item.key], k.source == digest {
+                    settled.insert(item.key)
+                } else {
+                    sources[item.key] = digest
+                }
             }
         }
         func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
@@ -217,7 +242,7 @@ public struct SyncPass: Sendable {
             if let scan = fetched.scan, !settled.isEmpty {
                 let rest = Set(sources.keys)
                 set = try parse(scan.subset(of: fetched.body, keeping: rest))
-                if Set(set.items.map(\.key)) != rest { // item keys are unique, so the sets say it all
+                if Set(set.items.map(\.key)) != rest {  // item keys are unique, so the sets say it all
                     settled = []
                     sources = [:]
                     set = try parse(fetched.body)
@@ -226,12 +251,16 @@ public struct SyncPass: Sendable {
                 set = try parse(fetched.body)
             }
         } catch {
-            _ = run.fail("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched", .parse, store)
+            _ = run.fail(
+                "the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error); the target was not touched",
+                .parse, store)
             return nil
         }
         // The copies left out: of the parsed items as grouped, of the settled ones as scanned.
         var duplicates = set.duplicates
-        for item in fetched.scan?.items ?? [] where item.duplicates > 0 && settled.contains(item.key) { duplicates[item.key] = item.duplicates }
+        for item in fetched.scan?.items ?? [] where item.duplicates > 0 && settled.contains(item.key) {
+            duplicates[item.key] = item.duplicates
+        }
         run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
@@ -243,20 +272,28 @@ public struct SyncPass: Sendable {
         let utcNow = ICalDateTime.utc(now)
         let hashing = filters.skipList
         let pipeline = filters
-        let zoner = subscription.floating == .zone ? FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones) : nil
+        let zoner =
+            subscription.floating == .zone
+            ? FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones) : nil
         if subscription.floating == .zone, zoner == nil {
             let floating = set.items.count(where: FloatingZoner.hasFloating)
             if floating > 0 {
-                report.diagnostics.append("floating: zone, but the feed has no X-WR-TIMEZONE: \(floating) item\(floating == 1 ? "" : "s") with floating times mirrored as written")
+                report.diagnostics.append(
+                    "floating: zone, but the feed has no X-WR-TIMEZONE: \(floating) item\(floating == 1 ? "" : "s") with floating times mirrored as written"
+                )
             }
         }
-        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) { hasher, item -> SyncPlanner.FeedItem? in
+        let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) {
+            hasher, item -> SyncPlanner.FeedItem? in
             guard case .kept(let kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
             return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
         }
         var feed = SyncPlanner.Feed()
         for entry in filtered {
-            guard let entry else { report.dropped += 1; continue }
+            guard let entry else {
+                report.dropped += 1
+                continue
+            }
             feed.add(entry)
         }
         return feed
@@ -267,7 +304,8 @@ public struct SyncPass: Sendable {
     /// key (and count as gone when the feed lacks it); each intent's item is set to what the
     /// target has (an entity with an unknown hash, so it is compared with the feed) or forgotten
     /// when the target has none. The resolved states are recorded, which forgets the intents.
-    func resolve(_ known: inout [String: ItemState], reconcile: Bool, intents: [WriteIntent], dryRun: Bool) async throws {
+    func resolve(_ known: inout [String: ItemState], reconcile: Bool, intents: [WriteIntent], dryRun: Bool) async throws
+    {
         let listing: [EntityInfo]
         do { listing = try await target.list(collection: subscription.targetCollection) } catch {
             guard error.kind == .targetDoesNotExist else { throw error }
@@ -275,7 +313,9 @@ public struct SyncPass: Sendable {
         }
         var byUID: [String: EntityInfo] = [:]
         for e in listing {
-            if let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid { byUID[uid] = e }
+            if let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid {
+                byUID[uid] = e
+            }
         }
         if reconcile {
             let knownHrefs = Set(known.values.map(\.href))
@@ -283,7 +323,8 @@ public struct SyncPass: Sendable {
                 known[uid] = ItemState(key: uid, hash: "", href: e.href, changeToken: e.changeToken)
             }
         }
-        var put: [ItemState] = [], remove: [String] = []
+        var put: [ItemState] = []
+        var remove: [String] = []
         for intent in intents {
             if let e = byUID[intent.key] {
                 let s = ItemState(key: intent.key, hash: "", href: e.href, changeToken: e.changeToken)
@@ -314,7 +355,9 @@ public struct SyncPass: Sendable {
     /// where the target's LAST-MODIFIED is the one recorded (one listing request per batch), the
     /// others fetched in batches, `batchesInFlight` at a time (the target reads one while the
     /// engine decodes the last). A changed item the target no longer has gets no copy.
-    func copies(of changed: [SyncPlanner.Changed], planner: SyncPlanner, _ report: inout SyncReport) async throws(TargetClientError) -> [String: SyncPlanner.Copy] {
+    func copies(of changed: [SyncPlanner.Changed], planner: SyncPlanner, _ report: inout SyncReport)
+        async throws(TargetClientError) -> [String: SyncPlanner.Copy]
+    {
         var copies: [String: SyncPlanner.Copy] = [:]
         var toFetch = changed
         let candidates = planner.trustCandidates(changed)
@@ -328,15 +371,22 @@ public struct SyncPass: Sendable {
         var fetchError: TargetClientError?
         await inFlight(chunks.map { $0.map(\.known.href) }, width: batchesInFlight, mayLaunch: { fetchError == nil }) {
             [target, collection = subscription.targetCollection] index, hrefs in
-            do throws(TargetClientError) { return FetchedChunk(index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs)) } catch {
+            do throws(TargetClientError) {
+                return FetchedChunk(
+                    index: index, copies: try await target.multiget(collection: collection, hrefs: hrefs))
+            } catch {
                 return FetchedChunk(index: index, error: error)
             }
         } take: { done in
-            if let error = done.error { fetchError = fetchError ?? error; return }
+            if let error = done.error {
+                fetchError = fetchError ?? error
+                return
+            }
             let byHref = Dictionary(done.copies.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
             for c in chunks[done.index] {
                 if let copy = byHref[c.known.href], let calendar = copy.calendar {
-                    copies[c.known.key] = SyncPlanner.Copy(href: copy.href, changeToken: copy.changeToken, calendar: calendar)
+                    copies[c.known.key] = SyncPlanner.Copy(
+                        href: copy.href, changeToken: copy.changeToken, calendar: calendar)
                 }
             }
         }
@@ -349,7 +399,9 @@ public struct SyncPass: Sendable {
     /// A batch the target refuses is redone one write at a time, so one bad item never stops the
     /// others; a target that does not answer stops the pass after that batch. Returns why the
     /// pass must stop, if it must.
-    func apply(_ plans: [PlannedWrite], sources: [String: String], _ report: inout SyncReport) async -> (message: String, kind: PassErrorKind)? {
+    func apply(_ plans: [PlannedWrite], sources: [String: String], _ report: inout SyncReport) async -> (
+        message: String, kind: PassErrorKind
+    )? {
         let skip = filters.skipList
         let batches = plans.chunks(of: batchSize)
         var stopped = false
@@ -358,11 +410,16 @@ public struct SyncPass: Sendable {
         var launched = 0
         let mayLaunch = {
             if storeError != nil || unreachable != nil { return false }
-            if shouldStop() { stopped = true; return false }
+            if shouldStop() {
+                stopped = true
+                return false
+            }
             launched += 1
             return true
         }
-        await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in await execute(batch, skip: skip) } take: { outcome in
+        await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in
+            await execute(batch, skip: skip)
+        } take: { outcome in
             var done = outcome.done
             for i in done.indices { done[i].source = sources[done[i].key] }
             report.added += outcome.report.added
@@ -377,24 +434,33 @@ public struct SyncPass: Sendable {
         if let storeError { return (storeError, .store) }
         if let unreachable {
             let unsent = batches.dropFirst(launched).reduce(0) { $0 + $1.count { $0.intent != nil } }
-            return ("\(unreachable); the pass stopped there (\(report.failed.count) write(s) without an answer, \(unsent) not sent), and the next pass checks and redoes them", .target)
+            return (
+                "\(unreachable); the pass stopped there (\(report.failed.count) write(s) without an answer, \(unsent) not sent), and the next pass checks and redoes them",
+                .target
+            )
         }
         if stopped {
-            return ("\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest", .interrupted)
+            return (
+                "\(subscription.id): the pass stopped between batches (shutting down); what was applied is recorded and the next pass does the rest",
+                .interrupted
+            )
         }
         return nil
     }
 
     /// Runs `work` on each element of `items` (with its index), at most `width` at a time, and
     /// hands each result to `take` as it arrives. Nothing more is launched once `mayLaunch` says no.
-    private func inFlight<Item: Sendable, Output: Sendable>(_ items: [Item], width: Int, mayLaunch: () -> Bool,
-                                                            _ work: @escaping @Sendable (Int, Item) async -> Output,
-                                                            take: (Output) -> Void) async {
+    private func inFlight<Item: Sendable, Output: Sendable>(
+        _ items: [Item], width: Int, mayLaunch: () -> Bool,
+        _ work: @escaping @Sendable (Int, Item) async -> Output,
+        take: (Output) -> Void
+    ) async {
         await withTaskGroup(of: Output.self) { group in
             var next = 0
             func launch() {
                 guard next < items.count, mayLaunch() else { return }
-                let index = next, item = items[index]
+                let index = next
+                let item = items[index]
                 next += 1
                 group.addTask { await work(index, item) }
             }
@@ -428,13 +494,19 @@ public struct SyncPass: Sendable {
     /// with it (one listing request); a copy whose stamp cannot be read is fetched next time.
     func execute(_ batch: [PlannedWrite], skip: SkipList) async -> BatchOutcome {
         let writes = batch.filter { $0.intent != nil }
-        var o = BatchOutcome(report: SyncReport(subscription: subscription.id), done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
+        var o = BatchOutcome(
+            report: SyncReport(subscription: subscription.id),
+            done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
         if !writes.isEmpty {
             do throws(TargetClientError) {
-                let responses = try await target.multiOp(writes.map { $0.request(collection: subscription.targetCollection)! })
-                guard responses.count == writes.count else { throw TargetClientError.malformed(endpoint: "multiOp", message: "\(responses.count) answers to \(writes.count) writes") }
+                let responses = try await target.multiOp(
+                    writes.map { $0.request(collection: subscription.targetCollection)! })
+                guard responses.count == writes.count else {
+                    throw TargetClientError.malformed(
+                        endpoint: "multiOp", message: "\(responses.count) answers to \(writes.count) writes")
+                }
                 for (p, r) in zip(writes, responses) { record(p, r, &o.report, &o.done, &o.removed) }
-            } catch where error.answerUnknown {
+            } catch  where error.answerUnknown {
                 // No answer: the writes may or may not have been applied. Their intents stay, and
                 // the next pass looks them up; sending each again now would only wait as long.
                 o.unreachable = "\(error)"
@@ -461,7 +533,8 @@ public struct SyncPass: Sendable {
     func lastModified(of hrefs: [String]) async throws(TargetClientError) -> [String: String] {
         var stamps: [String: String] = [:]
         for chunk in hrefs.chunks(of: batchSize) {
-            for e in try await target.multiget(collection: subscription.targetCollection, hrefs: chunk, allData: false) {
+            for e in try await target.multiget(collection: subscription.targetCollection, hrefs: chunk, allData: false)
+            {
                 if let stamp = e.calendar.map(TargetClient.lastModified) { stamps[e.href] = stamp }
             }
         }
@@ -469,14 +542,18 @@ public struct SyncPass: Sendable {
     }
 
     /// Records a write's outcome from its multiOp response.
-    func record(_ p: PlannedWrite, _ r: CalWSResponse, _ report: inout SyncReport, _ done: inout [ItemState], _ removed: inout [String]) {
+    func record(
+        _ p: PlannedWrite, _ r: CalWSResponse, _ report: inout SyncReport, _ done: inout [ItemState],
+        _ removed: inout [String]
+    ) {
         switch (p, r.body) {
         case (.add(let key, let calendar, let hash), .addItem(let href?, let token?)):
             report.added.append(key)
             done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
         case (.update(let key, let href, _, let update, let source, let hash), .updateItem(let token?)):
             report.updated.append((key, update.count))
-            done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(source.calendar())))
+            done.append(
+                ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(source.calendar())))
         case (.delete(let key, _), .deleteItem):
             report.deleted.append(key)
             removed.append(key)
@@ -491,21 +568,27 @@ public struct SyncPass: Sendable {
         do throws(TargetClientError) {
             switch p {
             case .add(let key, let calendar, let hash):
-                let href: String, token: String, edits: Int?
+                let href: String
+                let token: String
+                let edits: Int?
                 do {
-                    (href, token) = try await target.addItem(collection: subscription.targetCollection, calendar: calendar)
+                    (href, token) = try await target.addItem(
+                        collection: subscription.targetCollection, calendar: calendar)
                     edits = nil
                 } catch {
                     // The target has this UID already (an earlier pass died before recording it, or
                     // someone added it): adopt that entity and bring it up to date.
                     guard case .uidConflict(let existing)? = error.kind else { throw error }
-                    (token, edits) = try await bringUpToDate(href: existing, source: SyncPlanner.item(calendar, key: key), key: key, skip: skip)
+                    (token, edits) = try await bringUpToDate(
+                        href: existing, source: SyncPlanner.item(calendar, key: key), key: key, skip: skip)
                     href = existing
                 }
                 if let edits { o.report.updated.append((key, edits)) } else { o.report.added.append(key) }
-                o.done.append(ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
+                o.done.append(
+                    ItemState(key: key, hash: hash, href: href, changeToken: token, content: applied(calendar)))
             case .update(let key, let href, let token, let update, let source, let hash):
-                let newToken: String, edits: Int
+                let newToken: String
+                let edits: Int
                 do {
                     newToken = try await target.updateItem(href: href, changeToken: token, update: update)
                     edits = update.count
@@ -515,7 +598,9 @@ public struct SyncPass: Sendable {
                     (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
                 }
                 o.report.updated.append((key, edits))
-                o.done.append(ItemState(key: key, hash: hash, href: href, changeToken: newToken, content: applied(source.calendar())))
+                o.done.append(
+                    ItemState(
+                        key: key, hash: hash, href: href, changeToken: newToken, content: applied(source.calendar())))
             case .delete(let key, let href):
                 do {
                     try await target.deleteItem(href: href)
@@ -535,9 +620,13 @@ public struct SyncPass: Sendable {
     }
 
     /// Fetches the target's current copy, diffs the source against it and sends the update.
-    func bringUpToDate(href: String, source: ICalItem, key: String, skip: SkipList) async throws(TargetClientError) -> (token: String, edits: Int) {
+    func bringUpToDate(href: String, source: ICalItem, key: String, skip: SkipList) async throws(TargetClientError) -> (
+        token: String, edits: Int
+    ) {
         let current = try await target.fetchItem(href: href)
-        let update = Differ.diff(source: source, target: SyncPlanner.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key), skip: skip)
+        let update = Differ.diff(
+            source: source, target: SyncPlanner.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key),
+            skip: skip)
         if update.isEmpty { return (current.changeToken, 0) }
         return (try await target.updateItem(href: href, changeToken: current.changeToken, update: update), update.count)
     }
@@ -565,7 +654,8 @@ extension PlannedWrite {
     func request(collection: String) -> CalWSRequest? {
         switch self {
         case .add(_, let calendar, _): CalWSRequest(.addItem(href: collection, calendar: calendar))
-        case .update(_, let href, let token, let update, _, _): CalWSRequest(.updateItem(href: href, changeToken: token, update: update))
+        case .update(_, let href, let token, let update, _, _):
+            CalWSRequest(.updateItem(href: href, changeToken: token, update: update))
         case .delete(_, let href): CalWSRequest(.deleteItem(href: href))
         case .settle: nil
         }

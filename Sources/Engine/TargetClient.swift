@@ -23,12 +23,14 @@ public enum TargetClientError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .transport(let e, let err): "cannot reach the target \(Redact.url(e)): \(err)"
-        case .unauthorized(let e): "the target \(Redact.url(e)) refused the token (401): check target.token-env or target.token-file"
+        case .unauthorized(let e):
+            "the target \(Redact.url(e)) refused the token (401): check target.token-env or target.token-file"
         case .forbidden(let href, let m): "the token is not granted \(href): \(m)"
         case .http(let e, let s): "the target \(Redact.url(e)) answered HTTP \(s)"
         case .fault(let e, let m): "the target \(Redact.url(e)) could not read the request: \(m)"
         case .malformed(let e, let m): "the target \(Redact.url(e)) sent an unreadable answer: \(m)"
-        case .calws(let kind, let status, let m, let about): "\(about): \(kind.map { "\($0)" } ?? status.rawValue): \(m)"
+        case .calws(let kind, let status, let m, let about):
+            "\(about): \(kind.map { "\($0)" } ?? status.rawValue): \(m)"
         }
     }
 
@@ -48,7 +50,10 @@ public struct TargetClient: Sendable {
     public var timeout: Double
     public var readRetries: Int
 
-    public init(endpoint: String, token: String, http: CurlHTTPClient = CurlHTTPClient(), timeout: Double = 30, readRetries: Int = 2) {
+    public init(
+        endpoint: String, token: String, http: CurlHTTPClient = CurlHTTPClient(), timeout: Double = 30,
+        readRetries: Int = 2
+    ) {
         self.endpoint = endpoint
         self.token = token
         self.http = http
@@ -67,11 +72,13 @@ public struct TargetClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let r = HTTPRequest(method: "POST", url: endpoint, headers: [
-                ("Content-Type", "text/xml; charset=utf-8"),
-                ("SOAPAction", "\"\(CalWSNamespace.uri)/\(request.operation)\""),
-                ("Authorization", "Bearer \(token)"),
-            ], body: body, timeout: timeout)
+            let r = HTTPRequest(
+                method: "POST", url: endpoint,
+                headers: [
+                    ("Content-Type", "text/xml; charset=utf-8"),
+                    ("SOAPAction", "\"\(CalWSNamespace.uri)/\(request.operation)\""),
+                    ("Authorization", "Bearer \(token)"),
+                ], body: body, timeout: timeout)
             let response: HTTPResponse
             do {
                 response = try await http.send(r)
@@ -110,7 +117,9 @@ public struct TargetClient: Sendable {
     /// The href (or UID) a request is about, for messages.
     static func about(_ r: CalWSRequest) -> String {
         switch r.body {
-        case .getProperties(let h), .fetchItem(let h), .deleteItem(let h), .addItem(let h, _), .updateItem(let h, _, _), .calendarMultiget(let h, _, _): h
+        case .getProperties(let h), .fetchItem(let h), .deleteItem(let h), .addItem(let h, _), .updateItem(let h, _, _),
+            .calendarMultiget(let h, _, _):
+            h
         case .calendarQuery(let q):
             if case .uid(let uid) = q.filter { "\(q.href) uid=\(uid)" } else { q.href }
         case .multiOp: "multiOp"
@@ -121,7 +130,8 @@ public struct TargetClient: Sendable {
     func ok(_ request: CalWSRequest) async throws(TargetClientError) -> CalWSResponse {
         let r = try await send(request)
         guard r.result.status == .ok else {
-            throw .calws(r.result.error, status: r.result.status, message: r.result.message ?? "", about: Self.about(request))
+            throw .calws(
+                r.result.error, status: r.result.status, message: r.result.message ?? "", about: Self.about(request))
         }
         return r
     }
@@ -129,24 +139,34 @@ public struct TargetClient: Sendable {
     // MARK: Typed calls
 
     /// Adds an entity (a VCALENDAR with one UID) to a collection, creating the collection if needed.
-    public func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String) {
+    public func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
+        href: String, changeToken: String
+    ) {
         let req = CalWSRequest(.addItem(href: collection, calendar: calendar))
         let r = try await ok(req)
-        guard case .addItem(let href?, let token?) = r.body else { throw .malformed(endpoint: endpoint, message: "addItemResponse without href and changeToken") }
+        guard case .addItem(let href?, let token?) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "addItemResponse without href and changeToken")
+        }
         return (href, token)
     }
 
     /// One entity with its change token.
     public func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
         let r = try await ok(CalWSRequest(.fetchItem(href: href)))
-        guard case .fetchItem(let e?) = r.body else { throw .malformed(endpoint: endpoint, message: "fetchItemResponse without an entity") }
+        guard case .fetchItem(let e?) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "fetchItemResponse without an entity")
+        }
         return e
     }
 
     /// Applies a change set; returns the new change token.
-    public func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String {
+    public func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
+        -> String
+    {
         let r = try await ok(CalWSRequest(.updateItem(href: href, changeToken: changeToken, update: update)))
-        guard case .updateItem(let token?) = r.body else { throw .malformed(endpoint: endpoint, message: "updateItemResponse without a changeToken") }
+        guard case .updateItem(let token?) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "updateItemResponse without a changeToken")
+        }
         return token
     }
 
@@ -167,22 +187,29 @@ public struct TargetClient: Sendable {
 
     public func query(_ q: CalendarQuery) async throws(TargetClientError) -> [EntityInfo] {
         let r = try await ok(CalWSRequest(.calendarQuery(q)))
-        guard case .calendarQuery(let entities) = r.body else { throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse") }
+        guard case .calendarQuery(let entities) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse")
+        }
         return entities
     }
 
     /// Entities by href, in one round trip: whole, or (without `allData`) reduced to UID,
     /// RECURRENCE-ID and LAST-MODIFIED.
-    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
+    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError)
+        -> [EntityInfo]
+    {
         let r = try await ok(CalWSRequest(.calendarMultiget(href: collection, hrefs: hrefs, allData: allData)))
-        guard case .calendarQuery(let entities) = r.body else { throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse") }
+        guard case .calendarQuery(let entities) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "not a calendarQueryResponse")
+        }
         return entities
     }
 
     /// An entity's LAST-MODIFIED as a listing gives it: the values of its components, in order
     /// (a master and its overrides), so that a change to any of them shows.
     public static func lastModified(_ listing: ICalComponent) -> String {
-        listing.components.compactMap { $0.property("LAST-MODIFIED")?.value.map(ValueFormatter.icalString) }.joined(separator: ",")
+        listing.components.compactMap { $0.property("LAST-MODIFIED")?.value.map(ValueFormatter.icalString) }.joined(
+            separator: ",")
     }
 
     /// Runs operations atomically; returns each one's response (in order). A failure of any
@@ -190,13 +217,17 @@ public struct TargetClient: Sendable {
     public func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         let numbered = operations.enumerated().map { CalWSRequest(id: $0.offset + 1, $0.element.body) }
         let r = try await ok(CalWSRequest(.multiOp(numbered)))
-        guard case .multiOp(let responses) = r.body else { throw .malformed(endpoint: endpoint, message: "not a multiOpResponse") }
+        guard case .multiOp(let responses) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "not a multiOpResponse")
+        }
         return responses
     }
 
     public func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
         let r = try await ok(CalWSRequest(.getProperties(href: href)))
-        guard case .getProperties(let p) = r.body else { throw .malformed(endpoint: endpoint, message: "not a getPropertiesResponse") }
+        guard case .getProperties(let p) = r.body else {
+            throw .malformed(endpoint: endpoint, message: "not a getPropertiesResponse")
+        }
         return p
     }
 }

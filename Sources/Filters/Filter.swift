@@ -20,7 +20,10 @@ public struct Filter: Sendable {
     /// The hex SHA-256 of the text it was loaded from (nil for a filter built in code).
     public var source: String?
 
-    public init(name: String, stage: FilterStage, description: String? = nil, rules: [FilterRule], skip: SkipList = .none, file: String = "") {
+    public init(
+        name: String, stage: FilterStage, description: String? = nil, rules: [FilterRule], skip: SkipList = .none,
+        file: String = ""
+    ) {
         self.name = name
         self.stage = stage
         self.description = description

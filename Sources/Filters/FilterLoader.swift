@@ -19,9 +19,12 @@ import YAMLConfig
 /// ```
 public enum FilterLoader {
     static let topKeys = ["stage", "description", "rules", "skip"]
-    static let actionKeys = ["remove-component", "remove-property", "remove-parameter", "rename-property",
-                             "set", "add", "default", "rewrite", "map", "drop"]
-    static let ruleKeys = actionKeys + ["when", "from", "to", "value", "parameters", "pattern", "replacement", "values"]
+    static let actionKeys = [
+        "remove-component", "remove-property", "remove-parameter", "rename-property",
+        "set", "add", "default", "rewrite", "map", "drop",
+    ]
+    static let ruleKeys =
+        actionKeys + ["when", "from", "to", "value", "parameters", "pattern", "replacement", "values"]
     static let whenKeys = ["component", "has", "missing", "property", "matches", "ended-days-ago"]
 
     /// The filter, or every problem found in it.
@@ -38,7 +41,10 @@ public enum FilterLoader {
                 reader.problem(line: root.line(of: "stage"), "stage should be input or output, not \"\(stage)\"")
             }
         } else {
-            reader.problem(line: root.line, "stage is missing: say input (applied to what comes from the feed) or output (applied on the way to a target)")
+            reader.problem(
+                line: root.line,
+                "stage is missing: say input (applied to what comes from the feed) or output (applied on the way to a target)"
+            )
         }
         filter.description = root.string("description")
         if let rules = root.list("rules") {
@@ -50,7 +56,9 @@ public enum FilterLoader {
         }
         if let skip = root.map("skip") {
             if filter.stage == .input {
-                reader.problem(line: root.line(of: "skip"), "skip belongs in an output filter: it tells the comparison what to ignore for a target")
+                reader.problem(
+                    line: root.line(of: "skip"),
+                    "skip belongs in an output filter: it tells the comparison what to ignore for a target")
             }
             let components = names(skip, "components", kind: .component) ?? []
             let properties = names(skip, "properties", kind: .property) ?? []
@@ -69,8 +77,9 @@ public enum FilterLoader {
         let present = actionKeys.filter { map.keys.contains($0) }
         guard present.count == 1, let actionKey = present.first else {
             let what = present.isEmpty ? "has no action" : "has several actions (\(present.joined(separator: ", ")))"
-            reader.problem(line: map.line, "rule \(number) \(what); give exactly one of: \(actionKeys.joined(separator: ", "))")
-            map.keys.forEach { _ = map.node($0) } // reported once, not once per key
+            reader.problem(
+                line: map.line, "rule \(number) \(what); give exactly one of: \(actionKeys.joined(separator: ", "))")
+            map.keys.forEach { _ = map.node($0) }  // reported once, not once per key
             return nil
         }
         let before = reader.problems.count
@@ -110,7 +119,9 @@ public enum FilterLoader {
             let from = names(map, "from", kind: .property)
             return .removeParameters(NameSet(params), from: from.map { NameSet($0) })
         case "rename-property":
-            guard let from = propertyName(map, key), let to = propertyName(map, "to", required: true, context: "rename-property") else { return nil }
+            guard let from = propertyName(map, key),
+                let to = propertyName(map, "to", required: true, context: "rename-property")
+            else { return nil }
             return .renameProperty(from: from, to: to)
         case "set", "add", "default":
             guard let name = propertyName(map, key), let prop = property(name, map, reader) else { return nil }
@@ -123,7 +134,8 @@ public enum FilterLoader {
             }
             guard let regex = compile(pattern, line: map.line(of: "pattern"), reader) else { return nil }
             guard let replacement = map.string("replacement") else {
-                reader.problem(line: map.line, "\(map.context): rewrite needs a replacement (use '' to delete what matches)")
+                reader.problem(
+                    line: map.line, "\(map.context): rewrite needs a replacement (use '' to delete what matches)")
                 return nil
             }
             return .rewrite(property: name, pattern: regex, template: replacement)
@@ -140,7 +152,11 @@ public enum FilterLoader {
             return .mapValues(property: name, table: table)
         case "drop":
             guard let b = map.bool("drop") else { return nil }
-            if !b { reader.problem(line: map.line(of: "drop"), "\(map.context): drop: false does nothing; remove the rule or say drop: true") }
+            if !b {
+                reader.problem(
+                    line: map.line(of: "drop"),
+                    "\(map.context): drop: false does nothing; remove the rule or say drop: true")
+            }
             return .drop
         default:
             return nil
@@ -155,9 +171,14 @@ public enum FilterLoader {
         c.property = propertyName(map, "property", required: false)
         if let pattern = map.string("matches") {
             c.matches = compile(pattern, line: map.line(of: "matches"), reader)
-            if c.property == nil { reader.problem(line: map.line(of: "matches"), "\(map.context): matches needs property (whose value to match)") }
+            if c.property == nil {
+                reader.problem(
+                    line: map.line(of: "matches"), "\(map.context): matches needs property (whose value to match)")
+            }
         } else if c.property != nil {
-            reader.problem(line: map.line(of: "property"), "\(map.context): property needs matches (a regular expression for its value)")
+            reader.problem(
+                line: map.line(of: "property"),
+                "\(map.context): property needs matches (a regular expression for its value)")
         }
         if let days = map.int("ended-days-ago") {
             if days < 0 { reader.problem(line: map.line(of: "ended-days-ago"), "ended-days-ago should be 0 or more") }
@@ -196,13 +217,23 @@ public enum FilterLoader {
         var out: [String] = []
         for name in raw {
             let upper = name.uppercased()
-            let valid = !upper.isEmpty && upper.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2A }
+            let valid =
+                !upper.isEmpty
+                && upper.utf8.allSatisfy {
+                    ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2A
+                }
             if !valid {
-                map.reader.problem(line: map.line(of: key), "\"\(name)\" in \(map.context) is not a \(kind.word) name (letters, digits, '-', and '*' as a wildcard)")
+                map.reader.problem(
+                    line: map.line(of: key),
+                    "\"\(name)\" in \(map.context) is not a \(kind.word) name (letters, digits, '-', and '*' as a wildcard)"
+                )
                 continue
             }
             if !upper.contains("*"), !upper.hasPrefix("X-"), !kind.known.contains(upper) {
-                map.reader.problem(line: map.line(of: key), "unknown \(kind.word) \"\(name)\" in \(map.context)\(Suggestion.hint(upper, kind.known)); vendor names start with X-")
+                map.reader.problem(
+                    line: map.line(of: key),
+                    "unknown \(kind.word) \"\(name)\" in \(map.context)\(Suggestion.hint(upper, kind.known)); vendor names start with X-"
+                )
                 continue
             }
             out.append(upper)
@@ -211,14 +242,20 @@ public enum FilterLoader {
     }
 
     /// One property name (no glob) under `key`.
-    static func propertyName(_ map: ConfigMap, _ key: String, required: Bool = true, context: String? = nil) -> String? {
+    static func propertyName(_ map: ConfigMap, _ key: String, required: Bool = true, context: String? = nil) -> String?
+    {
         guard map.node(key) != nil else {
-            if required { map.reader.problem(line: map.line, "\(map.context): \(context ?? key) needs \(key), a property name") }
+            if required {
+                map.reader.problem(line: map.line, "\(map.context): \(context ?? key) needs \(key), a property name")
+            }
             return nil
         }
         guard let names = names(map, key, kind: .property) else { return nil }
         guard names.count == 1, !names[0].contains("*") else {
-            if !names.isEmpty { map.reader.problem(line: map.line(of: key), "\(key) in \(map.context) takes one property name, without wildcards") }
+            if !names.isEmpty {
+                map.reader.problem(
+                    line: map.line(of: key), "\(key) in \(map.context) takes one property name, without wildcards")
+            }
             return nil
         }
         return names[0]
@@ -236,7 +273,10 @@ public enum FilterLoader {
             for key in p.keys {
                 let upper = key.uppercased()
                 if !upper.hasPrefix("X-"), !PropertyTypes.knownParameterNames.contains(upper) {
-                    reader.problem(line: p.line(of: key), "unknown parameter \"\(key)\" in \(p.context)\(Suggestion.hint(upper, PropertyTypes.knownParameterNames))")
+                    reader.problem(
+                        line: p.line(of: key),
+                        "unknown parameter \"\(key)\" in \(p.context)\(Suggestion.hint(upper, PropertyTypes.knownParameterNames))"
+                    )
                 }
                 if let v = p.string(key) { params.append(ICalParameter(upper, v)) }
             }
@@ -249,7 +289,9 @@ public enum FilterLoader {
         default: value = ICalValue.parse(text, as: type)
         }
         guard let value else {
-            reader.problem(line: map.line(of: "value"), "\(map.context): \"\(text)\" is not a valid \(type.icalName ?? type.rawValue) for \(name)")
+            reader.problem(
+                line: map.line(of: "value"),
+                "\(map.context): \"\(text)\" is not a valid \(type.icalName ?? type.rawValue) for \(name)")
             return nil
         }
         return ICalProperty(name, value, parameters: params)

@@ -15,7 +15,9 @@ public struct RuleEffect: Hashable, Sendable, CustomStringConvertible {
         self.changes = changes
     }
 
-    public var description: String { "filter \(filter) rule \(rule) (\(summary)): \(changes) change\(changes == 1 ? "" : "s")" }
+    public var description: String {
+        "filter \(filter) rule \(rule) (\(summary)): \(changes) change\(changes == 1 ? "" : "s")"
+    }
 }
 
 /// The outcome of running an item through a pipeline.
@@ -57,7 +59,9 @@ public struct FilterPipeline: Sendable {
     public var fingerprint: [UInt8]? {
         var out = Array("outboard filter pipeline 1\n".utf8)
         for f in filters {
-            guard let source = f.source, !f.rules.contains(where: { $0.condition?.endedDaysAgo != nil }) else { return nil }
+            guard let source = f.source, !f.rules.contains(where: { $0.condition?.endedDaysAgo != nil }) else {
+                return nil
+            }
             out += Array("\(f.name)\n\(f.stage.rawValue)\n\(source)\n".utf8)
         }
         return out
@@ -78,7 +82,9 @@ public struct FilterPipeline: Sendable {
                 }
                 let changes = RuleEngine.apply(rule, to: &item, now: now)
                 if changes > 0 {
-                    effects.append(RuleEffect(filter: filter.name, rule: rule.number, summary: rule.action.summary, changes: changes))
+                    effects.append(
+                        RuleEffect(
+                            filter: filter.name, rule: rule.number, summary: rule.action.summary, changes: changes))
                 }
             }
         }
@@ -105,14 +111,17 @@ enum RuleEngine {
             // Removals reach every depth (an alarm's X- properties too).
             for i in item.components.indices {
                 changes += everyDepth(&item.components[i]) { c in
-                    guard scopeHolds(rule.condition, c, defaultAll: true), holds(rule.condition, on: c, now: now) else { return 0 }
+                    guard scopeHolds(rule.condition, c, defaultAll: true), holds(rule.condition, on: c, now: now) else {
+                        return 0
+                    }
                     return removal(rule.action, &c)
                 }
             }
         default:
             for i in item.components.indices {
                 changes += everyDepth(&item.components[i]) { c in
-                    guard scopeHolds(rule.condition, c, defaultAll: false), holds(rule.condition, on: c, now: now) else { return 0 }
+                    guard scopeHolds(rule.condition, c, defaultAll: false), holds(rule.condition, on: c, now: now)
+                    else { return 0 }
                     return edit(rule.action, &c)
                 }
             }
@@ -134,7 +143,9 @@ enum RuleEngine {
         return defaultAll || PropertyTypes.isItemComponent(c.name)
     }
 
-    static func removeSubcomponents(_ names: NameSet, _ condition: FilterCondition?, in c: inout ICalComponent, now: ICalDateTime) -> Int {
+    static func removeSubcomponents(
+        _ names: NameSet, _ condition: FilterCondition?, in c: inout ICalComponent, now: ICalDateTime
+    ) -> Int {
         let before = c.components.count
         c.components.removeAll { names.contains($0.name) && holds(condition, on: $0, now: now) }
         var n = before - c.components.count
@@ -227,13 +238,23 @@ enum RuleEngine {
             var out = ""
             var chars = template.makeIterator()
             while let ch = chars.next() {
-                guard ch == "$" else { out.append(ch); continue }
-                guard let next = chars.next() else { out.append("$"); break }
-                if next == "$" { out.append("$"); continue }
+                guard ch == "$" else {
+                    out.append(ch)
+                    continue
+                }
+                guard let next = chars.next() else {
+                    out.append("$")
+                    break
+                }
+                if next == "$" {
+                    out.append("$")
+                    continue
+                }
                 if let d = next.wholeNumberValue, d < match.output.count {
                     if let sub = match.output[d].substring { out += sub }
                 } else {
-                    out.append("$"); out.append(next)
+                    out.append("$")
+                    out.append(next)
                 }
             }
             return out

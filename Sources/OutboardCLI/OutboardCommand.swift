@@ -7,7 +7,10 @@ public struct OutboardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "outboard",
         abstract: "Mirror external calendar feeds into a calendar server, field by field.",
-        subcommands: [CheckCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self, ICSCommand.self, FilterCommand.self, DiffCommand.self, VersionCommand.self]
+        subcommands: [
+            CheckCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self, ICSCommand.self,
+            FilterCommand.self, DiffCommand.self, VersionCommand.self,
+        ]
     )
 
     public init() {}
@@ -57,7 +60,8 @@ struct CommandExit: Error {
 
 /// `outboard version`.
 struct VersionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the versions of Outboard and the libraries it uses.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print the versions of Outboard and the libraries it uses.")
 
     func run() throws {
         Console.current.print("outboard 0.1.0")

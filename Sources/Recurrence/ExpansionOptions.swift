@@ -10,8 +10,10 @@ public struct ExpansionOptions: Sendable {
     /// Most empty periods in a row a rule is scanned for before it ends with a diagnostic.
     public var maxEmptyPeriods: Int
 
-    public init(zoneDatabase: any ZoneDatabase = FoundationZoneDatabase(), floatingZone: String = "UTC",
-                instanceCap: Int = 100_000, maxEmptyPeriods: Int = 2_000_000) {
+    public init(
+        zoneDatabase: any ZoneDatabase = FoundationZoneDatabase(), floatingZone: String = "UTC",
+        instanceCap: Int = 100_000, maxEmptyPeriods: Int = 2_000_000
+    ) {
         self.zoneDatabase = zoneDatabase
         self.floatingZone = floatingZone
         self.instanceCap = instanceCap

@@ -21,7 +21,8 @@ public enum XMLReadError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformed(let line, let message): "line \(line): malformed XML: \(message)"
-        case .doctypeRefused(let line): "line \(line): a DOCTYPE is not allowed (DTDs and entity declarations are refused)"
+        case .doctypeRefused(let line):
+            "line \(line): a DOCTYPE is not allowed (DTDs and entity declarations are refused)"
         case .entityRefused(let line, let name): "line \(line): entity reference &\(name); is not allowed"
         case .tooDeep(let line, let limit): "line \(line): XML nested deeper than \(limit) levels"
         case .tooLarge(let bytes, let limit): "XML body of \(bytes) bytes exceeds the limit of \(limit) bytes"
@@ -55,7 +56,7 @@ public struct SafeXMLReader: Sendable {
         } catch let e as XMLReadError {
             throw e
         } catch {
-            throw .malformed(line: 0, message: "\(error)") // not reached: only XMLReadErrors are thrown here
+            throw .malformed(line: 0, message: "\(error)")  // not reached: only XMLReadErrors are thrown here
         }
     }
 }

@@ -10,7 +10,9 @@ public struct XMLElement: Sendable, Equatable {
     /// The line the element started on in the source (0 for elements built in memory).
     public var line: Int
 
-    public init(_ name: String, namespace: String, attributes: [XMLAttribute] = [], children: [XMLNode] = [], line: Int = 0) {
+    public init(
+        _ name: String, namespace: String, attributes: [XMLAttribute] = [], children: [XMLNode] = [], line: Int = 0
+    ) {
         self.namespace = namespace
         self.name = name
         self.attributes = attributes
@@ -35,7 +37,9 @@ public struct XMLElement: Sendable, Equatable {
 
     /// The first child element with this local name (and namespace, when given).
     public func child(_ name: String, namespace: String? = nil) -> XMLElement? {
-        for case .element(let e) in children where e.name == name && (namespace == nil || e.namespace == namespace) { return e }
+        for case .element(let e) in children where e.name == name && (namespace == nil || e.namespace == namespace) {
+            return e
+        }
         return nil
     }
 

@@ -99,11 +99,15 @@ public final class XMLStreamWriter: XMLSink {
     private let indent: Bool
     /// What `repeating` kept: the bytes written under a key, with the namespaces they were
     /// written in.
-    @exclusivity(unchecked) private var repeated: [AnyHashable: (owner: Any, scope: [(uri: String, prefix: String)], bytes: [UInt8])] = [:]
+    @exclusivity(unchecked) private var repeated:
+        [AnyHashable: (owner: Any, scope: [(uri: String, prefix: String)], bytes: [UInt8])] = [:]
 
     /// A writer of a document (`declaration`), or of a part of one: `inScope` are the namespaces
     /// already declared where the part goes, which are used without being declared again.
-    public init(prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false, inScope: [(uri: String, prefix: String)] = []) {
+    public init(
+        prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false,
+        inScope: [(uri: String, prefix: String)] = []
+    ) {
         buffer = xmlBufferCreateSize(1 << 16)
         writer = xmlNewTextWriterMemory(buffer, 0)
         self.declaration = declaration
@@ -173,11 +177,13 @@ public final class XMLStreamWriter: XMLSink {
         if namespace.isEmpty {
             writeAttribute(name, value)
         } else {
-            let p = boundPrefix(namespace, attribute: true) ?? {
-                let p = nextPrefix()
-                bind(namespace, p)
-                return p
-            }()
+            let p =
+                boundPrefix(namespace, attribute: true)
+                ?? {
+                    let p = nextPrefix()
+                    bind(namespace, p)
+                    return p
+                }()
             writeAttribute(p + ":" + name, value)
         }
     }
@@ -203,7 +209,8 @@ public final class XMLStreamWriter: XMLSink {
         guard !indent else { return write(&me) }
         let key = AnyHashable(key)
         let bytes: [UInt8]
-        if let kept = repeated[key], kept.scope.elementsEqual(scope, by: { $0.uri == $1.uri && $0.prefix == $1.prefix }) {
+        if let kept = repeated[key], kept.scope.elementsEqual(scope, by: { $0.uri == $1.uri && $0.prefix == $1.prefix })
+        {
             bytes = kept.bytes
         } else {
             var part = XMLStreamWriter(declaration: false, inScope: scope)
@@ -218,7 +225,7 @@ public final class XMLStreamWriter: XMLSink {
     public func finish() -> [UInt8] {
         precondition(!finished, "XMLStreamWriter.finish called twice")
         if declaration { xmlTextWriterEndDocument(writer) }
-        xmlFreeTextWriter(writer) // flushes into the buffer
+        xmlFreeTextWriter(writer)  // flushes into the buffer
         finished = true
         guard let content = xmlBufferContent(buffer) else { return [] }
         return Array(UnsafeBufferPointer(start: content, count: Int(xmlBufferLength(buffer))))
@@ -229,14 +236,18 @@ public final class XMLStreamWriter: XMLSink {
 /// indentation rules).
 public enum XMLSerializer {
     /// The XML bytes of `root`, with an XML declaration unless `declaration` is false.
-    public static func serialize(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> [UInt8] {
+    public static func serialize(
+        _ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false
+    ) -> [UInt8] {
         var w = XMLStreamWriter(prefixes: prefixes, declaration: declaration, indent: indent)
         w.element(root)
         return w.finish()
     }
 
     /// The XML text of `root`.
-    public static func string(_ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false) -> String {
+    public static func string(
+        _ root: XMLElement, prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false
+    ) -> String {
         String(decoding: serialize(root, prefixes: prefixes, declaration: declaration, indent: indent), as: UTF8.self)
     }
 }

@@ -1,6 +1,6 @@
 internal import CLibXML2
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A forward walk over the elements of an XML document, positioned at one element at a time:
@@ -100,15 +100,21 @@ public struct XMLCursor: XMLWalker {
 
     /// Walks `bytes` with the cursor at the document element; what `body` leaves unread is read
     /// to the end of the document, so an error anywhere in it is still reported.
-    public static func walk<T>(_ bytes: [UInt8], limits: SafeXMLReader.Limits = .init(), _ body: (inout XMLCursor) throws -> T) throws -> T {
+    public static func walk<T>(
+        _ bytes: [UInt8], limits: SafeXMLReader.Limits = .init(), _ body: (inout XMLCursor) throws -> T
+    ) throws -> T {
         guard !bytes.isEmpty else { throw XMLReadError.empty }
-        guard bytes.count <= limits.maxBytes else { throw XMLReadError.tooLarge(bytes: bytes.count, limit: limits.maxBytes) }
+        guard bytes.count <= limits.maxBytes else {
+            throw XMLReadError.tooLarge(bytes: bytes.count, limit: limits.maxBytes)
+        }
         return try bytes.withUnsafeBufferPointer { buffer in
             let tape = try SAXTape(buffer, limits: limits)
             defer { tape.close() }
             var cursor = XMLCursor(tape: tape)
             while true {
-                guard let event = try tape.next() else { throw XMLReadError.malformed(line: 0, message: "no document element") }
+                guard let event = try tape.next() else {
+                    throw XMLReadError.malformed(line: 0, message: "no document element")
+                }
                 if event.kind == .start {
                     cursor.enter(event)
                     break
@@ -185,10 +191,14 @@ public struct XMLCursor: XMLWalker {
     /// The subtree's events are looked at before it is read (at most `SAXTape.reuseLimit` of
     /// them, kept in memory meanwhile; a larger subtree is simply read), and compared with those
     /// of the subtrees read under `key` before (at most `SAXTape.reuseEntries` kept per key).
-    public mutating func reading<T>(_ key: String, _ read: (inout XMLCursor) throws -> (T, reusable: Bool)) throws -> T {
+    public mutating func reading<T>(_ key: String, _ read: (inout XMLCursor) throws -> (T, reusable: Bool)) throws -> T
+    {
         guard !consumed, tape.pinLastEvent() else { return try read(&self).0 }
         let found: SAXTape.LookUp
-        do { found = try tape.lookUp(key) } catch { tape.unpin(); throw error }
+        do { found = try tape.lookUp(key) } catch {
+            tape.unpin()
+            throw error
+        }
         if case .found(let value as T) = found {
             tape.unpin()
             consumed = true
@@ -304,7 +314,8 @@ final class SAXTape {
         }
         // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR/DTDVALID.
         // NOERROR/NOWARNING keep libxml2 from printing to stderr.
-        xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue))
+        xmlCtxtUseOptions(
+            ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue))
         ctxt.pointee._private = Unmanaged.passUnretained(self).toOpaque()
         context = ctxt
     }
@@ -361,17 +372,22 @@ final class SAXTape {
 
     /// The `count` bytes at `first` in the buffer, as a string.
     private func string(_ first: Int, _ count: Int) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[first..<first + count]), as: UTF8.self) }
+        bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[first..<first + count]), as: UTF8.self)
+        }
     }
 
     /// Takes the events up to the end of the element whose start was taken last; false (and
     /// stops) when that takes more than `limit` events.
     @discardableResult
     func skipSubtree(within limit: Int = .max) throws(XMLReadError) -> Bool {
-        var depth = 1, taken = 0
+        var depth = 1
+        var taken = 0
         while depth > 0 {
             guard taken < limit else { return false }
-            guard let e = try next() else { throw .malformed(line: line, message: "the document ends inside an element") }
+            guard let e = try next() else {
+                throw .malformed(line: line, message: "the document ends inside an element")
+            }
             taken += 1
             switch e.kind {
             case .start: depth += 1
@@ -424,7 +440,8 @@ final class SAXTape {
             bytes.withUnsafeBufferPointer { text in
                 var p = out.baseAddress!
                 func put(_ v: Int) {
-                    UnsafeMutableRawPointer(p).storeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian, as: UInt32.self)
+                    UnsafeMutableRawPointer(p).storeBytes(
+                        of: UInt32(truncatingIfNeeded: v).littleEndian, as: UInt32.self)
                     p += 4
                 }
                 func put(_ first: Int, _ count: Int) {
@@ -436,9 +453,13 @@ final class SAXTape {
                     p += 1
                     switch e.kind {
                     case .start:
-                        put(e.name); put(e.namespace); put(e.count)
+                        put(e.name)
+                        put(e.namespace)
+                        put(e.count)
                         for a in attributeList[e.first..<e.first + e.count] {
-                            put(a.name); put(a.namespace); put(a.count)
+                            put(a.name)
+                            put(a.namespace)
+                            put(a.count)
                             put(a.first, a.count)
                         }
                     case .end:
@@ -453,7 +474,9 @@ final class SAXTape {
         let candidates = reusable[key, default: []]
         return signature.withUnsafeBufferPointer { sig in
             for c in candidates where c.signature.count == length {
-                if c.signature.withUnsafeBufferPointer({ memcmp($0.baseAddress!, sig.baseAddress!, length) == 0 }) { return .found(c.value) }
+                if c.signature.withUnsafeBufferPointer({ memcmp($0.baseAddress!, sig.baseAddress!, length) == 0 }) {
+                    return .found(c.value)
+                }
             }
             return .notFound
         }
@@ -480,15 +503,19 @@ final class SAXTape {
         guard let p else { return 0 }
         let slot = Int(bitPattern: UInt(bitPattern: p) >> 3) & 255
         let (known, i) = recent[slot]
-        if known == p, strings[i].withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 }) {
+        if known == p,
+            strings[i].withCString({ strcmp($0, UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self)) == 0 })
+        {
             return i
         }
         let s = String(cString: p)
-        let found = index[s] ?? {
-            strings.append(s)
-            index[s] = strings.count - 1
-            return strings.count - 1
-        }()
+        let found =
+            index[s]
+            ?? {
+                strings.append(s)
+                index[s] = strings.count - 1
+                return strings.count - 1
+            }()
         recent[slot] = (p, found)
         return found
     }
@@ -500,8 +527,10 @@ final class SAXTape {
         return first
     }
 
-    private func start(_ localname: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?, _ attributeCount: Int,
-                       _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    private func start(
+        _ localname: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?, _ attributeCount: Int,
+        _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
         guard error == nil else { return }
         count += 1
         if count > limits.maxElements { return refuse(.tooManyElements(limit: limits.maxElements)) }
@@ -510,12 +539,18 @@ final class SAXTape {
         let first = attributeList.count
         if let attributes, attributeCount > 0 {
             for i in 0..<attributeCount {
-                let a = attributes + 5 * i // localname, prefix, URI, value, end
+                let a = attributes + 5 * i  // localname, prefix, URI, value, end
                 guard let value = a[3], let end = a[4] else { continue }
-                attributeList.append(Attribute(name: intern(a[0]), namespace: intern(a[2]), first: store(value, end - value), count: end - value))
+                attributeList.append(
+                    Attribute(
+                        name: intern(a[0]), namespace: intern(a[2]), first: store(value, end - value),
+                        count: end - value))
             }
         }
-        events.append(Event(kind: .start, name: intern(localname), namespace: intern(uri), line: line, first: first, count: attributeList.count - first))
+        events.append(
+            Event(
+                kind: .start, name: intern(localname), namespace: intern(uri), line: line, first: first,
+                count: attributeList.count - first))
     }
 
     private func end() {
@@ -530,7 +565,8 @@ final class SAXTape {
         guard error == nil, let ch else { return }
         let first = store(ch, length)
         if events.count > position, events[events.count - 1].kind == .text,
-           events[events.count - 1].first + events[events.count - 1].count == first {
+            events[events.count - 1].first + events[events.count - 1].count == first
+        {
             events[events.count - 1].count += length
         } else {
             events.append(Event(kind: .text, first: first, count: length))
@@ -538,7 +574,9 @@ final class SAXTape {
     }
 
     private func lastError() -> XMLReadError {
-        guard let context, let err = xmlCtxtGetLastError(context) else { return .malformed(line: line, message: "unknown parse error") }
+        guard let context, let err = xmlCtxtGetLastError(context) else {
+            return .malformed(line: line, message: "unknown parse error")
+        }
         var message = err.pointee.message.map { String(cString: $0) } ?? "parse error"
         while message.last == "\n" || message.last == " " { message.removeLast() }
         let errLine = Int(err.pointee.line)

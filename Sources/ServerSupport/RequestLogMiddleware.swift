@@ -11,11 +11,16 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         self.level = level
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         let response = try await next(request, context)
-        context.logger.log(level: level, "request", metadata: [
-            "http.method": "\(request.method)", "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
-        ])
+        context.logger.log(
+            level: level, "request",
+            metadata: [
+                "http.method": "\(request.method)", "http.path": "\(request.uri.path)",
+                "http.status": "\(response.status.code)",
+            ])
         return response
     }
 }

@@ -25,12 +25,15 @@ public enum Applier {
         let calendar = try apply(update, to: item.calendar(properties: []))
         let zones = calendar.components.filter { $0.name == "VTIMEZONE" }
         var comps = calendar.components.filter { $0.name != "VTIMEZONE" }
-        if let m = comps.firstIndex(where: { $0.recurrenceID == nil }), m != 0 { comps.insert(comps.remove(at: m), at: 0) }
+        if let m = comps.firstIndex(where: { $0.recurrenceID == nil }), m != 0 {
+            comps.insert(comps.remove(at: m), at: 0)
+        }
         return ICalItem(key: item.key, uid: item.uid, components: comps, timezones: zones)
     }
 
     /// `component` with the update applied; the update's selector must match it.
-    public static func apply(_ update: ComponentUpdate, to component: ICalComponent) throws(ApplyError) -> ICalComponent {
+    public static func apply(_ update: ComponentUpdate, to component: ICalComponent) throws(ApplyError) -> ICalComponent
+    {
         guard ComponentIdentity.matches(update.selector, component) else {
             throw .noMatch(path: component.name, what: update.selector.description)
         }
@@ -44,7 +47,8 @@ public enum Applier {
         for r in u.properties.removes {
             let (index, valueIndex) = try locate(r, in: c.properties, path: path)
             if let valueIndex, c.properties[index].values.count > 1 {
-                c.properties[index].values = ICalValues(c.properties[index].values.enumerated().filter { $0.offset != valueIndex }.map(\.element))
+                c.properties[index].values = ICalValues(
+                    c.properties[index].values.enumerated().filter { $0.offset != valueIndex }.map(\.element))
             } else {
                 c.properties.remove(at: index)
             }
@@ -55,8 +59,10 @@ public enum Applier {
             if let valueIndex, c.properties[index].values.count > 1 {
                 // One value of a list line changes its parameters: it becomes a line of its own.
                 let value = c.properties[index].values[valueIndex]
-                c.properties[index].values = ICalValues(c.properties[index].values.enumerated().filter { $0.offset != valueIndex }.map(\.element))
-                c.properties.append(ICalProperty(c.properties[index].name, value, parameters: c.properties[index].parameters))
+                c.properties[index].values = ICalValues(
+                    c.properties[index].values.enumerated().filter { $0.offset != valueIndex }.map(\.element))
+                c.properties.append(
+                    ICalProperty(c.properties[index].name, value, parameters: c.properties[index].parameters))
                 index = c.properties.count - 1
             }
             try applyParameters(ch.parameters, to: &c.properties[index], path: path)
@@ -79,23 +85,32 @@ public enum Applier {
     static func applyParameters(_ u: ParameterUpdates, to p: inout ICalProperty, path: String) throws(ApplyError) {
         let at = "\(path) > \(p.name)"
         for r in u.removes {
-            guard let i = p.parameters.firstIndex(where: { $0.name == r.name }) else { throw .noMatch(path: at, what: "parameter \(r.name)") }
+            guard let i = p.parameters.firstIndex(where: { $0.name == r.name }) else {
+                throw .noMatch(path: at, what: "parameter \(r.name)")
+            }
             p.parameters.remove(at: i)
         }
         for ch in u.changes {
             let key = CanonicalForm.key(of: ch.current)
             guard let i = p.parameters.firstIndex(where: { CanonicalForm.key(of: $0) == key }) else {
-                throw .noMatch(path: at, what: "parameter \(ch.current.name)=\(ch.current.values.joined(separator: ","))")
+                throw .noMatch(
+                    path: at, what: "parameter \(ch.current.name)=\(ch.current.values.joined(separator: ","))")
             }
             p.parameters[i] = ch.new
         }
         for a in u.adds {
-            if let i = p.parameters.firstIndex(where: { $0.name == a.name }) { p.parameters[i] = a } else { p.parameters.append(a) }
+            if let i = p.parameters.firstIndex(where: { $0.name == a.name }) {
+                p.parameters[i] = a
+            } else {
+                p.parameters.append(a)
+            }
         }
     }
 
     /// The property the selector names, and for a list property the index of the named value.
-    static func locate(_ selector: ICalProperty, in props: [ICalProperty], path: String) throws(ApplyError) -> (Int, Int?) {
+    static func locate(_ selector: ICalProperty, in props: [ICalProperty], path: String) throws(ApplyError) -> (
+        Int, Int?
+    ) {
         let what = "\(selector.name) \(selector.values.map(ValueFormatter.icalString).joined(separator: ","))"
         if PropertyTypes.isSetValued(selector.name), selector.values.count == 1 {
             let wanted = CanonicalForm.key(of: selector.values)
@@ -110,7 +125,9 @@ public enum Applier {
             return (first.0, first.1)
         }
         let key = ComponentIdentity.selectionKey(selector)
-        let hits = props.indices.filter { props[$0].name == selector.name && ComponentIdentity.selectionKey(props[$0]) == key }
+        let hits = props.indices.filter {
+            props[$0].name == selector.name && ComponentIdentity.selectionKey(props[$0]) == key
+        }
         guard let first = hits.first else { throw .noMatch(path: path, what: what) }
         if hits.count > 1, Set(hits.map { CanonicalForm.key(of: props[$0]) }).count > 1 {
             throw .ambiguous(path: path, what: what, count: hits.count)
@@ -118,7 +135,8 @@ public enum Applier {
         return (first, nil)
     }
 
-    static func locate(_ selector: ComponentSelector, in comps: [ICalComponent], path: String) throws(ApplyError) -> Int {
+    static func locate(_ selector: ComponentSelector, in comps: [ICalComponent], path: String) throws(ApplyError) -> Int
+    {
         let hits = comps.indices.filter { ComponentIdentity.matches(selector, comps[$0]) }
         guard let first = hits.first else { throw .noMatch(path: path, what: selector.description) }
         if hits.count > 1, Set(hits.map { CanonicalForm.bytes(of: comps[$0]) }).count > 1 {

@@ -15,10 +15,11 @@ public struct ComponentSelector: Hashable, Sendable, CustomStringConvertible {
 
     /// `VEVENT uid=abc recurrence-id=20260105T090000`.
     public var description: String {
-        ([name] + properties.map { p in
-            let v = p.values.map(ValueFormatter.icalString).joined(separator: ",")
-            return "\(p.name.lowercased())=\(v)"
-        }).joined(separator: " ")
+        ([name]
+            + properties.map { p in
+                let v = p.values.map(ValueFormatter.icalString).joined(separator: ",")
+                return "\(p.name.lowercased())=\(v)"
+            }).joined(separator: " ")
     }
 }
 
@@ -29,7 +30,9 @@ public struct ComponentUpdate: Hashable, Sendable {
     public var properties: PropertyUpdates
     public var components: ComponentUpdates
 
-    public init(selector: ComponentSelector, properties: PropertyUpdates = .init(), components: ComponentUpdates = .init()) {
+    public init(
+        selector: ComponentSelector, properties: PropertyUpdates = .init(), components: ComponentUpdates = .init()
+    ) {
         self.selector = selector
         self.properties = properties
         self.components = components
@@ -40,7 +43,8 @@ public struct ComponentUpdate: Hashable, Sendable {
 
     /// How many edits it holds (removes, changes and adds, at every depth).
     public var count: Int {
-        properties.count + components.removes.count + components.adds.count + components.updates.reduce(0) { $0 + $1.count }
+        properties.count + components.removes.count + components.adds.count
+            + components.updates.reduce(0) { $0 + $1.count }
     }
 }
 

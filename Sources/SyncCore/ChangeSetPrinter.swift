@@ -28,7 +28,9 @@ public enum ChangeSetPrinter {
             if let new = ch.newValues { out.append("~ \(at)\(name) \(values(ch.current.values)) -> \(values(new))") }
             let which = "\(at)\(name) \(values(ch.current.values))"
             for r in ch.parameters.removes { out.append("- \(which) \(r.name) \(quoted(r.values))") }
-            for c in ch.parameters.changes { out.append("~ \(which) \(c.current.name) \(quoted(c.current.values)) -> \(quoted(c.new.values))") }
+            for c in ch.parameters.changes {
+                out.append("~ \(which) \(c.current.name) \(quoted(c.current.values)) -> \(quoted(c.new.values))")
+            }
             for a in ch.parameters.adds { out.append("+ \(which) \(a.name) \(quoted(a.values))") }
         }
         for a in u.properties.adds {

@@ -61,7 +61,9 @@ public enum ComponentIdentity {
             if !c.properties.contains(where: { $0.name == sp.name && selectionKey($0) == key }) { return false }
         }
         if let names = identityNames(selector.name) {
-            for n in names where c.property(n) != nil && !selector.properties.contains(where: { $0.name == n }) { return false }
+            for n in names where c.property(n) != nil && !selector.properties.contains(where: { $0.name == n }) {
+                return false
+            }
             return true
         }
         // No identity of its own: the selector lists the whole content, and nothing more is there.

@@ -17,7 +17,8 @@ public enum Differ {
     }
 
     /// The edits that turn `target` into `source` (two versions of one component).
-    public static func diff(source: ICalComponent, target: ICalComponent, skip: SkipList = .defaults) -> ComponentUpdate {
+    public static func diff(source: ICalComponent, target: ICalComponent, skip: SkipList = .defaults) -> ComponentUpdate
+    {
         var u = ComponentUpdate(selector: ComponentIdentity.selector(of: target))
         // Equal as written (most time zones, most alarms): nothing to compare by meaning.
         if source == target { return u }
@@ -43,7 +44,8 @@ public enum Differ {
         for p in expand(source, skip) { groups[group(p.name)].src.append(p) }
 
         for (name, srcGroup, tgtGroup) in groups {
-            var src = srcGroup, tgt = tgtGroup
+            var src = srcGroup
+            var tgt = tgtGroup
             // 1. Equal in full: nothing to do. Equal as written is checked first; the canonical
             // keys (which cost allocations) only for what is left.
             if src.count == 1, tgt.count == 1, src[0] == tgt[0] { continue }
@@ -52,13 +54,17 @@ public enum Differ {
             // 2. Same value, other parameters: a parameter change. (A parameter named twice on one
             // line cannot be edited by name: such a property is replaced whole, in step 3.)
             pair(&src, &tgt, by: { repeatsParameter($0) ? nil : ComponentIdentity.selectionKey($0) }) { s, t in
-                updates.changes.append(PropertyChange(current: t, parameters: parameters(s.parameters, t.parameters, skip)))
+                updates.changes.append(
+                    PropertyChange(current: t, parameters: parameters(s.parameters, t.parameters, skip)))
             }
             // 3. One left on each side of a single-valued property: a change; else removes and adds.
-            if src.count == 1, tgt.count == 1, !PropertyTypes.isSetValued(name), !repeatsParameter(src[0]), !repeatsParameter(tgt[0]) {
+            if src.count == 1, tgt.count == 1, !PropertyTypes.isSetValued(name), !repeatsParameter(src[0]),
+                !repeatsParameter(tgt[0])
+            {
                 let params = parameters(src[0].parameters, tgt[0].parameters, skip)
                 let valuesDiffer = CanonicalForm.key(of: src[0].values) != CanonicalForm.key(of: tgt[0].values)
-                updates.changes.append(PropertyChange(current: tgt[0], parameters: params, newValues: valuesDiffer ? src[0].values : nil))
+                updates.changes.append(
+                    PropertyChange(current: tgt[0], parameters: params, newValues: valuesDiffer ? src[0].values : nil))
             } else {
                 updates.removes += tgt
                 updates.adds += src
@@ -69,8 +75,10 @@ public enum Differ {
 
     /// Pairs each target property with the first source property of the same key (each used
     /// once; a nil key pairs with nothing), hands each pair to `paired`, and leaves the rest.
-    static func pair<K: Equatable>(_ src: inout [ICalProperty], _ tgt: inout [ICalProperty], by key: (ICalProperty) -> K?,
-                                   _ paired: (_ source: ICalProperty, _ target: ICalProperty) -> Void) {
+    static func pair<K: Equatable>(
+        _ src: inout [ICalProperty], _ tgt: inout [ICalProperty], by key: (ICalProperty) -> K?,
+        _ paired: (_ source: ICalProperty, _ target: ICalProperty) -> Void
+    ) {
         var srcKeys = src.map(key)
         var i = 0
         while i < tgt.count {
@@ -106,10 +114,13 @@ public enum Differ {
 
     static func parameters(_ source: [ICalParameter], _ target: [ICalParameter], _ skip: SkipList) -> ParameterUpdates {
         var u = ParameterUpdates()
-        let s = source.filter { !skip.skipsParameter($0.name) }, t = target.filter { !skip.skipsParameter($0.name) }
+        let s = source.filter { !skip.skipsParameter($0.name) }
+        let t = target.filter { !skip.skipsParameter($0.name) }
         for tp in t {
             if let sp = s.first(where: { $0.name == tp.name }) {
-                if CanonicalForm.key(of: sp) != CanonicalForm.key(of: tp) { u.changes.append(ParameterChange(current: tp, new: sp)) }
+                if CanonicalForm.key(of: sp) != CanonicalForm.key(of: tp) {
+                    u.changes.append(ParameterChange(current: tp, new: sp))
+                }
             } else {
                 u.removes.append(tp)
             }

@@ -5,9 +5,11 @@ import Foundation
 /// Collection and entity paths: a collection is `/segment/segment…`, an entity `COLLECTION/NAME.ics`.
 enum Paths {
     static func isSegment(_ s: Substring) -> Bool {
-        !s.isEmpty && s != "." && s != ".." && s.utf8.allSatisfy { b in
-            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E || b == 0x7E
-        }
+        !s.isEmpty && s != "." && s != ".."
+            && s.utf8.allSatisfy { b in
+                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+                    || b == 0x5F || b == 0x2E || b == 0x7E
+            }
     }
 
     /// `/public/holidays`: a slash, then segments of letters, digits, `-`, `_`, `.`, `~`.
@@ -20,7 +22,8 @@ enum Paths {
     /// The collection and name of an entity href (`/public/holidays/new-year.ics`).
     static func entity(_ href: String) -> (String, String)? {
         guard href.hasSuffix(".ics"), let slash = href.lastIndex(of: "/") else { return nil }
-        let collection = String(href[..<slash]), name = String(href[href.index(after: slash)...])
+        let collection = String(href[..<slash])
+        let name = String(href[href.index(after: slash)...])
         guard isCollection(collection), name.count > 4, !name.contains("/") else { return nil }
         return (collection, name)
     }
@@ -29,7 +32,9 @@ enum Paths {
     static func name(forUID uid: String) -> String {
         var out = ""
         for b in uid.utf8 {
-            if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E || b == 0x40 {
+            if (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+                || b == 0x5F || b == 0x2E || b == 0x40
+            {
                 out.unicodeScalars.append(Unicode.Scalar(b))
             } else {
                 out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
@@ -58,20 +63,34 @@ enum Entities {
             return .failure(Failure(kind: .notCalendarData, message: "expected a VCALENDAR, found \(calendar.name)"))
         }
         if calendar.property("METHOD") != nil {
-            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "a stored entity carries no METHOD (that is for scheduling messages)"))
+            return .failure(
+                Failure(
+                    kind: .invalidCalendarObjectResource,
+                    message: "a stored entity carries no METHOD (that is for scheduling messages)"))
         }
         let items = calendar.components.filter { PropertyTypes.isItemComponent($0.name) }
         guard let first = items.first else {
-            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "the calendar holds no VEVENT, VTODO or VJOURNAL"))
+            return .failure(
+                Failure(
+                    kind: .invalidCalendarObjectResource, message: "the calendar holds no VEVENT, VTODO or VJOURNAL"))
         }
         if let other = items.first(where: { $0.name != first.name }) {
-            return .failure(Failure(kind: .invalidCalendarObjectResource, message: "one entity holds one component type, not both \(first.name) and \(other.name)"))
+            return .failure(
+                Failure(
+                    kind: .invalidCalendarObjectResource,
+                    message: "one entity holds one component type, not both \(first.name) and \(other.name)"))
         }
         let uids = Set(items.map { $0.uid ?? "" })
         guard uids.count == 1, let uid = uids.first, !uid.isEmpty else {
-            return .failure(Failure(kind: .invalidCalendarObjectResource, message: uids.contains("") ? "every component needs a UID" : "one entity holds one UID, not \(uids.sorted().joined(separator: ", "))"))
+            return .failure(
+                Failure(
+                    kind: .invalidCalendarObjectResource,
+                    message: uids.contains("")
+                        ? "every component needs a UID"
+                        : "one entity holds one UID, not \(uids.sorted().joined(separator: ", "))"))
         }
-        for unsupported in calendar.components where !PropertyTypes.isItemComponent(unsupported.name) && unsupported.name != "VTIMEZONE" {
+        for unsupported in calendar.components
+        where !PropertyTypes.isItemComponent(unsupported.name) && unsupported.name != "VTIMEZONE" {
             return .failure(Failure(kind: .unsupportedCalendarComponent, message: "\(unsupported.name) is not stored"))
         }
         return .success(uid)
@@ -86,13 +105,18 @@ enum Entities {
     static func checkSize(_ data: String, uid: String) -> Failure? {
         let n = data.utf8.count
         guard n > maxEntityBytes else { return nil }
-        return Failure(kind: .exceedsMaxResourceSize,
-                       message: "the entity \(uid) is \(n) bytes as iCalendar, over the target's limit of \(maxEntityBytes) bytes per entity; it was not stored")
+        return Failure(
+            kind: .exceedsMaxResourceSize,
+            message:
+                "the entity \(uid) is \(n) bytes as iCalendar, over the target's limit of \(maxEntityBytes) bytes per entity; it was not stored"
+        )
     }
 
     /// The stored entity read back, or nil (reported through `onUnreadable` with its href and the
     /// reason) when it cannot be: one bad entity is left out of an answer, never fails it.
-    static func readable(_ e: StoredEntity, zones: SharedZones, _ onUnreadable: (String, String) -> Void) -> ICalComponent? {
+    static func readable(_ e: StoredEntity, zones: SharedZones, _ onUnreadable: (String, String) -> Void)
+        -> ICalComponent?
+    {
         do { return try calendar(e, zones: zones) } catch {
             onUnreadable(e.href, "\(error)")
             return nil
@@ -124,13 +148,21 @@ enum Entities {
 enum TimeRange {
     static func overlaps(_ calendar: ICalComponent, start: ICalDateTime?, end: ICalDateTime?) -> Bool {
         calendar.components.contains { c in
-            guard c.name == "VEVENT", let dtstart = c.property("DTSTART"), let sv = sortable(dtstart) else { return false }
+            guard c.name == "VEVENT", let dtstart = c.property("DTSTART"), let sv = sortable(dtstart) else {
+                return false
+            }
             let recurring = c.property("RRULE") != nil || c.property("RDATE") != nil
             var e = sv
-            if let dtend = c.property("DTEND").flatMap(sortable) { e = dtend } else if case .date = dtstart.value { e = sv + "~" }
+            if let dtend = c.property("DTEND").flatMap(sortable) {
+                e = dtend
+            } else if case .date = dtstart.value {
+                e = sv + "~"
+            }
             if let end, let rangeEnd = sortable(.dateTime(end)), sv >= rangeEnd { return false }
             if recurring { return true }
-            if let start, let rangeStart = sortable(.dateTime(start)), e <= rangeStart, !(e == sv && sv == rangeStart) { return false }
+            if let start, let rangeStart = sortable(.dateTime(start)), e <= rangeStart, !(e == sv && sv == rangeStart) {
+                return false
+            }
             return true
         }
     }
@@ -164,11 +196,14 @@ enum TimeRange {
         guard let zone = TimeZone(identifier: name) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let parts = DateComponents(year: Int(local.date.year), month: Int(local.date.month), day: Int(local.date.day),
-                                   hour: Int(local.time.hour), minute: Int(local.time.minute), second: Int(local.time.second))
+        let parts = DateComponents(
+            year: Int(local.date.year), month: Int(local.date.month), day: Int(local.date.day),
+            hour: Int(local.time.hour), minute: Int(local.time.minute), second: Int(local.time.second))
         guard let instant = calendar.date(from: parts) else { return nil }
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let u = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
-        return ICalDateTime(year: u.year!, month: u.month!, day: u.day!, hour: u.hour!, minute: u.minute!, second: u.second!, isUTC: true)
+        return ICalDateTime(
+            year: u.year!, month: u.month!, day: u.day!, hour: u.hour!, minute: u.minute!, second: u.second!,
+            isUTC: true)
     }
 }

@@ -26,15 +26,25 @@ public struct TokenTable: Sendable {
             throw TargetError.config("cannot read the tokens file \(file)")
         }
         var table = TokenTable()
-        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated()
+        {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let token = words.first else { continue }
-            guard words.count > 1 else { throw TargetError.config("\(file):\(n + 1): token without collections (give paths such as /public/holidays, or *)") }
+            guard words.count > 1 else {
+                throw TargetError.config(
+                    "\(file):\(n + 1): token without collections (give paths such as /public/holidays, or *)")
+            }
             var grants = Grants()
             for w in words.dropFirst() {
-                if w == "*" { grants.all = true } else if Paths.isCollection(w) { grants.collections.append(w) } else {
-                    throw TargetError.config("\(file):\(n + 1): \"\(w)\" is not a collection path such as /public/holidays")
+                if w == "*" {
+                    grants.all = true
+                } else if Paths.isCollection(w) {
+                    grants.collections.append(w)
+                } else {
+                    throw TargetError.config(
+                        "\(file):\(n + 1): \"\(w)\" is not a collection path such as /public/holidays")
                 }
             }
             table.entries[token] = grants
@@ -69,8 +79,10 @@ public struct TargetConfiguration: Sendable {
     /// 400 days ahead); availability outside it is expanded on the fly.
     public var indexHorizon: IndexHorizon
 
-    public init(dataDirectory: String = "./.outboard-target", host: String = "127.0.0.1", port: Int = 8765,
-                tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20, indexHorizon: IndexHorizon = .standard) {
+    public init(
+        dataDirectory: String = "./.outboard-target", host: String = "127.0.0.1", port: Int = 8765,
+        tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20, indexHorizon: IndexHorizon = .standard
+    ) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -84,14 +96,18 @@ public struct TargetConfiguration: Sendable {
 /// (each collection published as iCalendar with a strong ETag), `POST /availability` (free/busy
 /// answers from the instance index), `GET /health`.
 /// `onRunning` is told the port actually bound (useful with port 0).
-public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger,
-                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+public func buildTargetApplication(
+    _ config: TargetConfiguration, logger: Logger,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
     let store = try TargetStore(directory: config.dataDirectory)
     let metrics = TargetMetrics()
     let onUnreadable: @Sendable (String, String) -> Void = { href, reason in
         // One entity the store cannot read back (stored by an older version, or edited by hand)
         // is left out of answers and feeds; the collection stays served.
-        logger.error("stored entity cannot be read back; it is left out", metadata: ["entity.href": "\(href)", "error": "\(reason)"])
+        logger.error(
+            "stored entity cannot be read back; it is left out",
+            metadata: ["entity.href": "\(href)", "error": "\(reason)"])
         metrics.unreadable()
     }
     let service = TargetService(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable)
@@ -99,18 +115,23 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
     router.add(middleware: RequestLogMiddleware(.debug))
 
     router.get("metrics") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
 
     router.get("health") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
     }
 
     router.post("calws") { request, context -> Response in
         guard let grants = config.tokens.grants(forAuthorization: request.headers[.authorization]) else {
             metrics.refused("unauthorized")
-            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain"],
-                            body: .init(byteBuffer: ByteBuffer(string: "a bearer token is required\n")))
+            return Response(
+                status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "a bearer token is required\n")))
         }
         var request = request
         let body: ByteBuffer
@@ -118,7 +139,8 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
             body = try await request.collectBody(upTo: config.maxBodyBytes)
         } catch {
             metrics.refused("too-large")
-            return soap(.contentTooLarge, MessageCodec.fault(code: "Client", "the body exceeds \(config.maxBodyBytes) bytes"))
+            return soap(
+                .contentTooLarge, MessageCodec.fault(code: "Client", "the body exceeds \(config.maxBodyBytes) bytes"))
         }
         let calws: CalWSRequest
         do {
@@ -126,11 +148,13 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         } catch {
             context.logger.info("unreadable CalWS request", metadata: ["error": "\(error)"])
             metrics.refused("unreadable")
-            return soap(.internalServerError, MessageCodec.fault(code: "Client", "the request cannot be read: \(error)"))
+            return soap(
+                .internalServerError, MessageCodec.fault(code: "Client", "the request cannot be read: \(error)"))
         }
         // Every collection the request touches must be granted, or nothing is done (403).
         if let denied = Access.collections(of: calws).first(where: { !grants.allows($0) }) {
-            let response = Operation.failure(calws, .forbidden, "this token is not granted \(denied)", status: .noAccess)
+            let response = Operation.failure(
+                calws, .forbidden, "this token is not granted \(denied)", status: .noAccess)
             metrics.refused("forbidden")
             context.logger.info("token not granted", metadata: ["collection": "\(denied)", "op": "\(calws.operation)"])
             return soap(.forbidden, MessageCodec.encode(response))
@@ -138,9 +162,15 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
         let started = ContinuousClock.now
         let response = await service.handle(calws, grants: grants)
         let elapsed = ContinuousClock.now - started
-        metrics.record(calws, response, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        context.logger.debug("calws", metadata: ["op": "\(calws.operation)", "status": "\(response.result.status.rawValue)",
-                                                 "error": "\(response.result.error.map { "\($0)" } ?? "")"])
+        metrics.record(
+            calws, response,
+            nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        context.logger.debug(
+            "calws",
+            metadata: [
+                "op": "\(calws.operation)", "status": "\(response.result.status.rawValue)",
+                "error": "\(response.result.error.map { "\($0)" } ?? "")",
+            ])
         return soap(.ok, MessageCodec.encode(response))
     }
 
@@ -161,30 +191,43 @@ public func buildTargetApplication(_ config: TargetConfiguration, logger: Logger
             guard bearer?.allows(collection) == true || (stored != nil && secret == stored) else { return .refused }
             guard let revision = try StoreSQL.revision(db, collection) else { return .missing }
             let etag = "\"r\(revision)\""
-            if let inm, inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag }) {
+            if let inm,
+                inm.split(separator: ",").contains(where: {
+                    $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+                })
+            {
                 return .notModified(etag: etag)
             }
             return .body(etag: etag, try StoreSQL.entities(db, collection: collection))
         }
-        let etag: String, entities: [StoredEntity]
+        let etag: String
+        let entities: [StoredEntity]
         switch answer {
-        case .refused: return Response(status: bearer == nil && secret == nil ? .unauthorized : .forbidden, headers: [.wwwAuthenticate: "Bearer"])
+        case .refused:
+            return Response(
+                status: bearer == nil && secret == nil ? .unauthorized : .forbidden,
+                headers: [.wwwAuthenticate: "Bearer"])
         case .missing: return Response(status: .notFound)
         case .notModified(let tag): return Response(status: .notModified, headers: [.eTag: tag])
         case .body(let tag, let stored): (etag, entities) = (tag, stored)
         }
         let bytes = Publisher.calendar(collection: collection, entities: entities, onUnreadable: onUnreadable)
-        return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8", .eTag: etag, .cacheControl: "no-cache"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/calendar; charset=utf-8", .eTag: etag, .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     let (host, port) = (config.host, config.port)
-    return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "outboard-target"),
-                       onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    return Application(
+        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "outboard-target"),
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }
 
 private func soap(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
-    Response(status: status, headers: [.contentType: "text/xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    Response(
+        status: status, headers: [.contentType: "text/xml; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
 /// What a published feed's request gets, decided in one read.
@@ -210,7 +253,9 @@ enum Access {
 
 /// A collection as one subscribable iCalendar feed.
 enum Publisher {
-    static func calendar(collection: String, entities: [StoredEntity], onUnreadable: (String, String) -> Void) -> [UInt8] {
+    static func calendar(collection: String, entities: [StoredEntity], onUnreadable: (String, String) -> Void)
+        -> [UInt8]
+    {
         var zones: [ICalComponent] = []
         var seen = Set<String>()
         var components: [ICalComponent] = []

@@ -16,8 +16,14 @@ public struct TargetMetrics: Sendable {
 
     /// Records one handled request.
     func record(_ request: CalWSRequest, _ response: CalWSResponse, nanoseconds: Int64) {
-        Counter(label: "outboard_target_requests_total", dimensions: [("operation", request.operation), ("status", response.result.status.rawValue)], factory: factory).increment()
-        Timer(label: "outboard_target_request_duration", dimensions: [("operation", request.operation)], factory: factory).recordNanoseconds(nanoseconds)
+        Counter(
+            label: "outboard_target_requests_total",
+            dimensions: [("operation", request.operation), ("status", response.result.status.rawValue)],
+            factory: factory
+        ).increment()
+        Timer(
+            label: "outboard_target_request_duration", dimensions: [("operation", request.operation)], factory: factory
+        ).recordNanoseconds(nanoseconds)
         var ops: [(CalWSRequest, CalWSResponse?)] = [(request, response)]
         if case .multiOp(let inner) = request.body {
             let responses: [CalWSResponse] = if case .multiOp(let r) = response.body { r } else { [] }
@@ -25,9 +31,13 @@ public struct TargetMetrics: Sendable {
             ops = inner.enumerated().map { i, op in (op, i < responses.count ? responses[i] : nil) }
         }
         for (op, r) in ops {
-            Counter(label: "outboard_target_operations_total", dimensions: [("operation", op.operation)], factory: factory).increment()
+            Counter(
+                label: "outboard_target_operations_total", dimensions: [("operation", op.operation)], factory: factory
+            ).increment()
             if let error = r?.result.error {
-                Counter(label: "outboard_target_errors_total", dimensions: [("error", error.elementName)], factory: factory).increment()
+                Counter(
+                    label: "outboard_target_errors_total", dimensions: [("error", error.elementName)], factory: factory
+                ).increment()
             }
         }
     }

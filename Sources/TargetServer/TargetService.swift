@@ -31,8 +31,10 @@ public struct TargetService: Sendable {
     /// How far around each write the instance index expands the entity written.
     public var horizon: IndexHorizon
 
-    public init(store: TargetStore, horizon: IndexHorizon = .standard,
-                onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }) {
+    public init(
+        store: TargetStore, horizon: IndexHorizon = .standard,
+        onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }
+    ) {
         self.store = store
         self.horizon = horizon
         self.onUnreadable = onUnreadable
@@ -45,7 +47,9 @@ public struct TargetService: Sendable {
         do {
             switch request.body {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
-                return try await store.db.read { [onUnreadable] db in try Operation.read(request, grants: grants, db: db, onUnreadable: onUnreadable) }
+                return try await store.db.read { [onUnreadable] db in
+                    try Operation.read(request, grants: grants, db: db, onUnreadable: onUnreadable)
+                }
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
@@ -54,12 +58,18 @@ public struct TargetService: Sendable {
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
                     for (i, op) in ops.enumerated() {
-                        let r = try Operation.run(op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, batch: batch)
+                        let r = try Operation.run(
+                            op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, batch: batch)
                         responses.append(r)
                         if r.result.status != .ok {
-                            throw Rollback(response: CalWSResponse(id: request.id, result: .init(status: .error,
-                                message: "operation \(i + 1) (\(op.operation)) failed: \(r.result.message ?? r.result.status.rawValue); nothing was applied",
-                                error: r.result.error), .multiOp(responses)))
+                            throw Rollback(
+                                response: CalWSResponse(
+                                    id: request.id,
+                                    result: .init(
+                                        status: .error,
+                                        message:
+                                            "operation \(i + 1) (\(op.operation)) failed: \(r.result.message ?? r.result.status.rawValue); nothing was applied",
+                                        error: r.result.error), .multiOp(responses)))
                         }
                     }
                     return CalWSResponse(id: request.id, .multiOp(responses))
@@ -67,7 +77,8 @@ public struct TargetService: Sendable {
             default:
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
-                    let r = try Operation.run(request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch(window: window))
+                    let r = try Operation.run(
+                        request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch(window: window))
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -75,7 +86,9 @@ public struct TargetService: Sendable {
         } catch let rollback as Rollback {
             return rollback.response
         } catch {
-            return CalWSResponse(id: request.id, result: .init(status: .error, message: "the store failed: \(error)"), Operation.emptyBody(request))
+            return CalWSResponse(
+                id: request.id, result: .init(status: .error, message: "the store failed: \(error)"),
+                Operation.emptyBody(request))
         }
     }
 
@@ -150,33 +163,58 @@ enum Operation {
         }
     }
 
-    static func failure(_ r: CalWSRequest, _ error: CalWSErrorKind, _ message: String, status: CalWSStatus = .error) -> CalWSResponse {
+    static func failure(_ r: CalWSRequest, _ error: CalWSErrorKind, _ message: String, status: CalWSStatus = .error)
+        -> CalWSResponse
+    {
         CalWSResponse(id: r.id, result: .failure(error, message, status: status), emptyBody(r))
     }
 
     // MARK: Reads
 
-    static func read(_ r: CalWSRequest, grants: Grants, db: Database, onUnreadable: (String, String) -> Void = { _, _ in }) throws -> CalWSResponse {
+    static func read(
+        _ r: CalWSRequest, grants: Grants, db: Database, onUnreadable: (String, String) -> Void = { _, _ in }
+    ) throws -> CalWSResponse {
         switch r.body {
         case .getProperties(let href):
-            if href == "/" { return CalWSResponse(id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection"))) }
-            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
-            guard try StoreSQL.collectionExists(db, href) else { return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound) }
-            return CalWSResponse(id: r.id, .getProperties(CollectionProperties(href: href, displayName: String(href.split(separator: "/").last ?? ""))))
+            if href == "/" {
+                return CalWSResponse(
+                    id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection")))
+            }
+            guard grants.allows(href) else {
+                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
+            }
+            guard try StoreSQL.collectionExists(db, href) else {
+                return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+            }
+            return CalWSResponse(
+                id: r.id,
+                .getProperties(
+                    CollectionProperties(href: href, displayName: String(href.split(separator: "/").last ?? ""))))
         case .fetchItem(let href):
             guard let (collection, name) = Paths.entity(href) else {
-                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) { return failure(r, .targetNotEntity, "\(href) is a collection, not an entity") }
+                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
+                    return failure(r, .targetNotEntity, "\(href) is a collection, not an entity")
+                }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
-            guard let e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            guard grants.allows(collection) else {
+                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
+            }
+            guard let e = try StoreSQL.entity(db, collection: collection, name: name) else {
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
             guard let cal = Entities.readable(e, zones: SharedZones(), onUnreadable) else {
                 return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back")
             }
-            return CalWSResponse(id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
+            return CalWSResponse(
+                id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
         case .calendarQuery(let q):
-            guard grants.allows(q.href) else { return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess) }
-            guard try StoreSQL.collectionExists(db, q.href) else { return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound) }
+            guard grants.allows(q.href) else {
+                return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess)
+            }
+            guard try StoreSQL.collectionExists(db, q.href) else {
+                return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound)
+            }
             var stored: [StoredEntity]
             if case .uid(let uid) = q.filter {
                 stored = try StoreSQL.entity(db, collection: q.href, uid: uid).map { [$0] } ?? []
@@ -187,18 +225,32 @@ enum Operation {
             let zones = SharedZones()
             for e in stored {
                 guard let cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
-                if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) { continue }
-                out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+                if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) {
+                    continue
+                }
+                out.append(
+                    EntityInfo(
+                        href: e.href, changeToken: e.changeToken,
+                        calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
             }
             return CalWSResponse(id: r.id, .calendarQuery(out))
         case .calendarMultiget(let href, let hrefs, let allData):
-            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            guard grants.allows(href) else {
+                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
+            }
             var out: [EntityInfo] = []
             let zones = SharedZones()
             for h in hrefs {
-                guard let (collection, name) = Paths.entity(h), collection == href || href == "/", grants.allows(collection) else { continue }
-                if let e = try StoreSQL.entity(db, collection: collection, name: name), let cal = Entities.readable(e, zones: zones, onUnreadable) {
-                    out.append(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+                guard let (collection, name) = Paths.entity(h), collection == href || href == "/",
+                    grants.allows(collection)
+                else { continue }
+                if let e = try StoreSQL.entity(db, collection: collection, name: name),
+                    let cal = Entities.readable(e, zones: zones, onUnreadable)
+                {
+                    out.append(
+                        EntityInfo(
+                            href: e.href, changeToken: e.changeToken,
+                            calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
                 }
             }
             return CalWSResponse(id: r.id, .calendarQuery(out))
@@ -209,38 +261,62 @@ enum Operation {
 
     // MARK: Writes
 
-    static func run(_ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, batch: Batch) throws -> CalWSResponse {
+    static func run(
+        _ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, batch: Batch
+    ) throws -> CalWSResponse {
         switch r.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
             return try read(r, grants: grants, db: db)
         case .addItem(let href, let calendar):
-            guard Paths.isCollection(href) else { return failure(r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays") }
-            guard grants.allows(href) else { return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess) }
+            guard Paths.isCollection(href) else {
+                return failure(
+                    r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays")
+            }
+            guard grants.allows(href) else {
+                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
+            }
             let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
             let uid: String
             switch prepared.uid {
             case .success(let u): uid = u
             case .failure(let f): return failure(r, f.kind, f.message)
             }
-            if let tooLarge = Entities.checkSize(prepared.data, uid: uid) { return failure(r, tooLarge.kind, tooLarge.message) }
+            if let tooLarge = Entities.checkSize(prepared.data, uid: uid) {
+                return failure(r, tooLarge.kind, tooLarge.message)
+            }
             try StoreSQL.createCollection(db, href, now: stamp)
             if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
-                return failure(r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
+                return failure(
+                    r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
             }
             let revision = try batch.next(db, href)
-            let e = StoredEntity(collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
-                                 changeToken: "r\(revision)", lastModified: stamp)
+            let e = StoredEntity(
+                collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
+                changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
-            try InstanceIndex.write(db, collection: href, name: e.name, instances: prepared.instances, window: batch.window)
+            try InstanceIndex.write(
+                db, collection: href, name: e.name, instances: prepared.instances, window: batch.window)
             return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
         case .updateItem(let href, let token, let update):
-            guard let (collection, name) = Paths.entity(href) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
-            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
-            guard var e = try StoreSQL.entity(db, collection: collection, name: name) else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
-            guard !token.isEmpty else { return failure(r, .missingChangeToken, "updateItem needs the entity's change token") }
-            guard token == e.changeToken else { return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)") }
+            guard let (collection, name) = Paths.entity(href) else {
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
+            guard grants.allows(collection) else {
+                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
+            }
+            guard var e = try StoreSQL.entity(db, collection: collection, name: name) else {
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
+            guard !token.isEmpty else {
+                return failure(r, .missingChangeToken, "updateItem needs the entity's change token")
+            }
+            guard token == e.changeToken else {
+                return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)")
+            }
             guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
-                return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back; delete it and add it again")
+                return failure(
+                    r, .invalidCalendarData, "the stored entity \(href) cannot be read back; delete it and add it again"
+                )
             }
             let updated: ICalComponent
             do {
@@ -253,11 +329,15 @@ enum Operation {
             }
             switch Entities.validate(updated) {
             case .success(let uid) where uid == e.uid: break
-            case .success(let uid): return failure(r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
+            case .success(let uid):
+                return failure(
+                    r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
             case .failure(let f): return failure(r, f.kind, f.message)
             }
             let data = ICalWriter.string([updated], zones: batch.written)
-            if let tooLarge = Entities.checkSize(data, uid: e.uid) { return failure(r, tooLarge.kind, tooLarge.message) }
+            if let tooLarge = Entities.checkSize(data, uid: e.uid) {
+                return failure(r, tooLarge.kind, tooLarge.message)
+            }
             e.data = data
             e.changeToken = "r\(try batch.next(db, collection))"
             e.lastModified = stamp
@@ -267,11 +347,17 @@ enum Operation {
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
         case .deleteItem(let href):
             guard let (collection, name) = Paths.entity(href) else {
-                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) { return failure(r, .targetNotEntity, "\(href) is a collection: only entities are deleted") }
+                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
+                    return failure(r, .targetNotEntity, "\(href) is a collection: only entities are deleted")
+                }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else { return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess) }
-            guard try StoreSQL.entity(db, collection: collection, name: name) != nil else { return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound) }
+            guard grants.allows(collection) else {
+                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
+            }
+            guard try StoreSQL.entity(db, collection: collection, name: name) != nil else {
+                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+            }
             try InstanceIndex.remove(db, collection: collection, name: name)
             try StoreSQL.delete(db, collection: collection, name: name)
             _ = try batch.next(db, collection)

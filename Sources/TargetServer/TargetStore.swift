@@ -23,45 +23,47 @@ public final class TargetStore: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1: collections and entities") { db in
-            try db.execute(sql: """
-                CREATE TABLE collection (
-                    path TEXT PRIMARY KEY NOT NULL,
-                    revision INTEGER NOT NULL DEFAULT 0,
-                    secret TEXT,
-                    created TEXT NOT NULL
-                );
-                CREATE TABLE entity (
-                    collection TEXT NOT NULL REFERENCES collection(path) ON DELETE CASCADE,
-                    name TEXT NOT NULL,
-                    uid TEXT NOT NULL,
-                    data TEXT NOT NULL,
-                    change_token TEXT NOT NULL,
-                    last_modified TEXT NOT NULL,
-                    PRIMARY KEY (collection, name),
-                    UNIQUE (collection, uid)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE collection (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        revision INTEGER NOT NULL DEFAULT 0,
+                        secret TEXT,
+                        created TEXT NOT NULL
+                    );
+                    CREATE TABLE entity (
+                        collection TEXT NOT NULL REFERENCES collection(path) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        uid TEXT NOT NULL,
+                        data TEXT NOT NULL,
+                        change_token TEXT NOT NULL,
+                        last_modified TEXT NOT NULL,
+                        PRIMARY KEY (collection, name),
+                        UNIQUE (collection, uid)
+                    );
+                    """)
         }
         m.registerMigration("v2: the instance index") { db in
             // Entities stored before the index existed are not in it: their collections get an
             // empty indexed window, so every query expands them on the fly.
-            try db.execute(sql: """
-                CREATE TABLE instance (
-                    collection TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    start_at INTEGER NOT NULL,
-                    end_at INTEGER NOT NULL,
-                    floating INTEGER NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('busy', 'tentative')),
-                    FOREIGN KEY (collection, name) REFERENCES entity (collection, name) ON DELETE CASCADE
-                );
-                CREATE INDEX instance_by_start ON instance (collection, start_at);
-                CREATE INDEX instance_by_entity ON instance (collection, name);
-                ALTER TABLE collection ADD COLUMN indexed_from INTEGER;
-                ALTER TABLE collection ADD COLUMN indexed_to INTEGER;
-                ALTER TABLE collection ADD COLUMN longest_instance INTEGER NOT NULL DEFAULT 0;
-                UPDATE collection SET indexed_from = 9223372036854775807, indexed_to = -9223372036854775808;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE instance (
+                        collection TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        start_at INTEGER NOT NULL,
+                        end_at INTEGER NOT NULL,
+                        floating INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('busy', 'tentative')),
+                        FOREIGN KEY (collection, name) REFERENCES entity (collection, name) ON DELETE CASCADE
+                    );
+                    CREATE INDEX instance_by_start ON instance (collection, start_at);
+                    CREATE INDEX instance_by_entity ON instance (collection, name);
+                    ALTER TABLE collection ADD COLUMN indexed_from INTEGER;
+                    ALTER TABLE collection ADD COLUMN indexed_to INTEGER;
+                    ALTER TABLE collection ADD COLUMN longest_instance INTEGER NOT NULL DEFAULT 0;
+                    UPDATE collection SET indexed_from = 9223372036854775807, indexed_to = -9223372036854775808;
+                    """)
         }
         return m
     }
@@ -91,18 +93,24 @@ struct StoredEntity {
 /// Store queries, run inside a transaction the caller holds.
 enum StoreSQL {
     static func collectionExists(_ db: Database, _ path: String) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM collection WHERE path = ?)"), arguments: [path]) ?? false
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM collection WHERE path = ?)"), arguments: [path])
+            ?? false
     }
 
     static func createCollection(_ db: Database, _ path: String, now: String) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)").execute(arguments: [path, now])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)").execute(
+            arguments: [path, now])
     }
 
     /// Bumps the collection's revision and returns it: every write gets a new change token and a
     /// new ETag for the published feed.
     static func bump(_ db: Database, _ path: String) throws -> Int64 {
-        try db.cachedStatement(sql: "UPDATE collection SET revision = revision + 1 WHERE path = ?").execute(arguments: [path])
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT revision FROM collection WHERE path = ?"), arguments: [path]) ?? 0
+        try db.cachedStatement(sql: "UPDATE collection SET revision = revision + 1 WHERE path = ?").execute(arguments: [
+            path
+        ])
+        return try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT revision FROM collection WHERE path = ?"), arguments: [path]) ?? 0
     }
 
     static func revision(_ db: Database, _ path: String) throws -> Int64? {
@@ -115,27 +123,38 @@ enum StoreSQL {
     }
 
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND name = ?"), arguments: [collection, name]).map(StoredEntity.init)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND name = ?"),
+            arguments: [collection, name]
+        ).map(StoredEntity.init)
     }
 
     static func entity(_ db: Database, collection: String, uid: String) throws -> StoredEntity? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?"), arguments: [collection, uid]).map(StoredEntity.init)
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?"),
+            arguments: [collection, uid]
+        ).map(StoredEntity.init)
     }
 
     static func entities(_ db: Database, collection: String) throws -> [StoredEntity] {
-        try Row.fetchAll(db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection]).map(StoredEntity.init)
+        try Row.fetchAll(db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection])
+            .map(StoredEntity.init)
     }
 
     static func put(_ db: Database, _ e: StoredEntity) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
-                change_token = excluded.change_token, last_modified = excluded.last_modified
-            """).execute(arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
+                    change_token = excluded.change_token, last_modified = excluded.last_modified
+                """
+        ).execute(arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
     }
 
     static func delete(_ db: Database, collection: String, name: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM entity WHERE collection = ? AND name = ?").execute(arguments: [collection, name])
+        try db.cachedStatement(sql: "DELETE FROM entity WHERE collection = ? AND name = ?").execute(arguments: [
+            collection, name,
+        ])
     }
 }
 
@@ -153,9 +172,13 @@ extension StoredEntity {
 extension TargetStore {
     /// The collection's secret link key, made (or replaced, with `rotate`) when needed.
     public func secret(for collection: String, rotate: Bool = false) throws -> String {
-        guard Paths.isCollection(collection) else { throw TargetError.config("\(collection) is not a collection path such as /public/holidays") }
+        guard Paths.isCollection(collection) else {
+            throw TargetError.config("\(collection) is not a collection path such as /public/holidays")
+        }
         return try db.write { db in
-            guard try StoreSQL.collectionExists(db, collection) else { throw TargetError.config("no collection \(collection) (it is created by its first addItem)") }
+            guard try StoreSQL.collectionExists(db, collection) else {
+                throw TargetError.config("no collection \(collection) (it is created by its first addItem)")
+            }
             if !rotate, let s = try StoreSQL.secret(db, collection) {
                 return s
             }

@@ -11,8 +11,10 @@ public struct FeedGenerator {
     }
 
     private static let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
-    private static let words = ["Spiel", "Training", "Fußball", "Basketball", "Regionalliga", "Heimspiel", "Auswärts",
-                                "Δοκιμή", "会議", "rencontre", "équipe", "Saison", "🏀", "Halle", "Stadion", "Tribüne"]
+    private static let words = [
+        "Spiel", "Training", "Fußball", "Basketball", "Regionalliga", "Heimspiel", "Auswärts",
+        "Δοκιμή", "会議", "rencontre", "équipe", "Saison", "🏀", "Halle", "Stadion", "Tribüne",
+    ]
 
     /// The feed's iCalendar text.
     public func text() -> String {
@@ -22,7 +24,9 @@ public struct FeedGenerator {
         for zone in Self.zones { out += vtimezone(zone) }
         for i in 0..<events {
             let zone = Self.zones[i % Self.zones.count]
-            let day = 1 + i % 28, month = 1 + (i / 28) % 12, hour = 8 + i % 10
+            let day = 1 + i % 28
+            let month = 1 + (i / 28) % 12
+            let hour = 8 + i % 10
             let start = "2026" + two(month) + two(day) + "T" + two(hour) + "0000"
             let end = "2026" + two(month) + two(day) + "T" + two(hour + 2) + "0000"
             var ev = "BEGIN:VEVENT\r\nUID:bench-\(i)@outboard.test\r\nDTSTAMP:20260101T000000Z\r\n"
@@ -34,7 +38,8 @@ public struct FeedGenerator {
             ev += "STATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nCLASS:PUBLIC\r\n"
             ev += "ORGANIZER;CN=Verein \(i % 9):mailto:org\(i % 9)@club.test\r\n"
             for a in 0..<3 {
-                ev += "ATTENDEE;CN=Person \(a + i % 50);ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:p\(a + i % 50)@club.test\r\n"
+                ev +=
+                    "ATTENDEE;CN=Person \(a + i % 50);ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:p\(a + i % 50)@club.test\r\n"
             }
             ev += "X-MICROSOFT-CDO-BUSYSTATUS:BUSY\r\nX-GOOGLE-CONFERENCE:https://meet.test/\(i)\r\n"
             let recurring = i % 20 < 3
@@ -47,9 +52,10 @@ public struct FeedGenerator {
             out += fold(ev)
             if recurring {
                 let rid = "2026" + two(month) + two(min(day + 7, 28)) + "T" + two(hour) + "0000"
-                out += fold("BEGIN:VEVENT\r\nUID:bench-\(i)@outboard.test\r\nRECURRENCE-ID;TZID=\(zone):\(rid)\r\n"
-                    + "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=\(zone):\(rid)\r\nDTEND;TZID=\(zone):\(rid)\r\n"
-                    + "SUMMARY:\(sentence(&rng, 5)) (verlegt)\r\nEND:VEVENT\r\n")
+                out += fold(
+                    "BEGIN:VEVENT\r\nUID:bench-\(i)@outboard.test\r\nRECURRENCE-ID;TZID=\(zone):\(rid)\r\n"
+                        + "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=\(zone):\(rid)\r\nDTEND;TZID=\(zone):\(rid)\r\n"
+                        + "SUMMARY:\(sentence(&rng, 5)) (verlegt)\r\nEND:VEVENT\r\n")
             }
         }
         return out + "END:VCALENDAR\r\n"
@@ -58,9 +64,11 @@ public struct FeedGenerator {
     private func vtimezone(_ tzid: String) -> String {
         var s = "BEGIN:VTIMEZONE\r\nTZID:\(tzid)\r\nX-LIC-LOCATION:\(tzid)\r\n"
         for year in stride(from: 1996, to: 2026, by: 3) {
-            s += "BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:\(year)0331T020000\r\n"
+            s +=
+                "BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:\(year)0331T020000\r\n"
             s += "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU;UNTIL=\(year + 2)0331T010000Z\r\nEND:DAYLIGHT\r\n"
-            s += "BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:\(year)1027T030000\r\n"
+            s +=
+                "BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:\(year)1027T030000\r\n"
             s += "RDATE:\(year)1027T030000\r\nEND:STANDARD\r\n"
         }
         return s + "END:VTIMEZONE\r\n"
@@ -77,7 +85,8 @@ public struct FeedGenerator {
         var out = [UInt8]()
         for line in block.split(separator: "\r\n", omittingEmptySubsequences: true) {
             let b = Array(line.utf8)
-            var start = 0, limit = 75
+            var start = 0
+            var limit = 75
             while start < b.count {
                 var end = min(start + limit, b.count)
                 while end < b.count, b[end] & 0xC0 == 0x80 { end -= 1 }

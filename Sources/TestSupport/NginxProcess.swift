@@ -25,66 +25,76 @@ public final class NginxProcess: @unchecked Sendable {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-nginx-\(UUID().uuidString)")
         let root = dir.appendingPathComponent("www")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let cert = dir.appendingPathComponent("cert.pem").path
+        let key = dir.appendingPathComponent("key.pem").path
         if tls {
             let openssl = Process()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                                 "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+            openssl.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ]
             openssl.standardOutput = FileHandle.nullDevice
             openssl.standardError = FileHandle.nullDevice
             try openssl.run()
             openssl.waitUntilExit()
-            guard openssl.terminationStatus == 0 else { throw StartFailure(log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)") }
+            guard openssl.terminationStatus == 0 else {
+                throw StartFailure(
+                    log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)")
+            }
         }
         for _ in 0..<5 {
-            let port = try freePort(), tlsPort = tls ? try freePort() : nil
-            let tlsServer = tlsPort.map { tp in """
-                server {
-                    listen 127.0.0.1:\(tp) ssl;
-                    ssl_certificate \(cert);
-                    ssl_certificate_key \(key);
-                    root \(root.path);
-                    etag on;
-                    location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
-                    location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
-                }
-            """ } ?? ""
+            let port = try freePort()
+            let tlsPort = tls ? try freePort() : nil
+            let tlsServer =
+                tlsPort.map { tp in
+                    """
+                        server {
+                            listen 127.0.0.1:\(tp) ssl;
+                            ssl_certificate \(cert);
+                            ssl_certificate_key \(key);
+                            root \(root.path);
+                            etag on;
+                            location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
+                            location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
+                        }
+                    """
+                } ?? ""
             let conf = """
-            daemon off;
-            master_process off;
-            worker_processes 1;
-            pid \(dir.path)/nginx.pid;
-            error_log \(dir.path)/error.log warn;
-            events { worker_connections 64; }
-            http {
-                access_log off;
-                client_body_temp_path \(dir.path)/body;
-                proxy_temp_path \(dir.path)/proxy;
-                fastcgi_temp_path \(dir.path)/fastcgi;
-                uwsgi_temp_path \(dir.path)/uwsgi;
-                scgi_temp_path \(dir.path)/scgi;
-                types { text/calendar ics; }
-                gzip on;
-                gzip_types text/calendar;
-                gzip_min_length 1;
-                server {
-                    listen 127.0.0.1:\(port);
-                    root \(root.path);
-                    etag on;
-                    # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
-                    location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
-                    location = /loop.ics { return 302 /loop.ics; }
-                    # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
-                    # request came with: what the server saw travels through a pass to the target.
-                    location = /user-agent.ics {
-                        default_type text/calendar;
-                        return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
+                daemon off;
+                master_process off;
+                worker_processes 1;
+                pid \(dir.path)/nginx.pid;
+                error_log \(dir.path)/error.log warn;
+                events { worker_connections 64; }
+                http {
+                    access_log off;
+                    client_body_temp_path \(dir.path)/body;
+                    proxy_temp_path \(dir.path)/proxy;
+                    fastcgi_temp_path \(dir.path)/fastcgi;
+                    uwsgi_temp_path \(dir.path)/uwsgi;
+                    scgi_temp_path \(dir.path)/scgi;
+                    types { text/calendar ics; }
+                    gzip on;
+                    gzip_types text/calendar;
+                    gzip_min_length 1;
+                    server {
+                        listen 127.0.0.1:\(port);
+                        root \(root.path);
+                        etag on;
+                        # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
+                        location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
+                        location = /loop.ics { return 302 /loop.ics; }
+                        # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
+                        # request came with: what the server saw travels through a pass to the target.
+                        location = /user-agent.ics {
+                            default_type text/calendar;
+                            return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
+                        }
                     }
+                \(tlsServer)
                 }
-            \(tlsServer)
-            }
-            """
+                """
             try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
@@ -103,9 +113,13 @@ public final class NginxProcess: @unchecked Sendable {
                 }
                 usleep(50_000)
             }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+            }
         }
-        throw StartFailure(log: (try? String(contentsOf: dir.appendingPathComponent("error.log"), encoding: .utf8)) ?? "")
+        throw StartFailure(
+            log: (try? String(contentsOf: dir.appendingPathComponent("error.log"), encoding: .utf8)) ?? "")
     }
 
     public struct StartFailure: Error, CustomStringConvertible {
@@ -131,7 +145,12 @@ public final class NginxProcess: @unchecked Sendable {
     final class Counter: @unchecked Sendable {
         let lock = NSLock()
         var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
+        func next() -> Int {
+            lock.withLock {
+                value += 1
+                return value
+            }
+        }
     }
     static let counter = Counter()
 
@@ -152,8 +171,12 @@ public final class NginxProcess: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
@@ -164,6 +187,10 @@ public final class NginxProcess: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = UInt16(port).bigEndian
-        return withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        return withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
     }
 }

@@ -14,8 +14,10 @@ public final class TargetProcess: @unchecked Sendable {
     /// The built executable beside the test bundle (swift build --build-tests builds both).
     public static var executable: URL {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outboard-target"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "outboard-target"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent(".build/debug/outboard-target"),
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
@@ -28,7 +30,9 @@ public final class TargetProcess: @unchecked Sendable {
     }
 
     /// Starts a server; waits (at most 30 s) for its "listening on" line.
-    public static func start(dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token) throws -> TargetProcess {
+    public static func start(
+        dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token
+    ) throws -> TargetProcess {
         let p = Process()
         p.executableURL = executable
         var args = ["serve", "--port", "0", "--data", dataDirectory.path]
@@ -49,7 +53,8 @@ public final class TargetProcess: @unchecked Sendable {
             if data.isEmpty { break }
             seen += String(decoding: data, as: UTF8.self)
             if let r = seen.range(of: "http://127.0.0.1:"), let end = seen[r.upperBound...].firstIndex(of: "/"),
-               let port = Int(seen[r.upperBound..<end]) {
+                let port = Int(seen[r.upperBound..<end])
+            {
                 return TargetProcess(process: p, port: port, dataDirectory: dataDirectory)
             }
         }
@@ -80,5 +85,10 @@ public final class TargetProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    deinit { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
 }

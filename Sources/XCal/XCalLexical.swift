@@ -4,7 +4,9 @@ import CalendarModel
 /// bytes: a feed's worth of values goes through here on every pass.
 enum XCalLexical {
     static func date(_ d: ICalDate) -> String {
-        guard (0...9999).contains(d.year) else { return pad4(Int(d.year)) + "-" + pad2(Int(d.month)) + "-" + pad2(Int(d.day)) }
+        guard (0...9999).contains(d.year) else {
+            return pad4(Int(d.year)) + "-" + pad2(Int(d.month)) + "-" + pad2(Int(d.day))
+        }
         return format(capacity: 10) { w in w.date(d) }
     }
 
@@ -16,7 +18,7 @@ enum XCalLexical {
         guard (0...9999).contains(dt.date.year) else { return date(dt.date) + "T" + time(dt.time) }
         return format(capacity: 20) { w in
             w.date(dt.date)
-            w.byte(0x54) // T
+            w.byte(0x54)  // T
             w.time(dt.time)
         }
     }
@@ -101,8 +103,9 @@ enum XCalLexical {
 
     private static func parseDate(_ b: UnsafeBufferPointer<UInt8>, _ o: Int) -> ICalDate? {
         guard b.count >= o + 10, b[o + 4] == 0x2D, b[o + 7] == 0x2D,
-              let y = num(b, o, 4), let m = num(b, o + 5, 2), let d = num(b, o + 8, 2),
-              (1...12).contains(m), (1...31).contains(d) else { return nil }
+            let y = num(b, o, 4), let m = num(b, o + 5, 2), let d = num(b, o + 8, 2),
+            (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
         return ICalDate(year: y, month: m, day: d)
     }
 
@@ -113,18 +116,23 @@ enum XCalLexical {
 
     private static func parseTime(_ b: UnsafeBufferPointer<UInt8>, _ o: Int) -> (ICalTime, Int)? {
         guard b.count >= o + 8, b[o + 2] == 0x3A, b[o + 5] == 0x3A,
-              let h = num(b, o, 2), let m = num(b, o + 3, 2), let s = num(b, o + 6, 2),
-              h <= 24, m <= 59, s <= 60 else { return nil }
+            let h = num(b, o, 2), let m = num(b, o + 3, 2), let s = num(b, o + 6, 2),
+            h <= 24, m <= 59, s <= 60
+        else { return nil }
         var end = o + 8
         var utc = false
-        if end < b.count, b[end] == 0x5A { utc = true; end += 1 }
+        if end < b.count, b[end] == 0x5A {
+            utc = true
+            end += 1
+        }
         return (ICalTime(hour: h, minute: m, second: s, isUTC: utc), end)
     }
 
     /// `YYYY-MM-DDThh:mm:ss[Z]`.
     static func parseDateTime(_ s: String) -> ICalDateTime? {
         bytes(s) { b in
-            guard b.count >= 19, b[10] == 0x54, let d = parseDate(b, 0), let (t, end) = parseTime(b, 11), end == b.count else { return nil }
+            guard b.count >= 19, b[10] == 0x54, let d = parseDate(b, 0), let (t, end) = parseTime(b, 11), end == b.count
+            else { return nil }
             return ICalDateTime(date: d, time: t)
         }
     }
@@ -133,7 +141,8 @@ enum XCalLexical {
     static func parseUTCOffset(_ s: String) -> ICalUTCOffset? {
         bytes(s) { b in
             guard b.count == 6 || b.count == 9, b[0] == 0x2B || b[0] == 0x2D, b[3] == 0x3A,
-                  let h = num(b, 1, 2), let m = num(b, 4, 2), m <= 59 else { return nil }
+                let h = num(b, 1, 2), let m = num(b, 4, 2), m <= 59
+            else { return nil }
             var sec = 0
             if b.count == 9 {
                 guard b[6] == 0x3A, let x = num(b, 7, 2), x <= 59 else { return nil }

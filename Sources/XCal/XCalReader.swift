@@ -37,7 +37,7 @@ public struct XCalReader: Sendable {
         } catch let e as XMLReadError {
             throw .xml(e)
         } catch {
-            throw .notXCal("\(error)") // not reached: the walk throws only the two above
+            throw .notXCal("\(error)")  // not reached: the walk throws only the two above
         }
     }
 
@@ -61,11 +61,14 @@ public struct XCalReader: Sendable {
 
     /// The calendars of the `icalendar` element the walker is at.
     @_specialize(where W == XMLCursor)
-    public static func calendars<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> [ICalComponent] {
+    public static func calendars<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws
+        -> [ICalComponent]
+    {
         var calendars: [ICalComponent] = []
         try e.forEachChild { c in
             guard c.namespace == XCalWriter.namespace else {
-                diagnostics.append(ICalDiagnostic(line: c.line, message: "element <\(c.name)> outside the xCal namespace dropped"))
+                diagnostics.append(
+                    ICalDiagnostic(line: c.line, message: "element <\(c.name)> outside the xCal namespace dropped"))
                 return
             }
             calendars.append(try component(&c, &diagnostics))
@@ -76,19 +79,19 @@ public struct XCalReader: Sendable {
     /// A component from its xCal element.
     public static func component(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalComponent {
         var w = XMLElementWalker(e)
-        return try! component(&w, &diagnostics) // a tree in memory has nothing left to refuse
+        return try! component(&w, &diagnostics)  // a tree in memory has nothing left to refuse
     }
 
     /// A property from its xCal element.
     public static func property(_ e: XMLElement, _ diagnostics: inout [ICalDiagnostic]) -> ICalProperty {
         var w = XMLElementWalker(e)
-        return try! property(&w, &diagnostics) // a tree in memory has nothing left to refuse
+        return try! property(&w, &diagnostics)  // a tree in memory has nothing left to refuse
     }
 
     /// A parameter from its xCal element.
     public static func parameter(_ e: XMLElement) -> ICalParameter {
         var w = XMLElementWalker(e)
-        return try! parameter(&w) // a tree in memory has nothing left to refuse
+        return try! parameter(&w)  // a tree in memory has nothing left to refuse
     }
 
     /// The component the walker is at. (Specialized here for the cursor, which other modules
@@ -98,7 +101,9 @@ public struct XCalReader: Sendable {
     /// tree and its storage (see `ICalComponent.storageKey`); each keeps its own line, its
     /// sub-components' lines are the first's.
     @_specialize(where W == XMLCursor)
-    public static func component<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
+    public static func component<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws
+        -> ICalComponent
+    {
         guard e.name == "vtimezone" else { return try content(&e, &diagnostics) }
         let line = e.line
         var zone = try e.reading("xcal.vtimezone") { zone in
@@ -112,12 +117,16 @@ public struct XCalReader: Sendable {
     }
 
     /// The component the walker is at, read.
-    private static func content<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalComponent {
+    private static func content<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws
+        -> ICalComponent
+    {
         let name = e.name
         var c = ICalComponent(name: name.asciiUppercased(), line: e.line)
         try e.forEachChild { section in
             guard section.namespace == XCalWriter.namespace else {
-                diagnostics.append(ICalDiagnostic(line: section.line, message: "element <\(section.name)> outside the xCal namespace dropped"))
+                diagnostics.append(
+                    ICalDiagnostic(
+                        line: section.line, message: "element <\(section.name)> outside the xCal namespace dropped"))
                 return
             }
             switch section.name {
@@ -127,7 +136,9 @@ public struct XCalReader: Sendable {
                         // RFC 6321 §4.2: an extension element of another namespace is kept as
                         // an XML property holding the element with its namespace declaration.
                         let x = try p.element()
-                        c.properties.append(ICalProperty("XML", .text(XMLSerializer.string(x, prefixes: [x.namespace: ""], declaration: false))))
+                        c.properties.append(
+                            ICalProperty(
+                                "XML", .text(XMLSerializer.string(x, prefixes: [x.namespace: ""], declaration: false))))
                         return
                     }
                     c.properties.append(try property(&p, &diagnostics))
@@ -137,7 +148,8 @@ public struct XCalReader: Sendable {
                     if sub.namespace == XCalWriter.namespace { c.components.append(try component(&sub, &diagnostics)) }
                 }
             default:
-                diagnostics.append(ICalDiagnostic(line: section.line, message: "unexpected <\(section.name)> in <\(name)>; dropped"))
+                diagnostics.append(
+                    ICalDiagnostic(line: section.line, message: "unexpected <\(section.name)> in <\(name)>; dropped"))
             }
         }
         return c
@@ -155,8 +167,11 @@ public struct XCalReader: Sendable {
     }
 
     /// The property the walker is at. GEO and REQUEST-STATUS hold their parts directly.
-    public static func property<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalProperty {
-        let name = e.name.asciiUppercased(), line = e.line
+    public static func property<W: XMLWalker>(_ e: inout W, _ diagnostics: inout [ICalDiagnostic]) throws
+        -> ICalProperty
+    {
+        let name = e.name.asciiUppercased()
+        let line = e.line
         var p = ICalProperty(name: name, values: [])
         // GEO and REQUEST-STATUS parts are only known to be such once every child is read;
         // until then they are taken as values too (of an unknown kind), with their diagnostics
@@ -179,11 +194,15 @@ public struct XCalReader: Sendable {
             if let v = ICalValue.parse("\(lat);\(lon)", as: .geo) {
                 p.values = [v]
             } else {
-                diagnostics.append(ICalDiagnostic(line: line, message: "GEO \(lat);\(lon) is not two floats; kept as it is"))
+                diagnostics.append(
+                    ICalDiagnostic(line: line, message: "GEO \(lat);\(lon) is not two floats; kept as it is"))
                 p.values = [.unknown("\(lat);\(lon)")]
             }
         } else if name == "REQUEST-STATUS", let code = parts["code"] {
-            p.values = [.requestStatus(ICalRequestStatus(code: code, description: parts["description"] ?? "", data: parts["data"]))]
+            p.values = [
+                .requestStatus(
+                    ICalRequestStatus(code: code, description: parts["description"] ?? "", data: parts["data"]))
+            ]
         } else {
             diagnostics += held
         }
@@ -191,8 +210,11 @@ public struct XCalReader: Sendable {
     }
 
     /// The value element the walker is at.
-    static func value<W: XMLWalker>(_ v: inout W, property: String, _ diagnostics: inout [ICalDiagnostic]) throws -> ICalValue {
-        let kind = v.name, line = v.line
+    static func value<W: XMLWalker>(_ v: inout W, property: String, _ diagnostics: inout [ICalDiagnostic]) throws
+        -> ICalValue
+    {
+        let kind = v.name
+        let line = v.line
         var result: ICalValue?
         var t = ""
         switch kind {
@@ -215,18 +237,25 @@ public struct XCalReader: Sendable {
             case "integer": result = ICalValue.parse(t, as: .integer)
             case "float": result = ICalValue.parse(t, as: .float)
             default:
-                diagnostics.append(ICalDiagnostic(line: line, message: "\(property) has an unknown value element <\(kind)>; kept as unknown"))
+                diagnostics.append(
+                    ICalDiagnostic(
+                        line: line, message: "\(property) has an unknown value element <\(kind)>; kept as unknown"))
                 return .unknown(t)
             }
         }
         if let result { return result }
         let structured = kind == "recur" || kind == "period"
-        diagnostics.append(ICalDiagnostic(line: line, message: "\(property) <\(kind)>\(structured ? "" : " \"\(t)\"") is not valid; kept as unknown"))
+        diagnostics.append(
+            ICalDiagnostic(
+                line: line,
+                message: "\(property) <\(kind)>\(structured ? "" : " \"\(t)\"") is not valid; kept as unknown"))
         return .unknown(t)
     }
 
     private static func period<W: XMLWalker>(_ v: inout W) throws -> ICalValue? {
-        var start: String?, end: String?, duration: String?
+        var start: String?
+        var end: String?
+        var duration: String?
         try v.forEachChild { part in
             switch part.name {
             case "start": if start == nil { start = try part.text() }
@@ -263,7 +292,11 @@ public struct XCalReader: Sendable {
                 }
             }
             let key = name.asciiUppercased()
-            if let i = parts.firstIndex(where: { $0.key == key }) { parts[i].values.append(value) } else { parts.append((key, [value])) }
+            if let i = parts.firstIndex(where: { $0.key == key }) {
+                parts[i].values.append(value)
+            } else {
+                parts.append((key, [value]))
+            }
         }
         guard valid else { return nil }
         let text = parts.map { "\($0.key)=\($0.values.joined(separator: ","))" }.joined(separator: ";")

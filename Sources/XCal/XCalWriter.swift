@@ -82,7 +82,7 @@ public enum XCalWriter {
     /// is written as an ordinary `xml` property, which reads back as it was.
     static func xmlExtension(_ p: ICalProperty) -> XMLElement? {
         guard p.name == "XML", p.parameters.isEmpty, p.values.count == 1, case .text(let text) = p.values[0],
-              let e = try? SafeXMLReader().parse(Array(text.utf8)), !e.namespace.isEmpty, e.namespace != namespace
+            let e = try? SafeXMLReader().parse(Array(text.utf8)), !e.namespace.isEmpty, e.namespace != namespace
         else { return nil }
         return e
     }

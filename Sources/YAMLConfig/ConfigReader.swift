@@ -164,7 +164,10 @@ public final class ConfigMap {
     /// Reports every key that was not read, suggesting the allowed key it most resembles.
     public func rejectUnknownKeys(allowed: [String]) {
         for e in entries where !used.contains(e.key) {
-            reader.problem(e.keyNode, "unknown key \"\(e.key)\" in \(context)\(Suggestion.hint(e.key, allowed)); expected one of: \(allowed.joined(separator: ", "))")
+            reader.problem(
+                e.keyNode,
+                "unknown key \"\(e.key)\" in \(context)\(Suggestion.hint(e.key, allowed)); expected one of: \(allowed.joined(separator: ", "))"
+            )
         }
     }
 }

@@ -11,27 +11,43 @@ enum DaemonBench {
     static func run(subscriptions n: Int, seconds window: Double) async throws {
         let nginx = try NginxProcess.start()
         let target = try TargetProcess.start(environmentToken: "bench")
-        defer { nginx.stop(); target.stop() }
+        defer {
+            nginx.stop()
+            target.stop()
+        }
         let dir = TargetProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let subs = dir.appendingPathComponent("Subscriptions"), filters = dir.appendingPathComponent("Filters"), state = dir.appendingPathComponent("state")
+        let subs = dir.appendingPathComponent("Subscriptions")
+        let filters = dir.appendingPathComponent("Filters")
+        let state = dir.appendingPathComponent("state")
         for d in [subs, filters] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
         var feeds: [String] = []
         for i in 0..<n {
             let text = FeedGenerator(events: 10, seed: UInt64(i + 1)).text()
             feeds.append(text)
             try nginx.put("f\(i).ics", Array(text.utf8))
-            try "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 1m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
+            try
+                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 1m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
                 .write(to: subs.appendingPathComponent("s\(i).yaml"), atomically: true, encoding: .utf8)
         }
         let p = Process()
         p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        p.arguments = ["run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen", "127.0.0.1:0"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["T": "bench", "OUTBOARD_CONTROL_TOKEN": "bench", "LOG_LEVEL": "error"]) { $1 }
+        p.arguments = [
+            "run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen",
+            "127.0.0.1:0",
+        ]
+        p.environment = ProcessInfo.processInfo.environment.merging([
+            "T": "bench", "OUTBOARD_CONTROL_TOKEN": "bench", "LOG_LEVEL": "error",
+        ]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
+        defer {
+            if p.isRunning {
+                kill(p.processIdentifier, SIGTERM)
+                p.waitUntilExit()
+            }
+        }
         let pid = p.processIdentifier
         print("daemon: \(n) subscriptions, refresh 1 minute, feeds of 10 events on nginx, `outboard run` pid \(pid)")
 
@@ -39,23 +55,34 @@ enum DaemonBench {
         let started = Date()
         var base = ""
         while base.isEmpty, Date().timeIntervalSince(started) < 30 {
-            base = (try? String(contentsOf: state.appendingPathComponent("control-url"), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            base =
+                (try? String(contentsOf: state.appendingPathComponent("control-url"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         while try await passes(base, "applied") < Double(n) {
             guard p.isRunning, Date().timeIntervalSince(started) < 1200 else {
-                print("the initial load did not complete: \(try await passes(base, "applied")) of \(n) subscriptions applied, \(try await passes(base, "failed")) failed passes")
+                print(
+                    "the initial load did not complete: \(try await passes(base, "applied")) of \(n) subscriptions applied, \(try await passes(base, "failed")) failed passes"
+                )
                 return
             }
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
-        print(String(format: "initial load of %d subscriptions (%d items): %.1f s", n, n * 10, Date().timeIntervalSince(started)))
+        print(
+            String(
+                format: "initial load of %d subscriptions (%d items): %.1f s", n, n * 10,
+                Date().timeIntervalSince(started)))
 
         // The window.
-        let lag0 = try await lagBuckets(base), cpu0 = cpuSeconds(pid), notModified0 = try await passes(base, "not-modified"),
-            applied0 = try await passes(base, "applied")
+        let lag0 = try await lagBuckets(base)
+        let cpu0 = cpuSeconds(pid)
+        let notModified0 = try await passes(base, "not-modified")
+        let applied0 = try await passes(base, "applied")
         let t0 = Date()
-        var peakRSS = 0.0, changedFeeds = 0, minute = -1
+        var peakRSS = 0.0
+        var changedFeeds = 0
+        var minute = -1
         while Date().timeIntervalSince(t0) < window {
             let m = Int(Date().timeIntervalSince(t0) / 60)
             if m != minute {
@@ -78,31 +105,50 @@ enum DaemonBench {
         let lag1 = try await lagBuckets(base)
         let lag = lag1.merging(lag0) { $0 - $1 }
         let total = lag["+Inf"] ?? 0
-        let notModified = try await passes(base, "not-modified") - notModified0, applied = try await passes(base, "applied") - applied0
-        print(String(format: "window: %.0f s, %.0f passes (%.0f not modified, %.0f applied changes; %d feeds were changed)", elapsed, total, notModified, applied, changedFeeds))
-        print(String(format: "started within 0.5 s of due: %.1f%%, within 1 s: %.1f%%, within 5 s: %.1f%% (goal: all within 5 s)",
-                     100 * (lag["0.5"] ?? 0) / max(total, 1), 100 * (lag["1.0"] ?? 0) / max(total, 1), 100 * (lag["5.0"] ?? 0) / max(total, 1)))
-        print(String(format: "CPU: %.1f s in %.0f s = %.1f%% of one core (goal under 10%%)", cpu, elapsed, 100 * cpu / elapsed))
-        print(String(format: "memory: %.0f MB resident at most during the window, %.0f MB peak including the initial load (goal under 200 MB)",
-                     peakRSS, peakMB(pid)))
+        let notModified = try await passes(base, "not-modified") - notModified0
+        let applied = try await passes(base, "applied") - applied0
+        print(
+            String(
+                format: "window: %.0f s, %.0f passes (%.0f not modified, %.0f applied changes; %d feeds were changed)",
+                elapsed, total, notModified, applied, changedFeeds))
+        print(
+            String(
+                format:
+                    "started within 0.5 s of due: %.1f%%, within 1 s: %.1f%%, within 5 s: %.1f%% (goal: all within 5 s)",
+                100 * (lag["0.5"] ?? 0) / max(total, 1), 100 * (lag["1.0"] ?? 0) / max(total, 1),
+                100 * (lag["5.0"] ?? 0) / max(total, 1)))
+        print(
+            String(
+                format: "CPU: %.1f s in %.0f s = %.1f%% of one core (goal under 10%%)", cpu, elapsed,
+                100 * cpu / elapsed))
+        print(
+            String(
+                format:
+                    "memory: %.0f MB resident at most during the window, %.0f MB peak including the initial load (goal under 200 MB)",
+                peakRSS, peakMB(pid)))
     }
 
     static func metrics(_ base: String) async throws -> String {
-        let r = try await CurlHTTPClient().send(HTTPRequest(url: base + "/metrics", headers: [("Authorization", "Bearer bench")], connectTimeout: 5, timeout: 30,
-                                                            maxResponseBytes: 1 << 26, maxRedirects: 0))
+        let r = try await CurlHTTPClient().send(
+            HTTPRequest(
+                url: base + "/metrics", headers: [("Authorization", "Bearer bench")], connectTimeout: 5, timeout: 30,
+                maxResponseBytes: 1 << 26, maxRedirects: 0))
         return String(decoding: r.body, as: UTF8.self)
     }
 
     /// The sum of `outboard_passes_total` for one result, over every subscription.
     static func passes(_ base: String, _ result: String) async throws -> Double {
-        try await metrics(base).split(separator: "\n").filter { $0.hasPrefix("outboard_passes_total{") && $0.contains("result=\"\(result)\"") }
-            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        try await metrics(base).split(separator: "\n").filter {
+            $0.hasPrefix("outboard_passes_total{") && $0.contains("result=\"\(result)\"")
+        }
+        .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
     }
 
     /// The queue-lag histogram's cumulative bucket counts by upper bound.
     static func lagBuckets(_ base: String) async throws -> [String: Double] {
         var out: [String: Double] = [:]
-        for line in try await metrics(base).split(separator: "\n") where line.hasPrefix("outboard_queue_lag_seconds_bucket{le=\"") {
+        for line in try await metrics(base).split(separator: "\n")
+        where line.hasPrefix("outboard_queue_lag_seconds_bucket{le=\"") {
             let le = line.split(separator: "\"")[1]
             out[String(le)] = line.split(separator: " ").last.flatMap { Double($0) }
         }
@@ -111,7 +157,9 @@ enum DaemonBench {
 
     /// User + system CPU seconds of a process (/proc/PID/stat, clock ticks of 1/100 s).
     static func cpuSeconds(_ pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return (Double(fields[11]) ?? 0) / 100 + (Double(fields[12]) ?? 0) / 100
     }

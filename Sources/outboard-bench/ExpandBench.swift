@@ -10,13 +10,21 @@ import TestSupport
 /// `outboard ics expand` process, in the same run so the machine's mood is shared.
 enum ExpandBench {
     static let from = "2026-01-01T00:00:00Z", to = "2027-01-01T00:00:00Z"
-    static let window: (Int64, Int64) = (RFC3339.seconds(year: 2026, month: 1, day: 1), RFC3339.seconds(year: 2027, month: 1, day: 1))
+    static let window: (Int64, Int64) = (
+        RFC3339.seconds(year: 2026, month: 1, day: 1), RFC3339.seconds(year: 2027, month: 1, day: 1)
+    )
 
     static func run(events: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-expand-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // OUTBOARD_BENCH_KEEP=1 keeps the file (to profile `outboard ics expand` on it).
-        defer { if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: dir) } else { print("kept \(dir.path)") } }
+        defer {
+            if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_KEEP"] == nil {
+                try? FileManager.default.removeItem(at: dir)
+            } else {
+                print("kept \(dir.path)")
+            }
+        }
         let file = dir.appendingPathComponent("recurring.ics")
         let bytes = try recurringPart(events: events)
         try Data(bytes).write(to: file)
@@ -24,23 +32,38 @@ enum ExpandBench {
         let document = try oneCore.parse(bytes)
         let items = ItemGrouper.items(from: document).items
         let overrides = items.reduce(0) { $0 + $1.components.count { $0.recurrenceID != nil } }
-        print("recurring part of the \(events)-event feed: \(items.count) series, \(overrides) overrides, \(bytes.count / 1024) KiB; window \(from) to \(to)")
+        print(
+            "recurring part of the \(events)-event feed: \(items.count) series, \(overrides) overrides, \(bytes.count / 1024) KiB; window \(from) to \(to)"
+        )
 
         var count = 0
         let expand = fastest(15) {
             count = CalendarExpander(document: document).allInstances(from: window.0, to: window.1).count
         }
-        print(String(format: "Outboard, expand only (overrides merged, one core): %d instances in %.1f ms (%.0f instances/s)", count, expand * 1000, Double(count) / expand))
+        print(
+            String(
+                format:
+                    "Outboard, expand only (overrides merged, one core): %d instances in %.1f ms (%.0f instances/s)",
+                count, expand * 1000, Double(count) / expand))
         let whole = fastest(15) {
-            count = CalendarExpander(document: try! oneCore.parse(bytes)).allInstances(from: window.0, to: window.1).count
+            count =
+                CalendarExpander(document: try! oneCore.parse(bytes)).allInstances(from: window.0, to: window.1).count
         }
         print(String(format: "Outboard, parse and expand (one core): %.1f ms", whole * 1000))
 
-        let process = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outboard")
+        let process = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "outboard")
         if FileManager.default.isExecutableFile(atPath: process.path) {
             var lines = 0
-            let wall = fastest(5) { lines = run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]).split(separator: 0x0A).count }
-            print(String(format: "outboard ics expand, the whole process (parse, expand, print %d lines): %.1f ms", lines, wall * 1000))
+            let wall = fastest(5) {
+                lines =
+                    run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]).split(separator: 0x0A)
+                    .count
+            }
+            print(
+                String(
+                    format: "outboard ics expand, the whole process (parse, expand, print %d lines): %.1f ms", lines,
+                    wall * 1000))
         } else {
             print("outboard ics expand: skipped (build the outboard product in the same configuration)")
         }
@@ -83,7 +106,8 @@ enum ExpandBench {
 
     /// libical 3 on the same file, if its headers are installed (`apt-get install libical-dev`).
     static func libical(file: URL, dir: URL) throws {
-        let source = dir.appendingPathComponent("libical-expand.c"), binary = dir.appendingPathComponent("libical-expand")
+        let source = dir.appendingPathComponent("libical-expand.c")
+        let binary = dir.appendingPathComponent("libical-expand")
         try libicalProgram.write(to: source, atomically: true, encoding: .utf8)
         let flags = String(decoding: run("/usr/bin/pkg-config", ["--cflags", "--libs", "libical"]), as: UTF8.self)
             .split(whereSeparator: \.isWhitespace).map(String.init)
@@ -100,8 +124,10 @@ enum ExpandBench {
         var wall = Double.infinity
         for _ in 0..<5 {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let fields = String(decoding: run(binary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]), as: UTF8.self)
-                .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let fields = String(
+                decoding: run(binary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]), as: UTF8.self
+            )
+            .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             wall = min(wall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             guard fields.count == 3 else { continue }
             if best == nil || fields[2] < best!.expand { best = (fields[1], fields[2], Int(fields[0])) }
@@ -110,8 +136,14 @@ enum ExpandBench {
             print("libical: the comparison program failed")
             return
         }
-        print(String(format: "libical, expand only (masters alone, no overrides merged): %d instances in %.1f ms", best.count, best.expand))
-        print(String(format: "libical, parse %.1f ms; parse and expand %.1f ms; the whole process %.1f ms", best.parse, best.parse + best.expand, wall * 1000))
+        print(
+            String(
+                format: "libical, expand only (masters alone, no overrides merged): %d instances in %.1f ms",
+                best.count, best.expand))
+        print(
+            String(
+                format: "libical, parse %.1f ms; parse and expand %.1f ms; the whole process %.1f ms", best.parse,
+                best.parse + best.expand, wall * 1000))
     }
 
     static let libicalProgram = #"""

@@ -49,13 +49,17 @@ if arguments.contains("diff") {
 if arguments.contains("hash") {
     let items = ItemGrouper.items(from: try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8))).items
     var hasher = ItemHasher(skipping: .defaults)
-    var n = 0, best = Double.infinity
+    var n = 0
+    var best = Double.infinity
     for _ in 0..<20 {
         let start = DispatchTime.now().uptimeNanoseconds
         for item in items { n += hasher.hash(item).count }
         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    print(String(format: "hashed %d items 20 times (%d hex digits); fastest round %.1f ms, %.0f items/s on one core", items.count, n, best * 1000, Double(items.count) / best))
+    print(
+        String(
+            format: "hashed %d items 20 times (%d hex digits); fastest round %.1f ms, %.0f items/s on one core",
+            items.count, n, best * 1000, Double(items.count) / best))
     exit(0)
 }
 // `outboard-bench N xcal` writes and reads the feed as xCal 15 times each and prints the fastest
@@ -63,7 +67,9 @@ if arguments.contains("hash") {
 if arguments.contains("xcal") {
     /// The xCal of `calendars` and the fastest write and read of 15 rounds, in seconds.
     func fastest(_ calendars: [ICalComponent]) throws -> (xml: [UInt8], write: Double, read: Double) {
-        var xml: [UInt8] = [], write = Double.infinity, read = Double.infinity
+        var xml: [UInt8] = []
+        var write = Double.infinity
+        var read = Double.infinity
         for _ in 0..<15 {
             let t0 = DispatchTime.now().uptimeNanoseconds
             xml = XCalWriter.write(calendars)
@@ -78,21 +84,33 @@ if arguments.contains("xcal") {
     let calendars = try ICalParser().parse(Array(FeedGenerator(events: events).text().utf8)).calendars
     let feed = try fastest(calendars)
     let mb = Double(feed.xml.count) / 1e6
-    print(String(format: "xCal of %.1f MB: fastest write %.1f ms (%.1f MB/s), fastest read %.1f ms (%.1f MB/s)",
-                 mb, feed.write * 1000, mb / feed.write, feed.read * 1000, mb / feed.read))
+    print(
+        String(
+            format: "xCal of %.1f MB: fastest write %.1f ms (%.1f MB/s), fastest read %.1f ms (%.1f MB/s)",
+            mb, feed.write * 1000, mb / feed.write, feed.read * 1000, mb / feed.read))
     // As a CalWS message carries them: each item a calendar of its own with the zones it uses
     // (the VTIMEZONE trees shared, as the engine's are, so each is written once and repeated);
     // 2,000 of them, within the reader's 64 MiB.
-    let zones = Dictionary(calendars[0].components.filter { $0.name == "VTIMEZONE" }.map { ($0.property("TZID")?.text ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    let zones = Dictionary(
+        calendars[0].components.filter { $0.name == "VTIMEZONE" }.map { ($0.property("TZID")?.text ?? "", $0) },
+        uniquingKeysWith: { a, _ in a })
     let entities = ItemGrouper.items(from: ICalDocument(calendars: calendars)).items.prefix(2000).map { item in
-        let tzids = Set(item.components.flatMap { $0.properties.flatMap { $0.parameters.filter { $0.name == "TZID" }.flatMap(\.values) } })
-        return ICalComponent(name: "VCALENDAR", properties: [ICalProperty("VERSION", .text("2.0"))],
-                             components: tzids.sorted().compactMap { zones[$0] } + item.components)
+        let tzids = Set(
+            item.components.flatMap {
+                $0.properties.flatMap { $0.parameters.filter { $0.name == "TZID" }.flatMap(\.values) }
+            })
+        return ICalComponent(
+            name: "VCALENDAR", properties: [ICalProperty("VERSION", .text("2.0"))],
+            components: tzids.sorted().compactMap { zones[$0] } + item.components)
     }
     let message = try fastest(entities)
     let mbm = Double(message.xml.count) / 1e6
-    print(String(format: "as %d calendars, each with its zones (%.1f MB): fastest write %.1f ms (%.1f MB/s), fastest read %.1f ms (%.1f MB/s, %.0f calendars/s)",
-                 entities.count, mbm, message.write * 1000, mbm / message.write, message.read * 1000, mbm / message.read, Double(entities.count) / message.read))
+    print(
+        String(
+            format:
+                "as %d calendars, each with its zones (%.1f MB): fastest write %.1f ms (%.1f MB/s), fastest read %.1f ms (%.1f MB/s, %.0f calendars/s)",
+            entities.count, mbm, message.write * 1000, mbm / message.write, message.read * 1000, mbm / message.read,
+            Double(entities.count) / message.read))
     exit(0)
 }
 let repeats = 5
@@ -100,7 +118,7 @@ let repeats = 5
 func peakRSSMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024 // kilobytes on Linux
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }
 
 /// Runs `body` once to warm up, then `repeats` times, and returns the median wall time in seconds.
@@ -117,7 +135,9 @@ func measure(_ body: () throws -> Void) rethrows -> Double {
 
 func report(_ what: String, bytes: Int, seconds: Double, extra: String = "") {
     let mb = Double(bytes) / 1_000_000
-    print(what.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %8.1f MB/s  %8.2f ms  ", mb / seconds, seconds * 1000) + extra)
+    print(
+        what.padding(toLength: 28, withPad: " ", startingAt: 0)
+            + String(format: " %8.1f MB/s  %8.2f ms  ", mb / seconds, seconds * 1000) + extra)
 }
 
 let feed = Array(FeedGenerator(events: events).text().utf8)
@@ -134,8 +154,11 @@ if parseOnly {
     exit(0)
 }
 let rssAfterParse = peakRSSMegabytes()
-print(String(format: "parse memory: peak %.1f MB after one parse, %.1f MB before (feed generated); one tree costs %.1fx the feed's size",
-             rssAfterParse, rssBefore, (rssAfterParse - rssBefore) / feedMB))
+print(
+    String(
+        format:
+            "parse memory: peak %.1f MB after one parse, %.1f MB before (feed generated); one tree costs %.1fx the feed's size",
+        rssAfterParse, rssBefore, (rssAfterParse - rssBefore) / feedMB))
 // The previous tree is freed before the clock starts, so freeing is not timed as parsing (the
 // engine frees each pass's tree too, and malloc reuses that memory, as it does here).
 @MainActor func timeParse(_ parser: ICalParser) throws -> Double {
@@ -149,8 +172,9 @@ print(String(format: "parse memory: peak %.1f MB after one parse, %.1f MB before
     return times.sorted()[repeats / 2]
 }
 let parseTime = try timeParse(ICalParser())
-report("parse (typed tree)", bytes: feed.count, seconds: parseTime,
-       extra: "\(document.diagnostics.count) diagnostics; read in \(ConcurrencyWidth.processors) parts on as many cores")
+report(
+    "parse (typed tree)", bytes: feed.count, seconds: parseTime,
+    extra: "\(document.diagnostics.count) diagnostics; read in \(ConcurrencyWidth.processors) parts on as many cores")
 let parseOneThread = try timeParse(.oneThread)
 report("parse on one core", bytes: feed.count, seconds: parseOneThread, extra: "(the same tree, read in one piece)")
 
@@ -160,7 +184,9 @@ report("write iCalendar", bytes: written.count, seconds: writeTime, extra: "(\(w
 
 var xcal: [UInt8] = []
 let xcalTime = measure { xcal = XCalWriter.write(document.calendars) }
-report("to-xcal (write)", bytes: feed.count, seconds: xcalTime, extra: String(format: "(%.1f MB of xCal)", Double(xcal.count) / 1e6))
+report(
+    "to-xcal (write)", bytes: feed.count, seconds: xcalTime,
+    extra: String(format: "(%.1f MB of xCal)", Double(xcal.count) / 1e6))
 
 let readXCalTime = try measure { _ = try XCalReader().read(xcal) }
 report("from-xcal (read)", bytes: xcal.count, seconds: readXCalTime, extra: "(MB/s of the xCal)")
@@ -172,8 +198,9 @@ report("group into items", bytes: feed.count, seconds: groupTime, extra: "\(item
 var hashes: [String] = []
 var hasher = ItemHasher(skipping: .defaults)
 let hashTime = measure { hashes = items.map { hasher.hash($0) } }
-report("canonical hash", bytes: feed.count, seconds: hashTime,
-       extra: String(format: "%.0f items/s", Double(items.count) / hashTime))
+report(
+    "canonical hash", bytes: feed.count, seconds: hashTime,
+    extra: String(format: "%.0f items/s", Double(items.count) / hashTime))
 
 // Settling unchanged items: hash each item and compare with the stored hash, on one core and
 // then on every core (as a sync pass does).
@@ -186,13 +213,17 @@ let settleOneCore = measure {
 }
 let unchangedOneCore = unchanged
 let settleAllCores = measure {
-    let settled = items.concurrentMap(state: { ItemHasher(skipping: .defaults) }) { hasher, item in stored[item.key] == hasher.hash(item) }
+    let settled = items.concurrentMap(state: { ItemHasher(skipping: .defaults) }) { hasher, item in
+        stored[item.key] == hasher.hash(item)
+    }
     unchanged = settled.count { $0 }
 }
-print("settle unchanged items".padding(toLength: 28, withPad: " ", startingAt: 0)
-    + String(format: " %8.0f items/s  on %d cores (%d of %d unchanged); %.0f items/s on one core (%d unchanged)",
-             Double(items.count) / settleAllCores, ConcurrencyWidth.processors, unchanged, items.count,
-             Double(items.count) / settleOneCore, unchangedOneCore))
+print(
+    "settle unchanged items".padding(toLength: 28, withPad: " ", startingAt: 0)
+        + String(
+            format: " %8.0f items/s  on %d cores (%d of %d unchanged); %.0f items/s on one core (%d unchanged)",
+            Double(items.count) / settleAllCores, ConcurrencyWidth.processors, unchanged, items.count,
+            Double(items.count) / settleOneCore, unchangedOneCore))
 
 // Settling unchanged items by their bytes, as a pass does first: scan the feed for each item's
 // components and digest them (on every core); an item whose digest is the recorded one is
@@ -204,10 +235,14 @@ let settleBySource = measure {
     guard let scan = FeedScan.scan(feed) else { return }
     settledBySource = zip(scan.items, scan.digests(salt: [])).count { storedSources[$0.key] == $1 }
 }
-print("settle by source bytes".padding(toLength: 28, withPad: " ", startingAt: 0)
-    + String(format: " %8.0f items/s  on %d cores (%d of %d settled: scanned, digested and compared in %.1f ms, the feed's %.1f MB read once)",
-             Double(firstScan.items.count) / settleBySource, ConcurrencyWidth.processors, settledBySource, firstScan.items.count,
-             settleBySource * 1000, feedMB))
+print(
+    "settle by source bytes".padding(toLength: 28, withPad: " ", startingAt: 0)
+        + String(
+            format:
+                " %8.0f items/s  on %d cores (%d of %d settled: scanned, digested and compared in %.1f ms, the feed's %.1f MB read once)",
+            Double(firstScan.items.count) / settleBySource, ConcurrencyWidth.processors, settledBySource,
+            firstScan.items.count,
+            settleBySource * 1000, feedMB))
 
 // Diffing changed items: 100 items, each with its SUMMARY changed and one attendee's PARTSTAT.
 var diffTimes: [Double] = []
@@ -230,8 +265,11 @@ for item in items.prefix(100) {
     diffTimes.append(best)
 }
 diffTimes.sort()
-print("diff a changed item".padding(toLength: 28, withPad: " ", startingAt: 0)
-    + String(format: " %8.1f us median, %.1f us p90 (100 items, best of 20 each; %d edits found in the last)", diffTimes[diffTimes.count / 2], diffTimes[diffTimes.count * 9 / 10], edits))
+print(
+    "diff a changed item".padding(toLength: 28, withPad: " ", startingAt: 0)
+        + String(
+            format: " %8.1f us median, %.1f us p90 (100 items, best of 20 each; %d edits found in the last)",
+            diffTimes[diffTimes.count / 2], diffTimes[diffTimes.count * 9 / 10], edits))
 
 let peak = peakRSSMegabytes()
 print(String(format: "peak memory of the whole run (xCal DOM, items and hashes included): %.1f MB", peak))

@@ -10,7 +10,8 @@ import TargetServer
 struct OutboardTarget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outboard-target",
-        abstract: "The reference CalWS-SOAP target server of Outboard: stores collections in SQLite and publishes each as an iCalendar feed.",
+        abstract:
+            "The reference CalWS-SOAP target server of Outboard: stores collections in SQLite and publishes each as an iCalendar feed.",
         subcommands: [Serve.self, Link.self],
         defaultSubcommand: nil
     )
@@ -21,20 +22,22 @@ struct OutboardTarget: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the server: POST /calws (CalWS-SOAP), GET /calendars/PATH.ics (published collections), POST /availability (free/busy), GET /health, GET /metrics.",
+            abstract:
+                "Run the server: POST /calws (CalWS-SOAP), GET /calendars/PATH.ics (published collections), POST /availability (free/busy), GET /health, GET /metrics.",
             discussion: """
-            POST /calws needs a bearer token; POST /availability a token granted every member it names; \
-            GET /calendars/PATH.ics needs a token granted the collection or its \
-            secret link (?key=, from 'outboard-target link'); GET /health and GET /metrics need none. --tokens FILE \
-            grants each token collections (one line per token: TOKEN /path/one /path/two, or TOKEN * for all); the \
-            environment variable OUTBOARD_TARGET_TOKEN is one token granted every collection. Port 0 picks a free \
-            port; the address is printed once listening.
-            """
+                POST /calws needs a bearer token; POST /availability a token granted every member it names; \
+                GET /calendars/PATH.ics needs a token granted the collection or its \
+                secret link (?key=, from 'outboard-target link'); GET /health and GET /metrics need none. --tokens FILE \
+                grants each token collections (one line per token: TOKEN /path/one /path/two, or TOKEN * for all); the \
+                environment variable OUTBOARD_TARGET_TOKEN is one token granted every collection. Port 0 picks a free \
+                port; the address is printed once listening.
+                """
         )
         @OptionGroup var data: DataOption
         @Option(help: "The address to listen on.") var host = "127.0.0.1"
         @Option(help: "The port to listen on (0: any free port).") var port = 8765
-        @Option(help: ArgumentHelp("A file of bearer tokens and the collections each may use.", valueName: "file")) var tokens: String?
+        @Option(help: ArgumentHelp("A file of bearer tokens and the collections each may use.", valueName: "file"))
+        var tokens: String?
 
         func run() async throws {
             var table = TokenTable()
@@ -46,16 +49,21 @@ struct OutboardTarget: AsyncParsableCommand {
                 // Runs with no flags: a token for this run only, granted every collection.
                 let token = RandomToken.hex(bytes: 16)
                 table.entries[token] = Grants(all: true)
-                FileHandle.standardOutput.write(Data("no token configured: this run accepts the bearer token \(token) (set OUTBOARD_TARGET_TOKEN or --tokens FILE to choose)\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data(
+                        "no token configured: this run accepts the bearer token \(token) (set OUTBOARD_TARGET_TOKEN or --tokens FILE to choose)\n"
+                            .utf8))
             }
             var logger = Logger(label: "outboard-target")
-            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            logger.logLevel =
+                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             let config = TargetConfiguration(dataDirectory: data.data, host: host, port: port, tokens: table)
             let host = self.host
             let dataDir = data.data
             let app = try buildTargetApplication(config, logger: logger) { bound in
                 // Written straight to the descriptor: a parent process waits for this line on a pipe.
-                FileHandle.standardOutput.write(Data("outboard-target listening on http://\(host):\(bound)/calws (data in \(dataDir))\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data("outboard-target listening on http://\(host):\(bound)/calws (data in \(dataDir))\n".utf8))
             }
             try await app.runService()
         }
@@ -63,7 +71,8 @@ struct OutboardTarget: AsyncParsableCommand {
 
     struct Link: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print (creating it if needed) the secret link of a collection, for calendar apps that cannot send a token; --revoke disables it."
+            abstract:
+                "Print (creating it if needed) the secret link of a collection, for calendar apps that cannot send a token; --revoke disables it."
         )
         @OptionGroup var data: DataOption
         @Flag(help: "Revoke the link (a new one can be made afterwards).") var revoke = false

@@ -2,20 +2,26 @@ import Testing
 import TestSupport
 @testable import CalendarModel
 
-private let zone = ["BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000",
-                    "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD", "END:VTIMEZONE"]
+private let zone = [
+    "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000",
+    "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD", "END:VTIMEZONE",
+]
 
 private func calendar(_ lines: [String]) -> [UInt8] {
     Array(ics(["BEGIN:VCALENDAR", "PRODID:t", "VERSION:2.0"] + lines + ["END:VCALENDAR"]).utf8)
 }
 
 private func event(_ uid: String, _ summary: String = "S", extra: [String] = []) -> [String] {
-    ["BEGIN:VEVENT", "UID:\(uid)", "DTSTART;TZID=Europe/Berlin:20260105T090000", "SUMMARY:\(summary)"] + extra + ["END:VEVENT"]
+    ["BEGIN:VEVENT", "UID:\(uid)", "DTSTART;TZID=Europe/Berlin:20260105T090000", "SUMMARY:\(summary)"] + extra + [
+        "END:VEVENT"
+    ]
 }
 
 @Suite struct FeedScanTests {
     @Test func itemsAreFoundByUIDWithTheirComponentsAndTheRestIsContext() throws {
-        let override = ["BEGIN:VEVENT", "UID:a", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:Moved", "END:VEVENT"]
+        let override = [
+            "BEGIN:VEVENT", "UID:a", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:Moved", "END:VEVENT",
+        ]
         let alarm = ["BEGIN:VALARM", "UID:not-the-item", "ACTION:DISPLAY", "TRIGGER:-PT1H", "END:VALARM"]
         let bytes = calendar(zone + event("a", extra: ["RRULE:FREQ=WEEKLY"]) + event("b", extra: alarm) + override)
         let scan = try #require(FeedScan.scan(bytes))
@@ -68,7 +74,8 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
     }
 
     @Test func givesUpOnTextOutsideACalendar() {
-        #expect(FeedScan.scan(Array(("X-JUNK:1\r\n" + String(decoding: calendar(event("a")), as: UTF8.self)).utf8)) == nil)
+        #expect(
+            FeedScan.scan(Array(("X-JUNK:1\r\n" + String(decoding: calendar(event("a")), as: UTF8.self)).utf8)) == nil)
         #expect(FeedScan.scan(Array("not a calendar".utf8)) == nil)
     }
 
@@ -76,9 +83,13 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
     /// a feed gives the very scan it gives whole; and the scan still gives up where it should.
     @Test(arguments: [1, 13, 4096])
     func scanningAPieceAtATimeGivesTheSameScan(piece: Int) throws {
-        let override = ["BEGIN:VEVENT", "UID:a", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:Moved", "END:VEVENT"]
-        let feeds = [calendar(zone + event("a") + event("b") + override), Array(FeedGenerator(events: 40).text().utf8),
-                     [0xEF, 0xBB, 0xBF] + calendar(event("bom"))]
+        let override = [
+            "BEGIN:VEVENT", "UID:a", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:Moved", "END:VEVENT",
+        ]
+        let feeds = [
+            calendar(zone + event("a") + event("b") + override), Array(FeedGenerator(events: 40).text().utf8),
+            [0xEF, 0xBB, 0xBF] + calendar(event("bom")),
+        ]
         for bytes in feeds {
             var scanner = FeedScanner()
             var sofar: [UInt8] = []
@@ -91,7 +102,9 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
         }
         var scanner = FeedScanner()
         let folded = calendar(["BEGIN:VEVENT", "UID:folded-", " uid", "END:VEVENT"])
-        for end in stride(from: piece, to: folded.count, by: piece) { folded[..<end].withUnsafeBufferPointer { scanner.scan($0) } }
+        for end in stride(from: piece, to: folded.count, by: piece) {
+            folded[..<end].withUnsafeBufferPointer { scanner.scan($0) }
+        }
         #expect(folded.withUnsafeBufferPointer { scanner.finish($0) } == nil)
     }
 
@@ -108,8 +121,10 @@ private func event(_ uid: String, _ summary: String = "S", extra: [String] = [])
         let (whole, scan) = digest(bytes)
         #expect(scan?.items.map(\.key) == ["a", "b"])
         #expect(digest(bytes, pieces: [10, 100, bytes.count]).0 == whole)
-        let variants = [calendar(zone + event("a", "T") + event("b")), calendar(event("a") + zone + event("b")),
-                        calendar(zone + event("b") + event("a")), calendar(zone + event("a") + event("b") + ["X-A:1"])]
+        let variants = [
+            calendar(zone + event("a", "T") + event("b")), calendar(event("a") + zone + event("b")),
+            calendar(zone + event("b") + event("a")), calendar(zone + event("a") + event("b") + ["X-A:1"]),
+        ]
         for v in variants { #expect(digest(v).0 != whole) }
         #expect(digest(bytes, scanning: false) == (CanonicalForm.sha256Hex(bytes), nil))
         #expect(digest(bytes, pieces: [10, 100], scanning: false).0 == CanonicalForm.sha256Hex(bytes))

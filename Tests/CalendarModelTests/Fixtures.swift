@@ -8,11 +8,13 @@ enum Fixtures {
         let bytes: [UInt8]
     }
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures")
 
     /// Every `.ics` fixture, sorted by name.
     static func icalendarFiles() throws -> [File] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".ics") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".ics") }
+            .sorted()
         guard !names.isEmpty else { throw MissingFixtures(path: directory.path) }
         return try names.map(file)
     }

@@ -3,13 +3,17 @@ import Testing
 
 private let berlin = [
     "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD", "END:VTIMEZONE",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD",
+    "END:VTIMEZONE",
 ]
-private let unused = ["BEGIN:VTIMEZONE", "TZID:Asia/Tokyo", "BEGIN:STANDARD", "DTSTART:19700101T000000",
-                      "TZOFFSETFROM:+0900", "TZOFFSETTO:+0900", "END:STANDARD", "END:VTIMEZONE"]
+private let unused = [
+    "BEGIN:VTIMEZONE", "TZID:Asia/Tokyo", "BEGIN:STANDARD", "DTSTART:19700101T000000",
+    "TZOFFSETFROM:+0900", "TZOFFSETTO:+0900", "END:STANDARD", "END:VTIMEZONE",
+]
 
 private func items(_ lines: [String]) throws -> ItemSet {
-    ItemGrouper.items(from: try ICalParser().parse(ics(["BEGIN:VCALENDAR", "PRODID:t", "VERSION:2.0"] + lines + ["END:VCALENDAR"])))
+    ItemGrouper.items(
+        from: try ICalParser().parse(ics(["BEGIN:VCALENDAR", "PRODID:t", "VERSION:2.0"] + lines + ["END:VCALENDAR"])))
 }
 
 private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> String {
@@ -20,12 +24,15 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
 
 @Suite struct ItemTests {
     @Test func groupsAMasterWithItsOverridesAndTheZonesTheyUse() throws {
-        let set = try items(berlin + unused + [
-            "BEGIN:VEVENT", "UID:s", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:moved", "END:VEVENT",
-            "BEGIN:VEVENT", "UID:s", "DTSTART;TZID=Europe/Berlin:20260105T090000", "RRULE:FREQ=WEEKLY", "END:VEVENT",
-            "BEGIN:VEVENT", "UID:other", "DTSTART:20260105T090000Z", "END:VEVENT",
-            "BEGIN:VTODO", "UID:t", "END:VTODO",
-        ])
+        let set = try items(
+            berlin + unused + [
+                "BEGIN:VEVENT", "UID:s", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "SUMMARY:moved",
+                "END:VEVENT",
+                "BEGIN:VEVENT", "UID:s", "DTSTART;TZID=Europe/Berlin:20260105T090000", "RRULE:FREQ=WEEKLY",
+                "END:VEVENT",
+                "BEGIN:VEVENT", "UID:other", "DTSTART:20260105T090000Z", "END:VEVENT",
+                "BEGIN:VTODO", "UID:t", "END:VTODO",
+            ])
         #expect(set.items.map(\.key) == ["s", "other", "t"])
         let s = set.items[0]
         #expect(s.master?.property("RRULE") != nil)
@@ -67,7 +74,8 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
             #expect(set.diagnostics[0].message.contains("the other at line 4"))
         }
         // Equal SEQUENCE and stamps: still one deterministic choice.
-        let x = ["BEGIN:VEVENT", "UID:d", "SUMMARY:x", "END:VEVENT"], y = ["BEGIN:VEVENT", "UID:d", "SUMMARY:y", "END:VEVENT"]
+        let x = ["BEGIN:VEVENT", "UID:d", "SUMMARY:x", "END:VEVENT"]
+        let y = ["BEGIN:VEVENT", "UID:d", "SUMMARY:y", "END:VEVENT"]
         #expect(try items(x + y).items[0].master == items(y + x).items[0].master)
     }
 }
@@ -86,17 +94,21 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
     /// its property storage with another but has other observances, or the same zone in other
     /// storage, hashes as a fresh hasher hashes it.
     @Test func aHasherTellsZonesApartThatShareStorage() throws {
-        let item = try #require(try items(berlin + ["BEGIN:VEVENT", "UID:z", "DTSTART;TZID=Europe/Berlin:20260105T090000", "END:VEVENT"]).items.first)
+        let item = try #require(
+            try items(berlin + ["BEGIN:VEVENT", "UID:z", "DTSTART;TZID=Europe/Berlin:20260105T090000", "END:VEVENT"])
+                .items.first)
         var changed = item
-        changed.timezones[0].components[0].properties.append(ICalProperty("TZNAME", .text("CET"))) // properties of the zone itself still shared
+        changed.timezones[0].components[0].properties.append(ICalProperty("TZNAME", .text("CET")))  // properties of the zone itself still shared
         var copied = item
-        copied.timezones[0].properties = item.timezones[0].properties.map { $0 } // equal, in other storage
+        copied.timezones[0].properties = item.timezones[0].properties.map { $0 }  // equal, in other storage
         copied.timezones[0].properties.reserveCapacity(64)
         var hasher = ItemHasher(skipping: .defaults)
         let fresh = [item, changed, copied, item].map { CanonicalForm.hash(of: $0, skipping: .defaults) }
         #expect([item, changed, copied, item].map { hasher.hash($0) } == fresh)
         #expect(fresh[0] != fresh[1] && fresh[0] == fresh[2])
-        #expect(ItemHasher.hashes(of: Array(repeating: changed, count: 300) + Array(repeating: item, count: 300)) == Array(repeating: fresh[1], count: 300) + Array(repeating: fresh[0], count: 300))
+        #expect(
+            ItemHasher.hashes(of: Array(repeating: changed, count: 300) + Array(repeating: item, count: 300)) == Array(
+                repeating: fresh[1], count: 300) + Array(repeating: fresh[0], count: 300))
     }
 
     @Test func theCanonicalTypePrefixIsTheXCalTypeName() {
@@ -104,7 +116,11 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
     }
 
     @Test func componentsCarryTheLineOfTheirBeginWhichEqualityIgnores() throws {
-        let doc = try ICalParser().parse(ics(["BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VALARM", "ACTION:DISPLAY", "END:VALARM", "END:VEVENT", "END:VCALENDAR"]))
+        let doc = try ICalParser().parse(
+            ics([
+                "BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VALARM", "ACTION:DISPLAY", "END:VALARM",
+                "END:VEVENT", "END:VCALENDAR",
+            ]))
         let event = doc.calendars[0].components[0]
         #expect(doc.calendars[0].line == 1 && event.line == 2 && event.components[0].line == 4)
         var moved = event
@@ -114,19 +130,26 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
 }
 
 @Suite struct CanonicalFormTests {
-    let base = ["BEGIN:VEVENT", "UID:u", "DTSTAMP:20260101T000000Z", "DTSTART;TZID=Europe/Berlin:20260105T090000",
-                "SUMMARY:Match", "CATEGORIES:A,B", "ATTENDEE;CN=Ann;PARTSTAT=ACCEPTED:mailto:ann@x.org",
-                "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,MO", "DURATION:P1W", "END:VEVENT"]
+    let base = [
+        "BEGIN:VEVENT", "UID:u", "DTSTAMP:20260101T000000Z", "DTSTART;TZID=Europe/Berlin:20260105T090000",
+        "SUMMARY:Match", "CATEGORIES:A,B", "ATTENDEE;CN=Ann;PARTSTAT=ACCEPTED:mailto:ann@x.org",
+        "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,MO", "DURATION:P1W", "END:VEVENT",
+    ]
 
     @Test(arguments: [
         // property order
-        ["BEGIN:VEVENT", "SUMMARY:Match", "UID:u", "DURATION:P1W", "DTSTAMP:20260101T000000Z",
-         "DTSTART;TZID=Europe/Berlin:20260105T090000", "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,MO", "CATEGORIES:A,B",
-         "ATTENDEE;CN=Ann;PARTSTAT=ACCEPTED:mailto:ann@x.org", "END:VEVENT"],
+        [
+            "BEGIN:VEVENT", "SUMMARY:Match", "UID:u", "DURATION:P1W", "DTSTAMP:20260101T000000Z",
+            "DTSTART;TZID=Europe/Berlin:20260105T090000", "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=TU,MO", "CATEGORIES:A,B",
+            "ATTENDEE;CN=Ann;PARTSTAT=ACCEPTED:mailto:ann@x.org", "END:VEVENT",
+        ],
         // folding, parameter order and case, name case, redundant VALUE, equivalent spellings
-        ["BEGIN:VEVENT", "uid:u", "DTSTAMP:20990101T000000Z", "DTSTART;VALUE=DATE-TIME;TZID=Europe/Berlin:20260105T090000",
-         "SUMM", " ARY:Match", "CATEGORIES:B", "CATEGORIES:A", "ATTENDEE;partstat=accepted;cn=Ann:MAILTO:ann@x.org",
-         "RRULE:BYDAY=MO,TU;FREQ=WEEKLY;WKST=MO", "DURATION:P7D", "END:VEVENT"],
+        [
+            "BEGIN:VEVENT", "uid:u", "DTSTAMP:20990101T000000Z",
+            "DTSTART;VALUE=DATE-TIME;TZID=Europe/Berlin:20260105T090000",
+            "SUMM", " ARY:Match", "CATEGORIES:B", "CATEGORIES:A", "ATTENDEE;partstat=accepted;cn=Ann:MAILTO:ann@x.org",
+            "RRULE:BYDAY=MO,TU;FREQ=WEEKLY;WKST=MO", "DURATION:P7D", "END:VEVENT",
+        ],
     ])
     func theHashIgnoresSpellingOrderAndSkippedFields(variant: [String]) throws {
         #expect(try hash(variant) == hash(base))
@@ -134,7 +157,10 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
 
     @Test func severalParameterValuesAreASetOfCanonicalValues() throws {
         func with(_ delegates: String) throws -> String {
-            try hash(base.map { $0.hasPrefix("ATTENDEE") ? "ATTENDEE;CN=Ann;DELEGATED-TO=\(delegates):mailto:ann@x.org" : $0 })
+            try hash(
+                base.map {
+                    $0.hasPrefix("ATTENDEE") ? "ATTENDEE;CN=Ann;DELEGATED-TO=\(delegates):mailto:ann@x.org" : $0
+                })
         }
         #expect(try with("\"MAILTO:a@x.org\",\"mailto:b@x.org\"") == with("\"mailto:a@x.org\",\"MAILTO:b@x.org\""))
         #expect(try with("\"mailto:b@x.org\",\"MAILTO:a@x.org\"") == with("\"mailto:a@x.org\",\"mailto:b@x.org\""))
@@ -155,23 +181,37 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
     }
 
     @Test func theSkipListLeavesFieldsOutAtEveryLevel() throws {
-        let withAlarm = base.dropLast() + ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "X-WR-ALARMUID:1", "END:VALARM", "END:VEVENT"]
-        let otherAlarmUID = base.dropLast() + ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "X-WR-ALARMUID:2", "END:VALARM", "END:VEVENT"]
+        let withAlarm =
+            base.dropLast() + [
+                "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "X-WR-ALARMUID:1", "END:VALARM", "END:VEVENT",
+            ]
+        let otherAlarmUID =
+            base.dropLast() + [
+                "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "X-WR-ALARMUID:2", "END:VALARM", "END:VEVENT",
+            ]
         let skip = SkipList.defaults.merging(SkipList(properties: ["X-WR-*"]))
         #expect(try hash(Array(withAlarm), skip: skip) == hash(Array(otherAlarmUID), skip: skip))
         #expect(try hash(Array(withAlarm)) != hash(Array(otherAlarmUID)))
-        #expect(try hash(Array(withAlarm), skip: SkipList.defaults.merging(SkipList(components: ["VALARM"]))) == hash(base))
+        #expect(
+            try hash(Array(withAlarm), skip: SkipList.defaults.merging(SkipList(components: ["VALARM"]))) == hash(base))
         let noPartstat = base.map { $0.hasPrefix("ATTENDEE") ? "ATTENDEE;CN=Ann:mailto:ann@x.org" : $0 }
-        #expect(try hash(noPartstat, skip: SkipList.defaults.merging(SkipList(parameters: ["PARTSTAT"]))) == hash(base, skip: SkipList.defaults.merging(SkipList(parameters: ["PARTSTAT"]))))
+        #expect(
+            try hash(noPartstat, skip: SkipList.defaults.merging(SkipList(parameters: ["PARTSTAT"])))
+                == hash(base, skip: SkipList.defaults.merging(SkipList(parameters: ["PARTSTAT"]))))
     }
 
     @Test func theHashIsStableAcrossProcesses() throws {
         // A fixed input has a fixed digest: computed once and pinned, so any change to the
         // canonical form (which would re-sync every item of every feed) fails here first.
-        let item = ICalItem(key: "k", uid: "k", components: [
-            ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("k")), ICalProperty("SUMMARY", .text("S"))]),
-        ])
-        #expect(String(decoding: CanonicalForm.bytes(of: item), as: UTF8.self) == "BEGIN:VEVENT\nSUMMARY:text=S\nUID:text=k\nEND:VEVENT\n")
+        let item = ICalItem(
+            key: "k", uid: "k",
+            components: [
+                ICalComponent(
+                    name: "VEVENT", properties: [ICalProperty("UID", .text("k")), ICalProperty("SUMMARY", .text("S"))])
+            ])
+        #expect(
+            String(decoding: CanonicalForm.bytes(of: item), as: UTF8.self)
+                == "BEGIN:VEVENT\nSUMMARY:text=S\nUID:text=k\nEND:VEVENT\n")
         #expect(CanonicalForm.hash(of: item) == "47606c673ec88d921a364ce9ded28772a0c875310433b0abcc97d39d4c1c746e")
     }
 

@@ -7,7 +7,10 @@ func ics(_ lines: [String], ending: String = "\r\n") -> String {
 }
 
 func event(_ body: [String]) -> String {
-    ics(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", "BEGIN:VEVENT"] + body + ["END:VEVENT", "END:VCALENDAR"])
+    ics(
+        ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//EN", "BEGIN:VEVENT"] + body + [
+            "END:VEVENT", "END:VCALENDAR",
+        ])
 }
 
 func firstEvent(_ doc: ICalDocument) -> ICalComponent {
@@ -19,17 +22,25 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     /// reads exactly as without (trees, diagnostics and their lines, each zone's own line), a
     /// zone whose text was read before is that tree again, and one that differs is its own.
     @Test func zonesReadBeforeAreTakenAgainAndNothingElseChanges() throws {
-        func entity(_ zoneName: String, _ uid: String, before: [String] = [], after: [String] = [], end: String = "\r\n") -> [UInt8] {
-            let lines = ["BEGIN:VCALENDAR", "VERSION:2.0"] + before + ["BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD",
-                         "DTSTART:19701025T030000", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:\(zoneName)", "END:STANDARD",
-                         "END:VTIMEZONE"] + after + ["BEGIN:VEVENT", "UID:\(uid)", "DTSTART;TZID=Europe/Berlin:20260105T090000",
-                         "END:VEVENT", "END:VCALENDAR"]
+        func entity(
+            _ zoneName: String, _ uid: String, before: [String] = [], after: [String] = [], end: String = "\r\n"
+        ) -> [UInt8] {
+            let lines =
+                ["BEGIN:VCALENDAR", "VERSION:2.0"] + before + [
+                    "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD",
+                    "DTSTART:19701025T030000", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:\(zoneName)",
+                    "END:STANDARD",
+                    "END:VTIMEZONE",
+                ] + after + [
+                    "BEGIN:VEVENT", "UID:\(uid)", "DTSTART;TZID=Europe/Berlin:20260105T090000",
+                    "END:VEVENT", "END:VCALENDAR",
+                ]
             return Array((lines.joined(separator: end) + end).utf8)
         }
         let entities: [[UInt8]] = [
             entity("CET", "a"), entity("CET", "b", before: ["X-A:1", "X-B:2"]), entity("CEST", "c"),
-            entity("CET", "d", after: ["X-BAD;VALUE=DATE:nope"]), // a diagnostic after a zone taken again: its line is right
-            entity("CET", "e", after: [" X-FOLDED:1"]), // the END line continues: not the zone's text
+            entity("CET", "d", after: ["X-BAD;VALUE=DATE:nope"]),  // a diagnostic after a zone taken again: its line is right
+            entity("CET", "e", after: [" X-FOLDED:1"]),  // the END line continues: not the zone's text
             entity("CET", "f", end: "\n"), entity("CET", "g", end: "\r"), entity("CET", "h"),
         ]
         let zones = SharedZones()
@@ -49,8 +60,9 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     /// A BEGIN:VTIMEZONE line folded into another name begins something else: what closes later
     /// (here a zone written in lower case) is not kept with the text from that line on.
     @Test func aZoneIsKeptOnlyWithTheTextItBeganWith() throws {
-        let text = Array(("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\n X\r\nEND:VTIMEZONEX\r\nbegin:vtimezone\r\nTZID:Z\r\n"
-            + "end:vtimezone\r\nEND:VCALENDAR\r\n").utf8)
+        let text = Array(
+            ("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\n X\r\nEND:VTIMEZONEX\r\nbegin:vtimezone\r\nTZID:Z\r\n"
+                + "end:vtimezone\r\nEND:VCALENDAR\r\n").utf8)
         let zones = SharedZones()
         let docs = try [text, text].map { try ICalParser().parse($0, zones: zones) }
         #expect(docs[0] == (try ICalParser().parse(text)) && docs[1] == docs[0])
@@ -61,7 +73,9 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     /// A zone whose reading gave a diagnostic is not kept: the next one with the same text is
     /// read again, with its own diagnostic.
     @Test func aZoneReadWithADiagnosticIsReadAgain() throws {
-        let text = Array("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nTZOFFSETTO;VALUE=DATE:bad\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n".utf8)
+        let text = Array(
+            "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Z\r\nTZOFFSETTO;VALUE=DATE:bad\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+                .utf8)
         let zones = SharedZones()
         let docs = try [text, text].map { try ICalParser().parse($0, zones: zones) }
         #expect(docs.allSatisfy { $0.diagnostics.count == 1 })
@@ -70,7 +84,8 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func unfoldsCRLFAndBareLFAndTabFolds() throws {
-        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Hello\r\n  wor\n\tld\r\nEND:VEVENT\nEND:VCALENDAR\n"
+        let text =
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Hello\r\n  wor\n\tld\r\nEND:VEVENT\nEND:VCALENDAR\n"
         let doc = try ICalParser().parse(text)
         #expect(firstEvent(doc).property("SUMMARY")?.text == "Hello world")
         #expect(doc.diagnostics.isEmpty)
@@ -109,11 +124,12 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func parametersWithQuotesListsAndCaretEscapes() throws {
-        let doc = try ICalParser().parse(event([
-            "UID:x",
-            #"ATTENDEE;cn="Doe, Jane ^'JD^' ^^";DELEGATED-TO="mailto:a@x.org","mailto:b@x.org";ROLE=REQ-PARTICIPANT:mailto:jane@x.org"#,
-            #"DESCRIPTION;ALTREP="http://example.com/a:b;c":text"#,
-        ]))
+        let doc = try ICalParser().parse(
+            event([
+                "UID:x",
+                #"ATTENDEE;cn="Doe, Jane ^'JD^' ^^";DELEGATED-TO="mailto:a@x.org","mailto:b@x.org";ROLE=REQ-PARTICIPANT:mailto:jane@x.org"#,
+                #"DESCRIPTION;ALTREP="http://example.com/a:b;c":text"#,
+            ]))
         let e = firstEvent(doc)
         let att = e.property("ATTENDEE")!
         #expect(att.parameter("CN") == "Doe, Jane \"JD\" ^")
@@ -136,7 +152,10 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test(arguments: [
-        ("DTSTART:20260105T090000Z", ICalValue.dateTime(.init(year: 2026, month: 1, day: 5, hour: 9, minute: 0, second: 0, isUTC: true))),
+        (
+            "DTSTART:20260105T090000Z",
+            ICalValue.dateTime(.init(year: 2026, month: 1, day: 5, hour: 9, minute: 0, second: 0, isUTC: true))
+        ),
         ("DTSTART;VALUE=DATE:20260105", .date(.init(year: 2026, month: 1, day: 5))),
         ("DURATION:-P1W2DT3H", .duration(.init(isNegative: true, weeks: 1, days: 2, hours: 3))),
         ("TZOFFSETFROM:-001915", .utcOffset(.init(seconds: -(19 * 60 + 15)))),
@@ -151,7 +170,10 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
         ("X-TXT;ENCODING=BASE64:SGVsbG8=", .unknown("SGVsbG8=")),
         ("DESCRIPTION;ENCODING=BASE64:SGVsbG8=", .text("Hello")),
         ("GEO:37.386013;-122.082932", .geo(.init(latitude: 37.386013, longitude: -122.082932))),
-        ("REQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x.org", .requestStatus(.init(code: "3.7", description: "Invalid user", data: "mailto:a;b@x.org"))),
+        (
+            "REQUEST-STATUS:3.7;Invalid user;mailto:a\\;b@x.org",
+            .requestStatus(.init(code: "3.7", description: "Invalid user", data: "mailto:a;b@x.org"))
+        ),
     ])
     func valuesAreTypedAsRFC6321TypesThem(line: String, expected: ICalValue) throws {
         let doc = try ICalParser().parse(event(["UID:x", line]))
@@ -162,8 +184,12 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func recurrenceRulesAreTyped() throws {
-        let doc = try ICalParser().parse(event(["UID:x", "RRULE:freq=monthly;byday=MO,+1TU,-1FR;BYSETPOS=-1;UNTIL=20301231T000000Z;X-NAME=v;"]))
-        guard case .recur(let r)? = firstEvent(doc).property("RRULE")?.value else { Issue.record("not a recur"); return }
+        let doc = try ICalParser().parse(
+            event(["UID:x", "RRULE:freq=monthly;byday=MO,+1TU,-1FR;BYSETPOS=-1;UNTIL=20301231T000000Z;X-NAME=v;"]))
+        guard case .recur(let r)? = firstEvent(doc).property("RRULE")?.value else {
+            Issue.record("not a recur")
+            return
+        }
         #expect(r.freq == "MONTHLY")
         #expect(r.byDay == ["MO", "1TU", "-1FR"])
         #expect(r.bySetPos == [-1])
@@ -172,10 +198,11 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func multiValuedPropertiesSplitOnUnescapedCommas() throws {
-        let doc = try ICalParser().parse(event([
-            "UID:x", #"CATEGORIES:Sport,Fun\, games"#, "EXDATE;TZID=Europe/Berlin:20260105T090000,20260112T090000",
-            "RDATE;VALUE=PERIOD:20260101T100000Z/PT1H,20260102T100000Z/20260102T120000Z",
-        ]))
+        let doc = try ICalParser().parse(
+            event([
+                "UID:x", #"CATEGORIES:Sport,Fun\, games"#, "EXDATE;TZID=Europe/Berlin:20260105T090000,20260112T090000",
+                "RDATE;VALUE=PERIOD:20260101T100000Z/PT1H,20260102T100000Z/20260102T120000Z",
+            ]))
         let e = firstEvent(doc)
         #expect(e.property("CATEGORIES")?.values == [.text("Sport"), .text("Fun, games")])
         #expect(e.property("EXDATE")?.values.count == 2)
@@ -196,10 +223,11 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func unknownComponentsPropertiesAndParametersAreKept() throws {
-        let doc = try ICalParser().parse(ics([
-            "BEGIN:VCALENDAR", "X-WR-CALNAME:Cal", "BEGIN:X-THING", "X-A;X-P=1:v", "BEGIN:VEVENT", "UID:nested",
-            "END:VEVENT", "END:X-THING", "END:VCALENDAR",
-        ]))
+        let doc = try ICalParser().parse(
+            ics([
+                "BEGIN:VCALENDAR", "X-WR-CALNAME:Cal", "BEGIN:X-THING", "X-A;X-P=1:v", "BEGIN:VEVENT", "UID:nested",
+                "END:VEVENT", "END:X-THING", "END:VCALENDAR",
+            ]))
         let cal = doc.calendars[0]
         #expect(cal.property("X-WR-CALNAME")?.values == [.unknown("Cal")])
         #expect(cal.components[0].name == "X-THING")
@@ -221,9 +249,10 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     }
 
     @Test func aMissingEndIsDiagnosedAndTheDataKept() throws {
-        let doc = try ICalParser().parse(ics([
-            "BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VEVENT", "UID:b", "END:VEVENT", "END:VCALENDAR",
-        ]))
+        let doc = try ICalParser().parse(
+            ics([
+                "BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "BEGIN:VEVENT", "UID:b", "END:VEVENT", "END:VCALENDAR",
+            ]))
         #expect(doc.calendars[0].components.map(\.uid) == ["a", "b"], "events never nest: the first is closed")
         #expect(doc.diagnostics.count == 1)
         #expect(doc.diagnostics.contains { $0.line == 2 && $0.message.contains("END:VEVENT") })
@@ -261,7 +290,8 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
     @Test func theComponentCountLimitIsAClearError() {
         var limits = ICalParser.Limits()
         limits.maxComponents = 10
-        let lines = ["BEGIN:VCALENDAR"] + (0..<20).flatMap { ["BEGIN:VEVENT", "UID:\($0)", "END:VEVENT"] } + ["END:VCALENDAR"]
+        let lines =
+            ["BEGIN:VCALENDAR"] + (0..<20).flatMap { ["BEGIN:VEVENT", "UID:\($0)", "END:VEVENT"] } + ["END:VCALENDAR"]
         #expect(throws: ICalendarError.self) { try ICalParser(limits: limits).parse(ics(lines)) }
     }
 

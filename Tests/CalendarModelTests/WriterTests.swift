@@ -3,17 +3,25 @@ import Testing
 
 @Suite struct WriterTests {
     @Test func writesCRLFAndEscapesText() throws {
-        let cal = ICalComponent(name: "VCALENDAR", components: [
-            ICalComponent(name: "VEVENT", properties: [
-                ICalProperty("UID", .text("x")),
-                ICalProperty("SUMMARY", .text("a,b;c\\d\ne")),
-                ICalProperty("ATTENDEE", .calAddress("mailto:a@x.org"), parameters: [ICalParameter("CN", "Doe, \"J\"\n^")]),
-                ICalProperty("DTSTART", .date(.init(year: 2026, month: 1, day: 5))),
-            ]),
-        ])
+        let cal = ICalComponent(
+            name: "VCALENDAR",
+            components: [
+                ICalComponent(
+                    name: "VEVENT",
+                    properties: [
+                        ICalProperty("UID", .text("x")),
+                        ICalProperty("SUMMARY", .text("a,b;c\\d\ne")),
+                        ICalProperty(
+                            "ATTENDEE", .calAddress("mailto:a@x.org"),
+                            parameters: [ICalParameter("CN", "Doe, \"J\"\n^")]),
+                        ICalProperty("DTSTART", .date(.init(year: 2026, month: 1, day: 5))),
+                    ])
+            ])
         let text = ICalWriter.string([cal])
-        #expect(text == "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:a\\,b\\;c\\\\d\\ne\r\n"
-            + "ATTENDEE;CN=\"Doe, ^'J^'^n^^\":mailto:a@x.org\r\nDTSTART;VALUE=DATE:20260105\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        #expect(
+            text == "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:a\\,b\\;c\\\\d\\ne\r\n"
+                + "ATTENDEE;CN=\"Doe, ^'J^'^n^^\":mailto:a@x.org\r\nDTSTART;VALUE=DATE:20260105\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
     }
 
     @Test(arguments: [1, 2, 3, 4])
@@ -21,9 +29,11 @@ import Testing
         // Characters of 1 to 4 UTF-8 bytes, so every fold position is tried against a sequence.
         let ch = ["a", "é", "€", "🎉"][width - 1]
         let summary = String(repeating: ch, count: 300 / width) + "x"
-        let cal = ICalComponent(name: "VCALENDAR", components: [
-            ICalComponent(name: "VEVENT", properties: [ICalProperty("SUMMARY", .text(summary))]),
-        ])
+        let cal = ICalComponent(
+            name: "VCALENDAR",
+            components: [
+                ICalComponent(name: "VEVENT", properties: [ICalProperty("SUMMARY", .text(summary))])
+            ])
         let bytes = ICalWriter.write([cal])
         var lines: [[UInt8]] = []
         var current: [UInt8] = []
@@ -54,13 +64,18 @@ import Testing
     /// text repeated; a zone of the same name in another tree is written itself.
     @Test func sharedZonesAreWrittenOnceWithTheSameText() throws {
         func zone(_ name: String) -> ICalComponent {
-            ICalComponent(name: "VTIMEZONE", properties: [ICalProperty("TZID", .text("Europe/Berlin"))], components: [
-                ICalComponent(name: "STANDARD", properties: [ICalProperty("TZNAME", .text(name))]),
-            ])
+            ICalComponent(
+                name: "VTIMEZONE", properties: [ICalProperty("TZID", .text("Europe/Berlin"))],
+                components: [
+                    ICalComponent(name: "STANDARD", properties: [ICalProperty("TZNAME", .text(name))])
+                ])
         }
-        let shared = zone("CET"), other = zone("CEST")
+        let shared = zone("CET")
+        let other = zone("CEST")
         let calendars = [shared, shared, other, shared].enumerated().map { i, z in
-            ICalComponent(name: "VCALENDAR", components: [z, ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("e\(i)"))])])
+            ICalComponent(
+                name: "VCALENDAR",
+                components: [z, ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("e\(i)"))])])
         }
         let zones = ICalWriter.WrittenZones()
         let written = calendars.map { ICalWriter.string([$0], zones: zones) }
@@ -71,9 +86,14 @@ import Testing
 
     @Test func writesValueOnlyWhereTheTypeIsNotTheDefault() {
         let props = [
-            ICalProperty("RDATE", .period(.init(start: .init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: false),
-                                                 end: .duration(.init(hours: 2)))), parameters: [ICalParameter("TZID", "US/Eastern")]),
-            ICalProperty("DTSTART", .dateTime(.init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: true))),
+            ICalProperty(
+                "RDATE",
+                .period(
+                    .init(
+                        start: .init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: false),
+                        end: .duration(.init(hours: 2)))), parameters: [ICalParameter("TZID", "US/Eastern")]),
+            ICalProperty(
+                "DTSTART", .dateTime(.init(year: 2006, month: 1, day: 2, hour: 15, minute: 0, second: 0, isUTC: true))),
             ICalProperty("X-N", .integer(5)),
             ICalProperty("X-U", .unknown("raw,text")),
             ICalProperty("REFRESH-INTERVAL", .duration(.init(weeks: 1))),
@@ -99,7 +119,9 @@ import Testing
             let second = try ICalParser().parse(written)
             #expect(second.calendars == first.calendars, "\(fixture.name) changed in a round trip")
             // What we write is clean: no diagnostics except for values that were invalid to begin with.
-            let invalidKept = first.calendars.flatMap(\.allValues).filter { if case .unknown = $0 { true } else { false } }.count
+            let invalidKept = first.calendars.flatMap(\.allValues).filter {
+                if case .unknown = $0 { true } else { false }
+            }.count
             if invalidKept == 0 { #expect(second.diagnostics.isEmpty, "\(fixture.name): \(second.diagnostics)") }
         }
     }

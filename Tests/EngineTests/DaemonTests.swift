@@ -12,11 +12,15 @@ import TestSupport
     static let controlToken = "control-test-token"
 
     /// An HTTP exchange with the daemon through libcurl.
-    func call(_ method: String, _ url: String, token: String? = controlToken) async throws -> (status: Int, body: String) {
+    func call(_ method: String, _ url: String, token: String? = controlToken) async throws -> (
+        status: Int, body: String
+    ) {
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let r = try await CurlHTTPClient().send(HTTPRequest(method: method, url: url, headers: headers, body: method == "POST" ? [] : nil,
-                                                            connectTimeout: 5, timeout: 10, maxResponseBytes: 1 << 22, maxRedirects: 0))
+        let r = try await CurlHTTPClient().send(
+            HTTPRequest(
+                method: method, url: url, headers: headers, body: method == "POST" ? [] : nil,
+                connectTimeout: 5, timeout: 10, maxResponseBytes: 1 << 22, maxRedirects: 0))
         return (r.status, String(decoding: r.body, as: UTF8.self))
     }
 
@@ -40,11 +44,13 @@ import TestSupport
     @Test func theControlEndpointTriggersReloadsAndAGracefulShutdownCommitsWhatWasApplied() async throws {
         let bed = try Bed()
         let dir = TargetProcess.temporaryDirectory()
-        let subs = dir.appendingPathComponent("Subscriptions"), filtersDir = dir.appendingPathComponent("Filters")
+        let subs = dir.appendingPathComponent("Subscriptions")
+        let filtersDir = dir.appendingPathComponent("Filters")
         try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: filtersDir, withIntermediateDirectories: true)
         func write(_ id: String, feed: String, collection: String) throws {
-            try "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
+            try
+                "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
                 .write(to: subs.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
         }
         try bed.nginx.put("small.ics", feed([match(1), match(2)]))
@@ -52,9 +58,13 @@ import TestSupport
 
         let p = Process()
         p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        p.arguments = ["run", "--subscriptions", subs.path, "--filters", filtersDir.path, "--state", bed.state.path,
-                       "--listen", "127.0.0.1:0", "--watch", "0.2"]
-        p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging(["OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning"]) { $1 }
+        p.arguments = [
+            "run", "--subscriptions", subs.path, "--filters", filtersDir.path, "--state", bed.state.path,
+            "--listen", "127.0.0.1:0", "--watch", "0.2",
+        ]
+        p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
+            "OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning",
+        ]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         // Its log, to see when it has looked at a configuration change.
         let log = dir.appendingPathComponent("daemon.log")
@@ -62,17 +72,26 @@ import TestSupport
         p.standardError = try FileHandle(forWritingTo: log)
         func logged(_ text: String) -> Bool { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(text) }
         try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        defer {
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+            }
+        }
 
         let urlFile = bed.state.appendingPathComponent("control-url")
-        #expect(try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) }, "the daemon wrote its control URL")
+        #expect(
+            try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) },
+            "the daemon wrote its control URL")
         let base = try String(contentsOf: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
         // The token: required everywhere but /health, and checked.
         #expect(try await call("GET", base + "/health", token: nil).status == 200)
         for (method, path) in [("GET", "/status"), ("GET", "/metrics"), ("POST", "/subscriptions/small/sync")] {
             #expect(try await call(method, base + path, token: nil).status == 401, "\(method) \(path) without a token")
-            #expect(try await call(method, base + path, token: "wrong").status == 401, "\(method) \(path) with a wrong token")
+            #expect(
+                try await call(method, base + path, token: "wrong").status == 401,
+                "\(method) \(path) with a wrong token")
         }
         #expect(try await call("POST", base + "/subscriptions/nope/sync").status == 404)
 
@@ -81,7 +100,9 @@ import TestSupport
         try bed.nginx.put("small.ics", feed([match(1, summary: "Final"), match(2)]))
         let triggered = try await call("POST", base + "/subscriptions/small/sync")
         #expect(triggered.status == 202 && triggered.body.contains("queued"), "\(triggered)")
-        #expect(try await eventually(30) { try await bed.summaries("/t/small")["match-1@club"] == "Final" }, "the trigger ran a pass")
+        #expect(
+            try await eventually(30) { try await bed.summaries("/t/small")["match-1@club"] == "Final" },
+            "the trigger ran a pass")
         let metrics = try await call("GET", base + "/metrics").body
         #expect(metrics.contains("outboard_passes_total{subscription=\"small\",result=\"applied\"} 2"), "\(metrics)")
         #expect(metrics.contains("outboard_items_total{subscription=\"small\",change=\"updated\"} 1"))
@@ -102,7 +123,8 @@ import TestSupport
         let big = FeedGenerator(events: 3000, seed: 5).text()
         try bed.nginx.put("big.ics", Array(big.utf8))
         try write("big", feed: "big.ics", collection: "/t/big")
-        #expect(try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
+        #expect(
+            try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
         #expect(try await eventually(120) { (try? await bed.client.list(collection: "/t/big").count) ?? 0 >= 100 })
         kill(p.processIdentifier, SIGTERM)
         let stopped = try await eventually(60) { !p.isRunning }
@@ -114,14 +136,18 @@ import TestSupport
         let recorded = try bed.store.items("big")
         let items = ItemGrouper.items(from: try ICalParser().parse(big)).items.count
         #expect(onTarget.count < items, "stopped mid-pass (\(onTarget.count) of \(items) written)")
-        #expect(Set(recorded.values.map(\.href)) == Set(onTarget.map(\.href)), "the status store matches the target exactly")
+        #expect(
+            Set(recorded.values.map(\.href)) == Set(onTarget.map(\.href)), "the status store matches the target exactly"
+        )
         let state = try bed.store.feed("big")
         #expect(state.etag == nil && state.bodyHash == nil, "an interrupted pass stores no validators")
         #expect(state.failures == 0, "an interrupted pass is not a failure")
 
         // The next pass does the rest: every item exactly once.
-        let s = try SubscriptionLoader.load(id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),
-                                            file: "big.yaml", filters: [:], environment: bed.env).get()
+        let s = try SubscriptionLoader.load(
+            id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),
+            file: "big.yaml", filters: [:], environment: bed.env
+        ).get()
         let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
         #expect(r.succeeded && r.added.count == items - onTarget.count, "\(String(describing: r.error))")
         #expect(try await bed.client.list(collection: "/t/big").count == items)

@@ -24,7 +24,9 @@ func killWhen(_ p: Process, after delay: UInt32 = 0, _ condition: @escaping @Sen
 
 /// How the target's collection differs from the feed's items after `pipeline`, by canonical hash
 /// (missing, extra, other content), or nil when it holds exactly the feed.
-func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8], pipeline: FilterPipeline = FilterPipeline([])) async throws -> String? {
+func divergence(
+    _ client: TargetClient, _ collection: String, feed bytes: [UInt8], pipeline: FilterPipeline = FilterPipeline([])
+) async throws -> String? {
     var want: [String: String] = [:]
     for item in ItemGrouper.items(from: try ICalParser().parse(bytes)).items {
         guard case .kept(let kept, _) = pipeline.run(item, now: .utc(Date())) else { continue }
@@ -37,10 +39,12 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
             have[item.key] = ItemHasher.hashes(of: [item], skipping: pipeline.skipList)[0]
         }
     }
-    let missing = want.keys.filter { have[$0] == nil }, extra = have.keys.filter { want[$0] == nil }
+    let missing = want.keys.filter { have[$0] == nil }
+    let extra = have.keys.filter { want[$0] == nil }
     let other = want.keys.filter { have[$0] != nil && have[$0] != want[$0] }
     if missing.isEmpty, extra.isEmpty, other.isEmpty { return nil }
-    return "\(missing.count) missing, \(extra.count) extra, \(other.count) with other content (e.g. \((missing + extra + other).prefix(3)))"
+    return
+        "\(missing.count) missing, \(extra.count) extra, \(other.count) with other content (e.g. \((missing + extra + other).prefix(3)))"
 }
 
 /// The cases of issue 14, each with nginx and the real reference target: after any of them, one
@@ -58,7 +62,8 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
             env = bed.env
             try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: filters, withIntermediateDirectories: true)
-            try "source:\n  url: \(url)\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\nguard:\n  max-delete-fraction: 1\n"
+            try
+                "source:\n  url: \(url)\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\nguard:\n  max-delete-fraction: 1\n"
                 .write(to: subs.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
         }
 
@@ -72,8 +77,10 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
 
         var subscription: Subscription {
             get throws {
-                try SubscriptionLoader.load(id: "s", text: try String(contentsOf: subs.appendingPathComponent("s.yaml"), encoding: .utf8),
-                                            file: "s.yaml", filters: [:], environment: env).get()
+                try SubscriptionLoader.load(
+                    id: "s", text: try String(contentsOf: subs.appendingPathComponent("s.yaml"), encoding: .utf8),
+                    file: "s.yaml", filters: [:], environment: env
+                ).get()
             }
         }
     }
@@ -88,7 +95,9 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         for round in 0..<10 {
             // A new export, changing about half of the items; twice, the one before it again,
             // byte for byte (a killed pass of A, then B once more).
-            if round % 4 == 3, versions.count >= 2 { versions.append(versions[versions.count - 2]) } else {
+            if round % 4 == 3, versions.count >= 2 {
+                versions.append(versions[versions.count - 2])
+            } else {
                 feed.evolve(&rng)
                 feed.evolve(&rng)
                 versions.append(feed.bytes)
@@ -107,7 +116,9 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
             // start with its intents), after a random moment more. A thread of its own watches and
             // kills, so the timing does not wait for the test's task to be scheduled.
             let store = bed.store
-            killWhen(p, after: UInt32.random(in: 0...15_000, using: &rng)) { (try? store.feed("s").lastAttempt) != before }
+            killWhen(p, after: UInt32.random(in: 0...15_000, using: &rng)) {
+                (try? store.feed("s").lastAttempt) != before
+            }
             if try bed.store.feed("s").passOpen != nil { killedMidPass += 1 }
         }
         #expect(killedMidPass >= 3, "passes were killed while they wrote (\(killedMidPass) of 9)")
@@ -116,7 +127,8 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         #expect(r.succeeded, "\(r.error ?? "") \(r.failed.prefix(3))")
         let diverged = try await divergence(bed.client, "/t/kill", feed: versions.last!)
         #expect(diverged == nil, "\(diverged ?? "")")
-        let again = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        let again = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client)
+            .run()
         #expect(again.notModified, "a converged mirror is followed by nothing to do")
     }
 
@@ -139,7 +151,9 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         let back = await bed.pass(s)
         #expect(back.succeeded && !back.notModified, "\(back.error ?? "")")
         #expect(back.updated.map(\.key) == ["match-1@club"])
-        let diverged = try await divergence(bed.client, "/t/guard", feed: all, pipeline: FilterPipeline(input: [bed.filters["strip-alarms"]!], output: []))
+        let diverged = try await divergence(
+            bed.client, "/t/guard", feed: all,
+            pipeline: FilterPipeline(input: [bed.filters["strip-alarms"]!], output: []))
         #expect(diverged == nil, "\(diverged ?? "")")
         #expect(await bed.pass(s).notModified)
     }
@@ -163,7 +177,9 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         #expect(!text.contains("SQLite"), "\(text)")
         lease.release()
         // Once it is released, the next pass runs.
-        let r = await SyncPass(subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        let r = await SyncPass(
+            subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.client
+        ).run()
         #expect(r.succeeded, "\(r.error ?? "")")
     }
 
@@ -173,12 +189,18 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
         let s = try bed.subscription("d", feed: "d.ics", collection: "/t/dead")
         #expect(await bed.pass(s).succeeded)
         // 900 new events, and the target gone.
-        let many = (100..<1000).map { n in ["BEGIN:VEVENT", "UID:new-\(n)@club", "DTSTAMP:20260101T000000Z", "DTSTART:20260401T100000Z", "SUMMARY:New \(n)", "END:VEVENT"] }
+        let many = (100..<1000).map { n in
+            [
+                "BEGIN:VEVENT", "UID:new-\(n)@club", "DTSTAMP:20260101T000000Z", "DTSTART:20260401T100000Z",
+                "SUMMARY:New \(n)", "END:VEVENT",
+            ]
+        }
         try bed.nginx.put("d.ics", feed((1...9).map { match($0) } + many))
         bed.target.stop()
         let r = await bed.pass(s)
         #expect(r.errorKind == .target)
-        #expect(r.failed.count <= 300, "at most the batches in flight fail, not one request per item: \(r.failed.count)")
+        #expect(
+            r.failed.count <= 300, "at most the batches in flight fail, not one request per item: \(r.failed.count)")
         #expect(r.error?.contains("not sent") == true, "\(r.error ?? "")")
         // Back up (elsewhere): the next pass checks the unanswered writes and completes.
         bed.target = try TargetProcess.start(dataDirectory: bed.target.dataDirectory)
@@ -201,8 +223,12 @@ func divergence(_ client: TargetClient, _ collection: String, feed bytes: [UInt8
     }
 
     @Test func aFeedURLThatFailsValidationIsShownWithoutItsSecrets() {
-        let yaml = "source:\n  url: \"ftp://club:hunter2@feeds.example.org/cal.ics?token=s3cret\"\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
-        guard case .failure(let problems) = SubscriptionLoader.load(id: "x", text: yaml, file: "x.yaml", filters: [:], environment: ["T": "t"]) else {
+        let yaml =
+            "source:\n  url: \"ftp://club:hunter2@feeds.example.org/cal.ics?token=s3cret\"\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
+        guard
+            case .failure(let problems) = SubscriptionLoader.load(
+                id: "x", text: yaml, file: "x.yaml", filters: [:], environment: ["T": "t"])
+        else {
             Issue.record("the URL was accepted")
             return
         }
@@ -231,18 +257,26 @@ final class LostAnswerProxy: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 64 << 20)
             let forwarded: Set<String> = ["content-type", "authorization", "soapaction"]
-            let headers = request.headers.filter { forwarded.contains($0.name.canonicalName) }.map { ($0.name.rawName, $0.value) }
-            let answer = try await CurlHTTPClient().send(Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: Array(buffer: body)))
+            let headers = request.headers.filter { forwarded.contains($0.name.canonicalName) }.map {
+                ($0.name.rawName, $0.value)
+            }
+            let answer = try await CurlHTTPClient().send(
+                Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: Array(buffer: body)))
             let action = request.headers.first { $0.name.canonicalName == "soapaction" }?.value ?? ""
             if !["multiOp", "addItem", "updateItem", "deleteItem"].contains(where: { action.contains("/\($0)") }) {
-                return Response(status: .init(code: answer.status), headers: [.contentType: answer.header("content-type") ?? "text/xml"],
-                                body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+                return Response(
+                    status: .init(code: answer.status),
+                    headers: [.contentType: answer.header("content-type") ?? "text/xml"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
             }
-            return Response(status: .gatewayTimeout, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "upstream timed out\n")))
+            return Response(
+                status: .gatewayTimeout, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: "upstream timed out\n")))
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) })
         let task = Task { try await app.runService() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
@@ -267,7 +301,10 @@ extension DivergenceTests {
         defer { proxy.stop() }
         s.targetURL = proxy.endpoint
         let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
-        let lost = await SyncPass(subscription: s, filters: pipeline, store: bed.store, target: TargetClient(endpoint: proxy.endpoint, token: TargetProcess.token)).run()
+        let lost = await SyncPass(
+            subscription: s, filters: pipeline, store: bed.store,
+            target: TargetClient(endpoint: proxy.endpoint, token: TargetProcess.token)
+        ).run()
         #expect(lost.errorKind == .target, "\(lost.error ?? "")")
         #expect(try await bed.summaries("/t/lost")["match-1@club"] == "Renamed", "the gateway forwarded the write")
         // The feed takes the rename back, byte for byte, and changes another event: match 1's bytes
@@ -287,7 +324,8 @@ extension DivergenceTests {
         try bed.nginx.put("t.ics", body)
         let engine = try EngineRun(bed: bed, url: bed.nginx.url("t.ics"), collection: "/t/two")
         let fresh = TargetProcess.temporaryDirectory().appendingPathComponent("state")
-        var outputs: [Pipe] = [], processes: [Process] = []
+        var outputs: [Pipe] = []
+        var processes: [Process] = []
         for _ in 0..<2 {
             let p = engine.process()
             p.arguments = p.arguments!.dropLast() + [fresh.path]

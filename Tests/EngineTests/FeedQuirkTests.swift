@@ -6,7 +6,8 @@ import TestSupport
 
 /// The fixture feeds beside these tests (`Fixtures/`): feeds from the wild, each with its quirk.
 enum EngineFixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures")
 
     static func bytes(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: directory.appendingPathComponent(name)))
@@ -30,15 +31,21 @@ enum EngineFixtures {
         #expect(first.duplicates.map(\.key) == [invitation, "series-weekly@o365"])
         #expect(first.duplicates.map(\.dropped) == [3, 1])
         // The latest export of the invitation (its DTSTAMP) is the one mirrored.
-        #expect(try await bed.summaries("/t/o365") == [invitation: "Budgetrunde (verschoben)", "series-weekly@o365": "Jour fixe",
-                                                      "single@o365": "Quartalsabschluss"])
+        #expect(
+            try await bed.summaries("/t/o365") == [
+                invitation: "Budgetrunde (verschoben)", "series-weekly@o365": "Jour fixe",
+                "single@o365": "Quartalsabschluss",
+            ])
         let series = try #require(try await bed.client.fetch(uid: "series-weekly@o365", in: "/t/o365")?.calendar)
         let overrides = series.components.filter { $0.recurrenceID != nil }
         #expect(overrides.count == 1)
         #expect(overrides.first?.property("DTSTAMP")?.value.map(ValueFormatter.icalString) == "20260302T090000Z")
 
         // Another event changes: the duplicated items are settled by their bytes, still reported.
-        body = Array(String(decoding: body, as: UTF8.self).replacingOccurrences(of: "Quartalsabschluss", with: "Quartalsabschluss (neu)").utf8)
+        body = Array(
+            String(decoding: body, as: UTF8.self).replacingOccurrences(
+                of: "Quartalsabschluss", with: "Quartalsabschluss (neu)"
+            ).utf8)
         try bed.nginx.put("o365.ics", body)
         let second = await bed.pass(s)
         #expect(second.succeeded, "\(String(describing: second.error))")

@@ -20,10 +20,15 @@ import TestSupport
         let zoner = try #require(FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones))
         #expect(zoner.tzid == "Europe/Berlin")
         let zoned = Dictionary(uniqueKeysWithValues: set.items.map { ($0.key, zoner.zone($0)) })
-        let concert = try #require(zoned["concert@floating"]), training = try #require(zoned["training@floating"])
-        #expect(Self.tzid(concert.master, "DTSTART") == "Europe/Berlin" && Self.tzid(concert.master, "DTEND") == "Europe/Berlin")
+        let concert = try #require(zoned["concert@floating"])
+        let training = try #require(zoned["training@floating"])
+        #expect(
+            Self.tzid(concert.master, "DTSTART") == "Europe/Berlin"
+                && Self.tzid(concert.master, "DTEND") == "Europe/Berlin")
         #expect(Self.tzid(training.master, "EXDATE") == "Europe/Berlin")
-        #expect(Self.tzid(training.overrides.first, "RECURRENCE-ID") == "Europe/Berlin" && Self.tzid(training.overrides.first, "DTSTART") == "Europe/Berlin")
+        #expect(
+            Self.tzid(training.overrides.first, "RECURRENCE-ID") == "Europe/Berlin"
+                && Self.tzid(training.overrides.first, "DTSTART") == "Europe/Berlin")
         #expect(concert.timezones.map { $0.property("TZID")?.text } == ["Europe/Berlin"])
         // A date, and a UTC time, stay as written, and get no zone.
         for key in ["holiday@floating", "call@floating"] {
@@ -46,10 +51,14 @@ import TestSupport
         }
         let zone = try bed.subscription("zone", feed: "google.ics", collection: "/t/zone", extra: "floating: zone")
         let r = await bed.pass(zone)
-        #expect(r.succeeded && r.added.count == 4 && r.diagnostics.isEmpty, "\(String(describing: r.error)) \(r.diagnostics)")
+        #expect(
+            r.succeeded && r.added.count == 4 && r.diagnostics.isEmpty,
+            "\(String(describing: r.error)) \(r.diagnostics)")
         var calendar = try await concert("/t/zone")
         #expect(Self.tzid(calendar.components.first { $0.name == "VEVENT" }, "DTSTART") == "Europe/Berlin")
-        #expect(calendar.components.filter { $0.name == "VTIMEZONE" }.map { $0.property("TZID")?.text } == ["Europe/Berlin"])
+        #expect(
+            calendar.components.filter { $0.name == "VTIMEZONE" }.map { $0.property("TZID")?.text } == ["Europe/Berlin"]
+        )
         #expect(await bed.pass(zone).notModified)
 
         let keep = try bed.subscription("keep", feed: "google.ics", collection: "/t/keep")
@@ -59,7 +68,8 @@ import TestSupport
         #expect(Self.tzid(calendar.components.first { $0.name == "VEVENT" }, "DTSTART") == nil)
         #expect(!calendar.components.contains { $0.name == "VTIMEZONE" })
 
-        let chicago = try bed.subscription("chicago", feed: "chicago.ics", collection: "/t/chicago", extra: "floating: zone")
+        let chicago = try bed.subscription(
+            "chicago", feed: "chicago.ics", collection: "/t/chicago", extra: "floating: zone")
         #expect(await bed.pass(chicago).succeeded)
         calendar = try await concert("/t/chicago")
         #expect(Self.tzid(calendar.components.first { $0.name == "VEVENT" }, "DTSTART") == "America/Chicago")
@@ -89,12 +99,19 @@ import TestSupport
         bed.put("f.ics", Array(body.utf8))
         let r = await bed.pass(try bed.subscription("s", feed: "f.ics", collection: "/s", extra: "floating: zone"))
         #expect(r.succeeded)
-        #expect(r.diagnostics == ["floating: zone, but the feed has no X-WR-TIMEZONE: 2 items with floating times mirrored as written"])
+        #expect(
+            r.diagnostics == [
+                "floating: zone, but the feed has no X-WR-TIMEZONE: 2 items with floating times mirrored as written"
+            ])
     }
 
     @Test func aFloatingPolicyOtherThanKeepOrZoneIsAProblemWithItsLine() {
-        let text = "source:\n  url: https://example.org/a.ics\nfloating: utc\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
-        guard case .failure(let p) = SubscriptionLoader.load(id: "f", text: text, file: "f.yaml", filters: [:], environment: ["T": "t"]) else {
+        let text =
+            "source:\n  url: https://example.org/a.ics\nfloating: utc\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /x\n  token-env: T\n"
+        guard
+            case .failure(let p) = SubscriptionLoader.load(
+                id: "f", text: text, file: "f.yaml", filters: [:], environment: ["T": "t"])
+        else {
             Issue.record("accepted")
             return
         }

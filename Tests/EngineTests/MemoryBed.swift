@@ -19,7 +19,10 @@ final class MemoryBed: @unchecked Sendable {
 
     init() throws {
         switchable = SwitchableTarget(inner: memory)
-        let stripAlarms = try FilterLoader.load(name: "strip-alarms", text: "stage: input\nrules:\n  - remove-component: VALARM\n", file: "strip-alarms.yaml").get()
+        let stripAlarms = try FilterLoader.load(
+            name: "strip-alarms", text: "stage: input\nrules:\n  - remove-component: VALARM\n",
+            file: "strip-alarms.yaml"
+        ).get()
         filters = ["strip-alarms": stripAlarms]
     }
 
@@ -32,7 +35,9 @@ final class MemoryBed: @unchecked Sendable {
 
     /// `source` is more of the source mapping (its lines indented by two spaces); `extra` more
     /// top-level keys.
-    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws -> Subscription {
+    func subscription(_ id: String, feed: String, collection: String, source: String = "", extra: String = "") throws
+        -> Subscription
+    {
         let yaml = """
             source:
               url: http://feeds.test/\(feed)
@@ -45,10 +50,15 @@ final class MemoryBed: @unchecked Sendable {
               input: [strip-alarms]
             \(extra)
             """
-        return try SubscriptionLoader.load(id: id, text: yaml, file: "\(id).yaml", filters: filters, environment: ["TEST_TARGET_TOKEN": "t"]).get()
+        return try SubscriptionLoader.load(
+            id: id, text: yaml, file: "\(id).yaml", filters: filters, environment: ["TEST_TARGET_TOKEN": "t"]
+        ).get()
     }
 
-    func pass(_ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil, pipeline: FilterPipeline? = nil) async -> SyncReport {
+    func pass(
+        _ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil,
+        pipeline: FilterPipeline? = nil
+    ) async -> SyncReport {
         let pipeline = pipeline ?? FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
         var pass = SyncPass(subscription: s, filters: pipeline, store: store, target: switchable, source: feeds)
         if let batchSize { pass.batchSize = batchSize }
@@ -68,7 +78,8 @@ final class MemoryBed: @unchecked Sendable {
         var out: [String: String] = [:]
         for (_, calendar) in memory.entities(collection) {
             let master = calendar.components.first { $0.name == "VEVENT" && $0.recurrenceID == nil }
-            out[calendar.components.first { $0.uid != nil }?.uid ?? "?"] = master?.property("SUMMARY")?.text ?? "(no master)"
+            out[calendar.components.first { $0.uid != nil }?.uid ?? "?"] =
+                master?.property("SUMMARY")?.text ?? "(no master)"
         }
         return out
     }
@@ -86,10 +97,14 @@ final class NamedFeeds: FeedSource, @unchecked Sendable {
         }
     }
 
-    func fetch(_ s: Subscription, etag: String?, lastModified: String?,
-               onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) async throws(FetchError) -> FeedFetcher.Result {
+    func fetch(
+        _ s: Subscription, etag: String?, lastModified: String?,
+        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedFetcher.Result {
         let name = String(s.sourceURL.split(separator: "/").last ?? "")
-        guard let feed = lock.withLock({ feeds[name] }) else { throw .http(subscription: s.id, host: s.sourceHost, status: 404, retryAfter: nil) }
+        guard let feed = lock.withLock({ feeds[name] }) else {
+            throw .http(subscription: s.id, host: s.sourceHost, status: 404, retryAfter: nil)
+        }
         return try await feed.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody)
     }
 }
@@ -111,7 +126,10 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
     }
 
     func check() throws(TargetClientError) {
-        if isDown { throw .transport(endpoint: "http://target.test/calws", .curl(code: 7, message: "Couldn't connect to server")) }
+        if isDown {
+            throw .transport(
+                endpoint: "http://target.test/calws", .curl(code: 7, message: "Couldn't connect to server"))
+        }
     }
 
     func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
@@ -134,12 +152,16 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         return try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData)
     }
 
-    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String) {
+    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
+        href: String, changeToken: String
+    ) {
         try check()
         return try await inner.addItem(collection: collection, calendar: calendar)
     }
 
-    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String {
+    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
+        -> String
+    {
         try check()
         return try await inner.updateItem(href: href, changeToken: changeToken, update: update)
     }

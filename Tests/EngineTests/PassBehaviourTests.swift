@@ -13,8 +13,14 @@ import TestSupport
 @Suite struct PassBehaviourTests {
     @Test func removedEventsAndOverridesAreDeleted() async throws {
         let bed = try MemoryBed()
-        let series = ["BEGIN:VEVENT", "UID:training@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT"]
-        let moved = ["BEGIN:VEVENT", "UID:training@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260310T180000Z", "DTEND:20260310T193000Z", "SUMMARY:Training (Tuesday)", "END:VEVENT"]
+        let series = [
+            "BEGIN:VEVENT", "UID:training@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z",
+            "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT",
+        ]
+        let moved = [
+            "BEGIN:VEVENT", "UID:training@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260310T180000Z",
+            "DTEND:20260310T193000Z", "SUMMARY:Training (Tuesday)", "END:VEVENT",
+        ]
         bed.put("f.ics", feed([match(1), match(2), match(3), series, moved]))
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/c")
         #expect(await bed.pass(s).succeeded)
@@ -30,16 +36,28 @@ import TestSupport
 
     @Test func aSplitSeriesLeavesNoOrphanOverrides() async throws {
         let bed = try MemoryBed()
-        let master = ["BEGIN:VEVENT", "UID:old@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z", "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT"]
-        let early = ["BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260309T190000Z", "SUMMARY:Training (late)", "END:VEVENT"]
-        let late = ["BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260420T180000Z", "DTSTART:20260420T190000Z", "SUMMARY:Training (late)", "END:VEVENT"]
+        let master = [
+            "BEGIN:VEVENT", "UID:old@club", "DTSTART:20260302T180000Z", "DTEND:20260302T193000Z",
+            "RRULE:FREQ=WEEKLY;COUNT=10", "SUMMARY:Training", "END:VEVENT",
+        ]
+        let early = [
+            "BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260309T180000Z", "DTSTART:20260309T190000Z",
+            "SUMMARY:Training (late)", "END:VEVENT",
+        ]
+        let late = [
+            "BEGIN:VEVENT", "UID:old@club", "RECURRENCE-ID:20260420T180000Z", "DTSTART:20260420T190000Z",
+            "SUMMARY:Training (late)", "END:VEVENT",
+        ]
         bed.put("f.ics", feed([master, early, late]))
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/split")
         #expect(await bed.pass(s).succeeded)
         // "This and following": the old series ends at UNTIL, a new UID carries on; the override
         // after UNTIL belongs to no instance any more and the feed no longer has it.
         let ended = master.map { $0.hasPrefix("RRULE") ? "RRULE:FREQ=WEEKLY;UNTIL=20260330T000000Z" : $0 }
-        let carriedOn = ["BEGIN:VEVENT", "UID:new@club", "DTSTART:20260406T170000Z", "DTEND:20260406T183000Z", "RRULE:FREQ=WEEKLY;COUNT=6", "SUMMARY:Training (new time)", "END:VEVENT"]
+        let carriedOn = [
+            "BEGIN:VEVENT", "UID:new@club", "DTSTART:20260406T170000Z", "DTEND:20260406T183000Z",
+            "RRULE:FREQ=WEEKLY;COUNT=6", "SUMMARY:Training (new time)", "END:VEVENT",
+        ]
         bed.put("f.ics", feed([carriedOn, ended, early]))
         let r = await bed.pass(s)
         #expect(r.succeeded)
@@ -69,7 +87,8 @@ import TestSupport
         #expect(fewer.error?.contains("guard.max-delete-fraction") == true)
         #expect(bed.summaries("/t/guard").count == 4)
         // Allowed explicitly, it goes through.
-        let allowing = try bed.subscription("s", feed: "f.ics", collection: "/t/guard", extra: "guard:\n  max-delete-fraction: 1")
+        let allowing = try bed.subscription(
+            "s", feed: "f.ics", collection: "/t/guard", extra: "guard:\n  max-delete-fraction: 1")
         #expect(await bed.pass(allowing).succeeded)
         #expect(bed.summaries("/t/guard").count == 1)
     }
@@ -89,7 +108,10 @@ import TestSupport
         bed.switchable.isDown = false
         let next = await bed.pass(s)
         #expect(next.succeeded, "\(String(describing: next.error)) \(next.failed)")
-        #expect(bed.summaries("/t/down") == ["match-1@club": "changed", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+        #expect(
+            bed.summaries("/t/down") == [
+                "match-1@club": "changed", "match-2@club": "Match 2", "match-3@club": "Match 3",
+            ])
         #expect(try bed.store.feed("s").failures == 0)
     }
 
@@ -117,11 +139,20 @@ import TestSupport
         // Someone edits an item on the target, and adds one by hand.
         let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/rec"))
         var edited = try #require(entity.calendar)
-        edited.components[0].properties = edited.components[0].properties.map { $0.name == "SUMMARY" ? ICalProperty("SUMMARY", .text("Edited on the target")) : $0 }
-        let update = Differ.diff(source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
-                                 target: ItemGrouper.items(from: ICalDocument(calendars: [entity.calendar!])).items[0])
+        edited.components[0].properties = edited.components[0].properties.map {
+            $0.name == "SUMMARY" ? ICalProperty("SUMMARY", .text("Edited on the target")) : $0
+        }
+        let update = Differ.diff(
+            source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
+            target: ItemGrouper.items(from: ICalDocument(calendars: [entity.calendar!])).items[0])
         _ = try await bed.client.updateItem(href: entity.href, changeToken: entity.changeToken, update: update)
-        let stranger = ICalComponent(name: "VCALENDAR", components: [ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("hand@x")), ICalProperty("SUMMARY", .text("By hand"))])])
+        let stranger = ICalComponent(
+            name: "VCALENDAR",
+            components: [
+                ICalComponent(
+                    name: "VEVENT",
+                    properties: [ICalProperty("UID", .text("hand@x")), ICalProperty("SUMMARY", .text("By hand"))])
+            ])
         _ = try await bed.client.addItem(collection: "/t/rec", calendar: stranger)
 
         let normal = await bed.pass(s)
@@ -133,7 +164,10 @@ import TestSupport
         #expect(r.updated.map(\.key) == ["match-1@club"])
         #expect(r.deleted == ["hand@x"])
         #expect(r.unchanged == 2)
-        #expect(bed.summaries("/t/rec") == ["match-1@club": "Match 1", "match-2@club": "Match 2", "match-3@club": "Match 3"])
+        #expect(
+            bed.summaries("/t/rec") == [
+                "match-1@club": "Match 1", "match-2@club": "Match 2", "match-3@club": "Match 3",
+            ])
     }
 
     /// Copies fetched in several batches at once are each planned against their own batch: every
@@ -148,8 +182,12 @@ import TestSupport
         let r = await bed.pass(s, batchSize: 2)
         #expect(r.succeeded && r.updated.count == 7, "\(String(describing: r.error)) \(r.failed)")
         #expect(bed.memory.operations["addItem"] == addsBefore, "no item was sent as new")
-        #expect(bed.memory.operations["updateItem"] == 7, "every update applied at the first try (a refused batch is redone one by one)")
-        #expect(bed.summaries("/t/batches") == Dictionary(uniqueKeysWithValues: (1...7).map { ("match-\($0)@club", "Moved \($0)") }))
+        #expect(
+            bed.memory.operations["updateItem"] == 7,
+            "every update applied at the first try (a refused batch is redone one by one)")
+        #expect(
+            bed.summaries("/t/batches")
+                == Dictionary(uniqueKeysWithValues: (1...7).map { ("match-\($0)@club", "Moved \($0)") }))
     }
 
     @Test func aScheduledReconcileRunsWhenItsIntervalHasPassed() async throws {
@@ -160,7 +198,7 @@ import TestSupport
         let first = await bed.pass(s, now: t0)
         #expect(first.succeeded && first.reconciled, "a subscription never reconciled reconciles on its first pass")
         let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/sched"))
-        try await bed.client.deleteItem(href: entity.href) // removed on the target by hand
+        try await bed.client.deleteItem(href: entity.href)  // removed on the target by hand
         let soon = await bed.pass(s, now: t0.addingTimeInterval(300))
         #expect(soon.notModified && !soon.reconciled)
         #expect(bed.summaries("/t/sched").isEmpty)
@@ -177,7 +215,9 @@ import TestSupport
         #expect(await bed.pass(s).succeeded)
         // The status store records the target's LAST-MODIFIED of each item it wrote.
         let recorded = try bed.store.items(s.id)
-        #expect(recorded.count == 2 && recorded.values.allSatisfy { $0.lastModified?.hasSuffix("Z") == true }, "\(recorded)")
+        #expect(
+            recorded.count == 2 && recorded.values.allSatisfy { $0.lastModified?.hasSuffix("Z") == true }, "\(recorded)"
+        )
         bed.put("f.ics", feed([match(1, summary: "Changed once"), match(2)]))
         let r = await bed.pass(s)
         #expect(r.succeeded && r.updated.map(\.key) == ["match-1@club"])
@@ -197,12 +237,17 @@ import TestSupport
         // is still caught by the change token: refused, refetched, diffed again.
         let again = try await bed.comment("match-2@club", in: "/t/trust", "same second")
         var state = try #require(try bed.store.items(s.id)["match-2@club"])
-        state.lastModified = try #require(try await bed.client.multiget(collection: "/t/trust", hrefs: [again.href], allData: false).first?.calendar).map(TargetClient.lastModified)
+        state.lastModified = try #require(
+            try await bed.client.multiget(collection: "/t/trust", hrefs: [again.href], allData: false).first?.calendar
+        ).map(TargetClient.lastModified)
         try bed.store.commit(s.id, put: [state], remove: [])
         bed.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed twice in the feed")]))
         let third = await bed.pass(s)
         #expect(third.succeeded && third.copiesFetched == 0)
-        let last = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust")?.calendar?.components.first { $0.name == "VEVENT" })
+        let last = try #require(
+            try await bed.client.fetch(uid: "match-2@club", in: "/t/trust")?.calendar?.components.first {
+                $0.name == "VEVENT"
+            })
         #expect(last.property("SUMMARY")?.text == "Changed twice in the feed" && last.property("COMMENT") == nil)
     }
 
@@ -227,11 +272,18 @@ import TestSupport
         let fourth = await bed.pass(s)
         #expect(fourth.succeeded && fourth.updated.map(\.key) == ["match-3@club"] && fourth.settledUnparsed == 2)
         // Another filter text: every item is parsed again.
-        bed.put("f.ics", feed([match(3, summary: "Third"), match(2, summary: "Moved again"), match(1, extra: secondAlarm)]))
-        let edited = try FilterLoader.load(name: "strip-alarms", text: "# edited\nstage: input\nrules:\n  - remove-component: VALARM\n", file: "strip-alarms.yaml").get()
+        bed.put(
+            "f.ics", feed([match(3, summary: "Third"), match(2, summary: "Moved again"), match(1, extra: secondAlarm)]))
+        let edited = try FilterLoader.load(
+            name: "strip-alarms", text: "# edited\nstage: input\nrules:\n  - remove-component: VALARM\n",
+            file: "strip-alarms.yaml"
+        ).get()
         let fifth = await bed.pass(s, pipeline: FilterPipeline(input: [edited], output: []))
         #expect(fifth.succeeded && fifth.settledUnparsed == 0 && fifth.updated.map(\.key) == ["match-2@club"])
-        #expect(bed.summaries("/t/bytes") == ["match-1@club": "Match 1", "match-2@club": "Moved again", "match-3@club": "Third"])
+        #expect(
+            bed.summaries("/t/bytes") == [
+                "match-1@club": "Match 1", "match-2@club": "Moved again", "match-3@club": "Third",
+            ])
     }
 
     @Test func fiveSubscriptionsIntoFiveCollections() async throws {

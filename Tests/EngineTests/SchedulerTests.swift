@@ -7,15 +7,19 @@ let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 @Suite struct ScheduleTests {
     @Test(arguments: [
         // (last attempt offset, failures, jitter, expected due offset from t0, phase)
-        (nil as Double?, 0, 0.5, 0.0, "waiting"),          // never synced: due at once
-        (-100.0, 0, 0.5, 800.0, "waiting"),               // interval 900 s after the last attempt
-        (-100.0, 0, 0.0, 710.0, "waiting"),               // jitter -10%: 810 after the last attempt
-        (-100.0, 0, 1.0, 890.0, "waiting"),               // jitter +10%: 990
-        (-2000.0, 0, 0.5, 0.0, "waiting"),                // overdue: now, not in the past
-        (-10.0, 3, 0.5, 230.0, "backingOff"),             // failing: 60·2² = 240 after the last attempt
+        (nil as Double?, 0, 0.5, 0.0, "waiting"),  // never synced: due at once
+        (-100.0, 0, 0.5, 800.0, "waiting"),  // interval 900 s after the last attempt
+        (-100.0, 0, 0.0, 710.0, "waiting"),  // jitter -10%: 810 after the last attempt
+        (-100.0, 0, 1.0, 890.0, "waiting"),  // jitter +10%: 990
+        (-2000.0, 0, 0.5, 0.0, "waiting"),  // overdue: now, not in the past
+        (-10.0, 3, 0.5, 230.0, "backingOff"),  // failing: 60·2² = 240 after the last attempt
     ])
-    func aRestartedEngineSchedulesFromTheStoredState(last: Double?, failures: Int, jitter: Double, due: Double, phase: String) {
-        let s = Schedule(lastAttempt: last.map { t0.addingTimeInterval($0) }, failures: failures, interval: 900, now: t0, jitter: jitter)
+    func aRestartedEngineSchedulesFromTheStoredState(
+        last: Double?, failures: Int, jitter: Double, due: Double, phase: String
+    ) {
+        let s = Schedule(
+            lastAttempt: last.map { t0.addingTimeInterval($0) }, failures: failures, interval: 900, now: t0,
+            jitter: jitter)
         #expect(s.nextDue.timeIntervalSince(t0) == due)
         #expect("\(s.phase)" == phase)
     }
@@ -23,18 +27,19 @@ let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     @Test(arguments: [
         // (failures before, success, retry-after, expected delay from now, failures after)
         (0, true, nil as Double?, 900.0, 0),
-        (3, true, nil, 900.0, 0),                         // recovery resets the back-off
-        (0, false, nil, 60.0, 1),                         // first failure: 1 minute
+        (3, true, nil, 900.0, 0),  // recovery resets the back-off
+        (0, false, nil, 60.0, 1),  // first failure: 1 minute
         (1, false, nil, 120.0, 2),
         (4, false, nil, 960.0, 5),
-        (20, false, nil, 21600.0, 21),                    // capped at 6 hours, and retried there
-        (0, false, 3600.0, 3600.0, 1),                    // Retry-After is honoured
-        (5, false, 30.0, 1920.0, 6),                      // but never shortens the back-off
+        (20, false, nil, 21600.0, 21),  // capped at 6 hours, and retried there
+        (0, false, 3600.0, 3600.0, 1),  // Retry-After is honoured
+        (5, false, 30.0, 1920.0, 6),  // but never shortens the back-off
     ])
     func finishingAPassSetsTheNextDueTime(before: Int, success: Bool, retryAfter: Double?, delay: Double, after: Int) {
         var s = Schedule(lastAttempt: t0, failures: before, interval: 900, now: t0, jitter: 0.5)
         s.nextDue = t0
-        let started = s.start(now: t0), again = s.start(now: t0)
+        let started = s.start(now: t0)
+        let again = s.start(now: t0)
         #expect(started)
         #expect(!again, "never two passes of one subscription")
         s.finish(success: success, now: t0, interval: 900, retryAfter: retryAfter, jitter: 0.5)
@@ -106,8 +111,12 @@ actor Turnstile {
 
 func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
     try (0..<n).map { i in
-        try SubscriptionLoader.load(id: "s\(i)", text: "source:\n  url: http://127.0.0.1:1/f\(i).ics\nrefresh: \(refresh)s\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /c/\(i)\n  token-env: T\n",
-                                    file: "s\(i).yaml", filters: [:], environment: ["T": "t"]).get()
+        try SubscriptionLoader.load(
+            id: "s\(i)",
+            text:
+                "source:\n  url: http://127.0.0.1:1/f\(i).ics\nrefresh: \(refresh)s\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /c/\(i)\n  token-env: T\n",
+            file: "s\(i).yaml", filters: [:], environment: ["T": "t"]
+        ).get()
     }
 }
 
@@ -115,7 +124,9 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
     @Test(.timeLimit(.minutes(1)))
     func passesRunInParallelUpToTheBoundAndNeverOverlap() async throws {
         let gate = Turnstile()
-        let scheduler = Scheduler(subscriptions: try subscriptions(20), states: [:], now: t0, maxParallel: 3, random: { 0.5 }) { sub in
+        let scheduler = Scheduler(
+            subscriptions: try subscriptions(20), states: [:], now: t0, maxParallel: 3, random: { 0.5 }
+        ) { sub in
             await gate.pass(sub.id)
             return SyncReport(subscription: sub.id)
         }
@@ -123,7 +134,8 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
         async let a = scheduler.runDue(now: t0, clock: { t0 })
         async let b = scheduler.runDue(now: t0, clock: { t0 })
         await gate.drive(total: 20, bound: 3, scheduler: scheduler)
-        let first = await a, second = await b
+        let first = await a
+        let second = await b
         #expect(first.count + second.count == 20)
         #expect(await gate.peak == 3)
         #expect(await Set(gate.started).count == 20, "no subscription ran twice")
@@ -138,7 +150,9 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
     @Test(.timeLimit(.minutes(1)))
     func oneCallRespectsItsBound() async throws {
         let gate = Turnstile()
-        let scheduler = Scheduler(subscriptions: try subscriptions(12), states: [:], now: t0, maxParallel: 4, random: { 0.5 }) { sub in
+        let scheduler = Scheduler(
+            subscriptions: try subscriptions(12), states: [:], now: t0, maxParallel: 4, random: { 0.5 }
+        ) { sub in
             await gate.pass(sub.id)
             return SyncReport(subscription: sub.id)
         }
@@ -150,9 +164,14 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
 
     @Test func failuresBackOffAndRecover() async throws {
         let failing = Flag(true)
-        let scheduler = Scheduler(subscriptions: try subscriptions(1, refresh: 600), states: [:], now: t0, random: { 0.5 }) { sub in
+        let scheduler = Scheduler(
+            subscriptions: try subscriptions(1, refresh: 600), states: [:], now: t0, random: { 0.5 }
+        ) { sub in
             var r = SyncReport(subscription: sub.id)
-            if await failing.value { r.error = "down"; r.retryAfter = nil }
+            if await failing.value {
+                r.error = "down"
+                r.retryAfter = nil
+            }
             return r
         }
         var now = t0
@@ -172,7 +191,9 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
     }
 
     @Test func aTriggerMakesASubscriptionDueNowAndAReloadKeepsSchedules() async throws {
-        let scheduler = Scheduler(subscriptions: try subscriptions(2), states: [:], now: t0, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        let scheduler = Scheduler(subscriptions: try subscriptions(2), states: [:], now: t0, random: { 0.5 }) {
+            SyncReport(subscription: $0.id)
+        }
         _ = await scheduler.runDue(now: t0, clock: { t0 })
         #expect(await scheduler.runDue(now: t0.addingTimeInterval(10), clock: { t0 }).isEmpty)
         #expect(await scheduler.trigger("s1", now: t0.addingTimeInterval(10)) == .queued)
@@ -181,13 +202,17 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
         let kept = await scheduler.schedule("s0")
         await scheduler.reload(try subscriptions(3), now: t0.addingTimeInterval(20))
         #expect(await scheduler.schedule("s0") == kept, "a kept subscription keeps its schedule")
-        #expect(await scheduler.runDue(now: t0.addingTimeInterval(20), clock: { t0 }).map(\.subscription) == ["s2"], "a new one is due at once")
+        #expect(
+            await scheduler.runDue(now: t0.addingTimeInterval(20), clock: { t0 }).map(\.subscription) == ["s2"],
+            "a new one is due at once")
     }
 }
 
 @Suite struct DaemonSchedulingTests {
     @Test func startAndFinishKeepTheBoundAndReportTheQueueLag() async throws {
-        let scheduler = Scheduler(subscriptions: try subscriptions(3), states: [:], now: t0, maxParallel: 2, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        let scheduler = Scheduler(
+            subscriptions: try subscriptions(3), states: [:], now: t0, maxParallel: 2, random: { 0.5 }
+        ) { SyncReport(subscription: $0.id) }
         let first = await scheduler.start(now: t0.addingTimeInterval(4))
         #expect(first.map(\.subscription.id) == ["s0", "s1"], "earliest due first, as many as there are slots")
         #expect(first.map(\.lag) == [4, 4], "due at t0, started 4 s later")
@@ -200,7 +225,9 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
     }
 
     @Test func aTriggerDuringARunningPassRunsItAgainRightAfter() async throws {
-        let scheduler = Scheduler(subscriptions: try subscriptions(1), states: [:], now: t0, random: { 0.5 }) { SyncReport(subscription: $0.id) }
+        let scheduler = Scheduler(subscriptions: try subscriptions(1), states: [:], now: t0, random: { 0.5 }) {
+            SyncReport(subscription: $0.id)
+        }
         #expect(await scheduler.start(now: t0).count == 1)
         #expect(await scheduler.trigger("s0", now: t0.addingTimeInterval(1)) == .queuedAfterRunningPass)
         #expect(await scheduler.start(now: t0.addingTimeInterval(1)).isEmpty, "never two passes of one subscription")
@@ -213,17 +240,19 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
 
     @Test func theWatcherReloadsAChangeOnceItHasSettled() {
         var w = ConfigWatcher(directories: [], interval: 1)
-        let a: ConfigWatcher.Fingerprint = [:], b: ConfigWatcher.Fingerprint = ["s.yaml": [10, 1]], c: ConfigWatcher.Fingerprint = ["s.yaml": [20, 2]]
+        let a: ConfigWatcher.Fingerprint = [:]
+        let b: ConfigWatcher.Fingerprint = ["s.yaml": [10, 1]]
+        let c: ConfigWatcher.Fingerprint = ["s.yaml": [20, 2]]
         // (what the files look like at each poll, whether that poll reloads)
         let steps: [(ConfigWatcher.Fingerprint, Bool)] = [
-            (a, false),            // unchanged
-            (b, false),            // changed: wait one interval, it may still be being written
-            (c, false),            // still changing
-            (c, true),             // settled: reload
-            (c, false),            // once
-            (b, false), (c, false), // changed and changed back before settling: nothing to do
+            (a, false),  // unchanged
+            (b, false),  // changed: wait one interval, it may still be being written
+            (c, false),  // still changing
+            (c, true),  // settled: reload
+            (c, false),  // once
+            (b, false), (c, false),  // changed and changed back before settling: nothing to do
             (c, false),
-            (a, false), (a, true), // a file removed: a change like any other
+            (a, false), (a, true),  // a file removed: a change like any other
         ]
         for (n, (f, reload)) in steps.enumerated() {
             #expect(w.observe(f) == reload, "step \(n)")

@@ -12,13 +12,18 @@ struct ConfigFolder {
     var token: URL { root.appendingPathComponent("token") }
     /// The options every such command takes.
     var options: [String] {
-        ["--subscriptions", subscriptions.path, "--filters", filters.path, "--state", root.appendingPathComponent("state").path]
+        [
+            "--subscriptions", subscriptions.path, "--filters", filters.path, "--state",
+            root.appendingPathComponent("state").path,
+        ]
     }
 
     init(feed: String = sample) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("Subscriptions"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("Filters"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("Subscriptions"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("Filters"), withIntermediateDirectories: true)
         try feed.write(to: root.appendingPathComponent("feed.ics"), atomically: true, encoding: .utf8)
         try "secret-token\n".write(to: root.appendingPathComponent("token"), atomically: true, encoding: .utf8)
     }
@@ -27,14 +32,14 @@ struct ConfigFolder {
     /// token file; `before` goes first (to move the target's lines down).
     func subscription(_ id: String, collection: String, before: String = "") throws {
         try """
-            \(before)source:
-              url: \(feed.absoluteString)
-            target:
-              url: http://127.0.0.1:1/calws
-              collection: \(collection)
-              token-file: \(token.path)
+        \(before)source:
+          url: \(feed.absoluteString)
+        target:
+          url: http://127.0.0.1:1/calws
+          collection: \(collection)
+          token-file: \(token.path)
 
-            """.write(to: subscriptions.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
+        """.write(to: subscriptions.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
     }
 
     func filter(_ name: String, _ text: String) throws {
@@ -64,14 +69,16 @@ struct ConfigFolder {
         let r = await outboard(["check"] + config.options)
         #expect(r.code == 1)
         #expect(r.out == "")
-        let subs = config.subscriptions.path, filters = config.filters.path
-        #expect(r.err == """
-            \(filters)/bad.yaml:3: rule 1 has no action; give exactly one of: remove-component, remove-property, remove-parameter, \
-            rename-property, set, add, default, rewrite, map, drop
-            \(subs)/b.yaml:6: writes the same collection /shared at http://127.0.0.1:1/calws as a (\(subs)/a.yaml); \
-            give each subscription its own collection
+        let subs = config.subscriptions.path
+        let filters = config.filters.path
+        #expect(
+            r.err == """
+                \(filters)/bad.yaml:3: rule 1 has no action; give exactly one of: remove-component, remove-property, remove-parameter, \
+                rename-property, set, add, default, rewrite, map, drop
+                \(subs)/b.yaml:6: writes the same collection /shared at http://127.0.0.1:1/calws as a (\(subs)/a.yaml); \
+                give each subscription its own collection
 
-            """)
+                """)
     }
 }
 

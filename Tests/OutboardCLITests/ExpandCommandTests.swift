@@ -2,39 +2,48 @@ import Foundation
 import Testing
 
 @Suite struct ExpandCommandTests {
-    static let calendar = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN",
-        "BEGIN:VEVENT", "UID:series@x", "DTSTART;TZID=Europe/Berlin:20260105T090000", "DTEND;TZID=Europe/Berlin:20260105T100000",
-        "RRULE:FREQ=WEEKLY;COUNT=4", "SUMMARY:Training\\, weekly", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:series@x", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000", "DTSTART;TZID=Europe/Berlin:20260112T110000",
-        "DTEND;TZID=Europe/Berlin:20260112T120000", "SUMMARY:Training (moved)", "STATUS:CANCELLED", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:allday@x", "DTSTART;VALUE=DATE:20260105", "SUMMARY:Holiday", "TRANSP:TRANSPARENT", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:float@x", "DTSTART:20260106T080000", "DURATION:PT1H", "SUMMARY:Floating", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:win@x", "DTSTART;TZID=W. Europe Standard Time:20260107T080000",
-        "DTEND;TZID=W. Europe Standard Time:20260107T083000", "SUMMARY:Windows zone", "END:VEVENT",
-        "END:VCALENDAR",
-    ].joined(separator: "\r\n") + "\r\n"
+    static let calendar =
+        [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN",
+            "BEGIN:VEVENT", "UID:series@x", "DTSTART;TZID=Europe/Berlin:20260105T090000",
+            "DTEND;TZID=Europe/Berlin:20260105T100000",
+            "RRULE:FREQ=WEEKLY;COUNT=4", "SUMMARY:Training\\, weekly", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:series@x", "RECURRENCE-ID;TZID=Europe/Berlin:20260112T090000",
+            "DTSTART;TZID=Europe/Berlin:20260112T110000",
+            "DTEND;TZID=Europe/Berlin:20260112T120000", "SUMMARY:Training (moved)", "STATUS:CANCELLED", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:allday@x", "DTSTART;VALUE=DATE:20260105", "SUMMARY:Holiday", "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+            "BEGIN:VEVENT", "UID:float@x", "DTSTART:20260106T080000", "DURATION:PT1H", "SUMMARY:Floating", "END:VEVENT",
+            "BEGIN:VEVENT", "UID:win@x", "DTSTART;TZID=W. Europe Standard Time:20260107T080000",
+            "DTEND;TZID=W. Europe Standard Time:20260107T083000", "SUMMARY:Windows zone", "END:VEVENT",
+            "END:VCALENDAR",
+        ].joined(separator: "\r\n") + "\r\n"
 
     @Test func everyInstanceInTheWindowInStartOrderWithItsZoneAndInstant() async throws {
         let file = try temporaryFile("cal.ics", Self.calendar)
         let r = await outboard("ics", "expand", file, "--from", "2026-01-05T08:30:00Z", "--to", "2026-01-20")
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.isEmpty)
-        #expect(r.out.split(separator: "\n").map(String.init) == [
-            #"{"component":"VEVENT","uid":"allday@x","start":"2026-01-05","end":"2026-01-06","all-day":true,"transp":"TRANSPARENT","summary":"Holiday"}"#,
-            #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260105T090000","start":"2026-01-05T09:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-05T08:00:00Z","end":"2026-01-05T10:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-05T09:00:00Z","summary":"Training, weekly"}"#,
-            #"{"component":"VEVENT","uid":"float@x","start":"2026-01-06T08:00:00","end":"2026-01-06T09:00:00","summary":"Floating"}"#,
-            #"{"component":"VEVENT","uid":"win@x","start":"2026-01-07T08:00:00+01:00","start-tzid":"W. Europe Standard Time","start-utc":"2026-01-07T07:00:00Z","end":"2026-01-07T08:30:00+01:00","end-tzid":"W. Europe Standard Time","end-utc":"2026-01-07T07:30:00Z","summary":"Windows zone"}"#,
-            #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260112T090000","start":"2026-01-12T11:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-12T10:00:00Z","end":"2026-01-12T12:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-12T11:00:00Z","override":true,"status":"CANCELLED","summary":"Training (moved)"}"#,
-            #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260119T090000","start":"2026-01-19T09:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-19T08:00:00Z","end":"2026-01-19T10:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-19T09:00:00Z","summary":"Training, weekly"}"#,
-        ])
+        #expect(
+            r.out.split(separator: "\n").map(String.init) == [
+                #"{"component":"VEVENT","uid":"allday@x","start":"2026-01-05","end":"2026-01-06","all-day":true,"transp":"TRANSPARENT","summary":"Holiday"}"#,
+                #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260105T090000","start":"2026-01-05T09:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-05T08:00:00Z","end":"2026-01-05T10:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-05T09:00:00Z","summary":"Training, weekly"}"#,
+                #"{"component":"VEVENT","uid":"float@x","start":"2026-01-06T08:00:00","end":"2026-01-06T09:00:00","summary":"Floating"}"#,
+                #"{"component":"VEVENT","uid":"win@x","start":"2026-01-07T08:00:00+01:00","start-tzid":"W. Europe Standard Time","start-utc":"2026-01-07T07:00:00Z","end":"2026-01-07T08:30:00+01:00","end-tzid":"W. Europe Standard Time","end-utc":"2026-01-07T07:30:00Z","summary":"Windows zone"}"#,
+                #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260112T090000","start":"2026-01-12T11:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-12T10:00:00Z","end":"2026-01-12T12:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-12T11:00:00Z","override":true,"status":"CANCELLED","summary":"Training (moved)"}"#,
+                #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260119T090000","start":"2026-01-19T09:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-19T08:00:00Z","end":"2026-01-19T10:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-19T09:00:00Z","summary":"Training, weekly"}"#,
+            ])
     }
 
     @Test func floatingAndDateValuesArePlacedInTheGivenZone() async throws {
         let file = try temporaryFile("cal.ics", Self.calendar)
-        let r = await outboard("ics", "expand", file, "--from", "2026-01-06", "--to", "2026-01-07", "--zone", "America/New_York")
+        let r = await outboard(
+            "ics", "expand", file, "--from", "2026-01-06", "--to", "2026-01-07", "--zone", "America/New_York")
         #expect(r.code == 0, "\(r.err)")
-        #expect(r.out == #"{"component":"VEVENT","uid":"float@x","start":"2026-01-06T08:00:00","start-utc":"2026-01-06T13:00:00Z","end":"2026-01-06T09:00:00","end-utc":"2026-01-06T14:00:00Z","summary":"Floating"}"# + "\n")
+        #expect(
+            r.out
+                == #"{"component":"VEVENT","uid":"float@x","start":"2026-01-06T08:00:00","start-utc":"2026-01-06T13:00:00Z","end":"2026-01-06T09:00:00","end-utc":"2026-01-06T14:00:00Z","summary":"Floating"}"#
+                + "\n")
     }
 
     @Test func anUnknownZoneIsAProblemNamingTheTZIDAndItsTimesAreFloating() async throws {
@@ -42,12 +51,17 @@ import Testing
         let file = try temporaryFile("cal.ics", text)
         let r = await outboard("ics", "expand", file, "--from", "2026-01-07", "--to", "2026-01-08")
         #expect(r.code == 1)
-        #expect(r.out == #"{"component":"VEVENT","uid":"win@x","start":"2026-01-07T08:00:00","start-tzid":"Mars/Olympus","end":"2026-01-07T08:30:00","end-tzid":"Mars/Olympus","summary":"Windows zone"}"# + "\n")
+        #expect(
+            r.out
+                == #"{"component":"VEVENT","uid":"win@x","start":"2026-01-07T08:00:00","start-tzid":"Mars/Olympus","end":"2026-01-07T08:30:00","end-tzid":"Mars/Olympus","summary":"Windows zone"}"#
+                + "\n")
         #expect(r.err.contains("TZID \"Mars/Olympus\""), "\(r.err)")
         #expect(r.err.hasPrefix(file + ":"), "\(r.err)")
     }
 
-    @Test(arguments: [["--from", "yesterday"], ["--zone", "Mars/Olympus"], ["--from", "2026-02-01", "--to", "2026-01-01"]])
+    @Test(arguments: [
+        ["--from", "yesterday"], ["--zone", "Mars/Olympus"], ["--from", "2026-02-01", "--to", "2026-01-01"],
+    ])
     func badUsageExitsTwo(args: [String]) async throws {
         let file = try temporaryFile("cal.ics", Self.calendar)
         let r = await outboard(arguments: ["ics", "expand", file] + args)

@@ -2,43 +2,50 @@ import Foundation
 import OutboardCLI
 import Testing
 
-let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
-let oldCalendar = [
-    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//old//EN",
-    "BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20260101T000000Z", "DTSTART:20260105T090000Z", "SUMMARY:Old title",
-    "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:ann@x.org", "CATEGORIES:Sport", "CLASS:PRIVATE", "END:VEVENT",
-    "BEGIN:VEVENT", "UID:gone@x", "DTSTART:20260106T090000Z", "SUMMARY:Gone", "END:VEVENT",
-    "END:VCALENDAR",
-].joined(separator: "\r\n") + "\r\n"
+let oldCalendar =
+    [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//old//EN",
+        "BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20260101T000000Z", "DTSTART:20260105T090000Z", "SUMMARY:Old title",
+        "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:ann@x.org", "CATEGORIES:Sport", "CLASS:PRIVATE", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:gone@x", "DTSTART:20260106T090000Z", "SUMMARY:Gone", "END:VEVENT",
+        "END:VCALENDAR",
+    ].joined(separator: "\r\n") + "\r\n"
 
-let newCalendar = [
-    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//new//EN",
-    "BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20270101T000000Z", "DTSTART:20260105T090000Z", "SUMMARY:New title",
-    "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@x.org", "CATEGORIES:Sport,Cup", "CLASS:PRIVATE", "END:VEVENT",
-    "BEGIN:VEVENT", "UID:new@x", "DTSTART:20260107T090000Z", "SUMMARY:New", "END:VEVENT",
-    "END:VCALENDAR",
-].joined(separator: "\r\n") + "\r\n"
+let newCalendar =
+    [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//new//EN",
+        "BEGIN:VEVENT", "UID:a@x", "DTSTAMP:20270101T000000Z", "DTSTART:20260105T090000Z", "SUMMARY:New title",
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@x.org", "CATEGORIES:Sport,Cup", "CLASS:PRIVATE", "END:VEVENT",
+        "BEGIN:VEVENT", "UID:new@x", "DTSTART:20260107T090000Z", "SUMMARY:New", "END:VEVENT",
+        "END:VCALENDAR",
+    ].joined(separator: "\r\n") + "\r\n"
 
 @Suite struct DiffCommandTests {
     @Test func printsOneWholeLinePerEditAndExitsOneWhenTheFilesDiffer() async throws {
-        let old = try temporaryFile("old.ics", oldCalendar), new = try temporaryFile("new.ics", newCalendar)
+        let old = try temporaryFile("old.ics", oldCalendar)
+        let new = try temporaryFile("new.ics", newCalendar)
         let r = await outboard("diff", old, new)
         #expect(r.code == 1)
         #expect(r.err == "")
-        #expect(r.out == """
-        ~ VEVENT uid=a@x SUMMARY "Old title" -> "New title"
-        ~ VEVENT uid=a@x ATTENDEE mailto:ann@x.org PARTSTAT "NEEDS-ACTION" -> "ACCEPTED"
-        + VEVENT uid=a@x CATEGORIES "Cup"
-        - VEVENT uid=gone@x
-        + VEVENT uid=new@x
+        #expect(
+            r.out == """
+                ~ VEVENT uid=a@x SUMMARY "Old title" -> "New title"
+                ~ VEVENT uid=a@x ATTENDEE mailto:ann@x.org PARTSTAT "NEEDS-ACTION" -> "ACCEPTED"
+                + VEVENT uid=a@x CATEGORIES "Cup"
+                - VEVENT uid=gone@x
+                + VEVENT uid=new@x
 
-        """)
+                """)
     }
 
     @Test func equalFilesPrintNothingAndExitZero() async throws {
         let old = try temporaryFile("old.ics", oldCalendar)
-        let stamped = try temporaryFile("same.ics", oldCalendar.replacingOccurrences(of: "DTSTAMP:20260101T000000Z", with: "DTSTAMP:20300101T000000Z"))
+        let stamped = try temporaryFile(
+            "same.ics",
+            oldCalendar.replacingOccurrences(of: "DTSTAMP:20260101T000000Z", with: "DTSTAMP:20300101T000000Z"))
         let r = await outboard("diff", old, stamped)
         #expect(r.code == 0)
         #expect(r.out == "")
@@ -46,17 +53,26 @@ let newCalendar = [
 
     @Test func skipHidesAPropertyOrAComponent() async throws {
         let old = try temporaryFile("old.ics", oldCalendar)
-        let new = try temporaryFile("new.ics", oldCalendar.replacingOccurrences(of: "SUMMARY:Old title", with: "SUMMARY:Other"))
+        let new = try temporaryFile(
+            "new.ics", oldCalendar.replacingOccurrences(of: "SUMMARY:Old title", with: "SUMMARY:Other"))
         #expect(await outboard("diff", old, new).code == 1)
         #expect(await outboard("diff", "--skip", "summary", old, new).code == 0)
     }
 
     @Test func xmlFormatCarriesTheCalWSOperations() async throws {
-        let old = try temporaryFile("old.ics", oldCalendar), new = try temporaryFile("new.ics", newCalendar)
+        let old = try temporaryFile("old.ics", oldCalendar)
+        let new = try temporaryFile("new.ics", newCalendar)
         let r = await outboard("diff", "--format", "xml", old, new)
         #expect(r.code == 1)
-        #expect(r.out.hasPrefix(#"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + #"<C:multiOp xmlns="urn:ietf:params:xml:ns:icalendar-2.0" xmlns:C="http://docs.oasis-open.org/ws-calendar/ns/soap"><C:operations><C:updateItem><C:href>a@x</C:href><C:select>"#))
-        #expect(r.out.contains(#"<C:property><summary><text>Old title</text></summary><C:change><summary><text>New title</text></summary></C:change></C:property>"#))
+        #expect(
+            r.out.hasPrefix(
+                #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+                    + #"<C:multiOp xmlns="urn:ietf:params:xml:ns:icalendar-2.0" xmlns:C="http://docs.oasis-open.org/ws-calendar/ns/soap"><C:operations><C:updateItem><C:href>a@x</C:href><C:select>"#
+            ))
+        #expect(
+            r.out.contains(
+                #"<C:property><summary><text>Old title</text></summary><C:change><summary><text>New title</text></summary></C:change></C:property>"#
+            ))
         #expect(r.out.contains("<C:deleteItem><C:href>gone@x</C:href></C:deleteItem>"))
         #expect(r.out.contains("<C:addItem><C:href>new@x</C:href><icalendar>"))
     }
@@ -76,17 +92,19 @@ let newCalendar = [
 
     @Test func filtersTheSampleFeedAndReportsWhatEachRuleDid() async throws {
         let feed = repository.appendingPathComponent("Subscriptions/feeds/city-sports.ics").path
-        let r = await outboard("filter", "--filters", filters, "--filter", "public-events", "--filter", "strip-alarms",
-                               "--now", "20261121T120000Z", feed)
+        let r = await outboard(
+            "filter", "--filters", filters, "--filter", "public-events", "--filter", "strip-alarms",
+            "--now", "20261121T120000Z", feed)
         #expect(r.code == 0)
-        #expect(r.err == """
-        filter strip-alarms rule 1 (remove component VALARM): 18 changes in 17 items
-        filter public-events rule 2 (add CATEGORIES): 18 changes in 17 items
-        filter public-events rule 5 (set CLASS): 3 changes in 2 items
-        dropped board-2026-03@cityathletics.example by filter public-events rule 1
-        kept 17 of 18 items
+        #expect(
+            r.err == """
+                filter strip-alarms rule 1 (remove component VALARM): 18 changes in 17 items
+                filter public-events rule 2 (add CATEGORIES): 18 changes in 17 items
+                filter public-events rule 5 (set CLASS): 3 changes in 2 items
+                dropped board-2026-03@cityathletics.example by filter public-events rule 1
+                kept 17 of 18 items
 
-        """)
+                """)
         #expect(!r.out.contains("BEGIN:VALARM"))
         #expect(!r.out.contains("board-2026-03"))
         #expect(r.out.hasPrefix("BEGIN:VCALENDAR\r\n"))
@@ -99,7 +117,8 @@ let newCalendar = [
     @Test func aBadFilterFileIsReportedWithItsLineAndExitsTwo() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-filters-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try "stage: input\nrules:\n  - remove-propery: X-FOO\n".write(to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        try "stage: input\nrules:\n  - remove-propery: X-FOO\n".write(
+            to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
         let feed = try temporaryFile("f.ics", oldCalendar)
         let r = await outboard("filter", "--filters", dir.path, "--filter", "bad", feed)
         #expect(r.code == 2)

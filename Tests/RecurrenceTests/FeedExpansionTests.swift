@@ -8,16 +8,26 @@ struct FeedExpansionTests {
     static func feed() -> String {
         var lines: [String] = []
         for i in 0..<500 {
-            lines += Support.event(["DTSTART;TZID=Europe/Berlin:20240101T\(10 + i % 8)0000", "DURATION:PT1H",
-                                    "RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR", "EXDATE;TZID=Europe/Berlin:20261104T\(10 + i % 8)0000"],
-                                   uid: "weekly-\(i)")
-            lines += Support.event(["DTSTART;TZID=America/New_York:20250101T0\(8 + i % 2)3000", "DURATION:PT30M",
-                                    "RRULE:FREQ=DAILY;INTERVAL=3"], uid: "daily-\(i)")
+            lines += Support.event(
+                [
+                    "DTSTART;TZID=Europe/Berlin:20240101T\(10 + i % 8)0000", "DURATION:PT1H",
+                    "RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR", "EXDATE;TZID=Europe/Berlin:20261104T\(10 + i % 8)0000",
+                ],
+                uid: "weekly-\(i)")
+            lines += Support.event(
+                [
+                    "DTSTART;TZID=America/New_York:20250101T0\(8 + i % 2)3000", "DURATION:PT30M",
+                    "RRULE:FREQ=DAILY;INTERVAL=3",
+                ], uid: "daily-\(i)")
         }
         for i in 0..<250 {
-            lines += Support.event(["DTSTART;TZID=Australia/Sydney:20200106T090000", "DTEND;TZID=Australia/Sydney:20200106T100000",
-                                    "RRULE:FREQ=MONTHLY;BYDAY=1MO,3TH"], uid: "monthly-\(i)")
-            lines += Support.event(["DTSTART:20100105T120000Z", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=2000"], uid: "counted-\(i)")
+            lines += Support.event(
+                [
+                    "DTSTART;TZID=Australia/Sydney:20200106T090000", "DTEND;TZID=Australia/Sydney:20200106T100000",
+                    "RRULE:FREQ=MONTHLY;BYDAY=1MO,3TH",
+                ], uid: "monthly-\(i)")
+            lines += Support.event(
+                ["DTSTART:20100105T120000Z", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=2000"], uid: "counted-\(i)")
             lines += Support.event(["RECURRENCE-ID:20261110T120000Z", "DTSTART:20261110T150000Z"], uid: "counted-\(i)")
         }
         return Support.calendar(lines)

@@ -20,11 +20,16 @@ struct LibicalVector: Sendable, CustomStringConvertible {
         var current = LibicalVector(line: 0, comment: "", rrule: "", dtstart: "")
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
-            if line.hasPrefix("#") { current.comment = String(line.dropFirst()).trimmingSpaces }
-            else if line.hasPrefix("RRULE:") { current.rrule = String(line.dropFirst(6)); current.line = i + 1 }
-            else if line.hasPrefix("DTSTART:") { current.dtstart = String(line.dropFirst(8)) }
-            else if line.hasPrefix("START-AT:") { current.startAt = String(line.dropFirst(9)) }
-            else if line.hasPrefix("INSTANCES:") {
+            if line.hasPrefix("#") {
+                current.comment = String(line.dropFirst()).trimmingSpaces
+            } else if line.hasPrefix("RRULE:") {
+                current.rrule = String(line.dropFirst(6))
+                current.line = i + 1
+            } else if line.hasPrefix("DTSTART:") {
+                current.dtstart = String(line.dropFirst(8))
+            } else if line.hasPrefix("START-AT:") {
+                current.startAt = String(line.dropFirst(9))
+            } else if line.hasPrefix("INSTANCES:") {
                 let list = String(line.dropFirst(10))
                 current.instances = list.contains("UNIMPLEMENTED") ? nil : list.split(separator: ",").map(String.init)
                 out.append(current)
@@ -84,20 +89,27 @@ struct LibicalVectorTests {
         }
         var expected = libical
         if libical.first != v.dtstart {
-            #expect(Self.dtstartNotProducedByRule[v.line] != nil, "DTSTART not in libical's list: list it as an RFC exception")
+            #expect(
+                Self.dtstartNotProducedByRule[v.line] != nil,
+                "DTSTART not in libical's list: list it as an RFC exception")
             if let count = v.count { expected = Array(libical.prefix(count - 1)) }
             expected.insert(v.dtstart, at: 0)
         } else {
             #expect(Self.dtstartNotProducedByRule[v.line] == nil)
         }
-        let got = try Support.starts(v.calendar, from: "16000101T000000Z", to: "24000101T000000Z", limit: expected.count + 1)
+        let got = try Support.starts(
+            v.calendar, from: "16000101T000000Z", to: "24000101T000000Z", limit: expected.count + 1)
         let bounded = v.hasCount || v.rrule.uppercased().contains("UNTIL=")
         #expect(Array(got.prefix(bounded ? got.count : expected.count)) == expected)
     }
 
-    @Test("starting a query in the middle of each vector gives the same tail (the jump ahead)", arguments: LibicalVector.all)
+    @Test(
+        "starting a query in the middle of each vector gives the same tail (the jump ahead)",
+        arguments: LibicalVector.all)
     func vectorFromTheMiddle(_ v: LibicalVector) throws {
-        guard let libical = v.instances, libical.count >= 3, Self.dtstartNotProducedByRule[v.line] == nil else { return }
+        guard let libical = v.instances, libical.count >= 3, Self.dtstartNotProducedByRule[v.line] == nil else {
+            return
+        }
         let middle = libical.count / 2
         let isUTC = libical[middle].hasSuffix("Z")
         let dateOnly = libical[middle].count == 8

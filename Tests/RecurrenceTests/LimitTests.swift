@@ -9,11 +9,13 @@ struct LimitTests {
         try Support.expander(Support.calendar(Support.event(lines)), options: options)
     }
 
-    @Test("rules that can never match end at once with a diagnostic, DTSTART alone remaining", arguments: [
-        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
-        "FREQ=MONTHLY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
-        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-30",
-    ])
+    @Test(
+        "rules that can never match end at once with a diagnostic, DTSTART alone remaining",
+        arguments: [
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            "FREQ=MONTHLY;BYMONTH=4,6,9,11;BYMONTHDAY=31",
+            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-30",
+        ])
     func impossibleRules(_ rule: String) throws {
         let e = try Self.series(["DTSTART:20260101T090000Z", "RRULE:\(rule)"])
         var it = e.instances(from: 0, to: .max)
@@ -36,8 +38,9 @@ struct LimitTests {
 
     @Test("a rule with no instance for too many periods in a row is stopped with a diagnostic")
     func emptyPeriodBudget() throws {
-        let e = try Self.series(["DTSTART:20260101T090000Z", "RRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1"],
-                                options: ExpansionOptions(maxEmptyPeriods: 10_000))
+        let e = try Self.series(
+            ["DTSTART:20260101T090000Z", "RRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1"],
+            options: ExpansionOptions(maxEmptyPeriods: 10_000))
         var it = e.instances(from: 0, to: .max)
         while it.next() != nil {}
         #expect(it.diagnostics.map(\.kind) == [.ruleGaveUp])
@@ -47,9 +50,11 @@ struct LimitTests {
     func windowOnInfiniteRule() throws {
         let e = try Self.series(["DTSTART;TZID=Europe/Berlin:19700101T090000", "RRULE:FREQ=DAILY"])
         let got = e.allInstances(from: Support.utc("20261130T000000Z"), to: Support.utc("20261207T000000Z"))
-        #expect(got.map(\.writtenStart.description) == (30...36).map { d in
-            d == 30 ? "20261130T090000" : "202612\(d - 30 < 10 ? "0" : "")\(d - 30)T090000"
-        })
+        #expect(
+            got.map(\.writtenStart.description)
+                == (30...36).map { d in
+                    d == 30 ? "20261130T090000" : "202612\(d - 30 < 10 ? "0" : "")\(d - 30)T090000"
+                })
         #expect(Support.utcText(got[0].start) == "20261130T080000Z")
     }
 
@@ -73,7 +78,8 @@ struct LimitTests {
 
     @Test("the per-series instance cap ends a query with a diagnostic, not a crash")
     func instanceCap() throws {
-        let e = try Self.series(["DTSTART:20260101T000000Z", "RRULE:FREQ=MINUTELY"], options: ExpansionOptions(instanceCap: 500))
+        let e = try Self.series(
+            ["DTSTART:20260101T000000Z", "RRULE:FREQ=MINUTELY"], options: ExpansionOptions(instanceCap: 500))
         var it = e.instances(from: Support.utc("20260101T000000Z"), to: Support.utc("20270101T000000Z"))
         var n = 0
         while it.next() != nil { n += 1 }
@@ -91,10 +97,12 @@ struct LimitTests {
         #expect(it.diagnostics.count == 1)
     }
 
-    @Test("an invalid rule is refused whole with a diagnostic naming the part; DTSTART remains", arguments: [
-        ("FREQ=FORTNIGHTLY", "FREQ"), ("FREQ=DAILY;BYHOUR=25", "BYHOUR"), ("FREQ=MONTHLY;BYDAY=1XX", "BYDAY"),
-        ("FREQ=DAILY;INTERVAL=0", "INTERVAL"), ("FREQ=YEARLY;BYMONTH=13", "BYMONTH"),
-    ])
+    @Test(
+        "an invalid rule is refused whole with a diagnostic naming the part; DTSTART remains",
+        arguments: [
+            ("FREQ=FORTNIGHTLY", "FREQ"), ("FREQ=DAILY;BYHOUR=25", "BYHOUR"), ("FREQ=MONTHLY;BYDAY=1XX", "BYDAY"),
+            ("FREQ=DAILY;INTERVAL=0", "INTERVAL"), ("FREQ=YEARLY;BYMONTH=13", "BYMONTH"),
+        ])
     func invalidRules(_ rule: String, _ part: String) throws {
         let e = try Self.series(["DTSTART:20260101T090000Z", "RRULE:\(rule)"])
         #expect(e.allInstances(from: 0, to: .max).count == 1)

@@ -44,15 +44,19 @@ enum Support {
     }
 
     /// Instances of a calendar text in a window, as written starts (`20260105T090000`).
-    static func starts(_ text: String, from: String = "19000101T000000Z", to: String = "22000101T000000Z",
-                       limit: Int = .max, options: ExpansionOptions = ExpansionOptions()) throws -> [String] {
+    static func starts(
+        _ text: String, from: String = "19000101T000000Z", to: String = "22000101T000000Z",
+        limit: Int = .max, options: ExpansionOptions = ExpansionOptions()
+    ) throws -> [String] {
         let e = try expander(text, options: options)
         return e.instances(from: utc(from), to: utc(to)).prefix(limit).map(\.writtenStart.description)
     }
 
     /// Instances of a calendar text in a window, as UTC start texts.
-    static func utcStarts(_ text: String, from: String = "19000101T000000Z", to: String = "22000101T000000Z",
-                          options: ExpansionOptions = ExpansionOptions()) throws -> [String] {
+    static func utcStarts(
+        _ text: String, from: String = "19000101T000000Z", to: String = "22000101T000000Z",
+        options: ExpansionOptions = ExpansionOptions()
+    ) throws -> [String] {
         let e = try expander(text, options: options)
         return e.instances(from: utc(from), to: utc(to)).map { utcText($0.start) }
     }

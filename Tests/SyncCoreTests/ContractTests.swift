@@ -36,27 +36,44 @@ struct ItemMutator {
                 var o = item.components[ci]
                 o.properties.removeAll { ["RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"].contains($0.name) }
                 let day = Int.random(in: 1...28, using: &rng)
-                o.properties.append(ICalProperty("RECURRENCE-ID", .dateTime(.init(year: 2027, month: 3, day: day, hour: 9, minute: 0, second: 0, isUTC: true))))
+                o.properties.append(
+                    ICalProperty(
+                        "RECURRENCE-ID",
+                        .dateTime(.init(year: 2027, month: 3, day: day, hour: 9, minute: 0, second: 0, isUTC: true))))
                 item.components.append(o)
             case 6:
                 if item.components.count > 1 { item.components.remove(at: ci) }
             case 7:
-                item.components[ci].components.append(ICalComponent(name: "VALARM", properties: [
-                    ICalProperty("ACTION", .text("DISPLAY")), ICalProperty("TRIGGER", .duration(.init(isNegative: true, minutes: Int.random(in: 1...90, using: &rng)))),
-                    ICalProperty("DESCRIPTION", .text("Reminder")),
-                ]))
+                item.components[ci].components.append(
+                    ICalComponent(
+                        name: "VALARM",
+                        properties: [
+                            ICalProperty("ACTION", .text("DISPLAY")),
+                            ICalProperty(
+                                "TRIGGER",
+                                .duration(.init(isNegative: true, minutes: Int.random(in: 1...90, using: &rng)))),
+                            ICalProperty("DESCRIPTION", .text("Reminder")),
+                        ]))
             case 8:
                 if !item.components[ci].components.isEmpty {
                     let k = Int.random(in: 0..<item.components[ci].components.count, using: &rng)
-                    if Bool.random(using: &rng) { item.components[ci].components.remove(at: k) } else { changeValue(&item.components[ci].components[k]) }
+                    if Bool.random(using: &rng) {
+                        item.components[ci].components.remove(at: k)
+                    } else {
+                        changeValue(&item.components[ci].components[k])
+                    }
                 }
             case 9:
-                item.components[ci].properties.shuffle(using: &rng) // no meaning
+                item.components[ci].properties.shuffle(using: &rng)  // no meaning
             case 10:
-                item.components[ci].properties.append(ICalProperty("CATEGORIES", .text(["Cup", "League", "Sport", "Friendly"].randomElement(using: &rng)!)))
+                item.components[ci].properties.append(
+                    ICalProperty(
+                        "CATEGORIES", .text(["Cup", "League", "Sport", "Friendly"].randomElement(using: &rng)!)))
             default:
-                item.components[ci].properties.append(ICalProperty("ATTENDEE", .calAddress("mailto:p\(Int.random(in: 0..<5, using: &rng))@x.org"),
-                                                                   parameters: [ICalParameter("PARTSTAT", ["ACCEPTED", "DECLINED"].randomElement(using: &rng)!)]))
+                item.components[ci].properties.append(
+                    ICalProperty(
+                        "ATTENDEE", .calAddress("mailto:p\(Int.random(in: 0..<5, using: &rng))@x.org"),
+                        parameters: [ICalParameter("PARTSTAT", ["ACCEPTED", "DECLINED"].randomElement(using: &rng)!)]))
             }
         }
         return item
@@ -65,23 +82,36 @@ struct ItemMutator {
     mutating func changeValue(_ c: inout ICalComponent) {
         let candidates = c.properties.indices.filter { !["UID", "RECURRENCE-ID"].contains(c.properties[$0].name) }
         guard let i = candidates.randomElement(using: &rng) else { return }
-        c.properties[i].values = ICalValues(c.properties[i].values.map { v -> ICalValue in
-            switch v {
-            case .text(let s): return .text(s + " (changed)")
-            case .dateTime(var dt): dt.time.hour = (dt.time.hour + 1) % 24; return .dateTime(dt)
-            case .date(var d): d.day = d.day % 28 + 1; return .date(d)
-            case .integer(let n): return .integer(n + 1)
-            case .calAddress(let a): return .calAddress(a + "x")
-            case .uri(let u): return .uri(u + "/x")
-            default: return .unknown("replaced")
-            }
-        })
+        c.properties[i].values = ICalValues(
+            c.properties[i].values.map { v -> ICalValue in
+                switch v {
+                case .text(let s): return .text(s + " (changed)")
+                case .dateTime(var dt):
+                    dt.time.hour = (dt.time.hour + 1) % 24
+                    return .dateTime(dt)
+                case .date(var d):
+                    d.day = d.day % 28 + 1
+                    return .date(d)
+                case .integer(let n): return .integer(n + 1)
+                case .calAddress(let a): return .calAddress(a + "x")
+                case .uri(let u): return .uri(u + "/x")
+                default: return .unknown("replaced")
+                }
+            })
     }
 
     mutating func newProperty() -> ICalProperty {
-        [ICalProperty("X-NEW", .text("n\(Int.random(in: 0..<3, using: &rng))")), ICalProperty("COMMENT", .text("added")),
-         ICalProperty("EXDATE", .dateTime(.init(year: 2027, month: 1, day: Int.random(in: 1...28, using: &rng), hour: 9, minute: 0, second: 0, isUTC: true))),
-         ICalProperty("RESOURCES", .text("Projector"))].randomElement(using: &rng)!
+        [
+            ICalProperty("X-NEW", .text("n\(Int.random(in: 0..<3, using: &rng))")),
+            ICalProperty("COMMENT", .text("added")),
+            ICalProperty(
+                "EXDATE",
+                .dateTime(
+                    .init(
+                        year: 2027, month: 1, day: Int.random(in: 1...28, using: &rng), hour: 9, minute: 0, second: 0,
+                        isUTC: true))),
+            ICalProperty("RESOURCES", .text("Projector")),
+        ].randomElement(using: &rng)!
     }
 
     mutating func removeProperty(_ c: inout ICalComponent) {
@@ -92,7 +122,11 @@ struct ItemMutator {
     mutating func changeParameter(_ c: inout ICalComponent) {
         guard let i = c.properties.indices.randomElement(using: &rng), c.properties[i].name != "UID" else { return }
         if let k = c.properties[i].parameters.indices.randomElement(using: &rng), Bool.random(using: &rng) {
-            if Bool.random(using: &rng) { c.properties[i].parameters.remove(at: k) } else { c.properties[i].parameters[k].values = ["CHANGED"] }
+            if Bool.random(using: &rng) {
+                c.properties[i].parameters.remove(at: k)
+            } else {
+                c.properties[i].parameters[k].values = ["CHANGED"]
+            }
         } else {
             c.properties[i].parameters.append(ICalParameter("X-P", "v\(Int.random(in: 0..<3, using: &rng))"))
         }
@@ -114,8 +148,12 @@ struct ItemMutator {
         let generated = try ICalParser().parse(Array(FeedGenerator(events: 300, seed: 7).text().utf8))
         targets += ItemGrouper.items(from: generated).items
         var mutator = ItemMutator(rng: SplitMix64(seed: 0xD1FF))
-        let skips: [SkipList] = [.defaults, .none, SkipList.defaults.merging(SkipList(components: ["VALARM"], properties: ["X-*"], parameters: ["PARTSTAT"]))]
-        var checked = 0, changed = 0
+        let skips: [SkipList] = [
+            .defaults, .none,
+            SkipList.defaults.merging(SkipList(components: ["VALARM"], properties: ["X-*"], parameters: ["PARTSTAT"])),
+        ]
+        var checked = 0
+        var changed = 0
         for round in 0..<6 {
             for t in targets {
                 let s = mutator.mutate(t)
@@ -124,9 +162,13 @@ struct ItemMutator {
                 do {
                     let applied = try Applier.apply(d, to: t)
                     if !same(applied, s, skip: skip) {
-                        Issue.record("\(t.key): apply(diff) differs from the source\n\(ChangeSetPrinter.lines(d).joined(separator: "\n"))")
+                        Issue.record(
+                            "\(t.key): apply(diff) differs from the source\n\(ChangeSetPrinter.lines(d).joined(separator: "\n"))"
+                        )
                     }
-                    #expect(Differ.diff(source: s, target: applied, skip: skip).isEmpty, "a second diff after applying is not empty for \(t.key)")
+                    #expect(
+                        Differ.diff(source: s, target: applied, skip: skip).isEmpty,
+                        "a second diff after applying is not empty for \(t.key)")
                 } catch {
                     Issue.record("\(t.key): \(error)\n\(ChangeSetPrinter.lines(d).joined(separator: "\n"))")
                 }

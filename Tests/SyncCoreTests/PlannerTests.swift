@@ -5,16 +5,20 @@ import Testing
 /// The planner's decisions, table by table, with no I/O at all.
 @Suite struct PlannerTests {
     static func calendar(_ lines: [String]) -> ICalComponent {
-        let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+        let text =
+            (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(
+                separator: "\r\n") + "\r\n"
         return try! ICalParser().parse(text).calendars[0]
     }
 
     static func event(_ uid: String, _ summary: String, extra: [String] = []) -> [String] {
-        ["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z", "DTSTART:20260301T150000Z", "SUMMARY:\(summary)"] + extra + ["END:VEVENT"]
+        ["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z", "DTSTART:20260301T150000Z", "SUMMARY:\(summary)"]
+            + extra + ["END:VEVENT"]
     }
 
     static func entry(_ uid: String, _ summary: String, extra: [String] = []) -> SyncPlanner.FeedItem {
-        let item = ItemGrouper.items(from: ICalDocument(calendars: [calendar(event(uid, summary, extra: extra))])).items[0]
+        let item = ItemGrouper.items(from: ICalDocument(calendars: [calendar(event(uid, summary, extra: extra))]))
+            .items[0]
         return SyncPlanner.FeedItem(item: item, hash: CanonicalForm.hash(of: item))
     }
 
@@ -25,7 +29,8 @@ import Testing
     }
 
     static func known(_ e: SyncPlanner.FeedItem, hash: String? = nil, source: String? = nil) -> ItemState {
-        ItemState(key: e.item.key, hash: hash ?? e.hash, href: "/c/\(e.item.key).ics", changeToken: "r1", source: source)
+        ItemState(
+            key: e.item.key, hash: hash ?? e.hash, href: "/c/\(e.item.key).ics", changeToken: "r1", source: source)
     }
 
     static func planner(_ change: (inout SyncPlanner.Policy) -> Void = { _ in }) -> SyncPlanner {
@@ -37,10 +42,19 @@ import Testing
     }
 
     @Test func itemsAreSortedIntoNewChangedUnchangedResettledAndGone() {
-        let a = Self.entry("a", "A"), b = Self.entry("b", "B"), c = Self.entry("c", "C"), d = Self.entry("d", "D"), e = Self.entry("e", "E")
-        let known = ["a": Self.known(a, source: "old"), "b": Self.known(b, hash: "stale"), "d": Self.known(d), "e": Self.known(e), "x": Self.known(Self.entry("x", "X"))]
+        let a = Self.entry("a", "A")
+        let b = Self.entry("b", "B")
+        let c = Self.entry("c", "C")
+        let d = Self.entry("d", "D")
+        let e = Self.entry("e", "E")
+        let known = [
+            "a": Self.known(a, source: "old"), "b": Self.known(b, hash: "stale"), "d": Self.known(d),
+            "e": Self.known(e), "x": Self.known(Self.entry("x", "X")),
+        ]
         // e is recognized by its bytes (not parsed); x is gone; c is new; a's bytes changed, not its meaning.
-        let c1 = Self.planner { $0.maxDeleteFraction = 1 }.classify(Self.feed([a, b, c, d]), known: known, settled: ["e"], sources: ["a": "new", "d": nil].compactMapValues { $0 })
+        let c1 = Self.planner { $0.maxDeleteFraction = 1 }.classify(
+            Self.feed([a, b, c, d]), known: known, settled: ["e"],
+            sources: ["a": "new", "d": nil].compactMapValues { $0 })
         #expect(c1.new.map(\.item.key) == ["c"])
         #expect(c1.changed.map(\.known.key) == ["b"])
         #expect(c1.unchanged == 3, "a, d and the settled e")
@@ -48,7 +62,10 @@ import Testing
         #expect(c1.gone.map(\.key) == ["x"])
         #expect(c1.guardMessage == nil)
         // A reconcile compares every known item with the target.
-        let c2 = Self.planner { $0.reconcile = true; $0.maxDeleteFraction = 1 }.classify(Self.feed([a, b, c, d]), known: known, settled: [], sources: [:])
+        let c2 = Self.planner {
+            $0.reconcile = true
+            $0.maxDeleteFraction = 1
+        }.classify(Self.feed([a, b, c, d]), known: known, settled: [], sources: [:])
         #expect(c2.changed.map(\.known.key) == ["a", "b", "d"])
         #expect(c2.gone.map(\.key) == ["e", "x"])
     }
@@ -60,10 +77,16 @@ import Testing
         (feed: 2, known: 4, allowEmpty: false, fraction: 0.5, mirror: true, words: nil),
         (feed: 0, known: 4, allowEmpty: false, fraction: 0.5, mirror: false, words: nil),
     ])
-    func theDeletionGuardSaysWhichSettingAllowsIt(feed: Int, known: Int, allowEmpty: Bool, fraction: Double, mirror: Bool, words: String?) {
+    func theDeletionGuardSaysWhichSettingAllowsIt(
+        feed: Int, known: Int, allowEmpty: Bool, fraction: Double, mirror: Bool, words: String?
+    ) {
         let entries = (0..<known).map { Self.entry("e\($0)", "E") }
         let states = Dictionary(uniqueKeysWithValues: entries.map { ($0.item.key, Self.known($0)) })
-        let planner = Self.planner { $0.allowEmpty = allowEmpty; $0.maxDeleteFraction = fraction; $0.mirrorDeletions = mirror }
+        let planner = Self.planner {
+            $0.allowEmpty = allowEmpty
+            $0.maxDeleteFraction = fraction
+            $0.mirrorDeletions = mirror
+        }
         let c = planner.classify(Self.feed(Array(entries.prefix(feed))), known: states, settled: [], sources: [:])
         if let words {
             #expect(c.guardMessage?.contains(words) == true, "\(c.guardMessage ?? "nil")")
@@ -77,53 +100,87 @@ import Testing
     }
 
     @Test func aChangedItemIsAnUpdateOfItsFieldsASettleWhenTheCopyMatchesAnAddWhenTheCopyIsGone() {
-        let a = Self.entry("a", "A new"), b = Self.entry("b", "B"), c = Self.entry("c", "C"), n = Self.entry("n", "N")
+        let a = Self.entry("a", "A new")
+        let b = Self.entry("b", "B")
+        let c = Self.entry("c", "C")
+        let n = Self.entry("n", "N")
         let known = ["a": Self.known(a, hash: "old"), "b": Self.known(b, hash: "old"), "c": Self.known(c, hash: "old")]
         let planner = Self.planner()
         let cl = planner.classify(Self.feed([a, b, c, n]), known: known, settled: [], sources: [:])
         let copies = [
-            "a": SyncPlanner.Copy(href: "/c/a.ics", changeToken: "r7", calendar: Self.calendar(Self.event("a", "A old"))),
-            "b": SyncPlanner.Copy(href: "/c/b.ics", changeToken: "r8", calendar: Self.calendar(Self.event("b", "B", extra: ["DTSTAMP:20250101T000000Z"]))),
+            "a": SyncPlanner.Copy(
+                href: "/c/a.ics", changeToken: "r7", calendar: Self.calendar(Self.event("a", "A old"))),
+            "b": SyncPlanner.Copy(
+                href: "/c/b.ics", changeToken: "r8",
+                calendar: Self.calendar(Self.event("b", "B", extra: ["DTSTAMP:20250101T000000Z"]))),
         ]
         let plan = planner.plan(cl, copies: copies, applied: { _ in "applied" })
         #expect(plan.writes.map(\.key) == ["a", "b", "c", "n"])
-        guard case .update(_, let href, let token, let update, _, _) = plan.writes[0] else { Issue.record("\(plan.writes[0])"); return }
+        guard case .update(_, let href, let token, let update, _, _) = plan.writes[0] else {
+            Issue.record("\(plan.writes[0])")
+            return
+        }
         #expect(href == "/c/a.ics" && token == "r7" && update.count == 1, "one field edit against the copy's token")
-        guard case .settle(let settled) = plan.writes[1] else { Issue.record("\(plan.writes[1])"); return }
-        #expect(settled.changeToken == "r8" && settled.content == "applied", "only DTSTAMP differs, which the skip list ignores")
+        guard case .settle(let settled) = plan.writes[1] else {
+            Issue.record("\(plan.writes[1])")
+            return
+        }
+        #expect(
+            settled.changeToken == "r8" && settled.content == "applied",
+            "only DTSTAMP differs, which the skip list ignores")
         #expect(plan.matched == 1)
-        guard case .add = plan.writes[2], case .add = plan.writes[3] else { Issue.record("c was deleted on the target and n is new: both added"); return }
+        guard case .add = plan.writes[2], case .add = plan.writes[3] else {
+            Issue.record("c was deleted on the target and n is new: both added")
+            return
+        }
     }
 
     @Test func aVanishedOverrideIsRemovedFromTheSeries() {
         let rrule = ["RRULE:FREQ=WEEKLY;COUNT=10"]
         let series = Self.entry("s", "Training", extra: rrule)
         let known = ["s": Self.known(series, hash: "old")]
-        let copy = Self.calendar(Self.event("s", "Training", extra: rrule)
-            + ["BEGIN:VEVENT", "UID:s", "RECURRENCE-ID:20260308T150000Z", "DTSTART:20260309T150000Z", "SUMMARY:Moved", "END:VEVENT"])
+        let copy = Self.calendar(
+            Self.event("s", "Training", extra: rrule)
+                + [
+                    "BEGIN:VEVENT", "UID:s", "RECURRENCE-ID:20260308T150000Z", "DTSTART:20260309T150000Z",
+                    "SUMMARY:Moved", "END:VEVENT",
+                ])
         let planner = Self.planner()
-        let plan = planner.plan(planner.classify(Self.feed([series]), known: known, settled: [], sources: [:]),
-                                copies: ["s": .init(href: "/c/s.ics", changeToken: "r2", calendar: copy)], applied: { _ in nil })
-        guard case .update(_, _, _, let update, _, _) = plan.writes.first else { Issue.record("\(plan.writes)"); return }
-        #expect(ChangeSetPrinter.lines(update).contains { $0.hasPrefix("- VEVENT uid=s recurrence-id=20260308T150000Z") }, "\(ChangeSetPrinter.lines(update))")
+        let plan = planner.plan(
+            planner.classify(Self.feed([series]), known: known, settled: [], sources: [:]),
+            copies: ["s": .init(href: "/c/s.ics", changeToken: "r2", calendar: copy)], applied: { _ in nil })
+        guard case .update(_, _, _, let update, _, _) = plan.writes.first else {
+            Issue.record("\(plan.writes)")
+            return
+        }
+        #expect(
+            ChangeSetPrinter.lines(update).contains { $0.hasPrefix("- VEVENT uid=s recurrence-id=20260308T150000Z") },
+            "\(ChangeSetPrinter.lines(update))")
     }
 
     @Test func trustLastmodTrustsOnlyACopyWhoseStampIsTheOneRecorded() {
-        let a = Self.entry("a", "A"), b = Self.entry("b", "B"), c = Self.entry("c", "C")
+        let a = Self.entry("a", "A")
+        let b = Self.entry("b", "B")
+        let c = Self.entry("c", "C")
         let applied = ICalWriter.string([Self.calendar(Self.event("a", "A old"))])
-        var ka = Self.known(a, hash: "old"), kb = Self.known(b, hash: "old")
+        var ka = Self.known(a, hash: "old")
+        var kb = Self.known(b, hash: "old")
         ka.content = applied
         ka.lastModified = "20260101T000000Z"
         kb.content = applied
         kb.lastModified = "20260101T000000Z"
-        let kc = Self.known(c, hash: "old") // no applied copy recorded
+        let kc = Self.known(c, hash: "old")  // no applied copy recorded
         let planner = Self.planner { $0.trustLastModified = true }
         let cl = planner.classify(Self.feed([a, b, c]), known: ["a": ka, "b": kb, "c": kc], settled: [], sources: [:])
         #expect(planner.trustCandidates(cl.changed).map(\.known.key) == ["a", "b"])
         // b was edited on the target since: its stamp moved.
-        let split = planner.trusted(cl.changed, stamps: ["/c/a.ics": "20260101T000000Z", "/c/b.ics": "20260102T000000Z"])
+        let split = planner.trusted(
+            cl.changed, stamps: ["/c/a.ics": "20260101T000000Z", "/c/b.ics": "20260102T000000Z"])
         #expect(split.trusted.map(\.0.known.key) == ["a"] && split.fetch.map(\.known.key) == ["b", "c"])
-        let reconciling = Self.planner { $0.trustLastModified = true; $0.reconcile = true }
+        let reconciling = Self.planner {
+            $0.trustLastModified = true
+            $0.reconcile = true
+        }
         #expect(reconciling.trustCandidates(cl.changed).isEmpty, "a reconcile trusts nothing")
     }
 }

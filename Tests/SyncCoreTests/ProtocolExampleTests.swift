@@ -12,14 +12,20 @@ enum ProtocolExamples {
         .deletingLastPathComponent().appendingPathComponent("Sources/CalWS/Examples")
 
     static func cal(_ lines: [String]) -> ICalComponent {
-        let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outboard//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+        let text =
+            (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outboard//EN"] + lines + ["END:VCALENDAR"]).joined(
+                separator: "\r\n") + "\r\n"
         return try! ICalParser().parse(text).calendars[0]
     }
 
-    static let holiday = cal(["BEGIN:VEVENT", "UID:new-year-2027@holidays.example", "DTSTAMP:20261101T000000Z",
-                              "DTSTART;VALUE=DATE:20270101", "SUMMARY:New Year's Day", "TRANSP:TRANSPARENT", "END:VEVENT"])
-    static let holidayRenamed = cal(["BEGIN:VEVENT", "UID:new-year-2027@holidays.example", "DTSTAMP:20261101T000000Z",
-                                     "DTSTART;VALUE=DATE:20270101", "SUMMARY:Neujahr", "TRANSP:TRANSPARENT", "CATEGORIES:Holiday", "END:VEVENT"])
+    static let holiday = cal([
+        "BEGIN:VEVENT", "UID:new-year-2027@holidays.example", "DTSTAMP:20261101T000000Z",
+        "DTSTART;VALUE=DATE:20270101", "SUMMARY:New Year's Day", "TRANSP:TRANSPARENT", "END:VEVENT",
+    ])
+    static let holidayRenamed = cal([
+        "BEGIN:VEVENT", "UID:new-year-2027@holidays.example", "DTSTAMP:20261101T000000Z",
+        "DTSTART;VALUE=DATE:20270101", "SUMMARY:Neujahr", "TRANSP:TRANSPARENT", "CATEGORIES:Holiday", "END:VEVENT",
+    ])
     static let href = "/public/holidays/new-year-2027@holidays.example.ics"
     static var update: ComponentUpdate {
         let items = [holidayRenamed, holiday].map { ItemGrouper.items(from: ICalDocument(calendars: [$0])).items[0] }
@@ -34,36 +40,127 @@ enum ProtocolExamples {
 
     static let all: [(String, Message)] = [
         ("getProperties.request", .request(CalWSRequest(id: 1, .getProperties(href: "/public/holidays")))),
-        ("getProperties.response", .response(CalWSResponse(id: 1, .getProperties(CollectionProperties(href: "/public/holidays", displayName: "holidays"))))),
-        ("calendarQuery-list.request", .request(CalWSRequest(id: 2, .calendarQuery(CalendarQuery(href: "/public/holidays"))))),
-        ("calendarQuery-list.response", .response(CalWSResponse(id: 2, .calendarQuery([EntityInfo(href: href, changeToken: "r7", calendar: ICalComponent(name: "VCALENDAR", components: [
-            ICalComponent(name: "VEVENT", properties: [ICalProperty("UID", .text("new-year-2027@holidays.example")),
-                                                       ICalProperty("LAST-MODIFIED", .dateTime(.init(year: 2026, month: 11, day: 21, hour: 9, minute: 0, second: 0, isUTC: true)))]),
-        ]))])))),
-        ("calendarQuery-uid.request", .request(CalWSRequest(id: 3, .calendarQuery(CalendarQuery(href: "/public/holidays", filter: .uid("new-year-2027@holidays.example"), allData: true))))),
-        ("calendarQuery-timerange.request", .request(CalWSRequest(id: 4, .calendarQuery(CalendarQuery(href: "/public/holidays", filter: .timeRange(
-            start: .init(year: 2027, month: 1, day: 1, hour: 0, minute: 0, second: 0, isUTC: true),
-            end: .init(year: 2027, month: 2, day: 1, hour: 0, minute: 0, second: 0, isUTC: true)), allData: true))))),
-        ("calendarMultiget.request", .request(CalWSRequest(id: 5, .calendarMultiget(href: "/public/holidays", hrefs: [href], allData: true)))),
-        ("calendarMultiget.response", .response(CalWSResponse(id: 5, .calendarQuery([EntityInfo(href: href, changeToken: "r7", calendar: holiday)])))),
+        (
+            "getProperties.response",
+            .response(
+                CalWSResponse(
+                    id: 1, .getProperties(CollectionProperties(href: "/public/holidays", displayName: "holidays"))))
+        ),
+        (
+            "calendarQuery-list.request",
+            .request(CalWSRequest(id: 2, .calendarQuery(CalendarQuery(href: "/public/holidays"))))
+        ),
+        (
+            "calendarQuery-list.response",
+            .response(
+                CalWSResponse(
+                    id: 2,
+                    .calendarQuery([
+                        EntityInfo(
+                            href: href, changeToken: "r7",
+                            calendar: ICalComponent(
+                                name: "VCALENDAR",
+                                components: [
+                                    ICalComponent(
+                                        name: "VEVENT",
+                                        properties: [
+                                            ICalProperty("UID", .text("new-year-2027@holidays.example")),
+                                            ICalProperty(
+                                                "LAST-MODIFIED",
+                                                .dateTime(
+                                                    .init(
+                                                        year: 2026, month: 11, day: 21, hour: 9, minute: 0, second: 0,
+                                                        isUTC: true))),
+                                        ])
+                                ]))
+                    ])))
+        ),
+        (
+            "calendarQuery-uid.request",
+            .request(
+                CalWSRequest(
+                    id: 3,
+                    .calendarQuery(
+                        CalendarQuery(
+                            href: "/public/holidays", filter: .uid("new-year-2027@holidays.example"), allData: true))))
+        ),
+        (
+            "calendarQuery-timerange.request",
+            .request(
+                CalWSRequest(
+                    id: 4,
+                    .calendarQuery(
+                        CalendarQuery(
+                            href: "/public/holidays",
+                            filter: .timeRange(
+                                start: .init(year: 2027, month: 1, day: 1, hour: 0, minute: 0, second: 0, isUTC: true),
+                                end: .init(year: 2027, month: 2, day: 1, hour: 0, minute: 0, second: 0, isUTC: true)),
+                            allData: true))))
+        ),
+        (
+            "calendarMultiget.request",
+            .request(CalWSRequest(id: 5, .calendarMultiget(href: "/public/holidays", hrefs: [href], allData: true)))
+        ),
+        (
+            "calendarMultiget.response",
+            .response(
+                CalWSResponse(id: 5, .calendarQuery([EntityInfo(href: href, changeToken: "r7", calendar: holiday)])))
+        ),
         ("fetchItem.request", .request(CalWSRequest(id: 6, .fetchItem(href: href)))),
-        ("fetchItem.response", .response(CalWSResponse(id: 6, .fetchItem(EntityInfo(href: href, changeToken: "r7", calendar: holiday))))),
+        (
+            "fetchItem.response",
+            .response(CalWSResponse(id: 6, .fetchItem(EntityInfo(href: href, changeToken: "r7", calendar: holiday))))
+        ),
         ("addItem.request", .request(CalWSRequest(id: 7, .addItem(href: "/public/holidays", calendar: holiday)))),
         ("addItem.response", .response(CalWSResponse(id: 7, .addItem(href: href, changeToken: "r7")))),
-        ("addItem-uidConflict.response", .response(CalWSResponse(id: 7, result: .failure(.uidConflict(href: href), "UID new-year-2027@holidays.example is already in /public/holidays"), .addItem(href: nil, changeToken: nil)))),
-        ("updateItem.request", .request(CalWSRequest(id: 8, .updateItem(href: href, changeToken: "r7", update: update)))),
+        (
+            "addItem-uidConflict.response",
+            .response(
+                CalWSResponse(
+                    id: 7,
+                    result: .failure(
+                        .uidConflict(href: href), "UID new-year-2027@holidays.example is already in /public/holidays"),
+                    .addItem(href: nil, changeToken: nil)))
+        ),
+        (
+            "updateItem.request",
+            .request(CalWSRequest(id: 8, .updateItem(href: href, changeToken: "r7", update: update)))
+        ),
         ("updateItem.response", .response(CalWSResponse(id: 8, .updateItem(changeToken: "r8")))),
-        ("updateItem-mismatchedChangeToken.response", .response(CalWSResponse(id: 8, result: .failure(.mismatchedChangeToken, "\(href) has changed: its change token is no longer r7"), .updateItem(changeToken: nil)))),
+        (
+            "updateItem-mismatchedChangeToken.response",
+            .response(
+                CalWSResponse(
+                    id: 8,
+                    result: .failure(.mismatchedChangeToken, "\(href) has changed: its change token is no longer r7"),
+                    .updateItem(changeToken: nil)))
+        ),
         ("deleteItem.request", .request(CalWSRequest(id: 9, .deleteItem(href: href)))),
         ("deleteItem.response", .response(CalWSResponse(id: 9, .deleteItem))),
-        ("multiOp.request", .request(CalWSRequest(id: 10, .multiOp([
-            CalWSRequest(id: 1, .addItem(href: "/public/holidays", calendar: holiday)),
-            CalWSRequest(id: 2, .deleteItem(href: "/public/holidays/old@holidays.example.ics")),
-        ])))),
-        ("multiOp.response", .response(CalWSResponse(id: 10, .multiOp([
-            CalWSResponse(id: 1, .addItem(href: href, changeToken: "r8")), CalWSResponse(id: 2, .deleteItem),
-        ])))),
-        ("fault.response", .fault("Client", "the request cannot be read: line 1: malformed XML: Start tag expected, '<' not found")),
+        (
+            "multiOp.request",
+            .request(
+                CalWSRequest(
+                    id: 10,
+                    .multiOp([
+                        CalWSRequest(id: 1, .addItem(href: "/public/holidays", calendar: holiday)),
+                        CalWSRequest(id: 2, .deleteItem(href: "/public/holidays/old@holidays.example.ics")),
+                    ])))
+        ),
+        (
+            "multiOp.response",
+            .response(
+                CalWSResponse(
+                    id: 10,
+                    .multiOp([
+                        CalWSResponse(id: 1, .addItem(href: href, changeToken: "r8")),
+                        CalWSResponse(id: 2, .deleteItem),
+                    ])))
+        ),
+        (
+            "fault.response",
+            .fault("Client", "the request cannot be read: line 1: malformed XML: Start tag expected, '<' not found")
+        ),
     ]
 }
 
@@ -87,7 +184,10 @@ enum ProtocolExamples {
         case .request(let r): #expect(try MessageCodec.decodeRequest(bytes) == r)
         case .response(let r): #expect(try MessageCodec.decodeResponse(bytes) == r)
         case .fault(let code, let text):
-            guard case .fault(let c, let t) = try MessageCodec.payload(bytes) else { Issue.record("not a fault"); return }
+            guard case .fault(let c, let t) = try MessageCodec.payload(bytes) else {
+                Issue.record("not a fault")
+                return
+            }
             #expect((c, t) == ("S:" + code, text))
         }
     }

@@ -16,18 +16,27 @@ import TestSupport
     static let collection = "/people/alice"
 
     static func calendar(_ lines: [String]) throws -> ICalComponent {
-        let text = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+        let text =
+            (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + lines + ["END:VCALENDAR"]).joined(
+                separator: "\r\n") + "\r\n"
         return try ICalParser().parse(text).calendars[0]
     }
 
     static func weekly(until: String? = nil, extra: [String] = []) throws -> ICalComponent {
-        try calendar(["BEGIN:VEVENT", "UID:standup@x", "DTSTAMP:20260101T000000Z", "DTSTART;TZID=Europe/Berlin:20260302T090000",
-                      "DTEND;TZID=Europe/Berlin:20260302T100000", "RRULE:FREQ=WEEKLY" + (until.map { ";UNTIL=\($0)" } ?? ""),
-                      "SUMMARY:Standup"] + extra + ["END:VEVENT"])
+        try calendar(
+            [
+                "BEGIN:VEVENT", "UID:standup@x", "DTSTAMP:20260101T000000Z",
+                "DTSTART;TZID=Europe/Berlin:20260302T090000",
+                "DTEND;TZID=Europe/Berlin:20260302T100000", "RRULE:FREQ=WEEKLY" + (until.map { ";UNTIL=\($0)" } ?? ""),
+                "SUMMARY:Standup",
+            ] + extra + ["END:VEVENT"])
     }
 
     static func single(_ uid: String, _ start: String, _ end: String, extra: [String] = []) throws -> ICalComponent {
-        try calendar(["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z", "DTSTART:\(start)", "DTEND:\(end)"] + extra + ["END:VEVENT"])
+        try calendar(
+            ["BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z", "DTSTART:\(start)", "DTEND:\(end)"] + extra + [
+                "END:VEVENT"
+            ])
     }
 
     struct Bed {
@@ -52,23 +61,32 @@ import TestSupport
         }
 
         func add(_ calendar: ICalComponent) async throws -> (href: String, token: String) {
-            guard case .addItem(let href?, let token?) = try await run(.addItem(href: InstanceIndexTests.collection, calendar: calendar)).body else {
+            guard
+                case .addItem(let href?, let token?) = try await run(
+                    .addItem(href: InstanceIndexTests.collection, calendar: calendar)
+                ).body
+            else {
                 throw Failed()
             }
             return (href, token)
         }
 
         func update(_ href: String, token: String, to calendar: ICalComponent) async throws -> String {
-            guard case .fetchItem(let info?) = try await run(.fetchItem(href: href)).body, let current = info.calendar else { throw Failed() }
+            guard case .fetchItem(let info?) = try await run(.fetchItem(href: href)).body, let current = info.calendar
+            else { throw Failed() }
             let update = Differ.diff(source: calendar, target: current)
-            guard case .updateItem(let next?) = try await run(.updateItem(href: href, changeToken: token, update: update)).body else { throw Failed() }
+            guard
+                case .updateItem(let next?) = try await run(.updateItem(href: href, changeToken: token, update: update))
+                    .body
+            else { throw Failed() }
             return next
         }
 
         /// The index's rows: `name start status`, starts in UTC.
         func rows() async throws -> [String] {
             try await store.db.read { db in
-                try Row.fetchAll(db, sql: "SELECT name, start_at, status FROM instance ORDER BY start_at, name").map { r in
+                try Row.fetchAll(db, sql: "SELECT name, start_at, status FROM instance ORDER BY start_at, name").map {
+                    r in
                     "\(r["name"] as String) \(RFC3339.utc(r["start_at"])) \(r["status"] as String)"
                 }
             }
@@ -80,10 +98,14 @@ import TestSupport
             let (start, end) = (BusyRulesTests.utc(from), BusyRulesTests.utc(to))
             return try await store.db.read { db in
                 func text(_ i: [BusyInstance]) -> [String] {
-                    BusyRules.periods(i, in: .utc, from: start, to: end).map { "\(RFC3339.utc($0.start)) \($0.status.rawValue)" }.sorted()
+                    BusyRules.periods(i, in: .utc, from: start, to: end).map {
+                        "\(RFC3339.utc($0.start)) \($0.status.rawValue)"
+                    }.sorted()
                 }
-                let index = try InstanceIndex.instances(db, collection: InstanceIndexTests.collection, from: start, to: end)
-                let fly = try InstanceIndex.expanded(db, collection: InstanceIndexTests.collection, from: start, to: end, onUnreadable: { _, _ in })
+                let index = try InstanceIndex.instances(
+                    db, collection: InstanceIndexTests.collection, from: start, to: end)
+                let fly = try InstanceIndex.expanded(
+                    db, collection: InstanceIndexTests.collection, from: start, to: end, onUnreadable: { _, _ in })
                 return (text(index), text(fly))
             }
         }
@@ -92,8 +114,12 @@ import TestSupport
         func indexed(from: String, to: String) async throws -> Bool {
             let (start, end) = (BusyRulesTests.utc(from), BusyRulesTests.utc(to))
             return try await store.db.read { db in
-                let r = try Row.fetchOne(db, sql: "SELECT indexed_from, indexed_to FROM collection WHERE path = ?", arguments: [InstanceIndexTests.collection])
-                guard let r, let f = r["indexed_from"] as Int64?, let t = r["indexed_to"] as Int64? else { return false }
+                let r = try Row.fetchOne(
+                    db, sql: "SELECT indexed_from, indexed_to FROM collection WHERE path = ?",
+                    arguments: [InstanceIndexTests.collection])
+                guard let r, let f = r["indexed_from"] as Int64?, let t = r["indexed_to"] as Int64? else {
+                    return false
+                }
                 return f <= start && end <= t
             }
         }
@@ -114,11 +140,15 @@ import TestSupport
         // A new UNTIL cuts the series short: the rows after it go in the same transaction.
         let token2 = try await bed.update(href, token: token, to: try Self.weekly(until: "20260316T235959Z"))
         rows = try await bed.rows()
-        #expect(rows == ["standup@x.ics 2026-03-02T08:00:00Z busy", "standup@x.ics 2026-03-09T08:00:00Z busy",
-                         "standup@x.ics 2026-03-16T08:00:00Z busy"])
+        #expect(
+            rows == [
+                "standup@x.ics 2026-03-02T08:00:00Z busy", "standup@x.ics 2026-03-09T08:00:00Z busy",
+                "standup@x.ics 2026-03-16T08:00:00Z busy",
+            ])
 
         // An update that makes it tentative rewrites the rows' status.
-        _ = try await bed.update(href, token: token2, to: try Self.weekly(until: "20260316T235959Z", extra: ["STATUS:TENTATIVE"]))
+        _ = try await bed.update(
+            href, token: token2, to: try Self.weekly(until: "20260316T235959Z", extra: ["STATUS:TENTATIVE"]))
         #expect(try await bed.rows().map { $0.hasSuffix(" tentative") } == [true, true, true])
 
         let (other, _) = try await bed.add(try Self.single("lunch@x", "20260303T120000Z", "20260303T130000Z"))
@@ -132,8 +162,10 @@ import TestSupport
     @Test func aFailedMultiOpLeavesTheIndexAsItWas() async throws {
         let bed = try Bed()
         _ = try await bed.add(try Self.single("lunch@x", "20260303T120000Z", "20260303T130000Z"))
-        let ops = [CalWSRequest(.addItem(href: Self.collection, calendar: try Self.weekly())),
-                   CalWSRequest(.deleteItem(href: Self.collection + "/missing.ics"))]
+        let ops = [
+            CalWSRequest(.addItem(href: Self.collection, calendar: try Self.weekly())),
+            CalWSRequest(.deleteItem(href: Self.collection + "/missing.ics")),
+        ]
         let r = await bed.service.handle(CalWSRequest(.multiOp(ops)), grants: Grants(all: true), now: Self.now)
         #expect(r.result.status != .ok)
         #expect(try await bed.rows() == ["lunch@x.ics 2026-03-03T12:00:00Z busy"])
@@ -143,8 +175,11 @@ import TestSupport
         let bed = try Bed()
         _ = try await bed.add(try Self.weekly())
         _ = try await bed.add(try Self.single("lunch@x", "20260303T120000Z", "20260303T130000Z"))
-        _ = try await bed.add(try Self.calendar(["BEGIN:VEVENT", "UID:day@x", "DTSTAMP:20260101T000000Z", "DTSTART;VALUE=DATE:20260304",
-                                                 "RRULE:FREQ=YEARLY", "END:VEVENT"]))
+        _ = try await bed.add(
+            try Self.calendar([
+                "BEGIN:VEVENT", "UID:day@x", "DTSTAMP:20260101T000000Z", "DTSTART;VALUE=DATE:20260304",
+                "RRULE:FREQ=YEARLY", "END:VEVENT",
+            ]))
         #expect(try await bed.indexed(from: "20260301T000000Z", to: "20260401T000000Z"))
         let inside = try await bed.answers(from: "20260301T000000Z", to: "20260401T000000Z")
         #expect(inside.index == inside.fly)
@@ -166,11 +201,19 @@ import TestSupport
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let old = try DatabaseQueue(path: directory + "/target.sqlite")
             try TargetStore.migrator.migrate(old, upTo: "v1: collections and entities")
-            let data = (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:old@x", "DTSTAMP:20260101T000000Z",
-                         "DTSTART:20260303T090000Z", "DTEND:20260303T100000Z", "END:VEVENT", "END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+            let data =
+                ([
+                    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:old@x",
+                    "DTSTAMP:20260101T000000Z",
+                    "DTSTART:20260303T090000Z", "DTEND:20260303T100000Z", "END:VEVENT", "END:VCALENDAR",
+                ]).joined(separator: "\r\n") + "\r\n"
             try await old.write { db in
-                try db.execute(sql: "INSERT INTO collection (path, revision, created) VALUES (?, 1, '20260101T000000Z')", arguments: [Self.collection])
-                try db.execute(sql: "INSERT INTO entity VALUES (?, 'old@x.ics', 'old@x', ?, 'r1', '20260101T000000Z')", arguments: [Self.collection, data])
+                try db.execute(
+                    sql: "INSERT INTO collection (path, revision, created) VALUES (?, 1, '20260101T000000Z')",
+                    arguments: [Self.collection])
+                try db.execute(
+                    sql: "INSERT INTO entity VALUES (?, 'old@x.ics', 'old@x', ?, 'r1', '20260101T000000Z')",
+                    arguments: [Self.collection, data])
             }
             try old.close()
         }
@@ -187,7 +230,9 @@ import TestSupport
     @Test func aSmallerHorizonIsTheConfiguredOne() async throws {
         let store = try TargetStore(directory: TargetProcess.temporaryDirectory().path)
         let service = TargetService(store: store, horizon: IndexHorizon(daysBack: 0, daysAhead: 14))
-        _ = await service.handle(CalWSRequest(.addItem(href: Self.collection, calendar: try Self.weekly())), grants: Grants(all: true), now: Self.now)
+        _ = await service.handle(
+            CalWSRequest(.addItem(href: Self.collection, calendar: try Self.weekly())), grants: Grants(all: true),
+            now: Self.now)
         let count = try await store.db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance") }
         #expect(count == 2, "2 and 9 March")
     }

@@ -12,8 +12,10 @@ import TestSupport
 /// collection's feed or queries down.
 extension TargetServerTests {
     func feed(_ collection: String) async throws -> HTTPResponse {
-        try await CurlHTTPClient().send(HTTPRequest(url: server.base + "/calendars" + collection + ".ics",
-                                                    headers: [("Authorization", "Bearer \(TargetProcess.token)")]))
+        try await CurlHTTPClient().send(
+            HTTPRequest(
+                url: server.base + "/calendars" + collection + ".ics",
+                headers: [("Authorization", "Bearer \(TargetProcess.token)")]))
     }
 
     @Test func anEntityTooLargeToServeBackIsRefusedNamingTheLimit() async throws {
@@ -33,7 +35,9 @@ extension TargetServerTests {
         grown.components[0].properties.removeAll { $0.name == "SUMMARY" }
         grown.components[0].properties.append(commas)
         let update = Differ.diff(source: item(grown), target: item(small.calendar!), skip: .defaults)
-        let updateError = await clientError { _ = try await self.client.updateItem(href: small.href, changeToken: small.changeToken, update: update) }
+        let updateError = await clientError {
+            _ = try await self.client.updateItem(href: small.href, changeToken: small.changeToken, update: update)
+        }
         #expect(updateError?.kind == .exceedsMaxResourceSize, "\(String(describing: updateError))")
         let served = try await feed(c)
         #expect(served.status == 200)
@@ -48,17 +52,24 @@ extension TargetServerTests {
         // An entity the store holds but cannot read (an older version wrote it, or a hand edit).
         let db = try DatabaseQueue(path: server.dataDirectory.appendingPathComponent("target.sqlite").path)
         try await db.write { db in
-            try db.execute(sql: "UPDATE entity SET data = ? WHERE uid = 'bad@x'",
-                           arguments: ["BEGIN:VCALENDAR\r\nSUMMARY:" + String(repeating: "x", count: 5 << 20) + "\r\nEND:VCALENDAR\r\n"])
+            try db.execute(
+                sql: "UPDATE entity SET data = ? WHERE uid = 'bad@x'",
+                arguments: [
+                    "BEGIN:VCALENDAR\r\nSUMMARY:" + String(repeating: "x", count: 5 << 20) + "\r\nEND:VCALENDAR\r\n"
+                ])
         }
         let served = try await feed(c)
         #expect(served.status == 200)
         let text = String(decoding: served.body, as: UTF8.self)
         #expect(text.contains("UID:good@x") && !text.contains("UID:bad@x"))
-        #expect(try await client.list(collection: c, allData: true).compactMap { $0.calendar?.components.first?.uid } == ["good@x"])
+        #expect(
+            try await client.list(collection: c, allData: true).compactMap { $0.calendar?.components.first?.uid } == [
+                "good@x"
+            ])
         let fetchError = await clientError { _ = try await self.client.fetchItem(href: c + "/bad@x.ics") }
         #expect(fetchError?.kind == .invalidCalendarData, "\(String(describing: fetchError))")
-        let metrics = String(decoding: try await CurlHTTPClient().send(HTTPRequest(url: server.base + "/metrics")).body, as: UTF8.self)
+        let metrics = String(
+            decoding: try await CurlHTTPClient().send(HTTPRequest(url: server.base + "/metrics")).body, as: UTF8.self)
         #expect(metrics.contains("outboard_target_unreadable_entities_total 3"), "\(metrics)")
     }
 }

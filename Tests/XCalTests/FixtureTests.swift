@@ -28,15 +28,23 @@ enum ExportFixtures {
     /// would run none and pass, so this fails then, and when a fixture lacks its golden file.
     @Test func everyFixtureHasAGoldenXCal() throws {
         var isDirectory: ObjCBool = false
-        try #require(FileManager.default.fileExists(atPath: ExportFixtures.directory.path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "no fixtures folder at \(ExportFixtures.directory.path)")
+        try #require(
+            FileManager.default.fileExists(atPath: ExportFixtures.directory.path, isDirectory: &isDirectory)
+                && isDirectory.boolValue,
+            "no fixtures folder at \(ExportFixtures.directory.path)")
         #expect(ExportFixtures.names.count >= 11, "\(ExportFixtures.names)")
         for name in ExportFixtures.names {
-            #expect(FileManager.default.fileExists(atPath: ExportFixtures.directory.appendingPathComponent(name + ".xml").path),
-                    "\(name).ics has no golden \(name).xml beside it")
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: ExportFixtures.directory.appendingPathComponent(name + ".xml").path),
+                "\(name).ics has no golden \(name).xml beside it")
         }
-        let goldens = try FileManager.default.contentsOfDirectory(atPath: ExportFixtures.directory.path).filter { $0.hasSuffix(".xml") }
-        #expect(Set(goldens.map { String($0.dropLast(4)) }) == Set(ExportFixtures.names), "a golden file without its fixture")
+        let goldens = try FileManager.default.contentsOfDirectory(atPath: ExportFixtures.directory.path).filter {
+            $0.hasSuffix(".xml")
+        }
+        #expect(
+            Set(goldens.map { String($0.dropLast(4)) }) == Set(ExportFixtures.names),
+            "a golden file without its fixture")
     }
 
     @Test(arguments: ExportFixtures.names)
@@ -56,7 +64,9 @@ enum ExportFixtures {
         #expect(fromTree.calendars == back.calendars)
         #expect(fromTree.diagnostics == back.diagnostics)
         // And the tree that the writer builds is the one it streams.
-        #expect(XMLSerializer.serialize(XCalWriter.document(doc.calendars), prefixes: [XCalWriter.namespace: ""]) + [0x0A] == golden)
+        #expect(
+            XMLSerializer.serialize(XCalWriter.document(doc.calendars), prefixes: [XCalWriter.namespace: ""]) + [0x0A]
+                == golden)
     }
 
     @Test(arguments: ExportFixtures.names.filter { $0 != "broken-lines" })
@@ -101,7 +111,8 @@ enum ExportFixtures {
         let zones = Set(set.items.flatMap(\.timezones).compactMap { $0.property("TZID")?.text })
         #expect(zones.contains("W. Europe Standard Time"))
         let written = ICalWriter.string([set.items[0].calendar()])
-        #expect(written.contains("TZID=\"W. Europe Standard Time\"") || written.contains("TZID=W. Europe Standard Time"))
+        #expect(
+            written.contains("TZID=\"W. Europe Standard Time\"") || written.contains("TZID=W. Europe Standard Time"))
     }
 
     /// Every summary and description, folded across lines and often inside a UTF-8 sequence,
@@ -112,20 +123,31 @@ enum ExportFixtures {
         #expect(doc.diagnostics.isEmpty, "\(doc.diagnostics)")
         let events = doc.calendars[0].components.filter { $0.name == "VEVENT" }
         let expected: [(summary: String, description: String)] = [
-            ("Sommerfest 2026 🎉 – Grüße aus Köln, Zürich & Düsseldorf: Bärbel, Jürgen und Björn laden euch und eure Kinder ein 👩\u{200D}👩\u{200D}👧",
-             "Liebe Kolleginnen und Kollegen, 🎉 wir feiern am Samstag, den 4.7. unser Sommerfest im Hof der Brauerei Schönhauser Allee. Für Getränke, Würstchen und vegane Köstlichkeiten ist gesorgt; Familien sind herzlich willkommen 👩\u{200D}👩\u{200D}👧 – für die Kinder gibt es eine Hüpfburg und Kinderschminken. Bitte gebt bis zum 20. Juni Bescheid, ob ihr kommt. Größere Gruppen (über fünf Personen) meldet bitte bei Bärbel Weiß an. Übrigens: Fußball-Übertragung ab 21 Uhr auf der Leinwand! 🍺🌭⚽"),
-            ("Συνάντηση ομάδας — προϋπολογισμός 2027 και στόχοι του τρίτου τριμήνου 📊",
-             "Καλημέρα σε όλους! Θα συζητήσουμε τον προϋπολογισμό του 2027, τις προτεραιότητες του τμήματος και το χρονοδιάγραμμα για τις νέες προσλήψεις. Παρακαλώ διαβάστε το συνημμένο έγγραφο πριν από τη συνάντηση. Ευχαριστώ! Ωραία μέρα σε όλους 🌞"),
-            ("チームミーティング：新年度の計画と予算について話し合います 🎌 東京本社",
-             "皆さん、お疲れ様です。来年度の開発計画と予算について話し合います。会議室は東京本社の五階、第三会議室です。資料は事前に共有フォルダにアップロードしますので、必ず目を通してください。オンライン参加の方はビデオ会議のリンクをご利用ください。よろしくお願いいたします。🍣🍵🗾"),
-            ("اجتماع الفريق الأسبوعي — مراجعة خطة المشروع للربع الأول من عام 2027",
-             "مرحباً بالجميع، سنراجع في هذا الاجتماع خطة المشروع والميزانية والجدول الزمني للمرحلة القادمة. يرجى قراءة المستندات المرفقة قبل الاجتماع وإحضار أسئلتكم. شكراً لكم 🌙✨"),
-            ("Mixed: Ünïcödé ✓ Ελληνικά ✓ 日本語 ✓ العربية ✓ emoji 🎉👩\u{200D}👩\u{200D}👧🇩🇪🇯🇵🇬🇷",
-             "Escapes and scripts together: path C:\\Users\\Jürgen\\Documents\\Fest\\Gäste.xlsx; ratio 3:2; list a;b;c; regex ^\\d+;\\s*$; a literal backslash-n \\n is not a newline here; real newline follows:\nZweite Zeile – δεύτερη γραμμή – 二行目 – السطر الثاني 🎉"),
+            (
+                "Sommerfest 2026 🎉 – Grüße aus Köln, Zürich & Düsseldorf: Bärbel, Jürgen und Björn laden euch und eure Kinder ein 👩\u{200D}👩\u{200D}👧",
+                "Liebe Kolleginnen und Kollegen, 🎉 wir feiern am Samstag, den 4.7. unser Sommerfest im Hof der Brauerei Schönhauser Allee. Für Getränke, Würstchen und vegane Köstlichkeiten ist gesorgt; Familien sind herzlich willkommen 👩\u{200D}👩\u{200D}👧 – für die Kinder gibt es eine Hüpfburg und Kinderschminken. Bitte gebt bis zum 20. Juni Bescheid, ob ihr kommt. Größere Gruppen (über fünf Personen) meldet bitte bei Bärbel Weiß an. Übrigens: Fußball-Übertragung ab 21 Uhr auf der Leinwand! 🍺🌭⚽"
+            ),
+            (
+                "Συνάντηση ομάδας — προϋπολογισμός 2027 και στόχοι του τρίτου τριμήνου 📊",
+                "Καλημέρα σε όλους! Θα συζητήσουμε τον προϋπολογισμό του 2027, τις προτεραιότητες του τμήματος και το χρονοδιάγραμμα για τις νέες προσλήψεις. Παρακαλώ διαβάστε το συνημμένο έγγραφο πριν από τη συνάντηση. Ευχαριστώ! Ωραία μέρα σε όλους 🌞"
+            ),
+            (
+                "チームミーティング：新年度の計画と予算について話し合います 🎌 東京本社",
+                "皆さん、お疲れ様です。来年度の開発計画と予算について話し合います。会議室は東京本社の五階、第三会議室です。資料は事前に共有フォルダにアップロードしますので、必ず目を通してください。オンライン参加の方はビデオ会議のリンクをご利用ください。よろしくお願いいたします。🍣🍵🗾"
+            ),
+            (
+                "اجتماع الفريق الأسبوعي — مراجعة خطة المشروع للربع الأول من عام 2027",
+                "مرحباً بالجميع، سنراجع في هذا الاجتماع خطة المشروع والميزانية والجدول الزمني للمرحلة القادمة. يرجى قراءة المستندات المرفقة قبل الاجتماع وإحضار أسئلتكم. شكراً لكم 🌙✨"
+            ),
+            (
+                "Mixed: Ünïcödé ✓ Ελληνικά ✓ 日本語 ✓ العربية ✓ emoji 🎉👩\u{200D}👩\u{200D}👧🇩🇪🇯🇵🇬🇷",
+                "Escapes and scripts together: path C:\\Users\\Jürgen\\Documents\\Fest\\Gäste.xlsx; ratio 3:2; list a;b;c; regex ^\\d+;\\s*$; a literal backslash-n \\n is not a newline here; real newline follows:\nZweite Zeile – δεύτερη γραμμή – 二行目 – السطر الثاني 🎉"
+            ),
         ]
         #expect(events.count == expected.count)
         for (event, want) in zip(events, expected) {
-            let summary = event.property("SUMMARY")?.text ?? "", description = event.property("DESCRIPTION")?.text ?? ""
+            let summary = event.property("SUMMARY")?.text ?? ""
+            let description = event.property("DESCRIPTION")?.text ?? ""
             #expect(Array(summary.utf8) == Array(want.summary.utf8), "SUMMARY: \(summary)")
             #expect(Array(description.utf8) == Array(want.description.utf8), "DESCRIPTION: \(description)")
         }

@@ -151,7 +151,8 @@ public enum CanonicalForm {
     /// Days (weeks folded in) and exact seconds: `P1W` and `P7D` are one duration, `P1D` and
     /// `PT24H` are not (RFC 5545 §3.3.6: days are nominal, hours exact).
     static func canonicalDuration(_ d: ICalDuration) -> String {
-        let days = d.nominalDays, secs = d.exactSeconds
+        let days = d.nominalDays
+        let secs = d.exactSeconds
         if days == 0 && secs == 0 { return "PT0S" }
         return (d.isNegative ? "-P" : "P") + "\(days)DT\(secs)S"
     }
@@ -162,8 +163,14 @@ public enum CanonicalForm {
         var c = r
         if c.interval == 1 { c.interval = nil }
         if c.wkst == "MO" { c.wkst = nil }
-        c.bySecond.sort(); c.byMinute.sort(); c.byHour.sort(); c.byMonthDay.sort()
-        c.byYearDay.sort(); c.byWeekNo.sort(); c.byMonth.sort(); c.bySetPos.sort()
+        c.bySecond.sort()
+        c.byMinute.sort()
+        c.byHour.sort()
+        c.byMonthDay.sort()
+        c.byYearDay.sort()
+        c.byWeekNo.sort()
+        c.byMonth.sort()
+        c.bySetPos.sort()
         c.byDay.sort()
         c.extensions.sort { ($0.name, $0.value) < ($1.name, $1.value) }
         return c
@@ -217,7 +224,9 @@ public struct ItemHasher {
                 if zones.count == 1 {
                     appendZoneLine(zone(zones.baseAddress!))
                 } else if zones.count > 1 {
-                    for z in zones.indices.map({ zone(zones.baseAddress! + $0) }).sorted(by: { $0.tzid < $1.tzid }) { appendZoneLine(z) }
+                    for z in zones.indices.map({ zone(zones.baseAddress! + $0) }).sorted(by: { $0.tzid < $1.tzid }) {
+                        appendZoneLine(z)
+                    }
                 }
             }
         }
@@ -247,7 +256,7 @@ public struct ItemHasher {
         let tzid = String(decoding: Array((tree.property("TZID")?.text ?? "").utf8), as: UTF8.self)
         let digest: [UInt8]
         if let k = zoneEntries.firstIndex(where: { $0.tzid == tzid && $0.tree == tree }) {
-            digest = zoneEntries[k].digest // the same zone in other storage (another calendar)
+            digest = zoneEntries[k].digest  // the same zone in other storage (another calendar)
         } else {
             var bytes = [UInt8]()
             writer.component(tree, depth: 0, into: &bytes)
@@ -287,9 +296,14 @@ final class CanonicalWriter {
     /// Appends the sorted blocks of `components` (skip list applied) to `out`.
     func components(_ components: [ICalComponent], depth: Int, into out: inout [UInt8]) {
         let l = level(depth)
-        var blocks = l.blocks, ranges = l.blockRanges
-        l.blocks = []; l.blockRanges = []
-        defer { l.blocks = blocks; l.blockRanges = ranges }
+        var blocks = l.blocks
+        var ranges = l.blockRanges
+        l.blocks = []
+        l.blockRanges = []
+        defer {
+            l.blocks = blocks
+            l.blockRanges = ranges
+        }
         blocks.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: true)
         for c in components where !skip.skipsComponent(c.name) {
@@ -305,9 +319,14 @@ final class CanonicalWriter {
         let l = level(depth)
         // Work on locals (moved out of the level and back), so appends are not checked at run
         // time for overlapping access to a class's stored property.
-        var lines = l.lines, ranges = l.lineRanges
-        l.lines = []; l.lineRanges = []
-        defer { l.lines = lines; l.lineRanges = ranges }
+        var lines = l.lines
+        var ranges = l.lineRanges
+        l.lines = []
+        l.lineRanges = []
+        defer {
+            l.lines = lines
+            l.lineRanges = ranges
+        }
         lines.removeAll(keepingCapacity: true)
         ranges.removeAll(keepingCapacity: true)
         var hasSet = false
@@ -334,14 +353,18 @@ final class CanonicalWriter {
         out.append(ASCII.lf)
     }
 
-    private func line<C: Collection>(_ p: ICalProperty, _ values: C, _ lines: inout [UInt8], _ ranges: inout [Range<Int>]) where C.Element == ICalValue {
+    private func line<C: Collection>(
+        _ p: ICalProperty, _ values: C, _ lines: inout [UInt8], _ ranges: inout [Range<Int>]
+    ) where C.Element == ICalValue {
         let start = lines.count
         Self.appendLine(name: p.name, parameters: p.parameters, values: values, skip: skip, into: &lines)
         ranges.append(start..<lines.count)
     }
 
     /// `NAME;PARAM="v":type=value,…` without a line end.
-    static func appendLine<C: Collection>(name: String, parameters: [ICalParameter], values: C, skip: SkipList, into out: inout [UInt8]) where C.Element == ICalValue {
+    static func appendLine<C: Collection>(
+        name: String, parameters: [ICalParameter], values: C, skip: SkipList, into out: inout [UInt8]
+    ) where C.Element == ICalValue {
         out.appendUTF8(name)
         if !parameters.isEmpty { appendParameters(parameters, skip: skip, into: &out) }
         out.append(ASCII.colon)
@@ -359,7 +382,10 @@ final class CanonicalWriter {
 
     static func appendParameters(_ params: [ICalParameter], skip: SkipList, into out: inout [UInt8]) {
         var inOrder = true
-        for i in params.indices.dropFirst() where params[i - 1].name > params[i].name { inOrder = false; break }
+        for i in params.indices.dropFirst() where params[i - 1].name > params[i].name {
+            inOrder = false
+            break
+        }
         let sorted = inOrder ? params : params.sorted { $0.name < $1.name }
         for p in sorted where !skip.skipsParameter(p.name) {
             out.append(ASCII.semicolon)
@@ -400,13 +426,19 @@ final class CanonicalWriter {
                 } else if enumerated && c &- 0x61 < 26 {
                     c -= 0x20
                 } else if c != ASCII.quote && c != ASCII.caret && c != ASCII.lf {
-                    continue // copied with its run
+                    continue  // copied with its run
                 }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
                 run = i + 1
-                if c == ASCII.quote || c == ASCII.caret { out.append(ASCII.caret); out.append(c) }
-                else if c == ASCII.lf { out.append(ASCII.caret); out.append(0x6E) }
-                else { out.append(c) }
+                if c == ASCII.quote || c == ASCII.caret {
+                    out.append(ASCII.caret)
+                    out.append(c)
+                } else if c == ASCII.lf {
+                    out.append(ASCII.caret)
+                    out.append(0x6E)
+                } else {
+                    out.append(c)
+                }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run...]))
         }
@@ -415,7 +447,9 @@ final class CanonicalWriter {
 
     /// Appends the ranges of `buffer` in byte order (each followed by `separator`), dropping
     /// repeats when `unique`.
-    private static func sortAndAppend(buffer: [UInt8], ranges: inout [Range<Int>], unique: Bool, separator: UInt8?, into out: inout [UInt8]) {
+    private static func sortAndAppend(
+        buffer: [UInt8], ranges: inout [Range<Int>], unique: Bool, separator: UInt8?, into out: inout [UInt8]
+    ) {
         buffer.withUnsafeBufferPointer { b in
             if ranges.count > 1 { ranges.sort { x, y in less(b, x, y) } }
             var previous: Range<Int>?
@@ -433,7 +467,8 @@ final class CanonicalWriter {
         let n = min(x.count, y.count)
         var i = 0
         while i < n {
-            let p = b[x.lowerBound + i], q = b[y.lowerBound + i]
+            let p = b[x.lowerBound + i]
+            let q = b[y.lowerBound + i]
             if p != q { return p < q }
             i += 1
         }

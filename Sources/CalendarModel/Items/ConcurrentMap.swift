@@ -1,10 +1,10 @@
 import Dispatch
 #if canImport(Glibc)
-#if canImport(Glibc)
-import Glibc
-#endif
+    #if canImport(Glibc)
+        import Glibc
+    #endif
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension Array where Element: Sendable {
@@ -32,7 +32,8 @@ extension Array where Element: Sendable {
                 // empty slices let one thread take several large ones in turn).
                 let slices = Swift.min(count, threads * 4)
                 DispatchQueue.concurrentPerform(iterations: slices) { t in
-                    let lower = input.value.count * t / slices, upper = input.value.count * (t + 1) / slices
+                    let lower = input.value.count * t / slices
+                    let upper = input.value.count * (t + 1) / slices
                     var state = makeState()
                     for i in lower..<upper {
                         (base.value + i).initialize(to: transform(&state, input.value[i]))

@@ -1,6 +1,6 @@
 import Crypto
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A quick look at a feed's bytes without parsing them: where each item's components are (by
@@ -102,7 +102,9 @@ public struct FeedScanner: Sendable {
         let bytes = UncheckedSendable(b)
         let digests = items.concurrentMap(state: { () }) { _, item -> [UInt8] in
             var h = SHA256()
-            for r in item.ranges { h.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.value[r]))) }
+            for r in item.ranges {
+                h.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.value[r])))
+            }
             return Array(h.finalize())
         }
         var result = items
@@ -121,7 +123,7 @@ public struct FeedScanner: Sendable {
             if let lf = memchr(b.baseAddress! + start, Int32(ASCII.lf), b.count - start) {
                 end = start + (UnsafeRawPointer(lf) - UnsafeRawPointer(b.baseAddress! + start))
             }
-            if end == b.count, !final { return } // the rest of this line is still to come
+            if end == b.count, !final { return }  // the rest of this line is still to come
             let next = end < b.count ? end + 1 : end
             if end > start, b[end - 1] == ASCII.cr { end -= 1 }
             position = next
@@ -130,10 +132,12 @@ public struct FeedScanner: Sendable {
     }
 
     /// Reads one line (from `start`, the next from `next`); false to give up.
-    private mutating func line(_ line: UnsafeBufferPointer<UInt8>, start: Int, next: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    private mutating func line(
+        _ line: UnsafeBufferPointer<UInt8>, start: Int, next: Int, _ b: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         if line.isEmpty { return true }
         if line[0] == ASCII.space || line[0] == ASCII.tab {
-            return !afterUID // a folded UID
+            return !afterUID  // a folded UID
         }
         afterUID = false
         if line.hasPrefix("BEGIN:") {
@@ -151,32 +155,40 @@ public struct FeedScanner: Sendable {
             let name = line[4...]
             guard let open = stack.popLast(), open.elementsEqual(name) else { return false }
             if stack.count == 1, itemStart >= 0 {
-                guard let key = uid else { return false } // no UID: the parser derives a key
-                context.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<itemStart])))
+                guard let key = uid else { return false }  // no UID: the parser derives a key
+                context.update(
+                    bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[contextStart..<itemStart])))
                 contextStart = next
-                let i = index[key] ?? {
-                    index[key] = items.count
-                    items.append(FeedScan.Item(key: key, ranges: [], digest: []))
-                    return items.count - 1
-                }()
+                let i =
+                    index[key]
+                    ?? {
+                        index[key] = items.count
+                        items.append(FeedScan.Item(key: key, ranges: [], digest: []))
+                        return items.count - 1
+                    }()
                 items[i].ranges.append(itemStart..<next)
                 itemStart = -1
                 guard count(rid ?? [], in: i) else { return false }
             }
         } else if stack.isEmpty {
-            return false // text outside a VCALENDAR
+            return false  // text outside a VCALENDAR
         } else if line.prefixEqualsUppercased("BEGIN:") || line.prefixEqualsUppercased("END:") {
-            return false // BEGIN or END not in upper case: leave it to the parser
-        } else if itemStart >= 0, stack.count == 2, line.count >= 4, line[0] == 0x55, line[1] == 0x49, line[2] == 0x44 { // UID
-            guard line[3] == ASCII.colon, uid == nil else { return false } // parameters, or a second UID
+            return false  // BEGIN or END not in upper case: leave it to the parser
+        } else if itemStart >= 0, stack.count == 2, line.count >= 4, line[0] == 0x55, line[1] == 0x49, line[2] == 0x44
+        {  // UID
+            guard line[3] == ASCII.colon, uid == nil else { return false }  // parameters, or a second UID
             let value = line[4...]
             // Printable ASCII without backslash reads as itself (no escapes, no repair).
-            guard !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != ASCII.backslash }) else { return false }
+            guard !value.isEmpty, value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != ASCII.backslash }) else {
+                return false
+            }
             uid = String(decoding: value, as: UTF8.self)
             afterUID = true
-        } else if itemStart >= 0, stack.count == 2, line.count > 13, line[13] == ASCII.colon || line[13] == ASCII.semicolon,
-                  line.prefixEqualsUppercased("RECURRENCE-ID") {
-            guard line.hasPrefix("RECURRENCE-ID"), rid == nil else { return false } // not in upper case, or a second one
+        } else if itemStart >= 0, stack.count == 2, line.count > 13,
+            line[13] == ASCII.colon || line[13] == ASCII.semicolon,
+            line.prefixEqualsUppercased("RECURRENCE-ID")
+        {
+            guard line.hasPrefix("RECURRENCE-ID"), rid == nil else { return false }  // not in upper case, or a second one
             rid = Array(line)
             afterUID = true
         }
@@ -192,7 +204,9 @@ public struct FeedScanner: Sendable {
             items[i].duplicates += 1
             return true
         }
-        func value(_ line: [UInt8]) -> ArraySlice<UInt8> { line.lastIndex(of: ASCII.colon).map { line[($0 + 1)...] } ?? [] }
+        func value(_ line: [UInt8]) -> ArraySlice<UInt8> {
+            line.lastIndex(of: ASCII.colon).map { line[($0 + 1)...] } ?? []
+        }
         if !identity.isEmpty, seen.contains(where: { !$0.isEmpty && value($0) == value(identity) }) { return false }
         identities[i, default: []].append(identity)
         return true
@@ -221,8 +235,8 @@ public final class FeedDigest: @unchecked Sendable {
 
     public func received(_ body: UnsafeBufferPointer<UInt8>) {
         if scanner != nil {
-            scanner?.scan(body) // the scan digests every byte (see `finish`)
-        } else if body.count >= hashed { // else not the same body: `finish` starts again
+            scanner?.scan(body)  // the scan digests every byte (see `finish`)
+        } else if body.count >= hashed {  // else not the same body: `finish` starts again
             hash.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: body[hashed...])))
             hashed = body.count
         }
@@ -243,7 +257,10 @@ public final class FeedDigest: @unchecked Sendable {
                     add(item.key.utf8.count)
                     h.update(data: Array(item.key.utf8))
                     add(item.ranges.count)
-                    for r in item.ranges { add(r.lowerBound); add(r.upperBound) }
+                    for r in item.ranges {
+                        add(r.lowerBound)
+                        add(r.upperBound)
+                    }
                     h.update(data: item.digest)
                 }
                 return ("scan:" + CanonicalForm.hex(h.finalize()), scan)

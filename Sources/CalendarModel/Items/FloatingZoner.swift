@@ -17,7 +17,9 @@ public struct FloatingZoner: Sendable {
 
     /// Nil when the calendar has no X-WR-TIMEZONE (or an empty one): floating times stay.
     public init?(calendarProperties: [ICalProperty], timezones: [ICalComponent]) {
-        guard let tzid = calendarProperties.first(where: { $0.name == "X-WR-TIMEZONE" })?.text?.trimmingSpaces, !tzid.isEmpty else { return nil }
+        guard let tzid = calendarProperties.first(where: { $0.name == "X-WR-TIMEZONE" })?.text?.trimmingSpaces,
+            !tzid.isEmpty
+        else { return nil }
         self.tzid = tzid
         timezone = timezones.first { $0.property("TZID")?.text == tzid }
     }

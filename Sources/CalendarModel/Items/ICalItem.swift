@@ -46,8 +46,11 @@ public struct ItemSet: Sendable {
     /// Every VTIMEZONE of the stream (the first of each TZID), used by an item or not.
     public var timezones: [ICalComponent]
 
-    public init(items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic], duplicates: [String: Int] = [:],
-                timezones: [ICalComponent] = []) {
+    public init(
+        items: [ICalItem], calendarProperties: [ICalProperty], diagnostics: [ICalDiagnostic],
+        duplicates: [String: Int] = [:],
+        timezones: [ICalComponent] = []
+    ) {
         self.items = items
         self.calendarProperties = calendarProperties
         self.diagnostics = diagnostics

@@ -12,7 +12,8 @@ public enum ItemGrouper {
         var diagnostics = document.diagnostics
         var order: [String] = []
         var byKey: [String: Builder] = [:]
-        var allZones: [ICalComponent] = [], tzids: Set<String> = []
+        var allZones: [ICalComponent] = []
+        var tzids: Set<String> = []
 
         for cal in document.calendars {
             var zones: [String: ICalComponent] = [:]
@@ -30,7 +31,10 @@ public enum ItemGrouper {
                 } else {
                     key = "derived-" + CanonicalForm.hash(of: c, skipping: .defaults).prefix(24)
                     let summary = c.property("SUMMARY")?.text.map { " \"\($0.prefix(40))\"" } ?? ""
-                    diagnostics.append(ICalDiagnostic(line: c.line, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name))
+                    diagnostics.append(
+                        ICalDiagnostic(
+                            line: c.line, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name)
+                    )
                 }
                 if byKey[key] == nil {
                     order.append(key)
@@ -53,8 +57,10 @@ public enum ItemGrouper {
         }
         var duplicates: [String: Int] = [:]
         for (key, b) in byKey where b.dropped > 0 { duplicates[key] = b.dropped }
-        return ItemSet(items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics, duplicates: duplicates,
-                       timezones: allZones)
+        return ItemSet(
+            items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics,
+            duplicates: duplicates,
+            timezones: allZones)
     }
 
     /// Every TZID parameter value used in a component and its sub-components.
@@ -86,14 +92,23 @@ public enum ItemGrouper {
                 if let tz = rid.parameter("TZID") { key.append(contentsOf: ";\(tz)".utf8) }
                 if let existing = overrides[key] {
                     let ridText = rid.value.map(ValueFormatter.icalString) ?? ""
-                    diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid, recurrenceID: ridText))
+                    diagnostics.append(
+                        ICalDiagnostic(
+                            line: c.line,
+                            message:
+                                "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who)\(Self.otherAt(existing)); kept the later revision",
+                            component: c.name, uid: uid, recurrenceID: ridText))
                     overrides[key] = Self.preferred(existing, c)
                     dropped += 1
                 } else {
                     overrides[key] = c
                 }
             } else if let existing = master {
-                diagnostics.append(ICalDiagnostic(line: c.line, message: "two \(c.name) masters for \(who)\(Self.otherAt(existing)); kept the later revision", component: c.name, uid: uid))
+                diagnostics.append(
+                    ICalDiagnostic(
+                        line: c.line,
+                        message: "two \(c.name) masters for \(who)\(Self.otherAt(existing)); kept the later revision",
+                        component: c.name, uid: uid))
                 master = Self.preferred(existing, c)
                 dropped += 1
             } else {

@@ -93,7 +93,9 @@ public struct SkipList: Hashable, Sendable {
     /// one: reading shared storage retains and releases it, and two cores doing so at once make
     /// its reference count bounce between their caches.
     public func unshared() -> SkipList {
-        func fresh(_ set: NameSet) -> [String] { set.patterns.map { String(decoding: Array($0.pattern.utf8), as: UTF8.self) } }
+        func fresh(_ set: NameSet) -> [String] {
+            set.patterns.map { String(decoding: Array($0.pattern.utf8), as: UTF8.self) }
+        }
         return SkipList(components: fresh(components), properties: fresh(properties), parameters: fresh(parameters))
     }
 

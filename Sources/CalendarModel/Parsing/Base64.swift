@@ -16,7 +16,10 @@ enum Base64 {
         var padding = 0
         for c in b {
             if c == ASCII.space || c == ASCII.tab || c == ASCII.cr || c == ASCII.lf { continue }
-            if c == ASCII.equals { padding += 1; continue }
+            if c == ASCII.equals {
+                padding += 1
+                continue
+            }
             guard padding == 0 else { return nil }
             let v = table[Int(c)]
             guard v != 0xFF else { return nil }

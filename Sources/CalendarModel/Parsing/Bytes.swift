@@ -71,7 +71,10 @@ extension UnsafeBufferPointer where Element == UInt8 {
     /// The bytes as an uppercased ASCII string (for names and enumerated values).
     var upperString: String {
         var needs = false
-        for b in self where b &- 0x61 < 26 { needs = true; break }
+        for b in self where b &- 0x61 < 26 {
+            needs = true
+            break
+        }
         if !needs { return string }
         return String(unsafeUninitializedCapacity: count) { out in
             for i in 0..<count { out[i] = ASCII.upper(self[i]) }
@@ -105,7 +108,8 @@ extension UnsafeBufferPointer where Element == UInt8 {
 
     /// The bytes with leading and trailing spaces and tabs removed.
     var trimmed: Bytes {
-        var lo = 0, hi = count
+        var lo = 0
+        var hi = count
         while lo < hi, self[lo] == ASCII.space || self[lo] == ASCII.tab { lo += 1 }
         while hi > lo, self[hi - 1] == ASCII.space || self[hi - 1] == ASCII.tab { hi -= 1 }
         return slice(lo, hi)
@@ -153,20 +157,34 @@ enum UTF8Check {
         guard let base = bytes.baseAddress else { return true }
         while i < n {
             // Skip ASCII eight bytes at a time.
-            while i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+            while i + 8 <= n, UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+            }
             guard i < n else { break }
             let b = bytes[i]
-            if b < 0x80 { i += 1; continue }
+            if b < 0x80 {
+                i += 1
+                continue
+            }
             let len: Int
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            var lo: UInt8 = 0x80
+            var hi: UInt8 = 0xBF
             switch b {
             case 0xC2...0xDF: len = 2
-            case 0xE0: len = 3; lo = 0xA0
+            case 0xE0:
+                len = 3
+                lo = 0xA0
             case 0xE1...0xEC, 0xEE...0xEF: len = 3
-            case 0xED: len = 3; hi = 0x9F
-            case 0xF0: len = 4; lo = 0x90
+            case 0xED:
+                len = 3
+                hi = 0x9F
+            case 0xF0:
+                len = 4
+                lo = 0x90
             case 0xF1...0xF3: len = 4
-            case 0xF4: len = 4; hi = 0x8F
+            case 0xF4:
+                len = 4
+                hi = 0x8F
             default: return false
             }
             guard i + len <= n else { return false }

@@ -36,7 +36,8 @@ public struct ICalParser: Sendable {
     /// How many pieces a large stream is read in (default: one per online processor).
     public var parts: Int
 
-    public init(limits: Limits = Limits(), concurrentThreshold: Int = 1 << 20, parts: Int = ConcurrencyWidth.processors) {
+    public init(limits: Limits = Limits(), concurrentThreshold: Int = 1 << 20, parts: Int = ConcurrencyWidth.processors)
+    {
         self.limits = limits
         self.concurrentThreshold = concurrentThreshold
         self.parts = parts
@@ -65,7 +66,8 @@ public struct ICalParser: Sendable {
     public func parse(_ bytes: [UInt8]) throws(ICalendarError) -> ICalDocument {
         try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in
             if buf.count >= concurrentThreshold, parts > 1,
-               let document = ParseRun.concurrent(buf, parts: parts, limits: limits) {
+                let document = ParseRun.concurrent(buf, parts: parts, limits: limits)
+            {
                 return document
             }
             var run = ParseRun(limits: limits)
@@ -139,7 +141,7 @@ struct ParseRun {
         var pos = 0
         let n = input.count
         if n >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { pos = 3 }
-        var physical = 1 // number of the physical line at `pos`
+        var physical = 1  // number of the physical line at `pos`
         defer { physicalLines = physical - 1 }
 
         while pos < n {
@@ -183,7 +185,9 @@ struct ParseRun {
                         throw .limitExceeded(limit: "line length (bytes)", value: limits.maxLineBytes, line: line)
                     }
                     next = e
-                    if next < n { next += (input[next] == ASCII.cr && next + 1 < n && input[next + 1] == ASCII.lf) ? 2 : 1 }
+                    if next < n {
+                        next += (input[next] == ASCII.cr && next + 1 < n && input[next + 1] == ASCII.lf) ? 2 : 1
+                    }
                     physical += 1
                 }
             }
@@ -202,7 +206,9 @@ struct ParseRun {
                 // Kept only if the zone that closed is the one that began there (a BEGIN line
                 // that turned out to be folded into another name began something else).
                 let zone = stack[0].components[stack[0].components.count - 1]
-                if let zones, let z = zoneStart, zone.line == z.line, z.diagnostics == diagnostics.count + suppressedDiagnostics {
+                if let zones, let z = zoneStart, zone.line == z.line,
+                    z.diagnostics == diagnostics.count + suppressedDiagnostics
+                {
                     zones.keep(zone, text: UnsafeBufferPointer(rebasing: input[z.offset..<pos]))
                 }
                 zoneStart = nil
@@ -212,7 +218,8 @@ struct ParseRun {
 
     /// Whether a line `BEGIN:VTIMEZONE` (exactly) starts at `pos`.
     static func startsZone(_ input: Bytes, at pos: Int) -> Bool {
-        let line = input.slice(pos, input.count), n = "BEGIN:VTIMEZONE".utf8.count
+        let line = input.slice(pos, input.count)
+        let n = "BEGIN:VTIMEZONE".utf8.count
         return line.count > n && (line[n] == ASCII.cr || line[n] == ASCII.lf) && line.hasPrefix("BEGIN:VTIMEZONE")
     }
 
@@ -268,7 +275,10 @@ struct ParseRun {
     /// Handles one unfolded line; `seen` says whether it may hold invalid UTF-8 or control bytes.
     mutating func contentLine(_ raw: Bytes, seen: LineBytes) throws(ICalendarError) {
         // Blank (or whitespace-only) lines occur between components in real feeds: skip them.
-        if raw.isEmpty || ((raw[0] == ASCII.space || raw[0] == ASCII.tab) && raw.allSatisfy { $0 == ASCII.space || $0 == ASCII.tab }) {
+        if raw.isEmpty
+            || ((raw[0] == ASCII.space || raw[0] == ASCII.tab)
+                && raw.allSatisfy { $0 == ASCII.space || $0 == ASCII.tab })
+        {
             return
         }
 
@@ -324,11 +334,14 @@ struct ParseRun {
         }
         let nameBytes = b.slice(0, i).trimmed
         guard i < n, !nameBytes.isEmpty, nameBytes.allSatisfy(Self.isNameByte) else {
-            diagnose(i >= n ? "no ':' between name and value; line skipped: \(Self.preview(b))"
-                            : "malformed property name; line skipped: \(Self.preview(b))")
+            diagnose(
+                i >= n
+                    ? "no ':' between name and value; line skipped: \(Self.preview(b))"
+                    : "malformed property name; line skipped: \(Self.preview(b))")
             return
         }
-        let isBegin = nameBytes.equalsUppercased("BEGIN"), isEnd = !isBegin && nameBytes.equalsUppercased("END")
+        let isBegin = nameBytes.equalsUppercased("BEGIN")
+        let isEnd = !isBegin && nameBytes.equalsUppercased("END")
         let name = isBegin ? "BEGIN" : isEnd ? "END" : nameBytes.upperString
 
         var parameters: [ICalParameter] = []
@@ -364,7 +377,10 @@ struct ParseRun {
                     while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
                     values.append(Self.decodeCarets(b.slice(vs, i)))
                 }
-                if i < n, b[i] == ASCII.comma { i += 1; continue }
+                if i < n, b[i] == ASCII.comma {
+                    i += 1
+                    continue
+                }
                 break
             }
             guard !pname.isEmpty, pname.allSatisfy(Self.isNameByte) else {
@@ -417,26 +433,40 @@ struct ParseRun {
             // RFC 6321 §3.1 step 3: a non-BINARY value in base64 is decoded and ENCODING dropped.
             guard let decoded = Base64.decode(value) else {
                 diagnose("\(name) has ENCODING=BASE64 but its value is not base64; value kept as it is")
-                stack[stack.count - 1].properties.append(ICalProperty(name: name, parameters: parameters, values: [.unknown(value.string)]))
+                stack[stack.count - 1].properties.append(
+                    ICalProperty(name: name, parameters: parameters, values: [.unknown(value.string)]))
                 return
             }
             parameters.removeAll { $0.name == "ENCODING" }
-            prop = decoded.withUnsafeBufferPointer { typedProperty(name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil, multiValued: info.multiValued) }
+            prop = decoded.withUnsafeBufferPointer {
+                typedProperty(
+                    name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil,
+                    multiValued: info.multiValued)
+            }
         } else {
-            prop = typedProperty(name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil, multiValued: info.multiValued)
+            prop = typedProperty(
+                name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil,
+                multiValued: info.multiValued)
         }
         stack[stack.count - 1].properties.append(prop)
     }
 
     /// Types the value; on failure keeps the raw text as `unknown` with a diagnostic.
-    mutating func typedProperty(name: String, parameters: [ICalParameter], value: Bytes, type: inout ValueType, explicit: Bool, multiValued: Bool) -> ICalProperty {
+    mutating func typedProperty(
+        name: String, parameters: [ICalParameter], value: Bytes, type: inout ValueType, explicit: Bool,
+        multiValued: Bool
+    ) -> ICalProperty {
         var invalidEscape = false
         var values = ICalValues()
         var ok = true
         let multi = multiValued && type != .unknown
         if multi {
             for part in value.split(on: ASCII.comma, escapes: type == .text) {
-                guard let v = parseOne(part, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape) else { ok = false; break }
+                guard let v = parseOne(part, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape)
+                else {
+                    ok = false
+                    break
+                }
                 values.append(v)
             }
         } else if let v = parseOne(value, type: type, explicit: explicit, name: name, invalidEscape: &invalidEscape) {
@@ -457,15 +487,19 @@ struct ParseRun {
         return ICalProperty(name: name, parameters: parameters, values: values)
     }
 
-    mutating func parseOne(_ b: Bytes, type: ValueType, explicit: Bool, name: String, invalidEscape: inout Bool) -> ICalValue? {
+    mutating func parseOne(_ b: Bytes, type: ValueType, explicit: Bool, name: String, invalidEscape: inout Bool)
+        -> ICalValue?
+    {
         if let v = ValueParser.parse(b, as: type, invalidEscape: &invalidEscape) { return v }
         // Lenient: a DATE where DATE-TIME is the default, without VALUE=DATE (RFC 6321 erratum 3892).
         if type == .dateTime, !explicit, let d = ValueParser.date(b.trimmed) {
             diagnose("\(name) holds a DATE without VALUE=DATE; read as a DATE")
             return .date(d)
         }
-        if type == .dateTime || type == .date || type == .integer || type == .float || type == .utcOffset || type == .duration,
-           b.trimmed.count != b.count {
+        if type == .dateTime || type == .date || type == .integer || type == .float || type == .utcOffset
+            || type == .duration,
+            b.trimmed.count != b.count
+        {
             return ValueParser.parse(b.trimmed, as: type, invalidEscape: &invalidEscape)
         }
         return nil
@@ -483,7 +517,8 @@ struct ParseRun {
             componentCount += 1
         }
         if PropertyTypes.isItemComponent(name) || name == "VTIMEZONE",
-           let open = stack.lastIndex(where: { PropertyTypes.isItemComponent($0.name) || $0.name == "VTIMEZONE" }) {
+            let open = stack.lastIndex(where: { PropertyTypes.isItemComponent($0.name) || $0.name == "VTIMEZONE" })
+        {
             // Events, to-dos, journals and time zones never nest: the open one lost its END line.
             while stack.count > open {
                 diagnose("END:\(stack.last!.name) is missing before BEGIN:\(name)", line: stack.last!.beginLine)
@@ -516,7 +551,8 @@ struct ParseRun {
     mutating func closeTop() {
         let open = stack.removeLast()
         if open.continued { closedContinuedCalendar = true }
-        let comp = ICalComponent(name: open.name, properties: open.properties, components: open.components, line: open.beginLine)
+        let comp = ICalComponent(
+            name: open.name, properties: open.properties, components: open.components, line: open.beginLine)
         if PropertyTypes.isItemComponent(comp.name), open.firstDiagnostic < diagnostics.count {
             let uid = comp.uid
             let rid = comp.recurrenceID?.value.map(ValueFormatter.icalString)
@@ -543,7 +579,9 @@ struct ParseRun {
     static func concurrent(_ input: Bytes, parts: Int, limits: ICalParser.Limits) -> ICalDocument? {
         var cuts = [0]
         for k in 1..<parts {
-            guard let cut = componentStart(input, from: Swift.max(cuts.last! + 1, input.count * k / parts)) else { break }
+            guard let cut = componentStart(input, from: Swift.max(cuts.last! + 1, input.count * k / parts)) else {
+                break
+            }
             cuts.append(cut)
         }
         guard cuts.count > 1 else { return nil }
@@ -570,9 +608,9 @@ struct ParseRun {
     /// Appends the next part's reading to this one; false when they do not join exactly.
     mutating func join(_ next: ParseRun) -> Bool {
         guard stack.count == 1, stack[0].name == "VCALENDAR",
-              suppressedDiagnostics == 0, next.suppressedDiagnostics == 0,
-              diagnostics.count + next.diagnostics.count <= limits.maxDiagnostics,
-              componentCount + next.componentCount <= limits.maxComponents
+            suppressedDiagnostics == 0, next.suppressedDiagnostics == 0,
+            diagnostics.count + next.diagnostics.count <= limits.maxDiagnostics,
+            componentCount + next.componentCount <= limits.maxComponents
         else { return false }
         let offset = physicalLines
         var next = next
@@ -618,7 +656,7 @@ struct ParseRun {
     static func componentStart(_ input: Bytes, from: Int) -> Int? {
         var i = Swift.max(from, 1)
         while i < input.count {
-            if input[i - 1] == ASCII.lf, input[i] == 0x42 { // B
+            if input[i - 1] == ASCII.lf, input[i] == 0x42 {  // B
                 for name: StaticString in ["BEGIN:VEVENT", "BEGIN:VTODO", "BEGIN:VJOURNAL"] {
                     let end = i + name.utf8CodeUnitCount
                     guard end < input.count, input.slice(i, end).equalsUppercased(name) else { continue }
@@ -643,9 +681,18 @@ struct ParseRun {
         while i < b.count {
             if b[i] == ASCII.caret, i + 1 < b.count {
                 switch b[i + 1] {
-                case 0x6E: out.append(ASCII.lf); i += 2; continue
-                case ASCII.apostrophe: out.append(ASCII.quote); i += 2; continue
-                case ASCII.caret: out.append(ASCII.caret); i += 2; continue
+                case 0x6E:
+                    out.append(ASCII.lf)
+                    i += 2
+                    continue
+                case ASCII.apostrophe:
+                    out.append(ASCII.quote)
+                    i += 2
+                    continue
+                case ASCII.caret:
+                    out.append(ASCII.caret)
+                    i += 2
+                    continue
                 default: break
                 }
             }

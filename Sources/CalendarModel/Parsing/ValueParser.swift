@@ -40,7 +40,9 @@ enum ValueParser {
             return .binary(String(decoding: s, as: UTF8.self))
         case .geo:
             let parts = b.split(on: ASCII.semicolon, escapes: false)
-            guard parts.count == 2, let lat = float(parts[0].trimmed), let lon = float(parts[1].trimmed) else { return nil }
+            guard parts.count == 2, let lat = float(parts[0].trimmed), let lon = float(parts[1].trimmed) else {
+                return nil
+            }
             return .geo(ICalGeo(latitude: lat, longitude: lon))
         case .requestStatus:
             let parts = b.split(on: ASCII.semicolon, escapes: true)
@@ -60,7 +62,8 @@ enum ValueParser {
     }
 
     private static func isBase64(_ c: UInt8) -> Bool {
-        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || ASCII.isDigit(c) || c == ASCII.plus || c == ASCII.slash || c == ASCII.equals
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || ASCII.isDigit(c) || c == ASCII.plus || c == ASCII.slash
+            || c == ASCII.equals
     }
 
     // MARK: TEXT
@@ -71,14 +74,19 @@ enum ValueParser {
         guard b.contains(ASCII.backslash) else { return b.string }
         // Unescaping only shrinks the text: write it straight into the string's storage.
         return String(unsafeUninitializedCapacity: b.count) { out in
-            var i = 0, o = 0
+            var i = 0
+            var o = 0
             while i < b.count {
                 let c = b[i]
                 if c == ASCII.backslash, i + 1 < b.count {
                     let n = b[i + 1]
                     switch n {
-                    case 0x6E, 0x4E: out[o] = ASCII.lf; o += 1
-                    case ASCII.backslash, ASCII.semicolon, ASCII.comma: out[o] = n; o += 1
+                    case 0x6E, 0x4E:
+                        out[o] = ASCII.lf
+                        o += 1
+                    case ASCII.backslash, ASCII.semicolon, ASCII.comma:
+                        out[o] = n
+                        o += 1
                     default:
                         invalidEscape = true
                         out[o] = c
@@ -106,29 +114,36 @@ enum ValueParser {
 
     private static func date(_ b: Bytes, at o: Int) -> ICalDate? {
         guard let y = b.digits(at: o, 4), let m = b.digits(at: o + 4, 2), let d = b.digits(at: o + 6, 2),
-              m >= 1, m <= 12, d >= 1, d <= 31 else { return nil }
+            m >= 1, m <= 12, d >= 1, d <= 31
+        else { return nil }
         return ICalDate(year: y, month: m, day: d)
     }
 
     /// Reads `hhmmss[Z]` at `o`; returns the time and the offset after it.
     private static func time(_ b: Bytes, at o: Int) -> (ICalTime, Int)? {
         guard let h = b.digits(at: o, 2), let mi = b.digits(at: o + 2, 2), let s = b.digits(at: o + 4, 2),
-              h <= 24, mi <= 59, s <= 60 else { return nil }
+            h <= 24, mi <= 59, s <= 60
+        else { return nil }
         var end = o + 6
         var utc = false
-        if end < b.count, b[end] == 0x5A || b[end] == 0x7A { utc = true; end += 1 }
+        if end < b.count, b[end] == 0x5A || b[end] == 0x7A {
+            utc = true
+            end += 1
+        }
         return (ICalTime(hour: h, minute: mi, second: s, isUTC: utc), end)
     }
 
     static func dateTime(_ b: Bytes) -> ICalDateTime? {
         guard b.count == 15 || b.count == 16, let d = date(b, at: 0), b[8] == 0x54 || b[8] == 0x74,
-              let (t, end) = time(b, at: 9), end == b.count else { return nil }
+            let (t, end) = time(b, at: 9), end == b.count
+        else { return nil }
         return ICalDateTime(date: d, time: t)
     }
 
     static func utcOffset(_ b: Bytes) -> ICalUTCOffset? {
         guard b.count == 5 || b.count == 7, b[0] == ASCII.plus || b[0] == ASCII.minus,
-              let h = b.digits(at: 1, 2), let m = b.digits(at: 3, 2), m <= 59 else { return nil }
+            let h = b.digits(at: 1, 2), let m = b.digits(at: 3, 2), m <= 59
+        else { return nil }
         var s = 0
         if b.count == 7 {
             guard let sec = b.digits(at: 5, 2), sec <= 59 else { return nil }
@@ -143,14 +158,17 @@ enum ValueParser {
         var i = 0
         var d = ICalDuration()
         guard b.count >= 3 else { return nil }
-        if b[0] == ASCII.plus || b[0] == ASCII.minus { d.isNegative = b[0] == ASCII.minus; i = 1 }
-        guard i < b.count, ASCII.upper(b[i]) == 0x50 else { return nil } // P
+        if b[0] == ASCII.plus || b[0] == ASCII.minus {
+            d.isNegative = b[0] == ASCII.minus
+            i = 1
+        }
+        guard i < b.count, ASCII.upper(b[i]) == 0x50 else { return nil }  // P
         i += 1
         var inTime = false
         var sawUnit = false
         var sawTimeUnit = false
         while i < b.count {
-            if ASCII.upper(b[i]) == 0x54 { // T
+            if ASCII.upper(b[i]) == 0x54 {  // T
                 guard !inTime else { return nil }
                 inTime = true
                 i += 1
@@ -193,7 +211,10 @@ enum ValueParser {
     static func integer(_ b: Bytes) -> Int? {
         var i = 0
         var negative = false
-        if b.count > 0, b[0] == ASCII.plus || b[0] == ASCII.minus { negative = b[0] == ASCII.minus; i = 1 }
+        if b.count > 0, b[0] == ASCII.plus || b[0] == ASCII.minus {
+            negative = b[0] == ASCII.minus
+            i = 1
+        }
         guard i < b.count, b.count - i <= 18 else { return nil }
         var v = 0
         while i < b.count {
@@ -208,7 +229,8 @@ enum ValueParser {
         // RFC 5545 §3.3.7: [+-]digits[.digits]; no exponent, no hex, no inf/nan.
         var i = 0
         if b.count > 0, b[0] == ASCII.plus || b[0] == ASCII.minus { i = 1 }
-        var digits = 0, dots = 0
+        var digits = 0
+        var dots = 0
         while i < b.count {
             if ASCII.isDigit(b[i]) { digits += 1 } else if b[i] == ASCII.dot { dots += 1 } else { return nil }
             i += 1
@@ -229,25 +251,49 @@ enum ValueParser {
             switch name {
             case "FREQ":
                 let f = value.upperString
-                guard ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"].contains(f) else { return nil }
+                guard ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"].contains(f) else {
+                    return nil
+                }
                 rule.freq = f
                 sawFreq = true
             case "UNTIL":
-                if let dt = dateTime(value) { rule.until = .dateTime(dt) } else if let d = date(value) { rule.until = .date(d) } else { return nil }
+                if let dt = dateTime(value) {
+                    rule.until = .dateTime(dt)
+                } else if let d = date(value) {
+                    rule.until = .date(d)
+                } else {
+                    return nil
+                }
             case "COUNT":
                 guard let n = integer(value), n >= 0 else { return nil }
                 rule.count = n
             case "INTERVAL":
                 guard let n = integer(value), n >= 1 else { return nil }
                 rule.interval = n
-            case "BYSECOND": guard let l = intList(value, 0...60) else { return nil }; rule.bySecond = l
-            case "BYMINUTE": guard let l = intList(value, 0...59) else { return nil }; rule.byMinute = l
-            case "BYHOUR": guard let l = intList(value, 0...23) else { return nil }; rule.byHour = l
-            case "BYMONTHDAY": guard let l = intList(value, -31...31) else { return nil }; rule.byMonthDay = l
-            case "BYYEARDAY": guard let l = intList(value, -366...366) else { return nil }; rule.byYearDay = l
-            case "BYWEEKNO": guard let l = intList(value, -53...53) else { return nil }; rule.byWeekNo = l
-            case "BYMONTH": guard let l = intList(value, 1...13) else { return nil }; rule.byMonth = l
-            case "BYSETPOS": guard let l = intList(value, -366...366) else { return nil }; rule.bySetPos = l
+            case "BYSECOND":
+                guard let l = intList(value, 0...60) else { return nil }
+                rule.bySecond = l
+            case "BYMINUTE":
+                guard let l = intList(value, 0...59) else { return nil }
+                rule.byMinute = l
+            case "BYHOUR":
+                guard let l = intList(value, 0...23) else { return nil }
+                rule.byHour = l
+            case "BYMONTHDAY":
+                guard let l = intList(value, -31...31) else { return nil }
+                rule.byMonthDay = l
+            case "BYYEARDAY":
+                guard let l = intList(value, -366...366) else { return nil }
+                rule.byYearDay = l
+            case "BYWEEKNO":
+                guard let l = intList(value, -53...53) else { return nil }
+                rule.byWeekNo = l
+            case "BYMONTH":
+                guard let l = intList(value, 1...13) else { return nil }
+                rule.byMonth = l
+            case "BYSETPOS":
+                guard let l = intList(value, -366...366) else { return nil }
+                rule.bySetPos = l
             case "BYDAY":
                 var days: [String] = []
                 for d in value.split(on: ASCII.comma, escapes: false) {

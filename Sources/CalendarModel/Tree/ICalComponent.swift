@@ -80,8 +80,11 @@ public struct ICalComponent: Hashable, Sendable {
     public var storageKey: StorageKey? {
         properties.withUnsafeBufferPointer { p in
             components.withUnsafeBufferPointer { c in
-                p.isEmpty ? nil : StorageKey(name: name, properties: UInt(bitPattern: p.baseAddress), propertyCount: p.count,
-                                             components: UInt(bitPattern: c.baseAddress), componentCount: c.count)
+                p.isEmpty
+                    ? nil
+                    : StorageKey(
+                        name: name, properties: UInt(bitPattern: p.baseAddress), propertyCount: p.count,
+                        components: UInt(bitPattern: c.baseAddress), componentCount: c.count)
             }
         }
     }

@@ -18,11 +18,15 @@ public enum PropertyTypes {
     // asked once per property line.
     private static let defaultTypes: [String: ValueType] = {
         var t: [String: ValueType] = [:]
-        for n in ["CALSCALE", "METHOD", "PRODID", "VERSION", "CATEGORIES", "CLASS", "COMMENT", "DESCRIPTION",
-                  "LOCATION", "RESOURCES", "STATUS", "SUMMARY", "TRANSP", "TZID", "TZNAME", "CONTACT",
-                  "RELATED-TO", "UID", "ACTION", "NAME", "COLOR"] { t[n] = .text }
-        for n in ["DTSTAMP", "DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED", "LAST-MODIFIED",
-                  "RECURRENCE-ID", "EXDATE", "RDATE"] { t[n] = .dateTime }
+        for n in [
+            "CALSCALE", "METHOD", "PRODID", "VERSION", "CATEGORIES", "CLASS", "COMMENT", "DESCRIPTION",
+            "LOCATION", "RESOURCES", "STATUS", "SUMMARY", "TRANSP", "TZID", "TZNAME", "CONTACT",
+            "RELATED-TO", "UID", "ACTION", "NAME", "COLOR",
+        ] { t[n] = .text }
+        for n in [
+            "DTSTAMP", "DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED", "LAST-MODIFIED",
+            "RECURRENCE-ID", "EXDATE", "RDATE",
+        ] { t[n] = .dateTime }
         for n in ["DURATION", "TRIGGER"] { t[n] = .duration }
         t["FREEBUSY"] = .period
         for n in ["TZOFFSETFROM", "TZOFFSETTO"] { t[n] = .utcOffset }
@@ -66,8 +70,10 @@ public enum PropertyTypes {
         case "CN", "TZID": (.text, false)
         case "ROLE", "PARTSTAT": (.text, true)
         case "RSVP": (.boolean, true)
-        case "LANGUAGE", "FMTTYPE", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND": (.text, false)
-        case "CUTYPE", "RELATED", "RELTYPE", "VALUE", "ENCODING", "FBTYPE", "RANGE", "DISPLAY", "SCHEDULE-AGENT": (.text, true)
+        case "LANGUAGE", "FMTTYPE", "EMAIL", "FEATURE", "LABEL", "SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND":
+            (.text, false)
+        case "CUTYPE", "RELATED", "RELTYPE", "VALUE", "ENCODING", "FBTYPE", "RANGE", "DISPLAY", "SCHEDULE-AGENT":
+            (.text, true)
         case "SENT-BY", "DELEGATED-FROM", "DELEGATED-TO", "MEMBER": (.calAddress, false)
         case "ALTREP", "DIR": (.uri, false)
         default: (.unknown, false)
@@ -83,12 +89,16 @@ public enum PropertyTypes {
     public static var knownPropertyNames: [String] { defaultTypes.keys.sorted() + ["REFRESH-INTERVAL"] }
 
     /// Every parameter name RFC 5545, RFC 6638 and RFC 7986 define.
-    public static let knownParameterNames = ["ALTREP", "CN", "CUTYPE", "DELEGATED-FROM", "DELEGATED-TO", "DIR", "DISPLAY", "EMAIL",
-                                             "ENCODING", "FBTYPE", "FEATURE", "FMTTYPE", "LABEL", "LANGUAGE", "MEMBER", "PARTSTAT",
-                                             "RANGE", "RELATED", "RELTYPE", "ROLE", "RSVP", "SCHEDULE-AGENT", "SCHEDULE-FORCE-SEND",
-                                             "SCHEDULE-STATUS", "SENT-BY", "TZID", "VALUE"]
+    public static let knownParameterNames = [
+        "ALTREP", "CN", "CUTYPE", "DELEGATED-FROM", "DELEGATED-TO", "DIR", "DISPLAY", "EMAIL",
+        "ENCODING", "FBTYPE", "FEATURE", "FMTTYPE", "LABEL", "LANGUAGE", "MEMBER", "PARTSTAT",
+        "RANGE", "RELATED", "RELTYPE", "ROLE", "RSVP", "SCHEDULE-AGENT", "SCHEDULE-FORCE-SEND",
+        "SCHEDULE-STATUS", "SENT-BY", "TZID", "VALUE",
+    ]
 
     /// Every component name RFC 5545 and RFC 7953 define.
-    public static let knownComponentNames = ["VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
-                                             "STANDARD", "DAYLIGHT", "VALARM", "VAVAILABILITY", "AVAILABLE"]
+    public static let knownComponentNames = [
+        "VCALENDAR", "VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE",
+        "STANDARD", "DAYLIGHT", "VALARM", "VAVAILABILITY", "AVAILABLE",
+    ]
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// VTIMEZONEs read before, by their text, for `ICalParser.parse(_:zones:)`: a server reading
@@ -28,15 +28,20 @@ public final class SharedZones {
     /// it has, where its text ends, and how many lines it has. Not when the line after it
     /// continues its END line (folding), nor when its text ends in a CR that `input` follows
     /// with an LF (one line end there, two in the text's own).
-    func zone(in input: UnsafeBufferPointer<UInt8>, at pos: Int) -> (tree: ICalComponent, components: Int, after: Int, lines: Int)? {
+    func zone(in input: UnsafeBufferPointer<UInt8>, at pos: Int) -> (
+        tree: ICalComponent, components: Int, after: Int, lines: Int
+    )? {
         guard let base = input.baseAddress else { return nil }
         for z in zones {
             let after = pos + z.text.count
             guard after <= input.count,
-                  z.text.withUnsafeBufferPointer({ memcmp(base + pos, $0.baseAddress!, $0.count) == 0 }) else { continue }
+                z.text.withUnsafeBufferPointer({ memcmp(base + pos, $0.baseAddress!, $0.count) == 0 })
+            else { continue }
             if after < input.count {
                 let next = input[after]
-                if next == ASCII.space || next == ASCII.tab || (next == ASCII.lf && z.text.last == ASCII.cr) { return nil }
+                if next == ASCII.space || next == ASCII.tab || (next == ASCII.lf && z.text.last == ASCII.cr) {
+                    return nil
+                }
             }
             return (z.tree, z.components, after, z.lines)
         }
@@ -48,7 +53,8 @@ public final class SharedZones {
         guard zones.count < Self.most, !text.isEmpty else { return }
         func count(_ c: ICalComponent) -> Int { 1 + c.components.reduce(0) { $0 + count($1) } }
         var lines = 0
-        for i in text.indices where text[i] == ASCII.lf || (text[i] == ASCII.cr && (i + 1 == text.count || text[i + 1] != ASCII.lf)) {
+        for i in text.indices
+        where text[i] == ASCII.lf || (text[i] == ASCII.cr && (i + 1 == text.count || text[i + 1] != ASCII.lf)) {
             lines += 1
         }
         zones.append(Zone(tree: tree, text: Array(text), components: count(tree), lines: lines))

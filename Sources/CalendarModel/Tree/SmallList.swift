@@ -2,7 +2,9 @@
 /// inline and only a real list (CATEGORIES:A,B, EXDATE with several dates, DELEGATED-TO with two
 /// addresses) takes an array. A feed's tree then costs an allocation less per property and per
 /// parameter.
-public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral, CustomStringConvertible {
+public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, Hashable, Sendable,
+    ExpressibleByArrayLiteral, CustomStringConvertible
+{
     // Kept normalized (0 → empty, 1 → one, 2+ → many) so that synthesized equality is by content.
     @usableFromInline
     enum Storage: Hashable, Sendable {
@@ -56,7 +58,7 @@ public struct SmallList<Element: Hashable & Sendable>: RandomAccessCollection, H
         case .empty: storage = .one(v)
         case .one(let first): storage = .many([first, v])
         case .many(var a):
-            storage = .empty // keep `a` uniquely referenced while it grows
+            storage = .empty  // keep `a` uniquely referenced while it grows
             a.append(v)
             storage = .many(a)
         }

@@ -77,7 +77,9 @@ public struct ICalDuration: Hashable, Sendable {
     public var minutes: Int32
     public var seconds: Int32
 
-    public init(isNegative: Bool = false, weeks: Int = 0, days: Int = 0, hours: Int = 0, minutes: Int = 0, seconds: Int = 0) {
+    public init(
+        isNegative: Bool = false, weeks: Int = 0, days: Int = 0, hours: Int = 0, minutes: Int = 0, seconds: Int = 0
+    ) {
         self.isNegative = isNegative
         self.weeks = Int32(truncatingIfNeeded: weeks)
         self.days = Int32(truncatingIfNeeded: days)

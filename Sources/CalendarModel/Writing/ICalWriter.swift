@@ -50,7 +50,8 @@ public enum ICalWriter {
         }
         out.append(literal: "BEGIN:")
         out.append(contentsOf: c.name.utf8)
-        out.append(ASCII.cr); out.append(ASCII.lf)
+        out.append(ASCII.cr)
+        out.append(ASCII.lf)
         // Read in place: a loop over the arrays would copy (retain and release) every element.
         c.properties.withUnsafeBufferPointer { ps in
             for i in ps.indices { appendProperty(ps[i], to: &out, line: &line) }
@@ -60,7 +61,8 @@ public enum ICalWriter {
         }
         out.append(literal: "END:")
         out.append(contentsOf: c.name.utf8)
-        out.append(ASCII.cr); out.append(ASCII.lf)
+        out.append(ASCII.cr)
+        out.append(ASCII.lf)
     }
 
     static func appendProperty(_ p: ICalProperty, to out: inout [UInt8], line: inout [UInt8]) {
@@ -81,7 +83,9 @@ public enum ICalWriter {
     }
 
     /// One content line holding the values in `range` (all of one type).
-    private static func writeLine(_ p: ICalProperty, values range: Range<Int>, to out: inout [UInt8], line: inout [UInt8]) {
+    private static func writeLine(
+        _ p: ICalProperty, values range: Range<Int>, to out: inout [UInt8], line: inout [UInt8]
+    ) {
         line.removeAll(keepingCapacity: true)
         line.append(contentsOf: p.name.utf8)
         let type = range.isEmpty ? .text : p.values[range.lowerBound].type
@@ -118,13 +122,21 @@ public enum ICalWriter {
         for v in param.values {
             if !first { line.append(ASCII.comma) }
             first = false
-            let quote = alwaysQuote || v.utf8.contains(where: { $0 == ASCII.colon || $0 == ASCII.semicolon || $0 == ASCII.comma })
+            let quote =
+                alwaysQuote
+                || v.utf8.contains(where: { $0 == ASCII.colon || $0 == ASCII.semicolon || $0 == ASCII.comma })
             if quote { line.append(ASCII.quote) }
             for b in v.utf8 {
                 switch b {
-                case ASCII.caret: line.append(ASCII.caret); line.append(ASCII.caret)
-                case ASCII.lf: line.append(ASCII.caret); line.append(0x6E)
-                case ASCII.quote: line.append(ASCII.caret); line.append(ASCII.apostrophe)
+                case ASCII.caret:
+                    line.append(ASCII.caret)
+                    line.append(ASCII.caret)
+                case ASCII.lf:
+                    line.append(ASCII.caret)
+                    line.append(0x6E)
+                case ASCII.quote:
+                    line.append(ASCII.caret)
+                    line.append(ASCII.apostrophe)
                 case ASCII.cr: break
                 default: line.append(b)
                 }
@@ -139,7 +151,8 @@ public enum ICalWriter {
         let n = line.count
         if n <= 75 {
             out.append(contentsOf: line)
-            out.append(ASCII.cr); out.append(ASCII.lf)
+            out.append(ASCII.cr)
+            out.append(ASCII.lf)
             return
         }
         var start = 0
@@ -150,7 +163,8 @@ public enum ICalWriter {
             while end < n, end > start + 1, line[end] & 0xC0 == 0x80 { end -= 1 }
             if start > 0 { out.append(ASCII.space) }
             out.append(contentsOf: line[start..<end])
-            out.append(ASCII.cr); out.append(ASCII.lf)
+            out.append(ASCII.cr)
+            out.append(ASCII.lf)
             start = end
             limit = 74
         }

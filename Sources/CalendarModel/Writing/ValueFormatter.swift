@@ -53,7 +53,11 @@ public enum ValueFormatter {
                 // Eight bytes at a time while none of them needs escaping.
                 while i + 8 <= b.count {
                     let w = SWAR.load(b, i)
-                    if SWAR.hasControl(w) | SWAR.matches(w, ASCII.backslash) | SWAR.matches(w, ASCII.semicolon) | SWAR.matches(w, ASCII.comma) != 0 { break }
+                    if SWAR.hasControl(w) | SWAR.matches(w, ASCII.backslash) | SWAR.matches(w, ASCII.semicolon)
+                        | SWAR.matches(w, ASCII.comma) != 0
+                    {
+                        break
+                    }
                     i += 8
                 }
                 guard i < b.count else { break }
@@ -64,12 +68,17 @@ public enum ValueFormatter {
                     switch c {
                     case ASCII.lf:
                         // After a CR the newline was already written: CRLF is one newline.
-                        if i == 0 || b[i - 1] != ASCII.cr { out.append(ASCII.backslash); out.append(0x6E) }
+                        if i == 0 || b[i - 1] != ASCII.cr {
+                            out.append(ASCII.backslash)
+                            out.append(0x6E)
+                        }
                     case ASCII.cr:
                         // iCalendar cannot carry a CR inside TEXT: CRLF and a lone CR both become \n.
-                        out.append(ASCII.backslash); out.append(0x6E)
+                        out.append(ASCII.backslash)
+                        out.append(0x6E)
                     default:
-                        out.append(ASCII.backslash); out.append(c)
+                        out.append(ASCII.backslash)
+                        out.append(c)
                     }
                 }
                 i += 1
@@ -81,7 +90,10 @@ public enum ValueFormatter {
     @inline(__always) private static func pad(_ v: Int, _ width: Int, to out: inout [UInt8]) {
         var digits: [UInt8] = []
         var n = abs(v)
-        repeat { digits.append(UInt8(n % 10) + ASCII.zero); n /= 10 } while n > 0
+        repeat {
+            digits.append(UInt8(n % 10) + ASCII.zero)
+            n /= 10
+        } while n > 0
         if v < 0 { out.append(ASCII.minus) }
         for _ in digits.count..<max(width, digits.count) { out.append(ASCII.zero) }
         out.append(contentsOf: digits.reversed())
@@ -194,7 +206,9 @@ public enum ValueFormatter {
         }
         if let c = r.count { parts.append("COUNT=\(c)") }
         if let i = r.interval { parts.append("INTERVAL=\(i)") }
-        func list(_ name: String, _ v: [Int]) { if !v.isEmpty { parts.append(name + "=" + v.map(String.init).joined(separator: ",")) } }
+        func list(_ name: String, _ v: [Int]) {
+            if !v.isEmpty { parts.append(name + "=" + v.map(String.init).joined(separator: ",")) }
+        }
         list("BYSECOND", r.bySecond)
         list("BYMINUTE", r.byMinute)
         list("BYHOUR", r.byHour)

@@ -16,11 +16,16 @@ public final class InMemoryFeed: FeedSource, @unchecked Sendable {
         lock.withLock { self.body = body }
     }
 
-    public func fetch(_ s: Subscription, etag: String?, lastModified: String?,
-                      onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?) async throws(FetchError) -> FeedFetcher.Result {
+    public func fetch(
+        _ s: Subscription, etag: String?, lastModified: String?,
+        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedFetcher.Result {
         let body = lock.withLock { self.body }
         // FNV-1a of the body: any change of a byte changes the tag.
-        let tag = "\"" + String(body.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16) + "\""
+        let tag =
+            "\""
+            + String(body.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16)
+            + "\""
         if etag == tag { return .notModified }
         body.withUnsafeBufferPointer { onBody?($0) }
         return .body(body, etag: tag, lastModified: nil)

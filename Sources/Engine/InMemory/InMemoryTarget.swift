@@ -55,38 +55,54 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
         try locked { () throws(TargetClientError) -> [EntityInfo] in
-            guard let entities = collections[collection] else { throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection) }
+            guard let entities = collections[collection] else {
+                throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
+            }
             return entities.keys.sorted().map { Self.info($0, entities[$0]!, allData: allData) }
         }
     }
 
     public func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
         try locked { () throws(TargetClientError) -> EntityInfo? in
-            guard let entities = collections[collection] else { throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection) }
+            guard let entities = collections[collection] else {
+                throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
+            }
             return entities.first { $0.value.uid == uid }.map { Self.info($0.key, $0.value, allData: true) }
         }
     }
 
     public func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
         try locked { () throws(TargetClientError) -> EntityInfo in
-            guard let (c, _) = Self.split(href), let e = collections[c]?[href] else { throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href) }
+            guard let (c, _) = Self.split(href), let e = collections[c]?[href] else {
+                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+            }
             return Self.info(href, e, allData: true)
         }
     }
 
-    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
+    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError)
+        -> [EntityInfo]
+    {
         lock.withLock {
             hrefs.compactMap { h in collections[collection]?[h].map { Self.info(h, $0, allData: allData) } }
         }
     }
 
-    public func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String) {
-        let r = try locked { () throws(TargetClientError) -> CalWSResponse in try apply(CalWSRequest(.addItem(href: collection, calendar: calendar))) }
-        guard case .addItem(let href?, let token?) = r.body else { throw .malformed(endpoint: "memory", message: "no href") }
+    public func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
+        href: String, changeToken: String
+    ) {
+        let r = try locked { () throws(TargetClientError) -> CalWSResponse in
+            try apply(CalWSRequest(.addItem(href: collection, calendar: calendar)))
+        }
+        guard case .addItem(let href?, let token?) = r.body else {
+            throw .malformed(endpoint: "memory", message: "no href")
+        }
         return (href, token)
     }
 
-    public func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String {
+    public func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
+        -> String
+    {
         let r = try locked { () throws(TargetClientError) -> CalWSResponse in
             try apply(CalWSRequest(.updateItem(href: href, changeToken: changeToken, update: update)))
         }
@@ -95,7 +111,9 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     }
 
     public func deleteItem(href: String) async throws(TargetClientError) {
-        _ = try locked { () throws(TargetClientError) -> CalWSResponse in try apply(CalWSRequest(.deleteItem(href: href))) }
+        _ = try locked { () throws(TargetClientError) -> CalWSResponse in
+            try apply(CalWSRequest(.deleteItem(href: href)))
+        }
     }
 
     public func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
@@ -122,27 +140,39 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     private func write(_ r: CalWSRequest, id: Int) throws(TargetClientError) -> CalWSResponse {
         switch r.body {
         case .addItem(let collection, let calendar):
-            guard let uid = calendar.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid, !uid.isEmpty else {
+            guard let uid = calendar.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid,
+                !uid.isEmpty
+            else {
                 throw Self.refusal(.invalidCalendarObjectResource, "every component needs a UID", collection)
             }
             if let existing = collections[collection]?.first(where: { $0.value.uid == uid }) {
-                throw Self.refusal(.uidConflict(href: existing.key), "UID \(uid) is already in \(collection)", collection)
+                throw Self.refusal(
+                    .uidConflict(href: existing.key), "UID \(uid) is already in \(collection)", collection)
             }
             let href = collection + "/" + Self.name(uid)
             revision += 1
-            collections[collection, default: [:]][href] = Entity(uid: uid, calendar: calendar, changeToken: "m\(revision)", lastModified: revision)
+            collections[collection, default: [:]][href] = Entity(
+                uid: uid, calendar: calendar, changeToken: "m\(revision)", lastModified: revision)
             return CalWSResponse(id: id, .addItem(href: href, changeToken: "m\(revision)"))
         case .updateItem(let href, let token, let update):
-            guard let (c, _) = Self.split(href), var e = collections[c]?[href] else { throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href) }
-            guard token == e.changeToken else { throw Self.refusal(.mismatchedChangeToken, "\(href) has changed", href) }
-            do { e.calendar = try Applier.apply(update, to: e.calendar) } catch { throw Self.refusal(.targetDoesNotExist, "\(href): \(error)", href) }
+            guard let (c, _) = Self.split(href), var e = collections[c]?[href] else {
+                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+            }
+            guard token == e.changeToken else {
+                throw Self.refusal(.mismatchedChangeToken, "\(href) has changed", href)
+            }
+            do { e.calendar = try Applier.apply(update, to: e.calendar) } catch {
+                throw Self.refusal(.targetDoesNotExist, "\(href): \(error)", href)
+            }
             revision += 1
             e.changeToken = "m\(revision)"
             e.lastModified = revision
             collections[c]?[href] = e
             return CalWSResponse(id: id, .updateItem(changeToken: e.changeToken))
         case .deleteItem(let href):
-            guard let (c, _) = Self.split(href), collections[c]?[href] != nil else { throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href) }
+            guard let (c, _) = Self.split(href), collections[c]?[href] != nil else {
+                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+            }
             collections[c]?[href] = nil
             revision += 1
             return CalWSResponse(id: id, .deleteItem)
@@ -161,7 +191,11 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     }
 
     static func name(_ uid: String) -> String {
-        String(uid.unicodeScalars.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.@".unicodeScalars.contains($0) ? Character($0) : "_" }) + ".ics"
+        String(
+            uid.unicodeScalars.map {
+                $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.@".unicodeScalars.contains($0)
+                    ? Character($0) : "_"
+            }) + ".ics"
     }
 
     /// As the reference target answers: whole, or reduced to UID, RECURRENCE-ID and LAST-MODIFIED.
@@ -171,6 +205,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         let comps = e.calendar.components.filter { PropertyTypes.isItemComponent($0.name) }.map { c in
             ICalComponent(name: c.name, properties: ["UID", "RECURRENCE-ID"].compactMap { c.property($0) } + [stamp])
         }
-        return EntityInfo(href: href, changeToken: e.changeToken, calendar: ICalComponent(name: "VCALENDAR", components: comps))
+        return EntityInfo(
+            href: href, changeToken: e.changeToken, calendar: ICalComponent(name: "VCALENDAR", components: comps))
     }
 }

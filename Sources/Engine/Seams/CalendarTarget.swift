@@ -21,9 +21,12 @@ public protocol CalendarTarget: Sendable {
     /// Entities by href, whole or (without `allData`) as a listing; hrefs it does not have are left out.
     func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo]
     /// Adds an entity, creating the collection if needed; a UID already there is `uidConflict(href:)`.
-    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String)
+    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
+        href: String, changeToken: String
+    )
     /// Applies a change set when `changeToken` is current; returns the new change token.
-    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String
+    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
+        -> String
     func deleteItem(href: String) async throws(TargetClientError)
     /// Runs writes atomically: every one applied, or (thrown) none.
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse]

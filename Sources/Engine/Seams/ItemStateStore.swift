@@ -29,7 +29,10 @@ public struct PassHolder: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var since: Date
 
-    public init(pid: Int32 = ProcessInfo.processInfo.processIdentifier, host: String = ProcessInfo.processInfo.hostName, since: Date = Date()) {
+    public init(
+        pid: Int32 = ProcessInfo.processInfo.processIdentifier, host: String = ProcessInfo.processInfo.hostName,
+        since: Date = Date()
+    ) {
         self.pid = pid
         self.host = host
         self.since = since
@@ -50,7 +53,8 @@ public enum StateStoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .passRunning(let s, let holder):
-            "a pass of \(s) is already running" + (holder.map { " (\($0))" } ?? "") + "; this one was not started: try again when it ends"
+            "a pass of \(s) is already running" + (holder.map { " (\($0))" } ?? "")
+                + "; this one was not started: try again when it ends"
         case .unavailable(let m): m
         }
     }

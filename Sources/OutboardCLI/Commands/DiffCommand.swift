@@ -11,10 +11,10 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Compare two calendar files item by item (matched by UID) and print the changes.",
         discussion: """
-        Each line is one edit, whole on its own: '+' added, '-' removed, '~' changed, then the component \
-        (VEVENT uid=… recurrence-id=…), the property and its values. PRODID, VERSION, DTSTAMP, CREATED and \
-        LAST-MODIFIED are ignored. Exit status, as diff(1): 0 when the files are equal, 1 when they differ, 2 on error.
-        """
+            Each line is one edit, whole on its own: '+' added, '-' removed, '~' changed, then the component \
+            (VEVENT uid=… recurrence-id=…), the property and its values. PRODID, VERSION, DTSTAMP, CREATED and \
+            LAST-MODIFIED are ignored. Exit status, as diff(1): 0 when the files are equal, 1 when they differ, 2 on error.
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -23,17 +23,24 @@ struct DiffCommand: ParsableCommand {
 
     @Argument(help: "The calendar as it was (the target's copy).") var old: String
     @Argument(help: "The calendar as it is now (the source).") var new: String
-    @Option(name: .customLong("skip"), help: ArgumentHelp("Also ignore this property (glob such as X-MS-*), or a component such as VALARM. Repeatable.", valueName: "name"))
+    @Option(
+        name: .customLong("skip"),
+        help: ArgumentHelp(
+            "Also ignore this property (glob such as X-MS-*), or a component such as VALARM. Repeatable.",
+            valueName: "name"))
     var skip: [String] = []
     @Option(help: "text (one line per edit) or xml (the CalWS-SOAP operations that carry the changes).")
     var format: Format = .text
 
     func run() throws {
-        let before = try Self.items(old), after = try Self.items(new)
+        let before = try Self.items(old)
+        let after = try Self.items(new)
         var skipList = SkipList.defaults
         for name in skip {
             let upper = name.uppercased()
-            skipList = skipList.merging(PropertyTypes.knownComponentNames.contains(upper) ? SkipList(components: [upper]) : SkipList(properties: [upper]))
+            skipList = skipList.merging(
+                PropertyTypes.knownComponentNames.contains(upper)
+                    ? SkipList(components: [upper]) : SkipList(properties: [upper]))
         }
         let afterByKey = Dictionary(after.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let beforeKeys = Set(before.map(\.key))
@@ -55,11 +62,13 @@ struct DiffCommand: ParsableCommand {
                 switch change {
                 case .update(let d): ChangeSetPrinter.lines(d).forEach(Console.current.print)
                 case .add(let item): ChangeSetPrinter.lines(wholeItem: item, marker: "+").forEach(Console.current.print)
-                case .remove(let item): ChangeSetPrinter.lines(wholeItem: item, marker: "-").forEach(Console.current.print)
+                case .remove(let item):
+                    ChangeSetPrinter.lines(wholeItem: item, marker: "-").forEach(Console.current.print)
                 }
             }
         case .xml:
-            Console.current.write(XMLSerializer.serialize(Self.operations(changes), prefixes: CalWSNamespace.prefixes) + [0x0A])
+            Console.current.write(
+                XMLSerializer.serialize(Self.operations(changes), prefixes: CalWSNamespace.prefixes) + [0x0A])
         }
         if !changes.isEmpty { throw CommandExit(code: 1, message: nil) }
     }
@@ -79,9 +88,14 @@ struct DiffCommand: ParsableCommand {
             let href = XMLElement("href", namespace: ns, text: key)
             switch change {
             case .update(let d):
-                ops.append(XMLElement("updateItem", namespace: ns, children: [.element(href), .element(SelectTree.element(d))]))
+                ops.append(
+                    XMLElement(
+                        "updateItem", namespace: ns, children: [.element(href), .element(SelectTree.element(d))]))
             case .add(let item):
-                ops.append(XMLElement("addItem", namespace: ns, children: [.element(href), .element(XCalWriter.document([item.calendar()]))]))
+                ops.append(
+                    XMLElement(
+                        "addItem", namespace: ns,
+                        children: [.element(href), .element(XCalWriter.document([item.calendar()]))]))
             case .remove:
                 ops.append(XMLElement("deleteItem", namespace: ns, children: [.element(href)]))
             }

@@ -8,7 +8,8 @@ import Recurrence
 struct ExpandCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "expand",
-        abstract: "Print one JSON object per instance of every series and event that overlaps a window, sorted by start.",
+        abstract:
+            "Print one JSON object per instance of every series and event that overlaps a window, sorted by start.",
         discussion: """
             WHEN is a date (2026-01-05, midnight in --zone or UTC) or an RFC 3339 date-time (2026-01-05T09:00:00+01:00). \
             Keys, in this order, each left out when it has no value: component, uid, recurrence-id, start, start-tzid, \
@@ -18,15 +19,22 @@ struct ExpandCommand: ParsableCommand {
     )
     @Argument(help: "An iCalendar file, or - for standard input.") var file: String
     @Option(help: ArgumentHelp("The window's start (default: today).", valueName: "when")) var from: String?
-    @Option(help: ArgumentHelp("The window's end (default: a year after its start).", valueName: "when")) var to: String?
-    @Option(help: ArgumentHelp("The zone floating and DATE values are placed in when the calendar has no X-WR-TIMEZONE.", valueName: "iana"))
+    @Option(help: ArgumentHelp("The window's end (default: a year after its start).", valueName: "when")) var to:
+        String?
+    @Option(
+        help: ArgumentHelp(
+            "The zone floating and DATE values are placed in when the calendar has no X-WR-TIMEZONE.", valueName: "iana"
+        ))
     var zone: String?
 
     func validate() throws {
-        if let zone, TimeZone(identifier: zone) == nil { throw ValidationError("--zone \(zone) is not a zone the system's time zone database knows") }
+        if let zone, TimeZone(identifier: zone) == nil {
+            throw ValidationError("--zone \(zone) is not a zone the system's time zone database knows")
+        }
         for (name, value) in [("--from", from), ("--to", to)] {
             if let value, Self.instant(value, zone: zone) == nil {
-                throw ValidationError("\(name) \(value) is neither a date (2026-01-05) nor an RFC 3339 date-time (2026-01-05T09:00:00Z)")
+                throw ValidationError(
+                    "\(name) \(value) is neither a date (2026-01-05) nor an RFC 3339 date-time (2026-01-05T09:00:00Z)")
             }
         }
     }
@@ -55,7 +63,9 @@ struct ExpandCommand: ParsableCommand {
         for d in expander.diagnostics + iterator.diagnostics {
             Console.current.error(d.line > 0 ? "\(input.name):\(d.line): \(d.message)" : "\(input.name): \(d)")
         }
-        if !document.diagnostics.isEmpty || !expander.diagnostics.isEmpty || !iterator.diagnostics.isEmpty { throw CommandExit.problems }
+        if !document.diagnostics.isEmpty || !expander.diagnostics.isEmpty || !iterator.diagnostics.isEmpty {
+            throw CommandExit.problems
+        }
     }
 
     /// Midnight today in `zone` (or UTC), as epoch seconds.
@@ -68,10 +78,14 @@ struct ExpandCommand: ParsableCommand {
     /// A date (midnight in `zone`, or UTC) or an RFC 3339 date-time, as epoch seconds.
     static func instant(_ text: String, zone: String?) -> Int64? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        if text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d) {
+        if text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1...12).contains(m), (1...31).contains(d)
+        {
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-            return calendar.date(from: DateComponents(year: y, month: m, day: d)).map { Int64($0.timeIntervalSince1970) }
+            return calendar.date(from: DateComponents(year: y, month: m, day: d)).map {
+                Int64($0.timeIntervalSince1970)
+            }
         }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
@@ -91,8 +105,10 @@ final class InstanceWriter {
     private var last: (tzid: String, known: Bool)?
 
     init(document: ICalDocument, floatingPlaced: Bool) {
-        zones = ZoneResolver(timezones: document.calendars.flatMap { $0.components.filter { $0.name == "VTIMEZONE" } }, calendarZone: nil,
-                             options: ExpansionOptions())
+        zones = ZoneResolver(
+            timezones: document.calendars.flatMap { $0.components.filter { $0.name == "VTIMEZONE" } },
+            calendarZone: nil,
+            options: ExpansionOptions())
         self.floatingPlaced = floatingPlaced
     }
 

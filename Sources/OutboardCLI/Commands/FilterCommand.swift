@@ -21,30 +21,39 @@ struct FilterCommand: ParsableCommand {
         commandName: "filter",
         abstract: "Run filters over a calendar file and print the filtered calendar.",
         discussion: """
-        Input-stage filters run first, then output-stage ones, each group in the order given. \
-        What each rule did, and which items were dropped, goes to standard error. \
-        Exit status: 0 done, 1 when the input had problems (listed with line numbers), 2 for bad usage or a bad filter file.
-        """
+            Input-stage filters run first, then output-stage ones, each group in the order given. \
+            What each rule did, and which items were dropped, goes to standard error. \
+            Exit status: 0 done, 1 when the input had problems (listed with line numbers), 2 for bad usage or a bad filter file.
+            """
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(name: .customLong("filter"), help: ArgumentHelp("A filter's name (its file's stem in --filters). Repeatable.", valueName: "name"))
+    @Option(
+        name: .customLong("filter"),
+        help: ArgumentHelp("A filter's name (its file's stem in --filters). Repeatable.", valueName: "name"))
     var filterNames: [String] = []
-    @Option(help: ArgumentHelp("The time ended-days-ago measures from, in UTC (default: now).", valueName: "yyyymmddThhmmssZ"))
+    @Option(
+        help: ArgumentHelp(
+            "The time ended-days-ago measures from, in UTC (default: now).", valueName: "yyyymmddThhmmssZ"))
     var now: String?
     @Argument(help: "An iCalendar file, or - for standard input.") var file: String
 
     func validate() throws {
         if filterNames.isEmpty { throw ValidationError("give at least one --filter NAME") }
-        if let now, ICalValue.parse(now, as: .dateTime) == nil { throw ValidationError("--now \(now) is not a UTC date-time such as 20261121T120000Z") }
+        if let now, ICalValue.parse(now, as: .dateTime) == nil {
+            throw ValidationError("--now \(now) is not a UTC date-time such as 20261121T120000Z")
+        }
     }
 
     func run() throws {
         let filters = try FilterFiles.load(filterNames, from: config.filtersDirectory)
-        let pipeline = FilterPipeline(input: filters.filter { $0.stage == .input }, output: filters.filter { $0.stage == .output })
+        let pipeline = FilterPipeline(
+            input: filters.filter { $0.stage == .input }, output: filters.filter { $0.stage == .output })
         let input = try InputFile(file)
         let set = ItemGrouper.items(from: try input.parseICalendar())
-        let at = now.flatMap { if case .dateTime(let dt)? = ICalValue.parse($0, as: .dateTime) { dt } else { nil } } ?? ICalDateTime.utc(Date())
+        let at =
+            now.flatMap { if case .dateTime(let dt)? = ICalValue.parse($0, as: .dateTime) { dt } else { nil } }
+            ?? ICalDateTime.utc(Date())
 
         var kept: [ICalItem] = []
         var totals: [String: (RuleEffect, items: Int)] = [:]
@@ -56,7 +65,10 @@ struct FilterCommand: ParsableCommand {
                 kept.append(out)
                 for e in effects {
                     let key = "\(e.filter)#\(e.rule)"
-                    if totals[key] == nil { order.append(key); totals[key] = (RuleEffect(filter: e.filter, rule: e.rule, summary: e.summary, changes: 0), 0) }
+                    if totals[key] == nil {
+                        order.append(key)
+                        totals[key] = (RuleEffect(filter: e.filter, rule: e.rule, summary: e.summary, changes: 0), 0)
+                    }
                     totals[key]!.0.changes += e.changes
                     totals[key]!.items += 1
                 }
@@ -67,7 +79,9 @@ struct FilterCommand: ParsableCommand {
         Console.current.write(ICalWriter.write([Self.calendar(set.calendarProperties, kept)]))
         for key in order {
             let (e, items) = totals[key]!
-            Console.current.error("filter \(e.filter) rule \(e.rule) (\(e.summary)): \(e.changes) change\(e.changes == 1 ? "" : "s") in \(items) item\(items == 1 ? "" : "s")")
+            Console.current.error(
+                "filter \(e.filter) rule \(e.rule) (\(e.summary)): \(e.changes) change\(e.changes == 1 ? "" : "s") in \(items) item\(items == 1 ? "" : "s")"
+            )
         }
         dropped.forEach(Console.current.error)
         Console.current.error("kept \(kept.count) of \(set.items.count) items")
@@ -78,7 +92,9 @@ struct FilterCommand: ParsableCommand {
     static func calendar(_ properties: [ICalProperty], _ items: [ICalItem]) -> ICalComponent {
         var zones: [ICalComponent] = []
         var seen = Set<String>()
-        for z in items.flatMap(\.timezones) where seen.insert(z.property("TZID")?.text ?? "").inserted { zones.append(z) }
+        for z in items.flatMap(\.timezones) where seen.insert(z.property("TZID")?.text ?? "").inserted {
+            zones.append(z)
+        }
         return ICalComponent(name: "VCALENDAR", properties: properties, components: zones + items.flatMap(\.components))
     }
 }
@@ -93,7 +109,9 @@ enum FilterFiles {
             guard let data = FileManager.default.contents(atPath: path) else {
                 let available = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
                     .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
-                problems.append("no filter \"\(name)\" in \(directory)\(Suggestion.hint(name, available))" + (available.isEmpty ? "" : " (there are: \(available.joined(separator: ", ")))"))
+                problems.append(
+                    "no filter \"\(name)\" in \(directory)\(Suggestion.hint(name, available))"
+                        + (available.isEmpty ? "" : " (there are: \(available.joined(separator: ", ")))"))
                 continue
             }
             switch FilterLoader.load(name: name, text: String(decoding: data, as: UTF8.self), file: path) {

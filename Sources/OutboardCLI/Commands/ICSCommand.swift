@@ -14,7 +14,8 @@ struct ICSCommand: AsyncParsableCommand {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print one JSON object per line for every component of every item.",
-            discussion: "Exit status: 0 clean, 1 when the input had problems (listed on standard error with line numbers), 2 for bad usage."
+            discussion:
+                "Exit status: 0 clean, 1 when the input had problems (listed on standard error with line numbers), 2 for bad usage."
         )
         @Argument(help: "An iCalendar file, or - for standard input.") var file: String
 
@@ -32,7 +33,8 @@ struct ICSCommand: AsyncParsableCommand {
     }
 
     struct ToXCal: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "to-xcal", abstract: "Convert iCalendar to xCal (RFC 6321).")
+        static let configuration = CommandConfiguration(
+            commandName: "to-xcal", abstract: "Convert iCalendar to xCal (RFC 6321).")
         @Argument(help: "An iCalendar file, or - for standard input.") var file: String
 
         func run() throws {
@@ -44,7 +46,8 @@ struct ICSCommand: AsyncParsableCommand {
     }
 
     struct FromXCal: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "from-xcal", abstract: "Convert xCal (RFC 6321) to iCalendar.")
+        static let configuration = CommandConfiguration(
+            commandName: "from-xcal", abstract: "Convert xCal (RFC 6321) to iCalendar.")
         @Argument(help: "An xCal file, or - for standard input.") var file: String
 
         func run() throws {
@@ -96,7 +99,8 @@ struct InputFile {
         name = path
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
-            let why = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+            let why =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
                 ? (isDir.boolValue ? "it is a directory" : "permission denied") : "no such file"
             throw CommandExit.usage("cannot read \(path): \(why)")
         }
@@ -122,7 +126,8 @@ struct InputFile {
     /// Prints each diagnostic as `file:line: message (VEVENT uid=…)` on standard error.
     func print(_ diagnostics: [ICalDiagnostic]) {
         for d in diagnostics {
-            Console.current.error(d.line > 0 ? "\(name):\(d.line): \(d.messageWithContext)" : "\(name): \(d.messageWithContext)")
+            Console.current.error(
+                d.line > 0 ? "\(name):\(d.line): \(d.messageWithContext)" : "\(name): \(d.messageWithContext)")
         }
     }
 }

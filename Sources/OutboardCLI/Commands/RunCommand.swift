@@ -11,35 +11,46 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run every enabled subscription on its own schedule until SIGTERM or SIGINT.",
         discussion: """
-        A subscription never synced is due at once; afterwards its refresh interval (with ±10% jitter) after \
-        its last pass; failures back off exponentially from one minute to six hours, honouring Retry-After. \
-        Passes run in parallel up to --parallel, never two of one subscription. SIGTERM/SIGINT: no pass starts, \
-        passes in flight stop after their current batch (which commits), then it exits. SIGHUP, or a change to \
-        a file in the subscriptions or filters directory: the configuration is validated and reloaded; an \
-        invalid one is refused (the check messages are logged) and the old one keeps running.
+            A subscription never synced is due at once; afterwards its refresh interval (with ±10% jitter) after \
+            its last pass; failures back off exponentially from one minute to six hours, honouring Retry-After. \
+            Passes run in parallel up to --parallel, never two of one subscription. SIGTERM/SIGINT: no pass starts, \
+            passes in flight stop after their current batch (which commits), then it exits. SIGHUP, or a change to \
+            a file in the subscriptions or filters directory: the configuration is validated and reloaded; an \
+            invalid one is refused (the check messages are logged) and the old one keeps running.
 
-        The control endpoint (--listen) answers POST /subscriptions/ID/sync (a pass now), GET /status (JSON), \
-        GET /metrics (Prometheus) and GET /health. All but /health need "Authorization: Bearer TOKEN": the \
-        token is $OUTBOARD_CONTROL_TOKEN, else the content of --control-token-file, which is created (mode \
-        0600, a random token) when missing. The endpoint's URL is written to control-url in the state directory.
-        """
+            The control endpoint (--listen) answers POST /subscriptions/ID/sync (a pass now), GET /status (JSON), \
+            GET /metrics (Prometheus) and GET /health. All but /health need "Authorization: Bearer TOKEN": the \
+            token is $OUTBOARD_CONTROL_TOKEN, else the content of --control-token-file, which is created (mode \
+            0600, a random token) when missing. The endpoint's URL is written to control-url in the state directory.
+            """
     )
     @OptionGroup var config: ConfigOptions
     @Option(help: "How many passes may run at once.") var parallel = 8
-    @Option(help: ArgumentHelp("The control endpoint's address, host:port (port 0: any free port), or off.", valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "The control endpoint's address, host:port (port 0: any free port), or off.", valueName: "host:port"))
     var listen = "127.0.0.1:8766"
-    @Option(help: ArgumentHelp("The control endpoint's token file (default: control-token in the state directory).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The control endpoint's token file (default: control-token in the state directory).", valueName: "file"))
     var controlTokenFile: String?
-    @Option(help: ArgumentHelp("Seconds between looks at the configuration files for changes (0: only SIGHUP reloads).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between looks at the configuration files for changes (0: only SIGHUP reloads).",
+            valueName: "seconds"))
     var watch: Double = 2
 
     func validate() throws {
-        if listen != "off", Self.address(listen) == nil { throw ValidationError("--listen takes host:port (such as 127.0.0.1:8766) or off, not \"\(listen)\"") }
+        if listen != "off", Self.address(listen) == nil {
+            throw ValidationError("--listen takes host:port (such as 127.0.0.1:8766) or off, not \"\(listen)\"")
+        }
         if watch < 0 { throw ValidationError("--watch takes seconds, 0 or more") }
     }
 
     static func address(_ s: String) -> (host: String, port: Int)? {
-        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port), colon > s.startIndex else { return nil }
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port),
+            colon > s.startIndex
+        else { return nil }
         return (String(s[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
     }
 
@@ -48,17 +59,24 @@ struct RunCommand: AsyncParsableCommand {
         let store = try StatusStore(directory: config.stateDirectory)
         let states = try store.feeds()
         var logger = Logger(label: "outboard")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let options = config
         let current = Current(c)
         let pass: Scheduler.Pass = { sub in
-            await SyncRunner.pass(sub, config: current.value, store: store, dryRun: false, stop: { Task.isShuttingDownGracefully })
+            await SyncRunner.pass(
+                sub, config: current.value, store: store, dryRun: false, stop: { Task.isShuttingDownGracefully })
         }
-        let scheduler = Scheduler(subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
-                                  record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
-        let watcher = watch > 0 ? ConfigWatcher(directories: [config.subscriptionsDirectory, config.filtersDirectory], interval: watch) : nil
+        let scheduler = Scheduler(
+            subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
+            record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
+        let watcher =
+            watch > 0
+            ? ConfigWatcher(directories: [config.subscriptionsDirectory, config.filtersDirectory], interval: watch)
+            : nil
         let daemon = SyncDaemon(scheduler: scheduler, logger: logger, watcher: watcher) {
-            let fresh = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)
+            let fresh = SubscriptionLoader.load(
+                subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)
             guard fresh.problems.isEmpty else { return .failure(ReloadRefused(fresh.problems.map(\.description))) }
             current.value = fresh
             return .success(fresh.subscriptions)
@@ -69,16 +87,24 @@ struct RunCommand: AsyncParsableCommand {
             let urlFile = (config.stateDirectory as NSString).appendingPathComponent("control-url")
             let endpoint = ControlEndpoint(host: host, port: port, token: token)
             let logger = logger
-            services.append(endpoint.application(daemon: daemon, status: {
-                DaemonStatus(subscriptions: current.value.subscriptions, schedules: await scheduler.allSchedules(), states: try store.feeds(),
-                             items: try store.itemCounts(), running: await scheduler.running, now: Date())
-            }, logger: logger) { bound in
-                let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
-                try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: urlFile))
-                logger.info("control endpoint listening", metadata: ["url": "\(url)", "url.file": "\(urlFile)"])
-            })
+            services.append(
+                endpoint.application(
+                    daemon: daemon,
+                    status: {
+                        DaemonStatus(
+                            subscriptions: current.value.subscriptions, schedules: await scheduler.allSchedules(),
+                            states: try store.feeds(),
+                            items: try store.itemCounts(), running: await scheduler.running, now: Date())
+                    }, logger: logger
+                ) { bound in
+                    let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
+                    try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: urlFile))
+                    logger.info("control endpoint listening", metadata: ["url": "\(url)", "url.file": "\(urlFile)"])
+                })
         }
-        logger.info("outboard running", metadata: ["subscriptions": "\(c.subscriptions.filter(\.enabled).count)", "parallel": "\(parallel)"])
+        logger.info(
+            "outboard running",
+            metadata: ["subscriptions": "\(c.subscriptions.filter(\.enabled).count)", "parallel": "\(parallel)"])
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         logger.info("outboard stopped")
@@ -90,11 +116,17 @@ struct RunCommand: AsyncParsableCommand {
         let file = controlTokenFile ?? (config.stateDirectory as NSString).appendingPathComponent("control-token")
         if let data = FileManager.default.contents(atPath: file) {
             let t = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !t.isEmpty else { throw CommandExit(code: 1, message: "the control token file \(file) is empty (delete it to have a new token made)") }
+            guard !t.isEmpty else {
+                throw CommandExit(
+                    code: 1, message: "the control token file \(file) is empty (delete it to have a new token made)")
+            }
             return t
         }
         let t = RandomToken.hex(bytes: 24)
-        guard FileManager.default.createFile(atPath: file, contents: Data((t + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: file, contents: Data((t + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw CommandExit(code: 1, message: "cannot write the control token file \(file)")
         }
         return t

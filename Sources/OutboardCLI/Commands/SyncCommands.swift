@@ -9,8 +9,9 @@ import YAMLConfig
 enum Configuration {
     /// `secrets: false` for commands that only show state.
     static func load(_ options: ConfigOptions, secrets: Bool = true) throws -> SubscriptionLoader.Configuration {
-        let config = SubscriptionLoader.load(subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory,
-                                             secrets: secrets)
+        let config = SubscriptionLoader.load(
+            subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory,
+            secrets: secrets)
         if !config.problems.isEmpty {
             config.problems.forEach { Console.current.error($0.description) }
             throw CommandExit(code: 1, message: nil)
@@ -30,7 +31,9 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let c = try Configuration.load(config)
-        Console.current.print("\(c.subscriptions.count) subscription\(c.subscriptions.count == 1 ? "" : "s") and \(c.filters.count) filter\(c.filters.count == 1 ? "" : "s") are valid")
+        Console.current.print(
+            "\(c.subscriptions.count) subscription\(c.subscriptions.count == 1 ? "" : "s") and \(c.filters.count) filter\(c.filters.count == 1 ? "" : "s") are valid"
+        )
     }
 }
 
@@ -39,16 +42,20 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Run one pass of a subscription now and print what it did.",
-        discussion: "Exit status: 0 when the pass applied the whole feed, 1 when it failed or some items did (they are retried next pass), 2 for bad usage."
+        discussion:
+            "Exit status: 0 when the pass applied the whole feed, 1 when it failed or some items did (they are retried next pass), 2 for bad usage."
     )
     @OptionGroup var config: ConfigOptions
     @Flag(help: "Fetch and plan, print each update's field changes, write nothing.") var dryRun = false
-    @Flag(help: "Compare every target item with the feed (catching edits made on the target), not only what changed.") var reconcile = false
+    @Flag(help: "Compare every target item with the feed (catching edits made on the target), not only what changed.")
+    var reconcile = false
     @Flag(help: "Every enabled subscription.") var all = false
     @Argument(help: "The subscription's id (its file's stem).") var id: String?
 
     func validate() throws {
-        if all == (id != nil) { throw ValidationError(all ? "give an id or --all, not both" : "give a subscription id, or --all") }
+        if all == (id != nil) {
+            throw ValidationError(all ? "give an id or --all, not both" : "give a subscription id, or --all")
+        }
     }
 
     func run() async throws {
@@ -58,14 +65,17 @@ struct SyncCommand: AsyncParsableCommand {
             chosen = c.subscriptions.filter(\.enabled)
         } else {
             guard let s = c.subscriptions.first(where: { $0.id == id }) else {
-                throw CommandExit.usage("no subscription \"\(id!)\" in \(config.subscriptionsDirectory)\(Suggestion.hint(id!, c.subscriptions.map(\.id)))")
+                throw CommandExit.usage(
+                    "no subscription \"\(id!)\" in \(config.subscriptionsDirectory)\(Suggestion.hint(id!, c.subscriptions.map(\.id)))"
+                )
             }
             chosen = [s]
         }
         let store = try StatusStore(directory: config.stateDirectory)
         var ok = true
         for s in chosen {
-            let report = await SyncRunner.pass(s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5)
+            let report = await SyncRunner.pass(
+                s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5)
             ok = ok && report.succeeded
             for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
         }
@@ -75,25 +85,39 @@ struct SyncCommand: AsyncParsableCommand {
 
 /// `outboard status`: a table of subscriptions.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print each subscription's last success, next due time, items, failures and last error.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print each subscription's last success, next due time, items, failures and last error.")
     @OptionGroup var config: ConfigOptions
 
     func run() throws {
         let c = try Configuration.load(config, secrets: false)
         let store = try StatusStore(directory: config.stateDirectory)
         let f = ISO8601DateFormatter()
-        Console.current.print(["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
-        let states = try store.feeds(), counts = try store.itemCounts()
+        Console.current.print(
+            ["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
+        let states = try store.feeds()
+        let counts = try store.itemCounts()
         for s in c.subscriptions {
             let state = states[s.id] ?? FeedState()
             let items = counts[s.id] ?? 0
             // The daemon's schedule as it recorded it (back-off included), or, where no daemon
             // scheduled it yet, the same rule without jitter.
-            let next = state.nextDue ?? state.lastAttempt.map { _ in
-                Schedule(lastAttempt: state.lastAttempt, failures: state.failures, interval: TimeInterval(s.interval(feedRefresh: state.feedRefresh)), now: .distantPast, jitter: 0.5).nextDue
-            }
-            Console.current.print([s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never", next.map(f.string) ?? "now",
-                                   String(items), String(state.failures), state.lastError ?? "-"].joined(separator: "\t"))
+            let next =
+                state.nextDue
+                ?? state.lastAttempt.map { _ in
+                    Schedule(
+                        lastAttempt: state.lastAttempt, failures: state.failures,
+                        interval: TimeInterval(s.interval(feedRefresh: state.feedRefresh)), now: .distantPast,
+                        jitter: 0.5
+                    ).nextDue
+                }
+            Console.current.print(
+                [
+                    s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never",
+                    next.map(f.string) ?? "now",
+                    String(items), String(state.failures), state.lastError ?? "-",
+                ].joined(separator: "\t"))
         }
     }
 }
@@ -101,9 +125,14 @@ struct StatusCommand: ParsableCommand {
 /// Wires a pass for the CLI and the daemon.
 enum SyncRunner {
     /// `lockWait`: seconds to wait for another pass of the same subscription to end.
-    static func pass(_ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool, reconcile: Bool = false,
-                     lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false }) async -> SyncReport {
-        let filters = FilterPipeline(input: s.inputFilters.compactMap { config.filters[$0] }, output: s.outputFilters.compactMap { config.filters[$0] })
+    static func pass(
+        _ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool,
+        reconcile: Bool = false,
+        lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false }
+    ) async -> SyncReport {
+        let filters = FilterPipeline(
+            input: s.inputFilters.compactMap { config.filters[$0] },
+            output: s.outputFilters.compactMap { config.filters[$0] })
         guard case .success(let token) = s.targetToken.read() else {
             var r = SyncReport(subscription: s.id)
             r.error = "\(s.id): the target token (\(s.targetToken)) cannot be read"
@@ -121,11 +150,15 @@ enum SyncRunner {
         var out: [String] = []
         if r.notModified { return ["\(r.subscription): the feed has not changed (nothing to do)"] }
         if dryRun {
-            out.append("\(r.subscription): dry run, nothing written; \(r.plan.count) planned edit\(r.plan.count == 1 ? "" : "s")")
+            out.append(
+                "\(r.subscription): dry run, nothing written; \(r.plan.count) planned edit\(r.plan.count == 1 ? "" : "s")"
+            )
             out += r.plan.map { "  " + $0 }
         } else {
             let updatedEdits = r.updated.reduce(0) { $0 + $1.edits }
-            out.append("\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged)\(r.settledUnparsed > 0 ? " (\(r.settledUnparsed) known by their bytes, not parsed)" : ""), dropped by filters \(r.dropped), failed \(r.failed.count)")
+            out.append(
+                "\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged)\(r.settledUnparsed > 0 ? " (\(r.settledUnparsed) known by their bytes, not parsed)" : ""), dropped by filters \(r.dropped), failed \(r.failed.count)"
+            )
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
         if let d = duplicates(r) { out.insert(d, at: 1) }
@@ -138,9 +171,11 @@ enum SyncRunner {
     /// ten UIDs with the copies of each left out.
     static func duplicates(_ r: SyncReport) -> String? {
         guard !r.duplicates.isEmpty else { return nil }
-        let uids = r.duplicates.count, copies = r.duplicates.reduce(0) { $0 + $1.dropped }
+        let uids = r.duplicates.count
+        let copies = r.duplicates.reduce(0) { $0 + $1.dropped }
         let shown = r.duplicates.prefix(10).map { "\($0.key) (\($0.dropped))" }.joined(separator: ", ")
         let more = uids > 10 ? ", and \(uids - 10) more" : ""
-        return "  \(uids) UID\(uids == 1 ? "" : "s") came more than once; \(copies) cop\(copies == 1 ? "y" : "ies") dropped (the latest revision of each kept): \(shown)\(more)"
+        return
+            "  \(uids) UID\(uids == 1 ? "" : "s") came more than once; \(copies) cop\(copies == 1 ? "y" : "ies") dropped (the latest revision of each kept): \(shown)\(more)"
     }
 }

@@ -20,15 +20,19 @@ public struct CalendarExpander: Sendable {
     public init(document: ICalDocument, options: ExpansionOptions = ExpansionOptions()) {
         let items = ItemGrouper.items(from: document)
         let timezones = document.calendars.flatMap { $0.components.filter { $0.name == "VTIMEZONE" } }
-        self.init(items: items.items, timezones: timezones, calendarProperties: items.calendarProperties, options: options)
+        self.init(
+            items: items.items, timezones: timezones, calendarProperties: items.calendarProperties, options: options)
     }
 
     /// Reads grouped items with the calendar's VTIMEZONEs and calendar-level properties (for
     /// X-WR-TIMEZONE).
-    public init(items: [ICalItem], timezones: [ICalComponent], calendarProperties: [ICalProperty],
-                options: ExpansionOptions = ExpansionOptions()) {
+    public init(
+        items: [ICalItem], timezones: [ICalComponent], calendarProperties: [ICalProperty],
+        options: ExpansionOptions = ExpansionOptions()
+    ) {
         let calendarZone = calendarProperties.first { $0.name == "X-WR-TIMEZONE" }?.text
-        let resolver = ZoneResolver(timezones: timezones + items.flatMap(\.timezones), calendarZone: calendarZone, options: options)
+        let resolver = ZoneResolver(
+            timezones: timezones + items.flatMap(\.timezones), calendarZone: calendarZone, options: options)
         let series = items.map { RecurrenceSeries(item: $0, zones: resolver, options: options) }
         self.series = series
         diagnostics = resolver.diagnostics + series.flatMap(\.diagnostics)

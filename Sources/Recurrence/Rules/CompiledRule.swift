@@ -66,8 +66,10 @@ final class CompiledRule: Sendable {
             case .weekly: byDay = [RecurrenceRule.WeekdayEntry(ordinal: 0, weekday: dtWeekday)]
             default: break
             }
-        } else if freq == .yearly && byMonth.isEmpty && !byMonthDay.isEmpty && rule.byDay.isEmpty && rule.byWeekNo.isEmpty
-                    && rule.byYearDay.isEmpty {
+        } else if freq == .yearly && byMonth.isEmpty && !byMonthDay.isEmpty && rule.byDay.isEmpty
+            && rule.byWeekNo.isEmpty
+            && rule.byYearDay.isEmpty
+        {
             // "FREQ=YEARLY;BYMONTHDAY=29" names no month: it comes from DTSTART, as RFC 5545
             // §3.3.10 says of every part a rule leaves out (and as libical reads it).
             byMonth = [p.month]
@@ -93,7 +95,8 @@ final class CompiledRule: Sendable {
         ordinalWeekdays = ordinals
         hasWeekdayFilter = !byDay.isEmpty
         ordinalsInMonth = freq == .monthly || (freq == .yearly && !byMonth.isEmpty)
-        hasDayFilter = monthMask != 0 || monthDayPositive != 0 || monthDayNegative != 0 || !yearDays.isEmpty
+        hasDayFilter =
+            monthMask != 0 || monthDayPositive != 0 || monthDayNegative != 0 || !yearDays.isEmpty
             || !weekNos.isEmpty || hasWeekdayFilter
 
         let hours = isDate ? [0] : (rule.byHour.isEmpty ? [p.hour] : Array(Set(rule.byHour)).sorted())
@@ -108,7 +111,8 @@ final class CompiledRule: Sendable {
         minutes = freq == .hourly ? mins : []
         seconds = (freq == .hourly || freq == .minutely) ? secs.filter { $0 < 60 } : []
         setPositions = rule.bySetPos
-        let onlyWeekdays = monthMask == 0 && monthDayPositive == 0 && monthDayNegative == 0 && yearDays.isEmpty
+        let onlyWeekdays =
+            monthMask == 0 && monthDayPositive == 0 && monthDayNegative == 0 && yearDays.isEmpty
             && weekNos.isEmpty && ordinals.isEmpty
         let perDay: Int?
         switch freq {

@@ -115,8 +115,10 @@ public struct RecurrenceRule: Hashable, Sendable {
         return WeekdayEntry(ordinal: n, weekday: wd)
     }
 
-    private static func checked(_ values: [Int], _ part: String, _ range: ClosedRange<Int>, signed: Bool,
-                                _ fail: (String) -> RecurrenceError) throws(RecurrenceError) -> [Int] {
+    private static func checked(
+        _ values: [Int], _ part: String, _ range: ClosedRange<Int>, signed: Bool,
+        _ fail: (String) -> RecurrenceError
+    ) throws(RecurrenceError) -> [Int] {
         for v in values {
             let ok = signed ? range.contains(abs(v)) : range.contains(v)
             if !ok { throw fail("\(part) value \(v) is out of range") }

@@ -10,7 +10,9 @@ extension RuleIterator {
             days.weekYearFilter = nil
         } else if rule.monthMask != 0 {
             for month in 1...12 where rule.monthMask & (UInt16(1) << UInt16(month)) != 0 {
-                fillDays(from: Civil.days(year: year, month: month, day: 1), count: Civil.daysInMonth(year: year, month: month))
+                fillDays(
+                    from: Civil.days(year: year, month: month, day: 1),
+                    count: Civil.daysInMonth(year: year, month: month))
             }
         } else {
             fillDays(from: Civil.days(year: year, month: 1, day: 1), count: Civil.daysInYear(year))
@@ -141,7 +143,8 @@ struct DayMatcher {
         if rule.hasWeekdayFilter {
             let wd = Civil.weekday(ofDays: day)
             if rule.plainWeekdays & (UInt8(1) << UInt8(wd)) != 0 { return true }
-            let (nth, last) = rule.ordinalsInMonth
+            let (nth, last) =
+                rule.ordinalsInMonth
                 ? ((d - 1) / 7 + 1, -((monthLength - d) / 7 + 1))
                 : ((yday - 1) / 7 + 1, -((yearLength - yday) / 7 + 1))
             return rule.ordinalWeekdays.contains { $0.weekday == wd && ($0.ordinal == nth || $0.ordinal == last) }

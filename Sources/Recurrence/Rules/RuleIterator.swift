@@ -103,10 +103,21 @@ struct RuleIterator {
     private mutating func passOver(_ c: Int64) -> Bool {
         switch until {
         case .none: break
-        case .local(let u): if c > u { _ = finish(.exhausted); return false }
-        case .utc(let u): if zone.utc(fromLocal: c) > u { _ = finish(.exhausted); return false }
+        case .local(let u):
+            if c > u {
+                _ = finish(.exhausted)
+                return false
+            }
+        case .utc(let u):
+            if zone.utc(fromLocal: c) > u {
+                _ = finish(.exhausted)
+                return false
+            }
         }
-        if let count = rule.count, emitted >= count { _ = finish(.exhausted); return false }
+        if let count = rule.count, emitted >= count {
+            _ = finish(.exhausted)
+            return false
+        }
         emitted += 1
         return true
     }
@@ -126,7 +137,7 @@ struct RuleIterator {
         localFloor = local
         guard rule.count == nil || rule.uniformCount != nil, position >= buffer.count, end == nil else { return }
         let target: Int
-        let day = Int(Civil.floorDiv64(local, 86_400)) - 8 // BYWEEKNO years reach a week back
+        let day = Int(Civil.floorDiv64(local, 86_400)) - 8  // BYWEEKNO years reach a week back
         let interval = rule.interval
         switch rule.frequency {
         case .yearly: target = Civil.floorDiv(Civil.date(fromDays: day).year - baseYear, interval)

@@ -32,7 +32,9 @@ public enum RFC3339 {
         case .date(let d):
             appendDate(Int(d.year), Int(d.month), Int(d.day), to: &out)
         case .dateTime(let dt, _):
-            appendDateTime(Int(dt.date.year), Int(dt.date.month), Int(dt.date.day), Int(dt.time.hour), Int(dt.time.minute), Int(dt.time.second), to: &out)
+            appendDateTime(
+                Int(dt.date.year), Int(dt.date.month), Int(dt.date.day), Int(dt.time.hour), Int(dt.time.minute),
+                Int(dt.time.second), to: &out)
             if dt.isUTC {
                 out.append(UInt8(ascii: "Z"))
             } else if let offset {
@@ -46,7 +48,9 @@ public enum RFC3339 {
     }
 
     /// Epoch seconds of a date and time read as UTC.
-    public static func seconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) -> Int64 {
+    public static func seconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0)
+        -> Int64
+    {
         Civil.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
@@ -73,7 +77,8 @@ public enum RFC3339 {
     static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
         if n < 0 { out.append(UInt8(ascii: "-")) }
         let v = n.magnitude
-        var count = 1, power: UInt = 1
+        var count = 1
+        var power: UInt = 1
         while count < 19, v / power >= 10 {
             count += 1
             power *= 10

@@ -19,8 +19,10 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
     let localRecurrenceID: Int64
     let recurrenceForm: TimeForm
 
-    init(start: Int64, end: Int64, localStart: Int64, localEnd: Int64, recurrenceID: Int64, localRecurrenceID: Int64,
-         recurrenceForm: TimeForm, isOverride: Bool, source: InstanceSource) {
+    init(
+        start: Int64, end: Int64, localStart: Int64, localEnd: Int64, recurrenceID: Int64, localRecurrenceID: Int64,
+        recurrenceForm: TimeForm, isOverride: Bool, source: InstanceSource
+    ) {
         self.start = start
         self.end = end
         self.localStart = localStart

@@ -87,8 +87,11 @@ final class MasterPlan: Sendable {
     let earliestShift: Int64
     let latestShift: Int64
 
-    init(source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], rdates: [RDate],
-         excludedInstants: Set<Int64>, excludedDays: Set<Int>, duration: DurationPlan, overridden: Set<Int64>, futures: [Future]) {
+    init(
+        source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], rdates: [RDate],
+        excludedInstants: Set<Int64>, excludedDays: Set<Int>, duration: DurationPlan, overridden: Set<Int64>,
+        futures: [Future]
+    ) {
         self.source = source
         self.zone = zone
         self.start = start

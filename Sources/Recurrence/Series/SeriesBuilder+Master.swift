@@ -14,31 +14,40 @@ extension SeriesBuilder {
         let rdates = self.rdates(of: c)
         let (instants, days) = exclusions(of: c)
         let futures = overrides.filter(\.isThisAndFuture).map {
-            MasterPlan.Future(recurrenceID: $0.instance.recurrenceID, shift: $0.instance.start - $0.instance.recurrenceID,
-                              length: $0.instance.end - $0.instance.start, zone: $0.zone, source: $0.instance.source)
+            MasterPlan.Future(
+                recurrenceID: $0.instance.recurrenceID, shift: $0.instance.start - $0.instance.recurrenceID,
+                length: $0.instance.end - $0.instance.start, zone: $0.zone, source: $0.instance.source)
         }.sorted { $0.recurrenceID < $1.recurrenceID }
-        return MasterPlan(source: source, zone: start.zone, start: TimePointValue(local: start.local, utc: start.utc),
-                          rules: rules, rdates: rdates, excludedInstants: instants, excludedDays: days, duration: length,
-                          overridden: Set(overrides.map(\.instance.recurrenceID)), futures: futures)
+        return MasterPlan(
+            source: source, zone: start.zone, start: TimePointValue(local: start.local, utc: start.utc),
+            rules: rules, rdates: rdates, excludedInstants: instants, excludedDays: days, duration: length,
+            overridden: Set(overrides.map(\.instance.recurrenceID)), futures: futures)
     }
 
     private mutating func rules(of c: ICalComponent, start: TimePoint) -> [MasterPlan.Rule] {
         var out: [MasterPlan.Rule] = []
         for p in c.properties(named: "RRULE") {
             guard case .recur(let recur)? = p.value else {
-                note(.invalidRule, "RRULE \(p.value.map { "\($0)" } ?? "") is not a valid recurrence rule; it was ignored", c)
+                note(
+                    .invalidRule,
+                    "RRULE \(p.value.map { "\($0)" } ?? "") is not a valid recurrence rule; it was ignored", c)
                 continue
             }
             do {
                 let rule = try RecurrenceRule(recur)
                 let compiled = CompiledRule(rule, dtstart: start.local, isDate: start.form.isDate)
-                out.append(MasterPlan.Rule(compiled: compiled, until: RuleIterator.Until(rule.until), text: RecurrenceRule.describe(recur)))
+                out.append(
+                    MasterPlan.Rule(
+                        compiled: compiled, until: RuleIterator.Until(rule.until), text: RecurrenceRule.describe(recur))
+                )
             } catch {
                 note(.invalidRule, "\(error); only DTSTART and RDATEs are used", c)
             }
         }
         if out.count > 1 {
-            note(.multipleRules, "\(out.count) RRULEs (RFC 5545 says SHOULD NOT occur more than once); their union was taken", c)
+            note(
+                .multipleRules,
+                "\(out.count) RRULEs (RFC 5545 says SHOULD NOT occur more than once); their union was taken", c)
         }
         return out
     }
@@ -56,7 +65,8 @@ extension SeriesBuilder {
                     switch period.end {
                     case .dateTime(let dt): end = reader.read(.dateTime(dt), of: p)?.utc
                     case .duration(let d):
-                        end = DurationPlan(days: d.nominalDays, seconds: Int64(d.exactSeconds))
+                        end =
+                            DurationPlan(days: d.nominalDays, seconds: Int64(d.exactSeconds))
                             .end(local: t.local, utc: t.utc, zone: t.zone).utc
                     }
                     if let e = end, e < t.utc { end = t.utc }

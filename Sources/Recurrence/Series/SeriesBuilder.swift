@@ -19,8 +19,11 @@ struct SeriesBuilder {
         self.uid = uid
     }
 
-    mutating func note(_ kind: RecurrenceDiagnostic.Kind, _ message: String, _ c: ICalComponent, recurrenceID: String? = nil) {
-        diagnostics.append(RecurrenceDiagnostic(kind: kind, message: message, uid: uid, recurrenceID: recurrenceID, line: c.line))
+    mutating func note(
+        _ kind: RecurrenceDiagnostic.Kind, _ message: String, _ c: ICalComponent, recurrenceID: String? = nil
+    ) {
+        diagnostics.append(
+            RecurrenceDiagnostic(kind: kind, message: message, uid: uid, recurrenceID: recurrenceID, line: c.line))
     }
 
     /// The start of a component: DTSTART, or for a VTODO without one, its DUE.
@@ -75,8 +78,10 @@ struct SeriesBuilder {
             localRecurrenceID: rid.local, recurrenceForm: rid.form, isOverride: true, source: source)
         let range = ridProperty.parameter("RANGE")?.uppercased()
         if let range, range != "THISANDFUTURE" {
-            note(.unusableValue, "RANGE=\(range) is not defined by RFC 5545; the override applies to its own instance only",
-                 c, recurrenceID: WrittenTime(local: rid.local, form: rid.form).description)
+            note(
+                .unusableValue,
+                "RANGE=\(range) is not defined by RFC 5545; the override applies to its own instance only",
+                c, recurrenceID: WrittenTime(local: rid.local, form: rid.form).description)
         }
         return Override(instance: instance, isThisAndFuture: range == "THISANDFUTURE", zone: start.zone)
     }

@@ -33,7 +33,8 @@ extension SeriesIterator {
     }
 
     private mutating func noteRule(_ kind: RecurrenceDiagnostic.Kind, _ message: String) {
-        diagnostics.append(RecurrenceDiagnostic(kind: kind, message: message, uid: uid, line: master?.source.component.line ?? 0))
+        diagnostics.append(
+            RecurrenceDiagnostic(kind: kind, message: message, uid: uid, line: master?.source.component.line ?? 0))
     }
 
     /// Takes the earliest base instance and, unless excluded or overridden, files it (moved by
@@ -43,7 +44,7 @@ extension SeriesIterator {
         var utc = Int64.max
         var local: Int64 = 0
         var explicitEnd: Int64?
-        var from = -2 // -1 DTSTART, -2 RDATE, else a rule
+        var from = -2  // -1 DTSTART, -2 RDATE, else a rule
         if rdateIndex < m.rdates.count {
             let r = m.rdates[rdateIndex]
             (utc, local, explicitEnd) = (r.utc, r.local, r.end)

@@ -84,9 +84,11 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     private mutating func emit(_ instance: RecurrenceInstance) -> RecurrenceInstance? {
         if yielded >= cap {
             done = true
-            diagnostics.append(RecurrenceDiagnostic(
-                kind: .instanceCap, message: "more than \(cap) instances in the window; the rest were not listed "
-                    + "(raise ExpansionOptions.instanceCap or narrow the window)", uid: uid))
+            diagnostics.append(
+                RecurrenceDiagnostic(
+                    kind: .instanceCap,
+                    message: "more than \(cap) instances in the window; the rest were not listed "
+                        + "(raise ExpansionOptions.instanceCap or narrow the window)", uid: uid))
             return nil
         }
         yielded += 1

@@ -27,16 +27,19 @@ struct TimeReader {
         switch value {
         case .date(let d):
             let local = Civil.seconds(d)
-            return TimePoint(local: local, utc: zones.floating.utc(fromLocal: local), zone: zones.floating,
-                             form: TimeForm(isDate: true, isUTC: false, tzid: nil))
+            return TimePoint(
+                local: local, utc: zones.floating.utc(fromLocal: local), zone: zones.floating,
+                form: TimeForm(isDate: true, isUTC: false, tzid: nil))
         case .dateTime(let dt):
             let local = Civil.seconds(dt)
             if dt.isUTC {
-                return TimePoint(local: local, utc: local, zone: .utc, form: TimeForm(isDate: false, isUTC: true, tzid: nil))
+                return TimePoint(
+                    local: local, utc: local, zone: .utc, form: TimeForm(isDate: false, isUTC: true, tzid: nil))
             }
             let (zone, tzid) = self.zone(of: property)
-            return TimePoint(local: local, utc: zone.utc(fromLocal: local), zone: zone,
-                             form: TimeForm(isDate: false, isUTC: false, tzid: tzid))
+            return TimePoint(
+                local: local, utc: zone.utc(fromLocal: local), zone: zone,
+                form: TimeForm(isDate: false, isUTC: false, tzid: tzid))
         case .period(let p):
             return read(.dateTime(p.start), of: property)
         default:

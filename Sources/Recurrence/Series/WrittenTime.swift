@@ -42,8 +42,10 @@ public enum WrittenTime: Hashable, Sendable, CustomStringConvertible {
         if form.isDate {
             self = .date(ICalDate(year: p.year, month: p.month, day: p.day))
         } else {
-            self = .dateTime(ICalDateTime(year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute,
-                                          second: p.second, isUTC: form.isUTC), tzid: form.tzid)
+            self = .dateTime(
+                ICalDateTime(
+                    year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute,
+                    second: p.second, isUTC: form.isUTC), tzid: form.tzid)
         }
     }
 }

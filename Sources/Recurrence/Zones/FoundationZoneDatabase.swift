@@ -30,7 +30,9 @@ public struct FoundationZoneDatabase: ZoneDatabase {
         var transitions: [ZoneHistory.Transition] = []
         var last = initial
         // Every change of offset, DST or not: Foundation reports ICU's time zone transitions.
-        while let next = tz.nextDaylightSavingTimeTransition(after: date), next.timeIntervalSince1970 < TimeInterval(end) {
+        while let next = tz.nextDaylightSavingTimeTransition(after: date),
+            next.timeIntervalSince1970 < TimeInterval(end)
+        {
             let offset = tz.secondsFromGMT(for: next)
             if offset != last {
                 transitions.append(ZoneHistory.Transition(instant: Int64(next.timeIntervalSince1970), offset: offset))

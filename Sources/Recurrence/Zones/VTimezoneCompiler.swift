@@ -17,7 +17,8 @@ enum VTimezoneCompiler {
         var problems: [String] = []
         for observance in zone.components where observance.name == "STANDARD" || observance.name == "DAYLIGHT" {
             guard case .utcOffset(let from)? = observance.property("TZOFFSETFROM")?.value,
-                  case .utcOffset(let to)? = observance.property("TZOFFSETTO")?.value else {
+                case .utcOffset(let to)? = observance.property("TZOFFSETTO")?.value
+            else {
                 problems.append("a \(observance.name) without TZOFFSETFROM and TZOFFSETTO was left out")
                 continue
             }
@@ -34,7 +35,8 @@ enum VTimezoneCompiler {
             for rrule in observance.properties(named: "RRULE") {
                 guard case .recur(let recur)? = rrule.value else { continue }
                 do {
-                    locals += try ruleOnsets(of: RecurrenceRule(recur), dtstart: first, offsetBefore: before, from: start, to: end)
+                    locals += try ruleOnsets(
+                        of: RecurrenceRule(recur), dtstart: first, offsetBefore: before, from: start, to: end)
                 } catch {
                     problems.append("\(observance.name): \(error)")
                 }
@@ -52,8 +54,10 @@ enum VTimezoneCompiler {
 
     /// The local onsets an observance's RRULE gives between `start` and `end` (UNTIL is UTC
     /// in a VTIMEZONE, compared with the onset read in TZOFFSETFROM).
-    private static func ruleOnsets(of rule: RecurrenceRule, dtstart: Int64, offsetBefore: Int,
-                               from start: Int64, to end: Int64) -> [Int64] {
+    private static func ruleOnsets(
+        of rule: RecurrenceRule, dtstart: Int64, offsetBefore: Int,
+        from start: Int64, to end: Int64
+    ) -> [Int64] {
         let compiled = CompiledRule(rule, dtstart: dtstart, isDate: false)
         let zone = ZoneRules(identifier: "observance", fixedOffset: offsetBefore)
         var iterator = RuleIterator(rule: compiled, zone: zone, dtstart: dtstart, until: RuleIterator.Until(rule.until))
@@ -80,8 +84,9 @@ enum VTimezoneCompiler {
 extension Civil {
     /// Local seconds of a DATE-TIME value's wall-clock time (its `Z`, if any, is not applied).
     static func seconds(_ dt: ICalDateTime) -> Int64 {
-        seconds(year: Int(dt.date.year), month: Int(dt.date.month), day: Int(dt.date.day),
-                hour: Int(dt.time.hour), minute: Int(dt.time.minute), second: Int(dt.time.second))
+        seconds(
+            year: Int(dt.date.year), month: Int(dt.date.month), day: Int(dt.date.day),
+            hour: Int(dt.time.hour), minute: Int(dt.time.minute), second: Int(dt.time.second))
     }
 
     /// Local seconds of a DATE value's midnight.

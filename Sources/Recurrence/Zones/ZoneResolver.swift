@@ -56,19 +56,24 @@ public final class ZoneResolver {
         if let vtz = embedded[tzid] {
             let (history, problems) = VTimezoneCompiler.history(of: vtz, from: ZoneSpan.start, to: ZoneSpan.end)
             for p in problems {
-                diagnostics.append(RecurrenceDiagnostic(kind: .invalidZone, message: "VTIMEZONE \"\(tzid)\": \(p)", line: vtz.line))
+                diagnostics.append(
+                    RecurrenceDiagnostic(kind: .invalidZone, message: "VTIMEZONE \"\(tzid)\": \(p)", line: vtz.line))
             }
             if let history { return ZoneRules(identifier: tzid, source: .vtimezone, history: history) }
         }
-        diagnostics.append(RecurrenceDiagnostic(
-            kind: .unknownZone,
-            message: "TZID \"\(tzid)\" is not in the zone database, not a Windows zone name, and has no usable VTIMEZONE; "
-                + "its times were read as floating (\(floating.identifier))", uid: uid))
+        diagnostics.append(
+            RecurrenceDiagnostic(
+                kind: .unknownZone,
+                message:
+                    "TZID \"\(tzid)\" is not in the zone database, not a Windows zone name, and has no usable VTIMEZONE; "
+                    + "its times were read as floating (\(floating.identifier))", uid: uid))
         return nil
     }
 
     private func fromDatabase(_ name: String, as identifier: String? = nil) -> ZoneRules? {
-        guard !name.isEmpty, let h = database.history(of: name, from: ZoneSpan.start, to: ZoneSpan.end) else { return nil }
+        guard !name.isEmpty, let h = database.history(of: name, from: ZoneSpan.start, to: ZoneSpan.end) else {
+            return nil
+        }
         return ZoneRules(identifier: identifier ?? name, source: .database(name), history: h)
     }
 }

@@ -44,7 +44,8 @@ public final class ZoneRules: Sendable, CustomStringConvertible {
 
     /// A zone with one offset for all time.
     public convenience init(identifier: String, fixedOffset: Int) {
-        self.init(identifier: identifier, source: .fixed, history: ZoneHistory(initialOffset: fixedOffset, transitions: []))
+        self.init(
+            identifier: identifier, source: .fixed, history: ZoneHistory(initialOffset: fixedOffset, transitions: []))
     }
 
     /// UTC.

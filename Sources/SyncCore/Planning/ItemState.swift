@@ -13,7 +13,10 @@ public struct ItemState: Sendable, Hashable {
     /// the rest of the calendar (see `FeedScan`): while they are the same, the item is the same.
     public var source: String?
 
-    public init(key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil, content: String? = nil, source: String? = nil) {
+    public init(
+        key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil,
+        content: String? = nil, source: String? = nil
+    ) {
         self.key = key
         self.hash = hash
         self.href = href

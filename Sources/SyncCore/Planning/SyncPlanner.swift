@@ -108,7 +108,9 @@ public struct SyncPlanner: Sendable {
     /// Sorts the feed against the known item states. `settled` holds the keys recognized by
     /// their bytes (known and unchanged, not parsed); `sources` the new source digests of the
     /// parsed items.
-    public func classify(_ feed: Feed, known: [String: ItemState], settled: Set<String>, sources: [String: String]) -> Classification {
+    public func classify(_ feed: Feed, known: [String: ItemState], settled: Set<String>, sources: [String: String])
+        -> Classification
+    {
         var c = Classification()
         c.unchanged = settled.count
         for key in feed.order {
@@ -127,9 +129,12 @@ public struct SyncPlanner: Sendable {
         // Usually every known item is settled or still in the feed, and the count says so.
         let present = settled.count + feed.order.count { known[$0] != nil }
         if present != known.count {
-            c.gone = known.values.filter { feed.items[$0.key] == nil && !settled.contains($0.key) }.sorted { $0.key < $1.key }
+            c.gone = known.values.filter { feed.items[$0.key] == nil && !settled.contains($0.key) }.sorted {
+                $0.key < $1.key
+            }
         }
-        c.guardMessage = deletionGuard(gone: c.gone.count, known: known.count, feedIsEmpty: feed.isEmpty && settled.isEmpty)
+        c.guardMessage = deletionGuard(
+            gone: c.gone.count, known: known.count, feedIsEmpty: feed.isEmpty && settled.isEmpty)
         return c
     }
 
@@ -137,10 +142,12 @@ public struct SyncPlanner: Sendable {
     public func deletionGuard(gone: Int, known: Int, feedIsEmpty: Bool) -> String? {
         guard policy.mirrorDeletions, gone > 0 else { return nil }
         if feedIsEmpty, !policy.allowEmpty {
-            return "the feed has no items, which would delete all \(gone) items of \(policy.collection); nothing was deleted (set guard.allow-empty: true in \(policy.file) to allow it)"
+            return
+                "the feed has no items, which would delete all \(gone) items of \(policy.collection); nothing was deleted (set guard.allow-empty: true in \(policy.file) to allow it)"
         }
         if Double(gone) > policy.maxDeleteFraction * Double(known) {
-            return "the feed lost \(gone) of \(known) items, more than guard.max-delete-fraction (\(policy.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(policy.file) to allow it)"
+            return
+                "the feed lost \(gone) of \(known) items, more than guard.max-delete-fraction (\(policy.maxDeleteFraction)); nothing was deleted (raise guard.max-delete-fraction in \(policy.file) to allow it)"
         }
         return nil
     }
@@ -148,16 +155,21 @@ public struct SyncPlanner: Sendable {
     /// With trust-lastmod, the changed items whose LAST-MODIFIED on the target (`stamps`, by href)
     /// is the one recorded after the engine's last write: their applied copy stands in for the
     /// target's. Every other changed item's copy must be fetched.
-    public func trusted(_ changed: [Changed], stamps: [String: String]) -> (trusted: [(Changed, Copy)], fetch: [Changed]) {
+    public func trusted(_ changed: [Changed], stamps: [String: String]) -> (
+        trusted: [(Changed, Copy)], fetch: [Changed]
+    ) {
         guard policy.trustLastModified, !policy.reconcile else { return ([], changed) }
-        var trusted: [(Changed, Copy)] = [], fetch: [Changed] = []
+        var trusted: [(Changed, Copy)] = []
+        var fetch: [Changed] = []
         for c in changed {
             guard let content = c.known.content, let stamp = c.known.lastModified, stamps[c.known.href] == stamp,
-                  let calendar = (try? ICalParser().parse(content))?.calendars.first else {
+                let calendar = (try? ICalParser().parse(content))?.calendars.first
+            else {
                 fetch.append(c)
                 continue
             }
-            trusted.append((c, Copy(href: c.known.href, changeToken: c.known.changeToken, calendar: calendar, content: content)))
+            trusted.append(
+                (c, Copy(href: c.known.href, changeToken: c.known.changeToken, calendar: calendar, content: content)))
         }
         return (trusted, fetch)
     }
@@ -181,16 +193,25 @@ public struct SyncPlanner: Sendable {
                 plan.writes.append(.add(key: source.item.key, calendar: source.item.calendar(), hash: source.hash))
                 continue
             }
-            let update = Differ.diff(source: source.item, target: Self.item(copy.calendar, key: source.item.key), skip: skip)
+            let update = Differ.diff(
+                source: source.item, target: Self.item(copy.calendar, key: source.item.key), skip: skip)
             if update.isEmpty {
                 plan.matched += 1
-                plan.writes.append(.settle(ItemState(key: source.item.key, hash: source.hash, href: copy.href, changeToken: copy.changeToken,
-                                                     content: copy.content ?? applied(source.item.calendar()))))
+                plan.writes.append(
+                    .settle(
+                        ItemState(
+                            key: source.item.key, hash: source.hash, href: copy.href, changeToken: copy.changeToken,
+                            content: copy.content ?? applied(source.item.calendar()))))
             } else {
-                plan.writes.append(.update(key: source.item.key, href: copy.href, token: copy.changeToken, update: update, source: source.item, hash: source.hash))
+                plan.writes.append(
+                    .update(
+                        key: source.item.key, href: copy.href, token: copy.changeToken, update: update,
+                        source: source.item, hash: source.hash))
             }
         }
-        for entry in c.new { plan.writes.append(.add(key: entry.item.key, calendar: entry.item.calendar(), hash: entry.hash)) }
+        for entry in c.new {
+            plan.writes.append(.add(key: entry.item.key, calendar: entry.item.calendar(), hash: entry.hash))
+        }
         if c.guardMessage == nil, policy.mirrorDeletions {
             for k in c.gone { plan.writes.append(.delete(key: k.key, href: k.href)) }
         }

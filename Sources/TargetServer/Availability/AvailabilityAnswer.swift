@@ -34,14 +34,18 @@ struct AvailabilityAnswer: Encodable, Sendable {
     /// The answer the query's `response_format` asks for.
     init(_ solver: AvailabilitySolver) {
         func period(_ a: AvailabilitySolver.Available) -> Period {
-            Period(start: RFC3339.utc(a.span.start), end: RFC3339.utc(a.span.end), participants: a.members.map(Participant.init))
+            Period(
+                start: RFC3339.utc(a.span.start), end: RFC3339.utc(a.span.end),
+                participants: a.members.map(Participant.init))
         }
         switch solver.query.format {
         case .periods: availablePeriods = solver.periods().map(period)
         case .slots: availableSlots = solver.slots().map(period)
         case .busy:
             busy = solver.busyPeriods().map {
-                BusyLine(member: $0.member, start: RFC3339.utc($0.span.start), end: RFC3339.utc($0.span.end), status: $0.status.rawValue)
+                BusyLine(
+                    member: $0.member, start: RFC3339.utc($0.span.start), end: RFC3339.utc($0.span.end),
+                    status: $0.status.rawValue)
             }
         }
     }

@@ -10,19 +10,31 @@ enum AvailabilityEndpoint {
     /// The largest request body read.
     static let maxBodyBytes = 1 << 20
 
-    static func register<Context: RequestContext>(on router: Router<Context>, tokens: TokenTable, store: TargetStore,
-                                                  onUnreadable: @escaping @Sendable (String, String) -> Void) {
+    static func register<Context: RequestContext>(
+        on router: Router<Context>, tokens: TokenTable, store: TargetStore,
+        onUnreadable: @escaping @Sendable (String, String) -> Void
+    ) {
         router.post("availability") { request, context -> Response in
             guard let grants = tokens.grants(forAuthorization: request.headers[.authorization]) else {
-                return json(.unauthorized, AvailabilityRefusal([AvailabilityProblem(field: "Authorization", message: "a bearer token is required")]),
-                            headers: [.wwwAuthenticate: "Bearer"])
+                return json(
+                    .unauthorized,
+                    AvailabilityRefusal([
+                        AvailabilityProblem(field: "Authorization", message: "a bearer token is required")
+                    ]),
+                    headers: [.wwwAuthenticate: "Bearer"])
             }
             var request = request
             guard let body = try? await request.collectBody(upTo: maxBodyBytes) else {
-                return json(.contentTooLarge, AvailabilityRefusal([AvailabilityProblem(field: "body", message: "the body exceeds \(maxBodyBytes) bytes")]))
+                return json(
+                    .contentTooLarge,
+                    AvailabilityRefusal([
+                        AvailabilityProblem(field: "body", message: "the body exceeds \(maxBodyBytes) bytes")
+                    ]))
             }
             let query: AvailabilityQuery
-            switch AvailabilityRequestReader.read(Array(buffer: body), zoneIsKnown: { AvailabilityEndpoint.zone(named: $0) != nil }) {
+            switch AvailabilityRequestReader.read(
+                Array(buffer: body), zoneIsKnown: { AvailabilityEndpoint.zone(named: $0) != nil })
+            {
             case .failure(let problems):
                 context.logger.debug("availability refused", metadata: ["error": "\(problems.all.map(\.description))"])
                 return json(.badRequest, AvailabilityRefusal(problems.all))
@@ -31,10 +43,16 @@ enum AvailabilityEndpoint {
             // Every member must be granted, or nothing is read (403), before any existence is told.
             let denied = fields(of: query).filter { !grants.allows($0.member) }
             if !denied.isEmpty {
-                return json(.forbidden, AvailabilityRefusal(denied.map { AvailabilityProblem(field: $0.field, message: "this token is not granted \($0.member)") }))
+                return json(
+                    .forbidden,
+                    AvailabilityRefusal(
+                        denied.map {
+                            AvailabilityProblem(field: $0.field, message: "this token is not granted \($0.member)")
+                        }))
             }
             let queryZone = AvailabilityEndpoint.zone(named: query.zone) ?? .utc
-            let found = try await store.db.read { db in try busy(db, query, zone: queryZone, onUnreadable: onUnreadable) }
+            let found = try await store.db.read { db in try busy(db, query, zone: queryZone, onUnreadable: onUnreadable)
+            }
             switch found {
             case .failure(let missing): return json(.notFound, AvailabilityRefusal(missing.all))
             case .success(let busy): return json(.ok, AvailabilityAnswer(AvailabilitySolver(query: query, busy: busy)))
@@ -56,8 +74,10 @@ enum AvailabilityEndpoint {
 
     /// Each member's busy periods over the query's window, in one read; or the members that are
     /// not collections of this store.
-    static func busy(_ db: Database, _ query: AvailabilityQuery, zone: ZoneRules,
-                     onUnreadable: (String, String) -> Void) throws -> Result<[String: [BusyPeriod]], AvailabilityProblems> {
+    static func busy(
+        _ db: Database, _ query: AvailabilityQuery, zone: ZoneRules,
+        onUnreadable: (String, String) -> Void
+    ) throws -> Result<[String: [BusyPeriod]], AvailabilityProblems> {
         let window = query.fetchWindow
         var busy: [String: [BusyPeriod]] = [:]
         var missing: [AvailabilityProblem] = []
@@ -66,8 +86,9 @@ enum AvailabilityEndpoint {
                 missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
                 continue
             }
-            let instances = try InstanceIndex.instances(db, collection: member, from: window.start - BusyRules.floatingSlack,
-                                                        to: window.end + BusyRules.floatingSlack, onUnreadable: onUnreadable)
+            let instances = try InstanceIndex.instances(
+                db, collection: member, from: window.start - BusyRules.floatingSlack,
+                to: window.end + BusyRules.floatingSlack, onUnreadable: onUnreadable)
             busy[member] = BusyRules.periods(instances, in: zone, from: window.start, to: window.end)
         }
         return missing.isEmpty ? .success(busy) : .failure(AvailabilityProblems(all: missing))
@@ -85,6 +106,7 @@ enum AvailabilityEndpoint {
         var fields = headers
         fields[.contentType] = "application/json"
         let bytes = (try? encoder.encode(value)) ?? Data("{\"error\":\"the answer could not be written\"}".utf8)
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes + Data("\n".utf8))))
+        return Response(
+            status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes + Data("\n".utf8))))
     }
 }

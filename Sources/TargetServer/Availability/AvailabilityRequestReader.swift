@@ -25,7 +25,9 @@ struct AvailabilityRequestReader {
     static let maxSlots = 10_000
     /// The longest span from the first query period's start to the last one's end.
     static let maxSpan: Int64 = 366 * 86_400
-    static let keys = ["participants", "query_periods", "required_duration", "buffer", "start_interval", "zone", "response_format"]
+    static let keys = [
+        "participants", "query_periods", "required_duration", "buffer", "start_interval", "zone", "response_format",
+    ]
     /// Keys of later slices of issue 16, refused rather than ignored: an answer that silently
     /// skipped a freshness requirement would be worse than none.
     static let notYet = ["max_staleness", "require_fresh"]
@@ -39,10 +41,18 @@ struct AvailabilityRequestReader {
     }
 
     /// The request, or every problem found in it.
-    static func read(_ body: [UInt8], zoneIsKnown: @escaping (String) -> Bool) -> Result<AvailabilityQuery, AvailabilityProblems> {
+    static func read(_ body: [UInt8], zoneIsKnown: @escaping (String) -> Bool) -> Result<
+        AvailabilityQuery, AvailabilityProblems
+    > {
         var reader = AvailabilityRequestReader(zoneIsKnown: zoneIsKnown)
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), case .object(let fields) = json else {
-            return .failure(AvailabilityProblems(all: [AvailabilityProblem(field: "body", message: "expected a JSON object such as {\"participants\": …, \"query_periods\": …}")]))
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)), case .object(let fields) = json
+        else {
+            return .failure(
+                AvailabilityProblems(all: [
+                    AvailabilityProblem(
+                        field: "body",
+                        message: "expected a JSON object such as {\"participants\": …, \"query_periods\": …}")
+                ]))
         }
         let query = reader.query(fields)
         return reader.problems.isEmpty ? .success(query) : .failure(AvailabilityProblems(all: reader.problems))
@@ -62,14 +72,18 @@ struct AvailabilityRequestReader {
         }
         let groups = participants(fields["participants"])
         let periods = queryPeriods(fields["query_periods"])
-        let length = fields["required_duration"].map { self.duration($0, field: "required_duration", positive: true) } ?? 0
+        let length =
+            fields["required_duration"].map { self.duration($0, field: "required_duration", positive: true) } ?? 0
         let (before, after) = buffer(fields["buffer"])
         var format = AvailabilityQuery.Format.periods
         if let f = fields["response_format"] {
             if case .string(let s) = f, let known = AvailabilityQuery.Format(rawValue: s) {
                 format = known
             } else {
-                problem("response_format", "expected one of \(AvailabilityQuery.Format.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                problem(
+                    "response_format",
+                    "expected one of \(AvailabilityQuery.Format.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"
+                )
             }
         }
         var interval = length
@@ -79,12 +93,17 @@ struct AvailabilityRequestReader {
         }
         var zone = "UTC"
         if let z = fields["zone"] {
-            if case .string(let s) = z, zoneIsKnown(s) { zone = s } else {
-                problem("zone", "expected a time zone name such as Europe/Berlin (floating and all-day times are placed in it)")
+            if case .string(let s) = z, zoneIsKnown(s) {
+                zone = s
+            } else {
+                problem(
+                    "zone",
+                    "expected a time zone name such as Europe/Berlin (floating and all-day times are placed in it)")
             }
         }
-        let query = AvailabilityQuery(groups: groups, periods: periods, requiredDuration: length, bufferBefore: before,
-                                      bufferAfter: after, startInterval: interval, zone: zone, format: format)
+        let query = AvailabilityQuery(
+            groups: groups, periods: periods, requiredDuration: length, bufferBefore: before,
+            bufferAfter: after, startInterval: interval, zone: zone, format: format)
         if format == .slots { checkSlots(query, fields) }
         return query
     }
@@ -100,7 +119,10 @@ struct AvailabilityRequestReader {
             return n + (room < 0 ? 0 : room / q.startInterval + 1)
         }
         if count > Self.maxSlots {
-            problem("start_interval", "the query has \(count) slots, more than \(Self.maxSlots): choose a longer start_interval or shorter query_periods")
+            problem(
+                "start_interval",
+                "the query has \(count) slots, more than \(Self.maxSlots): choose a longer start_interval or shorter query_periods"
+            )
         }
     }
 
@@ -108,7 +130,9 @@ struct AvailabilityRequestReader {
 
     private mutating func participants(_ value: JSONValue?) -> [AvailabilityQuery.Group] {
         guard case .array(let list)? = value, !list.isEmpty else {
-            problem("participants", "expected a list of groups such as [{\"members\": [\"/people/alice\"], \"required\": \"all\"}]")
+            problem(
+                "participants",
+                "expected a list of groups such as [{\"members\": [\"/people/alice\"], \"required\": \"all\"}]")
             return []
         }
         if list.count > Self.maxGroups { problem("participants", "at most \(Self.maxGroups) groups") }
@@ -120,7 +144,9 @@ struct AvailabilityRequestReader {
 
     private mutating func group(_ value: JSONValue, field: String) -> AvailabilityQuery.Group? {
         guard case .object(let g) = value else {
-            problem(field, "expected a group such as {\"members\": [\"/people/alice\"], \"required\": \"all\"}, not \(value.kind)")
+            problem(
+                field,
+                "expected a group such as {\"members\": [\"/people/alice\"], \"required\": \"all\"}, not \(value.kind)")
             return nil
         }
         for key in g.keys.sorted() where key != "members" && key != "required" {
@@ -154,7 +180,8 @@ struct AvailabilityRequestReader {
         case .number(let n)? where n == n.rounded() && n >= 1 && n <= Double(list.count):
             required = min(Int(n), members.count)
         default:
-            problem("\(field).required", "expected \"all\" or a whole number from 1 to \(list.count) (the group's members)")
+            problem(
+                "\(field).required", "expected \"all\" or a whole number from 1 to \(list.count) (the group's members)")
         }
         return AvailabilityQuery.Group(members: members, required: required)
     }
@@ -163,7 +190,10 @@ struct AvailabilityRequestReader {
 
     private mutating func queryPeriods(_ value: JSONValue?) -> [TimeSpan] {
         guard case .array(let list)? = value, !list.isEmpty else {
-            problem("query_periods", "expected a list of periods such as [{\"start\": \"2026-03-02T09:00:00Z\", \"end\": \"2026-03-02T17:00:00Z\"}]")
+            problem(
+                "query_periods",
+                "expected a list of periods such as [{\"start\": \"2026-03-02T09:00:00Z\", \"end\": \"2026-03-02T17:00:00Z\"}]"
+            )
             return []
         }
         if list.count > Self.maxPeriods { problem("query_periods", "at most \(Self.maxPeriods) periods") }
@@ -174,22 +204,30 @@ struct AvailabilityRequestReader {
                 problem(field, "expected {\"start\": …, \"end\": …}, not \(p.kind)")
                 continue
             }
-            let start = instant(o["start"], field: "\(field).start"), end = instant(o["end"], field: "\(field).end")
+            let start = instant(o["start"], field: "\(field).start")
+            let end = instant(o["end"], field: "\(field).end")
             guard let start, let end else { continue }
-            if end <= start { problem("\(field).end", "must be after \(field).start") } else {
+            if end <= start {
+                problem("\(field).end", "must be after \(field).start")
+            } else {
                 spans.append(TimeSpan(start: start, end: end))
             }
         }
         let merged = TimeSpan.merged(spans)
         if let first = merged.first, let last = merged.last, last.end - first.start > Self.maxSpan {
-            problem("query_periods", "they span more than \(Self.maxSpan / 86_400) days from the first start to the last end")
+            problem(
+                "query_periods",
+                "they span more than \(Self.maxSpan / 86_400) days from the first start to the last end")
         }
         return merged
     }
 
     private mutating func instant(_ value: JSONValue?, field: String) -> Int64? {
         if case .string(let s)? = value, let t = Self.rfc3339(s) { return t }
-        problem(field, "expected an RFC 3339 date-time with its offset, such as \"2026-03-02T09:00:00Z\" or \"2026-03-02T10:00:00+01:00\"")
+        problem(
+            field,
+            "expected an RFC 3339 date-time with its offset, such as \"2026-03-02T09:00:00Z\" or \"2026-03-02T10:00:00+01:00\""
+        )
         return nil
     }
 
@@ -202,15 +240,19 @@ struct AvailabilityRequestReader {
         for key in o.keys.sorted() where key != "before" && key != "after" {
             problem("buffer.\(key)", "unknown key; a buffer has before and after")
         }
-        return (o["before"].map { duration($0, field: "buffer.before", positive: false) } ?? 0,
-                o["after"].map { duration($0, field: "buffer.after", positive: false) } ?? 0)
+        return (
+            o["before"].map { duration($0, field: "buffer.before", positive: false) } ?? 0,
+            o["after"].map { duration($0, field: "buffer.after", positive: false) } ?? 0
+        )
     }
 
     /// An ISO 8601 duration in seconds: weeks, days, hours, minutes and seconds (`PT30M`, `P1D`,
     /// `PT1H30M`; years and months have no fixed length and are refused), at most a year.
     private mutating func duration(_ value: JSONValue, field: String, positive: Bool) -> Int64 {
         if case .string(let s) = value, case .duration(let d)? = ICalValue.parse(s, as: .duration), !d.isNegative {
-            let seconds = Int64(d.weeks) * 604_800 + Int64(d.days) * 86_400 + Int64(d.hours) * 3600 + Int64(d.minutes) * 60 + Int64(d.seconds)
+            let seconds =
+                Int64(d.weeks) * 604_800 + Int64(d.days) * 86_400 + Int64(d.hours) * 3600 + Int64(d.minutes) * 60
+                + Int64(d.seconds)
             if seconds > Self.maxSpan {
                 problem(field, "at most \(Self.maxSpan / 86_400) days")
             } else if positive, seconds == 0 {
@@ -220,7 +262,10 @@ struct AvailabilityRequestReader {
             }
             return 0
         }
-        problem(field, "expected an ISO 8601 duration such as \"PT30M\", \"PT1H\" or \"P1D\" (weeks, days, hours, minutes, seconds)")
+        problem(
+            field,
+            "expected an ISO 8601 duration such as \"PT30M\", \"PT1H\" or \"P1D\" (weeks, days, hours, minutes, seconds)"
+        )
         return 0
     }
 
@@ -238,9 +283,10 @@ struct AvailabilityRequestReader {
             return n
         }
         guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54 || b[10] == 0x74, b[13] == 0x3A, b[16] == 0x3A,
-              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              (1...12).contains(month), day >= 1, day <= daysIn(month, of: year), hour < 24, minute < 60, second < 60 else { return nil }
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+            let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+            (1...12).contains(month), day >= 1, day <= daysIn(month, of: year), hour < 24, minute < 60, second < 60
+        else { return nil }
         var i = 19
         if b[i] == 0x2E {
             i += 1
@@ -254,10 +300,12 @@ struct AvailabilityRequestReader {
             guard i + 1 == b.count else { return nil }
         } else {
             guard b[i] == 0x2B || b[i] == 0x2D, i + 6 == b.count, b[i + 3] == 0x3A,
-                  let oh = number(i + 1, 2), let om = number(i + 4, 2), oh < 24, om < 60 else { return nil }
+                let oh = number(i + 1, 2), let om = number(i + 4, 2), oh < 24, om < 60
+            else { return nil }
             offset = (oh * 3600 + om * 60) * (b[i] == 0x2D ? -1 : 1)
         }
-        return RFC3339.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) - Int64(offset)
+        return RFC3339.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            - Int64(offset)
     }
 
     private static func daysIn(_ month: Int, of year: Int) -> Int {

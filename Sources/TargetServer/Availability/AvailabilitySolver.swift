@@ -29,7 +29,9 @@ struct AvailabilitySolver {
         self.busy = busy
         var free: [String: [TimeSpan]] = [:]
         for m in query.members {
-            let widened = (busy[m] ?? []).map { TimeSpan(start: $0.start - query.bufferAfter, end: $0.end + query.bufferBefore) }
+            let widened = (busy[m] ?? []).map {
+                TimeSpan(start: $0.start - query.bufferAfter, end: $0.end + query.bufferBefore)
+            }
             free[m] = TimeSpan.subtracting(TimeSpan.merged(widened), from: query.periods)
         }
         self.free = free
@@ -51,14 +53,19 @@ struct AvailabilitySolver {
             var end = Int64.max
             for g in query.groups {
                 let groupEnds = g.members.compactMap { endOf[$0] }.sorted(by: >)
-                guard groupEnds.count >= g.required else { end = start; break }
+                guard groupEnds.count >= g.required else {
+                    end = start
+                    break
+                }
                 end = min(end, groupEnds[g.required - 1])
             }
             guard end > start, end > reached else { continue }
             reached = end
             guard end - start >= max(query.requiredDuration, 1) else { continue }
-            out.append(Available(span: TimeSpan(start: start, end: end),
-                                 members: query.members.filter { (endOf[$0] ?? .min) >= end }))
+            out.append(
+                Available(
+                    span: TimeSpan(start: start, end: end),
+                    members: query.members.filter { (endOf[$0] ?? .min) >= end }))
         }
         return out
     }
@@ -87,11 +94,18 @@ struct AvailabilitySolver {
     func busyPeriods() -> [Busy] {
         query.members.flatMap { m -> [Busy] in
             let all = busy[m] ?? []
-            let busySpans = TimeSpan.merged(all.filter { $0.status == .busy }.map { TimeSpan(start: $0.start, end: $0.end) })
-            let tentative = TimeSpan.subtracting(busySpans, from: TimeSpan.merged(all.filter { $0.status == .tentative }
-                .map { TimeSpan(start: $0.start, end: $0.end) }))
-            let lines = TimeSpan.intersecting(busySpans, with: query.periods).map { Busy(member: m, span: $0, status: .busy) }
-                + TimeSpan.intersecting(tentative, with: query.periods).map { Busy(member: m, span: $0, status: .tentative) }
+            let busySpans = TimeSpan.merged(
+                all.filter { $0.status == .busy }.map { TimeSpan(start: $0.start, end: $0.end) })
+            let tentative = TimeSpan.subtracting(
+                busySpans,
+                from: TimeSpan.merged(
+                    all.filter { $0.status == .tentative }
+                        .map { TimeSpan(start: $0.start, end: $0.end) }))
+            let lines =
+                TimeSpan.intersecting(busySpans, with: query.periods).map { Busy(member: m, span: $0, status: .busy) }
+                + TimeSpan.intersecting(tentative, with: query.periods).map {
+                    Busy(member: m, span: $0, status: .tentative)
+                }
             return lines.sorted { $0.span.start < $1.span.start }
         }
     }
@@ -110,7 +124,8 @@ struct AvailabilitySolver {
 
     /// The index of the span holding `t` (binary search), if any.
     private func index(in spans: [TimeSpan], at t: Int64) -> Int? {
-        var lo = 0, hi = spans.count
+        var lo = 0
+        var hi = spans.count
         while lo < hi {
             let mid = (lo + hi) >> 1
             if spans[mid].end <= t { lo = mid + 1 } else { hi = mid }

@@ -55,20 +55,25 @@ enum BusyRules {
     /// DATE and floating times go in the calendar's X-WR-TIMEZONE when it names a zone some
     /// source knows; otherwise they stay floating, as do times of a TZID nobody knows (which
     /// the recurrence engine reads as floating).
-    static func instances(of calendar: ICalComponent, from: Int64, to: Int64,
-                          options: ExpansionOptions = ExpansionOptions()) -> [BusyInstance] {
+    static func instances(
+        of calendar: ICalComponent, from: Int64, to: Int64,
+        options: ExpansionOptions = ExpansionOptions()
+    ) -> [BusyInstance] {
         let events = calendar.components.filter { $0.name == "VEVENT" }
         guard !events.isEmpty, from < to else { return [] }
         var utcOptions = options
         utcOptions.floatingZone = "UTC"  // floating values come out as their wall-clock seconds
-        let zones = ZoneResolver(timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
-                                 calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
+        let zones = ZoneResolver(
+            timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
+            calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
         let series = RecurrenceSeries(components: events, zones: zones, options: utcOptions)
         var out: [BusyInstance] = []
         for instance in series.instances(from: from, to: to) {
             guard let status = status(of: instance) else { continue }
-            out.append(BusyInstance(start: instance.start, end: instance.end,
-                                    isFloating: isFloating(instance, zones: zones), status: status))
+            out.append(
+                BusyInstance(
+                    start: instance.start, end: instance.end,
+                    isFloating: isFloating(instance, zones: zones), status: status))
         }
         return out
     }

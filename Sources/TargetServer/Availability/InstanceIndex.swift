@@ -13,54 +13,73 @@ import Recurrence
 /// window, so they are always expanded on the fly.
 enum InstanceIndex {
     /// Replaces an entity's rows with `instances`, indexed over `window`.
-    static func write(_ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow) throws {
+    static func write(_ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow)
+        throws
+    {
         try remove(db, collection: collection, name: name)
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)
+                """)
         var longest: Int64 = 0
         for i in instances {
             try insert.execute(arguments: [collection, name, i.start, i.end, i.isFloating, i.status.rawValue])
             longest = max(longest, i.end - i.start)
         }
-        try db.cachedStatement(sql: """
-            UPDATE collection SET indexed_from = MAX(COALESCE(indexed_from, ?1), ?1), indexed_to = MIN(COALESCE(indexed_to, ?2), ?2),
-                longest_instance = MAX(longest_instance, ?3) WHERE path = ?4
-            """).execute(arguments: [window.from, window.to, longest, collection])
+        try db.cachedStatement(
+            sql: """
+                UPDATE collection SET indexed_from = MAX(COALESCE(indexed_from, ?1), ?1), indexed_to = MIN(COALESCE(indexed_to, ?2), ?2),
+                    longest_instance = MAX(longest_instance, ?3) WHERE path = ?4
+                """
+        ).execute(arguments: [window.from, window.to, longest, collection])
     }
 
     /// Removes an entity's rows.
     static func remove(_ db: Database, collection: String, name: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM instance WHERE collection = ? AND name = ?").execute(arguments: [collection, name])
+        try db.cachedStatement(sql: "DELETE FROM instance WHERE collection = ? AND name = ?").execute(arguments: [
+            collection, name,
+        ])
     }
 
     /// The busy and tentative instances of a collection, as the index or an expansion on the fly
     /// finds them: every one whose numbers overlap `[from, to)`, floating ones still unplaced.
     /// `onUnreadable` is told of each stored entity that cannot be read back (left out).
-    static func instances(_ db: Database, collection: String, from: Int64, to: Int64,
-                          onUnreadable: (String, String) -> Void = { _, _ in }) throws -> [BusyInstance] {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT indexed_from, indexed_to, longest_instance FROM collection WHERE path = ?
-            """), arguments: [collection]) else { return [] }
-        let indexedFrom: Int64? = row["indexed_from"], indexedTo: Int64? = row["indexed_to"]
+    static func instances(
+        _ db: Database, collection: String, from: Int64, to: Int64,
+        onUnreadable: (String, String) -> Void = { _, _ in }
+    ) throws -> [BusyInstance] {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT indexed_from, indexed_to, longest_instance FROM collection WHERE path = ?
+                        """), arguments: [collection])
+        else { return [] }
+        let indexedFrom: Int64? = row["indexed_from"]
+        let indexedTo: Int64? = row["indexed_to"]
         guard let indexedFrom, let indexedTo, indexedFrom <= from, to <= indexedTo else {
             return try expanded(db, collection: collection, from: from, to: to, onUnreadable: onUnreadable)
         }
         let longest: Int64 = row["longest_instance"]
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT start_at, end_at, floating, status FROM instance
-            WHERE collection = ? AND start_at >= ? AND start_at < ? AND end_at > ?
-            """), arguments: [collection, from - longest, to, from])
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT start_at, end_at, floating, status FROM instance
+                    WHERE collection = ? AND start_at >= ? AND start_at < ? AND end_at > ?
+                    """), arguments: [collection, from - longest, to, from])
         var out: [BusyInstance] = []
         while let r = try rows.next() {
-            out.append(BusyInstance(start: r[0], end: r[1], isFloating: r[2], status: BusyStatus(rawValue: r[3]) ?? .busy))
+            out.append(
+                BusyInstance(start: r[0], end: r[1], isFloating: r[2], status: BusyStatus(rawValue: r[3]) ?? .busy))
         }
         return out
     }
 
     /// The same instances, expanded from the stored entities.
-    static func expanded(_ db: Database, collection: String, from: Int64, to: Int64,
-                         onUnreadable: (String, String) -> Void) throws -> [BusyInstance] {
+    static func expanded(
+        _ db: Database, collection: String, from: Int64, to: Int64,
+        onUnreadable: (String, String) -> Void
+    ) throws -> [BusyInstance] {
         let zones = SharedZones()
         return try StoreSQL.entities(db, collection: collection).flatMap { e -> [BusyInstance] in
             guard let calendar = Entities.readable(e, zones: zones, onUnreadable) else { return [] }

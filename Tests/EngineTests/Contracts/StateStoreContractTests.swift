@@ -28,8 +28,10 @@ import TestSupport
         let store = try Self.make(kind)
         #expect(try store.feed("a") == FeedState())
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        let state = FeedState(etag: "\"e\"", lastModified: "Tue, 01 Dec 2026 00:00:00 GMT", bodyHash: "h", lastAttempt: at, lastSuccess: at,
-                              lastError: "boom", failures: 2, lastReconcile: at, passOpen: at)
+        let state = FeedState(
+            etag: "\"e\"", lastModified: "Tue, 01 Dec 2026 00:00:00 GMT", bodyHash: "h", lastAttempt: at,
+            lastSuccess: at,
+            lastError: "boom", failures: 2, lastReconcile: at, passOpen: at)
         try store.save("a", state)
         #expect(try store.feed("a") == state)
         #expect(try store.feeds() == ["a": state])
@@ -50,15 +52,19 @@ import TestSupport
     @Test(arguments: Kind.allCases)
     func aBatchIsCommittedWholeAndForgetsItsIntents(kind: Kind) throws {
         let store = try Self.make(kind)
-        let one = ItemState(key: "one", hash: "h1", href: "/c/one.ics", changeToken: "r1", lastModified: "x", content: "c", source: "s")
+        let one = ItemState(
+            key: "one", hash: "h1", href: "/c/one.ics", changeToken: "r1", lastModified: "x", content: "c", source: "s")
         try store.commit("a", put: [one, ItemState(key: "two", hash: "h2", href: "/c/two.ics", changeToken: "r1")])
         #expect(try store.items("a")["one"] == one)
         #expect(try store.itemCounts() == ["a": 2])
         let open = Date(timeIntervalSince1970: 1_800_000_000)
-        try store.begin("a", FeedState(passOpen: open), intents: [
-            WriteIntent(key: "one", operation: .update, href: "/c/one.ics"), WriteIntent(key: "two", operation: .delete, href: "/c/two.ics"),
-            WriteIntent(key: "three", operation: .add, href: nil),
-        ])
+        try store.begin(
+            "a", FeedState(passOpen: open),
+            intents: [
+                WriteIntent(key: "one", operation: .update, href: "/c/one.ics"),
+                WriteIntent(key: "two", operation: .delete, href: "/c/two.ics"),
+                WriteIntent(key: "three", operation: .add, href: nil),
+            ])
         #expect(try store.feed("a").passOpen == open)
         #expect(try store.intents("a").map(\.key) == ["one", "three", "two"])
         #expect(try store.intents("b").isEmpty, "intents belong to their subscription")
@@ -79,13 +85,16 @@ import TestSupport
             _ = try await store.lockPass("a", wait: 0.1)
             Issue.record("a second lock of the same subscription was granted")
         } catch {
-            guard case .passRunning(let id, let holder) = error else { Issue.record("\(error)"); return }
+            guard case .passRunning(let id, let holder) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(id == "a")
             #expect(holder?.pid == getpid())
             #expect("\(error)".contains("a pass of a is already running"))
         }
         lease.release()
-        lease.release() // twice is harmless
+        lease.release()  // twice is harmless
         try await store.lockPass("a", wait: 0).release()
         other.release()
     }

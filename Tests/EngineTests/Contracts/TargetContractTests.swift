@@ -25,8 +25,12 @@ import TestSupport
     }
 
     static func event(_ uid: String, _ summary: String) throws -> ICalComponent {
-        let text = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z",
-                    "DTSTART:20260301T150000Z", "SUMMARY:\(summary)", "END:VEVENT", "END:VCALENDAR"].joined(separator: "\r\n") + "\r\n"
+        let text =
+            [
+                "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:\(uid)",
+                "DTSTAMP:20260101T000000Z",
+                "DTSTART:20260301T150000Z", "SUMMARY:\(summary)", "END:VEVENT", "END:VCALENDAR",
+            ].joined(separator: "\r\n") + "\r\n"
         return try ICalParser().parse(text).calendars[0]
     }
 
@@ -40,7 +44,9 @@ import TestSupport
     }
 
     static func rename(_ target: any CalendarTarget, _ e: EntityInfo, to summary: String) throws -> ComponentUpdate {
-        let item = ItemGrouper.items(from: ICalDocument(calendars: [try event(e.calendar!.components[0].uid!, summary)])).items[0]
+        let item = ItemGrouper.items(
+            from: ICalDocument(calendars: [try event(e.calendar!.components[0].uid!, summary)])
+        ).items[0]
         let current = ItemGrouper.items(from: ICalDocument(calendars: [e.calendar!])).items[0]
         return Differ.diff(source: item, target: current, skip: .defaults)
     }
@@ -61,7 +67,10 @@ import TestSupport
         #expect(try await target.fetch(uid: "one@x", in: "/c/a")?.href == href)
         #expect(try await target.fetch(uid: "two@x", in: "/c/a") == nil)
         #expect(try await target.multiget(collection: "/c/a", hrefs: [href, "/c/a/none.ics"]).map(\.href) == [href])
-        #expect(await Self.kind { _ = try await target.addItem(collection: "/c/a", calendar: try Self.event("one@x", "Again")) } == .uidConflict(href: href))
+        #expect(
+            await Self.kind {
+                _ = try await target.addItem(collection: "/c/a", calendar: try Self.event("one@x", "Again"))
+            } == .uidConflict(href: href))
     }
 
     @Test(arguments: Kind.allCases)
@@ -70,10 +79,14 @@ import TestSupport
         defer { server?.stop() }
         let (href, first) = try await target.addItem(collection: "/c/u", calendar: try Self.event("u@x", "Before"))
         let copy = try await target.fetchItem(href: href)
-        let second = try await target.updateItem(href: href, changeToken: first, update: try Self.rename(target, copy, to: "After"))
+        let second = try await target.updateItem(
+            href: href, changeToken: first, update: try Self.rename(target, copy, to: "After"))
         #expect(second != first)
         #expect(Self.summary(try await target.fetchItem(href: href)) == "After")
-        let stale = await Self.kind { _ = try await target.updateItem(href: href, changeToken: first, update: try Self.rename(target, copy, to: "Lost")) }
+        let stale = await Self.kind {
+            _ = try await target.updateItem(
+                href: href, changeToken: first, update: try Self.rename(target, copy, to: "Lost"))
+        }
         #expect(stale == .mismatchedChangeToken)
         #expect(Self.summary(try await target.fetchItem(href: href)) == "After", "a refused update applies nothing")
         try await target.deleteItem(href: href)
@@ -89,14 +102,16 @@ import TestSupport
         let copy = try await target.fetchItem(href: href)
         let good = try await target.multiOp([
             CalWSRequest(.addItem(href: "/c/m", calendar: try Self.event("m2@x", "Two"))),
-            CalWSRequest(.updateItem(href: href, changeToken: token, update: try Self.rename(target, copy, to: "One, renamed"))),
+            CalWSRequest(
+                .updateItem(href: href, changeToken: token, update: try Self.rename(target, copy, to: "One, renamed"))),
         ])
         #expect(good.count == 2 && good.allSatisfy { $0.result.status == .ok })
         // The second operation's token is stale now: nothing of the batch may stay.
         let refused = await Self.kind {
             _ = try await target.multiOp([
                 CalWSRequest(.addItem(href: "/c/m", calendar: try Self.event("m3@x", "Three"))),
-                CalWSRequest(.updateItem(href: href, changeToken: token, update: try Self.rename(target, copy, to: "Lost"))),
+                CalWSRequest(
+                    .updateItem(href: href, changeToken: token, update: try Self.rename(target, copy, to: "Lost"))),
             ])
         }
         #expect(refused == .mismatchedChangeToken)

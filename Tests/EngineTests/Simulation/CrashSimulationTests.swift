@@ -26,24 +26,29 @@ import TestSupport
               max-delete-fraction: \(maxDeleteFraction)
               allow-empty: true
             """
-        return try SubscriptionLoader.load(id: "sim", text: yaml, file: "sim.yaml", filters: [:], environment: ["SIM_TOKEN": "t"]).get()
+        return try SubscriptionLoader.load(
+            id: "sim", text: yaml, file: "sim.yaml", filters: [:], environment: ["SIM_TOKEN": "t"]
+        ).get()
     }
 
     /// One seeded schedule; returns what went wrong, or nil.
     static func run(seed: UInt64) async throws -> String? {
         var rng = SplitMix64(seed: seed)
         let plan = FaultPlan()
-        let memory = InMemoryTarget(), states = InMemoryStateStore()
-        let target = FaultyTarget(inner: memory, plan: plan), store = FaultyStore(inner: states, plan: plan)
+        let memory = InMemoryTarget()
+        let states = InMemoryStateStore()
+        let target = FaultyTarget(inner: memory, plan: plan)
+        let store = FaultyStore(inner: states, plan: plan)
         let source = InMemoryFeed()
         var feed = SimulatedFeed(count: Int.random(in: 3...14, using: &rng), rng: &rng)
         var history: [[UInt8]] = []
-        let strict = try subscription(maxDeleteFraction: 0.4), open = try subscription(maxDeleteFraction: 1)
+        let strict = try subscription(maxDeleteFraction: 0.4)
+        let open = try subscription(maxDeleteFraction: 1)
         var log: [String] = []
         func pass(_ s: Subscription) async -> SyncReport {
             var p = SyncPass(subscription: s, filters: FilterPipeline([]), store: store, target: target, source: source)
             p.batchSize = Int.random(in: 1...4, using: &rng)
-            p.batchesInFlight = 1 // one call at a time, so the steps are the same on every run
+            p.batchesInFlight = 1  // one call at a time, so the steps are the same on every run
             return await p.run(now: Date(timeIntervalSince1970: 1_800_000_000))
         }
         for _ in 0..<Int.random(in: 2...6, using: &rng) {
@@ -64,8 +69,12 @@ import TestSupport
         }
         plan.arm(nil)
         let final = await pass(open)
-        guard final.succeeded else { return "the ordinary pass failed: \(final.error ?? "?")\n  " + log.joined(separator: "\n  ") }
-        if let diff = try await compare(memory.entities(collection), with: source) { return diff + "\n  " + log.joined(separator: "\n  ") }
+        guard final.succeeded else {
+            return "the ordinary pass failed: \(final.error ?? "?")\n  " + log.joined(separator: "\n  ")
+        }
+        if let diff = try await compare(memory.entities(collection), with: source) {
+            return diff + "\n  " + log.joined(separator: "\n  ")
+        }
         let again = await pass(open)
         if !again.notModified && (!again.added.isEmpty || !again.updated.isEmpty || !again.deleted.isEmpty) {
             return "a second pass still wrote: +\(again.added) ~\(again.updated.map(\.key)) -\(again.deleted)"
@@ -75,7 +84,10 @@ import TestSupport
 
     /// How the target differs from the feed, item by item (by canonical hash), or nil.
     static func compare(_ entities: [String: ICalComponent], with source: InMemoryFeed) async throws -> String? {
-        guard case .body(let body, _, _) = try await source.fetch(try subscription(maxDeleteFraction: 1), etag: nil, lastModified: nil) else { return "no feed" }
+        guard
+            case .body(let body, _, _) = try await source.fetch(
+                try subscription(maxDeleteFraction: 1), etag: nil, lastModified: nil)
+        else { return "no feed" }
         let expected = ItemGrouper.items(from: try ICalParser().parse(body)).items
         var want: [String: String] = [:]
         for item in expected { want[item.key] = ItemHasher.hashes(of: [item])[0] }
@@ -86,7 +98,8 @@ import TestSupport
                 have[item.key] = ItemHasher.hashes(of: [item])[0]
             }
         }
-        let missing = want.keys.filter { have[$0] == nil }.sorted(), extra = have.keys.filter { want[$0] == nil }.sorted()
+        let missing = want.keys.filter { have[$0] == nil }.sorted()
+        let extra = have.keys.filter { want[$0] == nil }.sorted()
         let other = want.keys.filter { have[$0] != nil && have[$0] != want[$0] }.sorted()
         if missing.isEmpty, extra.isEmpty, other.isEmpty { return nil }
         return "diverged: missing \(missing), extra \(extra), other content \(other)"
@@ -108,11 +121,16 @@ import TestSupport
             for part in 0..<width {
                 group.addTask {
                     var found: [String] = []
-                    for seed in seeds.enumerated().filter({ $0.offset % width == part }).map(\.element) where found.count < 3 {
+                    for seed in seeds.enumerated().filter({ $0.offset % width == part }).map(\.element)
+                    where found.count < 3 {
                         let problem: String?
-                        do { problem = try await Self.run(seed: seed) } catch { problem = "the schedule could not run: \(error)" }
+                        do { problem = try await Self.run(seed: seed) } catch {
+                            problem = "the schedule could not run: \(error)"
+                        }
                         if let problem {
-                            found.append("seed \(seed) (replay: OUTBOARD_SIM_SEED=\(seed) swift test --filter CrashSimulationTests): \(problem)")
+                            found.append(
+                                "seed \(seed) (replay: OUTBOARD_SIM_SEED=\(seed) swift test --filter CrashSimulationTests): \(problem)"
+                            )
                         }
                     }
                     return found
@@ -123,4 +141,3 @@ import TestSupport
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 }
-

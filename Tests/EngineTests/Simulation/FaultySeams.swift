@@ -78,11 +78,15 @@ struct FaultyTarget: CalendarTarget {
     }
 
     func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around(write: false) { () async throws(TargetClientError) in try await inner.list(collection: collection, allData: allData) }
+        try await around(write: false) { () async throws(TargetClientError) in
+            try await inner.list(collection: collection, allData: allData)
+        }
     }
 
     func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
-        try await around(write: false) { () async throws(TargetClientError) in try await inner.fetch(uid: uid, in: collection) }
+        try await around(write: false) { () async throws(TargetClientError) in
+            try await inner.fetch(uid: uid, in: collection)
+        }
     }
 
     func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
@@ -90,15 +94,25 @@ struct FaultyTarget: CalendarTarget {
     }
 
     func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around(write: false) { () async throws(TargetClientError) in try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData) }
+        try await around(write: false) { () async throws(TargetClientError) in
+            try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData)
+        }
     }
 
-    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (href: String, changeToken: String) {
-        try await around(write: true) { () async throws(TargetClientError) in try await inner.addItem(collection: collection, calendar: calendar) }
+    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
+        href: String, changeToken: String
+    ) {
+        try await around(write: true) { () async throws(TargetClientError) in
+            try await inner.addItem(collection: collection, calendar: calendar)
+        }
     }
 
-    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError) -> String {
-        try await around(write: true) { () async throws(TargetClientError) in try await inner.updateItem(href: href, changeToken: changeToken, update: update) }
+    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
+        -> String
+    {
+        try await around(write: true) { () async throws(TargetClientError) in
+            try await inner.updateItem(href: href, changeToken: changeToken, update: update)
+        }
     }
 
     func deleteItem(href: String) async throws(TargetClientError) {
@@ -134,7 +148,13 @@ struct FaultyStore: ItemStateStore {
     func intents(_ id: String) throws -> [WriteIntent] { try inner.intents(id) }
     func save(_ id: String, _ state: FeedState) throws { try write { try inner.save(id, state) } }
     func schedule(_ id: String, nextDue: Date) throws { try write { try inner.schedule(id, nextDue: nextDue) } }
-    func commit(_ id: String, put: [ItemState], remove: [String]) throws { try write { try inner.commit(id, put: put, remove: remove) } }
-    func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws { try write { try inner.begin(id, state, intents: intents) } }
-    func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease { try await inner.lockPass(id, wait: wait) }
+    func commit(_ id: String, put: [ItemState], remove: [String]) throws {
+        try write { try inner.commit(id, put: put, remove: remove) }
+    }
+    func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
+        try write { try inner.begin(id, state, intents: intents) }
+    }
+    func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
+        try await inner.lockPass(id, wait: wait)
+    }
 }

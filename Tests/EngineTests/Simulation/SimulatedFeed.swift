@@ -38,7 +38,8 @@ struct SimulatedFeed {
                 let had = events[id]?.location != nil
                 events[id]?.location = had ? nil : "Annex"
             case 6: events[id]?.day = Int.random(in: 1...28, using: &rng)
-            case 7 where events[id]?.weekly == true: events[id]?.overrides[Int.random(in: 1...4, using: &rng)] = Int.random(in: 1...9, using: &rng)
+            case 7 where events[id]?.weekly == true:
+                events[id]?.overrides[Int.random(in: 1...4, using: &rng)] = Int.random(in: 1...9, using: &rng)
             case 8 where events[id]?.weekly == true: events[id]?.overrides = [:]
             default: break
             }
@@ -50,18 +51,29 @@ struct SimulatedFeed {
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outboard//Simulation//EN"]
         for id in events.keys.sorted() {
             let e = events[id]!
-            let start = String(format: "202703%02dT100000Z", e.day), end = String(format: "202703%02dT110000Z", e.day)
-            lines += ["BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "DTSTART:\(start)", "DTEND:\(end)", "SUMMARY:Event \(id) v\(e.version)"]
+            let start = String(format: "202703%02dT100000Z", e.day)
+            let end = String(format: "202703%02dT110000Z", e.day)
+            lines += [
+                "BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "DTSTART:\(start)", "DTEND:\(end)",
+                "SUMMARY:Event \(id) v\(e.version)",
+            ]
             if let l = e.location { lines.append("LOCATION:\(l)") }
             if e.weekly { lines.append("RRULE:FREQ=WEEKLY;COUNT=5") }
             lines.append("END:VEVENT")
             for week in e.overrides.keys.sorted() {
-                let day = Calendar(identifier: .gregorian).date(byAdding: .day, value: 7 * week, to: DateComponents(
-                    calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2027, month: 3, day: e.day).date!)!
+                let day = Calendar(identifier: .gregorian).date(
+                    byAdding: .day, value: 7 * week,
+                    to: DateComponents(
+                        calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2027,
+                        month: 3, day: e.day
+                    ).date!)!
                 let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: day)
                 let stamp = String(format: "%04d%02d%02d", c.year!, c.month!, c.day!)
-                lines += ["BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "RECURRENCE-ID:\(stamp)T100000Z", "DTSTART:\(stamp)T120000Z",
-                          "DTEND:\(stamp)T130000Z", "SUMMARY:Event \(id) moved v\(e.overrides[week]!)", "END:VEVENT"]
+                lines += [
+                    "BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "RECURRENCE-ID:\(stamp)T100000Z",
+                    "DTSTART:\(stamp)T120000Z",
+                    "DTEND:\(stamp)T130000Z", "SUMMARY:Event \(id) moved v\(e.overrides[week]!)", "END:VEVENT",
+                ]
             }
         }
         lines.append("END:VCALENDAR")
