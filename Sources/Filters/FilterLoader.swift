@@ -79,7 +79,8 @@ public enum FilterLoader {
             let what = present.isEmpty ? "has no action" : "has several actions (\(present.joined(separator: ", ")))"
             reader.problem(
                 line: map.line, "rule \(number) \(what); give exactly one of: \(actionKeys.joined(separator: ", "))")
-            map.keys.forEach { _ = map.node($0) }  // reported once, not once per key
+            // Reported once, not once per key.
+            for key in map.keys { _ = map.node(key) }
             return nil
         }
         let before = reader.problems.count

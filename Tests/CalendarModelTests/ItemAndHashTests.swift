@@ -98,7 +98,8 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
             try items(berlin + ["BEGIN:VEVENT", "UID:z", "DTSTART;TZID=Europe/Berlin:20260105T090000", "END:VEVENT"])
                 .items.first)
         var changed = item
-        changed.timezones[0].components[0].properties.append(ICalProperty("TZNAME", .text("CET")))  // properties of the zone itself still shared
+        // Properties of the zone itself still shared.
+        changed.timezones[0].components[0].properties.append(ICalProperty("TZNAME", .text("CET")))
         var copied = item
         copied.timezones[0].properties = item.timezones[0].properties.map { $0 }  // equal, in other storage
         copied.timezones[0].properties.reserveCapacity(64)

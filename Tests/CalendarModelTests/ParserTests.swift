@@ -39,7 +39,8 @@ func firstEvent(_ doc: ICalDocument) -> ICalComponent {
         }
         let entities: [[UInt8]] = [
             entity("CET", "a"), entity("CET", "b", before: ["X-A:1", "X-B:2"]), entity("CEST", "c"),
-            entity("CET", "d", after: ["X-BAD;VALUE=DATE:nope"]),  // a diagnostic after a zone taken again: its line is right
+            // A diagnostic after a zone taken again: its line is right.
+            entity("CET", "d", after: ["X-BAD;VALUE=DATE:nope"]),
             entity("CET", "e", after: [" X-FOLDED:1"]),  // the END line continues: not the zone's text
             entity("CET", "f", end: "\n"), entity("CET", "g", end: "\r"), entity("CET", "h"),
         ]

@@ -85,7 +85,7 @@ actor Turnstile {
     /// Lets every pass through from now on.
     func open() {
         isOpen = true
-        held.forEach { $0.resume() }
+        for continuation in held { continuation.resume() }
         held = []
     }
 

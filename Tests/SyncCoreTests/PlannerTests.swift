@@ -24,7 +24,7 @@ import Testing
 
     static func feed(_ entries: [SyncPlanner.FeedItem]) -> SyncPlanner.Feed {
         var f = SyncPlanner.Feed()
-        entries.forEach { f.add($0) }
+        for entry in entries { f.add(entry) }
         return f
     }
 

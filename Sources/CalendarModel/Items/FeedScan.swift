@@ -188,7 +188,8 @@ public struct FeedScanner: Sendable {
             line[13] == ASCII.colon || line[13] == ASCII.semicolon,
             line.prefixEqualsUppercased("RECURRENCE-ID")
         {
-            guard line.hasPrefix("RECURRENCE-ID"), rid == nil else { return false }  // not in upper case, or a second one
+            // Not in upper case, or a second one.
+            guard line.hasPrefix("RECURRENCE-ID"), rid == nil else { return false }
             rid = Array(line)
             afterUID = true
         }

@@ -120,7 +120,7 @@ enum FilterFiles {
             }
         }
         if !problems.isEmpty {
-            problems.forEach { Console.current.error($0) }
+            for problem in problems { Console.current.error(problem) }
             throw CommandExit(code: 2, message: nil)
         }
         return filters

@@ -13,7 +13,7 @@ enum Configuration {
             subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory,
             secrets: secrets)
         if !config.problems.isEmpty {
-            config.problems.forEach { Console.current.error($0.description) }
+            for problem in config.problems { Console.current.error(problem.description) }
             throw CommandExit(code: 1, message: nil)
         }
         return config
