@@ -124,15 +124,14 @@ public final class StatusStore: ItemStateStore {
 
     public func feed(_ id: String) throws -> FeedState {
         try db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]).map(Self.feedState)
-                ?? FeedState()
+            try FeedState.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]) ?? FeedState()
         }
     }
 
     public func feeds() throws -> [String: FeedState] {
         try db.read { db in
             var out: [String: FeedState] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM feed") { out[r["subscription"]] = Self.feedState(r) }
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM feed") { out[r["subscription"]] = FeedState(row: r) }
             return out
         }
     }
@@ -145,13 +144,6 @@ public final class StatusStore: ItemStateStore {
             }
             return out
         }
-    }
-
-    static func feedState(_ r: Row) -> FeedState {
-        FeedState(
-            etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
-            lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
@@ -271,5 +263,16 @@ public final class StatusStore: ItemStateStore {
                 throw e
             }
         }
+    }
+}
+
+/// A feed state is a GRDB record read from the `feed` table; it is written through one upsert
+/// that leaves `next_due` to the schedule (`StatusStore.save`).
+extension FeedState: FetchableRecord {
+    public init(row r: Row) {
+        self.init(
+            etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
+            lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
+            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
     }
 }

@@ -69,8 +69,9 @@ public final class TargetStore: Sendable {
     }
 }
 
-/// One stored entity.
-struct StoredEntity {
+/// One stored entity: a GRDB record read from the `entity` table. It is written through one
+/// compiled upsert (`StoreSQL.put`), the hot path of an initial load.
+struct StoredEntity: FetchableRecord {
     var collection: String
     var name: String
     var uid: String
@@ -123,22 +124,20 @@ enum StoreSQL {
     }
 
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
-        try Row.fetchOne(
+        try StoredEntity.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND name = ?"),
-            arguments: [collection, name]
-        ).map(StoredEntity.init)
+            arguments: [collection, name])
     }
 
     static func entity(_ db: Database, collection: String, uid: String) throws -> StoredEntity? {
-        try Row.fetchOne(
+        try StoredEntity.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM entity WHERE collection = ? AND uid = ?"),
-            arguments: [collection, uid]
-        ).map(StoredEntity.init)
+            arguments: [collection, uid])
     }
 
     static func entities(_ db: Database, collection: String) throws -> [StoredEntity] {
-        try Row.fetchAll(db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection])
-            .map(StoredEntity.init)
+        try StoredEntity.fetchAll(
+            db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection])
     }
 
     static func put(_ db: Database, _ e: StoredEntity) throws {
