@@ -30,6 +30,8 @@ public struct SyncPass: Sendable {
     /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
     /// is committed; the validators are not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
+    /// Told how far the pass has come: the feed fetched, its items parsed, writes answered.
+    public var onProgress: @Sendable (PassProgress) -> Void = { _ in }
 
     public init(
         subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
@@ -75,10 +77,12 @@ public struct SyncPass: Sendable {
         }
         // 1. The feed (nil: not modified, or the failure is recorded).
         guard var fetched = await fetch(&run) else { return run.report }
+        onProgress(.fetched(bytes: fetched.body.count))
         // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them; the
         // feed's bytes go once they are read (a pass of a large feed should not hold them twice).
         guard var read = await read(fetched, &run) else { return run.report }
         fetched.body = []
+        onProgress(.parsed(items: read.feed.order.count + read.settled.count))
 
         // 3. What the target holds that the status store may not know: a reconcile adopts every
         // entity, and the intents of an unfinished pass are looked up (present: compared with
@@ -417,6 +421,8 @@ public struct SyncPass: Sendable {
             launched += 1
             return true
         }
+        let total = plans.count { $0.intent != nil }
+        var answered = 0
         await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in
             await execute(batch, skip: skip)
         } take: { outcome in
@@ -430,6 +436,8 @@ public struct SyncPass: Sendable {
             do { try store.commit(subscription.id, put: done, remove: outcome.removed) } catch {
                 storeError = storeError ?? "cannot write the status store: \(error)"
             }
+            answered += outcome.writes
+            if total > 0 { onProgress(.applied(done: answered, total: total)) }
         }
         if let storeError { return (storeError, .store) }
         if let unreachable {
@@ -484,6 +492,8 @@ public struct SyncPass: Sendable {
         var report: SyncReport
         var done: [ItemState]
         var removed: [String] = []
+        /// How many writes the batch sent.
+        var writes = 0
         /// Why the target gave no answer to a write of this batch (unreachable, timed out, a
         /// gateway's error): the pass stops launching batches.
         var unreachable: String?
@@ -497,6 +507,7 @@ public struct SyncPass: Sendable {
         var o = BatchOutcome(
             report: SyncReport(subscription: subscription.id),
             done: batch.compactMap { if case .settle(let s) = $0 { s } else { nil } })
+        o.writes = writes.count
         if !writes.isEmpty {
             do throws(TargetClientError) {
                 let responses = try await target.multiOp(

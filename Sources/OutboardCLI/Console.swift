@@ -8,16 +8,22 @@ public final class Console: @unchecked Sendable {
     private var errBytes: [UInt8] = []
     private let stdinBytes: [UInt8]?
     private let recording: Bool
+    /// True when standard output is a terminal (a recording console says what it was told).
+    public let isTerminal: Bool
 
     /// The process's own streams.
-    public static let process = Console(recording: false, stdin: nil)
+    public static let process = Console(recording: false, stdin: nil, terminal: isatty(STDOUT_FILENO) == 1)
 
-    /// A console that records output; `stdin` is what `-` reads.
-    public static func recording(stdin: [UInt8] = []) -> Console { Console(recording: true, stdin: stdin) }
+    /// A console that records output; `stdin` is what `-` reads; `terminal` is whether it
+    /// stands for a terminal.
+    public static func recording(stdin: [UInt8] = [], terminal: Bool = false) -> Console {
+        Console(recording: true, stdin: stdin, terminal: terminal)
+    }
 
-    private init(recording: Bool, stdin: [UInt8]?) {
+    private init(recording: Bool, stdin: [UInt8]?, terminal: Bool) {
         self.recording = recording
         self.stdinBytes = stdin
+        isTerminal = terminal
     }
 
     /// The console commands of this task write to.

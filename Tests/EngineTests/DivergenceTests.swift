@@ -346,3 +346,45 @@ extension DivergenceTests {
         #expect(diverged == nil, "\(diverged ?? "")")
     }
 }
+
+/// `outboard sync` on a pseudo-terminal shows its progress line; on a pipe it does not.
+@Suite(.serialized) struct ProgressOnATerminalTests {
+    /// Runs the real `outboard sync` with standard output on a pseudo-terminal (through
+    /// util-linux's `script`, which gives the program a terminal and copies what it shows), or on
+    /// a pipe, and returns everything it wrote there.
+    static func run(_ engine: DivergenceTests.EngineRun, terminal: Bool) throws -> String {
+        let sync = engine.process()
+        let p = Process()
+        if terminal {
+            let command = ([sync.executableURL!.path] + sync.arguments!).map { "'\($0)'" }.joined(separator: " ")
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            p.arguments = ["-q", "-e", "-c", command, "/dev/null"]
+        } else {
+            p.executableURL = sync.executableURL
+            p.arguments = sync.arguments
+        }
+        p.environment = (sync.environment ?? [:]).merging(["OUTBOARD_PROGRESS_AFTER": "0"]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func aPassShowsItsProgressOnATerminalOnly() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("p.ics", feed((1...9).map { match($0) }))
+        let engine = try DivergenceTests.EngineRun(bed: bed, url: bed.nginx.url("p.ics"), collection: "/t/progress")
+        let onTerminal = try Self.run(engine, terminal: true)
+        #expect(onTerminal.contains("\r\u{1B}[2Ks: fetched"), "\(onTerminal.debugDescription)")
+        #expect(onTerminal.contains(", 9 items, applied 9 of 9"), "\(onTerminal.debugDescription)")
+        #expect(onTerminal.contains("s: added 9, updated 0"), "\(onTerminal.debugDescription)")
+        try bed.nginx.put("p.ics", feed((1...9).map { match($0, summary: "Moved \($0)") }))
+        let onPipe = try Self.run(engine, terminal: false)
+        #expect(!onPipe.contains("\u{1B}["), "\(onPipe.debugDescription)")
+        #expect(onPipe.hasPrefix("s: added 0, updated 9"), "\(onPipe.debugDescription)")
+    }
+}

@@ -73,9 +73,13 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let store = try StatusStore(directory: config.stateDirectory)
         var ok = true
+        let after = ProcessInfo.processInfo.environment["OUTBOARD_PROGRESS_AFTER"].flatMap(Double.init) ?? 1
         for s in chosen {
+            let progress = ProgressLine(
+                subscription: s.id, console: Console.current, terminal: Console.current.isTerminal, after: after)
             let report = await SyncRunner.pass(
-                s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5)
+                s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5, progress: progress.take)
+            progress.finish()
             ok = ok && report.succeeded
             for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
         }
@@ -128,7 +132,8 @@ enum SyncRunner {
     static func pass(
         _ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool,
         reconcile: Bool = false,
-        lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false }
+        lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (PassProgress) -> Void = { _ in }
     ) async -> SyncReport {
         let filters = FilterPipeline(
             input: s.inputFilters.compactMap { config.filters[$0] },
@@ -143,6 +148,7 @@ enum SyncRunner {
         var pass = SyncPass(subscription: s, filters: filters, store: store, target: target)
         pass.shouldStop = stop
         pass.lockWait = lockWait
+        pass.onProgress = progress
         return await pass.run(dryRun: dryRun, reconcile: reconcile)
     }
 
