@@ -388,3 +388,62 @@ extension DivergenceTests {
         #expect(onPipe.hasPrefix("s: added 0, updated 9"), "\(onPipe.debugDescription)")
     }
 }
+
+/// A TCP listener on 127.0.0.1 that never answers: connections are queued and left waiting, as
+/// with a hung server.
+final class HungServer {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) }
+        }
+        guard bound == 0, listen(socketFD, 64) == 0 else {
+            close(socketFD)
+            throw CocoaError(.fileWriteUnknown)
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
+        }
+        fd = socketFD
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
+}
+
+extension DivergenceTests {
+    @Test func aHungTargetStopsThePassAfterOneTimeoutNotOnePerItem() async throws {
+        let bed = try Bed()
+        try bed.nginx.put("h.ics", feed((1...9).map { match($0) }))
+        let s = try bed.subscription("h", feed: "h.ics", collection: "/t/hung", extra: "timeouts:\n  total: 2s")
+        #expect(await bed.pass(s).succeeded)
+        let many = (100..<1000).map { n in
+            [
+                "BEGIN:VEVENT", "UID:new-\(n)@club", "DTSTAMP:20260101T000000Z", "DTSTART:20260401T100000Z",
+                "SUMMARY:New \(n)", "END:VEVENT",
+            ]
+        }
+        try bed.nginx.put("h.ics", feed((1...9).map { match($0) } + many))
+        let hung = try HungServer()
+        var sub = s
+        sub.targetURL = "http://127.0.0.1:\(hung.port)/calws"
+        let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
+        let client = TargetClient(endpoint: sub.targetURL, token: TargetProcess.token, timeout: sub.totalTimeout)
+        let r = await SyncPass(subscription: sub, filters: pipeline, store: bed.store, target: client).run()
+        #expect(r.errorKind == .target, "\(r.error ?? "")")
+        #expect(r.failed.count <= 300, "one timeout per batch in flight, not one per item: \(r.failed.count)")
+        #expect(r.error?.contains("600 not sent") == true, "\(r.error ?? "")")
+        // The target comes back: the unanswered writes are looked up and the pass completes.
+        let next = await bed.pass(s)
+        #expect(next.succeeded, "\(next.error ?? "")")
+        #expect(try await bed.client.list(collection: "/t/hung").count == 909)
+    }
+}
