@@ -54,31 +54,8 @@ final class CompiledRule: Sendable {
         count = rule.count
         weekStart = rule.weekStart
 
-        var byMonth = rule.byMonth
-        var byMonthDay = rule.byMonthDay
-        var byDay = rule.byDay
-        if rule.byWeekNo.isEmpty && rule.byYearDay.isEmpty && rule.byMonthDay.isEmpty && rule.byDay.isEmpty {
-            switch freq {
-            case .yearly:
-                if byMonth.isEmpty { byMonth = [p.month] }
-                byMonthDay = [p.day]
-            case .monthly: byMonthDay = [p.day]
-            case .weekly: byDay = [RecurrenceRule.WeekdayEntry(ordinal: 0, weekday: dtWeekday)]
-            default: break
-            }
-        } else if freq == .yearly && byMonth.isEmpty && !byMonthDay.isEmpty && rule.byDay.isEmpty
-            && rule.byWeekNo.isEmpty
-            && rule.byYearDay.isEmpty
-        {
-            // "FREQ=YEARLY;BYMONTHDAY=29" names no month: it comes from DTSTART, as RFC 5545
-            // §3.3.10 says of every part a rule leaves out (and as libical reads it).
-            byMonth = [p.month]
-        }
-        if !rule.byWeekNo.isEmpty && rule.byYearDay.isEmpty && rule.byMonthDay.isEmpty && rule.byDay.isEmpty {
-            // BYWEEKNO names weeks, not days: the day of the week comes from DTSTART, as libical
-            // and CalendarServer read it (RFC 5545 takes what a rule leaves out from DTSTART).
-            byDay = [RecurrenceRule.WeekdayEntry(ordinal: 0, weekday: dtWeekday)]
-        }
+        let (byMonth, byMonthDay, byDay) = Self.datePartsTakenFromDTSTART(
+            rule, frequency: freq, month: p.month, day: p.day, weekday: dtWeekday)
         monthMask = byMonth.reduce(0) { $0 | UInt16(1) << UInt16($1) }
         monthDayPositive = byMonthDay.filter { $0 > 0 }.reduce(0) { $0 | UInt32(1) << UInt32($1) }
         monthDayNegative = byMonthDay.filter { $0 < 0 }.reduce(0) { $0 | UInt32(1) << UInt32(-$1) }
@@ -99,9 +76,7 @@ final class CompiledRule: Sendable {
             monthMask != 0 || monthDayPositive != 0 || monthDayNegative != 0 || !yearDays.isEmpty
             || !weekNos.isEmpty || hasWeekdayFilter
 
-        let hours = isDate ? [0] : (rule.byHour.isEmpty ? [p.hour] : Array(Set(rule.byHour)).sorted())
-        let mins = isDate ? [0] : (rule.byMinute.isEmpty ? [p.minute] : Array(Set(rule.byMinute)).sorted())
-        let secs = isDate ? [0] : (rule.bySecond.isEmpty ? [p.second] : Array(Set(rule.bySecond)).sorted())
+        let (hours, mins, secs) = Self.timeParts(rule, isDate: isDate, hour: p.hour, minute: p.minute, second: p.second)
         var t: [Int] = []
         for h in hours { for m in mins { for s in secs where s < 60 { t.append(h * 3600 + m * 60 + s) } } }
         times = t
@@ -125,6 +100,50 @@ final class CompiledRule: Sendable {
         }
         uniformCount = rule.bySetPos.isEmpty ? perDay : nil
         onlyPlainWeekdays = onlyWeekdays && plain != 0
+    }
+
+    /// BYMONTH, BYMONTHDAY and BYDAY with what the rule leaves out taken from DTSTART
+    /// (RFC 5545 §3.3.10): the date parts a rule expands from.
+    private static func datePartsTakenFromDTSTART(
+        _ rule: RecurrenceRule, frequency: RecurrenceRule.Frequency, month: Int, day: Int, weekday: Int
+    ) -> (byMonth: [Int], byMonthDay: [Int], byDay: [RecurrenceRule.WeekdayEntry]) {
+        var byMonth = rule.byMonth
+        var byMonthDay = rule.byMonthDay
+        var byDay = rule.byDay
+        if rule.byWeekNo.isEmpty && rule.byYearDay.isEmpty && rule.byMonthDay.isEmpty && rule.byDay.isEmpty {
+            switch frequency {
+            case .yearly:
+                if byMonth.isEmpty { byMonth = [month] }
+                byMonthDay = [day]
+            case .monthly: byMonthDay = [day]
+            case .weekly: byDay = [RecurrenceRule.WeekdayEntry(ordinal: 0, weekday: weekday)]
+            default: break
+            }
+        } else if frequency == .yearly && byMonth.isEmpty && !byMonthDay.isEmpty && rule.byDay.isEmpty
+            && rule.byWeekNo.isEmpty
+            && rule.byYearDay.isEmpty
+        {
+            // "FREQ=YEARLY;BYMONTHDAY=29" names no month: it comes from DTSTART, as RFC 5545
+            // §3.3.10 says of every part a rule leaves out (and as libical reads it).
+            byMonth = [month]
+        }
+        if !rule.byWeekNo.isEmpty && rule.byYearDay.isEmpty && rule.byMonthDay.isEmpty && rule.byDay.isEmpty {
+            // BYWEEKNO names weeks, not days: the day of the week comes from DTSTART, as libical
+            // and CalendarServer read it (RFC 5545 takes what a rule leaves out from DTSTART).
+            byDay = [RecurrenceRule.WeekdayEntry(ordinal: 0, weekday: weekday)]
+        }
+        return (byMonth, byMonthDay, byDay)
+    }
+
+    /// The hours, minutes and seconds an instance may have: the rule's, else DTSTART's (none on a DATE).
+    private static func timeParts(_ rule: RecurrenceRule, isDate: Bool, hour: Int, minute: Int, second: Int)
+        -> (hours: [Int], minutes: [Int], seconds: [Int])
+    {
+        guard !isDate else { return ([0], [0], [0]) }
+        func sorted(_ values: [Int], _ fallback: Int) -> [Int] {
+            values.isEmpty ? [fallback] : Array(Set(values)).sorted()
+        }
+        return (sorted(rule.byHour, hour), sorted(rule.byMinute, minute), sorted(rule.bySecond, second))
     }
 
     /// Whether the rule can be seen never to match any date: every BYMONTHDAY is past the end of
