@@ -19,7 +19,7 @@ extension MessageCodec {
 
     static func write<S: XMLSink>(_ r: CalWSResponse, to s: inout S) {
         func text(_ name: String, _ value: String) { s.element(name, namespace: ns, text: value) }
-        s.start(r.elementName, namespace: ns)
+        s.start(r.elementName, namespace: r.namespace)
         s.attribute("id", String(r.id), namespace: "")
         text("status", r.result.status.rawValue)
         if let m = r.result.message { text("message", m) }
@@ -49,8 +49,10 @@ extension MessageCodec {
                 s.end()
             }
             s.end()
-        case .getProperties(nil), .deleteItem:
+        case .getProperties(nil), .deleteItem, .reportFreshness, .freebusyReport(nil):
             break
+        case .freebusyReport(let calendar?):
+            XCalWriter.write([calendar], to: &s)
         case .calendarQuery(let entities):
             for en in entities {
                 s.start("response", namespace: ns)
@@ -90,7 +92,9 @@ extension MessageCodec {
     static func response<W: XMLWalker>(_ e: inout W) throws -> CalWSResponse {
         let name = e.name
         let line = e.line
-        guard e.namespace == ns else { throw fail(line, "<\(name)> is not in the CalWS-SOAP namespace") }
+        guard e.namespace == ns || (e.namespace == o && name == "reportFreshnessResponse") else {
+            throw fail(line, "<\(name)> is not in the CalWS-SOAP namespace")
+        }
         let id = Int(e.attribute("id") ?? "0") ?? 0
         var status: String?
         var message: String?
@@ -171,7 +175,8 @@ extension MessageCodec {
                 try c.forEachChild { features.append($0.name) }
             case (ns, "response") where name == "calendarQueryResponse":
                 entities.append(try entity(&c))
-            case (x, "icalendar") where name == "fetchItemResponse" && calendar == nil:
+            case (x, "icalendar")
+            where (name == "fetchItemResponse" || name == "freebusyReportResponse") && calendar == nil:
                 calendar = try firstCalendar(&c)
             case (ns, "responses") where name == "multiOpResponse" && inner == nil:
                 var list: [CalWSResponse] = []
@@ -216,6 +221,8 @@ extension MessageCodec {
         case "updateItemResponse": body = .updateItem(changeToken: token)
         case "deleteItemResponse": body = .deleteItem
         case "multiOpResponse": body = .multiOp(inner ?? [])
+        case "freebusyReportResponse": body = .freebusyReport(calendar)
+        case "reportFreshnessResponse": body = .reportFreshness
         default:
             throw fail(line, "unknown response <\(name)>")
         }

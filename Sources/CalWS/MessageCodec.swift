@@ -22,18 +22,25 @@ public enum MessageCodec {
     public static let soapNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
     static let ns = CalWSNamespace.uri
     static let x = XCalWriter.namespace
+    static let o = CalWSNamespace.outboard
     static let prefixes = [soapNamespace: "S", ns: "C", x: ""]
+    /// Those of a message of Outboard's extension, which also declares `O:`.
+    static let extensionPrefixes = prefixes.merging([o: "O"]) { a, _ in a }
 
     // MARK: Envelopes
 
     /// The envelope bytes of a request (`indent` lays it out for people, as in PROTOCOL.md).
     public static func encode(_ request: CalWSRequest, indent: Bool = false) -> [UInt8] {
-        envelope(indent: indent) { write(request, to: &$0) }
+        envelope(indent: indent, prefixes: request.namespace == o ? extensionPrefixes : prefixes) {
+            write(request, to: &$0)
+        }
     }
 
     /// The envelope bytes of a response.
     public static func encode(_ response: CalWSResponse, indent: Bool = false) -> [UInt8] {
-        envelope(indent: indent) { write(response, to: &$0) }
+        envelope(indent: indent, prefixes: response.namespace == o ? extensionPrefixes : prefixes) {
+            write(response, to: &$0)
+        }
     }
 
     /// A SOAP fault: `Client` when the request could not be read, `Server` for the server's own trouble.
@@ -47,7 +54,9 @@ public enum MessageCodec {
     }
 
     /// An envelope whose body `body` writes, streamed straight into bytes.
-    static func envelope(indent: Bool, _ body: (inout XMLStreamWriter) -> Void) -> [UInt8] {
+    static func envelope(
+        indent: Bool, prefixes: [String: String] = prefixes, _ body: (inout XMLStreamWriter) -> Void
+    ) -> [UInt8] {
         var w = XMLStreamWriter(prefixes: prefixes, indent: indent)
         w.start("Envelope", namespace: soapNamespace)
         w.start("Body", namespace: soapNamespace)
@@ -144,7 +153,7 @@ public enum MessageCodec {
     static func text(_ name: String, _ value: String) -> XMLElement { XMLElement(name, namespace: ns, text: value) }
 
     static func write<S: XMLSink>(_ r: CalWSRequest, to s: inout S) {
-        s.start(r.operation, namespace: ns)
+        s.start(r.operation, namespace: r.namespace)
         s.attribute("id", String(r.id), namespace: "")
         switch r.body {
         case .getProperties(let href), .fetchItem(let href), .deleteItem(let href):
@@ -153,7 +162,18 @@ public enum MessageCodec {
             s.element("href", namespace: ns, text: q.href)
             s.element("depth", namespace: ns, text: "1")
             s.element(returnWhat(q.allData))
+            if let range = q.expand { s.element(rangeElement("expand", range)) }
             s.element(filterElement(q.filter))
+        case .freebusyReport(let href, let range):
+            s.element("href", namespace: ns, text: href)
+            s.element(rangeElement("time-range", range))
+        case .reportFreshness(let f):
+            s.element("href", namespace: ns, text: f.href)
+            s.element("subscription", namespace: o, text: f.subscription)
+            s.element("refreshInterval", namespace: o, text: String(f.refreshInterval))
+            if let t = f.lastSuccess { s.element("lastSuccess", namespace: o, text: xcalUTC(t)) }
+            if let t = f.lastAttempt { s.element("lastAttempt", namespace: o, text: xcalUTC(t)) }
+            if let e = f.lastError { s.element("lastError", namespace: o, text: e) }
         case .calendarMultiget(let href, let hrefs, let allData):
             s.element("href", namespace: ns, text: href)
             s.element(returnWhat(allData))
@@ -212,6 +232,13 @@ public enum MessageCodec {
         return XMLElement("filter", namespace: ns, children: [.element(outer)])
     }
 
+    /// `<C:name><C:start>…</C:start><C:end>…</C:end></C:name>`.
+    static func rangeElement(_ name: String, _ range: UTCRange) -> XMLElement {
+        XMLElement(
+            name, namespace: ns,
+            children: [.element(text("start", xcalUTC(range.start))), .element(text("end", xcalUTC(range.end)))])
+    }
+
     static func xcalUTC(_ dt: ICalDateTime) -> String {
         var d = dt
         d.time.isUTC = true
@@ -219,13 +246,14 @@ public enum MessageCodec {
     }
 
     static let operations: Set = [
-        "getProperties", "fetchItem", "deleteItem", "calendarQuery", "calendarMultiget", "addItem", "updateItem",
-        "multiOp",
+        "getProperties", "fetchItem", "deleteItem", "calendarQuery", "calendarMultiget", "freebusyReport", "addItem",
+        "updateItem", "multiOp",
     ]
 
     static func request<W: XMLWalker>(_ e: inout W, nested: Bool) throws -> CalWSRequest {
         let op = e.name
         let line = e.line
+        if e.namespace == o, op == "reportFreshness", !nested { return try freshness(&e) }
         guard e.namespace == ns else { throw fail(line, "<\(op)> is not in the CalWS-SOAP namespace \(ns)") }
         guard operations.contains(op) else { throw fail(line, "unknown operation <\(op)>") }
         guard !(nested && op == "multiOp") else { throw fail(line, "multiOp cannot hold another multiOp") }
@@ -237,6 +265,7 @@ public enum MessageCodec {
         var calendars: [ICalComponent]?
         var select: XMLElement?
         var filterElement: XMLElement?
+        var rangeElement: XMLElement?
         var ops: [CalWSRequest]?
         var diagnostics: [ICalDiagnostic] = []
         try e.forEachChild { c in
@@ -258,6 +287,9 @@ public enum MessageCodec {
                 calendars = cals
             case (ns, "select") where select == nil: select = try c.element()
             case (ns, "filter") where filterElement == nil: filterElement = try c.element()
+            case (ns, "expand") where op == "calendarQuery" && rangeElement == nil: rangeElement = try c.element()
+            case (ns, "time-range") where op == "freebusyReport" && rangeElement == nil:
+                rangeElement = try c.element()
             case (ns, "operations") where op == "multiOp" && ops == nil:
                 var list: [CalWSRequest] = []
                 try c.forEachChild { o in list.append(try request(&o, nested: true)) }
@@ -274,10 +306,13 @@ public enum MessageCodec {
         case "fetchItem": return CalWSRequest(id: id, .fetchItem(href: try needHref()))
         case "deleteItem": return CalWSRequest(id: id, .deleteItem(href: try needHref()))
         case "calendarQuery":
-            return CalWSRequest(
-                id: id,
-                .calendarQuery(CalendarQuery(href: try needHref(), filter: try filter(filterElement), allData: allData))
-            )
+            let query = CalendarQuery(
+                href: try needHref(), filter: try filter(filterElement), allData: allData,
+                expand: try rangeElement.map { r throws(CalWSDecodeError) in try range(r) })
+            return CalWSRequest(id: id, .calendarQuery(query))
+        case "freebusyReport":
+            guard let rangeElement else { throw fail(line, "<freebusyReport> needs a <time-range> with start and end") }
+            return CalWSRequest(id: id, .freebusyReport(href: try needHref(), range: try range(rangeElement)))
         case "calendarMultiget":
             return CalWSRequest(id: id, .calendarMultiget(href: try needHref(), hrefs: hrefs, allData: allData))
         case "addItem":
@@ -307,19 +342,57 @@ public enum MessageCodec {
             return .uid(match.text)
         }
         if let range = inner.child("timeRange", namespace: ns) {
-            func time(_ name: String) throws(CalWSDecodeError) -> ICalDateTime? {
-                guard let t = range.child(name, namespace: ns) else { return nil }
-                var diagnostics: [ICalDiagnostic] = []
-                let wrapped = XMLElement(
-                    "dtstart", namespace: x, children: [.element(XMLElement("date-time", namespace: x, text: t.text))])
-                guard case .dateTime(let dt)? = XCalReader.property(wrapped, &diagnostics).value, dt.isUTC else {
-                    throw fail(t, "timeRange \(name) must be a UTC date-time such as 2026-01-05T00:00:00Z")
-                }
-                return dt
-            }
-            return .timeRange(start: try time("start"), end: try time("end"))
+            return .timeRange(start: try childTime(range, "start"), end: try childTime(range, "end"))
         }
         throw fail(inner, "unsupported filter: use a UID textMatch or a VEVENT timeRange")
+    }
+
+    /// The UTC date-time of `range`'s child `name`, nil when it has none.
+    static func childTime(_ range: XMLElement, _ name: String) throws(CalWSDecodeError) -> ICalDateTime? {
+        guard let t = range.child(name, namespace: ns) else { return nil }
+        return try utcTime(t, what: "\(range.name) \(name)")
+    }
+
+    /// The element's text as a UTC date-time; `what` names it in the error.
+    static func utcTime(_ t: XMLElement, what: String) throws(CalWSDecodeError) -> ICalDateTime {
+        var diagnostics: [ICalDiagnostic] = []
+        let wrapped = XMLElement(
+            "dtstart", namespace: x, children: [.element(XMLElement("date-time", namespace: x, text: t.text))])
+        guard case .dateTime(let dt)? = XCalReader.property(wrapped, &diagnostics).value, dt.isUTC else {
+            throw fail(t, "\(what) must be a UTC date-time such as 2026-01-05T00:00:00Z")
+        }
+        return dt
+    }
+
+    /// An `expand` or `time-range` element: both ends required, start before end.
+    static func range(_ e: XMLElement) throws(CalWSDecodeError) -> UTCRange {
+        guard let start = try childTime(e, "start"), let end = try childTime(e, "end") else {
+            throw fail(e, "<\(e.name)> needs both a start and an end")
+        }
+        guard start < end else { throw fail(e, "<\(e.name)> must start before it ends") }
+        return UTCRange(start: start, end: end)
+    }
+
+    /// Outboard's `reportFreshness` (its children in `CalWSNamespace.outboard`, the href in CalWS's).
+    static func freshness<W: XMLWalker>(_ e: inout W) throws -> CalWSRequest {
+        let line = e.line
+        let id = Int(e.attribute("id") ?? "0") ?? 0
+        let element = try e.element()
+        func child(_ name: String) -> XMLElement? { element.child(name, namespace: o) }
+        guard let href = element.child("href", namespace: ns)?.text, !href.isEmpty else {
+            throw fail(line, "<reportFreshness> needs an href")
+        }
+        guard let subscription = child("subscription")?.text, !subscription.isEmpty else {
+            throw fail(line, "<reportFreshness> needs a <subscription>")
+        }
+        guard let interval = child("refreshInterval").flatMap({ Int($0.text) }), interval > 0 else {
+            throw fail(line, "<reportFreshness> needs a <refreshInterval> of whole seconds above 0")
+        }
+        var f = CollectionFreshness(href: href, subscription: subscription, refreshInterval: interval)
+        if let t = child("lastSuccess") { f.lastSuccess = try utcTime(t, what: "lastSuccess") }
+        if let t = child("lastAttempt") { f.lastAttempt = try utcTime(t, what: "lastAttempt") }
+        f.lastError = child("lastError")?.text
+        return CalWSRequest(id: id, .reportFreshness(f))
     }
 
     static func fail(_ e: XMLElement, _ message: String) -> CalWSDecodeError {

@@ -92,17 +92,61 @@ public enum QueryFilter: Sendable, Hashable {
     case timeRange(start: ICalDateTime?, end: ICalDateTime?)
 }
 
+/// A closed-open range of UTC date-times, `[start, end)`.
+public struct UTCRange: Sendable, Hashable {
+    public var start: ICalDateTime
+    public var end: ICalDateTime
+
+    public init(start: ICalDateTime, end: ICalDateTime) {
+        self.start = start
+        self.end = end
+    }
+}
+
 /// `calendarQuery`: list or fetch entities of a collection.
 public struct CalendarQuery: Sendable, Hashable {
     public var href: String
     public var filter: QueryFilter
     /// true: whole entities (`allprop`); false: only UID and LAST-MODIFIED of each component.
     public var allData: Bool
+    /// `expand` (RFC 4791 §9.6.5): each recurring VEVENT answered as one component per instance
+    /// overlapping the range, in UTC, with no RRULE, RDATE, EXDATE or VTIMEZONE.
+    public var expand: UTCRange?
 
-    public init(href: String, filter: QueryFilter = .all, allData: Bool = false) {
+    public init(href: String, filter: QueryFilter = .all, allData: Bool = false, expand: UTCRange? = nil) {
         self.href = href
         self.filter = filter
         self.allData = allData
+        self.expand = expand
+    }
+}
+
+/// What a subscription tells the target about the collection it writes, after every pass (a 304
+/// included): Outboard's extension of CalWS-SOAP (`reportFreshness`, in `CalWSNamespace.outboard`),
+/// so that the target can say how fresh its mirror is.
+public struct CollectionFreshness: Sendable, Hashable {
+    /// The collection the subscription writes.
+    public var href: String
+    public var subscription: String
+    /// Seconds between the subscription's passes.
+    public var refreshInterval: Int
+    /// The last pass that completed (a 304 included), UTC.
+    public var lastSuccess: ICalDateTime?
+    /// The last pass that ran, UTC.
+    public var lastAttempt: ICalDateTime?
+    /// What went wrong in the last pass, if it failed.
+    public var lastError: String?
+
+    public init(
+        href: String, subscription: String, refreshInterval: Int, lastSuccess: ICalDateTime? = nil,
+        lastAttempt: ICalDateTime? = nil, lastError: String? = nil
+    ) {
+        self.href = href
+        self.subscription = subscription
+        self.refreshInterval = refreshInterval
+        self.lastSuccess = lastSuccess
+        self.lastAttempt = lastAttempt
+        self.lastError = lastError
     }
 }
 
@@ -112,6 +156,8 @@ public struct CalWSRequest: Sendable, Hashable {
         case getProperties(href: String)
         case calendarQuery(CalendarQuery)
         case calendarMultiget(href: String, hrefs: [String], allData: Bool)
+        /// One VFREEBUSY of a collection (or a view, on `outboard-target`) over the range.
+        case freebusyReport(href: String, range: UTCRange)
         case fetchItem(href: String)
         /// `calendar` is one VCALENDAR holding one entity (a master and its overrides, with their zones).
         case addItem(href: String, calendar: ICalComponent)
@@ -119,6 +165,8 @@ public struct CalWSRequest: Sendable, Hashable {
         case deleteItem(href: String)
         /// Atomic: every operation applies, or none does (multiOp may not nest).
         case multiOp([CalWSRequest])
+        /// Outboard's extension: the freshness of the collection a subscription writes.
+        case reportFreshness(CollectionFreshness)
     }
 
     public var id: Int
@@ -135,12 +183,20 @@ public struct CalWSRequest: Sendable, Hashable {
         case .getProperties: "getProperties"
         case .calendarQuery: "calendarQuery"
         case .calendarMultiget: "calendarMultiget"
+        case .freebusyReport: "freebusyReport"
         case .fetchItem: "fetchItem"
         case .addItem: "addItem"
         case .updateItem: "updateItem"
         case .deleteItem: "deleteItem"
         case .multiOp: "multiOp"
+        case .reportFreshness: "reportFreshness"
         }
+    }
+
+    /// The namespace of the operation's element: CalWS-SOAP's, or Outboard's for its extension.
+    public var namespace: String {
+        if case .reportFreshness = body { return CalWSNamespace.outboard }
+        return CalWSNamespace.uri
     }
 }
 
@@ -185,10 +241,13 @@ public struct CalWSResponse: Sendable, Hashable {
         /// calendarQuery and calendarMultiget answer alike.
         case calendarQuery([EntityInfo])
         case fetchItem(EntityInfo?)
+        /// A VCALENDAR holding one VFREEBUSY.
+        case freebusyReport(ICalComponent?)
         case addItem(href: String?, changeToken: String?)
         case updateItem(changeToken: String?)
         case deleteItem
         case multiOp([CalWSResponse])
+        case reportFreshness
     }
 
     public var id: Int
@@ -207,10 +266,18 @@ public struct CalWSResponse: Sendable, Hashable {
         case .getProperties: "getPropertiesResponse"
         case .calendarQuery: "calendarQueryResponse"
         case .fetchItem: "fetchItemResponse"
+        case .freebusyReport: "freebusyReportResponse"
         case .addItem: "addItemResponse"
         case .updateItem: "updateItemResponse"
         case .deleteItem: "deleteItemResponse"
         case .multiOp: "multiOpResponse"
+        case .reportFreshness: "reportFreshnessResponse"
         }
+    }
+
+    /// The namespace of the response's element.
+    public var namespace: String {
+        if case .reportFreshness = body { return CalWSNamespace.outboard }
+        return CalWSNamespace.uri
     }
 }

@@ -6,6 +6,8 @@ import XCal
 /// CalWS-SOAP's namespace (the final one, not Bedework's older `ns/wscal/calws-soap`).
 public enum CalWSNamespace {
     public static let uri = "http://docs.oasis-open.org/ws-calendar/ns/soap"
+    /// Outboard's extensions of CalWS-SOAP (`reportFreshness`), written with the prefix `O:`.
+    public static let outboard = "urn:x-outboard:calws:1"
     /// The prefixes Outboard writes: `C:` for CalWS, the default namespace for xCal.
     public static let prefixes = [uri: "C", XCalWriter.namespace: ""]
 }

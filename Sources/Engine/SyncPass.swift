@@ -59,12 +59,29 @@ public struct SyncPass: Sendable {
             }
         }
         let report = await pass(now: now, dryRun: dryRun, reconcile: requested)
+        if !dryRun { await reportFreshness(after: report) }
         lease?.release()
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
         // takes 3-15 ms after a large pass, which the report need not wait for.
         Task.detached(priority: .background) { releaseFreeMemory() }
         return report
+    }
+
+    /// After every pass (a 304 included), the target learns in one small request how fresh the
+    /// collection's mirror is: the interval, the last success and attempt, the last error
+    /// (Outboard's `reportFreshness`, PROTOCOL.md), so that its availability answers can say so.
+    /// Not after a pass the target itself failed or another pass held: then there is nothing new
+    /// to say, or no one to say it to. A target that does not know the extension is left alone.
+    func reportFreshness(after report: SyncReport) async {
+        if report.errorKind == .target || report.errorKind == .busy || report.errorKind == .interrupted { return }
+        guard let state = try? store.feed(subscription.id) else { return }
+        let freshness = CollectionFreshness(
+            href: subscription.targetCollection, subscription: subscription.id,
+            refreshInterval: subscription.interval(feedRefresh: state.feedRefresh),
+            lastSuccess: state.lastSuccess.map(ICalDateTime.utc), lastAttempt: state.lastAttempt.map(ICalDateTime.utc),
+            lastError: state.lastError.map { String($0.prefix(2000)) })
+        do { try await target.reportFreshness(freshness) } catch {}
     }
 
     private func pass(now: Date, dryRun: Bool, reconcile requested: Bool) async -> SyncReport {

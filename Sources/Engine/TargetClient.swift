@@ -118,8 +118,9 @@ public struct TargetClient: Sendable {
     static func about(_ r: CalWSRequest) -> String {
         switch r.body {
         case .getProperties(let h), .fetchItem(let h), .deleteItem(let h), .addItem(let h, _), .updateItem(let h, _, _),
-            .calendarMultiget(let h, _, _):
+            .calendarMultiget(let h, _, _), .freebusyReport(let h, _):
             h
+        case .reportFreshness(let f): f.href
         case .calendarQuery(let q):
             if case .uid(let uid) = q.filter { "\(q.href) uid=\(uid)" } else { q.href }
         case .multiOp: "multiOp"
@@ -221,6 +222,10 @@ public struct TargetClient: Sendable {
             throw .malformed(endpoint: endpoint, message: "not a multiOpResponse")
         }
         return responses
+    }
+
+    public func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+        _ = try await ok(CalWSRequest(.reportFreshness(freshness)))
     }
 
     public func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {

@@ -245,7 +245,8 @@ enum Access {
         case .calendarQuery(let q): [q.href]
         case .calendarMultiget(let href, let hrefs, _): [href] + hrefs.compactMap { Paths.entity($0)?.0 }
         case .fetchItem(let href), .deleteItem(let href), .updateItem(let href, _, _): [Paths.entity(href)?.0 ?? href]
-        case .addItem(let href, _): [href]
+        case .addItem(let href, _), .freebusyReport(let href, _): [href]
+        case .reportFreshness(let f): [f.href]
         case .multiOp(let ops): ops.flatMap(collections)
         }
     }

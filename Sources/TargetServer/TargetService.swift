@@ -43,17 +43,18 @@ public struct TargetService: Sendable {
     /// Handles one request for a caller holding `grants`.
     public func handle(_ request: CalWSRequest, grants: Grants, now: Date = Date()) async -> CalWSResponse {
         let stamp = Self.stamp(now)
-        let window = horizon.window(at: Int64(now.timeIntervalSince1970.rounded(.down)))
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let window = horizon.window(at: seconds)
         do {
             switch request.body {
-            case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
+            case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
                 return try await store.db.read { [onUnreadable] db in
-                    try Operation.read(request, grants: grants, db: db, onUnreadable: onUnreadable)
+                    try Operation.read(request, grants: grants, db: db, now: seconds, onUnreadable: onUnreadable)
                 }
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
-                let batch = Batch(window: window)
+                let batch = Batch(window: window, now: seconds)
                 let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
@@ -78,7 +79,8 @@ public struct TargetService: Sendable {
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
                     let r = try Operation.run(
-                        request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: Batch(window: window))
+                        request, prepared: prepared, grants: grants, db: db, stamp: stamp,
+                        batch: Batch(window: window, now: seconds))
                     if r.result.status != .ok { throw Rollback(response: r) }
                     return r
                 }
@@ -114,9 +116,12 @@ final class Batch: @unchecked Sendable {
     let zones = SharedZones()
     let written = ICalWriter.WrittenZones()
     let window: IndexWindow
+    /// Epoch seconds of the request.
+    let now: Int64
 
-    init(window: IndexWindow) {
+    init(window: IndexWindow, now: Int64) {
         self.window = window
+        self.now = now
     }
 
     func next(_ db: Database, _ collection: String) throws -> Int64 {
@@ -156,6 +161,8 @@ enum Operation {
         case .getProperties: .getProperties(nil)
         case .calendarQuery, .calendarMultiget: .calendarQuery([])
         case .fetchItem: .fetchItem(nil)
+        case .freebusyReport: .freebusyReport(nil)
+        case .reportFreshness: .reportFreshness
         case .addItem: .addItem(href: nil, changeToken: nil)
         case .updateItem: .updateItem(changeToken: nil)
         case .deleteItem: .deleteItem
@@ -172,7 +179,8 @@ enum Operation {
     // MARK: Reads
 
     static func read(
-        _ r: CalWSRequest, grants: Grants, db: Database, onUnreadable: (String, String) -> Void = { _, _ in }
+        _ r: CalWSRequest, grants: Grants, db: Database, now: Int64,
+        onUnreadable: (String, String) -> Void = { _, _ in }
     ) throws -> CalWSResponse {
         switch r.body {
         case .getProperties(let href):
@@ -224,9 +232,15 @@ enum Operation {
             var out: [EntityInfo] = []
             let zones = SharedZones()
             for e in stored {
-                guard let cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
+                guard var cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
                 if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) {
                     continue
+                }
+                if q.allData, let range = q.expand {
+                    // Expanded, an entity of events is answered only when one of its instances
+                    // overlaps the range.
+                    guard let expanded = CalendarReports.expanded(cal, over: range) else { continue }
+                    cal = expanded
                 }
                 out.append(
                     EntityInfo(
@@ -234,6 +248,20 @@ enum Operation {
                         calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
             }
             return CalWSResponse(id: r.id, .calendarQuery(out))
+        case .freebusyReport(let href, let range):
+            guard grants.allows(href) else {
+                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
+            }
+            guard Paths.isCollection(href), try StoreSQL.collectionExists(db, href) else {
+                return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+            }
+            // Floating and DATE times with no X-WR-TIMEZONE are placed in UTC (the server's
+            // choice, RFC 4791 §7.10).
+            let periods = try InstanceIndex.periods(
+                db, collection: href, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,
+                onUnreadable: onUnreadable)
+            return CalWSResponse(
+                id: r.id, .freebusyReport(CalendarReports.freebusy(periods, href: href, range: range, now: now)))
         case .calendarMultiget(let href, let hrefs, let allData):
             guard grants.allows(href) else {
                 return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
@@ -265,8 +293,19 @@ enum Operation {
         _ r: CalWSRequest, prepared: PreparedAdd?, grants: Grants, db: Database, stamp: String, batch: Batch
     ) throws -> CalWSResponse {
         switch r.body {
-        case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem:
-            return try read(r, grants: grants, db: db)
+        case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
+            return try read(r, grants: grants, db: db, now: batch.now)
+        case .reportFreshness(let f):
+            guard Paths.isCollection(f.href) else {
+                return failure(
+                    r, .invalidCalendarCollectionLocation, "\(f.href) is not a collection path such as /public/holidays"
+                )
+            }
+            guard grants.allows(f.href) else {
+                return failure(r, .forbidden, "this token is not granted \(f.href)", status: .noAccess)
+            }
+            try Freshness(f, reportedAt: batch.now).save(db)
+            return CalWSResponse(id: r.id, .reportFreshness)
         case .addItem(let href, let calendar):
             guard Paths.isCollection(href) else {
                 return failure(

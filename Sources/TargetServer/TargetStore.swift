@@ -65,6 +65,22 @@ public final class TargetStore: Sendable {
                     UPDATE collection SET indexed_from = 9223372036854775807, indexed_to = -9223372036854775808;
                     """)
         }
+        m.registerMigration("v3: freshness of collections") { db in
+            // What the subscription writing a collection last reported (Outboard's reportFreshness);
+            // kept apart from `collection`, which a failing first pass may not have created yet.
+            try db.execute(
+                sql: """
+                    CREATE TABLE freshness (
+                        collection TEXT PRIMARY KEY NOT NULL,
+                        subscription TEXT NOT NULL,
+                        refresh_interval INTEGER NOT NULL,
+                        last_success INTEGER,
+                        last_attempt INTEGER,
+                        last_error TEXT,
+                        reported_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 }

@@ -171,6 +171,11 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         try await inner.deleteItem(href: href)
     }
 
+    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+        try check()
+        try await inner.reportFreshness(freshness)
+    }
+
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try check()
         return try await inner.multiOp(operations)

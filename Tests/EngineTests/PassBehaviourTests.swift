@@ -298,4 +298,35 @@ import TestSupport
             #expect(s.count == i && s.values.allSatisfy { $0.hasPrefix("Feed \(i) ") })
         }
     }
+
+    @Test func everyPassTellsTheTargetHowFreshTheMirrorIs() async throws {
+        let bed = try MemoryBed()
+        bed.put("f.ics", feed([match(1)]))
+        let s = try bed.subscription("s", feed: "f.ics", collection: "/t/fresh", extra: "refresh: 2h")
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(await bed.pass(s, now: t0).succeeded)
+        var told = try #require(bed.memory.freshness["/t/fresh"])
+        #expect(told.subscription == "s" && told.refreshInterval == 7200)
+        #expect(told.lastSuccess == .utc(t0) && told.lastAttempt == .utc(t0) && told.lastError == nil)
+
+        // A 304 is a success too.
+        let t1 = t0.addingTimeInterval(7200)
+        #expect(await bed.pass(s, now: t1).succeeded)
+        told = try #require(bed.memory.freshness["/t/fresh"])
+        #expect(told.lastSuccess == .utc(t1))
+
+        // A feed that fails: the target hears the error, and the last success stays.
+        bed.put("f.ics", Array("<html>Maintenance</html>".utf8))
+        let t2 = t1.addingTimeInterval(7200)
+        #expect(await !bed.pass(s, now: t2).succeeded)
+        told = try #require(bed.memory.freshness["/t/fresh"])
+        #expect(told.lastSuccess == .utc(t1) && told.lastAttempt == .utc(t2))
+        #expect(told.lastError?.contains("not iCalendar") == true)
+
+        // A target that cannot be reached is not told (nothing would reach it).
+        bed.put("f.ics", feed([match(1, summary: "changed")]))
+        bed.switchable.isDown = true
+        #expect(await !bed.pass(s, now: t2.addingTimeInterval(60)).succeeded)
+        #expect(bed.memory.freshness["/t/fresh"]?.lastAttempt == .utc(t2))
+    }
 }

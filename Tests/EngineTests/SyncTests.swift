@@ -143,6 +143,21 @@ final class Bed: @unchecked Sendable {
             try await bed.client.list(collection: "/t/a").map(\.changeToken).sorted() == tokens,
             "no write reached the target")
         #expect(try bed.store.feed("s").etag != nil)
+
+        // Both passes told the target how fresh the mirror is: its availability answers say so.
+        let body =
+            #"{"participants": [{"members": ["/t/a"]}], "query_periods": [{"start": "2026-03-01T00:00:00Z", "end": "2026-03-08T00:00:00Z"}]}"#
+        let answer = try await CurlHTTPClient().send(
+            HTTPRequest(
+                method: "POST", url: bed.target.base + "/availability",
+                headers: [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "application/json")],
+                body: Array(body.utf8)))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+        let source = try #require((json["sources"] as? [[String: Any]])?.first)
+        let lastSuccess = try #require(try bed.store.feed("s").lastSuccess)
+        #expect(source["subscription"] as? String == "s" && source["stale"] as? Bool == false)
+        #expect(source["synced-at"] as? String == ISO8601DateFormatter().string(from: lastSuccess))
+        #expect(source["refresh-interval"] as? Int == 3600)
     }
 
     @Test func oneChangedSummaryIsExactlyOneUpdateOfOneField() async throws {

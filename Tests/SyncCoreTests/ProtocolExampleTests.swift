@@ -27,6 +27,9 @@ enum ProtocolExamples {
         "DTSTART;VALUE=DATE:20270101", "SUMMARY:Neujahr", "TRANSP:TRANSPARENT", "CATEGORIES:Holiday", "END:VEVENT",
     ])
     static let href = "/public/holidays/new-year-2027@holidays.example.ics"
+    static func jan(_ day: Int) -> ICalDateTime {
+        ICalDateTime(year: 2027, month: 1, day: day, hour: 0, minute: 0, second: 0, isUTC: true)
+    }
     static var update: ComponentUpdate {
         let items = [holidayRenamed, holiday].map { ItemGrouper.items(from: ICalDocument(calendars: [$0])).items[0] }
         return Differ.diff(source: items[0], target: items[1])
@@ -157,6 +160,69 @@ enum ProtocolExamples {
                         CalWSResponse(id: 2, .deleteItem),
                     ])))
         ),
+        (
+            "calendarQuery-expand.request",
+            .request(
+                CalWSRequest(
+                    id: 11,
+                    .calendarQuery(
+                        CalendarQuery(
+                            href: "/sport/fixtures",
+                            filter: .timeRange(start: jan(5), end: jan(12)), allData: true,
+                            expand: UTCRange(start: jan(5), end: jan(12))))))
+        ),
+        (
+            "calendarQuery-expand.response",
+            .response(
+                CalWSResponse(
+                    id: 11,
+                    .calendarQuery([
+                        EntityInfo(
+                            href: "/sport/fixtures/training@club.example.ics", changeToken: "r12",
+                            calendar: cal([
+                                "BEGIN:VEVENT", "UID:training@club.example", "DTSTART:20270106T170000Z",
+                                "DTEND:20270106T183000Z", "RECURRENCE-ID:20270106T170000Z", "DTSTAMP:20261101T000000Z",
+                                "SUMMARY:Training", "END:VEVENT", "BEGIN:VEVENT", "UID:training@club.example",
+                                "DTSTART:20270108T180000Z", "DTEND:20270108T193000Z",
+                                "RECURRENCE-ID:20270108T170000Z", "DTSTAMP:20261101T000000Z",
+                                "SUMMARY:Training (late)", "END:VEVENT",
+                            ]))
+                    ])))
+        ),
+        (
+            "freebusyReport.request",
+            .request(
+                CalWSRequest(
+                    id: 12, .freebusyReport(href: "/sport/fixtures", range: UTCRange(start: jan(5), end: jan(12)))))
+        ),
+        (
+            "freebusyReport.response",
+            .response(
+                CalWSResponse(
+                    id: 12,
+                    .freebusyReport(
+                        cal([
+                            "BEGIN:VFREEBUSY", "UID:freebusy-1799107200-1799712000/sport/fixtures",
+                            "DTSTAMP:20261130T120000Z", "DTSTART:20270105T000000Z", "DTEND:20270112T000000Z",
+                            "FREEBUSY;FBTYPE=BUSY:20270106T170000Z/20270106T183000Z,20270108T180000Z/20270108T193000Z",
+                            "FREEBUSY;FBTYPE=BUSY-TENTATIVE:20270110T090000Z/20270110T120000Z", "END:VFREEBUSY",
+                        ]))))
+        ),
+        (
+            "reportFreshness.request",
+            .request(
+                CalWSRequest(
+                    id: 13,
+                    .reportFreshness(
+                        CollectionFreshness(
+                            href: "/public/holidays", subscription: "holidays", refreshInterval: 3600,
+                            lastSuccess: .init(
+                                year: 2026, month: 11, day: 30, hour: 9, minute: 0, second: 2, isUTC: true),
+                            lastAttempt: .init(
+                                year: 2026, month: 11, day: 30, hour: 10, minute: 0, second: 1, isUTC: true),
+                            lastError: "the feed answered HTTP 503 (https://holidays.example/feed.ics)"))))
+        ),
+        ("reportFreshness.response", .response(CalWSResponse(id: 13, .reportFreshness))),
         (
             "fault.response",
             .fault("Client", "the request cannot be read: line 1: malformed XML: Start tag expected, '<' not found")

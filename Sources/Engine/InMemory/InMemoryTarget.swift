@@ -20,6 +20,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     private var collections: [String: [String: Entity]] = [:]
     private var revision = 0
     private var applied: [String: Int] = [:]
+    private var reported: [String: CollectionFreshness] = [:]
 
     public init() {}
 
@@ -39,6 +40,15 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     /// those inside a `multiOp` included.
     public var operations: [String: Int] {
         lock.withLock { applied }
+    }
+
+    /// The last freshness reported for each collection.
+    public var freshness: [String: CollectionFreshness] {
+        lock.withLock { reported }
+    }
+
+    public func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+        lock.withLock { reported[freshness.href] = freshness }
     }
 
     /// Replaces an entity's calendar as another client would (a new change token).

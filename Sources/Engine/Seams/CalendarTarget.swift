@@ -30,6 +30,9 @@ public protocol CalendarTarget: Sendable {
     func deleteItem(href: String) async throws(TargetClientError)
     /// Runs writes atomically: every one applied, or (thrown) none.
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse]
+    /// Tells the target how fresh the collection's mirror is (Outboard's extension of CalWS-SOAP,
+    /// PROTOCOL.md); a target that does not know the extension answers with an error.
+    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError)
 }
 
 extension CalendarTarget {

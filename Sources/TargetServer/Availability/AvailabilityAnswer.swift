@@ -1,8 +1,60 @@
 import Recurrence
 
+/// How fresh one member's mirror is, in every answer: the subscription that writes it, its last
+/// successful pass (`synced-at`, a 304 included) and last attempt, whether that is older than the
+/// query's `max_staleness` (default twice the subscription's refresh interval), and its last error.
+/// A collection no subscription reports on is its own source: `subscription` null, never stale.
+struct AvailabilitySource: Encodable, Sendable, Hashable {
+    var member: String
+    var subscription: String?
+    var syncedAt: String?
+    var attemptedAt: String?
+    var refreshInterval: Int64?
+    var stale: Bool
+    var lastError: String?
+
+    init(member: String, freshness: Freshness?, now: Int64, maxStaleness: Int64?) {
+        self.member = member
+        subscription = freshness?.subscription
+        syncedAt = freshness?.lastSuccess.map(RFC3339.utc)
+        attemptedAt = freshness?.lastAttempt.map(RFC3339.utc)
+        refreshInterval = freshness?.refreshInterval
+        stale = freshness?.isStale(now: now, maxStaleness: maxStaleness) ?? false
+        lastError = freshness?.lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case member, subscription, stale
+        case syncedAt = "synced-at"
+        case attemptedAt = "attempted-at"
+        case refreshInterval = "refresh-interval"
+        case lastError = "last-error"
+    }
+
+    /// Every key is written, null when unknown.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(member, forKey: .member)
+        try c.encode(subscription, forKey: .subscription)
+        try c.encode(syncedAt, forKey: .syncedAt)
+        try c.encode(attemptedAt, forKey: .attemptedAt)
+        try c.encode(refreshInterval, forKey: .refreshInterval)
+        try c.encode(stale, forKey: .stale)
+        try c.encode(lastError, forKey: .lastError)
+    }
+
+    /// Why a stale member refuses an answer that must be fresh.
+    var staleness: String {
+        var words = "\(member) is stale: "
+        words += syncedAt.map { "last synced \($0)" } ?? "never synced"
+        if let subscription { words += " by subscription \(subscription)" }
+        if let lastError { words += "; last error: \(lastError)" }
+        return words
+    }
+}
+
 /// The JSON answer of `POST /availability`: one of `available_periods`, `available_slots` or
-/// `busy`, times in UTC with `Z`. (A later slice adds `sources`, each member's freshness, beside
-/// them; clients should ignore keys they do not know.)
+/// `busy`, times in UTC with `Z`, and `sources`, each member's freshness.
 struct AvailabilityAnswer: Encodable, Sendable {
     struct Participant: Encodable, Sendable, Hashable {
         var member: String
@@ -24,15 +76,17 @@ struct AvailabilityAnswer: Encodable, Sendable {
     var availablePeriods: [Period]?
     var availableSlots: [Period]?
     var busy: [BusyLine]?
+    var sources: [AvailabilitySource]
 
     enum CodingKeys: String, CodingKey {
         case availablePeriods = "available_periods"
         case availableSlots = "available_slots"
-        case busy
+        case busy, sources
     }
 
     /// The answer the query's `response_format` asks for.
-    init(_ solver: AvailabilitySolver) {
+    init(_ solver: AvailabilitySolver, sources: [AvailabilitySource]) {
+        self.sources = sources
         func period(_ a: AvailabilitySolver.Available) -> Period {
             Period(
                 start: RFC3339.utc(a.span.start), end: RFC3339.utc(a.span.end),
@@ -61,9 +115,12 @@ struct AvailabilityRefusal: Encodable, Sendable {
 
     var error: String
     var errors: [Problem]
+    /// With a 503 for stale members: every member's freshness.
+    var sources: [AvailabilitySource]?
 
-    init(_ problems: [AvailabilityProblem]) {
+    init(_ problems: [AvailabilityProblem], sources: [AvailabilitySource]? = nil) {
         error = problems.map(\.description).joined(separator: "; ")
         errors = problems.map { Problem(field: $0.field, message: $0.message) }
+        self.sources = sources
     }
 }

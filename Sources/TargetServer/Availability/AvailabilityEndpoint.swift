@@ -51,12 +51,23 @@ enum AvailabilityEndpoint {
                         }))
             }
             let queryZone = AvailabilityEndpoint.zone(named: query.zone) ?? .utc
-            let found = try await store.db.read { db in try busy(db, query, zone: queryZone, onUnreadable: onUnreadable)
+            let found = try await store.db.read { db in
+                try AvailabilityEndpoint.busy(db, query, zone: queryZone, onUnreadable: onUnreadable)
             }
+            let (busy, sources): ([String: [BusyPeriod]], [AvailabilitySource])
             switch found {
             case .failure(let missing): return json(.notFound, AvailabilityRefusal(missing.all))
-            case .success(let busy): return json(.ok, AvailabilityAnswer(AvailabilitySolver(query: query, busy: busy)))
+            case .success(let answer): (busy, sources) = answer
             }
+            let stale = zip(fields(of: query), sources).filter { $0.1.stale }
+            if query.requireFresh, !stale.isEmpty {
+                return json(
+                    .serviceUnavailable,
+                    AvailabilityRefusal(
+                        stale.map { AvailabilityProblem(field: $0.0.field, message: $0.1.staleness) },
+                        sources: sources))
+            }
+            return json(.ok, AvailabilityAnswer(AvailabilitySolver(query: query, busy: busy), sources: sources))
         }
     }
 
@@ -72,26 +83,29 @@ enum AvailabilityEndpoint {
         return out
     }
 
-    /// Each member's busy periods over the query's window, in one read; or the members that are
-    /// not collections of this store.
+    /// Each member's busy periods over the query's window and its freshness (in member order),
+    /// in one read; or the members that are not collections of this store.
     static func busy(
-        _ db: Database, _ query: AvailabilityQuery, zone: ZoneRules,
+        _ db: Database, _ query: AvailabilityQuery, zone: ZoneRules, now: Int64 = Int64(Date().timeIntervalSince1970),
         onUnreadable: (String, String) -> Void
-    ) throws -> Result<[String: [BusyPeriod]], AvailabilityProblems> {
+    ) throws -> Result<([String: [BusyPeriod]], [AvailabilitySource]), AvailabilityProblems> {
         let window = query.fetchWindow
         var busy: [String: [BusyPeriod]] = [:]
+        var sources: [AvailabilitySource] = []
         var missing: [AvailabilityProblem] = []
         for (field, member) in fields(of: query) {
             guard try StoreSQL.collectionExists(db, member) else {
                 missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
                 continue
             }
-            let instances = try InstanceIndex.instances(
-                db, collection: member, from: window.start - BusyRules.floatingSlack,
-                to: window.end + BusyRules.floatingSlack, onUnreadable: onUnreadable)
-            busy[member] = BusyRules.periods(instances, in: zone, from: window.start, to: window.end)
+            sources.append(
+                AvailabilitySource(
+                    member: member, freshness: try Freshness.of(db, collection: member), now: now,
+                    maxStaleness: query.maxStaleness))
+            busy[member] = try InstanceIndex.periods(
+                db, collection: member, in: zone, from: window.start, to: window.end, onUnreadable: onUnreadable)
         }
-        return missing.isEmpty ? .success(busy) : .failure(AvailabilityProblems(all: missing))
+        return missing.isEmpty ? .success((busy, sources)) : .failure(AvailabilityProblems(all: missing))
     }
 
     /// The zone a name gives (IANA name, alias or Windows name), or nil when no source knows it.

@@ -28,6 +28,10 @@ struct AvailabilityQuery: Sendable, Hashable {
     /// The zone floating and DATE times are placed in when a calendar names none.
     var zone: String
     var format: Format
+    /// Seconds after which a member's mirror counts as stale; nil: twice its refresh interval.
+    var maxStaleness: Int64? = nil
+    /// A stale member makes the answer 503 instead of an answer.
+    var requireFresh = false
 
     /// Every member once, in the order they first appear.
     var members: [String] {

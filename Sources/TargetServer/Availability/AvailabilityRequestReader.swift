@@ -27,10 +27,8 @@ struct AvailabilityRequestReader {
     static let maxSpan: Int64 = 366 * 86_400
     static let keys = [
         "participants", "query_periods", "required_duration", "buffer", "start_interval", "zone", "response_format",
+        "max_staleness", "require_fresh",
     ]
-    /// Keys of later slices of issue 16, refused rather than ignored: an answer that silently
-    /// skipped a freshness requirement would be worse than none.
-    static let notYet = ["max_staleness", "require_fresh"]
 
     /// Whether a zone name is known (an IANA name, an alias or a Windows name).
     var zoneIsKnown: (String) -> Bool
@@ -64,11 +62,7 @@ struct AvailabilityRequestReader {
 
     private mutating func query(_ fields: [String: JSONValue]) -> AvailabilityQuery {
         for key in fields.keys.sorted() where !Self.keys.contains(key) {
-            if Self.notYet.contains(key) {
-                problem(key, "not supported yet by this target (freshness comes in a later version); leave it out")
-            } else {
-                problem(key, "unknown key; the keys are \(Self.keys.joined(separator: ", "))")
-            }
+            problem(key, "unknown key; the keys are \(Self.keys.joined(separator: ", "))")
         }
         let groups = participants(fields["participants"])
         let periods = queryPeriods(fields["query_periods"])
@@ -101,9 +95,16 @@ struct AvailabilityRequestReader {
                     "expected a time zone name such as Europe/Berlin (floating and all-day times are placed in it)")
             }
         }
-        let query = AvailabilityQuery(
+        let maxStaleness = fields["max_staleness"].map { self.duration($0, field: "max_staleness", positive: true) }
+        var requireFresh = false
+        if let r = fields["require_fresh"] {
+            if case .bool(let b) = r { requireFresh = b } else { problem("require_fresh", "expected true or false") }
+        }
+        var query = AvailabilityQuery(
             groups: groups, periods: periods, requiredDuration: length, bufferBefore: before,
             bufferAfter: after, startInterval: interval, zone: zone, format: format)
+        query.maxStaleness = maxStaleness
+        query.requireFresh = requireFresh
         if format == .slots { checkSlots(query, fields) }
         return query
     }

@@ -93,19 +93,10 @@ struct AvailabilitySolver {
     /// clipped to the query periods, by member (in query order) and then start.
     func busyPeriods() -> [Busy] {
         query.members.flatMap { m -> [Busy] in
-            let all = busy[m] ?? []
-            let busySpans = TimeSpan.merged(
-                all.filter { $0.status == .busy }.map { TimeSpan(start: $0.start, end: $0.end) })
-            let tentative = TimeSpan.subtracting(
-                busySpans,
-                from: TimeSpan.merged(
-                    all.filter { $0.status == .tentative }
-                        .map { TimeSpan(start: $0.start, end: $0.end) }))
+            let (busySpans, tentative) = BusyRules.coalesced(busy[m] ?? [], within: query.periods)
             let lines =
-                TimeSpan.intersecting(busySpans, with: query.periods).map { Busy(member: m, span: $0, status: .busy) }
-                + TimeSpan.intersecting(tentative, with: query.periods).map {
-                    Busy(member: m, span: $0, status: .tentative)
-                }
+                busySpans.map { Busy(member: m, span: $0, status: .busy) }
+                + tentative.map { Busy(member: m, span: $0, status: .tentative) }
             return lines.sorted { $0.span.start < $1.span.start }
         }
     }

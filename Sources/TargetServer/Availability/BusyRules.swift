@@ -92,4 +92,17 @@ enum BusyRules {
     static func periods(_ instances: [BusyInstance], in zone: ZoneRules, from: Int64, to: Int64) -> [BusyPeriod] {
         instances.compactMap { $0.placed(in: zone) }.filter { $0.start < to && $0.end > from }
     }
+
+    /// Busy periods and tentative ones (less what is busy anyway), each coalesced and clipped to
+    /// `periods` (sorted, disjoint): what RFC 4791 §7.10 asks of a VFREEBUSY, per FBTYPE.
+    static func coalesced(_ all: [BusyPeriod], within periods: [TimeSpan]) -> (
+        busy: [TimeSpan], tentative: [TimeSpan]
+    ) {
+        func spans(_ status: BusyStatus) -> [TimeSpan] {
+            TimeSpan.merged(all.filter { $0.status == status }.map { TimeSpan(start: $0.start, end: $0.end) })
+        }
+        let busy = spans(.busy)
+        let tentative = TimeSpan.subtracting(busy, from: spans(.tentative))
+        return (TimeSpan.intersecting(busy, with: periods), TimeSpan.intersecting(tentative, with: periods))
+    }
 }

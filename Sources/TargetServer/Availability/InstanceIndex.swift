@@ -75,6 +75,18 @@ enum InstanceIndex {
         return out
     }
 
+    /// A collection's busy and tentative periods overlapping `[from, to)`, floating instances
+    /// placed in `zone`.
+    static func periods(
+        _ db: Database, collection: String, in zone: ZoneRules, from: Int64, to: Int64,
+        onUnreadable: (String, String) -> Void = { _, _ in }
+    ) throws -> [BusyPeriod] {
+        let instances = try instances(
+            db, collection: collection, from: from - BusyRules.floatingSlack, to: to + BusyRules.floatingSlack,
+            onUnreadable: onUnreadable)
+        return BusyRules.periods(instances, in: zone, from: from, to: to)
+    }
+
     /// The same instances, expanded from the stored entities.
     static func expanded(
         _ db: Database, collection: String, from: Int64, to: Int64,

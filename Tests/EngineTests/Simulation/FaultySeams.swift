@@ -122,6 +122,11 @@ struct FaultyTarget: CalendarTarget {
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try await around(write: true) { () async throws(TargetClientError) in try await inner.multiOp(operations) }
     }
+
+    /// Not a step: what the mirror holds does not depend on it.
+    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+        try await inner.reportFreshness(freshness)
+    }
 }
 
 /// The in-memory store behind a fault plan: its writes are steps (reads are not: the pass reads
