@@ -122,6 +122,11 @@ public struct CurlHTTPClient: Sendable {
             return .failure(.curl(code: -1, message: "libcurl could not start a transfer"))
         }
         defer { curl_easy_cleanup(h) }
+        return perform(r, on: h)
+    }
+
+    /// One exchange on an easy handle whose options are all set here.
+    static func perform(_ r: HTTPRequest, on h: UnsafeMutableRawPointer) -> Result<HTTPResponse, HTTPTransportError> {
         let transfer = Transfer(limit: r.maxResponseBytes, onBody: r.onBody)
         transfer.body.reserveCapacity(min(r.reserveBytes, r.maxResponseBytes))
         let box = Unmanaged.passUnretained(transfer).toOpaque()
@@ -209,5 +214,30 @@ public struct CurlHTTPClient: Sendable {
             HTTPResponse(
                 status: status, headers: transfer.headers, body: transfer.body,
                 effectiveURL: effective.map { String(cString: $0) } ?? r.url))
+    }
+}
+
+/// One connection kept open across requests (HTTP keep-alive): an easy handle reused by one
+/// thread at a time, its options set anew for each request while libcurl keeps the connection.
+/// For clients that ask many small questions in a row of one server (`outboard-bench availability`).
+public final class CurlConnection: @unchecked Sendable {
+    // Unchecked: `handle` is used under `lock`, one exchange at a time.
+    private let handle: UnsafeMutableRawPointer
+    private let lock = NSLock()
+
+    public init() throws(HTTPTransportError) {
+        _ = CurlHTTPClient()
+        guard let h = curl_easy_init() else { throw .curl(code: -1, message: "libcurl could not start a transfer") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// One exchange, on the calling thread (it blocks).
+    public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        lock.lock()
+        defer { lock.unlock() }
+        curl_easy_reset(handle)
+        return try CurlHTTPClient.perform(request, on: handle).get()
     }
 }

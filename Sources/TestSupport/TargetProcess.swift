@@ -31,13 +31,14 @@ public final class TargetProcess: @unchecked Sendable {
 
     /// Starts a server; waits (at most 30 s) for its "listening on" line.
     public static func start(
-        dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token
+        dataDirectory: URL = temporaryDirectory(), tokensFile: String? = nil, environmentToken: String? = token,
+        arguments: [String] = []
     ) throws -> TargetProcess {
         let p = Process()
         p.executableURL = executable
         var args = ["serve", "--port", "0", "--data", dataDirectory.path]
         if let tokensFile { args += ["--tokens", tokensFile] }
-        p.arguments = args
+        p.arguments = args + arguments
         var env = ProcessInfo.processInfo.environment
         env["OUTBOARD_TARGET_TOKEN"] = environmentToken
         env["LOG_LEVEL"] = "warning"

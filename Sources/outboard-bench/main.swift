@@ -27,6 +27,11 @@ if arguments.contains("expand") {
     try ExpandBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
     exit(0)
 }
+// `outboard-bench availability` measures the target's availability answers and its index's cost.
+if arguments.contains("availability") {
+    try await AvailabilityBench.run()
+    exit(0)
+}
 // `outboard-bench target` measures the reference target over HTTP instead.
 if arguments.contains("target") {
     try await TargetBench.run()

@@ -38,6 +38,24 @@ struct OutboardTarget: AsyncParsableCommand {
         @Option(help: "The port to listen on (0: any free port).") var port = 8765
         @Option(help: ArgumentHelp("A file of bearer tokens and the collections each may use.", valueName: "file"))
         var tokens: String?
+        @Option(
+            help: ArgumentHelp(
+                "How far around each write the instance index expands it: days back and days ahead (0:0 keeps no index; availability is then expanded on the fly).",
+                valueName: "back:ahead"))
+        var indexHorizon = "42:400"
+
+        func validate() throws {
+            guard horizon != nil else {
+                throw ValidationError(
+                    "--index-horizon must be DAYS_BACK:DAYS_AHEAD such as 42:400, not \(indexHorizon)")
+            }
+        }
+
+        var horizon: IndexHorizon? {
+            let parts = indexHorizon.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+            guard parts.count == 2, let back = parts[0], let ahead = parts[1], back >= 0, ahead >= 0 else { return nil }
+            return IndexHorizon(daysBack: back, daysAhead: ahead)
+        }
 
         func run() async throws {
             var table = TokenTable()
@@ -57,7 +75,8 @@ struct OutboardTarget: AsyncParsableCommand {
             var logger = Logger(label: "outboard-target")
             logger.logLevel =
                 ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            let config = TargetConfiguration(dataDirectory: data.data, host: host, port: port, tokens: table)
+            var config = TargetConfiguration(dataDirectory: data.data, host: host, port: port, tokens: table)
+            config.indexHorizon = horizon ?? .standard
             let host = self.host
             let dataDir = data.data
             let app = try buildTargetApplication(config, logger: logger) { bound in
