@@ -5,16 +5,14 @@ import Recurrence
 /// The instance index: every busy or tentative instance of every entity, expanded over the
 /// horizon of its write and stored in the same transaction as the entity.
 ///
-/// Each collection records the window all its entities are indexed over (`indexed_from`,
-/// `indexed_to`: the latest start and the earliest end of the windows of its writes, a bound that
-/// only narrows) and the longest instance it ever held (so a query reads the rows by start alone).
-/// A query inside that window reads the index; one outside it expands the collection's entities on
-/// the fly with the same rules. Collections stored before the index existed record an empty
-/// window, so they are expanded on the fly until the upkeep (`IndexUpkeep`) has indexed them.
-///
-/// Each entity records the window it is indexed over (the `coverage` table), so
-/// the upkeep extends only the entities whose window falls short, and then widens the
-/// collection's window to what all of its entities cover (`coverCollection`).
+/// Each entity records the window it is indexed over (the `coverage` table), and each collection
+/// the window all its entities are indexed over (`indexed_from`, `indexed_to`: a write narrows it
+/// to the latest start and the earliest end of the windows; the upkeep, `IndexUpkeep`, extends the
+/// entities that fall short of the horizon and widens it again with `coverCollection`) and its
+/// longest instance (so a query reads the rows by start alone). A query inside that window reads
+/// the index; one outside it expands the collection's entities on the fly with the same rules.
+/// Collections stored before the index existed record an empty window, so they are expanded on
+/// the fly until the upkeep has indexed them.
 enum InstanceIndex {
     /// Replaces an entity's rows with `instances`, indexed over `window`.
     static func write(_ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow)
