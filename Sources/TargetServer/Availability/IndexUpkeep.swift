@@ -3,10 +3,10 @@ import Foundation
 import GRDB
 
 /// Keeps the instance index covering its horizon as time passes: each round indexes the entities
-/// that are not indexed at all (a store from before the index) over the horizon around `now`,
-/// and extends those whose window ends before `now` + the horizon's days ahead, by `step` more
-/// than that, so an entity is expanded again about once a step rather than every day. Then each
-/// collection's window is widened to what all its entities cover.
+/// that are not indexed at all (a store from before the index) over the horizon around `now`, and
+/// extends those whose window ends before `now` + the horizon's days ahead; both up to `step`
+/// beyond the horizon, so an entity is expanded again about once a step rather than every day.
+/// Then each collection's window is widened to what all its entities cover.
 ///
 /// Works in transactions of `batchSize` entities, so the server's writes wait for one batch at
 /// most; an entity written meanwhile is indexed by its write and left alone.
