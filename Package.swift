@@ -53,7 +53,7 @@ let package = Package(
         ]),
         // I/O: subscriptions, libcurl fetching, the status store, the pass, the scheduler and the daemon with its control endpoint.
         .target(name: "Engine", dependencies: [
-            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig", "ServerSupport",
+            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig", "ServerSupport", "Recurrence",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
@@ -79,6 +79,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -98,7 +99,7 @@ let package = Package(
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML", "TestSupport"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
-        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine"]),
+        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine", "SyncCore", "CalendarModel", "TestSupport"]),
         .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "Recurrence", "SyncCore", "TestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Hummingbird", package: "hummingbird"),

@@ -257,7 +257,7 @@ public struct SyncPass: Sendable {
                 }
             }
         }
-        func parse(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
+        let parse = Self.items
         var set: ItemSet
         do {
             if let scan = fetched.scan, !settled.isEmpty {
@@ -286,6 +286,9 @@ public struct SyncPass: Sendable {
         if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
         return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
     }
+
+    /// A feed's bytes parsed and grouped into items.
+    static func items(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
 
     /// The parsed items, zoned (`floating: zone`), after the filters (on every core: they are
     /// pure and per item), with their hashes; the dropped ones counted in the report.

@@ -8,8 +8,8 @@ public struct OutboardCommand: AsyncParsableCommand {
         commandName: "outboard",
         abstract: "Mirror external calendar feeds into a calendar server, field by field.",
         subcommands: [
-            CheckCommand.self, SyncCommand.self, RunCommand.self, StatusCommand.self, ICSCommand.self,
-            FilterCommand.self, DiffCommand.self, VersionCommand.self,
+            CheckCommand.self, SyncCommand.self, VerifyCommand.self, RunCommand.self, StatusCommand.self,
+            ICSCommand.self, FilterCommand.self, DiffCommand.self, VersionCommand.self,
         ]
     )
 

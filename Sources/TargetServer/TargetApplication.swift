@@ -78,6 +78,9 @@ public struct TargetConfiguration: Sendable {
     /// How far around each write the instance index expands the entity (default 42 days back,
     /// 400 days ahead); availability outside it is expanded on the fly.
     public var indexHorizon: IndexHorizon
+    /// Whether `serve` keeps the index covering its horizon in the background: a round at start
+    /// (indexing entities stored before the index) and one a day (`IndexUpkeepService`).
+    public var indexUpkeep = true
 
     public init(
         dataDirectory: String = "./.outboard-target", host: String = "127.0.0.1", port: Int = 8765,
@@ -218,9 +221,12 @@ public func buildTargetApplication(
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    let upkeep = IndexUpkeepService(
+        upkeep: IndexUpkeep(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable), logger: logger)
     let (host, port) = (config.host, config.port)
     return Application(
         router: router, configuration: .init(address: .hostname(host, port: port), serverName: "outboard-target"),
+        services: config.indexUpkeep ? [upkeep] : [],
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }
 

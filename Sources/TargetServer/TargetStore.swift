@@ -16,6 +16,9 @@ public final class TargetStore: Sendable {
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
+        // Another process may write the same file (`outboard-target reindex` beside a running
+        // server): a writer waits for the other's transaction instead of failing at once.
+        config.busyMode = .timeout(15)
         db = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(db)
     }
@@ -81,6 +84,27 @@ public final class TargetStore: Sendable {
                     );
                     """)
         }
+        m.registerMigration("v4: index coverage") { db in
+            // The window each entity is indexed over, so the daily upkeep extends only what falls
+            // short (a table of its own: it is scanned daily, and the entity rows are large). An
+            // entity indexed before this migration covers at least its collection's window (the
+            // intersection of its writes' windows); one stored before the index existed has no
+            // row, and is indexed by the upkeep.
+            try db.execute(
+                sql: """
+                    CREATE TABLE coverage (
+                        collection TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        indexed_from INTEGER NOT NULL,
+                        indexed_to INTEGER NOT NULL,
+                        PRIMARY KEY (collection, name),
+                        FOREIGN KEY (collection, name) REFERENCES entity (collection, name) ON DELETE CASCADE
+                    ) WITHOUT ROWID;
+                    INSERT INTO coverage (collection, name, indexed_from, indexed_to)
+                        SELECT e.collection, e.name, c.indexed_from, c.indexed_to FROM entity e
+                        JOIN collection c ON c.path = e.collection WHERE c.indexed_from < c.indexed_to;
+                    """)
+        }
         return m
     }
 }
@@ -94,6 +118,9 @@ struct StoredEntity: FetchableRecord {
     var data: String
     var changeToken: String
     var lastModified: String
+    /// The window the instance index holds the entity's instances over (from the `coverage`
+    /// table, when a query joins it); nil when not read or not indexed.
+    var indexed: IndexWindow?
 
     var href: String { collection + "/" + name }
 
@@ -104,6 +131,9 @@ struct StoredEntity: FetchableRecord {
         data = row["data"]
         changeToken = row["change_token"]
         lastModified = row["last_modified"]
+        if let from: Int64 = row["indexed_from"], let to: Int64 = row["indexed_to"], from < to {
+            indexed = IndexWindow(from: from, to: to)
+        }
     }
 }
 

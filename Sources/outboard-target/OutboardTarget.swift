@@ -12,7 +12,7 @@ struct OutboardTarget: AsyncParsableCommand {
         commandName: "outboard-target",
         abstract:
             "The reference CalWS-SOAP target server of Outboard: stores collections in SQLite and publishes each as an iCalendar feed.",
-        subcommands: [Serve.self, Link.self],
+        subcommands: [Serve.self, Link.self, Reindex.self],
         defaultSubcommand: nil
     )
 
@@ -107,6 +107,36 @@ struct OutboardTarget: AsyncParsableCommand {
             }
             let secret = try store.secret(for: collection, rotate: rotate)
             print("/calendars\(collection).ics?key=\(secret)")
+        }
+    }
+
+    struct Reindex: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Re-derive the instance index of a collection (or of every one) from its entities, print where the stored rows drifted, and write the derived rows.",
+            discussion: """
+                Each entity is expanded over the window it is indexed over (one stored before the index existed, \
+                over the horizon around now) and compared with its stored rows. Lines: 'missing' (derived, not stored), \
+                'stale' (stored, not derived), 'not indexed', 'unreadable'; then one summary line per collection. \
+                Safe while a server runs on the same data. Exit status: 0 when the index was right (or, without \
+                --check, has been corrected), 1 when --check found drift, 2 for bad usage or an unknown collection.
+                """
+        )
+        @OptionGroup var data: DataOption
+        @Flag(help: "Only report the drift; write nothing.") var check = false
+        @Argument(help: "The collection, such as /public/holidays (default: every collection).") var path: String?
+
+        func run() async throws {
+            let store = try TargetStore(directory: data.data)
+            let reports: [IndexCheck.Report]
+            do {
+                reports = try await IndexCheck(store: store).run(collection: path, fix: !check, now: Date())
+            } catch let error as TargetError {
+                FileHandle.standardError.write(Data("outboard-target: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            for line in reports.flatMap(\.lines) { print(line) }
+            if check, reports.contains(where: { !$0.drifts.isEmpty }) { throw ExitCode(1) }
         }
     }
 }

@@ -28,14 +28,16 @@ struct ConfigFolder {
         try "secret-token\n".write(to: root.appendingPathComponent("token"), atomically: true, encoding: .utf8)
     }
 
-    /// Writes `Subscriptions/ID.yaml`: the feed file, a target nobody listens on, and the
+    /// Writes `Subscriptions/ID.yaml`: the feed file, the target (default: one nobody listens on), and the
     /// token file; `before` goes first (to move the target's lines down).
-    func subscription(_ id: String, collection: String, before: String = "") throws {
+    func subscription(
+        _ id: String, collection: String, before: String = "", target: String = "http://127.0.0.1:1/calws"
+    ) throws {
         try """
         \(before)source:
           url: \(feed.absoluteString)
         target:
-          url: http://127.0.0.1:1/calws
+          url: \(target)
           collection: \(collection)
           token-file: \(token.path)
 

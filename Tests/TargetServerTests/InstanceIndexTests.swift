@@ -196,27 +196,8 @@ import TestSupport
 
     @Test func aStoreFromBeforeTheIndexIsMigratedAndAnsweredOnTheFly() async throws {
         let directory = TargetProcess.temporaryDirectory().path
-        do {
-            // A store as version 1 wrote it: an entity and no index.
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let old = try DatabaseQueue(path: directory + "/target.sqlite")
-            try TargetStore.migrator.migrate(old, upTo: "v1: collections and entities")
-            let data =
-                ([
-                    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:old@x",
-                    "DTSTAMP:20260101T000000Z",
-                    "DTSTART:20260303T090000Z", "DTEND:20260303T100000Z", "END:VEVENT", "END:VCALENDAR",
-                ]).joined(separator: "\r\n") + "\r\n"
-            try await old.write { db in
-                try db.execute(
-                    sql: "INSERT INTO collection (path, revision, created) VALUES (?, 1, '20260101T000000Z')",
-                    arguments: [Self.collection])
-                try db.execute(
-                    sql: "INSERT INTO entity VALUES (?, 'old@x.ics', 'old@x', ?, 'r1', '20260101T000000Z')",
-                    arguments: [Self.collection, data])
-            }
-            try old.close()
-        }
+        // A store as version 1 wrote it: an entity and no index.
+        try await IndexUpkeepTests.versionOneStore(directory, entity: "old@x", "20260303T090000Z", "20260303T100000Z")
         let store = try TargetStore(directory: directory)
         let bed = Bed(store: store, service: TargetService(store: store))
         // A new write must not make the old entity look indexed.

@@ -135,21 +135,34 @@ enum SyncRunner {
         lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (PassProgress) -> Void = { _ in }
     ) async -> SyncReport {
-        let filters = FilterPipeline(
-            input: s.inputFilters.compactMap { config.filters[$0] },
-            output: s.outputFilters.compactMap { config.filters[$0] })
-        guard case .success(let token) = s.targetToken.read() else {
+        let filters = self.filters(s, config: config)
+        let target: TargetClient
+        do { target = try self.target(s) } catch {
             var r = SyncReport(subscription: s.id)
-            r.error = "\(s.id): the target token (\(s.targetToken)) cannot be read"
+            r.error = error.message
             r.errorKind = .secret
             return r
         }
-        let target = TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
         var pass = SyncPass(subscription: s, filters: filters, store: store, target: target)
         pass.shouldStop = stop
         pass.lockWait = lockWait
         pass.onProgress = progress
         return await pass.run(dryRun: dryRun, reconcile: reconcile)
+    }
+
+    /// The subscription's input then output filters.
+    static func filters(_ s: Subscription, config: SubscriptionLoader.Configuration) -> FilterPipeline {
+        FilterPipeline(
+            input: s.inputFilters.compactMap { config.filters[$0] },
+            output: s.outputFilters.compactMap { config.filters[$0] })
+    }
+
+    /// The subscription's target, with its token read; the error says which token cannot be read.
+    static func target(_ s: Subscription) throws(CommandExit) -> TargetClient {
+        guard case .success(let token) = s.targetToken.read() else {
+            throw CommandExit.usage("\(s.id): the target token (\(s.targetToken)) cannot be read")
+        }
+        return TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
     }
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {

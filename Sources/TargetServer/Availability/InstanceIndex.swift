@@ -5,18 +5,68 @@ import Recurrence
 /// The instance index: every busy or tentative instance of every entity, expanded over the
 /// horizon of its write and stored in the same transaction as the entity.
 ///
-/// Each collection records the window all its entities are indexed over (`indexed_from`,
-/// `indexed_to`: the latest start and the earliest end of the windows of its writes, a bound that
-/// only narrows) and the longest instance it ever held (so a query reads the rows by start alone).
-/// A query inside that window reads the index; one outside it expands the collection's entities on
-/// the fly with the same rules. Collections stored before the index existed record an empty
-/// window, so they are always expanded on the fly.
+/// Each entity records the window it is indexed over (the `coverage` table), and each collection
+/// the window all its entities are indexed over (`indexed_from`, `indexed_to`: a write narrows it
+/// to the latest start and the earliest end of the windows; the upkeep, `IndexUpkeep`, extends the
+/// entities that fall short of the horizon and widens it again with `coverCollection`) and its
+/// longest instance (so a query reads the rows by start alone). A query inside that window reads
+/// the index; one outside it expands the collection's entities on the fly with the same rules.
+/// Collections stored before the index existed record an empty window, so they are expanded on
+/// the fly until the upkeep has indexed them.
 enum InstanceIndex {
     /// Replaces an entity's rows with `instances`, indexed over `window`.
     static func write(_ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow)
         throws
     {
         try remove(db, collection: collection, name: name)
+        let longest = try insert(db, collection: collection, name: name, instances)
+        try setCoverage(db, collection: collection, name: name, window)
+        try db.cachedStatement(
+            sql: """
+                UPDATE collection SET indexed_from = MAX(COALESCE(indexed_from, ?1), ?1), indexed_to = MIN(COALESCE(indexed_to, ?2), ?2),
+                    longest_instance = MAX(longest_instance, ?3) WHERE path = ?4
+                """
+        ).execute(arguments: [window.from, window.to, longest, collection])
+    }
+
+    /// Extends an entity indexed up to `window.from` to `window.to`: its rows that start at or
+    /// after `window.from` are replaced by `instances` (those of `window`), which start there
+    /// too. An instance starting before `window.from` that reaches into it is already a row,
+    /// since it overlaps the window the entity was indexed over. The collection's window is left
+    /// as it is (`coverCollection` widens it once every entity is extended).
+    static func extend(
+        _ db: Database, collection: String, name: String, from coverage: IndexWindow, instances: [BusyInstance],
+        to end: Int64
+    ) throws {
+        try db.cachedStatement(sql: "DELETE FROM instance WHERE collection = ? AND name = ? AND start_at >= ?")
+            .execute(arguments: [collection, name, coverage.to])
+        let longest = try insert(db, collection: collection, name: name, instances.filter { $0.start >= coverage.to })
+        try setCoverage(db, collection: collection, name: name, IndexWindow(from: coverage.from, to: end))
+        try db.cachedStatement(sql: "UPDATE collection SET longest_instance = MAX(longest_instance, ?) WHERE path = ?")
+            .execute(arguments: [longest, collection])
+    }
+
+    /// Sets the collection's window to what every one of its entities covers (empty while one
+    /// is not indexed), and its longest instance to the longest of its rows.
+    static func coverCollection(_ db: Database, _ collection: String) throws {
+        try db.execute(
+            sql: """
+                UPDATE collection SET
+                    (indexed_from, indexed_to) = (
+                        SELECT CASE WHEN COUNT(*) = COUNT(v.name) THEN MAX(v.indexed_from) ELSE 9223372036854775807 END,
+                            CASE WHEN COUNT(*) = COUNT(v.name) THEN MIN(v.indexed_to) ELSE -9223372036854775808 END
+                        FROM entity e LEFT JOIN coverage v ON v.collection = e.collection AND v.name = e.name
+                        WHERE e.collection = ?1),
+                    longest_instance = (
+                        SELECT COALESCE(MAX(end_at - start_at), 0) FROM instance WHERE instance.collection = ?1)
+                WHERE path = ?1
+                """, arguments: [collection])
+    }
+
+    /// Inserts rows; returns the longest instance's length.
+    private static func insert(_ db: Database, collection: String, name: String, _ instances: [BusyInstance]) throws
+        -> Int64
+    {
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)
@@ -26,12 +76,28 @@ enum InstanceIndex {
             try insert.execute(arguments: [collection, name, i.start, i.end, i.isFloating, i.status.rawValue])
             longest = max(longest, i.end - i.start)
         }
+        return longest
+    }
+
+    private static func setCoverage(_ db: Database, collection: String, name: String, _ window: IndexWindow) throws {
         try db.cachedStatement(
-            sql: """
-                UPDATE collection SET indexed_from = MAX(COALESCE(indexed_from, ?1), ?1), indexed_to = MIN(COALESCE(indexed_to, ?2), ?2),
-                    longest_instance = MAX(longest_instance, ?3) WHERE path = ?4
-                """
-        ).execute(arguments: [window.from, window.to, longest, collection])
+            sql: "INSERT OR REPLACE INTO coverage (collection, name, indexed_from, indexed_to) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [collection, name, window.from, window.to])
+    }
+
+    /// An entity's rows, in start order.
+    static func rows(_ db: Database, collection: String, name: String) throws -> [BusyInstance] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT start_at, end_at, floating, status FROM instance WHERE collection = ? AND name = ?
+                    ORDER BY start_at, end_at
+                    """), arguments: [collection, name]
+        ).map(instance)
+    }
+
+    static func instance(_ r: Row) -> BusyInstance {
+        BusyInstance(start: r[0], end: r[1], isFloating: r[2], status: BusyStatus(rawValue: r[3]) ?? .busy)
     }
 
     /// Removes an entity's rows.
@@ -68,10 +134,7 @@ enum InstanceIndex {
                     WHERE collection = ? AND start_at >= ? AND start_at < ? AND end_at > ?
                     """), arguments: [collection, from - longest, to, from])
         var out: [BusyInstance] = []
-        while let r = try rows.next() {
-            out.append(
-                BusyInstance(start: r[0], end: r[1], isFloating: r[2], status: BusyStatus(rawValue: r[3]) ?? .busy))
-        }
+        while let r = try rows.next() { out.append(instance(r)) }
         return out
     }
 

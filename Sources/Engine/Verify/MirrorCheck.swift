@@ -1,0 +1,106 @@
+import CalendarModel
+import CalWS
+import Filters
+import Foundation
+
+/// The consistency check of one subscription (`outboard verify`): the feed as a pass would mirror
+/// it now (fetched unconditionally, parsed, zoned and filtered by the pass's own code) against the
+/// target's copy of the subscription's collection, instance by instance over a window
+/// (`InstanceComparison`). It writes nothing: neither the target nor the status store (whose
+/// validators and item states it never reads).
+public struct MirrorCheck: Sendable {
+    public var subscription: Subscription
+    public var filters: FilterPipeline
+    public var target: any CalendarTarget
+    public var source: any FeedSource
+
+    public init(
+        subscription: Subscription, filters: FilterPipeline, target: any CalendarTarget,
+        source: any FeedSource = FeedFetcher()
+    ) {
+        self.subscription = subscription
+        self.filters = filters
+        self.target = target
+        self.source = source
+    }
+
+    /// Why the check could not compare.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        /// The feed could not be fetched or read (the message names the subscription).
+        case feed(String)
+        /// The target could not be read.
+        case target(TargetClientError)
+
+        public var description: String {
+            switch self {
+            case .feed(let m): m
+            case .target(let e): "\(e)"
+            }
+        }
+    }
+
+    /// What the check found.
+    public struct Outcome: Sendable {
+        public var comparison: InstanceComparison
+        /// Items of the feed the filters dropped (compared as absent from the feed).
+        public var dropped: Int
+        /// Items of the feed, after the filters, and entities of the target.
+        public var feedItems: Int
+        public var targetItems: Int
+    }
+
+    /// Compares the instances overlapping `[from, to)` (UTC epoch seconds); `now` is what the
+    /// filters measure from, as in a pass.
+    public func run(from: Int64, to: Int64, now: Date = Date()) async throws(Failure) -> Outcome {
+        let (feed, calendarProperties, dropped) = try await mirroredFeed(now: now)
+        let copies: [EntityInfo]
+        do { copies = try await target.list(collection: subscription.targetCollection, allData: true) } catch {
+            guard error.kind == .targetDoesNotExist else { throw .target(error) }
+            copies = []  // nothing mirrored yet: every instance of the feed is missing
+        }
+        let targetItems = copies.compactMap { $0.calendar.flatMap(Self.item) }
+        let ignoring = InstanceComparison.Ignoring(
+            skip: filters.skipList, keepsDeletions: subscription.deletions == .keep)
+        let comparison = InstanceComparison(
+            feed: feed, target: targetItems, from: from, to: to,
+            calendarZone: calendarProperties.first { $0.name == "X-WR-TIMEZONE" }?.text, ignoring: ignoring)
+        return Outcome(comparison: comparison, dropped: dropped, feedItems: feed.count, targetItems: targetItems.count)
+    }
+
+    /// The feed's items as a pass mirrors them, its calendar properties, and how many items the
+    /// filters dropped. The pass itself does the zoning and filtering; its state store is a
+    /// throwaway one, never read.
+    func mirroredFeed(now: Date) async throws(Failure) -> ([ICalItem], [ICalProperty], Int) {
+        let body: [UInt8]
+        do {
+            guard case .body(let b, _, _) = try await source.fetch(subscription, etag: nil, lastModified: nil) else {
+                throw Failure.feed(
+                    "\(subscription.id): the feed at \(subscription.sourceHost) answered 304 to a request without validators"
+                )
+            }
+            body = b
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw .feed("\(error)")
+        }
+        let set: ItemSet
+        do { set = try SyncPass.items(body) } catch {
+            throw .feed("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error)")
+        }
+        let pass = SyncPass(
+            subscription: subscription, filters: filters, store: InMemoryStateStore(), target: target, source: source)
+        var report = SyncReport(subscription: subscription.id)
+        let feed = pass.filter(set, now: now, &report)
+        return (feed.order.compactMap { feed.items[$0]?.item }, set.calendarProperties, report.dropped)
+    }
+
+    /// A target entity as an item: its components and zones.
+    static func item(_ calendar: ICalComponent) -> ICalItem? {
+        let components = calendar.components.filter { PropertyTypes.isItemComponent($0.name) }
+        guard let uid = components.first?.uid else { return nil }
+        return ICalItem(
+            key: uid, uid: uid, components: components, timezones: calendar.components.filter { $0.name == "VTIMEZONE" }
+        )
+    }
+}
