@@ -4,22 +4,6 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// Which collections a bearer token may read and write.
-public struct Grants: Sendable, Hashable {
-    public var all: Bool
-    public var collections: [String]
-
-    public init(all: Bool = false, collections: [String] = []) {
-        self.all = all
-        self.collections = collections
-    }
-
-    /// True for a granted collection and anything below it.
-    public func allows(_ path: String) -> Bool {
-        all || collections.contains { path == $0 || path.hasPrefix($0 + "/") }
-    }
-}
-
 /// Applies CalWS-SOAP requests to the store, following the rules in docs of PROTOCOL.md:
 /// `updateItem` needs the current change token and applies its change set all or nothing;
 /// `multiOp` runs in one transaction and stops at the first failure, which rolls everything back.
@@ -169,6 +153,14 @@ enum Operation {
         CalWSResponse(id: r.id, result: .failure(error, message, status: status), emptyBody(r))
     }
 
+    /// The CalWS `forbidden` answer when `grants` do not reach `target` at `level` (naming the
+    /// level that would), or nil.
+    static func refusal(_ r: CalWSRequest, _ grants: Grants, _ level: AccessLevel, _ target: String)
+        -> CalWSResponse?
+    {
+        grants.refusal(level, target, for: r.operation).map { failure(r, .forbidden, $0, status: .noAccess) }
+    }
+
     // MARK: Reads
 
     static func read(
@@ -180,9 +172,7 @@ enum Operation {
                 return CalWSResponse(
                     id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection")))
             }
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .freebusy, href) { return refused }
             guard try StoreSQL.collectionExists(db, href) else {
                 return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
             }
@@ -197,9 +187,7 @@ enum Operation {
                 }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, collection) { return refused }
             guard let e = try StoreSQL.entity(db, collection: collection, name: name) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
@@ -209,9 +197,7 @@ enum Operation {
             return CalWSResponse(
                 id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
         case .calendarQuery(let q):
-            guard grants.allows(q.href) else {
-                return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, q.href) { return refused }
             guard try StoreSQL.collectionExists(db, q.href) else {
                 return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound)
             }
@@ -235,14 +221,12 @@ enum Operation {
             }
             return CalWSResponse(id: r.id, .calendarQuery(out))
         case .calendarMultiget(let href, let hrefs, let allData):
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, href) { return refused }
             var out: [EntityInfo] = []
             let zones = SharedZones()
             for h in hrefs {
                 guard let (collection, name) = Paths.entity(h), collection == href || href == "/",
-                    grants.allows(collection)
+                    grants.allows(.read, collection)
                 else { continue }
                 if let e = try StoreSQL.entity(db, collection: collection, name: name),
                     let cal = Entities.readable(e, zones: zones, onUnreadable)
@@ -272,9 +256,7 @@ enum Operation {
                 return failure(
                     r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays")
             }
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, href) { return refused }
             let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
             let uid: String
             switch prepared.uid {
@@ -301,9 +283,7 @@ enum Operation {
             guard let (collection, name) = Paths.entity(href) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, collection) { return refused }
             guard var e = try StoreSQL.entity(db, collection: collection, name: name) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
@@ -352,9 +332,7 @@ enum Operation {
                 }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, collection) { return refused }
             guard try StoreSQL.entity(db, collection: collection, name: name) != nil else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }

@@ -11,7 +11,7 @@ enum AvailabilityEndpoint {
     static let maxBodyBytes = 1 << 20
 
     static func register<Context: RequestContext>(
-        on router: Router<Context>, tokens: TokenTable, store: TargetStore,
+        on router: Router<Context>, tokens: TokenTable, views: ViewSet, store: TargetStore,
         onUnreadable: @escaping @Sendable (String, String) -> Void
     ) {
         router.post("availability") { request, context -> Response in
@@ -40,18 +40,21 @@ enum AvailabilityEndpoint {
                 return json(.badRequest, AvailabilityRefusal(problems.all))
             case .success(let q): query = q
             }
-            // Every member must be granted, or nothing is read (403), before any existence is told.
-            let denied = fields(of: query).filter { !grants.allows($0.member) }
-            if !denied.isEmpty {
-                return json(
-                    .forbidden,
-                    AvailabilityRefusal(
-                        denied.map {
-                            AvailabilityProblem(field: $0.field, message: "this token is not granted \($0.member)")
-                        }))
+            // Every member must be granted at freebusy (a view: itself, or each of its
+            // collections), or nothing is read (403), before any existence is told.
+            let denied = fields(of: query).compactMap { f -> AvailabilityProblem? in
+                if let view = View.name(ofTarget: f.member).flatMap({ views[$0] }), grants.allows(.freebusy, view: view)
+                {
+                    return nil
+                }
+                return grants.refusal(.freebusy, f.member, for: "availability").map {
+                    AvailabilityProblem(field: f.field, message: $0)
+                }
             }
+            if !denied.isEmpty { return json(.forbidden, AvailabilityRefusal(denied)) }
             let queryZone = AvailabilityEndpoint.zone(named: query.zone) ?? .utc
-            let found = try await store.db.read { db in try busy(db, query, zone: queryZone, onUnreadable: onUnreadable)
+            let found = try await store.db.read { db in
+                try busy(db, query, views: views, zone: queryZone, onUnreadable: onUnreadable)
             }
             switch found {
             case .failure(let missing): return json(.notFound, AvailabilityRefusal(missing.all))
@@ -72,24 +75,36 @@ enum AvailabilityEndpoint {
         return out
     }
 
-    /// Each member's busy periods over the query's window, in one read; or the members that are
-    /// not collections of this store.
+    /// Each member's busy periods over the query's window, in one read (a view's: the union of
+    /// its collections'); or the members that are neither collections of this store nor views.
     static func busy(
-        _ db: Database, _ query: AvailabilityQuery, zone: ZoneRules,
+        _ db: Database, _ query: AvailabilityQuery, views: ViewSet, zone: ZoneRules,
         onUnreadable: (String, String) -> Void
     ) throws -> Result<[String: [BusyPeriod]], AvailabilityProblems> {
         let window = query.fetchWindow
         var busy: [String: [BusyPeriod]] = [:]
         var missing: [AvailabilityProblem] = []
         for (field, member) in fields(of: query) {
-            guard try StoreSQL.collectionExists(db, member) else {
-                missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
-                continue
+            let collections: [String]
+            if let name = View.name(ofTarget: member) {
+                guard let view = views[name] else {
+                    missing.append(AvailabilityProblem(field: field, message: "no view \(name) in the views file"))
+                    continue
+                }
+                collections = view.collections
+            } else {
+                guard try StoreSQL.collectionExists(db, member) else {
+                    missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
+                    continue
+                }
+                collections = [member]
             }
-            let instances = try InstanceIndex.instances(
-                db, collection: member, from: window.start - BusyRules.floatingSlack,
-                to: window.end + BusyRules.floatingSlack, onUnreadable: onUnreadable)
-            busy[member] = BusyRules.periods(instances, in: zone, from: window.start, to: window.end)
+            busy[member] = try collections.flatMap { c in
+                let instances = try InstanceIndex.instances(
+                    db, collection: c, from: window.start - BusyRules.floatingSlack,
+                    to: window.end + BusyRules.floatingSlack, onUnreadable: onUnreadable)
+                return BusyRules.periods(instances, in: zone, from: window.start, to: window.end)
+            }
         }
         return missing.isEmpty ? .success(busy) : .failure(AvailabilityProblems(all: missing))
     }
