@@ -46,6 +46,13 @@ public struct Grants: Sendable, Hashable {
         allows(level, view.target) || view.collections.allSatisfy { allows(level, $0) }
     }
 
+    /// `refusal(level, target, for:)`, where a `views/NAME` target that `views` holds is also
+    /// reached through every one of its collections.
+    public func refusal(_ level: AccessLevel, _ target: String, views: ViewSet, for what: String) -> String? {
+        if let view = View.name(ofTarget: target).flatMap({ views[$0] }), allows(level, view: view) { return nil }
+        return refusal(level, target, for: what)
+    }
+
     /// Why `target` is refused at `level` (naming the level that would allow it), or nil when it
     /// is allowed. A target not granted at all is only said to be not granted.
     public func refusal(_ level: AccessLevel, _ target: String, for what: String) -> String? {

@@ -42,12 +42,8 @@ enum AvailabilityEndpoint {
             }
             // Every member must be granted at freebusy (a view: itself, or each of its
             // collections), or nothing is read (403), before any existence is told.
-            let denied = fields(of: query).compactMap { f -> AvailabilityProblem? in
-                if let view = View.name(ofTarget: f.member).flatMap({ views[$0] }), grants.allows(.freebusy, view: view)
-                {
-                    return nil
-                }
-                return grants.refusal(.freebusy, f.member, for: "availability").map {
+            let denied = fields(of: query).compactMap { f in
+                grants.refusal(.freebusy, f.member, views: views, for: "availability").map {
                     AvailabilityProblem(field: f.field, message: $0)
                 }
             }

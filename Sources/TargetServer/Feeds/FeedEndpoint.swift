@@ -20,6 +20,14 @@ struct FeedEndpoint: Sendable {
         case collection(String)
         case view(String, View?)
 
+        /// X-WR-CALNAME: the collection's last segment, or the view's name.
+        var name: String {
+            switch self {
+            case .collection(let path): String(path.split(separator: "/").last ?? "")
+            case .view(let name, _): name
+            }
+        }
+
         /// How grants and refusals name it: the collection path, or `views/NAME`.
         var target: String {
             switch self {
@@ -53,6 +61,18 @@ struct FeedEndpoint: Sendable {
         case body(etag: String, [StoredEntity])
     }
 
+    /// What a request asks for, read from its query and headers.
+    struct Ask: Sendable {
+        /// Nil for the full feed.
+        var busy: BusyFeed?
+        var zoneName: String
+        var secret: String?
+        var bearer: Grants?
+        var ifNoneMatch: String?
+
+        var level: AccessLevel { busy == nil ? .read : .freebusy }
+    }
+
     func serve(_ feed: Feed, _ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
         var busy = false
@@ -68,47 +88,14 @@ struct FeedEndpoint: Sendable {
                 .badRequest, "zone=\(zoneName) is not a zone this server knows (an IANA name such as Europe/Berlin)")
         }
         let now = Int64(config.now().timeIntervalSince1970.rounded(.down))
-        let busyFeed = busy ? BusyFeed(horizon: config.indexHorizon, now: now, zone: zone) : nil
-        let secret = query.get("key")
-        let bearer = config.tokens.grants(forAuthorization: request.headers[.authorization])
-        let level: AccessLevel = busy ? .freebusy : .read
-        // Access and the ETag are decided before the entities are read: a refusal or a 304 (what
-        // polling calendar apps get most) reads no calendar data.
-        let answer = try await store.db.read { db -> Answer in
-            let stored: String?
-            let members: [String]
-            switch feed {
-            case .collection(let path): (stored, members) = (try StoreSQL.secret(db, path), [path])
-            case .view(let name, let view):
-                (stored, members) = (try StoreSQL.viewSecret(db, name), view?.collections ?? [])
-            }
-            if stored == nil || secret != stored {
-                guard let bearer else {
-                    return .refused(secret == nil ? nil : "the key is not this feed's secret link")
-                }
-                if let why = refusal(bearer, feed, level) { return .refused(why) }
-            }
-            switch feed {
-            case .view(_, nil): return .missing
-            case .collection(let path): if try StoreSQL.revision(db, path) == nil { return .missing }
-            case .view: break
-            }
-            var state = "\(busyFeed.map { "busy \($0.stamp) \(zoneName)" } ?? "full") \(config.refreshInterval)"
-            for m in members { state += "\n\(m) \(try StoreSQL.revision(db, m).map(String.init) ?? "-")" }
-            let etag = "\"" + CanonicalForm.sha256Hex(Array(state.utf8)).prefix(24) + "\""
-            if let inm = request.headers[.ifNoneMatch],
-                inm.split(separator: ",").contains(where: {
-                    $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
-                })
-            {
-                return .notModified(etag: etag)
-            }
-            return .body(etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) })
-        }
-        switch answer {
+        let ask = Ask(
+            busy: busy ? BusyFeed(horizon: config.indexHorizon, now: now, zone: zone) : nil, zoneName: zoneName,
+            secret: query.get("key"), bearer: config.tokens.grants(forAuthorization: request.headers[.authorization]),
+            ifNoneMatch: request.headers[.ifNoneMatch])
+        switch try await store.db.read({ db in try decide(db, feed, ask) }) {
         case .refused(let why):
             return Response(
-                status: bearer == nil && secret == nil ? .unauthorized : .forbidden,
+                status: ask.bearer == nil && ask.secret == nil ? .unauthorized : .forbidden,
                 headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain; charset=utf-8"],
                 body: .init(
                     byteBuffer: ByteBuffer(string: (why ?? "a bearer token or the feed's secret link is needed") + "\n")
@@ -116,14 +103,9 @@ struct FeedEndpoint: Sendable {
         case .missing: return Response(status: .notFound)
         case .notModified(let etag): return Response(status: .notModified, headers: [.eTag: etag])
         case .body(let etag, let entities):
-            let name: String
-            switch feed {
-            case .collection(let path): name = String(path.split(separator: "/").last ?? "")
-            case .view(let view, _): name = view
-            }
-            let header = Publisher.Header(name: name, refreshInterval: config.refreshInterval)
+            let header = Publisher.Header(name: feed.name, refreshInterval: config.refreshInterval)
             let bytes =
-                busyFeed.map { Publisher.busy(header, $0, entities: entities, onUnreadable: onUnreadable) }
+                ask.busy.map { Publisher.busy(header, $0, entities: entities, onUnreadable: onUnreadable) }
                 ?? Publisher.full(header, entities: entities, onUnreadable: onUnreadable)
             return Response(
                 status: .ok,
@@ -132,12 +114,46 @@ struct FeedEndpoint: Sendable {
         }
     }
 
+    /// Access and the ETag, decided before the entities are read: a refusal or a 304 (what
+    /// polling calendar apps get most) reads no calendar data.
+    func decide(_ db: Database, _ feed: Feed, _ ask: Ask) throws -> Answer {
+        let stored: String?
+        let members: [String]
+        switch feed {
+        case .collection(let path): (stored, members) = (try StoreSQL.secret(db, path), [path])
+        case .view(let name, let view): (stored, members) = (try StoreSQL.viewSecret(db, name), view?.collections ?? [])
+        }
+        if stored == nil || ask.secret != stored {
+            guard let bearer = ask.bearer else {
+                return .refused(ask.secret == nil ? nil : "the key is not this feed's secret link")
+            }
+            if let why = refusal(bearer, feed, ask.level) { return .refused(why) }
+        }
+        switch feed {
+        case .view(_, nil): return .missing
+        case .collection(let path): if try StoreSQL.revision(db, path) == nil { return .missing }
+        case .view: break
+        }
+        // The ETag: a hash of what the bytes depend on (the form, the refresh interval, and each
+        // member collection's revision).
+        var state = "\(ask.busy.map { "busy \($0.stamp) \(ask.zoneName)" } ?? "full") \(config.refreshInterval)"
+        for m in members { state += "\n\(m) \(try StoreSQL.revision(db, m).map(String.init) ?? "-")" }
+        let etag = "\"" + CanonicalForm.sha256Hex(Array(state.utf8)).prefix(24) + "\""
+        if let inm = ask.ifNoneMatch,
+            inm.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
+            })
+        {
+            return .notModified(etag: etag)
+        }
+        return .body(etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) })
+    }
+
     /// Why `grants` do not reach the feed at `level` (a view is reached through its own grant or
     /// through every one of its collections), or nil.
     func refusal(_ grants: Grants, _ feed: Feed, _ level: AccessLevel) -> String? {
-        if case .view(_, let view?) = feed, grants.allows(level, view: view) { return nil }
-        guard let why = grants.refusal(level, feed.target, for: level == .read ? "the full feed" : "the busy-only feed")
-        else { return nil }
+        let form = level == .read ? "the full feed" : "the busy-only feed"
+        guard let why = grants.refusal(level, feed.target, views: config.views, for: form) else { return nil }
         // Say what the token can have instead, when it is the busy-only form.
         return level == .read && grants.allows(.freebusy, feed.target) ? why + "; ask for ?view=busy" : why
     }

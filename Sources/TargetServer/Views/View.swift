@@ -7,9 +7,6 @@ public struct View: Sendable, Hashable {
         case full
         /// Busy and tentative time only (see `BusyFeed`): no title, place, attendee or description.
         case busy
-
-        /// The access level a token needs on the view (or on each of its collections).
-        public var level: AccessLevel { self == .busy ? .freebusy : .read }
     }
 
     public var name: String
