@@ -136,6 +136,21 @@ import YAMLConfig
         #expect(serveStatus == 1)
     }
 
+    @Test func theLinkCommandMakesRotatesAndRevokesAViewsSecretLink() throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let (status, first) = try Self.run(["link", "--data", dir.path, "views/team"])
+        #expect(status == 0)
+        let key = try TargetStore(directory: dir.path).viewSecret(for: "team")
+        #expect(first == "/views/team.ics?key=\(key)\n")
+        #expect(try Self.run(["link", "--data", dir.path, "views/team"]) == (0, first), "the same link again")
+        let (_, rotated) = try Self.run(["link", "--data", dir.path, "--rotate", "views/team"])
+        #expect(rotated.hasPrefix("/views/team.ics?key=") && rotated != first)
+        #expect(
+            try Self.run(["link", "--data", dir.path, "--revoke", "views/team"])
+                == (0, "revoked the secret link of views/team\n"))
+        #expect(try Self.run(["link", "--data", dir.path, "views/team"]).1 != rotated, "a new one after revoking")
+    }
+
     /// Runs `outboard-target ARGS` to completion (ended after 30 s): its exit status and
     /// standard output.
     static func run(_ args: [String]) throws -> (Int32, String) {
