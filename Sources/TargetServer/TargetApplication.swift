@@ -8,55 +8,6 @@ import Logging
 import NIOCore
 import SafeXML
 
-/// Bearer tokens and what each may reach.
-public struct TokenTable: Sendable {
-    public var entries: [String: Grants]
-
-    public init(entries: [String: Grants] = [:]) {
-        self.entries = entries
-    }
-
-    /// Reads a tokens file: one token per line, then the collections it is granted (`*` for all);
-    /// `#` starts a comment.
-    ///
-    ///     s3cr3t-athletics  /public/athletics /public/holidays
-    ///     admin-token       *
-    public static func load(file: String) throws -> TokenTable {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw TargetError.config("cannot read the tokens file \(file)")
-        }
-        var table = TokenTable()
-        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .enumerated()
-        {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard let token = words.first else { continue }
-            guard words.count > 1 else {
-                throw TargetError.config(
-                    "\(file):\(n + 1): token without collections (give paths such as /public/holidays, or *)")
-            }
-            var grants = Grants()
-            for w in words.dropFirst() {
-                if w == "*" {
-                    grants.all = true
-                } else if Paths.isCollection(w) {
-                    grants.collections.append(w)
-                } else {
-                    throw TargetError.config(
-                        "\(file):\(n + 1): \"\(w)\" is not a collection path such as /public/holidays")
-                }
-            }
-            table.entries[token] = grants
-        }
-        return table
-    }
-
-    func grants(forAuthorization header: String?) -> Grants? {
-        BearerToken.parse(header).flatMap { entries[$0] }
-    }
-}
-
 /// What went wrong setting the server up.
 public enum TargetError: Error, CustomStringConvertible {
     case config(String)
@@ -81,10 +32,17 @@ public struct TargetConfiguration: Sendable {
     /// Whether `serve` keeps the index covering its horizon in the background: a round at start
     /// (indexing entities stored before the index) and one a day (`IndexUpkeepService`).
     public var indexUpkeep = true
+    /// The views served at `GET /views/NAME.ics` and usable as availability members.
+    public var views: ViewSet
+    /// Seconds; every published feed says it as REFRESH-INTERVAL and X-PUBLISHED-TTL (default 1 hour).
+    public var refreshInterval: Int64
+    /// The clock busy-only feeds anchor their window at (tests set it).
+    public var now: @Sendable () -> Date
 
     public init(
         dataDirectory: String = "./.outboard-target", host: String = "127.0.0.1", port: Int = 8765,
-        tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20, indexHorizon: IndexHorizon = .standard
+        tokens: TokenTable = TokenTable(), maxBodyBytes: Int = 64 << 20, indexHorizon: IndexHorizon = .standard,
+        views: ViewSet = ViewSet(), refreshInterval: Int64 = 3600, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -92,12 +50,16 @@ public struct TargetConfiguration: Sendable {
         self.tokens = tokens
         self.maxBodyBytes = maxBodyBytes
         self.indexHorizon = indexHorizon
+        self.views = views
+        self.refreshInterval = refreshInterval
+        self.now = now
     }
 }
 
 /// Builds the reference target server: `POST /calws` (CalWS-SOAP), `GET /calendars/PATH.ics`
-/// (each collection published as iCalendar with a strong ETag), `POST /availability` (free/busy
-/// answers from the instance index), `GET /health`.
+/// (each collection published as iCalendar with a strong ETag, in full or `?view=busy`),
+/// `GET /views/NAME.ics` (views), `POST /availability` (free/busy answers from the instance
+/// index), `GET /health`.
 /// `onRunning` is told the port actually bound (useful with port 0).
 public func buildTargetApplication(
     _ config: TargetConfiguration, logger: Logger,
@@ -113,7 +75,8 @@ public func buildTargetApplication(
             metadata: ["entity.href": "\(href)", "error": "\(reason)"])
         metrics.unreadable()
     }
-    let service = TargetService(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable)
+    let service = TargetService(
+        store: store, horizon: config.indexHorizon, views: config.views, onUnreadable: onUnreadable)
     let router = Router()
     router.add(middleware: RequestLogMiddleware(.debug))
 
@@ -154,10 +117,14 @@ public func buildTargetApplication(
             return soap(
                 .internalServerError, MessageCodec.fault(code: "Client", "the request cannot be read: \(error)"))
         }
-        // Every collection the request touches must be granted, or nothing is done (403).
-        if let denied = Access.collections(of: calws).first(where: { !grants.allows($0) }) {
-            let response = Operation.failure(
-                calws, .forbidden, "this token is not granted \(denied)", status: .noAccess)
+        // Every collection the request touches must be granted at the level the operation needs
+        // (reads: read, writes: write), or nothing is done (403).
+        if let (denied, message) = Access.needs(of: calws).lazy.compactMap({ need in
+            grants.refusal(need.level, need.collection, views: config.views, for: calws.operation).map {
+                (need.collection, $0)
+            }
+        }).first {
+            let response = Operation.failure(calws, .forbidden, message, status: .noAccess)
             metrics.refused("forbidden")
             context.logger.info("token not granted", metadata: ["collection": "\(denied)", "op": "\(calws.operation)"])
             return soap(.forbidden, MessageCodec.encode(response))
@@ -177,49 +144,10 @@ public func buildTargetApplication(
         return soap(.ok, MessageCodec.encode(response))
     }
 
-    AvailabilityEndpoint.register(on: router, tokens: config.tokens, store: store, onUnreadable: onUnreadable)
+    AvailabilityEndpoint.register(
+        on: router, tokens: config.tokens, views: config.views, store: store, onUnreadable: onUnreadable)
 
-    router.get("calendars/**") { request, context -> Response in
-        let rest = context.parameters.getCatchAll().joined(separator: "/")
-        guard rest.hasSuffix(".ics") else { return Response(status: .notFound) }
-        let collection = "/" + rest.dropLast(4)
-        guard Paths.isCollection(collection) else { return Response(status: .notFound) }
-        let secret = request.uri.queryParameters.get("key")
-        let bearer = config.tokens.grants(forAuthorization: request.headers[.authorization])
-        let inm = request.headers[.ifNoneMatch]
-        // Access and the ETag are decided before the entities are read: a refusal or a 304 (what
-        // polling calendar apps get most) reads no calendar data.
-        let answer = try await store.db.read { db -> FeedAnswer in
-            let stored = try StoreSQL.secret(db, collection)
-            guard bearer?.allows(collection) == true || (stored != nil && secret == stored) else { return .refused }
-            guard let revision = try StoreSQL.revision(db, collection) else { return .missing }
-            let etag = "\"r\(revision)\""
-            if let inm,
-                inm.split(separator: ",").contains(where: {
-                    $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "") == etag
-                })
-            {
-                return .notModified(etag: etag)
-            }
-            return .body(etag: etag, try StoreSQL.entities(db, collection: collection))
-        }
-        let etag: String
-        let entities: [StoredEntity]
-        switch answer {
-        case .refused:
-            return Response(
-                status: bearer == nil && secret == nil ? .unauthorized : .forbidden,
-                headers: [.wwwAuthenticate: "Bearer"])
-        case .missing: return Response(status: .notFound)
-        case .notModified(let tag): return Response(status: .notModified, headers: [.eTag: tag])
-        case .body(let tag, let stored): (etag, entities) = (tag, stored)
-        }
-        let bytes = Publisher.calendar(collection: collection, entities: entities, onUnreadable: onUnreadable)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/calendar; charset=utf-8", .eTag: etag, .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
+    FeedEndpoint(config: config, store: store, onUnreadable: onUnreadable).register(on: router)
 
     let upkeep = IndexUpkeepService(
         upkeep: IndexUpkeep(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable), logger: logger)
@@ -236,52 +164,20 @@ private func soap(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
-/// What a published feed's request gets, decided in one read.
-enum FeedAnswer {
-    case refused, missing
-    case notModified(etag: String)
-    case body(etag: String, [StoredEntity])
-}
-
-/// The collections a request reads or writes.
+/// The collections a request reads or writes, and the access level each needs.
 enum Access {
-    static func collections(of r: CalWSRequest) -> [String] {
+    static func needs(of r: CalWSRequest) -> [(collection: String, level: AccessLevel)] {
         switch r.body {
-        case .getProperties(let href): href == "/" ? [] : [href]
-        case .calendarQuery(let q): [q.href]
-        case .calendarMultiget(let href, let hrefs, _): [href] + hrefs.compactMap { Paths.entity($0)?.0 }
-        case .fetchItem(let href), .deleteItem(let href), .updateItem(let href, _, _): [Paths.entity(href)?.0 ?? href]
-        case .addItem(let href, _), .freebusyReport(let href, _): [href]
-        case .reportFreshness(let f): [f.href]
-        case .multiOp(let ops): ops.flatMap(collections)
+        case .getProperties(let href): href == "/" ? [] : [(href, .freebusy)]
+        case .calendarQuery(let q): [(q.href, .read)]
+        case .calendarMultiget(let href, let hrefs, _):
+            ([href] + hrefs.compactMap { Paths.entity($0)?.0 }).map { ($0, .read) }
+        case .fetchItem(let href): [(Paths.entity(href)?.0 ?? href, .read)]
+        case .deleteItem(let href), .updateItem(let href, _, _): [(Paths.entity(href)?.0 ?? href, .write)]
+        case .addItem(let href, _): [(href, .write)]
+        case .freebusyReport(let href, _): [(View.target(ofHref: href), .freebusy)]
+        case .reportFreshness(let f): [(f.href, .write)]
+        case .multiOp(let ops): ops.flatMap(needs)
         }
-    }
-}
-
-/// A collection as one subscribable iCalendar feed.
-enum Publisher {
-    static func calendar(collection: String, entities: [StoredEntity], onUnreadable: (String, String) -> Void)
-        -> [UInt8]
-    {
-        var zones: [ICalComponent] = []
-        var seen = Set<String>()
-        var components: [ICalComponent] = []
-        let read = SharedZones()
-        for e in entities {
-            guard let cal = Entities.readable(e, zones: read, onUnreadable) else { continue }
-            for c in cal.components {
-                if c.name == "VTIMEZONE" {
-                    if seen.insert(c.property("TZID")?.text ?? "").inserted { zones.append(c) }
-                } else {
-                    components.append(c)
-                }
-            }
-        }
-        let props = [
-            ICalProperty("VERSION", .text("2.0")),
-            ICalProperty("PRODID", .text("-//Outboard//Reference Target Server//EN")),
-            ICalProperty("X-WR-CALNAME", .unknown(String(collection.split(separator: "/").last ?? ""))),
-        ]
-        return ICalWriter.write([ICalComponent(name: "VCALENDAR", properties: props, components: zones + components)])
     }
 }

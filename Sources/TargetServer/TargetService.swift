@@ -4,22 +4,6 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// Which collections a bearer token may read and write.
-public struct Grants: Sendable, Hashable {
-    public var all: Bool
-    public var collections: [String]
-
-    public init(all: Bool = false, collections: [String] = []) {
-        self.all = all
-        self.collections = collections
-    }
-
-    /// True for a granted collection and anything below it.
-    public func allows(_ path: String) -> Bool {
-        all || collections.contains { path == $0 || path.hasPrefix($0 + "/") }
-    }
-}
-
 /// Applies CalWS-SOAP requests to the store, following the rules in docs of PROTOCOL.md:
 /// `updateItem` needs the current change token and applies its change set all or nothing;
 /// `multiOp` runs in one transaction and stops at the first failure, which rolls everything back.
@@ -30,13 +14,16 @@ public struct TargetService: Sendable {
     public var onUnreadable: @Sendable (_ href: String, _ reason: String) -> Void
     /// How far around each write the instance index expands the entity written.
     public var horizon: IndexHorizon
+    /// The views a `freebusyReport` may name (`/views/NAME`).
+    public var views: ViewSet
 
     public init(
-        store: TargetStore, horizon: IndexHorizon = .standard,
+        store: TargetStore, horizon: IndexHorizon = .standard, views: ViewSet = ViewSet(),
         onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }
     ) {
         self.store = store
         self.horizon = horizon
+        self.views = views
         self.onUnreadable = onUnreadable
     }
 
@@ -48,8 +35,9 @@ public struct TargetService: Sendable {
         do {
             switch request.body {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
-                return try await store.db.read { [onUnreadable] db in
-                    try Operation.read(request, grants: grants, db: db, now: seconds, onUnreadable: onUnreadable)
+                return try await store.db.read { [onUnreadable, views] db in
+                    try Operation.read(
+                        request, grants: grants, db: db, now: seconds, views: views, onUnreadable: onUnreadable)
                 }
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
@@ -176,10 +164,18 @@ enum Operation {
         CalWSResponse(id: r.id, result: .failure(error, message, status: status), emptyBody(r))
     }
 
+    /// The CalWS `forbidden` answer when `grants` do not reach `target` at `level` (naming the
+    /// level that would), or nil.
+    static func refusal(_ r: CalWSRequest, _ grants: Grants, _ level: AccessLevel, _ target: String)
+        -> CalWSResponse?
+    {
+        grants.refusal(level, target, for: r.operation).map { failure(r, .forbidden, $0, status: .noAccess) }
+    }
+
     // MARK: Reads
 
     static func read(
-        _ r: CalWSRequest, grants: Grants, db: Database, now: Int64,
+        _ r: CalWSRequest, grants: Grants, db: Database, now: Int64, views: ViewSet = ViewSet(),
         onUnreadable: (String, String) -> Void = { _, _ in }
     ) throws -> CalWSResponse {
         switch r.body {
@@ -188,9 +184,7 @@ enum Operation {
                 return CalWSResponse(
                     id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection")))
             }
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .freebusy, href) { return refused }
             guard try StoreSQL.collectionExists(db, href) else {
                 return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
             }
@@ -205,9 +199,7 @@ enum Operation {
                 }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, collection) { return refused }
             guard let e = try StoreSQL.entity(db, collection: collection, name: name) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
@@ -217,9 +209,7 @@ enum Operation {
             return CalWSResponse(
                 id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
         case .calendarQuery(let q):
-            guard grants.allows(q.href) else {
-                return failure(r, .forbidden, "this token is not granted \(q.href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, q.href) { return refused }
             guard try StoreSQL.collectionExists(db, q.href) else {
                 return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound)
             }
@@ -249,28 +239,39 @@ enum Operation {
             }
             return CalWSResponse(id: r.id, .calendarQuery(out))
         case .freebusyReport(let href, let range):
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
+            // A collection, or a view of several (`/views/NAME`).
+            let target = View.target(ofHref: href)
+            if let refused = grants.refusal(.freebusy, target, views: views, for: r.operation) {
+                return failure(r, .forbidden, refused, status: .noAccess)
             }
-            guard Paths.isCollection(href), try StoreSQL.collectionExists(db, href) else {
-                return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+            let collections: [String]
+            if let name = View.name(ofTarget: target) {
+                guard let view = views[name] else {
+                    return failure(r, .targetDoesNotExist, "no view \(name) in the views file", status: .notFound)
+                }
+                collections = view.collections
+            } else {
+                guard Paths.isCollection(href), try StoreSQL.collectionExists(db, href) else {
+                    return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+                }
+                collections = [href]
             }
             // Floating and DATE times with no X-WR-TIMEZONE are placed in UTC (the server's
             // choice, RFC 4791 §7.10).
-            let periods = try InstanceIndex.periods(
-                db, collection: href, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,
-                onUnreadable: onUnreadable)
+            let periods = try collections.flatMap { c in
+                try InstanceIndex.periods(
+                    db, collection: c, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,
+                    onUnreadable: onUnreadable)
+            }
             return CalWSResponse(
                 id: r.id, .freebusyReport(CalendarReports.freebusy(periods, href: href, range: range, now: now)))
         case .calendarMultiget(let href, let hrefs, let allData):
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .read, href) { return refused }
             var out: [EntityInfo] = []
             let zones = SharedZones()
             for h in hrefs {
                 guard let (collection, name) = Paths.entity(h), collection == href || href == "/",
-                    grants.allows(collection)
+                    grants.allows(.read, collection)
                 else { continue }
                 if let e = try StoreSQL.entity(db, collection: collection, name: name),
                     let cal = Entities.readable(e, zones: zones, onUnreadable)
@@ -301,9 +302,7 @@ enum Operation {
                     r, .invalidCalendarCollectionLocation, "\(f.href) is not a collection path such as /public/holidays"
                 )
             }
-            guard grants.allows(f.href) else {
-                return failure(r, .forbidden, "this token is not granted \(f.href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, f.href) { return refused }
             try Freshness(f, reportedAt: batch.now).save(db)
             return CalWSResponse(id: r.id, .reportFreshness)
         case .addItem(let href, let calendar):
@@ -311,9 +310,7 @@ enum Operation {
                 return failure(
                     r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays")
             }
-            guard grants.allows(href) else {
-                return failure(r, .forbidden, "this token is not granted \(href)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, href) { return refused }
             let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
             let uid: String
             switch prepared.uid {
@@ -340,9 +337,7 @@ enum Operation {
             guard let (collection, name) = Paths.entity(href) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, collection) { return refused }
             guard var e = try StoreSQL.entity(db, collection: collection, name: name) else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
@@ -391,9 +386,7 @@ enum Operation {
                 }
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
-            guard grants.allows(collection) else {
-                return failure(r, .forbidden, "this token is not granted \(collection)", status: .noAccess)
-            }
+            if let refused = refusal(r, grants, .write, collection) { return refused }
             guard try StoreSQL.entity(db, collection: collection, name: name) != nil else {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }

@@ -105,6 +105,10 @@ public final class TargetStore: Sendable {
                         JOIN collection c ON c.path = e.collection WHERE c.indexed_from < c.indexed_to;
                     """)
         }
+        m.registerMigration("v5: view secret links") { db in
+            // Views live in the views file, not in the store; only their secret links are kept here.
+            try db.execute(sql: "CREATE TABLE view_secret (name TEXT PRIMARY KEY NOT NULL, secret TEXT NOT NULL)")
+        }
         return m
     }
 }
@@ -167,6 +171,11 @@ enum StoreSQL {
     /// The collection's secret link key, if it has one.
     static func secret(_ db: Database, _ path: String) throws -> String? {
         try String?.fetchOne(db, sql: "SELECT secret FROM collection WHERE path = ?", arguments: [path]) ?? nil
+    }
+
+    /// A view's secret link key, if it has one.
+    static func viewSecret(_ db: Database, _ name: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT secret FROM view_secret WHERE name = ?", arguments: [name])
     }
 
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
@@ -238,5 +247,27 @@ extension TargetStore {
         try db.write { db in
             try db.execute(sql: "UPDATE collection SET secret = ? WHERE path = ?", arguments: [secret, collection])
         }
+    }
+
+    /// A view's secret link key, made (or replaced, with `rotate`) when needed. Views are not in
+    /// the store, so any view name is accepted: the key serves only a view the views file has.
+    public func viewSecret(for name: String, rotate: Bool = false) throws -> String {
+        guard View.isName(name) else {
+            throw TargetError.config("\(name) is not a view name (letters, digits, -, _, . or ~)")
+        }
+        return try db.write { db in
+            if !rotate, let s = try StoreSQL.viewSecret(db, name) { return s }
+            let s = RandomToken.hex(bytes: 24)
+            try db.execute(
+                sql:
+                    "INSERT INTO view_secret (name, secret) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET secret = excluded.secret",
+                arguments: [name, s])
+            return s
+        }
+    }
+
+    /// Revokes a view's secret link key.
+    public func revokeViewSecret(for name: String) throws {
+        try db.write { db in try db.execute(sql: "DELETE FROM view_secret WHERE name = ?", arguments: [name]) }
     }
 }

@@ -15,8 +15,12 @@ import TestSupport
 @Suite struct CalendarReportsTests {
     static func app() throws -> some ApplicationProtocol {
         let tokens = TokenTable(entries: ["all": Grants(all: true), "club": Grants(collections: ["/sport/club"])])
+        let views = try ViewSet.read(
+            "team: {collections: [/sport/club, /people/me], detail: busy}\n", file: "views.yaml"
+        )
+        .get()
         let config = TargetConfiguration(
-            dataDirectory: TargetProcess.temporaryDirectory().path, port: 0, tokens: tokens)
+            dataDirectory: TargetProcess.temporaryDirectory().path, port: 0, tokens: tokens, views: views)
         return try buildTargetApplication(config, logger: Logger(label: "test"))
     }
 
@@ -123,6 +127,21 @@ import TestSupport
                 CalWSRequest(
                     .freebusyReport(href: "/sport/club", range: UTCRange(start: Self.utc(20), end: Self.utc(21)))))
             #expect(try Self.freebusyLines(quiet).allSatisfy { !$0.hasPrefix("FREEBUSY") })
+
+            // A view's report is its collections' busy time together; a token granted only one
+            // of them is refused it.
+            let own = try CalendarReportsTests.calendar([
+                "BEGIN:VEVENT", "UID:own", "DTSTAMP:20261101T000000Z", "DTSTART:20270109T110000Z",
+                "DTEND:20270109T130000Z", "END:VEVENT",
+            ])
+            _ = try await Self.call(client, CalWSRequest(.addItem(href: "/people/me", calendar: own)))
+            let team = CalWSRequest(
+                .freebusyReport(href: "/views/team", range: UTCRange(start: Self.utc(9), end: Self.utc(10))))
+            #expect(
+                try Self.freebusyLines(try await Self.call(client, team)).last
+                    == "FREEBUSY;FBTYPE=BUSY:20270109T100000Z/20270109T130000Z")
+            let refused = try await Self.call(client, team, token: "club", status: .forbidden)
+            #expect(refused.result.error == .forbidden)
 
             let missing = try await Self.call(
                 client,

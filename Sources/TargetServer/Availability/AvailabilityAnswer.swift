@@ -4,6 +4,8 @@ import Recurrence
 /// successful pass (`synced-at`, a 304 included) and last attempt, whether that is older than the
 /// query's `max_staleness` (default twice the subscription's refresh interval), and its last error.
 /// A collection no subscription reports on is its own source: `subscription` null, never stale.
+/// A view is as fresh as the least fresh of its collections (a stale one first, else the one
+/// synced longest ago).
 struct AvailabilitySource: Encodable, Sendable, Hashable {
     var member: String
     var subscription: String?
@@ -13,7 +15,11 @@ struct AvailabilitySource: Encodable, Sendable, Hashable {
     var stale: Bool
     var lastError: String?
 
-    init(member: String, freshness: Freshness?, now: Int64, maxStaleness: Int64?) {
+    /// `reports`: those of the member's collections that have one.
+    init(member: String, freshness reports: [Freshness], now: Int64, maxStaleness: Int64?) {
+        let freshness =
+            reports.first { $0.isStale(now: now, maxStaleness: maxStaleness) }
+            ?? reports.min { ($0.lastSuccess ?? .min) < ($1.lastSuccess ?? .min) }
         self.member = member
         subscription = freshness?.subscription
         syncedAt = freshness?.lastSuccess.map(RFC3339.utc)

@@ -11,7 +11,7 @@ enum AvailabilityEndpoint {
     static let maxBodyBytes = 1 << 20
 
     static func register<Context: RequestContext>(
-        on router: Router<Context>, tokens: TokenTable, store: TargetStore,
+        on router: Router<Context>, tokens: TokenTable, views: ViewSet, store: TargetStore,
         onUnreadable: @escaping @Sendable (String, String) -> Void
     ) {
         router.post("availability") { request, context -> Response in
@@ -40,19 +40,17 @@ enum AvailabilityEndpoint {
                 return json(.badRequest, AvailabilityRefusal(problems.all))
             case .success(let q): query = q
             }
-            // Every member must be granted, or nothing is read (403), before any existence is told.
-            let denied = fields(of: query).filter { !grants.allows($0.member) }
-            if !denied.isEmpty {
-                return json(
-                    .forbidden,
-                    AvailabilityRefusal(
-                        denied.map {
-                            AvailabilityProblem(field: $0.field, message: "this token is not granted \($0.member)")
-                        }))
+            // Every member must be granted at freebusy (a view: itself, or each of its
+            // collections), or nothing is read (403), before any existence is told.
+            let denied = fields(of: query).compactMap { f in
+                grants.refusal(.freebusy, f.member, views: views, for: "availability").map {
+                    AvailabilityProblem(field: f.field, message: $0)
+                }
             }
+            if !denied.isEmpty { return json(.forbidden, AvailabilityRefusal(denied)) }
             let queryZone = AvailabilityEndpoint.zone(named: query.zone) ?? .utc
             let found = try await store.db.read { db in
-                try AvailabilityEndpoint.busy(db, query, zone: queryZone, onUnreadable: onUnreadable)
+                try AvailabilityEndpoint.busy(db, query, views: views, zone: queryZone, onUnreadable: onUnreadable)
             }
             let (busy, sources): ([String: [BusyPeriod]], [AvailabilitySource])
             switch found {
@@ -83,10 +81,12 @@ enum AvailabilityEndpoint {
         return out
     }
 
-    /// Each member's busy periods over the query's window and its freshness (in member order),
-    /// in one read; or the members that are not collections of this store.
+    /// Each member's busy periods over the query's window (a view's: the union of its
+    /// collections') and its freshness (in member order), in one read; or the members that are
+    /// neither collections of this store nor views.
     static func busy(
-        _ db: Database, _ query: AvailabilityQuery, zone: ZoneRules, now: Int64 = Int64(Date().timeIntervalSince1970),
+        _ db: Database, _ query: AvailabilityQuery, views: ViewSet, zone: ZoneRules,
+        now: Int64 = Int64(Date().timeIntervalSince1970),
         onUnreadable: (String, String) -> Void
     ) throws -> Result<([String: [BusyPeriod]], [AvailabilitySource]), AvailabilityProblems> {
         let window = query.fetchWindow
@@ -94,16 +94,28 @@ enum AvailabilityEndpoint {
         var sources: [AvailabilitySource] = []
         var missing: [AvailabilityProblem] = []
         for (field, member) in fields(of: query) {
-            guard try StoreSQL.collectionExists(db, member) else {
-                missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
-                continue
+            let collections: [String]
+            if let name = View.name(ofTarget: member) {
+                guard let view = views[name] else {
+                    missing.append(AvailabilityProblem(field: field, message: "no view \(name) in the views file"))
+                    continue
+                }
+                collections = view.collections
+            } else {
+                guard try StoreSQL.collectionExists(db, member) else {
+                    missing.append(AvailabilityProblem(field: field, message: "no collection \(member)"))
+                    continue
+                }
+                collections = [member]
+            }
+            busy[member] = try collections.flatMap { c in
+                try InstanceIndex.periods(
+                    db, collection: c, in: zone, from: window.start, to: window.end, onUnreadable: onUnreadable)
             }
             sources.append(
                 AvailabilitySource(
-                    member: member, freshness: try Freshness.of(db, collection: member), now: now,
-                    maxStaleness: query.maxStaleness))
-            busy[member] = try InstanceIndex.periods(
-                db, collection: member, in: zone, from: window.start, to: window.end, onUnreadable: onUnreadable)
+                    member: member, freshness: try collections.compactMap { try Freshness.of(db, collection: $0) },
+                    now: now, maxStaleness: query.maxStaleness))
         }
         return missing.isEmpty ? .success((busy, sources)) : .failure(AvailabilityProblems(all: missing))
     }

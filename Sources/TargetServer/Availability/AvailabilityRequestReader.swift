@@ -161,13 +161,16 @@ struct AvailabilityRequestReader {
         for (j, m) in list.enumerated() {
             let f = "\(field).members[\(j)]"
             guard case .string(let path) = m else {
-                problem(f, "expected a collection path such as \"/people/alice\", not \(m.kind)")
+                problem(
+                    f,
+                    "expected a collection path such as \"/people/alice\" or a view such as \"views/team\", not \(m.kind)"
+                )
                 continue
             }
-            if path.hasPrefix("views/") || path.hasPrefix("/views/") {
-                problem(f, "views are not served yet by this target; name collection paths such as \"/people/alice\"")
-            } else if !Paths.isCollection(path) {
-                problem(f, "\"\(path)\" is not a collection path such as \"/people/alice\"")
+            if path.hasPrefix("views/") ? View.name(ofTarget: path) == nil : !Paths.isCollection(path) {
+                problem(
+                    f, "\"\(path)\" is not a collection path such as \"/people/alice\" or a view such as \"views/team\""
+                )
             } else if members.contains(path) {
                 problem(f, "\(path) is already a member of this group")
             } else {
@@ -250,10 +253,7 @@ struct AvailabilityRequestReader {
     /// An ISO 8601 duration in seconds: weeks, days, hours, minutes and seconds (`PT30M`, `P1D`,
     /// `PT1H30M`; years and months have no fixed length and are refused), at most a year.
     private mutating func duration(_ value: JSONValue, field: String, positive: Bool) -> Int64 {
-        if case .string(let s) = value, case .duration(let d)? = ICalValue.parse(s, as: .duration), !d.isNegative {
-            let seconds =
-                Int64(d.weeks) * 604_800 + Int64(d.days) * 86_400 + Int64(d.hours) * 3600 + Int64(d.minutes) * 60
-                + Int64(d.seconds)
+        if case .string(let s) = value, let seconds = ISODuration.seconds(s) {
             if seconds > Self.maxSpan {
                 problem(field, "at most \(Self.maxSpan / 86_400) days")
             } else if positive, seconds == 0 {

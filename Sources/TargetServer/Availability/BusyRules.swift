@@ -59,23 +59,33 @@ enum BusyRules {
         of calendar: ICalComponent, from: Int64, to: Int64,
         options: ExpansionOptions = ExpansionOptions()
     ) -> [BusyInstance] {
+        var out: [BusyInstance] = []
+        forEach(of: calendar, from: from, to: to, options: options) { out.append($1) }
+        return out
+    }
+
+    /// Hands over each busy or tentative instance as `instances` finds it, with the recurrence
+    /// instance it comes from (its UID and RECURRENCE-ID name it in a busy-only feed).
+    static func forEach(
+        of calendar: ICalComponent, from: Int64, to: Int64, options: ExpansionOptions = ExpansionOptions(),
+        _ body: (RecurrenceInstance, BusyInstance) -> Void
+    ) {
         let events = calendar.components.filter { $0.name == "VEVENT" }
-        guard !events.isEmpty, from < to else { return [] }
+        guard !events.isEmpty, from < to else { return }
         var utcOptions = options
         utcOptions.floatingZone = "UTC"  // floating values come out as their wall-clock seconds
         let zones = ZoneResolver(
             timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
             calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
         let series = RecurrenceSeries(components: events, zones: zones, options: utcOptions)
-        var out: [BusyInstance] = []
         for instance in series.instances(from: from, to: to) {
             guard let status = status(of: instance) else { continue }
-            out.append(
+            body(
+                instance,
                 BusyInstance(
                     start: instance.start, end: instance.end,
                     isFloating: isFloating(instance, zones: zones), status: status))
         }
-        return out
     }
 
     /// Whether an instance's times are wall-clock times with no zone of their own.

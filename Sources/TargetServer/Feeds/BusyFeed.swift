@@ -1,0 +1,68 @@
+import CalendarModel
+import Recurrence
+
+/// A busy-only feed: per busy or tentative instance (as `BusyRules` decide) one VEVENT with a
+/// UID derived from the collection, the original UID and the instance, DTSTART and DTEND in UTC,
+/// `SUMMARY:Busy` or `SUMMARY:Tentative`, and DTSTAMP; nothing else leaves (no title, place,
+/// attendee, organizer, description, categories, alarms or extension properties).
+///
+/// Recurring series are expanded over `window` (the index horizon around the current day):
+/// an RRULE would tell the series' pattern and its EXDATEs, and an override's RECURRENCE-ID would
+/// tell where it was moved from. Floating and DATE times are placed in the calendar's
+/// X-WR-TIMEZONE when it has one, else in `zone`, as availability does.
+struct BusyFeed {
+    /// UTC epoch seconds; instances overlapping it are listed.
+    var from: Int64
+    var to: Int64
+    var zone: ZoneRules
+    /// The DTSTAMP of every event: the start of the day the window is anchored at, so that one
+    /// ETag always names the same bytes.
+    var stamp: Int64
+
+    /// The window and stamp of a feed served at `now`: the horizon around the start of its UTC day.
+    init(horizon: IndexHorizon, now: Int64, zone: ZoneRules) {
+        let day = now - ((now % 86_400) + 86_400) % 86_400
+        let window = horizon.window(at: day)
+        (from, to, self.zone, stamp) = (window.from, window.to, zone, day)
+    }
+
+    /// The busy events of the entities, by start (then UID).
+    func events(of entities: [StoredEntity], onUnreadable: (String, String) -> Void) -> [ICalComponent] {
+        let zones = SharedZones()
+        var found: [(start: Int64, uid: String, event: ICalComponent)] = []
+        let dtstamp = Self.utc(stamp)
+        for e in entities {
+            guard let calendar = Entities.readable(e, zones: zones, onUnreadable) else { continue }
+            BusyRules.forEach(
+                of: calendar, from: from - BusyRules.floatingSlack, to: to + BusyRules.floatingSlack
+            ) { instance, busy in
+                guard let placed = busy.placed(in: zone), placed.start < to, placed.end > from else { return }
+                let uid = Self.uid(collection: e.collection, uid: e.uid, recurrenceID: instance.recurrenceID)
+                let event = ICalComponent(
+                    name: "VEVENT",
+                    properties: [
+                        ICalProperty("UID", .text(uid)),
+                        ICalProperty("DTSTAMP", dtstamp),
+                        ICalProperty("DTSTART", Self.utc(placed.start)),
+                        ICalProperty("DTEND", Self.utc(placed.end)),
+                        ICalProperty("SUMMARY", .text(placed.status == .busy ? "Busy" : "Tentative")),
+                    ])
+                found.append((placed.start, uid, event))
+            }
+        }
+        return found.sorted { ($0.start, $0.uid) < ($1.start, $1.uid) }.map(\.event)
+    }
+
+    /// A UID that stays the same for the same instance and tells nothing of the original: a
+    /// SHA-256 of the collection, the UID and the instance's RECURRENCE-ID instant.
+    static func uid(collection: String, uid: String, recurrenceID: Int64) -> String {
+        let hex = CanonicalForm.sha256Hex(Array("\(collection)\n\(uid)\n\(recurrenceID)".utf8))
+        return String(hex.prefix(32)) + "@busy.outboard"
+    }
+
+    /// Epoch seconds as a UTC DATE-TIME value.
+    static func utc(_ seconds: Int64) -> ICalValue {
+        let compact = RFC3339.utc(seconds).filter { $0 != "-" && $0 != ":" }
+        return ICalValue.parse(compact, as: .dateTime) ?? .unknown(compact)
+    }
+}
