@@ -36,6 +36,9 @@ public struct SyncReport: Sendable {
     /// bounded by `refresh-min` and `refresh-max`, in seconds; the schedule's next interval. Nil
     /// when the feed asks for none (the subscription's `refresh` applies, within the bounds).
     public var feedRefresh: Int?
+    /// The feed's answer came from a fetch made for another subscription of the same feed (same
+    /// URL, credentials and headers; see `SharedFeedSource`): this pass sent no request.
+    public var fetchShared = false
     /// What was wrong with the feed that did not stop the pass (a malformed REFRESH-INTERVAL).
     public var diagnostics: [String] = []
 
