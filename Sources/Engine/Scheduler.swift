@@ -72,7 +72,8 @@ public actor Scheduler {
     /// The mates of each subscription that has any.
     static func mates(_ subscriptions: [Subscription]) -> [String: [String]] {
         let groups = Dictionary(
-            grouping: subscriptions.filter { $0.enabled && !$0.refreshFromFeed }, by: { "\($0.sourceURL) \($0.refresh)" })
+            grouping: subscriptions.filter { $0.enabled && !$0.refreshFromFeed },
+            by: { "\($0.sourceURL) \($0.refresh)" })
         var mates: [String: [String]] = [:]
         for group in groups.values where group.count > 1 {
             for s in group { mates[s.id] = group.map(\.id).filter { $0 != s.id } }

@@ -17,16 +17,23 @@ public actor SharedFeedSource: FeedSource {
     let clock: @Sendable () -> Date
     private var answers: [Key: Answer] = [:]
     private var inFlight: [Key: Task<Result<Answer, FetchError>, Never>] = [:]
+    /// The subscriptions that asked for each feed: a body is kept only for a feed with two or more.
+    private var subscribers: [Key: Set<String>] = [:]
 
     /// `window`: how long an answer is reused (the daemon aligns the due times of subscriptions
-    /// of one URL, so their passes start within it). `clock` is injected for tests.
+    /// of one URL, so their passes start within it). `subscriptions`: those known to come (the
+    /// configuration), so a body is kept from the first refresh on for a feed several read;
+    /// others are learned as they ask. `clock` is injected for tests.
     public init(
-        _ inner: any FeedSource = FeedFetcher(), window: TimeInterval = 15,
+        _ inner: any FeedSource = FeedFetcher(), window: TimeInterval = 15, subscriptions: [Subscription] = [],
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.inner = inner
         self.window = window
         self.clock = clock
+        for s in subscriptions where s.enabled {
+            if let key = Key(s) { self.subscribers[key, default: []].insert(s.id) }
+        }
     }
 
     /// What makes two subscriptions' requests the same request.
@@ -69,7 +76,8 @@ public actor SharedFeedSource: FeedSource {
         /// The answer to a conditional fetch with these validators (as the server would give
         /// it: If-None-Match decides when there is an ETag), or nil when it cannot tell.
         func answer(etag: String?, lastModified: String?) -> FeedFetcher.Result? {
-            let same = self.etag != nil ? etag == self.etag : (self.lastModified != nil && lastModified == self.lastModified)
+            let same =
+                self.etag != nil ? etag == self.etag : (self.lastModified != nil && lastModified == self.lastModified)
             if same { return .notModified }
             return body.map { .body($0, etag: self.etag, lastModified: self.lastModified) }
         }
@@ -89,6 +97,7 @@ public actor SharedFeedSource: FeedSource {
         guard let key = Key(s) else {
             return FeedAnswer(result: try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody))
         }
+        subscribers[key, default: []].insert(s.id)
         // A fetch of this feed in flight, or an answer of this refresh that has not served this
         // subscription yet (a second pass of it, say a trigger, is a refresh of its own): told to
         // this subscription, a failure too (as this subscription's).
@@ -114,7 +123,7 @@ public actor SharedFeedSource: FeedSource {
             } catch {
                 outcome = .failure(error)
             }
-            return await self.settle(key, outcome)
+            return self.settle(key, outcome)
         }
         inFlight[key] = task
         switch await task.value {
@@ -124,15 +133,19 @@ public actor SharedFeedSource: FeedSource {
         }
     }
 
-    /// Records a fetch's outcome: no longer in flight, and an answer kept for the window. A 304
-    /// to the validators of the body kept confirms that body.
+    /// Records a fetch's outcome: no longer in flight, and an answer kept for the window (its body
+    /// only when another subscription reads the feed too). A 304 to the validators of the body
+    /// kept confirms that body.
     private func settle(_ key: Key, _ outcome: Result<Answer, FetchError>) -> Result<Answer, FetchError> {
         inFlight[key] = nil
         guard case .success(var fresh) = outcome else { return outcome }
-        if fresh.body == nil, let kept = answers[key], kept.etag == fresh.etag, kept.lastModified == fresh.lastModified {
+        if fresh.body == nil, let kept = answers[key], kept.etag == fresh.etag, kept.lastModified == fresh.lastModified
+        {
             fresh.body = kept.body
         }
-        keep(fresh, for: key)
+        var kept = fresh
+        if subscribers[key, default: []].count < 2 { kept.body = nil }
+        keep(kept, for: key)
         return .success(fresh)
     }
 
@@ -157,7 +170,8 @@ extension FetchError {
     func naming(_ id: String) -> FetchError {
         switch self {
         case .transport(_, let host, let e): .transport(subscription: id, host: host, e)
-        case .http(_, let host, let status, let retry): .http(subscription: id, host: host, status: status, retryAfter: retry)
+        case .http(_, let host, let status, let retry):
+            .http(subscription: id, host: host, status: status, retryAfter: retry)
         case .tooLarge(_, let limit): .tooLarge(subscription: id, limit: limit)
         case .secret(_, let m): .secret(subscription: id, m)
         }

@@ -322,7 +322,9 @@ public struct SyncPass: Sendable {
             if let existing = feed.items[entry.item.key] {
                 let keepExisting = (existing.hash, existing.item.uid ?? "") >= (entry.hash, entry.item.uid ?? "")
                 let kept = keepExisting ? existing : entry
-                duplicates[kept.item.key] = (kept.item.uid ?? kept.item.key, (duplicates[kept.item.key]?.dropped ?? 0) + 1)
+                duplicates[kept.item.key] = (
+                    kept.item.uid ?? kept.item.key, (duplicates[kept.item.key]?.dropped ?? 0) + 1
+                )
                 if keepExisting { continue }
             }
             feed.add(entry)

@@ -54,9 +54,10 @@ import TestSupport
         let match = try #require(try await bed.client.fetch(uid: "1-1@provider", in: "/t/content")?.calendar)
         #expect(match.components.first { $0.name == "VEVENT" }?.property("LOCATION")?.text == "Stadium")
         let series = try #require(try await bed.client.fetch(uid: "series-1@provider", in: "/t/content")?.calendar)
-        #expect(series.components.compactMap { $0.recurrenceID != nil ? $0.property("SUMMARY")?.text : nil } == [
-            "Training (Wednesday)"
-        ])
+        #expect(
+            series.components.compactMap { $0.recurrenceID != nil ? $0.property("SUMMARY")?.text : nil } == [
+                "Training (Wednesday)"
+            ])
         #expect(try bed.store.items("s").keys.allSatisfy { $0.hasPrefix("content:") })
     }
 

@@ -69,7 +69,9 @@ enum EngineFixtures {
         #expect(first.succeeded && first.added.count == 4, "\(String(describing: first.error))")
         let entities = try await bed.client.list(collection: "/t/timetable").map { "\($0.href) \($0.changeToken)" }
         let mirrored = try await bed.summaries("/t/timetable")
-        #expect(mirrored.count == 4 && mirrored.values.sorted() == ["Biology", "History", "Mathematics", "Parents' evening"])
+        #expect(
+            mirrored.count == 4
+                && mirrored.values.sorted() == ["Biology", "History", "Mathematics", "Parents' evening"])
 
         try bed.nginx.put("timetable.ics", try EngineFixtures.bytes("uids-per-export-2.ics"))
         let second = await bed.pass(s)

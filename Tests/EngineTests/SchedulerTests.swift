@@ -223,8 +223,10 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
         // Four drawn at the start (unused: never synced, all due at once), then one per finish.
         let jitters = Jitters([0.5, 0.5, 0.5, 0.5, 0.1, 0.9, 0.5, 0.3])
         let scheduler = Scheduler(
-            subscriptions: [try sub("a", "holidays.ics"), try sub("b", "holidays.ics"), try sub("c", "other.ics"),
-                try sub("d", "holidays.ics", refresh: 7200)],
+            subscriptions: [
+                try sub("a", "holidays.ics"), try sub("b", "holidays.ics"), try sub("c", "other.ics"),
+                try sub("d", "holidays.ics", refresh: 7200),
+            ],
             states: [:], now: t0, random: { jitters.next() }
         ) { SyncReport(subscription: $0.id) }
         _ = await scheduler.start(now: t0)

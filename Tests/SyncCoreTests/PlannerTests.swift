@@ -237,7 +237,9 @@ import Testing
             Issue.record("only the UID differs: nothing to send")
             return
         }
-        guard case .update(_, _, _, let update, let source, _) = plan(Self.event("export-1-a", "A", extra: ["LOCATION:Hall 1"]))
+        guard
+            case .update(_, _, _, let update, let source, _) = plan(
+                Self.event("export-1-a", "A", extra: ["LOCATION:Hall 1"]))
         else {
             Issue.record("the location differs: an update")
             return
@@ -246,14 +248,20 @@ import Testing
         #expect(source.uid == "export-1-a" && source.master?.uid == "export-1-a")
         // Without content identity the same copy is another entity: its UID differs.
         let byUID = Self.planner().plan(
-            cl, copies: [item.item.key: .init(href: "/c/1.ics", changeToken: "r1", calendar: Self.calendar(Self.event("export-1-a", "A", extra: ["LOCATION:Hall 2"])))],
+            cl,
+            copies: [
+                item.item.key: .init(
+                    href: "/c/1.ics", changeToken: "r1",
+                    calendar: Self.calendar(Self.event("export-1-a", "A", extra: ["LOCATION:Hall 2"])))
+            ],
             applied: { _ in nil })
         if case .settle = byUID.writes.first { Issue.record("keyed by UID, another UID is not the same item") }
     }
 
     @Test func aContentKeyIsTheSeriesStartRuleAndSummaryWhateverTheUID() {
         func key(_ lines: [String]) -> String {
-            ItemIdentity.content.key(of: ItemGrouper.items(from: ICalDocument(calendars: [Self.calendar(lines)])).items[0])
+            ItemIdentity.content.key(
+                of: ItemGrouper.items(from: ICalDocument(calendars: [Self.calendar(lines)])).items[0])
         }
         let rule = ["RRULE:FREQ=WEEKLY;COUNT=5"]
         let base = key(Self.event("u1", "Training", extra: rule))
@@ -262,7 +270,10 @@ import Testing
         #expect(key(Self.event("u1", "Training (moved)", extra: rule)) != base, "SUMMARY")
         #expect(key(Self.event("u1", "Training", extra: ["RRULE:FREQ=WEEKLY;COUNT=6"])) != base, "RRULE")
         #expect(key(Self.event("u1", "Training")) != base, "no RRULE")
-        let moved = ["BEGIN:VEVENT", "UID:u3", "RECURRENCE-ID:20260308T150000Z", "DTSTART:20260309T150000Z", "SUMMARY:Moved", "END:VEVENT"]
+        let moved = [
+            "BEGIN:VEVENT", "UID:u3", "RECURRENCE-ID:20260308T150000Z", "DTSTART:20260309T150000Z", "SUMMARY:Moved",
+            "END:VEVENT",
+        ]
         #expect(key(Self.event("u3", "Training", extra: rule) + moved) == base, "an override belongs to its series")
         #expect(ItemIdentity.content.made(base) && !ItemIdentity.uid.made(base) && ItemIdentity.uid.made("u1"))
     }

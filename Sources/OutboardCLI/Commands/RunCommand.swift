@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         let options = config
         let current = Current(c)
         // Passes of subscriptions of one feed share one conditional fetch per refresh.
-        let feeds = SharedFeedSource()
+        let feeds = SharedFeedSource(subscriptions: c.subscriptions)
         let pass: Scheduler.Pass = { sub in
             await SyncRunner.pass(
                 sub, config: current.value, store: store, dryRun: false, source: feeds,

@@ -75,7 +75,7 @@ struct SyncCommand: AsyncParsableCommand {
         var ok = true
         let after = ProcessInfo.processInfo.environment["OUTBOARD_PROGRESS_AFTER"].flatMap(Double.init) ?? 1
         // Subscriptions of one feed share its fetch (`--all`).
-        let source = SharedFeedSource()
+        let source = SharedFeedSource(subscriptions: chosen)
         for s in chosen {
             let progress = ProgressLine(
                 subscription: s.id, console: Console.current, terminal: Console.current.isTerminal, after: after)
