@@ -8,8 +8,9 @@ import Foundation
 /// Fetches of one feed that overlap are made once; the answer (body, validators, time) is kept
 /// for `window` seconds, and each subscription's conditional fetch is answered from it once: its
 /// own stored validators equal to the shared ones get a 304, others the shared body. A
-/// subscription the answer served already (a trigger right after its pass) or whose validators it
-/// cannot settle (a 304 to other validators, with no body) fetches anew. Credentials take part in the key as a digest: compared, never kept or logged.
+/// subscription the answer served already (a trigger right after its pass) or whose validators
+/// it cannot settle (a 304 to other validators, with no body) fetches anew. Credentials take
+/// part in the key as a digest: compared, never kept or logged.
 public actor SharedFeedSource: FeedSource {
     let inner: any FeedSource
     /// Seconds an answer serves the subscriptions that ask after it.

@@ -43,6 +43,7 @@ import TestSupport
         #expect(second.succeeded && !second.notModified, "\(String(describing: second.error))")
         #expect(second.added.isEmpty && second.updated.isEmpty && second.deleted.isEmpty && second.unchanged == 4)
         #expect(bed.memory.operations == writes, "no write at all")
+        #expect(second.copiesFetched == 0, "a new UID alone does not change an item's hash")
         #expect(bed.summaries("/t/content") == mirrored)
 
         // A real change, in an item and in an override: updates under the UIDs the target keeps.

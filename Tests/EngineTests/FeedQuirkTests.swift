@@ -79,6 +79,7 @@ enum EngineFixtures {
         #expect(second.added.isEmpty && second.updated.isEmpty && second.deleted.isEmpty)
         if byContent {
             #expect(second.succeeded && second.unchanged == 4, "\(String(describing: second.error))")
+            #expect(second.copiesFetched == 0, "a new UID alone does not change an item's hash")
         } else {
             #expect(
                 second.error?.hasSuffix(

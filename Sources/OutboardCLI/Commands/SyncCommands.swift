@@ -157,9 +157,9 @@ enum SyncRunner {
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {
         var out: [String] = []
-        let shared = " (its fetch was shared with another subscription of the same feed)"
+        let shared = "its fetch was shared with another subscription of the same feed"
         if r.notModified {
-            return ["\(r.subscription): the feed has not changed (nothing to do)" + (r.fetchShared ? shared : "")]
+            return ["\(r.subscription): the feed has not changed (nothing to do\(r.fetchShared ? "; " + shared : ""))"]
         }
         if dryRun {
             out.append(
@@ -174,7 +174,7 @@ enum SyncRunner {
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
         if let d = duplicates(r) { out.insert(d, at: 1) }
-        if r.fetchShared { out.append("  note: the feed was not fetched again\(shared)") }
+        if r.fetchShared { out.append("  note: \(shared)") }
         out += r.diagnostics.map { "  note: \($0)" }
         if let e = r.error { out.append("  error: \(e)") }
         return out
