@@ -276,5 +276,10 @@ import Testing
         ]
         #expect(key(Self.event("u3", "Training", extra: rule) + moved) == base, "an override belongs to its series")
         #expect(ItemIdentity.content.made(base) && !ItemIdentity.uid.made(base) && ItemIdentity.uid.made("u1"))
+        // A dry run names an item keyed by content by its UID first.
+        let add = PlannedWrite.add(key: base, calendar: Self.calendar(Self.event("u1", "Training")), hash: "")
+        #expect(add.lines == ["+ add u1 (\(base))"])
+        #expect(
+            PlannedWrite.add(key: "u1", calendar: Self.calendar(Self.event("u1", "T")), hash: "").lines == ["+ add u1"])
     }
 }
