@@ -88,16 +88,19 @@ public struct SyncPass: Sendable {
         // entity, and the intents of an unfinished pass are looked up (present: compared with
         // the feed; absent: added again if the feed has them).
         // After a change of `identity` the stored keys are the other identity's: the target's
-        // entities are matched to the feed's items anew, as a reconcile does.
+        // entities are matched to the feed's items anew, as a reconcile does. Keyed by content, a
+        // pass that knows no item (a new subscription, a lost status store) does so too: the
+        // feed's UIDs need not be the target's, so adding by UID could add an entity twice.
         let rekey = read.known.keys.contains { !subscription.identity.made($0) }
         if rekey {
             run.report.diagnostics.append(
                 "identity is now \(subscription.identity.rawValue): the entities of \(subscription.targetCollection) were matched to the feed's items again by listing the target"
             )
         }
-        if run.reconcile || rekey || !run.intents.isEmpty {
+        let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
+        if run.reconcile || adopt || !run.intents.isEmpty {
             do {
-                try await resolve(&read.known, reconcile: run.reconcile || rekey, intents: run.intents, dryRun: dryRun)
+                try await resolve(&read.known, reconcile: run.reconcile || adopt, intents: run.intents, dryRun: dryRun)
             } catch let e as TargetClientError {
                 return run.fail("\(e)", .target, store)
             } catch {

@@ -79,8 +79,9 @@ import TestSupport
         #expect(await bed.pass(s, reconcile: true).duplicates.first?.key == kept)
     }
 
-    /// Changing `identity` of a subscription with a mirror: the next pass lists the target and
-    /// matches its entities to the feed's items again; nothing is lost, nothing added twice.
+    /// Changing `identity` of a subscription with a mirror, or losing its status store: the next
+    /// pass lists the target and matches its entities to the feed's items again; nothing is
+    /// lost, nothing added twice.
     @Test func changingTheSettingKeepsTheMirrorWhole() async throws {
         let bed = try MemoryBed()
         bed.put("f.ics", Self.export(1))
@@ -98,6 +99,13 @@ import TestSupport
         bed.put("f.ics", Self.export(3))
         let next = await bed.pass(byContent)
         #expect(next.succeeded && next.added.isEmpty && next.deleted.isEmpty && next.diagnostics.isEmpty)
+        // The status store lost: the first pass adopts the target's entities by content.
+        try bed.store.commit("s", put: [], remove: Array(try bed.store.items("s").keys))
+        try bed.store.save("s", FeedState())
+        bed.put("f.ics", Self.export(5))
+        let adopted = await bed.pass(byContent)
+        #expect(adopted.succeeded && adopted.added.isEmpty && adopted.deleted.isEmpty && adopted.unchanged == 4)
+        #expect(bed.summaries("/t/switch") == mirrored)
         // And back to UIDs: the target's entities are known by their UIDs again; the feed's new
         // UIDs then look like a feed whose UIDs change, and the guard says so.
         bed.put("f.ics", Self.export(4))
