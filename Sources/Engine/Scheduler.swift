@@ -28,6 +28,9 @@ public actor Scheduler {
     private var schedules: [String: Schedule]
     /// Running subscriptions triggered again: due the moment their pass finishes.
     private var rerun: Set<String> = []
+    /// Subscriptions of one feed URL with the same fixed interval, by id: their passes are due
+    /// together, so they share one fetch (`SharedFeedSource`).
+    private var mates: [String: [String]] = [:]
     private let maxParallel: Int
     private let random: @Sendable () -> Double
     /// Told each subscription's next due time whenever it is set, so the status store holds the
@@ -56,8 +59,41 @@ public actor Scheduler {
                 lastAttempt: state?.lastAttempt, failures: state?.failures ?? 0,
                 interval: TimeInterval(s.interval(feedRefresh: state?.feedRefresh)), now: now, jitter: random())
         }
+        let mates = Self.mates(subscriptions)
+        let refreshes = Dictionary(subscriptions.map { ($0.id, $0.refresh) }, uniquingKeysWith: { a, _ in a })
+        for id in schedules.keys.sorted() {
+            Self.align(id, &schedules, mates: mates[id] ?? [], refresh: refreshes[id] ?? 0)
+        }
+        self.mates = mates
         self.schedules = schedules
         for (id, s) in schedules { record(id, s.nextDue) }
+    }
+
+    /// The mates of each subscription that has any.
+    static func mates(_ subscriptions: [Subscription]) -> [String: [String]] {
+        let groups = Dictionary(
+            grouping: subscriptions.filter { $0.enabled && !$0.refreshFromFeed },
+            by: { "\($0.sourceURL) \($0.refresh)" })
+        var mates: [String: [String]] = [:]
+        for group in groups.values where group.count > 1 {
+            for s in group { mates[s.id] = group.map(\.id).filter { $0 != s.id } }
+        }
+        return mates
+    }
+
+    /// Moves a waiting subscription's due time to the earliest one of a mate that lies within a
+    /// fifth of its interval (the jitter's whole range: the same refresh), so a feed's
+    /// subscribers stay in one window.
+    static func align(_ id: String, _ schedules: inout [String: Schedule], mates: [String], refresh: Int) {
+        guard var s = schedules[id], s.phase == .waiting, !mates.isEmpty else { return }
+        let band = Double(refresh) * 0.2
+        let times = mates.compactMap { schedules[$0] }.filter {
+            $0.phase == .waiting && abs($0.nextDue.timeIntervalSince(s.nextDue)) <= band
+        }.map(\.nextDue)
+        if let earliest = times.min(), earliest < s.nextDue {
+            s.nextDue = earliest
+            schedules[id] = s
+        }
     }
 
     /// The schedule of a subscription (for status and tests).
@@ -121,7 +157,8 @@ public actor Scheduler {
             retryAfter: r.retryAfter.map(TimeInterval.init), jitter: random())
         if rerun.remove(r.subscription) != nil, r.retryAfter == nil { s.nextDue = now }
         schedules[r.subscription] = s
-        record(r.subscription, s.nextDue)
+        Self.align(r.subscription, &schedules, mates: mates[r.subscription] ?? [], refresh: sub.refresh)
+        record(r.subscription, schedules[r.subscription]!.nextDue)
     }
 
     /// Runs every subscription due at `now` once (at most `maxParallel` at a time) and returns
@@ -160,6 +197,7 @@ public actor Scheduler {
         }
         self.schedules = schedules
         self.subscriptions = Dictionary(enabled.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        mates = Self.mates(enabled)
         rerun.formIntersection(schedules.keys)
     }
 }

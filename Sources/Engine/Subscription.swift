@@ -80,6 +80,9 @@ public struct Subscription: Sendable, Hashable {
     public var refreshMax = 86_400
     /// `floating`: whether floating times are mirrored as written or given the calendar's zone.
     public var floating = FloatingPolicy.keep
+    /// `identity`: items told apart by UID, or by content (DTSTART, RRULE, SUMMARY) for feeds
+    /// whose UIDs change on every export.
+    public var identity = ItemIdentity.uid
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource

@@ -11,6 +11,7 @@ public enum SubscriptionLoader {
     static let topKeys = [
         "enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions",
         "guard", "timeouts", "max-feed-bytes", "reconcile", "floating",
+        "identity",
     ]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
@@ -280,6 +281,13 @@ public enum SubscriptionLoader {
                 s.floating = p
             } else {
                 reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
+            }
+        }
+        if let i = root.string("identity") {
+            if let identity = ItemIdentity(rawValue: i) {
+                s.identity = identity
+            } else {
+                reader.problem(line: root.line(of: "identity"), "identity should be uid or content, not \"\(i)\"")
             }
         }
         root.rejectUnknownKeys(allowed: topKeys)

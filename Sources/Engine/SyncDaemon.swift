@@ -117,7 +117,7 @@ public struct SyncDaemon: Service {
     }
 
     func log(_ r: SyncReport) {
-        var meta: Logger.Metadata = ["subscription.id": "\(r.subscription)"]
+        var meta: Logger.Metadata = ["subscription.id": "\(r.subscription)", "feed.shared": "\(r.fetchShared)"]
         if r.notModified {
             logger.debug("feed not modified", metadata: meta)
             return

@@ -104,9 +104,20 @@ public struct SyncPass: Sendable {
         // 3. What the target holds that the status store may not know: a reconcile adopts every
         // entity, and the intents of an unfinished pass are looked up (present: compared with
         // the feed; absent: added again if the feed has them).
-        if run.reconcile || !run.intents.isEmpty {
+        // After a change of `identity` the stored keys are the other identity's: the target's
+        // entities are matched to the feed's items anew, as a reconcile does. Keyed by content, a
+        // pass that knows no item (a new subscription, a lost status store) does so too: the
+        // feed's UIDs need not be the target's, so adding by UID could add an entity twice.
+        let rekey = read.known.keys.contains { !subscription.identity.made($0) }
+        if rekey {
+            run.report.diagnostics.append(
+                "identity is now \(subscription.identity.rawValue): the entities of \(subscription.targetCollection) were matched to the feed's items again by listing the target"
+            )
+        }
+        let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
+        if run.reconcile || adopt || !run.intents.isEmpty {
             do {
-                try await resolve(&read.known, reconcile: run.reconcile, intents: run.intents, dryRun: dryRun)
+                try await resolve(&read.known, reconcile: run.reconcile || adopt, intents: run.intents, dryRun: dryRun)
             } catch let e as TargetClientError {
                 return run.fail("\(e)", .target, store)
             } catch {
@@ -166,25 +177,31 @@ public struct SyncPass: Sendable {
         var stored: StartedOnce<[String: ItemState]>
     }
 
+    /// Whether unchanged items may be settled by their bytes (see `FeedScan`): not with filters
+    /// that depend on the time, and not when items are keyed by content (the scan finds them by
+    /// UID, which such a feed changes on every export).
+    var settlesByBytes: Bool { filters.fingerprint != nil && subscription.identity == .uid }
+
     /// The conditional fetch. While a new body downloads, it is digested and its items scanned,
     /// and the item states are read from the status store (a 304 reads none). Nil when the feed
     /// has not changed (a 304, or the body applied last time: recorded as a success) or could not
     /// be fetched (recorded as a failure). After an unfinished pass nothing is conditional.
     func fetch(_ run: inout PassRun) async -> Fetched? {
-        let digest = FeedDigest(scanning: filters.fingerprint != nil)
+        let digest = FeedDigest(scanning: settlesByBytes)
         let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
         let conditional = !run.dryRun && !run.shortcutsBarred
         let body: [UInt8]
         let validators: (etag: String?, lastModified: String?)
         do {
-            switch try await source.fetch(
+            let answer = try await source.answer(
                 subscription, etag: conditional ? run.state.etag : nil,
                 lastModified: conditional ? run.state.lastModified : nil,
                 onBody: {
                     digest.received($0)
                     stored.start()
                 })
-            {
+            run.report.fetchShared = answer.shared
+            switch answer.result {
             case .notModified:
                 run.unchanged(validators: nil, store)
                 return nil
@@ -294,7 +311,9 @@ public struct SyncPass: Sendable {
     /// pure and per item), with their hashes; the dropped ones counted in the report.
     func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> SyncPlanner.Feed {
         let utcNow = ICalDateTime.utc(now)
-        let hashing = filters.skipList
+        let identity = subscription.identity
+        // Keyed by content, the UID means nothing: a new one alone must not change the hash.
+        let hashing = identity == .content ? filters.skipList.merging(SkipList(properties: ["UID"])) : filters.skipList
         let pipeline = filters
         let zoner =
             subscription.floating == .zone
@@ -309,48 +328,78 @@ public struct SyncPass: Sendable {
         }
         let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) {
             hasher, item -> SyncPlanner.FeedItem? in
-            guard case .kept(let kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
+            guard case .kept(var kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
+            kept.key = identity.key(of: kept)
             return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
         }
         var feed = SyncPlanner.Feed()
+        // Keyed by content, two items of one key are duplicates under other UIDs: one is kept
+        // (the greater hash, then the greater UID: whatever the feed's order) and the copies are
+        // reported by its UID.
+        var duplicates: [String: (uid: String, dropped: Int)] = [:]
         for entry in filtered {
             guard let entry else {
                 report.dropped += 1
                 continue
             }
+            if let existing = feed.items[entry.item.key] {
+                let keepExisting = (existing.hash, existing.item.uid ?? "") >= (entry.hash, entry.item.uid ?? "")
+                let kept = keepExisting ? existing : entry
+                duplicates[kept.item.key] = (
+                    kept.item.uid ?? kept.item.key, (duplicates[kept.item.key]?.dropped ?? 0) + 1
+                )
+                if keepExisting { continue }
+            }
             feed.add(entry)
+        }
+        if !duplicates.isEmpty {
+            report.duplicates = (report.duplicates + duplicates.values.map { ($0.uid, $0.dropped) }).sorted {
+                $0.key < $1.key
+            }
         }
         return feed
     }
 
     /// Brings `known` in line with what the target holds, from one listing of the collection:
-    /// with `reconcile`, entities the engine does not know are adopted when their UID is an item
-    /// key (and count as gone when the feed lacks it); each intent's item is set to what the
-    /// target has (an entity with an unknown hash, so it is compared with the feed) or forgotten
-    /// when the target has none. The resolved states are recorded, which forgets the intents.
+    /// with `reconcile`, states keyed under another identity are forgotten and entities the
+    /// engine does not know are adopted under their item key (UID, or content key), as items
+    /// with an unknown hash (so they are compared with the feed, and count as gone when the feed
+    /// lacks them); each intent's item is set to what the target has or forgotten when the
+    /// target has none. The resolved states are recorded, which forgets the intents.
     func resolve(_ known: inout [String: ItemState], reconcile: Bool, intents: [WriteIntent], dryRun: Bool) async throws
     {
         let listing: [EntityInfo]
-        do { listing = try await target.list(collection: subscription.targetCollection) } catch {
+        // A content key needs the entities' content; a UID is in the listing.
+        do {
+            listing = try await target.list(
+                collection: subscription.targetCollection, allData: subscription.identity == .content)
+        } catch {
             guard error.kind == .targetDoesNotExist else { throw error }
             listing = []
         }
-        var byUID: [String: EntityInfo] = [:]
+        var byKey: [String: EntityInfo] = [:]
         for e in listing {
-            if let uid = e.calendar?.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid {
-                byUID[uid] = e
-            }
-        }
-        if reconcile {
-            let knownHrefs = Set(known.values.map(\.href))
-            for (uid, e) in byUID where !knownHrefs.contains(e.href) {
-                known[uid] = ItemState(key: uid, hash: "", href: e.href, changeToken: e.changeToken)
-            }
+            guard let calendar = e.calendar,
+                let item = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items.first, item.uid != nil
+            else { continue }
+            byKey[subscription.identity.key(of: item)] = e
         }
         var put: [ItemState] = []
         var remove: [String] = []
+        if reconcile {
+            let other = known.keys.filter { !subscription.identity.made($0) }
+            for key in other { known[key] = nil }
+            remove += other
+            let knownHrefs = Set(known.values.map(\.href))
+            for (key, e) in byKey where !knownHrefs.contains(e.href) {
+                known[key] = ItemState(key: key, hash: "", href: e.href, changeToken: e.changeToken)
+                // Recorded at once when it replaces a state of the other identity, so the entity
+                // is never unknown to the store (the feed's new UIDs would add it twice).
+                if !other.isEmpty { put.append(known[key]!) }
+            }
+        }
         for intent in intents {
-            if let e = byUID[intent.key] {
+            if let e = byKey[intent.key] {
                 let s = ItemState(key: intent.key, hash: "", href: e.href, changeToken: e.changeToken)
                 known[intent.key] = s
                 put.append(s)
@@ -370,6 +419,7 @@ public struct SyncPass: Sendable {
         p.maxDeleteFraction = subscription.maxDeleteFraction
         p.trustLastModified = subscription.trustLastModified
         p.reconcile = reconcile
+        p.identity = subscription.identity
         p.collection = subscription.targetCollection
         p.file = subscription.file
         return p

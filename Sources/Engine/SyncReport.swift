@@ -30,12 +30,16 @@ public struct SyncReport: Sendable {
     public var copiesFetched = 0
     /// UIDs that came more than once for one component (Office 365 exports an invitation many
     /// times), ordered by key, each with how many copies were left out: the latest revision of
-    /// each is kept (see `ItemGrouper`).
+    /// each is kept (see `ItemGrouper`). With `identity: content`, also items of one content
+    /// under other UIDs, by the UID of the copy kept.
     public var duplicates: [(key: String, dropped: Int)] = []
     /// With `refresh: feed`: the interval the feed asks for (REFRESH-INTERVAL or X-PUBLISHED-TTL),
     /// bounded by `refresh-min` and `refresh-max`, in seconds; the schedule's next interval. Nil
     /// when the feed asks for none (the subscription's `refresh` applies, within the bounds).
     public var feedRefresh: Int?
+    /// The feed's answer came from a fetch made for another subscription of the same feed (same
+    /// URL, credentials and headers; see `SharedFeedSource`): this pass sent no request.
+    public var fetchShared = false
     /// What was wrong with the feed that did not stop the pass (a malformed REFRESH-INTERVAL).
     public var diagnostics: [String] = []
 

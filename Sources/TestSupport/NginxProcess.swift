@@ -68,7 +68,9 @@ public final class NginxProcess: @unchecked Sendable {
                 error_log \(dir.path)/error.log warn;
                 events { worker_connections 64; }
                 http {
-                    access_log off;
+                    # One line per request: its path (no query) and the status answered.
+                    log_format outboard '$uri $status';
+                    access_log \(dir.path)/access.log outboard;
                     client_body_temp_path \(dir.path)/body;
                     proxy_temp_path \(dir.path)/proxy;
                     fastcgi_temp_path \(dir.path)/fastcgi;
@@ -131,6 +133,17 @@ public final class NginxProcess: @unchecked Sendable {
         self.process = process
         self.port = port
         self.root = root
+    }
+
+    /// The requests nginx answered for a path (`/NAME`), oldest first, each as its status
+    /// (`200`, `304`): how many clients the feed's host saw.
+    public func requests(_ path: String) -> [Int] {
+        let log = root.deletingLastPathComponent().appendingPathComponent("access.log")
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 && parts[0] == path ? Int(parts[1]) : nil
+        }
     }
 
     /// Writes a file to serve (its ETag changes with its size and modification time).

@@ -41,49 +41,59 @@ import TestSupport
         return try await condition()
     }
 
-    @Test func theControlEndpointTriggersReloadsAndAGracefulShutdownCommitsWhatWasApplied() async throws {
-        let bed = try Bed()
-        let dir = TargetProcess.temporaryDirectory()
-        let subs = dir.appendingPathComponent("Subscriptions")
-        let filtersDir = dir.appendingPathComponent("Filters")
-        try FileManager.default.createDirectory(at: subs, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: filtersDir, withIntermediateDirectories: true)
-        func write(_ id: String, feed: String, collection: String) throws {
-            try
-                "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
-                .write(to: subs.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
-        }
-        try bed.nginx.put("small.ics", feed([match(1), match(2)]))
-        try write("small", feed: "small.ics", collection: "/t/small")
-
-        let p = Process()
-        p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        p.arguments = [
-            "run", "--subscriptions", subs.path, "--filters", filtersDir.path, "--state", bed.state.path,
-            "--listen", "127.0.0.1:0", "--watch", "0.2",
-        ]
-        p.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
-            "OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning",
-        ]) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        // Its log, to see when it has looked at a configuration change.
-        let log = dir.appendingPathComponent("daemon.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: log)
-        func logged(_ text: String) -> Bool { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(text) }
-        try p.run()
-        defer {
-            if p.isRunning {
-                kill(p.processIdentifier, SIGKILL)
-                p.waitUntilExit()
-            }
-        }
-
+    /// The daemon's control URL, once it has written it.
+    func controlURL(_ bed: Bed) async throws -> String {
         let urlFile = bed.state.appendingPathComponent("control-url")
         #expect(
             try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) },
             "the daemon wrote its control URL")
-        let base = try String(contentsOf: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try String(contentsOf: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Ten subscriptions of one feed in the real daemon: the feed's host sees one request for
+    /// their initial load, and one when all ten are triggered after the feed changed.
+    @Test func tenSubscriptionsOfOneFeedMakeOneRequestPerRefresh() async throws {
+        let bed = try Bed()
+        let daemon = try DaemonRun(bed)
+        try bed.nginx.put("holidays.ics", feed([match(1), match(2)]))
+        let ids = (0..<10).map { "holidays-\($0)" }
+        for id in ids { try daemon.write(id, feed: "holidays.ics", collection: "/t/\(id)") }
+        try daemon.start()
+        let base = try await controlURL(bed)
+        #expect(
+            try await eventually(60) {
+                let all = try await status(base)
+                return ids.allSatisfy { all[$0]?["items"] as? Int == 2 }
+            }, "all ten mirrored the feed")
+        #expect(bed.nginx.requests("/holidays.ics") == [200], "one request for ten initial loads")
+
+        try bed.nginx.put("holidays.ics", feed([match(1, summary: "Cup final"), match(2)]))
+        for id in ids { #expect(try await call("POST", base + "/subscriptions/\(id)/sync").status == 202) }
+        #expect(
+            try await eventually(60) {
+                for id in ids {
+                    if try await bed.summaries("/t/\(id)")["match-1@club"] != "Cup final" { return false }
+                }
+                return true
+            }, "the change reached all ten")
+        #expect(bed.nginx.requests("/holidays.ics") == [200, 200], "one request for ten triggered passes")
+        daemon.stop()
+    }
+
+    @Test func theControlEndpointTriggersReloadsAndAGracefulShutdownCommitsWhatWasApplied() async throws {
+        let bed = try Bed()
+        let daemon = try DaemonRun(bed)
+        let subs = daemon.subscriptions
+        func write(_ id: String, feed: String, collection: String) throws {
+            try daemon.write(id, feed: feed, collection: collection)
+        }
+        func logged(_ text: String) -> Bool { daemon.logged(text) }
+        try bed.nginx.put("small.ics", feed([match(1), match(2)]))
+        try write("small", feed: "small.ics", collection: "/t/small")
+        try daemon.start()
+        let p = daemon.process
+
+        let base = try await controlURL(bed)
 
         // The token: required everywhere but /health, and checked.
         #expect(try await call("GET", base + "/health", token: nil).status == 200)
@@ -151,5 +161,63 @@ import TestSupport
         let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
         #expect(r.succeeded && r.added.count == items - onTarget.count, "\(String(describing: r.error))")
         #expect(try await bed.client.list(collection: "/t/big").count == items)
+        daemon.stop()
     }
+}
+
+/// `outboard run` as a test starts it on a bed: its own subscriptions and filters directories,
+/// the bed's state, a control endpoint on a free port, its log in a file; killed by its PID when
+/// the test is done with it.
+final class DaemonRun {
+    let bed: Bed
+    let process = Process()
+    let subscriptions: URL
+    let filters: URL
+    let log: URL
+
+    init(_ bed: Bed) throws {
+        self.bed = bed
+        let dir = TargetProcess.temporaryDirectory()
+        subscriptions = dir.appendingPathComponent("Subscriptions")
+        filters = dir.appendingPathComponent("Filters")
+        log = dir.appendingPathComponent("daemon.log")
+        try FileManager.default.createDirectory(at: subscriptions, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: filters, withIntermediateDirectories: true)
+    }
+
+    /// A subscription of a feed nginx serves, refreshed hourly.
+    func write(_ id: String, feed: String, collection: String) throws {
+        try
+            "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
+            .write(to: subscriptions.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
+    }
+
+    func start() throws {
+        process.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
+        process.arguments = [
+            "run", "--subscriptions", subscriptions.path, "--filters", filters.path, "--state", bed.state.path,
+            "--listen", "127.0.0.1:0", "--watch", "0.2",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
+            "OUTBOARD_CONTROL_TOKEN": DaemonTests.controlToken, "LOG_LEVEL": "warning",
+        ]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        // Its log, to see when it has looked at a configuration change.
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+    }
+
+    func logged(_ text: String) -> Bool { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(text) }
+
+    /// Kills it (SIGKILL, by its PID) if it still runs. A test calls it at its end, which also
+    /// keeps the daemon alive until then.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
 }

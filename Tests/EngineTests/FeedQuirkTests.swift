@@ -54,4 +54,42 @@ enum EngineFixtures {
         #expect(second.duplicates.map(\.key) == [invitation, "series-weekly@o365"])
         #expect(second.duplicates.map(\.dropped) == [3, 1])
     }
+
+    /// A timetable export whose UIDs (and DTSTAMPs) are new on every request, nginx serving one
+    /// export and then the next. With `identity: content` the second pass sends no write and the
+    /// target holds the same entities; without it the guard stops the pass, nothing is deleted
+    /// or added, and its words name the setting.
+    @Test(arguments: [true, false])
+    func aFeedWhoseUIDsChangeOnEveryExport(byContent: Bool) async throws {
+        let bed = try Bed()
+        try bed.nginx.put("timetable.ics", try EngineFixtures.bytes("uids-per-export-1.ics"))
+        let s = try bed.subscription(
+            "timetable", feed: "timetable.ics", collection: "/t/timetable", extra: byContent ? "identity: content" : "")
+        let first = await bed.pass(s)
+        #expect(first.succeeded && first.added.count == 4, "\(String(describing: first.error))")
+        let entities = try await bed.client.list(collection: "/t/timetable").map { "\($0.href) \($0.changeToken)" }
+        let mirrored = try await bed.summaries("/t/timetable")
+        #expect(
+            mirrored.count == 4
+                && mirrored.values.sorted() == ["Biology", "History", "Mathematics", "Parents' evening"])
+
+        try bed.nginx.put("timetable.ics", try EngineFixtures.bytes("uids-per-export-2.ics"))
+        let second = await bed.pass(s)
+        #expect(!second.notModified, "a new export is a new body")
+        #expect(second.added.isEmpty && second.updated.isEmpty && second.deleted.isEmpty)
+        if byContent {
+            #expect(second.succeeded && second.unchanged == 4, "\(String(describing: second.error))")
+            #expect(second.copiesFetched == 0, "a new UID alone does not change an item's hash")
+        } else {
+            #expect(
+                second.error?.hasSuffix(
+                    "looks like a feed whose UIDs change on every export; set identity: content in timetable.yaml (nothing was deleted or added; if the items really were replaced, raise guard.max-delete-fraction)"
+                ) == true, "\(String(describing: second.error))")
+            #expect(second.errorKind == .guard)
+        }
+        #expect(
+            try await bed.client.list(collection: "/t/timetable").map { "\($0.href) \($0.changeToken)" } == entities,
+            "the same entities, none written")
+        #expect(try await bed.summaries("/t/timetable") == mirrored)
+    }
 }

@@ -209,6 +209,38 @@ func subscriptions(_ n: Int, refresh: Int = 900) throws -> [Subscription] {
 }
 
 @Suite struct DaemonSchedulingTests {
+    /// Subscriptions of one feed URL and interval are kept due together, whatever their jitter,
+    /// so their passes share one fetch; another URL, or another interval, keeps its own time.
+    @Test func subscriptionsOfOneFeedStayDueTogether() async throws {
+        func sub(_ id: String, _ feed: String, refresh: Int = 3600) throws -> Subscription {
+            try SubscriptionLoader.load(
+                id: id,
+                text:
+                    "source:\n  url: http://127.0.0.1:1/\(feed)\nrefresh: \(refresh)s\ntarget:\n  url: http://127.0.0.1:1/calws\n  collection: /c/\(id)\n  token-env: T\n",
+                file: "\(id).yaml", filters: [:], environment: ["T": "t"]
+            ).get()
+        }
+        // Four drawn at the start (unused: never synced, all due at once), then one per finish.
+        let jitters = Jitters([0.5, 0.5, 0.5, 0.5, 0.1, 0.9, 0.5, 0.3])
+        let scheduler = Scheduler(
+            subscriptions: [
+                try sub("a", "holidays.ics"), try sub("b", "holidays.ics"), try sub("c", "other.ics"),
+                try sub("d", "holidays.ics", refresh: 7200),
+            ],
+            states: [:], now: t0, random: { jitters.next() }
+        ) { SyncReport(subscription: $0.id) }
+        _ = await scheduler.start(now: t0)
+        // They finish a few seconds apart, each drawing another jitter (±10% of the hour).
+        for (i, id) in ["a", "b", "c", "d"].enumerated() {
+            await scheduler.finish(SyncReport(subscription: id), now: t0.addingTimeInterval(Double(i)))
+        }
+        let due = { (id: String) in await scheduler.schedule(id)!.nextDue.timeIntervalSince(t0) }
+        #expect(await due("a") == 3600 * (0.9 + 0.2 * 0.1), "jitter 0.1: -8%")
+        #expect(await due("b") == 3600 * (0.9 + 0.2 * 0.1), "b is due with a, not at its own 1 s + 108%")
+        #expect(await due("c") == 2 + 3600, "another feed keeps its own time")
+        #expect(await due("d") == 3 + 7200 * (0.9 + 0.2 * 0.3), "another interval keeps its own time")
+    }
+
     @Test func startAndFinishKeepTheBoundAndReportTheQueueLag() async throws {
         let scheduler = Scheduler(
             subscriptions: try subscriptions(3), states: [:], now: t0, maxParallel: 2, random: { 0.5 }
@@ -264,4 +296,21 @@ actor Flag {
     var value: Bool
     init(_ v: Bool) { value = v }
     func set(_ v: Bool) { value = v }
+}
+
+/// Jitters handed out in turn (the scheduler's random source in a test).
+final class Jitters: @unchecked Sendable {
+    // Unchecked: `values` and `index` are read and written under `lock`.
+    private let lock = NSLock()
+    private let values: [Double]
+    private var index = 0
+
+    init(_ values: [Double]) { self.values = values }
+
+    func next() -> Double {
+        lock.withLock {
+            defer { index += 1 }
+            return values[index % values.count]
+        }
+    }
 }

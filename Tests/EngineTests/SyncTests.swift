@@ -73,12 +73,14 @@ final class Bed: @unchecked Sendable {
 
     var client: TargetClient { TargetClient(endpoint: target.endpoint, token: TargetProcess.token) }
 
-    func pass(_ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil) async -> SyncReport
-    {
+    func pass(
+        _ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil,
+        source: any FeedSource = FeedFetcher()
+    ) async -> SyncReport {
         var sub = s
         sub.targetURL = target.endpoint  // a restarted target listens elsewhere
         let pipeline = FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
-        var pass = SyncPass(subscription: sub, filters: pipeline, store: store, target: client)
+        var pass = SyncPass(subscription: sub, filters: pipeline, store: store, target: client, source: source)
         if let batchSize { pass.batchSize = batchSize }
         return await pass.run(now: now, reconcile: reconcile)
     }
@@ -249,6 +251,7 @@ final class Bed: @unchecked Sendable {
             deletion: keep
             guard:
               max-delete-fraction: 2
+            identity: summary
             """
         guard
             case .failure(let p) = SubscriptionLoader.load(
@@ -272,7 +275,8 @@ final class Bed: @unchecked Sendable {
                 "bad.yaml:7: the target token cannot be read: the environment variable NOT_SET_ANYWHERE is not set",
                 "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
                 "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
-                "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating",
+                "bad.yaml:13: identity should be uid or content, not \"summary\"",
+                "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating, identity",
             ])
     }
 

@@ -26,6 +26,26 @@ import Testing
                 ])
     }
 
+    /// A pass answered from another subscription's fetch of the same feed (`sync --all`) says so.
+    @Test func aPassSaysWhenItsFetchWasShared() {
+        var r = SyncReport(subscription: "s")
+        r.fetchShared = true
+        r.notModified = true
+        #expect(
+            SyncRunner.describe(r, dryRun: false) == [
+                "s: the feed has not changed (nothing to do; its fetch was shared with another subscription of the same feed)"
+            ])
+        r.notModified = false
+        r.added = ["a"]
+        #expect(
+            SyncRunner.describe(r, dryRun: false) == [
+                "s: added 1, updated 0 (0 field edits), deleted 0, unchanged 0, dropped by filters 0, failed 0",
+                "  note: its fetch was shared with another subscription of the same feed",
+            ])
+        r.fetchShared = false
+        #expect(SyncRunner.describe(r, dryRun: false).count == 1)
+    }
+
     /// `outboard sync --dry-run` prints every planned edit (the pass's plan lines) under a line
     /// that says nothing was written, and the guard's words when it would stop the pass.
     @Test func aDryRunPrintsEachPlannedEdit() {

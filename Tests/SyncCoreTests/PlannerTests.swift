@@ -183,4 +183,103 @@ import Testing
         }
         #expect(reconciling.trustCandidates(cl.changed).isEmpty, "a reconcile trusts nothing")
     }
+
+    /// A feed that replaces most of its items by about as many new UIDs looks like one whose UIDs
+    /// change on every export: the guard names `identity: content`, and holds the adds too (they
+    /// would be the gone items again). A real shrink, or a real growth, keeps the usual words.
+    @Test(arguments: [
+        (gone: 10, new: 10, known: 10, identity: ItemIdentity.uid, churn: true),
+        (gone: 9, new: 10, known: 10, identity: .uid, churn: true),
+        (gone: 8, new: 10, known: 10, identity: .uid, churn: false),
+        (gone: 10, new: 5, known: 10, identity: .uid, churn: false),
+        (gone: 10, new: 30, known: 10, identity: .uid, churn: false),
+        (gone: 4, new: 4, known: 10, identity: .uid, churn: false),
+        (gone: 10, new: 10, known: 10, identity: .content, churn: false),
+    ])
+    func aFeedWhoseUIDsChangeOnEveryExportIsNamedByTheGuard(
+        gone: Int, new: Int, known: Int, identity: ItemIdentity, churn: Bool
+    ) {
+        let old = (0..<known).map { Self.entry("old-\($0)", "E\($0)") }
+        let fresh = (0..<new).map { Self.entry("new-\($0)", "E\($0)") }
+        let states = Dictionary(uniqueKeysWithValues: old.map { ($0.item.key, Self.known($0)) })
+        let planner = Self.planner {
+            $0.identity = identity
+            $0.maxDeleteFraction = 0.3
+        }
+        let c = planner.classify(
+            Self.feed(Array(old.dropFirst(gone)) + fresh), known: states, settled: [], sources: [:])
+        #expect(
+            c.guardMessage?.contains(
+                "looks like a feed whose UIDs change on every export; set identity: content in s.yaml") == churn,
+            "\(c.guardMessage ?? "nil")")
+        #expect(c.holdsAdds == churn)
+        let adds = planner.plan(c, copies: [:], applied: { _ in nil }).writes.count {
+            if case .add = $0 { true } else { false }
+        }
+        #expect(adds == (churn ? 0 : new))
+    }
+
+    /// Keyed by content, a changed item is compared with the target's copy under the copy's UID:
+    /// a new UID alone is no edit, and an edit travels under the UID the target keeps.
+    @Test func keyedByContentTheTargetsCopyKeepsItsUID() {
+        var item = Self.entry("export-2-a", "A", extra: ["LOCATION:Hall 2"])
+        item.item.key = ItemIdentity.content.key(of: item.item)
+        let known = [item.item.key: ItemState(key: item.item.key, hash: "old", href: "/c/1.ics", changeToken: "r1")]
+        let planner = Self.planner { $0.identity = .content }
+        let cl = planner.classify(Self.feed([item]), known: known, settled: [], sources: [:])
+        func plan(_ copy: [String]) -> PlannedWrite? {
+            planner.plan(
+                cl, copies: [item.item.key: .init(href: "/c/1.ics", changeToken: "r1", calendar: Self.calendar(copy))],
+                applied: { _ in nil }
+            ).writes.first
+        }
+        guard case .settle = plan(Self.event("export-1-a", "A", extra: ["LOCATION:Hall 2"])) else {
+            Issue.record("only the UID differs: nothing to send")
+            return
+        }
+        guard
+            case .update(_, _, _, let update, let source, _) = plan(
+                Self.event("export-1-a", "A", extra: ["LOCATION:Hall 1"]))
+        else {
+            Issue.record("the location differs: an update")
+            return
+        }
+        #expect(ChangeSetPrinter.lines(update) == [#"~ VEVENT uid=export-1-a LOCATION "Hall 1" -> "Hall 2""#])
+        #expect(source.uid == "export-1-a" && source.master?.uid == "export-1-a")
+        // Without content identity the same copy is another entity: its UID differs.
+        let byUID = Self.planner().plan(
+            cl,
+            copies: [
+                item.item.key: .init(
+                    href: "/c/1.ics", changeToken: "r1",
+                    calendar: Self.calendar(Self.event("export-1-a", "A", extra: ["LOCATION:Hall 2"])))
+            ],
+            applied: { _ in nil })
+        if case .settle = byUID.writes.first { Issue.record("keyed by UID, another UID is not the same item") }
+    }
+
+    @Test func aContentKeyIsTheSeriesStartRuleAndSummaryWhateverTheUID() {
+        func key(_ lines: [String]) -> String {
+            ItemIdentity.content.key(
+                of: ItemGrouper.items(from: ICalDocument(calendars: [Self.calendar(lines)])).items[0])
+        }
+        let rule = ["RRULE:FREQ=WEEKLY;COUNT=5"]
+        let base = key(Self.event("u1", "Training", extra: rule))
+        #expect(base.hasPrefix("content:") && base.count == 40)
+        #expect(key(Self.event("u2", "Training", extra: rule + ["LOCATION:Elsewhere"])) == base, "UID and location")
+        #expect(key(Self.event("u1", "Training (moved)", extra: rule)) != base, "SUMMARY")
+        #expect(key(Self.event("u1", "Training", extra: ["RRULE:FREQ=WEEKLY;COUNT=6"])) != base, "RRULE")
+        #expect(key(Self.event("u1", "Training")) != base, "no RRULE")
+        let moved = [
+            "BEGIN:VEVENT", "UID:u3", "RECURRENCE-ID:20260308T150000Z", "DTSTART:20260309T150000Z", "SUMMARY:Moved",
+            "END:VEVENT",
+        ]
+        #expect(key(Self.event("u3", "Training", extra: rule) + moved) == base, "an override belongs to its series")
+        #expect(ItemIdentity.content.made(base) && !ItemIdentity.uid.made(base) && ItemIdentity.uid.made("u1"))
+        // A dry run names an item keyed by content by its UID first.
+        let add = PlannedWrite.add(key: base, calendar: Self.calendar(Self.event("u1", "Training")), hash: "")
+        #expect(add.lines == ["+ add u1 (\(base))"])
+        #expect(
+            PlannedWrite.add(key: "u1", calendar: Self.calendar(Self.event("u1", "T")), hash: "").lines == ["+ add u1"])
+    }
 }

@@ -63,9 +63,12 @@ struct RunCommand: AsyncParsableCommand {
             ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let options = config
         let current = Current(c)
+        // Passes of subscriptions of one feed share one conditional fetch per refresh.
+        let feeds = SharedFeedSource(subscriptions: c.subscriptions)
         let pass: Scheduler.Pass = { sub in
             await SyncRunner.pass(
-                sub, config: current.value, store: store, dryRun: false, stop: { Task.isShuttingDownGracefully })
+                sub, config: current.value, store: store, dryRun: false, source: feeds,
+                stop: { Task.isShuttingDownGracefully })
         }
         let scheduler = Scheduler(
             subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,

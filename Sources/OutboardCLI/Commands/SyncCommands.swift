@@ -74,11 +74,14 @@ struct SyncCommand: AsyncParsableCommand {
         let store = try StatusStore(directory: config.stateDirectory)
         var ok = true
         let after = ProcessInfo.processInfo.environment["OUTBOARD_PROGRESS_AFTER"].flatMap(Double.init) ?? 1
+        // Subscriptions of one feed share its fetch (`--all`).
+        let source = SharedFeedSource(subscriptions: chosen)
         for s in chosen {
             let progress = ProgressLine(
                 subscription: s.id, console: Console.current, terminal: Console.current.isTerminal, after: after)
             let report = await SyncRunner.pass(
-                s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5, progress: progress.take)
+                s, config: c, store: store, dryRun: dryRun, reconcile: reconcile, lockWait: 5, source: source,
+                progress: progress.take)
             progress.finish()
             ok = ok && report.succeeded
             for line in SyncRunner.describe(report, dryRun: dryRun) { Console.current.print(line) }
@@ -132,7 +135,7 @@ enum SyncRunner {
     static func pass(
         _ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool,
         reconcile: Bool = false,
-        lockWait: Double = 0, stop: @escaping @Sendable () -> Bool = { false },
+        lockWait: Double = 0, source: any FeedSource = FeedFetcher(), stop: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (PassProgress) -> Void = { _ in }
     ) async -> SyncReport {
         let filters = self.filters(s, config: config)
@@ -143,7 +146,7 @@ enum SyncRunner {
             r.errorKind = .secret
             return r
         }
-        var pass = SyncPass(subscription: s, filters: filters, store: store, target: target)
+        var pass = SyncPass(subscription: s, filters: filters, store: store, target: target, source: source)
         pass.shouldStop = stop
         pass.lockWait = lockWait
         pass.onProgress = progress
@@ -167,7 +170,10 @@ enum SyncRunner {
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {
         var out: [String] = []
-        if r.notModified { return ["\(r.subscription): the feed has not changed (nothing to do)"] }
+        let shared = "its fetch was shared with another subscription of the same feed"
+        if r.notModified {
+            return ["\(r.subscription): the feed has not changed (nothing to do\(r.fetchShared ? "; " + shared : ""))"]
+        }
         if dryRun {
             out.append(
                 "\(r.subscription): dry run, nothing written; \(r.plan.count) planned edit\(r.plan.count == 1 ? "" : "s")"
@@ -181,6 +187,7 @@ enum SyncRunner {
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
         }
         if let d = duplicates(r) { out.insert(d, at: 1) }
+        if r.fetchShared { out.append("  note: \(shared)") }
         out += r.diagnostics.map { "  note: \($0)" }
         if let e = r.error { out.append("  error: \(e)") }
         return out

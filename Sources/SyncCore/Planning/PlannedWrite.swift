@@ -24,7 +24,13 @@ public enum PlannedWrite: Sendable {
     /// The readable lines of a dry run.
     public var lines: [String] {
         switch self {
-        case .add(let key, _, _): ["+ add \(key)"]
+        case .add(let key, let calendar, _):
+            // A content key means nothing to a person: the UID goes first.
+            if ItemIdentity.content.made(key), let uid = calendar.components.first(where: { $0.uid != nil })?.uid {
+                ["+ add \(uid) (\(key))"]
+            } else {
+                ["+ add \(key)"]
+            }
         case .update(_, _, _, let update, _, _): ChangeSetPrinter.lines(update)
         case .delete(let key, _): ["- delete \(key)"]
         case .settle: []

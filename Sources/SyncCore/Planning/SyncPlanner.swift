@@ -17,6 +17,9 @@ public struct SyncPlanner: Sendable {
         public var trustLastModified = false
         /// Compare every item with the target, whatever the hashes say.
         public var reconcile = false
+        /// How items are told apart (`identity`): by UID, or by content (the target's copy then
+        /// keeps the UID it was first added with).
+        public var identity = ItemIdentity.uid
         /// For messages: the target collection and the subscription's file.
         public var collection = ""
         public var file = ""
@@ -71,6 +74,9 @@ public struct SyncPlanner: Sendable {
         public var unchanged = 0
         /// Why the deletions must not happen, or nil.
         public var guardMessage: String?
+        /// The feed looks like one whose UIDs change on every export: the new items are not
+        /// added either (they would be the gone ones again, twice on the target).
+        public var holdsAdds = false
     }
 
     /// A changed item's copy on the target, as fetched (or as last applied, with trust-lastmod).
@@ -135,7 +141,19 @@ public struct SyncPlanner: Sendable {
         }
         c.guardMessage = deletionGuard(
             gone: c.gone.count, known: known.count, feedIsEmpty: feed.isEmpty && settled.isEmpty)
+        if c.guardMessage != nil, looksLikeUIDChurn(gone: c.gone.count, new: c.new.count, known: known.count) {
+            c.holdsAdds = true
+            c.guardMessage =
+                "the feed replaced \(c.gone.count) of \(known.count) items by \(c.new.count) new UIDs, which looks like a feed whose UIDs change on every export; set identity: content in \(policy.file) (nothing was deleted or added; if the items really were replaced, raise guard.max-delete-fraction)"
+        }
         return c
+    }
+
+    /// A pass that would delete more than half the known items and add about as many new ones
+    /// (the two counts within a tenth of the larger): the same items under new UIDs, as some
+    /// providers export them.
+    public func looksLikeUIDChurn(gone: Int, new: Int, known: Int) -> Bool {
+        policy.identity == .uid && policy.mirrorDeletions && gone * 2 > known && abs(new - gone) * 10 <= max(gone, new)
     }
 
     /// The guard's words when the deletions must not happen, or nil.
@@ -188,13 +206,18 @@ public struct SyncPlanner: Sendable {
         var plan = Plan(guardMessage: c.guardMessage)
         plan.writes = c.resettled.map { .settle($0) }
         for changed in c.changed {
-            let source = changed.feed
+            var source = changed.feed
             guard let copy = copies[source.item.key] else {
                 plan.writes.append(.add(key: source.item.key, calendar: source.item.calendar(), hash: source.hash))
                 continue
             }
-            let update = Differ.diff(
-                source: source.item, target: Self.item(copy.calendar, key: source.item.key), skip: skip)
+            let target = Self.item(copy.calendar, key: source.item.key)
+            // Keyed by content, the target's copy keeps its UID: the feed's item is compared
+            // (and updated) under it, so a new UID alone is no change.
+            if policy.identity == .content, let uid = target.uid, uid != source.item.uid {
+                source.item = source.item.withUID(uid)
+            }
+            let update = Differ.diff(source: source.item, target: target, skip: skip)
             if update.isEmpty {
                 plan.matched += 1
                 plan.writes.append(
@@ -209,7 +232,7 @@ public struct SyncPlanner: Sendable {
                         source: source.item, hash: source.hash))
             }
         }
-        for entry in c.new {
+        for entry in c.new where !c.holdsAdds {
             plan.writes.append(.add(key: entry.item.key, calendar: entry.item.calendar(), hash: entry.hash))
         }
         if c.guardMessage == nil, policy.mirrorDeletions {
@@ -218,7 +241,8 @@ public struct SyncPlanner: Sendable {
         return plan
     }
 
-    /// The item `key` of a target's calendar (the first item when it holds another UID).
+    /// The item `key` of a target's calendar (the first item when it holds another UID, or the
+    /// key is a content key).
     public static func item(_ calendar: ICalComponent, key: String) -> ICalItem {
         let items = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items
         return items.first { $0.key == key } ?? items.first ?? ICalItem(key: key, uid: key, components: [])
