@@ -83,13 +83,14 @@ public struct ControlEndpoint: Sendable {
     static let pageHeaders: HTTPFields = [
         .contentSecurityPolicy:
             "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-        .xContentTypeOptions: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer", .cacheControl: "no-store",
+        .xContentTypeOptions: "nosniff", HTTPFields.Element.Name("Referrer-Policy")!: "no-referrer",
+        .cacheControl: "no-store",
     ]
 
-    static func page(_ text: String, _ type: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func page(_ text: String, _ type: String, refused: Bool = false) -> Response {
         var headers = pageHeaders
         headers[.contentType] = type
-        return Response(status: status, headers: headers, body: body(text))
+        return Response(status: refused ? .unauthorized : .ok, headers: headers, body: body(text))
     }
 
     static func body(_ text: String) -> ResponseBody { .init(byteBuffer: ByteBuffer(string: text)) }
@@ -107,7 +108,7 @@ public struct ControlEndpoint: Sendable {
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
     static var cookieName: String { "outboard-control" }
-    static var pageHeader: HTTPField.Name { HTTPField.Name("X-Outboard-Page")! }
+    static var pageHeader: HTTPFields.Element.Name { HTTPFields.Element.Name("X-Outboard-Page")! }
 
     /// The cookie's value: a digest of the token, so the cookie cannot be replayed as a bearer token.
     var cookieValue: String { CanonicalForm.sha256Hex(Array("outboard status page\n\(token)".utf8)) }
@@ -155,13 +156,13 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     func sameOrigin(_ request: Request) -> Bool {
         guard request.headers[Self.pageHeader] != nil else { return false }
         guard let origin = request.headers[.origin] else { return true }
-        let host = request.head.authority ?? request.headers[.host] ?? ""
+        let host = request.head.authority ?? ""
         return origin == "http://" + host
     }
 
     func refused(_ path: String) -> Response {
         if path == "/" {
-            return ControlEndpoint.page(StatusPage.signIn, "text/html; charset=utf-8", status: .unauthorized)
+            return ControlEndpoint.page(StatusPage.signIn, "text/html; charset=utf-8", refused: true)
         }
         return Response(
             status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "application/json"],

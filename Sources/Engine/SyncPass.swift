@@ -611,7 +611,9 @@ public struct SyncPass: Sendable {
                     let sent: ComponentUpdate
                     (token, sent) = try await bringUpToDate(
                         href: existing, source: SyncPlanner.item(calendar, key: key), key: key, skip: skip)
-                    (href, edits, o.sent[key]) = (existing, sent.count, sent)
+                    href = existing
+                    edits = sent.count
+                    o.sent[key] = sent
                 }
                 if let edits { o.report.updated.append((key, edits)) } else { o.report.added.append(key) }
                 o.done.append(
@@ -627,7 +629,8 @@ public struct SyncPass: Sendable {
                     guard error.kind == .mismatchedChangeToken || error.kind == .targetDoesNotExist else { throw error }
                     let sent: ComponentUpdate
                     (newToken, sent) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
-                    (edits, o.sent[key]) = (sent.count, sent)
+                    edits = sent.count
+                    o.sent[key] = sent
                 }
                 o.report.updated.append((key, edits))
                 o.done.append(

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import SyncCore
 @testable import OutboardCLI
 import Testing
 

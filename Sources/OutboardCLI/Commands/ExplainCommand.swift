@@ -1,6 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
+import SyncCore
+import YAMLConfig
 
 /// `outboard explain ID UID`: what the last pass did with one item.
 struct ExplainCommand: ParsableCommand {
