@@ -120,7 +120,8 @@ public final class StatusStore: ItemStateStore {
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_refresh INTEGER")
         }
         // What the last pass did with each item it dropped, compared or wrote (`outboard explain`);
-        // a pass that reads its feed replaces its subscription's rows.
+        // a pass that reads its feed replaces its subscription's rows. Without a rowid, a row is
+        // one B-tree insert, not two (an initial load writes one per item).
         m.registerMigration("v7: last pass trace") { db in
             try db.execute(
                 sql: """
@@ -129,7 +130,7 @@ public final class StatusStore: ItemStateStore {
                         subscription TEXT NOT NULL, key TEXT NOT NULL, outcome TEXT NOT NULL,
                         rules TEXT, edits TEXT, answer TEXT,
                         PRIMARY KEY (subscription, key)
-                    );
+                    ) WITHOUT ROWID;
                     """)
         }
         return m
