@@ -18,9 +18,15 @@ public struct DaemonStatus: Codable, Sendable {
         public var feedHost: String
         public var target: String
         public var collection: String
+        /// The refresh interval in force (seconds): the subscription's, or the feed's own pace.
+        public var refreshSeconds: Int
+        /// How fresh the mirror is: `fresh` while the last success is at most one and a half
+        /// refresh intervals old, `stale` after, `never` before the first success.
+        public var freshness: String
 
         enum CodingKeys: String, CodingKey {
-            case id, enabled, phase, items, target, collection
+            case id, enabled, phase, items, target, collection, freshness
+            case refreshSeconds = "refresh-seconds"
             case nextDue = "next-due"
             case lastAttempt = "last-attempt"
             case lastSuccess = "last-success"
@@ -50,12 +56,20 @@ public struct DaemonStatus: Codable, Sendable {
                 case .backingOff?: "backing-off"
                 case nil: "disabled"
                 }
+            let refresh = s.interval(feedRefresh: state.feedRefresh)
             return Entry(
                 id: s.id, enabled: s.enabled, phase: phase, nextDue: schedule?.nextDue, lastAttempt: state.lastAttempt,
                 lastSuccess: state.lastSuccess, lastError: state.lastError, consecutiveFailures: state.failures,
                 items: items[s.id] ?? 0, feedHost: s.sourceHost, target: Redact.url(s.targetURL),
-                collection: s.targetCollection)
+                collection: s.targetCollection, refreshSeconds: refresh,
+                freshness: Self.freshness(lastSuccess: state.lastSuccess, refresh: refresh, now: now))
         }
+    }
+
+    /// `fresh`, `stale` or `never` (see `Entry.freshness`).
+    static func freshness(lastSuccess: Date?, refresh: Int, now: Date) -> String {
+        guard let lastSuccess else { return "never" }
+        return now.timeIntervalSince(lastSuccess) <= 1.5 * Double(refresh) ? "fresh" : "stale"
     }
 
     /// Pretty, key-sorted JSON with ISO 8601 dates.

@@ -119,6 +119,20 @@ public final class StatusStore: ItemStateStore {
         m.registerMigration("v6: the feed's refresh interval") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_refresh INTEGER")
         }
+        // What the last pass did with each item it dropped, compared or wrote (`outboard explain`);
+        // a pass that reads its feed replaces its subscription's rows. Without a rowid, a row is
+        // one B-tree insert, not two (an initial load writes one per item).
+        m.registerMigration("v7: last pass trace") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE trace_pass (subscription TEXT PRIMARY KEY NOT NULL, pass DATETIME NOT NULL);
+                    CREATE TABLE trace (
+                        subscription TEXT NOT NULL, key TEXT NOT NULL, outcome TEXT NOT NULL,
+                        rules TEXT, edits TEXT, answer TEXT,
+                        PRIMARY KEY (subscription, key)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
@@ -198,9 +212,10 @@ public final class StatusStore: ItemStateStore {
         }
     }
 
-    public func commit(_ id: String, put: [ItemState], remove: [String]) throws {
-        guard !put.isEmpty || !remove.isEmpty else { return }
+    public func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
+        guard !put.isEmpty || !remove.isEmpty || !trace.isEmpty else { return }
         try db.write { db in
+            try Self.insert(db, id, trace)
             // One compiled statement for the whole batch.
             let upsert = try db.cachedStatement(
                 sql: """
@@ -221,6 +236,47 @@ public final class StatusStore: ItemStateStore {
                 try delete.execute(arguments: [id, key])
                 try forget.execute(arguments: [id, key])
             }
+        }
+    }
+
+    public func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM trace WHERE subscription = ?", arguments: [id])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO trace_pass (subscription, pass) VALUES (?, ?)", arguments: [id, pass])
+            try Self.insert(db, id, items)
+        }
+    }
+
+    /// Trace rows, in the transaction of the caller (a batch's commit); lists are kept one line each.
+    static func insert(_ db: Database, _ id: String, _ trace: [ItemTrace]) throws {
+        guard !trace.isEmpty else { return }
+        let insert = try db.cachedStatement(
+            sql:
+                "INSERT OR REPLACE INTO trace (subscription, key, outcome, rules, edits, answer) VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        func lines(_ l: [String]) -> String? { l.isEmpty ? nil : l.joined(separator: "\n") }
+        for t in trace {
+            try insert.execute(arguments: [id, t.key, t.outcome.rawValue, lines(t.rules), lines(t.edits), t.answer])
+        }
+    }
+
+    public func trace(_ id: String, key: String) throws -> PassTrace? {
+        try db.read { db in
+            guard
+                let pass = try Date.fetchOne(
+                    db, sql: "SELECT pass FROM trace_pass WHERE subscription = ?", arguments: [id])
+            else { return nil }
+            let row = try Row.fetchOne(
+                db, sql: "SELECT outcome, rules, edits, answer FROM trace WHERE subscription = ? AND key = ?",
+                arguments: [id, key])
+            func lines(_ s: String?) -> [String] { s.map { $0.components(separatedBy: "\n") } ?? [] }
+            let item = row.map { r in
+                ItemTrace(
+                    key: key, outcome: ItemTrace.Outcome(rawValue: r[0]) ?? .failed, rules: lines(r[1]),
+                    edits: lines(r[2]), answer: r[3])
+            }
+            return PassTrace(pass: pass, item: item)
         }
     }
 

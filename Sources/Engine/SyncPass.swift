@@ -144,6 +144,12 @@ public struct SyncPass: Sendable {
             return run.report
         }
 
+        // The trace of this pass (`outboard explain`) replaces the last one: what the filters
+        // dropped and what was compared and found equal now, each write's outcome with its batch.
+        // A trace that cannot be written never stops a pass.
+        try? store.startTrace(
+            subscription.id, pass: now, items: read.filtered.dropped + matched(classification, plan, read.filtered))
+
         // 5. Before the first write: the pass is marked open and every write's intent recorded,
         // in one transaction. Each batch's outcome later forgets its intents as it is committed.
         let intended = plan.writes.compactMap(\.intent)
@@ -154,7 +160,7 @@ public struct SyncPass: Sendable {
             }
         }
         // 6. The writes, in batches, each batch's outcome committed as it arrives.
-        if let failure = await apply(plan.writes, sources: read.sources, &run.report) {
+        if let failure = await apply(plan.writes, sources: read.sources, rules: read.filtered.rules, &run.report) {
             return run.fail(failure.message, failure.kind, store)
         }
 
@@ -244,6 +250,8 @@ public struct SyncPass: Sendable {
         var settled: Set<String>
         /// The source digests of the items parsed, recorded once they are processed.
         var sources: [String: String]
+        /// What the filters did, for the pass's trace.
+        var filtered: FilterTrace
     }
 
     /// Items whose bytes (with the rest of the calendar, under the same filters) are the ones
@@ -301,15 +309,17 @@ public struct SyncPass: Sendable {
         }
         run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
-        return Read(feed: filter(set, now: run.now, &run.report), known: known, settled: settled, sources: sources)
+        let (feed, filtered) = filter(set, now: run.now, &run.report)
+        return Read(feed: feed, known: known, settled: settled, sources: sources, filtered: filtered)
     }
 
     /// A feed's bytes parsed and grouped into items.
     static func items(_ bytes: [UInt8]) throws -> ItemSet { ItemGrouper.items(from: try ICalParser().parse(bytes)) }
 
     /// The parsed items, zoned (`floating: zone`), after the filters (on every core: they are
-    /// pure and per item), with their hashes; the dropped ones counted in the report.
-    func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> SyncPlanner.Feed {
+    /// pure and per item), with their hashes; the dropped ones counted in the report, and what
+    /// the rules did kept for the trace.
+    func filter(_ set: ItemSet, now: Date, _ report: inout SyncReport) -> (SyncPlanner.Feed, FilterTrace) {
         let utcNow = ICalDateTime.utc(now)
         let identity = subscription.identity
         // Keyed by content, the UID means nothing: a new one alone must not change the hash.
@@ -327,17 +337,20 @@ public struct SyncPass: Sendable {
             }
         }
         let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) {
-            hasher, item -> SyncPlanner.FeedItem? in
-            guard case .kept(var kept, _) = pipeline.run(zoner?.zone(item) ?? item, now: utcNow) else { return nil }
+            hasher, item -> (SyncPlanner.FeedItem?, FilterResult) in
+            let result = pipeline.run(zoner?.zone(item) ?? item, now: utcNow)
+            guard case .kept(var kept, _) = result else { return (nil, result) }
             kept.key = identity.key(of: kept)
-            return SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept))
+            return (SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept)), result)
         }
         var feed = SyncPlanner.Feed()
+        var trace = FilterTrace()
         // Keyed by content, two items of one key are duplicates under other UIDs: one is kept
         // (the greater hash, then the greater UID: whatever the feed's order) and the copies are
         // reported by its UID.
         var duplicates: [String: (uid: String, dropped: Int)] = [:]
-        for entry in filtered {
+        for (item, (entry, result)) in zip(set.items, filtered) {
+            trace.take(result, key: item.key)
             guard let entry else {
                 report.dropped += 1
                 continue
@@ -357,7 +370,7 @@ public struct SyncPass: Sendable {
                 $0.key < $1.key
             }
         }
-        return feed
+        return (feed, trace)
     }
 
     /// Brings `known` in line with what the target holds, from one listing of the collection:
@@ -473,9 +486,9 @@ public struct SyncPass: Sendable {
     /// A batch the target refuses is redone one write at a time, so one bad item never stops the
     /// others; a target that does not answer stops the pass after that batch. Returns why the
     /// pass must stop, if it must.
-    func apply(_ plans: [PlannedWrite], sources: [String: String], _ report: inout SyncReport) async -> (
-        message: String, kind: PassErrorKind
-    )? {
+    func apply(
+        _ plans: [PlannedWrite], sources: [String: String], rules: [String: [String]], _ report: inout SyncReport
+    ) async -> (message: String, kind: PassErrorKind)? {
         let skip = filters.skipList
         let batches = plans.chunks(of: batchSize)
         var stopped = false
@@ -494,7 +507,7 @@ public struct SyncPass: Sendable {
         let total = plans.count { $0.intent != nil }
         var answered = 0
         await inFlight(batches, width: batchesInFlight, mayLaunch: mayLaunch) { _, batch in
-            await execute(batch, skip: skip)
+            await execute(batch, skip: skip, rules: rules)
         } take: { outcome in
             var done = outcome.done
             for i in done.indices { done[i].source = sources[done[i].key] }
@@ -503,7 +516,7 @@ public struct SyncPass: Sendable {
             report.deleted += outcome.report.deleted
             report.failed += outcome.report.failed
             unreachable = unreachable ?? outcome.unreachable
-            do { try store.commit(subscription.id, put: done, remove: outcome.removed) } catch {
+            do { try store.commit(subscription.id, put: done, remove: outcome.removed, trace: outcome.trace) } catch {
                 storeError = storeError ?? "cannot write the status store: \(error)"
             }
             answered += outcome.writes
@@ -567,12 +580,16 @@ public struct SyncPass: Sendable {
         /// Why the target gave no answer to a write of this batch (unreachable, timed out, a
         /// gateway's error): the pass stops launching batches.
         var unreachable: String?
+        /// The updates sent in place of the planned ones (after a refetch), by key.
+        var sent: [String: ComponentUpdate] = [:]
+        /// The trace rows of the batch's writes.
+        var trace: [ItemTrace] = []
     }
 
     /// Sends one batch as a multiOp; when the target refuses it as a whole, one write at a time.
     /// With trust-lastmod, the LAST-MODIFIED of what the batch leaves on the target is recorded
     /// with it (one listing request); a copy whose stamp cannot be read is fetched next time.
-    func execute(_ batch: [PlannedWrite], skip: SkipList) async -> BatchOutcome {
+    func execute(_ batch: [PlannedWrite], skip: SkipList, rules: [String: [String]]) async -> BatchOutcome {
         let writes = batch.filter { $0.intent != nil }
         var o = BatchOutcome(
             report: SyncReport(subscription: subscription.id),
@@ -602,6 +619,7 @@ public struct SyncPass: Sendable {
                 }
             }
         }
+        o.trace = trace(writes, o, rules: rules)
         if subscription.trustLastModified, !o.done.isEmpty {
             let stamps = (try? await lastModified(of: o.done.map(\.href))) ?? [:]
             for i in o.done.indices { o.done[i].lastModified = stamps[o.done[i].href] }
@@ -660,9 +678,12 @@ public struct SyncPass: Sendable {
                     // The target has this UID already (an earlier pass died before recording it, or
                     // someone added it): adopt that entity and bring it up to date.
                     guard case .uidConflict(let existing)? = error.kind else { throw error }
-                    (token, edits) = try await bringUpToDate(
+                    let sent: ComponentUpdate
+                    (token, sent) = try await bringUpToDate(
                         href: existing, source: SyncPlanner.item(calendar, key: key), key: key, skip: skip)
                     href = existing
+                    edits = sent.count
+                    o.sent[key] = sent
                 }
                 if let edits { o.report.updated.append((key, edits)) } else { o.report.added.append(key) }
                 o.done.append(
@@ -676,7 +697,10 @@ public struct SyncPass: Sendable {
                 } catch {
                     // Changed on the target since it was read: refetch, diff again, retry once.
                     guard error.kind == .mismatchedChangeToken || error.kind == .targetDoesNotExist else { throw error }
-                    (newToken, edits) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
+                    let sent: ComponentUpdate
+                    (newToken, sent) = try await bringUpToDate(href: href, source: source, key: key, skip: skip)
+                    edits = sent.count
+                    o.sent[key] = sent
                 }
                 o.report.updated.append((key, edits))
                 o.done.append(
@@ -700,16 +724,17 @@ public struct SyncPass: Sendable {
         }
     }
 
-    /// Fetches the target's current copy, diffs the source against it and sends the update.
+    /// Fetches the target's current copy, diffs the source against it and sends the update (none
+    /// when it is empty).
     func bringUpToDate(href: String, source: ICalItem, key: String, skip: SkipList) async throws(TargetClientError) -> (
-        token: String, edits: Int
+        token: String, update: ComponentUpdate
     ) {
         let current = try await target.fetchItem(href: href)
         let update = Differ.diff(
             source: source, target: SyncPlanner.item(current.calendar ?? ICalComponent(name: "VCALENDAR"), key: key),
             skip: skip)
-        if update.isEmpty { return (current.changeToken, 0) }
-        return (try await target.updateItem(href: href, changeToken: current.changeToken, update: update), update.count)
+        if update.isEmpty { return (current.changeToken, update) }
+        return (try await target.updateItem(href: href, changeToken: current.changeToken, update: update), update)
     }
 
     /// The iCalendar text of what was applied, as the status store keeps it for trust-lastmod

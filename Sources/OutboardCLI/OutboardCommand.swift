@@ -9,7 +9,7 @@ public struct OutboardCommand: AsyncParsableCommand {
         abstract: "Mirror external calendar feeds into a calendar server, field by field.",
         subcommands: [
             CheckCommand.self, SyncCommand.self, VerifyCommand.self, RunCommand.self, StatusCommand.self,
-            ICSCommand.self, FilterCommand.self, DiffCommand.self, VersionCommand.self,
+            ICSCommand.self, FilterCommand.self, DiffCommand.self, ExplainCommand.self, VersionCommand.self,
         ]
     )
 

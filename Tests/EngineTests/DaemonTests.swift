@@ -9,60 +9,18 @@ import TestSupport
 /// without its token, a trigger that brings a changed feed over at once, a reload by file change
 /// (a valid and an invalid one), and SIGTERM in the middle of a large initial load.
 @Suite(.serialized) struct DaemonTests {
-    static let controlToken = "control-test-token"
-
-    /// An HTTP exchange with the daemon through libcurl.
-    func call(_ method: String, _ url: String, token: String? = controlToken) async throws -> (
-        status: Int, body: String
-    ) {
-        var headers: [(String, String)] = []
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let r = try await CurlHTTPClient().send(
-            HTTPRequest(
-                method: method, url: url, headers: headers, body: method == "POST" ? [] : nil,
-                connectTimeout: 5, timeout: 10, maxResponseBytes: 1 << 22, maxRedirects: 0))
-        return (r.status, String(decoding: r.body, as: UTF8.self))
-    }
-
-    func status(_ base: String) async throws -> [String: [String: Any]] {
-        let body = try await call("GET", base + "/status").body
-        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        let subs = json?["subscriptions"] as? [[String: Any]] ?? []
-        return Dictionary(subs.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// Polls `condition` every 50 ms for at most `seconds`.
-    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return try await condition()
-    }
-
-    /// The daemon's control URL, once it has written it.
-    func controlURL(_ bed: Bed) async throws -> String {
-        let urlFile = bed.state.appendingPathComponent("control-url")
-        #expect(
-            try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) },
-            "the daemon wrote its control URL")
-        return try String(contentsOf: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// Ten subscriptions of one feed in the real daemon: the feed's host sees one request for
     /// their initial load, and one when all ten are triggered after the feed changed.
     @Test func tenSubscriptionsOfOneFeedMakeOneRequestPerRefresh() async throws {
         let bed = try Bed()
-        let daemon = try DaemonRun(bed)
+        let daemon = try DaemonProcess(bed: bed)
         try bed.nginx.put("holidays.ics", feed([match(1), match(2)]))
         let ids = (0..<10).map { "holidays-\($0)" }
-        for id in ids { try daemon.write(id, feed: "holidays.ics", collection: "/t/\(id)") }
-        try daemon.start()
-        let base = try await controlURL(bed)
+        for id in ids { try daemon.subscribe(id, feed: "holidays.ics", collection: "/t/\(id)") }
+        let base = try await daemon.start()
         #expect(
             try await eventually(60) {
-                let all = try await status(base)
+                let all = try await daemonStatus(base)
                 return ids.allSatisfy { all[$0]?["items"] as? Int == 2 }
             }, "all ten mirrored the feed")
         #expect(bed.nginx.requests("/holidays.ics") == [200], "one request for ten initial loads")
@@ -82,18 +40,16 @@ import TestSupport
 
     @Test func theControlEndpointTriggersReloadsAndAGracefulShutdownCommitsWhatWasApplied() async throws {
         let bed = try Bed()
-        let daemon = try DaemonRun(bed)
+        let daemon = try DaemonProcess(bed: bed)
         let subs = daemon.subscriptions
-        func write(_ id: String, feed: String, collection: String) throws {
-            try daemon.write(id, feed: feed, collection: collection)
-        }
-        func logged(_ text: String) -> Bool { daemon.logged(text) }
+        let write = daemon.subscribe
         try bed.nginx.put("small.ics", feed([match(1), match(2)]))
-        try write("small", feed: "small.ics", collection: "/t/small")
-        try daemon.start()
+        try write("small", "small.ics", "/t/small")
+        let base = try await daemon.start()
         let p = daemon.process
-
-        let base = try await controlURL(bed)
+        // Its log, to see when it has looked at a configuration change.
+        let logged = daemon.logged
+        let status = daemonStatus
 
         // The token: required everywhere but /health, and checked.
         #expect(try await call("GET", base + "/health", token: nil).status == 200)
@@ -109,11 +65,13 @@ import TestSupport
         #expect(try await eventually(30) { try await status(base)["small"]?["items"] as? Int == 2 })
         try bed.nginx.put("small.ics", feed([match(1, summary: "Final"), match(2)]))
         let triggered = try await call("POST", base + "/subscriptions/small/sync")
-        #expect(triggered.status == 202 && triggered.body.contains("queued"), "\(triggered)")
+        #expect(
+            triggered.status == 202 && String(decoding: triggered.body, as: UTF8.self).contains("queued"),
+            "\(triggered)")
         #expect(
             try await eventually(30) { try await bed.summaries("/t/small")["match-1@club"] == "Final" },
             "the trigger ran a pass")
-        let metrics = try await call("GET", base + "/metrics").body
+        let metrics = String(decoding: try await call("GET", base + "/metrics").body, as: UTF8.self)
         #expect(metrics.contains("outboard_passes_total{subscription=\"small\",result=\"applied\"} 2"), "\(metrics)")
         #expect(metrics.contains("outboard_items_total{subscription=\"small\",change=\"updated\"} 1"))
         #expect(metrics.contains("outboard_queue_lag_seconds_count 2"))
@@ -122,7 +80,7 @@ import TestSupport
         // file and a valid new one arrive together; once the daemon says it refused the change,
         // the valid new subscription is not running either.
         try "source: [\n".write(to: subs.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
-        try write("extra", feed: "small.ics", collection: "/t/extra")
+        try write("extra", "small.ics", "/t/extra")
         #expect(try await eventually(30) { logged("reload refused") }, "the daemon looked at the change and refused it")
         #expect(try await status(base).keys.sorted() == ["small"], "nothing of a refused change is loaded")
         try FileManager.default.removeItem(at: subs.appendingPathComponent("broken.yaml"))
@@ -132,7 +90,7 @@ import TestSupport
         // interrupted by SIGTERM.
         let big = FeedGenerator(events: 3000, seed: 5).text()
         try bed.nginx.put("big.ics", Array(big.utf8))
-        try write("big", feed: "big.ics", collection: "/t/big")
+        try write("big", "big.ics", "/t/big")
         #expect(
             try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
         #expect(try await eventually(120) { (try? await bed.client.list(collection: "/t/big").count) ?? 0 >= 100 })
@@ -163,61 +121,4 @@ import TestSupport
         #expect(try await bed.client.list(collection: "/t/big").count == items)
         daemon.stop()
     }
-}
-
-/// `outboard run` as a test starts it on a bed: its own subscriptions and filters directories,
-/// the bed's state, a control endpoint on a free port, its log in a file; killed by its PID when
-/// the test is done with it.
-final class DaemonRun {
-    let bed: Bed
-    let process = Process()
-    let subscriptions: URL
-    let filters: URL
-    let log: URL
-
-    init(_ bed: Bed) throws {
-        self.bed = bed
-        let dir = TargetProcess.temporaryDirectory()
-        subscriptions = dir.appendingPathComponent("Subscriptions")
-        filters = dir.appendingPathComponent("Filters")
-        log = dir.appendingPathComponent("daemon.log")
-        try FileManager.default.createDirectory(at: subscriptions, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: filters, withIntermediateDirectories: true)
-    }
-
-    /// A subscription of a feed nginx serves, refreshed hourly.
-    func write(_ id: String, feed: String, collection: String) throws {
-        try
-            "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
-            .write(to: subscriptions.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
-    }
-
-    func start() throws {
-        process.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        process.arguments = [
-            "run", "--subscriptions", subscriptions.path, "--filters", filters.path, "--state", bed.state.path,
-            "--listen", "127.0.0.1:0", "--watch", "0.2",
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
-            "OUTBOARD_CONTROL_TOKEN": DaemonTests.controlToken, "LOG_LEVEL": "warning",
-        ]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        // Its log, to see when it has looked at a configuration change.
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
-    }
-
-    func logged(_ text: String) -> Bool { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains(text) }
-
-    /// Kills it (SIGKILL, by its PID) if it still runs. A test calls it at its end, which also
-    /// keeps the daemon alive until then.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
 }

@@ -110,11 +110,13 @@ final class NamedFeeds: FeedSource, @unchecked Sendable {
 }
 
 /// A target that can be taken down: while down, every call fails as an unreachable server does.
+/// It refuses to add the UIDs in `refusing`, as a target refuses an entity over its size limit.
 final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
-    // Unchecked: `down` is read and written under `lock`.
+    // Unchecked: `down` and `refused` are read and written under `lock`.
     let inner: InMemoryTarget
     private let lock = NSLock()
     private var down = false
+    private var refused: Set<String> = []
 
     init(inner: InMemoryTarget) {
         self.inner = inner
@@ -125,11 +127,24 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         set { lock.withLock { down = newValue } }
     }
 
+    var refusing: Set<String> {
+        get { lock.withLock { refused } }
+        set { lock.withLock { refused = newValue } }
+    }
+
     func check() throws(TargetClientError) {
         if isDown {
             throw .transport(
                 endpoint: "http://target.test/calws", .curl(code: 7, message: "Couldn't connect to server"))
         }
+    }
+
+    /// Refuses an add of a UID in `refusing`.
+    func check(adding calendar: ICalComponent) throws(TargetClientError) {
+        guard let uid = calendar.components.first(where: { $0.uid != nil })?.uid, refusing.contains(uid) else { return }
+        throw .calws(
+            .exceedsMaxResourceSize, status: .error, message: "the entity \(uid) is over the target's limit",
+            about: "http://target.test/calws")
     }
 
     func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
@@ -156,6 +171,7 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         href: String, changeToken: String
     ) {
         try check()
+        try check(adding: calendar)
         return try await inner.addItem(collection: collection, calendar: calendar)
     }
 
@@ -178,6 +194,7 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
 
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try check()
+        for case .addItem(_, let calendar) in operations.map(\.body) { try check(adding: calendar) }
         return try await inner.multiOp(operations)
     }
 }

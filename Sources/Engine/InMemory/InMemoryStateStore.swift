@@ -10,6 +10,7 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
     private var itemStates: [String: [String: ItemState]] = [:]
     private var open: [String: [String: WriteIntent]] = [:]
     private var held: [String: PassHolder] = [:]
+    private var traces: [String: (pass: Date, items: [String: ItemTrace])] = [:]
 
     public init() {}
 
@@ -44,8 +45,9 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
         lock.withLock { itemStates[id] ?? [:] }
     }
 
-    public func commit(_ id: String, put: [ItemState], remove: [String]) throws {
+    public func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
         lock.withLock {
+            for t in trace { traces[id]?.items[t.key] = t }
             for s in put {
                 itemStates[id, default: [:]][s.key] = s
                 open[id]?[s.key] = nil
@@ -55,6 +57,14 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
                 open[id]?[key] = nil
             }
         }
+    }
+
+    public func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws {
+        lock.withLock { traces[id] = (pass, Dictionary(items.map { ($0.key, $0) }, uniquingKeysWith: { _, b in b })) }
+    }
+
+    public func trace(_ id: String, key: String) throws -> PassTrace? {
+        lock.withLock { traces[id].map { PassTrace(pass: $0.pass, item: $0.items[key]) } }
     }
 
     public func intents(_ id: String) throws -> [WriteIntent] {

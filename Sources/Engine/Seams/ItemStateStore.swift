@@ -84,19 +84,28 @@ public protocol ItemStateStore: Sendable {
     /// Every item state of a subscription, by key.
     func items(_ id: String) throws -> [String: ItemState]
     /// Records item states and forgets others in one transaction, and forgets the intents of every
-    /// key it touches: a batch's outcome.
-    func commit(_ id: String, put: [ItemState], remove: [String]) throws
+    /// key it touches: a batch's outcome, with the trace rows of its writes (`startTrace`).
+    func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws
     /// The intents not yet resolved.
     func intents(_ id: String) throws -> [WriteIntent]
     /// Records intents and the feed state (which marks the pass open) in one transaction, before
     /// the first write of a pass is sent.
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws
+    /// Forgets the trace of the subscription's last pass and starts this pass's (`pass`: when it
+    /// began) with `items`: what it dropped and settled before any write.
+    func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws
+    /// The last traced pass of the subscription and its row for `key`; nil when no pass was traced.
+    func trace(_ id: String, key: String) throws -> PassTrace?
     /// Takes the subscription's pass lock, waiting up to `wait` seconds for another pass to end.
     func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease
 }
 
 extension ItemStateStore {
     public func commit(_ id: String, put: [ItemState]) throws {
-        try commit(id, put: put, remove: [])
+        try commit(id, put: put, remove: [], trace: [])
+    }
+
+    public func commit(_ id: String, put: [ItemState], remove: [String]) throws {
+        try commit(id, put: put, remove: remove, trace: [])
     }
 }

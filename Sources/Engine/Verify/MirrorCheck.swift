@@ -91,7 +91,7 @@ public struct MirrorCheck: Sendable {
         let pass = SyncPass(
             subscription: subscription, filters: filters, store: InMemoryStateStore(), target: target, source: source)
         var report = SyncReport(subscription: subscription.id)
-        let feed = pass.filter(set, now: now, &report)
+        let (feed, _) = pass.filter(set, now: now, &report)
         return (feed.order.compactMap { feed.items[$0]?.item }, set.calendarProperties, report.dropped)
     }
 

@@ -19,9 +19,11 @@ struct RunCommand: AsyncParsableCommand {
             invalid one is refused (the check messages are logged) and the old one keeps running.
 
             The control endpoint (--listen) answers POST /subscriptions/ID/sync (a pass now), GET /status (JSON), \
-            GET /metrics (Prometheus) and GET /health. All but /health need "Authorization: Bearer TOKEN": the \
-            token is $OUTBOARD_CONTROL_TOKEN, else the content of --control-token-file, which is created (mode \
-            0600, a random token) when missing. The endpoint's URL is written to control-url in the state directory.
+            GET /metrics (Prometheus), GET /health and the status page at /. All but /health need "Authorization: \
+            Bearer TOKEN": the token is $OUTBOARD_CONTROL_TOKEN, else the content of --control-token-file, which is \
+            created (mode 0600, a random token) when missing. A browser opens the page by its secret link, /?key=TOKEN, \
+            printed on a terminal once listening; it keeps the token in a cookie. The endpoint's URL is written to \
+            control-url in the state directory.
             """
     )
     @OptionGroup var config: ConfigOptions
@@ -102,7 +104,13 @@ struct RunCommand: AsyncParsableCommand {
                 ) { bound in
                     let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
                     try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: urlFile))
-                    logger.info("control endpoint listening", metadata: ["url": "\(url)", "url.file": "\(urlFile)"])
+                    // The page's link carries the token: shown to a person at a terminal, never logged.
+                    logger.info(
+                        "control endpoint listening",
+                        metadata: ["url": "\(url)", "url.file": "\(urlFile)", "page": "\(url)/?key=<control token>"])
+                    if Console.current.isTerminal {
+                        Console.current.print("status page: \(ControlEndpoint.pageLink(base: url, token: token))")
+                    }
                 })
         }
         logger.info(

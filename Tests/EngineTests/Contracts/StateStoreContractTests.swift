@@ -77,6 +77,32 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases)
+    func thePassTraceIsWrittenWithTheBatchesAndReplacedByTheNextPass(kind: Kind) throws {
+        let store = try Self.make(kind)
+        #expect(try store.trace("a", key: "x") == nil)
+        let first = Date(timeIntervalSince1970: 1_800_000_000)
+        let dropped = ItemTrace(key: "x", outcome: .dropped, rules: ["filter f rule 1 (line 3): dropped"])
+        try store.startTrace("a", pass: first, items: [dropped])
+        let updated = ItemTrace(
+            key: "y", outcome: .updated,
+            rules: ["filter g rule 1 (set CLASS): 1 change", "filter g rule 2 (add X): 2 changes"],
+            edits: [#"~ VEVENT uid=y SUMMARY "A\nB" -> "C""#, #"+ VEVENT uid=y CATEGORIES "D""#], answer: "ok")
+        try store.commit(
+            "a", put: [ItemState(key: "y", hash: "h", href: "/c/y.ics", changeToken: "r1")], remove: [],
+            trace: [updated])
+        #expect(try store.trace("a", key: "x") == PassTrace(pass: first, item: dropped))
+        #expect(try store.trace("a", key: "y") == PassTrace(pass: first, item: updated))
+        #expect(try store.trace("a", key: "z") == PassTrace(pass: first, item: nil))
+        #expect(try store.trace("b", key: "x") == nil, "a trace belongs to its subscription")
+        #expect(try store.items("a")["y"]?.changeToken == "r1", "the batch's states came with its trace")
+
+        let second = Date(timeIntervalSince1970: 1_800_003_600)
+        try store.startTrace("a", pass: second, items: [])
+        #expect(try store.trace("a", key: "x") == PassTrace(pass: second, item: nil))
+        #expect(try store.trace("a", key: "y") == PassTrace(pass: second, item: nil))
+    }
+
+    @Test(arguments: Kind.allCases)
     func onePassOfASubscriptionAtATime(kind: Kind) async throws {
         let store = try Self.make(kind)
         let lease = try await store.lockPass("a", wait: 0)

@@ -153,9 +153,14 @@ struct FaultyStore: ItemStateStore {
     func intents(_ id: String) throws -> [WriteIntent] { try inner.intents(id) }
     func save(_ id: String, _ state: FeedState) throws { try write { try inner.save(id, state) } }
     func schedule(_ id: String, nextDue: Date) throws { try write { try inner.schedule(id, nextDue: nextDue) } }
-    func commit(_ id: String, put: [ItemState], remove: [String]) throws {
-        try write { try inner.commit(id, put: put, remove: remove) }
+    func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
+        try write { try inner.commit(id, put: put, remove: remove, trace: trace) }
     }
+    // The trace is not a step: a pass never fails on it (it records it with `try?`).
+    func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws {
+        try inner.startTrace(id, pass: pass, items: items)
+    }
+    func trace(_ id: String, key: String) throws -> PassTrace? { try inner.trace(id, key: key) }
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         try write { try inner.begin(id, state, intents: intents) }
     }
