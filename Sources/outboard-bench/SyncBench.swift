@@ -10,7 +10,13 @@ import TestSupport
 enum SyncBench {
     static func run(events: Int) async throws {
         let nginx = try NginxProcess.start()
-        let target = try TargetProcess.start(environmentToken: "bench")
+        // OUTBOARD_BENCH_TARGET_ARGS: more arguments for `outboard-target serve` (such as
+        // `--index-horizon 0:0`, to measure what the instance index costs a load).
+        let targetArguments =
+            ProcessInfo.processInfo.environment["OUTBOARD_BENCH_TARGET_ARGS"].map {
+                $0.split(separator: " ").map(String.init)
+            } ?? []
+        let target = try TargetProcess.start(environmentToken: "bench", arguments: targetArguments)
         defer {
             nginx.stop()
             target.stop()
