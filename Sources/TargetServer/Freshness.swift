@@ -40,7 +40,8 @@ struct Freshness: Sendable, Hashable, Codable, FetchableRecord, PersistableRecor
     /// The report of a collection, nil when no subscription reported one (a collection written by
     /// something else, whose contents are their own truth).
     static func of(_ db: Database, collection: String) throws -> Freshness? {
-        try Freshness.fetchOne(db, key: collection)
+        try Freshness.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM freshness WHERE collection = ?"), arguments: [collection])
     }
 
     /// Whether the mirror is older than `maxStaleness` seconds at `now` (default: twice the

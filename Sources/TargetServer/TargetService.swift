@@ -61,15 +61,17 @@ public struct TargetService: Sendable {
                                         error: r.result.error), .multiOp(responses)))
                         }
                     }
+                    try batch.finish(db)
                     return CalWSResponse(id: request.id, .multiOp(responses))
                 }
             default:
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
+                    let batch = Batch(window: window, now: seconds)
                     let r = try Operation.run(
-                        request, prepared: prepared, grants: grants, db: db, stamp: stamp,
-                        batch: Batch(window: window, now: seconds))
+                        request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: batch)
                     if r.result.status != .ok { throw Rollback(response: r) }
+                    try batch.finish(db)
                     return r
                 }
             }
@@ -117,6 +119,24 @@ final class Batch: @unchecked Sendable {
         let r = try StoreSQL.bump(db, collection)
         bumped[collection] = r
         return r
+    }
+
+    /// The longest instance indexed in each collection by this transaction.
+    private var indexed: [String: Int64] = [:]
+
+    /// Writes an entity's index rows (`new`: it had none); its collection's window is narrowed
+    /// once, by `finish`.
+    func index(_ db: Database, collection: String, name: String, _ instances: [BusyInstance], new: Bool) throws {
+        let longest = try InstanceIndex.rows(
+            db, collection: collection, name: name, instances: instances, window: window, new: new)
+        indexed[collection] = max(indexed[collection] ?? 0, longest)
+    }
+
+    /// Before the transaction commits: each collection indexed into gets its window narrowed.
+    func finish(_ db: Database) throws {
+        for (collection, longest) in indexed {
+            try InstanceIndex.narrow(db, collection: collection, to: window, longest: longest)
+        }
     }
 }
 
@@ -330,8 +350,7 @@ enum Operation {
                 collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
                 changeToken: "r\(revision)", lastModified: stamp)
             try StoreSQL.put(db, e)
-            try InstanceIndex.write(
-                db, collection: href, name: e.name, instances: prepared.instances, window: batch.window)
+            try batch.index(db, collection: href, name: e.name, prepared.instances, new: true)
             return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
         case .updateItem(let href, let token, let update):
             guard let (collection, name) = Paths.entity(href) else {
@@ -377,7 +396,7 @@ enum Operation {
             e.lastModified = stamp
             try StoreSQL.put(db, e)
             let instances = BusyRules.instances(of: updated, from: batch.window.from, to: batch.window.to)
-            try InstanceIndex.write(db, collection: collection, name: name, instances: instances, window: batch.window)
+            try batch.index(db, collection: collection, name: name, instances, new: false)
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
         case .deleteItem(let href):
             guard let (collection, name) = Paths.entity(href) else {

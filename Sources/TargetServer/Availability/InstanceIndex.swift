@@ -18,9 +18,25 @@ enum InstanceIndex {
     static func write(_ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow)
         throws
     {
-        try remove(db, collection: collection, name: name)
+        let longest = try rows(db, collection: collection, name: name, instances: instances, window: window, new: false)
+        try narrow(db, collection: collection, to: window, longest: longest)
+    }
+
+    /// Writes an entity's rows and its coverage, without the collection's window: the rows it
+    /// had are removed first unless it is `new`. Returns its longest instance's length, for
+    /// `narrow` (called once per collection and transaction by a batch of writes).
+    static func rows(
+        _ db: Database, collection: String, name: String, instances: [BusyInstance], window: IndexWindow, new: Bool
+    ) throws -> Int64 {
+        if !new { try remove(db, collection: collection, name: name) }
         let longest = try insert(db, collection: collection, name: name, instances)
         try setCoverage(db, collection: collection, name: name, window)
+        return longest
+    }
+
+    /// Narrows the collection's window to `window` (the latest start, the earliest end) and
+    /// raises its longest instance to `longest`.
+    static func narrow(_ db: Database, collection: String, to window: IndexWindow, longest: Int64) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE collection SET indexed_from = MAX(COALESCE(indexed_from, ?1), ?1), indexed_to = MIN(COALESCE(indexed_to, ?2), ?2),
