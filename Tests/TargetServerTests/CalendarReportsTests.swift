@@ -253,6 +253,22 @@ import TestSupport
                     .reportFreshness(CollectionFreshness(href: "/people/me", subscription: "x", refreshInterval: 60))),
                 token: "club", status: .forbidden)
             #expect(denied.result.error == .forbidden)
+
+            // A mirrored collection's published feed asks calendar apps to poll at its
+            // subscription's pace; one nobody reports on at the server's (default PT1H).
+            _ = try await Self.call(
+                client,
+                CalWSRequest(
+                    .reportFreshness(
+                        CollectionFreshness(href: "/sport/club", subscription: "club", refreshInterval: 900))))
+            for (path, every) in [("/calendars/sport/club.ics", "PT15M"), ("/calendars/people/me.ics", "PT1H")] {
+                try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer all"]) { r in
+                    #expect(r.status == .ok)
+                    let text = String(buffer: r.body)
+                    #expect(text.contains("REFRESH-INTERVAL;VALUE=DURATION:\(every)\r\n"), "\(path)")
+                    #expect(text.contains("X-PUBLISHED-TTL:\(every)\r\n"), "\(path)")
+                }
+            }
         }
     }
 

@@ -58,7 +58,8 @@ struct FeedEndpoint: Sendable {
         case refused(String?)
         case missing
         case notModified(etag: String)
-        case body(etag: String, [StoredEntity])
+        /// `refresh`: the seconds the feed asks calendar apps to poll at.
+        case body(etag: String, [StoredEntity], refresh: Int64)
     }
 
     /// What a request asks for, read from its query and headers.
@@ -102,8 +103,8 @@ struct FeedEndpoint: Sendable {
                 ))
         case .missing: return Response(status: .notFound)
         case .notModified(let etag): return Response(status: .notModified, headers: [.eTag: etag])
-        case .body(let etag, let entities):
-            let header = Publisher.Header(name: feed.name, refreshInterval: config.refreshInterval)
+        case .body(let etag, let entities, let refresh):
+            let header = Publisher.Header(name: feed.name, refreshInterval: refresh)
             let bytes =
                 ask.busy.map { Publisher.busy(header, $0, entities: entities, onUnreadable: onUnreadable) }
                 ?? Publisher.full(header, entities: entities, onUnreadable: onUnreadable)
@@ -134,9 +135,14 @@ struct FeedEndpoint: Sendable {
         case .collection(let path): if try StoreSQL.revision(db, path) == nil { return .missing }
         case .view: break
         }
+        // Calendar apps are asked to poll a mirror as often as its subscription refreshes it (the
+        // most frequent of a view's), else at the server's interval.
+        let refresh =
+            try members.compactMap { try Freshness.of(db, collection: $0)?.refreshInterval }.min()
+            ?? config.refreshInterval
         // The ETag: a hash of what the bytes depend on (the form, the refresh interval, and each
         // member collection's revision).
-        var state = "\(ask.busy.map { "busy \($0.stamp) \(ask.zoneName)" } ?? "full") \(config.refreshInterval)"
+        var state = "\(ask.busy.map { "busy \($0.stamp) \(ask.zoneName)" } ?? "full") \(refresh)"
         for m in members { state += "\n\(m) \(try StoreSQL.revision(db, m).map(String.init) ?? "-")" }
         let etag = "\"" + CanonicalForm.sha256Hex(Array(state.utf8)).prefix(24) + "\""
         if let inm = ask.ifNoneMatch,
@@ -146,7 +152,7 @@ struct FeedEndpoint: Sendable {
         {
             return .notModified(etag: etag)
         }
-        return .body(etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) })
+        return .body(etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) }, refresh: refresh)
     }
 
     /// Why `grants` do not reach the feed at `level` (a view is reached through its own grant or
