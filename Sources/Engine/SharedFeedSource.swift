@@ -1,5 +1,6 @@
 import CalendarModel
 import Foundation
+import Synchronization
 
 /// One conditional fetch for many subscribers: passes of subscriptions with the same feed (URL,
 /// credentials, User-Agent, CA file and size cap) share one request per refresh, so the feed's
@@ -7,7 +8,8 @@ import Foundation
 ///
 /// Fetches of one feed that overlap are made once; the answer (body, validators, time) is kept
 /// for `window` seconds, and each subscription's conditional fetch is answered from it once: its
-/// own stored validators equal to the shared ones get a 304, others the shared body. A
+/// own stored ETag equal to the shared one gets a 304, others the shared body (which the pass
+/// compares by its bytes); the subscription that fetched gets what the server answered it. A
 /// subscription the answer served already (a trigger right after its pass) or whose validators
 /// it cannot settle (a 304 to other validators, with no body) fetches anew. Credentials take
 /// part in the key as a digest: compared, never kept or logged.
@@ -74,12 +76,12 @@ public actor SharedFeedSource: FeedSource {
         var lastModified: String?
         var body: [UInt8]?
 
-        /// The answer to a conditional fetch with these validators (as the server would give
-        /// it: If-None-Match decides when there is an ETag), or nil when it cannot tell.
+        /// The answer to a conditional fetch with these validators: a 304 only for the same
+        /// ETag (a strong validator); else the body, whose bytes the pass compares itself. A
+        /// Last-Modified alone never makes a 304 here: it counts whole seconds, and a feed changed
+        /// twice in one second would look unchanged. Nil when it cannot tell (no body kept).
         func answer(etag: String?, lastModified: String?) -> FeedFetcher.Result? {
-            let same =
-                self.etag != nil ? etag == self.etag : (self.lastModified != nil && lastModified == self.lastModified)
-            if same { return .notModified }
+            if let mine = self.etag, etag == mine { return .notModified }
             return body.map { .body($0, etag: self.etag, lastModified: self.lastModified) }
         }
     }
@@ -111,10 +113,14 @@ public actor SharedFeedSource: FeedSource {
             if case .body(let body, _, _) = result { body.withUnsafeBufferPointer { onBody?($0) } }
             return FeedAnswer(result: result, shared: true)
         }
+        // The subscription that fetches gets what the server answered it.
+        let own = Mutex<FeedFetcher.Result?>(nil)
         let task = Task { [inner, clock] () -> Result<Answer, FetchError> in
             let outcome: Result<Answer, FetchError>
             do throws(FetchError) {
-                switch try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody) {
+                let result = try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody)
+                own.withLock { $0 = result }
+                switch result {
                 case .notModified:
                     outcome = .success(Answer(time: clock(), served: [s.id], etag: etag, lastModified: lastModified))
                 case .body(let body, let etag, let lastModified):
@@ -129,8 +135,7 @@ public actor SharedFeedSource: FeedSource {
         inFlight[key] = task
         switch await task.value {
         case .failure(let error): throw error
-        case .success(let answer):
-            return FeedAnswer(result: answer.answer(etag: etag, lastModified: lastModified) ?? .notModified)
+        case .success: return FeedAnswer(result: own.withLock { $0 } ?? .notModified)
         }
     }
 

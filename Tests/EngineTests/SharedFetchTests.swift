@@ -90,6 +90,35 @@ import TestSupport
         }
     }
 
+    /// A feed with no ETag whose Last-Modified stays the same second while its bytes change
+    /// (a file edited right after it was read; found by the demo).
+    struct SameSecondFeed: FeedSource {
+        let bytes: [UInt8]
+        func fetch(
+            _ s: Subscription, etag: String?, lastModified: String?,
+            onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        ) async throws(FetchError) -> FeedFetcher.Result {
+            .body(bytes, etag: nil, lastModified: "Mon, 30 Nov 2026 12:35:45 GMT")
+        }
+    }
+
+    @Test func aChangedBodyWithTheSameLastModifiedIsNeverA304() async throws {
+        let bed = try MemoryBed()
+        let a = try bed.subscription("a", feed: "f.ics", collection: "/t/a")
+        let b = try bed.subscription("b", feed: "f.ics", collection: "/t/b")
+        let changed = feed([match(1, summary: "changed")])
+        let shared = SharedFeedSource(SameSecondFeed(bytes: changed), subscriptions: [a, b])
+        let stored = "Mon, 30 Nov 2026 12:35:45 GMT"
+        // The subscription that fetched gets the server's 200; the other the body, not a 304.
+        for s in [a, b] {
+            guard case .body(let body, _, _) = try await shared.fetch(s, etag: nil, lastModified: stored) else {
+                Issue.record("\(s.id) was told the feed had not changed")
+                continue
+            }
+            #expect(body == changed)
+        }
+    }
+
     @Test func eachSubscriptionIsAnsweredOnceAndAFailureIsToldByItsOwnName() async throws {
         let bed = try MemoryBed()
         bed.put("f.ics", feed([match(1)]))
