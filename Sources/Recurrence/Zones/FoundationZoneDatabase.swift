@@ -13,7 +13,22 @@ public struct FoundationZoneDatabase: ZoneDatabase {
         var end: Int64
     }
 
+    /// Rules built from the histories, by zone name and identifier: a resolver is made per
+    /// calendar (the reference target makes one per entity it indexes), and building the
+    /// tables of a zone's 300 years again each time cost more than the expansion.
+    private static let rulesCache = Mutex<[String: ZoneRules?]>([:])
+
     public init() {}
+
+    public func rules(of name: String, identifier: String) -> ZoneRules? {
+        let key = name + "\u{0}" + identifier
+        if let hit = Self.rulesCache.withLock({ $0[key] }) { return hit }
+        let built = history(of: name, from: ZoneSpan.start, to: ZoneSpan.end).map {
+            ZoneRules(identifier: identifier, source: .database(name), history: $0)
+        }
+        Self.rulesCache.withLock { $0[key] = built }
+        return built
+    }
 
     public func history(of identifier: String, from start: Int64, to end: Int64) -> ZoneHistory? {
         let key = CacheKey(identifier: identifier, start: start, end: end)

@@ -5,6 +5,17 @@ public protocol ZoneDatabase: Sendable {
     /// The offsets of the zone named `identifier` (an IANA name or one of its aliases) between
     /// two UTC instants (epoch seconds), or nil when the database has no such zone.
     func history(of identifier: String, from start: Int64, to end: Int64) -> ZoneHistory?
+    /// The rules of the zone `name` over `ZoneSpan`, called `identifier`, or nil when the
+    /// database has no such zone. A database may keep them: rules are immutable and shared.
+    func rules(of name: String, identifier: String) -> ZoneRules?
+}
+
+extension ZoneDatabase {
+    public func rules(of name: String, identifier: String) -> ZoneRules? {
+        history(of: name, from: ZoneSpan.start, to: ZoneSpan.end).map {
+            ZoneRules(identifier: identifier, source: .database(name), history: $0)
+        }
+    }
 }
 
 /// The span zone tables cover: 1900-01-01 to 2200-01-01 (UTC). Outside it the offset at the

@@ -71,10 +71,8 @@ public final class ZoneResolver {
     }
 
     private func fromDatabase(_ name: String, as identifier: String? = nil) -> ZoneRules? {
-        guard !name.isEmpty, let h = database.history(of: name, from: ZoneSpan.start, to: ZoneSpan.end) else {
-            return nil
-        }
-        return ZoneRules(identifier: identifier ?? name, source: .database(name), history: h)
+        guard !name.isEmpty else { return nil }
+        return database.rules(of: name, identifier: identifier ?? name)
     }
 }
 
