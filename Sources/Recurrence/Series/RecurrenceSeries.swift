@@ -22,12 +22,15 @@ public struct RecurrenceSeries: Sendable {
     ///   - components: the VEVENT, VTODO or VJOURNAL components of one item.
     ///   - zones: the resolver for the calendar the components are in.
     public init(components: [ICalComponent], zones: ZoneResolver, options: ExpansionOptions = ExpansionOptions()) {
-        let uid = components.first?.uid
+        let properties = components.map(SeriesProperties.init)
+        let uid = properties.first?.uid?.text
         var builder = SeriesBuilder(reader: TimeReader(zones: zones, uid: uid), uid: uid)
-        let overrideComponents = components.filter { $0.recurrenceID != nil }
-        let plans = overrideComponents.compactMap { builder.override($0) }
-        let masterComponent = components.first { $0.recurrenceID == nil }
-        master = masterComponent.flatMap { builder.master($0, overrides: plans) }
+        var plans: [SeriesBuilder.Override] = []
+        for (c, p) in zip(components, properties) where p.recurrenceID != nil {
+            if let plan = builder.override(c, p) { plans.append(plan) }
+        }
+        let masterIndex = properties.firstIndex { $0.recurrenceID == nil }
+        master = masterIndex.flatMap { builder.master(components[$0], properties[$0], overrides: plans) }
         overrides = plans.map(\.instance).sorted { $0.start < $1.start }
         self.uid = uid
         diagnostics = builder.diagnostics
@@ -53,7 +56,10 @@ final class MasterPlan: Sendable {
     struct Rule: Sendable {
         var compiled: CompiledRule
         var until: RuleIterator.Until
-        var text: String
+        var recur: ICalRecur
+
+        /// The rule's text, for diagnostics.
+        var text: String { RecurrenceRule.describe(recur) }
     }
 
     /// An RDATE: its instant, wall-clock time and, for a PERIOD, its own end.
