@@ -37,12 +37,13 @@ public struct CalendarInstanceIterator: IteratorProtocol, Sequence {
 
     public mutating func next() -> RecurrenceInstance? {
         guard let top = heap.first else { return nil }
-        let instance = heads[top.series]
+        // Moved out, not copied: the slot is refilled or left empty just below.
+        var instance: RecurrenceInstance?
+        swap(&instance, &heads[top.series])
         if let following = iterators[top.series].next() {
             heads[top.series] = following
             heap[0].start = following.start
         } else {
-            heads[top.series] = nil
             let last = heap.removeLast()
             guard !heap.isEmpty else { return instance }
             heap[0] = last

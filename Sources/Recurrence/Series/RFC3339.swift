@@ -75,6 +75,20 @@ public enum RFC3339 {
     /// `n` in decimal, zero-padded to `width` (a negative year gets its sign first); no
     /// allocation, since an expansion writes several per instance.
     static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
+        let zero = UInt8(ascii: "0")
+        // The usual cases (months, days, times; years 1000-9999), digit by digit.
+        if width == 2 && n >= 0 && n < 100 {
+            out.append(zero + UInt8(n / 10))
+            out.append(zero + UInt8(n % 10))
+            return
+        }
+        if width == 4 && n >= 1000 && n < 10_000 {
+            out.append(zero + UInt8(n / 1000))
+            out.append(zero + UInt8(n / 100 % 10))
+            out.append(zero + UInt8(n / 10 % 10))
+            out.append(zero + UInt8(n % 10))
+            return
+        }
         if n < 0 { out.append(UInt8(ascii: "-")) }
         let v = n.magnitude
         var count = 1

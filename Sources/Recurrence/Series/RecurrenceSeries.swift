@@ -83,10 +83,10 @@ final class MasterPlan: Sendable {
     let start: TimePointValue
     let rules: [Rule]
     let rdates: [RDate]
-    let excludedInstants: Set<Int64>
-    let excludedDays: Set<Int>
+    let excludedInstants: SortedValues<Int64>
+    let excludedDays: SortedValues<Int>
     let duration: DurationPlan
-    let overridden: Set<Int64>
+    let overridden: SortedValues<Int64>
     let futures: [Future]
     /// Bounds used to widen a window so that moved and long instances are not missed.
     let longest: Int64
@@ -95,7 +95,7 @@ final class MasterPlan: Sendable {
 
     init(
         source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], rdates: [RDate],
-        excludedInstants: Set<Int64>, excludedDays: Set<Int>, duration: DurationPlan, overridden: Set<Int64>,
+        excludedInstants: [Int64], excludedDays: [Int], duration: DurationPlan, overridden: [Int64],
         futures: [Future]
     ) {
         self.source = source
@@ -103,10 +103,10 @@ final class MasterPlan: Sendable {
         self.start = start
         self.rules = rules
         self.rdates = rdates
-        self.excludedInstants = excludedInstants
-        self.excludedDays = excludedDays
+        self.excludedInstants = SortedValues(excludedInstants)
+        self.excludedDays = SortedValues(excludedDays)
         self.duration = duration
-        self.overridden = overridden
+        self.overridden = SortedValues(overridden)
         self.futures = futures
         var longest = duration.longest
         for r in rdates { if let e = r.end { longest = max(longest, e - r.utc) } }

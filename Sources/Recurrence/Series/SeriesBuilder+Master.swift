@@ -23,7 +23,7 @@ extension SeriesBuilder {
         return MasterPlan(
             source: source, zone: start.zone, start: TimePointValue(local: start.local, utc: start.utc),
             rules: rules, rdates: rdates, excludedInstants: instants, excludedDays: days, duration: length,
-            overridden: Set(overrides.map(\.instance.recurrenceID)), futures: futures)
+            overridden: overrides.map(\.instance.recurrenceID), futures: futures)
     }
 
     private mutating func rules(of c: ICalComponent, _ properties: SeriesProperties, start: TimePoint)
@@ -79,15 +79,15 @@ extension SeriesBuilder {
     }
 
     /// EXDATE DATE-TIMEs as instants (in whatever zone each is written), DATEs as days.
-    private mutating func exclusions(of c: ICalComponent, _ properties: SeriesProperties) -> (Set<Int64>, Set<Int>) {
-        var instants = Set<Int64>()
-        var days = Set<Int>()
+    private mutating func exclusions(of c: ICalComponent, _ properties: SeriesProperties) -> ([Int64], [Int]) {
+        var instants: [Int64] = []
+        var days: [Int] = []
         for p in properties.exdates {
             for v in p.values {
                 if case .date(let d) = v {
-                    days.insert(Int(Civil.floorDiv64(Civil.seconds(d), 86_400)))
+                    days.append(Int(Civil.floorDiv64(Civil.seconds(d), 86_400)))
                 } else if let t = reader.read(v, of: p) {
-                    instants.insert(t.utc)
+                    instants.append(t.utc)
                 } else {
                     note(.unusableValue, "an EXDATE value of type \(v.type.rawValue) was ignored", c)
                 }

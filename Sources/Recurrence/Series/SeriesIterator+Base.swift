@@ -1,9 +1,8 @@
 extension SeriesIterator {
     /// The instant of the next base instance (DTSTART, a rule's, an RDATE), or nil when none is left.
     mutating func nextBaseInstant() -> Int64? {
-        guard let m = master else { return nil }
-        var best: Int64? = startPending ? m.start.utc : nil
-        if rdateIndex < m.rdates.count { best = Swift.min(best ?? .max, m.rdates[rdateIndex].utc) }
+        var best: Int64? = untakenStart?.utc
+        if rdateIndex < rdates.count { best = Swift.min(best ?? .max, rdates[rdateIndex].utc) }
         for i in rules.indices {
             if rules[i].head == nil && !rules[i].isDone { fetchRuleHead(i) }
             if let h = rules[i].head { best = Swift.min(best ?? .max, h.utc) }
@@ -46,17 +45,17 @@ extension SeriesIterator {
         var local: Int64 = 0
         var explicitEnd: Int64?
         var from = -2  // -1 DTSTART, -2 RDATE, else a rule
-        if rdateIndex < m.rdates.count {
-            let r = m.rdates[rdateIndex]
+        if rdateIndex < rdates.count {
+            let r = rdates[rdateIndex]
             (utc, local, explicitEnd) = (r.utc, r.local, r.end)
         }
-        if startPending && m.start.utc < utc { (utc, local, explicitEnd, from) = (m.start.utc, m.start.local, nil, -1) }
+        if let s = untakenStart, s.utc < utc { (utc, local, explicitEnd, from) = (s.utc, s.local, nil, -1) }
         for i in rules.indices {
             if let h = rules[i].head, h.utc < utc { (utc, local, explicitEnd, from) = (h.utc, h.local, nil, i) }
         }
         switch from {
         case -2: rdateIndex += 1
-        case -1: startPending = false
+        case -1: untakenStart = nil
         default: rules[from].head = nil
         }
         if utc == lastBase { return }

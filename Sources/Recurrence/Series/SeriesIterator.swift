@@ -38,7 +38,12 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     let cap: Int
     var rules: [RuleSource] = []
     var rdateIndex = 0
-    var startPending: Bool
+    /// DTSTART, until it is taken (the recurrence set's first instance, RFC 5545 §3.8.5).
+    var untakenStart: TimePointValue?
+    /// The master's RDATEs, by instant.
+    let rdates: [MasterPlan.RDate]
+    /// How far back a THISANDFUTURE override moves instances (0 or less).
+    let earliestShift: Int64
     var overrideIndex = 0
     var futureIndex = 0
     var lastBase = Int64.min
@@ -61,15 +66,18 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         overrides =
             series.overrides.allSatisfy { Self.overlaps($0.start, $0.end, windowStart, windowEnd) }
             ? series.overrides : series.overrides.filter { Self.overlaps($0.start, $0.end, windowStart, windowEnd) }
-        startPending = series.master != nil
+        untakenStart = series.master?.start
+        rdates = series.master?.rdates ?? []
+        earliestShift = series.master?.earliestShift ?? 0
         guard let m = series.master else { return }
         // Rules run in wall-clock time: widen the window by a day on each side for the zone's
         // offset, and by the longest instance and the largest THISANDFUTURE shift.
         let from = windowStart - m.longest - m.latestShift - 2 * 86_400
         let to = windowEnd - m.earliestShift + 2 * 86_400
         rules.reserveCapacity(m.rules.count)
-        for rule in m.rules {
-            var it = RuleIterator(rule: rule.compiled, zone: m.zone, dtstart: m.start.local, until: rule.until)
+        for i in m.rules.indices {
+            var it = RuleIterator(
+                rule: m.rules[i].compiled, zone: m.zone, dtstart: m.start.local, until: m.rules[i].until)
             it.localLimit = to
             it.maxEmptyPeriods = series.maxEmptyPeriods
             it.skip(toLocal: from)
@@ -86,7 +94,7 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     public mutating func next() -> RecurrenceInstance? {
         while !done {
             let base = baseDone ? nil : nextBaseInstant()
-            let bound = base.map { $0 + (master?.earliestShift ?? 0) }
+            let bound = base.map { $0 + earliestShift }
             // The earlier of the next filed instance and the next override (a tie: the filed one).
             let filed = pendingHead < pending.count ? pending[pendingHead].start : nil
             let override = overrideIndex < overrides.count ? overrides[overrideIndex].start : nil

@@ -22,37 +22,40 @@ struct SeriesProperties {
     var hasExrule = false
 
     init(_ component: ICalComponent) {
-        for p in component.properties {
-            switch p.name.utf8.first {
+        // By index, so that only the properties kept are copied.
+        let all = component.properties
+        for i in all.indices {
+            let name = all[i].name
+            switch name.utf8.first {
             case UInt8(ascii: "D"):
-                switch p.name {
-                case "DTSTART": if dtstart == nil { dtstart = p }
-                case "DTEND": if dtend == nil { dtend = p }
-                case "DUE": if due == nil { due = p }
-                case "DURATION": if duration == nil { duration = p }
+                switch name {
+                case "DTSTART": if dtstart == nil { dtstart = all[i] }
+                case "DTEND": if dtend == nil { dtend = all[i] }
+                case "DUE": if due == nil { due = all[i] }
+                case "DURATION": if duration == nil { duration = all[i] }
                 default: break
                 }
             case UInt8(ascii: "R"):
-                switch p.name {
-                case "RRULE": rrules.append(p)
-                case "RDATE": rdates.append(p)
-                case "RECURRENCE-ID": if recurrenceID == nil { recurrenceID = p }
+                switch name {
+                case "RRULE": rrules.append(all[i])
+                case "RDATE": rdates.append(all[i])
+                case "RECURRENCE-ID": if recurrenceID == nil { recurrenceID = all[i] }
                 default: break
                 }
             case UInt8(ascii: "E"):
-                switch p.name {
-                case "EXDATE": exdates.append(p)
+                switch name {
+                case "EXDATE": exdates.append(all[i])
                 case "EXRULE": hasExrule = true
                 default: break
                 }
-            case UInt8(ascii: "U"): if p.name == "UID" && uid == nil { uid = p }
+            case UInt8(ascii: "U"): if name == "UID" && uid == nil { uid = all[i] }
             case UInt8(ascii: "S"):
-                switch p.name {
-                case "SUMMARY": if summary == nil { summary = p }
-                case "STATUS": if status == nil { status = p }
+                switch name {
+                case "SUMMARY": if summary == nil { summary = all[i] }
+                case "STATUS": if status == nil { status = all[i] }
                 default: break
                 }
-            case UInt8(ascii: "T"): if p.name == "TRANSP" && transp == nil { transp = p }
+            case UInt8(ascii: "T"): if name == "TRANSP" && transp == nil { transp = all[i] }
             default: break
             }
         }
