@@ -77,6 +77,7 @@ struct ExpandCommand: ParsableCommand {
 
     /// A date (midnight in `zone`, or UTC) or an RFC 3339 date-time, as epoch seconds.
     static func instant(_ text: String, zone: String?) -> Int64? {
+        if let seconds = plainInstant(text, zone: zone) { return seconds }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         if text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
             (1...12).contains(m), (1...31).contains(d)
@@ -92,6 +93,41 @@ struct ExpandCommand: ParsableCommand {
         if let date = f.date(from: text) { return Int64(date.timeIntervalSince1970) }
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.date(from: text).map { Int64($0.timeIntervalSince1970) }
+    }
+}
+
+extension ExpandCommand {
+    /// The usual shapes of `instant` read without Foundation's formatters (which load ICU's
+    /// calendars: a few milliseconds of a command that takes about a hundred): a date in UTC
+    /// (`2026-01-05`), a date-time in UTC (`2026-01-05T09:00:00Z`) or with an offset
+    /// (`2026-01-05T09:00:00+01:00`). Anything else, or an impossible date, is nil.
+    static func plainInstant(_ text: String, zone: String?) -> Int64? {
+        let b = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for i in range {
+                guard b[i] >= UInt8(ascii: "0") && b[i] <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard b.count == 10 || b.count == 20 || b.count == 25, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            let y = number(0..<4), let m = number(5..<7), let d = number(8..<10), (1...12).contains(m), d >= 1
+        else { return nil }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        guard d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] else { return nil }
+        let midnight = RFC3339.seconds(year: y, month: m, day: d)
+        if b.count == 10 { return zone == nil ? midnight : nil }
+        guard b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let h = number(11..<13), let mi = number(14..<16), let sec = number(17..<19), h < 24, mi < 60, sec < 60
+        else { return nil }
+        let local = midnight + Int64(h * 3600 + mi * 60 + sec)
+        if b.count == 20 { return b[19] == UInt8(ascii: "Z") ? local : nil }
+        guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
+            let oh = number(20..<22), let om = number(23..<25), oh < 24, om < 60
+        else { return nil }
+        let offset = Int64(oh * 3600 + om * 60)
+        return b[19] == UInt8(ascii: "+") ? local - offset : local + offset
     }
 }
 
