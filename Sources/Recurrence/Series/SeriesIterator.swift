@@ -129,12 +129,16 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         }
         let p = pending[pendingHead]
         pendingHead += 1
-        if pendingHead > 256 && pendingHead * 2 > pending.count {
+        // The queue is usually empty again at once: reuse its room rather than let it grow.
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        } else if pendingHead > 256 && pendingHead * 2 > pending.count {
             pending.removeFirst(pendingHead)
             pendingHead = 0
         }
         // Only a series with a master files instances.
-        let m = master!
+        guard let m = master else { return nil }
         return RecurrenceInstance(
             start: p.start, end: p.end, localStart: p.localStart, localEnd: p.localEnd, recurrenceID: p.recurrenceID,
             localRecurrenceID: p.localRecurrenceID, isOverride: false,
