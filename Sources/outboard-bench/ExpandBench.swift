@@ -99,14 +99,13 @@ enum ExpandBench {
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        try? p.run()
-        // Read in large pieces, as a shell pipeline would: `readDataToEndOfFile` reads a pipe in
-        // small ones, and the process waited on it (it added about 50 ms to the 10 MB of lines).
-        var data = Data()
-        while let piece = try? out.fileHandleForReading.read(upToCount: 1 << 20), !piece.isEmpty {
-            data.append(piece)
-        }
-        p.waitUntilExit()
+        // `waitUntilExit` polls its run loop every 50 ms (swift-corelibs-foundation), which added
+        // up to 50 ms to each process timed here: a semaphore is signalled at the exit itself.
+        let exited = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in exited.signal() }
+        guard (try? p.run()) != nil else { return Data() }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        exited.wait()
         return data
     }
 

@@ -28,7 +28,7 @@ public final class InstanceSource: Sendable {
         summary = properties.summary?.text
         status = properties.status?.text?.uppercasedIfNeeded
         transp = properties.transp?.text?.uppercasedIfNeeded
-        isRecurring = !properties.rrules.isEmpty || !properties.rdates.isEmpty
+        isRecurring = properties.isRecurring
         self.form = form
         self.recurrenceForm = recurrenceForm
     }
@@ -45,12 +45,5 @@ public final class InstanceSource: Sendable {
         isRecurring = other.isRecurring
         form = other.form
         self.recurrenceForm = recurrenceForm
-    }
-}
-
-extension String {
-    /// The string uppercased. Most STATUS and TRANSP values already are, and are kept as they are.
-    var uppercasedIfNeeded: String {
-        utf8.contains { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 >= 0x80 } ? uppercased() : self
     }
 }

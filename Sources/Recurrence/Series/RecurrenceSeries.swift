@@ -26,10 +26,10 @@ public struct RecurrenceSeries: Sendable {
         let uid = properties.first?.uid?.text
         var builder = SeriesBuilder(reader: TimeReader(zones: zones, uid: uid), uid: uid)
         var plans: [SeriesBuilder.Override] = []
-        for (c, p) in zip(components, properties) where p.recurrenceID != nil {
-            if let plan = builder.override(c, p) { plans.append(plan) }
+        for i in components.indices where properties[i].isOverride {
+            if let plan = builder.override(components[i], properties[i]) { plans.append(plan) }
         }
-        let masterIndex = properties.firstIndex { $0.recurrenceID == nil }
+        let masterIndex = properties.firstIndex { !$0.isOverride }
         master = masterIndex.flatMap { builder.master(components[$0], properties[$0], overrides: plans) }
         overrides = plans.map(\.instance).sorted { $0.start < $1.start }
         self.uid = uid
