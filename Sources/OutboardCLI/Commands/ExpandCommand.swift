@@ -142,6 +142,8 @@ final class InstanceWriter {
 
     /// A source's part of its instances' lines (a class: a line takes one reference, not three).
     private final class Rendered {
+        /// Kept so that its identifier, the key of `rendered`, cannot be reused by another source.
+        let source: InstanceSource
         /// `{"component":…` and the UID.
         let head: [UInt8]
         /// The quoted TZID of the start and end, if they have one.
@@ -151,7 +153,8 @@ final class InstanceWriter {
         /// Status, transparency and summary.
         let tail: [UInt8]
 
-        init(head: [UInt8], tzid: [UInt8]?, isZoned: Bool, tail: [UInt8]) {
+        init(source: InstanceSource, head: [UInt8], tzid: [UInt8]?, isZoned: Bool, tail: [UInt8]) {
+            self.source = source
             self.head = head
             self.tzid = tzid
             self.isZoned = isZoned
@@ -207,8 +210,8 @@ final class InstanceWriter {
             return quoted
         }
         let r = Rendered(
-            head: head, tzid: tzid, isZoned: i.tzid.map { zones.zone(named: $0) != nil } ?? false, tail: tail)
-        // The source stays alive as long as the expander that made the instance, which outlives the writer.
+            source: source, head: head, tzid: tzid, isZoned: i.tzid.map { zones.zone(named: $0) != nil } ?? false,
+            tail: tail)
         rendered[ObjectIdentifier(source)] = r
         return r
     }
