@@ -99,35 +99,10 @@ struct ExpandCommand: ParsableCommand {
 extension ExpandCommand {
     /// The usual shapes of `instant` read without Foundation's formatters (which load ICU's
     /// calendars: a few milliseconds of a command that takes about a hundred): a date in UTC
-    /// (`2026-01-05`), a date-time in UTC (`2026-01-05T09:00:00Z`) or with an offset
-    /// (`2026-01-05T09:00:00+01:00`). Anything else, or an impossible date, is nil.
+    /// (`2026-01-05`) and an RFC 3339 date-time without fractions. Anything else is nil.
     static func plainInstant(_ text: String, zone: String?) -> Int64? {
-        let b = Array(text.utf8)
-        func number(_ range: Range<Int>) -> Int? {
-            var n = 0
-            for i in range {
-                guard b[i] >= UInt8(ascii: "0") && b[i] <= UInt8(ascii: "9") else { return nil }
-                n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
-            }
-            return n
-        }
-        guard b.count == 10 || b.count == 20 || b.count == 25, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            let y = number(0..<4), let m = number(5..<7), let d = number(8..<10), (1...12).contains(m), d >= 1
-        else { return nil }
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-        guard d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] else { return nil }
-        let midnight = RFC3339.seconds(year: y, month: m, day: d)
-        if b.count == 10 { return zone == nil ? midnight : nil }
-        guard b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-            let h = number(11..<13), let mi = number(14..<16), let sec = number(17..<19), h < 24, mi < 60, sec < 60
-        else { return nil }
-        let local = midnight + Int64(h * 3600 + mi * 60 + sec)
-        if b.count == 20 { return b[19] == UInt8(ascii: "Z") ? local : nil }
-        guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
-            let oh = number(20..<22), let om = number(23..<25), oh < 24, om < 60
-        else { return nil }
-        let offset = Int64(oh * 3600 + om * 60)
-        return b[19] == UInt8(ascii: "+") ? local - offset : local + offset
+        if text.utf8.count == 10 { return zone == nil ? RFC3339.instant(text + "T00:00:00Z") : nil }
+        return RFC3339.instant(text)
     }
 }
 

@@ -63,9 +63,9 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         cap = series.instanceCap
-        overrides =
-            series.overrides.allSatisfy { Self.overlaps($0.start, $0.end, windowStart, windowEnd) }
-            ? series.overrides : series.overrides.filter { Self.overlaps($0.start, $0.end, windowStart, windowEnd) }
+        // A window usually holds every override: the series' array is then shared, not copied.
+        let inWindow = { (o: RecurrenceInstance) in Self.overlaps(o.start, o.end, windowStart, windowEnd) }
+        overrides = series.overrides.allSatisfy(inWindow) ? series.overrides : series.overrides.filter(inWindow)
         untakenStart = series.master?.start
         rdates = series.master?.rdates ?? []
         earliestShift = series.master?.earliestShift ?? 0
@@ -75,7 +75,7 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         let from = windowStart - m.longest - m.latestShift - 2 * 86_400
         let to = windowEnd - m.earliestShift + 2 * 86_400
         rules.reserveCapacity(m.rules.count)
-        for i in m.rules.indices {
+        for i in m.rules.indices {  // by index: a rule's parsed text is not copied
             var it = RuleIterator(
                 rule: m.rules[i].compiled, zone: m.zone, dtstart: m.start.local, until: m.rules[i].until)
             it.localLimit = to
