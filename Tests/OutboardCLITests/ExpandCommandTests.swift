@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import OutboardCLI
+
 @Suite struct ExpandCommandTests {
     static let calendar =
         [
@@ -66,5 +68,32 @@ import Testing
         let file = try temporaryFile("cal.ics", Self.calendar)
         let r = await outboard(arguments: ["ics", "expand", file] + args)
         #expect(r.code == 2, "\(r)")
+    }
+
+    /// The usual --from/--to shapes are read without Foundation's formatters; they must give what
+    /// the formatters give, and leave every other shape (or an impossible date) to them.
+    @Test(arguments: [
+        "2026-01-05T09:00:00Z", "2026-01-05T09:00:00+01:00", "2026-01-05T09:00:00-05:30", "1999-12-31T23:59:59Z",
+        "2024-02-29T00:00:00+14:00", "2026-03-29T02:30:00+02:00",
+    ])
+    func plainDateTimesAreReadAsTheFormatterReadsThem(text: String) throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let expected = try #require(formatter.date(from: text)).timeIntervalSince1970
+        #expect(ExpandCommand.plainInstant(text, zone: nil) == Int64(expected))
+        #expect(ExpandCommand.instant(text, zone: "Asia/Tokyo") == Int64(expected))
+    }
+
+    @Test func plainDatesAreMidnightUTCAndTheRestIsLeftToFoundation() {
+        #expect(ExpandCommand.plainInstant("2026-01-05", zone: nil) == 1_767_571_200)
+        #expect(ExpandCommand.plainInstant("2026-01-05", zone: "America/New_York") == nil)
+        #expect(ExpandCommand.instant("2026-01-05", zone: "America/New_York") == 1_767_589_200)
+        for other in [
+            "2026-02-30", "2025-02-29T00:00:00Z", "2026-01-05T24:00:00Z", "2026-01-05t09:00:00z",
+            "2026-01-05T09:00:00.250Z", "2026-1-5", "yesterday",
+        ] {
+            #expect(ExpandCommand.plainInstant(other, zone: nil) == nil, "\(other)")
+        }
+        #expect(ExpandCommand.instant("2026-01-05T09:00:00.250Z", zone: nil) == 1_767_603_600)
     }
 }

@@ -77,6 +77,7 @@ struct ExpandCommand: ParsableCommand {
 
     /// A date (midnight in `zone`, or UTC) or an RFC 3339 date-time, as epoch seconds.
     static func instant(_ text: String, zone: String?) -> Int64? {
+        if let seconds = plainInstant(text, zone: zone) { return seconds }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         if text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
             (1...12).contains(m), (1...31).contains(d)
@@ -95,14 +96,46 @@ struct ExpandCommand: ParsableCommand {
     }
 }
 
+extension ExpandCommand {
+    /// The usual shapes of `instant` read without Foundation's formatters (which load ICU's
+    /// calendars: a few milliseconds of a command that takes about a hundred): a date in UTC
+    /// (`2026-01-05`) and an RFC 3339 date-time without fractions. Anything else is nil.
+    static func plainInstant(_ text: String, zone: String?) -> Int64? {
+        if text.utf8.count == 10 { return zone == nil ? RFC3339.instant(text + "T00:00:00Z") : nil }
+        return RFC3339.instant(text)
+    }
+}
+
 /// The lines of `outboard ics expand`, written as bytes (a year of a large feed is tens of
-/// thousands of lines).
+/// thousands of lines). What the lines of one source (master or override) share, its
+/// component, UID, TZID, status, transparency and summary, is rendered once per source.
 final class InstanceWriter {
     /// Tells which TZIDs name a zone (those that do not were read as floating, with a diagnostic).
     let zones: ZoneResolver
     let floatingPlaced: Bool
-    /// The last TZID asked about and its answer (a series asks the same one again and again).
-    private var last: (tzid: String, known: Bool)?
+    private var rendered: [ObjectIdentifier: Rendered] = [:]
+
+    /// A source's part of its instances' lines (a class: a line takes one reference, not three).
+    private final class Rendered {
+        /// Kept so that its identifier, the key of `rendered`, cannot be reused by another source.
+        let source: InstanceSource
+        /// `{"component":…` and the UID.
+        let head: [UInt8]
+        /// The quoted TZID of the start and end, if they have one.
+        let tzid: [UInt8]?
+        /// Whether the TZID names a known zone (the times then carry its offset).
+        let isZoned: Bool
+        /// Status, transparency and summary.
+        let tail: [UInt8]
+
+        init(source: InstanceSource, head: [UInt8], tzid: [UInt8]?, isZoned: Bool, tail: [UInt8]) {
+            self.source = source
+            self.head = head
+            self.tzid = tzid
+            self.isZoned = isZoned
+            self.tail = tail
+        }
+    }
 
     init(document: ICalDocument, floatingPlaced: Bool) {
         zones = ZoneResolver(
@@ -120,109 +153,126 @@ final class InstanceWriter {
     }
 
     func append(_ i: RecurrenceInstance, to out: inout [UInt8]) {
-        // The buffer moves into the line and back, so appending never copies it.
-        var o = JSONLine(out: out)
-        out = []
-        o.string("component", i.componentName)
-        if let uid = i.uid { o.string("uid", uid) }
+        let r = rendering(i)
+        out.append(contentsOf: r.head)
         if i.isOverride || i.source.isRecurring {
-            o.value("recurrence-id") { i.writtenRecurrenceID.appendICalendar(to: &$0) }
+            JSONLine.key("recurrence-id", to: &out)
+            JSONLine.quoted(to: &out) { i.writtenRecurrenceID.appendICalendar(to: &$0) }
         }
-        time(&o, "start", i.writtenStart, offset: i.startOffset, utc: i.start)
-        time(&o, "end", i.writtenEnd, offset: i.endOffset, utc: i.end)
-        if i.isAllDay { o.raw("all-day", "true") }
-        if i.isOverride { o.raw("override", "true") }
-        if let s = i.status { o.string("status", s) }
-        if let t = i.transp { o.string("transp", t) }
-        if let s = i.summary { o.string("summary", s) }
-        out = o.finish()
+        time(&out, "start", "start-tzid", "start-utc", i.writtenStart, r, offset: i.startOffset, utc: i.start)
+        time(&out, "end", "end-tzid", "end-utc", i.writtenEnd, r, offset: i.endOffset, utc: i.end)
+        if i.isAllDay { JSONLine.key("all-day", value: "true", to: &out) }
+        if i.isOverride { JSONLine.key("override", value: "true", to: &out) }
+        out.append(contentsOf: r.tail)
+        out.append(UInt8(ascii: "}"))
     }
 
-    func isKnown(_ tzid: String) -> Bool {
-        if let last, last.tzid == tzid { return last.known }
-        let known = zones.zone(named: tzid) != nil
-        last = (tzid, known)
-        return known
+    private func rendering(_ i: RecurrenceInstance) -> Rendered {
+        let source = i.source
+        if let r = rendered[ObjectIdentifier(source)] { return r }
+        var head: [UInt8] = [UInt8(ascii: "{")]
+        JSONLine.quote("component", to: &head)
+        head.append(UInt8(ascii: ":"))
+        JSONLine.quote(source.componentName, to: &head)
+        if let uid = source.uid { JSONLine.string("uid", uid, to: &head) }
+        var tail: [UInt8] = []
+        if let s = source.status { JSONLine.string("status", s, to: &tail) }
+        if let t = source.transp { JSONLine.string("transp", t, to: &tail) }
+        if let s = source.summary { JSONLine.string("summary", s, to: &tail) }
+        let tzid = i.tzid.map { t -> [UInt8] in
+            var quoted: [UInt8] = []
+            JSONLine.quote(t, to: &quoted)
+            return quoted
+        }
+        let r = Rendered(
+            source: source, head: head, tzid: tzid, isZoned: i.tzid.map { zones.zone(named: $0) != nil } ?? false,
+            tail: tail)
+        rendered[ObjectIdentifier(source)] = r
+        return r
     }
 
     /// `start`/`end` as written, its TZID, and its UTC instant when the value is placed at one.
-    func time(_ o: inout JSONLine, _ key: String, _ time: WrittenTime, offset: Int, utc: Int64) {
+    private func time(
+        _ out: inout [UInt8], _ key: StaticString, _ tzidKey: StaticString, _ utcKey: StaticString,
+        _ time: WrittenTime, _ r: Rendered, offset: Int, utc: Int64
+    ) {
+        JSONLine.key(key, to: &out)
         switch time {
         case .date:
-            o.value(key) { RFC3339.appendWritten(time, offset: nil, to: &$0) }
-        case .dateTime(let dt, let tzid):
-            let zoned = tzid.map(isKnown) ?? false
-            o.value(key) { RFC3339.appendWritten(time, offset: zoned ? offset : nil, to: &$0) }
-            if let tzid { o.string(key + "-tzid", tzid) }
-            if dt.isUTC || zoned || floatingPlaced { o.value(key + "-utc") { RFC3339.appendUTC(utc, to: &$0) } }
+            JSONLine.quoted(to: &out) { RFC3339.appendWritten(time, offset: nil, to: &$0) }
+        case .dateTime(let dt, _):
+            JSONLine.quoted(to: &out) { RFC3339.appendWritten(time, offset: r.isZoned ? offset : nil, to: &$0) }
+            if let tzid = r.tzid {
+                JSONLine.key(tzidKey, to: &out)
+                out.append(contentsOf: tzid)
+            }
+            if dt.isUTC || r.isZoned || floatingPlaced {
+                JSONLine.key(utcKey, to: &out)
+                JSONLine.quoted(to: &out) { RFC3339.appendUTC(utc, to: &$0) }
+            }
         }
     }
 }
 
-/// One JSON object on one line, appended to a byte buffer (RFC 8259; strings escaped byte by byte).
-struct JSONLine {
-    private var out: [UInt8]
-    private var first = true
-
-    init(out: [UInt8]) {
-        self.out = out
+/// Pieces of a JSON object on one line, appended to a byte buffer (RFC 8259; strings escaped
+/// byte by byte). Every member but the first (which opens the object) starts with a comma.
+enum JSONLine {
+    /// `,"key":` (the keys are ours and need no escaping).
+    static func key(_ key: StaticString, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ key: String, _ value: String) {
-        self.key(key)
-        Self.quote(value, to: &out)
-    }
-
-    /// A value written as is (`true`, a number).
-    mutating func raw(_ key: String, _ value: StaticString) {
-        self.key(key)
+    /// `,"key":value` with a value written as is (`true`, a number).
+    static func key(_ key: StaticString, value: StaticString, to out: inout [UInt8]) {
+        self.key(key, to: &out)
         value.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// A string value whose bytes `write` appends (they need no escaping).
-    mutating func value(_ key: String, _ write: (inout [UInt8]) -> Void) {
-        self.key(key)
+    /// `,"key":"value"`, the value escaped.
+    static func string(_ key: StaticString, _ value: String, to out: inout [UInt8]) {
+        self.key(key, to: &out)
+        quote(value, to: &out)
+    }
+
+    /// A string whose bytes `write` appends (they need no escaping), in quotes.
+    static func quoted(to out: inout [UInt8], _ write: (inout [UInt8]) -> Void) {
         out.append(UInt8(ascii: "\""))
         write(&out)
         out.append(UInt8(ascii: "\""))
     }
 
-    mutating func finish() -> [UInt8] {
-        out.append(UInt8(ascii: first ? "{" : "}"))
-        if first { out.append(UInt8(ascii: "}")) }
-        return out
-    }
-
-    private mutating func key(_ key: String) {
-        out.append(UInt8(ascii: first ? "{" : ","))
-        first = false
-        Self.quote(key, to: &out)
-        out.append(UInt8(ascii: ":"))
-    }
-
     static func quote(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings need no escaping: their bytes go in at once.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                out += Array("\\u00".utf8)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            // Runs of bytes that need no escaping (most strings are one run) go in at once.
+            var run = 0
+            for i in bytes.indices
+            where bytes[i] < 0x20 || bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") {
+                out.append(contentsOf: bytes[run..<i])
+                escape(bytes[i], to: &out)
+                run = i + 1
             }
+            out.append(contentsOf: bytes[run...])
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+        case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+        case 0..<0x20:
+            out += Array("\\u00".utf8)
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xF)])
+        default: out += [UInt8(ascii: "\\"), b]
+        }
     }
 
     static let hex = Array("0123456789abcdef".utf8)

@@ -1,72 +1,69 @@
 /// Merges many series' iterators into one stream in start order, with a binary heap keyed on
 /// each series' next instance.
 public struct CalendarInstanceIterator: IteratorProtocol, Sequence {
+    /// A series with an instance waiting: the heap compares these keys without touching the
+    /// instances themselves.
+    private struct Entry {
+        var start: Int64
+        var series: Int
+
+        /// Earlier start first; on a tie, the series that comes first in the calendar.
+        static func < (a: Entry, b: Entry) -> Bool {
+            a.start < b.start || (a.start == b.start && a.series < b.series)
+        }
+    }
+
     private var iterators: [SeriesIterator]
+    /// Each series' next instance, taken from its iterator and not yet yielded.
     private var heads: [RecurrenceInstance?]
-    /// Indices of iterators that have a head, as a min-heap on (start, index).
-    private var heap: [Int] = []
+    /// The series that have a head, as a min-heap.
+    private var heap: [Entry] = []
 
     init(_ iterators: [SeriesIterator]) {
         self.iterators = iterators
         heads = Array(repeating: nil, count: iterators.count)
         heap.reserveCapacity(iterators.count)
         for i in iterators.indices {
-            heads[i] = self.iterators[i].next()
-            if heads[i] != nil { push(i) }
+            if let head = self.iterators[i].next() {
+                heads[i] = head
+                heap.append(Entry(start: head.start, series: i))
+            }
         }
+        for i in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
     }
 
     /// Problems met so far by the series' iterators (rules that never match, instance caps).
     public var diagnostics: [RecurrenceDiagnostic] { iterators.flatMap(\.diagnostics) }
 
     public mutating func next() -> RecurrenceInstance? {
-        guard let top = heap.first, let instance = heads[top] else { return nil }
-        heads[top] = iterators[top].next()
-        if heads[top] != nil {
-            siftDown(0)
+        guard let top = heap.first else { return nil }
+        // Moved out, not copied: the slot is refilled or left empty just below.
+        var instance: RecurrenceInstance?
+        swap(&instance, &heads[top.series])
+        if let following = iterators[top.series].next() {
+            heads[top.series] = following
+            heap[0].start = following.start
         } else {
             let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                siftDown(0)
-            }
+            guard !heap.isEmpty else { return instance }
+            heap[0] = last
         }
+        siftDown(0)
         return instance
     }
 
-    @inline(__always)
-    private func less(_ a: Int, _ b: Int) -> Bool {
-        let sa = heads[a]?.start ?? .max
-        let sb = heads[b]?.start ?? .max
-        return sa < sb || (sa == sb && a < b)
-    }
-
-    private mutating func push(_ i: Int) {
-        heap.append(i)
-        var c = heap.count - 1
-        while c > 0 {
-            let p = (c - 1) >> 1
-            if less(heap[c], heap[p]) {
-                heap.swapAt(c, p)
-                c = p
-            } else {
-                break
-            }
-        }
-    }
-
     private mutating func siftDown(_ start: Int) {
-        var p = start
+        var parent = start
         let n = heap.count
+        let entry = heap[parent]
         while true {
-            let l = 2 * p + 1
-            let r = l + 1
-            var m = p
-            if l < n && less(heap[l], heap[m]) { m = l }
-            if r < n && less(heap[r], heap[m]) { m = r }
-            if m == p { return }
-            heap.swapAt(p, m)
-            p = m
+            var child = 2 * parent + 1
+            if child >= n { break }
+            if child + 1 < n && heap[child + 1] < heap[child] { child += 1 }
+            if !(heap[child] < entry) { break }
+            heap[parent] = heap[child]
+            parent = child
         }
+        heap[parent] = entry
     }
 }

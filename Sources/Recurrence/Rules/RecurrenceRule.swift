@@ -58,7 +58,9 @@ public struct RecurrenceRule: Hashable, Sendable {
     /// - Throws: `RecurrenceError.invalidRule` naming the part and the value that is wrong.
     public init(_ recur: ICalRecur) throws(RecurrenceError) {
         func fail(_ why: String) -> RecurrenceError { .invalidRule(rule: Self.describe(recur), reason: why) }
-        guard let freq = Frequency(name: recur.freq.uppercased()) else { throw fail("unknown FREQ \(recur.freq)") }
+        guard let freq = Frequency(name: recur.freq.uppercasedIfNeeded) else {
+            throw fail("unknown FREQ \(recur.freq)")
+        }
         frequency = freq
         interval = recur.interval ?? 1
         guard interval >= 1 else { throw fail("INTERVAL must be at least 1, not \(interval)") }
@@ -79,7 +81,7 @@ public struct RecurrenceRule: Hashable, Sendable {
             byDay.append(entry)
         }
         if let w = recur.wkst {
-            guard let wd = Self.weekday(w.uppercased()) else { throw fail("WKST \(w) is not a weekday") }
+            guard let wd = Self.weekday(w.uppercasedIfNeeded) else { throw fail("WKST \(w) is not a weekday") }
             weekStart = wd
         } else {
             weekStart = 0
@@ -107,9 +109,10 @@ public struct RecurrenceRule: Hashable, Sendable {
 
     /// `MO`, `1SU`, `-1FR`, `+2TU`.
     static func weekdayEntry(_ text: String) -> WeekdayEntry? {
-        let upper = text.uppercased()
-        guard upper.count >= 2, let wd = weekday(upper.suffix(2)) else { return nil }
-        let head = upper.dropLast(2)
+        // By UTF-8 code units: a weekday code and its ordinal are ASCII (anything else fails below).
+        let upper = text.uppercasedIfNeeded.utf8
+        guard upper.count >= 2, let wd = weekday(Substring(upper.suffix(2))) else { return nil }
+        let head = Substring(upper.dropLast(2))
         if head.isEmpty { return WeekdayEntry(ordinal: 0, weekday: wd) }
         guard let n = Int(head.hasPrefix("+") ? head.dropFirst() : head), n != 0, abs(n) <= 53 else { return nil }
         return WeekdayEntry(ordinal: n, weekday: wd)

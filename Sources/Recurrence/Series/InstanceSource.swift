@@ -17,15 +17,33 @@ public final class InstanceSource: Sendable {
     public let isRecurring: Bool
     /// How the component writes its start.
     let form: TimeForm
+    /// How the RECURRENCE-IDs of its instances are written: in the master's form (an override's
+    /// own RECURRENCE-ID may be written in another zone than its DTSTART).
+    let recurrenceForm: TimeForm
 
-    init(component: ICalComponent, form: TimeForm) {
+    init(component: ICalComponent, properties: SeriesProperties, form: TimeForm, recurrenceForm: TimeForm) {
         self.component = component
-        uid = component.uid
+        uid = properties.uid?.text
         componentName = component.name
-        summary = component.property("SUMMARY")?.text
-        status = component.property("STATUS")?.text?.uppercased()
-        transp = component.property("TRANSP")?.text?.uppercased()
-        isRecurring = component.property("RRULE") != nil || component.property("RDATE") != nil
+        summary = properties.summary?.text
+        status = properties.status?.text?.uppercasedIfNeeded
+        transp = properties.transp?.text?.uppercasedIfNeeded
+        isRecurring = properties.isRecurring
         self.form = form
+        self.recurrenceForm = recurrenceForm
+    }
+
+    /// The same component's properties for instances whose RECURRENCE-IDs are written in
+    /// another form: the master's instances that a THISANDFUTURE override reshaped.
+    init(_ other: InstanceSource, recurrenceForm: TimeForm) {
+        component = other.component
+        uid = other.uid
+        componentName = other.componentName
+        summary = other.summary
+        status = other.status
+        transp = other.transp
+        isRecurring = other.isRecurring
+        form = other.form
+        self.recurrenceForm = recurrenceForm
     }
 }

@@ -47,6 +47,34 @@ public enum RFC3339 {
         }
     }
 
+    /// The instant of an RFC 3339 date-time without fractions of a second, in UTC
+    /// (`2026-01-05T09:00:00Z`) or with an offset (`2026-01-05T09:00:00+01:00`); nil for any
+    /// other text, or an impossible date or time.
+    public static func instant(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for i in range {
+                guard b[i] >= UInt8(ascii: "0") && b[i] <= UInt8(ascii: "9") else { return nil }
+                n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard b.count == 20 || b.count == 25, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let y = number(0..<4), let m = number(5..<7), let d = number(8..<10),
+            let h = number(11..<13), let mi = number(14..<16), let s = number(17..<19),
+            (1...12).contains(m), d >= 1, d <= Civil.daysInMonth(year: y, month: m), h < 24, mi < 60, s < 60
+        else { return nil }
+        let local = seconds(year: y, month: m, day: d, hour: h, minute: mi, second: s)
+        if b.count == 20 { return b[19] == UInt8(ascii: "Z") ? local : nil }
+        guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
+            let oh = number(20..<22), let om = number(23..<25), oh < 24, om < 60
+        else { return nil }
+        let offset = Int64(oh * 3600 + om * 60)
+        return b[19] == UInt8(ascii: "+") ? local - offset : local + offset
+    }
+
     /// Epoch seconds of a date and time read as UTC.
     public static func seconds(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0)
         -> Int64
@@ -75,6 +103,20 @@ public enum RFC3339 {
     /// `n` in decimal, zero-padded to `width` (a negative year gets its sign first); no
     /// allocation, since an expansion writes several per instance.
     static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
+        let zero = UInt8(ascii: "0")
+        // The usual cases (months, days, times; years 1000-9999), digit by digit.
+        if width == 2 && n >= 0 && n < 100 {
+            out.append(zero + UInt8(n / 10))
+            out.append(zero + UInt8(n % 10))
+            return
+        }
+        if width == 4 && n >= 1000 && n < 10_000 {
+            out.append(zero + UInt8(n / 1000))
+            out.append(zero + UInt8(n / 100 % 10))
+            out.append(zero + UInt8(n / 10 % 10))
+            out.append(zero + UInt8(n % 10))
+            return
+        }
         if n < 0 { out.append(UInt8(ascii: "-")) }
         let v = n.magnitude
         var count = 1

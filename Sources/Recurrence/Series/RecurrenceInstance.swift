@@ -17,11 +17,10 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
     let localStart: Int64
     let localEnd: Int64
     let localRecurrenceID: Int64
-    let recurrenceForm: TimeForm
 
     init(
         start: Int64, end: Int64, localStart: Int64, localEnd: Int64, recurrenceID: Int64, localRecurrenceID: Int64,
-        recurrenceForm: TimeForm, isOverride: Bool, source: InstanceSource
+        isOverride: Bool, source: InstanceSource
     ) {
         self.start = start
         self.end = end
@@ -29,7 +28,6 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
         self.localEnd = localEnd
         self.recurrenceID = recurrenceID
         self.localRecurrenceID = localRecurrenceID
-        self.recurrenceForm = recurrenceForm
         self.isOverride = isOverride
         self.source = source
     }
@@ -54,7 +52,7 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
     /// The end as it would be written in the start's zone (exclusive, as DTEND is).
     public var writtenEnd: WrittenTime { WrittenTime(local: localEnd, form: source.form) }
     /// The RECURRENCE-ID as it would be written (in the master's form and zone).
-    public var writtenRecurrenceID: WrittenTime { WrittenTime(local: localRecurrenceID, form: recurrenceForm) }
+    public var writtenRecurrenceID: WrittenTime { WrittenTime(local: localRecurrenceID, form: source.recurrenceForm) }
 
     public static func == (a: RecurrenceInstance, b: RecurrenceInstance) -> Bool {
         a.start == b.start && a.end == b.end && a.recurrenceID == b.recurrenceID && a.isOverride == b.isOverride

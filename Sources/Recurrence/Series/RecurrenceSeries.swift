@@ -22,12 +22,15 @@ public struct RecurrenceSeries: Sendable {
     ///   - components: the VEVENT, VTODO or VJOURNAL components of one item.
     ///   - zones: the resolver for the calendar the components are in.
     public init(components: [ICalComponent], zones: ZoneResolver, options: ExpansionOptions = ExpansionOptions()) {
-        let uid = components.first?.uid
+        let properties = components.map(SeriesProperties.init)
+        let uid = properties.first?.uid?.text
         var builder = SeriesBuilder(reader: TimeReader(zones: zones, uid: uid), uid: uid)
-        let overrideComponents = components.filter { $0.recurrenceID != nil }
-        let plans = overrideComponents.compactMap { builder.override($0) }
-        let masterComponent = components.first { $0.recurrenceID == nil }
-        master = masterComponent.flatMap { builder.master($0, overrides: plans) }
+        var plans: [SeriesBuilder.Override] = []
+        for i in components.indices where properties[i].isOverride {
+            if let plan = builder.override(components[i], properties[i]) { plans.append(plan) }
+        }
+        let masterIndex = properties.firstIndex { !$0.isOverride }
+        master = masterIndex.flatMap { builder.master(components[$0], properties[$0], overrides: plans) }
         overrides = plans.map(\.instance).sorted { $0.start < $1.start }
         self.uid = uid
         diagnostics = builder.diagnostics
@@ -53,7 +56,10 @@ final class MasterPlan: Sendable {
     struct Rule: Sendable {
         var compiled: CompiledRule
         var until: RuleIterator.Until
-        var text: String
+        var recur: ICalRecur
+
+        /// The rule's text, for diagnostics.
+        var text: String { RecurrenceRule.describe(recur) }
     }
 
     /// An RDATE: its instant, wall-clock time and, for a PERIOD, its own end.
@@ -77,10 +83,10 @@ final class MasterPlan: Sendable {
     let start: TimePointValue
     let rules: [Rule]
     let rdates: [RDate]
-    let excludedInstants: Set<Int64>
-    let excludedDays: Set<Int>
+    let excludedInstants: SortedValues<Int64>
+    let excludedDays: SortedValues<Int>
     let duration: DurationPlan
-    let overridden: Set<Int64>
+    let overridden: SortedValues<Int64>
     let futures: [Future]
     /// Bounds used to widen a window so that moved and long instances are not missed.
     let longest: Int64
@@ -89,7 +95,7 @@ final class MasterPlan: Sendable {
 
     init(
         source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], rdates: [RDate],
-        excludedInstants: Set<Int64>, excludedDays: Set<Int>, duration: DurationPlan, overridden: Set<Int64>,
+        excludedInstants: [Int64], excludedDays: [Int], duration: DurationPlan, overridden: [Int64],
         futures: [Future]
     ) {
         self.source = source
@@ -97,10 +103,10 @@ final class MasterPlan: Sendable {
         self.start = start
         self.rules = rules
         self.rdates = rdates
-        self.excludedInstants = excludedInstants
-        self.excludedDays = excludedDays
+        self.excludedInstants = SortedValues(excludedInstants)
+        self.excludedDays = SortedValues(excludedDays)
         self.duration = duration
-        self.overridden = overridden
+        self.overridden = SortedValues(overridden)
         self.futures = futures
         var longest = duration.longest
         for r in rdates { if let e = r.end { longest = max(longest, e - r.utc) } }

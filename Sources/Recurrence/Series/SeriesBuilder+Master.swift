@@ -3,30 +3,34 @@ import CalendarModel
 extension SeriesBuilder {
     /// Reads the master: DTSTART, duration, RRULEs, RDATEs, EXDATEs, and the overrides'
     /// effect on the generated instances.
-    mutating func master(_ c: ICalComponent, overrides: [Override]) -> MasterPlan? {
-        guard let start = start(of: c) else { return nil }
-        let length = duration(of: c, start: start)
-        let source = InstanceSource(component: c, form: start.form)
-        let rules = self.rules(of: c, start: start)
-        if c.property("EXRULE") != nil {
+    mutating func master(_ c: ICalComponent, _ properties: SeriesProperties, overrides: [Override]) -> MasterPlan? {
+        guard let start = start(of: c, properties) else { return nil }
+        let length = duration(of: c, properties, start: start)
+        let source = InstanceSource(component: c, properties: properties, form: start.form, recurrenceForm: start.form)
+        let rules = self.rules(of: c, properties, start: start)
+        if properties.hasExrule {
             note(.unusableValue, "EXRULE (RFC 2445, removed by RFC 5545) was ignored", c)
         }
-        let rdates = self.rdates(of: c)
-        let (instants, days) = exclusions(of: c)
+        let rdates = self.rdates(of: c, properties)
+        let (instants, days) = exclusions(of: c, properties)
+        // The instances a THISANDFUTURE override reshapes keep the master's RECURRENCE-ID form.
         let futures = overrides.filter(\.isThisAndFuture).map {
             MasterPlan.Future(
                 recurrenceID: $0.instance.recurrenceID, shift: $0.instance.start - $0.instance.recurrenceID,
-                length: $0.instance.end - $0.instance.start, zone: $0.zone, source: $0.instance.source)
+                length: $0.instance.end - $0.instance.start, zone: $0.zone,
+                source: InstanceSource($0.instance.source, recurrenceForm: start.form))
         }.sorted { $0.recurrenceID < $1.recurrenceID }
         return MasterPlan(
             source: source, zone: start.zone, start: TimePointValue(local: start.local, utc: start.utc),
             rules: rules, rdates: rdates, excludedInstants: instants, excludedDays: days, duration: length,
-            overridden: Set(overrides.map(\.instance.recurrenceID)), futures: futures)
+            overridden: overrides.map(\.instance.recurrenceID), futures: futures)
     }
 
-    private mutating func rules(of c: ICalComponent, start: TimePoint) -> [MasterPlan.Rule] {
+    private mutating func rules(of c: ICalComponent, _ properties: SeriesProperties, start: TimePoint)
+        -> [MasterPlan.Rule]
+    {
         var out: [MasterPlan.Rule] = []
-        for p in c.properties(named: "RRULE") {
+        for p in properties.rrules {
             guard case .recur(let recur)? = p.value else {
                 note(
                     .invalidRule,
@@ -36,10 +40,7 @@ extension SeriesBuilder {
             do {
                 let rule = try RecurrenceRule(recur)
                 let compiled = CompiledRule(rule, dtstart: start.local, isDate: start.form.isDate)
-                out.append(
-                    MasterPlan.Rule(
-                        compiled: compiled, until: RuleIterator.Until(rule.until), text: RecurrenceRule.describe(recur))
-                )
+                out.append(MasterPlan.Rule(compiled: compiled, until: RuleIterator.Until(rule.until), recur: recur))
             } catch {
                 note(.invalidRule, "\(error); only DTSTART and RDATEs are used", c)
             }
@@ -52,9 +53,9 @@ extension SeriesBuilder {
         return out
     }
 
-    private mutating func rdates(of c: ICalComponent) -> [MasterPlan.RDate] {
+    private mutating func rdates(of c: ICalComponent, _ properties: SeriesProperties) -> [MasterPlan.RDate] {
         var out: [MasterPlan.RDate] = []
-        for p in c.properties(named: "RDATE") {
+        for p in properties.rdates {
             for v in p.values {
                 guard let t = reader.read(v, of: p) else {
                     note(.unusableValue, "an RDATE value of type \(v.type.rawValue) was ignored", c)
@@ -78,15 +79,15 @@ extension SeriesBuilder {
     }
 
     /// EXDATE DATE-TIMEs as instants (in whatever zone each is written), DATEs as days.
-    private mutating func exclusions(of c: ICalComponent) -> (Set<Int64>, Set<Int>) {
-        var instants = Set<Int64>()
-        var days = Set<Int>()
-        for p in c.properties(named: "EXDATE") {
+    private mutating func exclusions(of c: ICalComponent, _ properties: SeriesProperties) -> ([Int64], [Int]) {
+        var instants: [Int64] = []
+        var days: [Int] = []
+        for p in properties.exdates {
             for v in p.values {
                 if case .date(let d) = v {
-                    days.insert(Int(Civil.floorDiv64(Civil.seconds(d), 86_400)))
+                    days.append(Int(Civil.floorDiv64(Civil.seconds(d), 86_400)))
                 } else if let t = reader.read(v, of: p) {
-                    instants.insert(t.utc)
+                    instants.append(t.utc)
                 } else {
                     note(.unusableValue, "an EXDATE value of type \(v.type.rawValue) was ignored", c)
                 }

@@ -27,23 +27,24 @@ struct SeriesBuilder {
     }
 
     /// The start of a component: DTSTART, or for a VTODO without one, its DUE.
-    mutating func start(of c: ICalComponent) -> TimePoint? {
-        if let p = c.property("DTSTART") {
+    mutating func start(of c: ICalComponent, _ properties: SeriesProperties) -> TimePoint? {
+        if let p = properties.dtstart {
             if let t = reader.read(p) { return t }
             note(.missingStart, "\(c.name) has a DTSTART that is not a DATE or DATE-TIME; it has no instances", c)
             return nil
         }
-        if c.name == "VTODO", let due = reader.read(c.property("DUE")) { return due }
+        if c.name == "VTODO", let due = reader.read(properties.due) { return due }
         if c.name != "VTODO" { note(.missingStart, "\(c.name) has no DTSTART; it has no instances", c) }
         return nil
     }
 
     /// How long a component's instances last: DTEND (DUE for a VTODO) or DURATION; a DATE
     /// start without either lasts a day, a DATE-TIME start without either is zero-length.
-    mutating func duration(of c: ICalComponent, start: TimePoint) -> DurationPlan {
-        let endName = c.name == "VTODO" ? "DUE" : "DTEND"
-        if c.name == "VTODO" && c.property("DTSTART") == nil { return DurationPlan(days: 0, seconds: 0) }
-        if let p = c.property(endName), let end = reader.read(p) {
+    mutating func duration(of c: ICalComponent, _ properties: SeriesProperties, start: TimePoint) -> DurationPlan {
+        let isTodo = c.name == "VTODO"
+        let endName = isTodo ? "DUE" : "DTEND"
+        if isTodo && properties.dtstart == nil { return DurationPlan(days: 0, seconds: 0) }
+        if let p = isTodo ? properties.due : properties.dtend, let end = reader.read(p) {
             if start.form.isDate && end.form.isDate {
                 let days = Int(Civil.floorDiv64(end.local - start.local, 86_400))
                 if days >= 0 { return DurationPlan(days: days, seconds: 0) }
@@ -53,7 +54,7 @@ struct SeriesBuilder {
             note(.unusableValue, "\(endName) is before DTSTART; the instances were made zero-length", c)
             return DurationPlan(days: 0, seconds: 0)
         }
-        if case .duration(let d)? = c.property("DURATION")?.value {
+        if case .duration(let d)? = properties.duration?.value {
             if d.isNegative {
                 note(.unusableValue, "DURATION is negative; the instances were made zero-length", c)
                 return DurationPlan(days: 0, seconds: 0)
@@ -64,18 +65,18 @@ struct SeriesBuilder {
     }
 
     /// Reads an override: its RECURRENCE-ID (as an instant), its own start and end.
-    mutating func override(_ c: ICalComponent) -> Override? {
-        guard let ridProperty = c.recurrenceID, let rid = reader.read(ridProperty) else {
+    mutating func override(_ c: ICalComponent, _ properties: SeriesProperties) -> Override? {
+        guard let ridProperty = properties.recurrenceID, let rid = reader.read(ridProperty) else {
             note(.unusableValue, "\(c.name) has a RECURRENCE-ID that is not a DATE or DATE-TIME; it was left out", c)
             return nil
         }
-        let start = c.property("DTSTART") == nil ? rid : (self.start(of: c) ?? rid)
-        let length = duration(of: c, start: start)
+        let start = properties.dtstart == nil ? rid : (self.start(of: c, properties) ?? rid)
+        let length = duration(of: c, properties, start: start)
         let end = length.end(local: start.local, utc: start.utc, zone: start.zone)
-        let source = InstanceSource(component: c, form: start.form)
+        let source = InstanceSource(component: c, properties: properties, form: start.form, recurrenceForm: rid.form)
         let instance = RecurrenceInstance(
             start: start.utc, end: end.utc, localStart: start.local, localEnd: end.local, recurrenceID: rid.utc,
-            localRecurrenceID: rid.local, recurrenceForm: rid.form, isOverride: true, source: source)
+            localRecurrenceID: rid.local, isOverride: true, source: source)
         let range = ridProperty.parameter("RANGE")?.uppercased()
         if let range, range != "THISANDFUTURE" {
             note(

@@ -1,12 +1,11 @@
 extension SeriesIterator {
     /// The instant of the next base instance (DTSTART, a rule's, an RDATE), or nil when none is left.
     mutating func nextBaseInstant() -> Int64? {
-        guard let m = master else { return nil }
-        var best: Int64? = startPending ? m.start.utc : nil
-        if rdateIndex < m.rdates.count { best = Swift.min(best ?? .max, m.rdates[rdateIndex].utc) }
+        var best: Int64? = untakenStart?.utc
+        if rdateIndex < rdates.count { best = Swift.min(best ?? .max, rdates[rdateIndex].utc) }
         for i in rules.indices {
-            if ruleHeads[i] == nil && !ruleDone[i] { fetchRuleHead(i) }
-            if let h = ruleHeads[i] { best = Swift.min(best ?? .max, h.utc) }
+            if rules[i].head == nil && !rules[i].isDone { fetchRuleHead(i) }
+            if let h = rules[i].head { best = Swift.min(best ?? .max, h.utc) }
         }
         return best
     }
@@ -14,19 +13,20 @@ extension SeriesIterator {
     /// Pulls rule `i`'s next instance, dropping any that a DST gap moved onto an instant the
     /// rule already gave, and reporting a rule that ended without being able to match.
     private mutating func fetchRuleHead(_ i: Int) {
-        while let n = rules[i].next() {
-            if n.utc <= ruleLast[i] { continue }
-            ruleLast[i] = n.utc
-            ruleHeads[i] = n
+        while let n = rules[i].iterator.next() {
+            if n.utc <= rules[i].last { continue }
+            rules[i].last = n.utc
+            rules[i].head = n
             return
         }
-        ruleDone[i] = true
+        rules[i].isDone = true
         guard let m = master else { return }
-        let text = m.rules[i].text
-        switch rules[i].end {
+        switch rules[i].iterator.end {
         case .neverMatches?:
+            let text = m.rules[i].text
             noteRule(.ruleNeverMatches, "RRULE \(text) can never produce an instance after DTSTART; it was stopped")
         case .gaveUp(let periods)?:
+            let text = m.rules[i].text
             noteRule(.ruleGaveUp, "RRULE \(text) found no instance in \(periods) periods in a row; it was stopped")
         default: break
         }
@@ -45,18 +45,18 @@ extension SeriesIterator {
         var local: Int64 = 0
         var explicitEnd: Int64?
         var from = -2  // -1 DTSTART, -2 RDATE, else a rule
-        if rdateIndex < m.rdates.count {
-            let r = m.rdates[rdateIndex]
+        if rdateIndex < rdates.count {
+            let r = rdates[rdateIndex]
             (utc, local, explicitEnd) = (r.utc, r.local, r.end)
         }
-        if startPending && m.start.utc < utc { (utc, local, explicitEnd, from) = (m.start.utc, m.start.local, nil, -1) }
+        if let s = untakenStart, s.utc < utc { (utc, local, explicitEnd, from) = (s.utc, s.local, nil, -1) }
         for i in rules.indices {
-            if let h = ruleHeads[i], h.utc < utc { (utc, local, explicitEnd, from) = (h.utc, h.local, nil, i) }
+            if let h = rules[i].head, h.utc < utc { (utc, local, explicitEnd, from) = (h.utc, h.local, nil, i) }
         }
         switch from {
         case -2: rdateIndex += 1
-        case -1: startPending = false
-        default: ruleHeads[from] = nil
+        case -1: untakenStart = nil
+        default: rules[from].head = nil
         }
         if utc == lastBase { return }
         lastBase = utc
@@ -68,14 +68,14 @@ extension SeriesIterator {
         if !m.excludedDays.isEmpty && m.excludedDays.contains(Int(Civil.floorDiv64(local, 86_400))) { return }
         if !m.overridden.isEmpty && m.overridden.contains(utc) { return }
         while futureIndex < m.futures.count && m.futures[futureIndex].recurrenceID < utc { futureIndex += 1 }
-        let instance: RecurrenceInstance
+        let instance: Pending
         if futureIndex > 0 {
             let f = m.futures[futureIndex - 1]
             let start = utc + f.shift
-            instance = RecurrenceInstance(
+            instance = Pending(
                 start: start, end: start + f.length, localStart: f.zone.local(fromUTC: start),
                 localEnd: f.zone.local(fromUTC: start + f.length), recurrenceID: utc, localRecurrenceID: local,
-                recurrenceForm: m.source.form, isOverride: false, source: f.source)
+                future: futureIndex - 1)
         } else {
             let end: (utc: Int64, local: Int64)
             if let e = explicitEnd {
@@ -83,15 +83,15 @@ extension SeriesIterator {
             } else {
                 end = m.duration.end(local: local, utc: utc, zone: m.zone)
             }
-            instance = RecurrenceInstance(
+            instance = Pending(
                 start: utc, end: end.utc, localStart: local, localEnd: end.local, recurrenceID: utc,
-                localRecurrenceID: local, recurrenceForm: m.source.form, isOverride: false, source: m.source)
+                localRecurrenceID: local, future: -1)
         }
         guard Self.overlaps(instance.start, instance.end, windowStart, windowEnd) else { return }
         insertPending(instance)
     }
 
-    private mutating func insertPending(_ instance: RecurrenceInstance) {
+    private mutating func insertPending(_ instance: Pending) {
         if pending.count == pendingHead || pending[pending.count - 1].start <= instance.start {
             pending.append(instance)
             return

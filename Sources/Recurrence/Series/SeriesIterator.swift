@@ -8,22 +8,46 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     /// Problems met while iterating (a rule that never matches, the instance cap).
     public internal(set) var diagnostics: [RecurrenceDiagnostic] = []
 
+    /// One RRULE's iterator and the next instance it gave, not yet taken.
+    struct RuleSource {
+        var iterator: RuleIterator
+        var head: (local: Int64, utc: Int64)?
+        /// The instant of the last instance taken (a DST gap can move two onto one instant).
+        var last = Int64.min
+        var isDone = false
+    }
+
+    /// A base instance filed to be yielded, in plain numbers: it becomes a `RecurrenceInstance`
+    /// (with its source) only when it is yielded.
+    struct Pending {
+        var start: Int64
+        var end: Int64
+        var localStart: Int64
+        var localEnd: Int64
+        var recurrenceID: Int64
+        var localRecurrenceID: Int64
+        /// The index in `MasterPlan.futures` of the THISANDFUTURE override that reshaped it, or -1.
+        var future: Int
+    }
+
     let master: MasterPlan?
     let overrides: [RecurrenceInstance]
     let uid: String?
     let windowStart: Int64
     let windowEnd: Int64
     let cap: Int
-    var rules: [RuleIterator] = []
-    var ruleHeads: [(local: Int64, utc: Int64)?] = []
-    var ruleLast: [Int64] = []
-    var ruleDone: [Bool] = []
+    var rules: [RuleSource] = []
     var rdateIndex = 0
-    var startPending: Bool
+    /// DTSTART, until it is taken (the recurrence set's first instance, RFC 5545 §3.8.5).
+    var untakenStart: TimePointValue?
+    /// The master's RDATEs, by instant.
+    let rdates: [MasterPlan.RDate]
+    /// How far back a THISANDFUTURE override moves instances (0 or less).
+    let earliestShift: Int64
     var overrideIndex = 0
     var futureIndex = 0
     var lastBase = Int64.min
-    var pending: [RecurrenceInstance] = []
+    var pending: [Pending] = []
     var pendingHead = 0
     var yielded = 0
     var baseDone = false
@@ -39,23 +63,26 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         cap = series.instanceCap
-        overrides = series.overrides.filter { Self.overlaps($0.start, $0.end, windowStart, windowEnd) }
-        startPending = series.master != nil
+        // A window usually holds every override: the series' array is then shared, not copied.
+        let inWindow = { (o: RecurrenceInstance) in Self.overlaps(o.start, o.end, windowStart, windowEnd) }
+        overrides = series.overrides.allSatisfy(inWindow) ? series.overrides : series.overrides.filter(inWindow)
+        untakenStart = series.master?.start
+        rdates = series.master?.rdates ?? []
+        earliestShift = series.master?.earliestShift ?? 0
         guard let m = series.master else { return }
         // Rules run in wall-clock time: widen the window by a day on each side for the zone's
         // offset, and by the longest instance and the largest THISANDFUTURE shift.
         let from = windowStart - m.longest - m.latestShift - 2 * 86_400
         let to = windowEnd - m.earliestShift + 2 * 86_400
-        for rule in m.rules {
-            var it = RuleIterator(rule: rule.compiled, zone: m.zone, dtstart: m.start.local, until: rule.until)
+        rules.reserveCapacity(m.rules.count)
+        for i in m.rules.indices {  // by index: a rule's parsed text is not copied
+            var it = RuleIterator(
+                rule: m.rules[i].compiled, zone: m.zone, dtstart: m.start.local, until: m.rules[i].until)
             it.localLimit = to
             it.maxEmptyPeriods = series.maxEmptyPeriods
             it.skip(toLocal: from)
-            rules.append(it)
+            rules.append(RuleSource(iterator: it))
         }
-        ruleHeads = Array(repeating: nil, count: rules.count)
-        ruleLast = Array(repeating: .min, count: rules.count)
-        ruleDone = Array(repeating: false, count: rules.count)
         while rdateIndex < m.rdates.count && m.rdates[rdateIndex].utc < from { rdateIndex += 1 }
     }
 
@@ -67,12 +94,16 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     public mutating func next() -> RecurrenceInstance? {
         while !done {
             let base = baseDone ? nil : nextBaseInstant()
-            let bound = base.map { $0 + (master?.earliestShift ?? 0) }
-            if let candidate = nextReady(), candidate.start <= (bound ?? .max) {
-                return emit(candidate)
+            let bound = base.map { $0 + earliestShift }
+            // The earlier of the next filed instance and the next override (a tie: the filed one).
+            let filed = pendingHead < pending.count ? pending[pendingHead].start : nil
+            let override = overrideIndex < overrides.count ? overrides[overrideIndex].start : nil
+            let takeOverride = override != nil && override! < (filed ?? .max)
+            if let ready = takeOverride ? override : filed, ready <= (bound ?? .max) {
+                return emit(override: takeOverride)
             }
             guard let bound, bound < windowEnd else {
-                if pendingHead >= pending.count && overrideIndex >= overrides.count { done = true }
+                if filed == nil && override == nil { done = true }
                 baseDone = true
                 continue
             }
@@ -81,7 +112,7 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         return nil
     }
 
-    private mutating func emit(_ instance: RecurrenceInstance) -> RecurrenceInstance? {
+    private mutating func emit(override: Bool) -> RecurrenceInstance? {
         if yielded >= cap {
             done = true
             diagnostics.append(
@@ -92,24 +123,25 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
             return nil
         }
         yielded += 1
-        if overrideIndex < overrides.count && overrides[overrideIndex] == instance {
+        if override {
             overrideIndex += 1
-        } else {
-            pendingHead += 1
-            if pendingHead > 256 && pendingHead * 2 > pending.count {
-                pending.removeFirst(pendingHead)
-                pendingHead = 0
-            }
+            return overrides[overrideIndex - 1]
         }
-        return instance
-    }
-
-    /// The earlier of the next finished instance and the next override.
-    private func nextReady() -> RecurrenceInstance? {
-        let p = pendingHead < pending.count ? pending[pendingHead] : nil
-        let o = overrideIndex < overrides.count ? overrides[overrideIndex] : nil
-        guard let o else { return p }
-        guard let p else { return o }
-        return o.start < p.start ? o : p
+        let p = pending[pendingHead]
+        pendingHead += 1
+        // The queue is usually empty again at once: reuse its room rather than let it grow.
+        if pendingHead == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingHead = 0
+        } else if pendingHead > 256 && pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        // Only a series with a master files instances.
+        guard let m = master else { return nil }
+        return RecurrenceInstance(
+            start: p.start, end: p.end, localStart: p.localStart, localEnd: p.localEnd, recurrenceID: p.recurrenceID,
+            localRecurrenceID: p.localRecurrenceID, isOverride: false,
+            source: p.future < 0 ? m.source : m.futures[p.future].source)
     }
 }

@@ -17,7 +17,10 @@ struct TimeReader {
 
     /// The zone a property's values are in (its TZID, or floating).
     func zone(of property: ICalProperty) -> (ZoneRules, String?) {
-        guard let tzid = property.parameter("TZID") else { return (zones.floating, nil) }
+        // The parameter names are uppercased by the parser (`parameter(_:)` would uppercase "TZID" on each call).
+        guard let tzid = property.parameters.first(where: { $0.name == "TZID" })?.values.first else {
+            return (zones.floating, nil)
+        }
         if let z = zones.zone(named: tzid, uid: uid) { return (z, tzid) }
         return (zones.floating, tzid)
     }
