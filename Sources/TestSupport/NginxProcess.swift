@@ -105,7 +105,7 @@ public final class NginxProcess: @unchecked Sendable {
             p.standardError = FileHandle.nullDevice
             try p.run()
             // Ready when it accepts a connection (at most 5 s).
-            for _ in 0..<100 {
+            for _ in 0..<1000 {
                 if !p.isRunning { break }
                 if canConnect(port), tlsPort.map(canConnect) ?? true {
                     let n = NginxProcess(process: p, port: port, root: root)
@@ -113,7 +113,7 @@ public final class NginxProcess: @unchecked Sendable {
                     n.certificate = tls ? cert : nil
                     return n
                 }
-                usleep(50_000)
+                usleep(5000)
             }
             if p.isRunning {
                 kill(p.processIdentifier, SIGKILL)

@@ -88,14 +88,16 @@ import TestSupport
 
         // A valid change is picked up without a signal: a large feed, whose initial load is then
         // interrupted by SIGTERM.
-        let big = FeedGenerator(events: 3000, seed: 5).text()
+        let big = FeedGenerator(events: 1200, seed: 5).text()
         try bed.nginx.put("big.ics", Array(big.utf8))
         try write("big", "big.ics", "/t/big")
         #expect(
             try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
-        #expect(try await eventually(120) { (try? await bed.client.list(collection: "/t/big").count) ?? 0 >= 100 })
-        kill(p.processIdentifier, SIGTERM)
-        let stopped = try await eventually(60) { !p.isRunning }
+        // SIGTERM once the first batch is recorded (and so on the target), from a thread of its
+        // own: the moment does not wait for this test's task on a busy run, so the load is mid-way.
+        let store = bed.store
+        signalWhen(p, SIGTERM) { ((try? store.itemCounts()["big"]) ?? 0) > 0 }
+        let stopped = try await eventually(120) { !p.isRunning }
         #expect(stopped, "SIGTERM stops the daemon once the current batch is committed")
         #expect(p.terminationStatus == 0)
 
@@ -103,7 +105,8 @@ import TestSupport
         let onTarget = try await bed.client.list(collection: "/t/big")
         let recorded = try bed.store.items("big")
         let items = ItemGrouper.items(from: try ICalParser().parse(big)).items.count
-        #expect(onTarget.count < items, "stopped mid-pass (\(onTarget.count) of \(items) written)")
+        #expect(
+            onTarget.count > 0 && onTarget.count < items, "stopped mid-pass (\(onTarget.count) of \(items) written)")
         #expect(
             Set(recorded.values.map(\.href)) == Set(onTarget.map(\.href)), "the status store matches the target exactly"
         )

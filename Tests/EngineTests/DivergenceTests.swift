@@ -12,14 +12,22 @@ import TestSupport
 /// waits for it to end. A thread of its own watches and kills, so the moment does not wait for the
 /// test's task to be scheduled on a busy test run.
 func killWhen(_ p: Process, after delay: UInt32 = 0, _ condition: @escaping @Sendable () -> Bool) {
+    signalWhen(p, SIGKILL, after: delay, condition)
+    p.waitUntilExit()
+}
+
+/// Sends `signal` to `p` `after` microseconds once `condition` holds (or once 60 s have passed),
+/// from a thread of its own that polls every millisecond; returns at once.
+func signalWhen(
+    _ p: Process, _ signal: Int32, after delay: UInt32 = 0, _ condition: @escaping @Sendable () -> Bool
+) {
     let watcher = Thread {
         let deadline = Date().addingTimeInterval(60)
         while p.isRunning, Date() < deadline, !condition() { usleep(1000) }
         usleep(delay)
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        if p.isRunning { kill(p.processIdentifier, signal) }
     }
     watcher.start()
-    p.waitUntilExit()
 }
 
 /// How the target's collection differs from the feed's items after `pipeline`, by canonical hash
@@ -49,7 +57,7 @@ func divergence(
 
 /// The cases of issue 14, each with nginx and the real reference target: after any of them, one
 /// ordinary pass leaves the target equal to the feed, and the one after says nothing to do.
-@Suite(.serialized) struct DivergenceTests {
+@Suite struct DivergenceTests {
     /// The real `outboard sync` of one subscription, in a directory of its own.
     struct EngineRun {
         let subs: URL, filters: URL, state: URL, env: [String: String]
@@ -109,7 +117,7 @@ func divergence(
             let before = try bed.store.feed("s").lastAttempt
             try p.run()
             if round == 0 {
-                p.waitUntilExit()
+                await p.exited()
                 continue
             }
             // Killed once it has begun writing (just before its first write, the pass records its
@@ -169,7 +177,7 @@ func divergence(
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        p.waitUntilExit()
+        await p.exited()  // about 5 s: it waits that long for the lock before it gives up
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 1)
         #expect(text.contains("a pass of s is already running"), "\(text)")
@@ -336,7 +344,7 @@ extension DivergenceTests {
             processes.append(p)
         }
         for p in processes { try p.run() }
-        for p in processes { p.waitUntilExit() }
+        for p in processes { await p.exited() }
         let texts = outputs.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         #expect(!texts.joined().contains("SQLite"), "\(texts)")
         #expect(!texts.joined().contains("database is locked"), "\(texts)")
@@ -352,7 +360,7 @@ extension DivergenceTests {
     /// Runs the real `outboard sync` with standard output on a pseudo-terminal (through
     /// util-linux's `script`, which gives the program a terminal and copies what it shows), or on
     /// a pipe, and returns everything it wrote there.
-    static func run(_ engine: DivergenceTests.EngineRun, terminal: Bool) throws -> String {
+    static func run(_ engine: DivergenceTests.EngineRun, terminal: Bool) async throws -> String {
         let sync = engine.process()
         let p = Process()
         if terminal {
@@ -369,21 +377,20 @@ extension DivergenceTests {
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        await p.exited()  // what it shows is a few lines: the pipe holds them until then
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     @Test func aPassShowsItsProgressOnATerminalOnly() async throws {
         let bed = try Bed()
         try bed.nginx.put("p.ics", feed((1...9).map { match($0) }))
         let engine = try DivergenceTests.EngineRun(bed: bed, url: bed.nginx.url("p.ics"), collection: "/t/progress")
-        let onTerminal = try Self.run(engine, terminal: true)
+        let onTerminal = try await Self.run(engine, terminal: true)
         #expect(onTerminal.contains("\r\u{1B}[2Ks: fetched"), "\(onTerminal.debugDescription)")
         #expect(onTerminal.contains(", 9 items, applied 9 of 9"), "\(onTerminal.debugDescription)")
         #expect(onTerminal.contains("s: added 9, updated 0"), "\(onTerminal.debugDescription)")
         try bed.nginx.put("p.ics", feed((1...9).map { match($0, summary: "Moved \($0)") }))
-        let onPipe = try Self.run(engine, terminal: false)
+        let onPipe = try await Self.run(engine, terminal: false)
         #expect(!onPipe.contains("\u{1B}["), "\(onPipe.debugDescription)")
         #expect(onPipe.hasPrefix("s: added 0, updated 9"), "\(onPipe.debugDescription)")
     }

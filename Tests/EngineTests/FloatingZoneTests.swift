@@ -6,7 +6,7 @@ import TestSupport
 
 /// `floating: keep | zone`: floating times mirrored as written, or given the calendar's
 /// X-WR-TIMEZONE as TZID (with its VTIMEZONE when the feed has one), as Google and Apple show them.
-@Suite(.serialized) struct FloatingZoneTests {
+@Suite struct FloatingZoneTests {
     static func tzid(_ c: ICalComponent?, _ name: String) -> String? {
         c?.property(name)?.parameter("TZID")
     }

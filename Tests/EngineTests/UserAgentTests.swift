@@ -6,7 +6,7 @@ import TestSupport
 /// `source.user-agent`: some feed servers (Outlook 365 among them) answer 500 to clients they do
 /// not know, so an admin may present what works. nginx's `/user-agent.ics` answers with a feed
 /// whose one event is titled with the User-Agent it saw.
-@Suite(.serialized) struct UserAgentTests {
+@Suite struct UserAgentTests {
     /// The server sees Outboard's own User-Agent by default, and the subscription's when it sets one.
     @Test func theFeedServerSeesTheSubscriptionsUserAgent() async throws {
         let nginx = try NginxProcess.start()

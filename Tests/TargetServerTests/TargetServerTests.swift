@@ -39,7 +39,7 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
 }
 
 /// Each test gets a server of its own, stopped when the test ends.
-@Suite(.serialized) final class TargetServerTests {
+@Suite final class TargetServerTests {
     let server: TargetProcess
     let client: TargetClient
 
@@ -335,7 +335,7 @@ func clientError(_ body: () async throws -> Void) async -> TargetClientError? {
     }
 }
 
-@Suite(.serialized) struct TargetAccessTests {
+@Suite struct TargetAccessTests {
     @Test func tokensAreCheckedPerCollectionAndNothingIsWrittenWithoutOne() async throws {
         let dir = TargetProcess.temporaryDirectory()
         let tokens = dir.appendingPathComponent("tokens")

@@ -16,16 +16,22 @@ public final class InMemoryFeed: FeedSource, @unchecked Sendable {
         lock.withLock { self.body = body }
     }
 
+    /// The body it serves now.
+    public var published: [UInt8] {
+        lock.withLock { body }
+    }
+
     public func fetch(
         _ s: Subscription, etag: String?, lastModified: String?,
         onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedFetcher.Result {
         let body = lock.withLock { self.body }
         // FNV-1a of the body: any change of a byte changes the tag.
-        let tag =
-            "\""
-            + String(body.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16)
-            + "\""
+        var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
+        body.withUnsafeBufferPointer { bytes in
+            for byte in bytes { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        let tag = "\"" + String(fnv, radix: 16) + "\""
         if etag == tag { return .notModified }
         body.withUnsafeBufferPointer { onBody?($0) }
         return .body(body, etag: tag, lastModified: nil)

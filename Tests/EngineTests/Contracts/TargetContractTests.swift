@@ -8,7 +8,7 @@ import TestSupport
 
 /// What every `CalendarTarget` must do, run against each implementation (vdirsyncer's storage
 /// tests are the model): a new target (CalDAV, say) is admitted by passing this suite.
-@Suite(.serialized) struct TargetContractTests {
+@Suite struct TargetContractTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible {
         case memory, calws
         var testDescription: String { rawValue }

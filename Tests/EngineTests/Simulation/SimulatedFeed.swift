@@ -48,27 +48,21 @@ struct SimulatedFeed {
     }
 
     var bytes: [UInt8] {
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outboard//Simulation//EN"]
         for id in events.keys.sorted() {
             let e = events[id]!
-            let start = String(format: "202703%02dT100000Z", e.day)
-            let end = String(format: "202703%02dT110000Z", e.day)
             lines += [
-                "BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "DTSTART:\(start)", "DTEND:\(end)",
-                "SUMMARY:Event \(id) v\(e.version)",
+                "BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "DTSTART:202703\(two(e.day))T100000Z",
+                "DTEND:202703\(two(e.day))T110000Z", "SUMMARY:Event \(id) v\(e.version)",
             ]
             if let l = e.location { lines.append("LOCATION:\(l)") }
             if e.weekly { lines.append("RRULE:FREQ=WEEKLY;COUNT=5") }
             lines.append("END:VEVENT")
             for week in e.overrides.keys.sorted() {
-                let day = Calendar(identifier: .gregorian).date(
-                    byAdding: .day, value: 7 * week,
-                    to: DateComponents(
-                        calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2027,
-                        month: 3, day: e.day
-                    ).date!)!
-                let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: day)
-                let stamp = String(format: "%04d%02d%02d", c.year!, c.month!, c.day!)
+                // The instance `week` weeks after the first, in March 2027 (31 days) or April.
+                let day = e.day + 7 * week
+                let stamp = day <= 31 ? "202703\(two(day))" : "202704\(two(day - 31))"
                 lines += [
                     "BEGIN:VEVENT", "UID:e\(id)@sim", "DTSTAMP:20270101T000000Z", "RECURRENCE-ID:\(stamp)T100000Z",
                     "DTSTART:\(stamp)T120000Z",
