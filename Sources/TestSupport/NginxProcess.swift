@@ -37,7 +37,7 @@ public final class NginxProcess: @unchecked Sendable {
             openssl.standardOutput = FileHandle.nullDevice
             openssl.standardError = FileHandle.nullDevice
             try openssl.run()
-            openssl.waitUntilExit()
+            openssl.waitForExit()
             guard openssl.terminationStatus == 0 else {
                 throw StartFailure(
                     log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)")
@@ -117,7 +117,7 @@ public final class NginxProcess: @unchecked Sendable {
             }
             if p.isRunning {
                 kill(p.processIdentifier, SIGKILL)
-                p.waitUntilExit()
+                p.waitForExit()
             }
         }
         throw StartFailure(
@@ -171,7 +171,7 @@ public final class NginxProcess: @unchecked Sendable {
     /// the test runner, where SIGTERM is blocked, so only SIGKILL ends it.
     public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     deinit { stop() }

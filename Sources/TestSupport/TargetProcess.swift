@@ -77,19 +77,19 @@ public final class TargetProcess: @unchecked Sendable {
     /// SIGTERM, then wait for it to exit.
     public func stop() {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// SIGKILL: no chance to flush anything.
     public func kill9() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     deinit {
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            process.waitForExit()
         }
     }
 }

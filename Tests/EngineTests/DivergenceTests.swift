@@ -13,7 +13,7 @@ import TestSupport
 /// test's task to be scheduled on a busy test run.
 func killWhen(_ p: Process, after delay: UInt32 = 0, _ condition: @escaping @Sendable () -> Bool) {
     signalWhen(p, SIGKILL, after: delay, condition)
-    p.waitUntilExit()
+    p.waitForExit()
 }
 
 /// Sends `signal` to `p` `after` microseconds once `condition` holds (or once 60 s have passed),

@@ -165,7 +165,7 @@ import YAMLConfig
         try p.run()
         if done.wait(timeout: .now() + 30) == .timedOut {
             p.terminate()
-            p.waitUntilExit()
+            p.waitForExit()
         }
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }

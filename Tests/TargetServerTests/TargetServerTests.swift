@@ -472,7 +472,7 @@ func runTarget(_ args: [String]) throws -> String {
     let out = Pipe()
     p.standardOutput = out
     try p.run()
-    p.waitUntilExit()
+    p.waitForExit()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     return String(text.split(separator: "\n").first ?? "")
 }
