@@ -8,7 +8,7 @@ import TestSupport
 /// The real `outboard run` process with nginx and the real target: the control endpoint with and
 /// without its token, a trigger that brings a changed feed over at once, a reload by file change
 /// (a valid and an invalid one), and SIGTERM in the middle of a large initial load.
-@Suite(.serialized) struct DaemonTests {
+@Suite struct DaemonTests {
     /// Ten subscriptions of one feed in the real daemon: the feed's host sees one request for
     /// their initial load, and one when all ten are triggered after the feed changed.
     @Test func tenSubscriptionsOfOneFeedMakeOneRequestPerRefresh() async throws {
