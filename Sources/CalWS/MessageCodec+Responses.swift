@@ -96,26 +96,130 @@ extension MessageCodec {
             throw fail(line, "<\(name)> is not in the CalWS-SOAP namespace")
         }
         let id = Int(e.attribute("id") ?? "0") ?? 0
+        let parts = try ResponseParts(&e, name: name)
+        guard let statusText = parts.status, let code = CalWSStatus(rawValue: statusText) else {
+            throw fail(
+                line,
+                "<\(name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var result = CalWSResult(status: code, message: parts.message)
+        if let er = parts.error { result.error = try errorKind(er) }
+        let body = try self.body(of: name, parts, line: line)
+        if let d = parts.diagnostics.first { throw CalWSDecodeError(line: d.line, message: d.message) }
+        return CalWSResponse(id: id, result: result, body)
+    }
+
+    /// An `errorResponse`'s element, as it was read.
+    struct ErrorElement {
+        var name: String
+        var line: Int
+        var detail: String?
+        var href: String?
+    }
+
+    static func errorKind(_ er: ErrorElement) throws(CalWSDecodeError) -> CalWSErrorKind {
+        switch er.name {
+        case "invalidFilter": return .invalidFilter(detail: er.detail ?? "")
+        case "uidConflict": return .uidConflict(href: er.href ?? "")
+        default:
+            guard let kind = CalWSErrorKind.simple.first(where: { $0.elementName == er.name }) else {
+                throw fail(er.line, "unknown CalWS error element <\(er.name)>")
+            }
+            return kind
+        }
+    }
+
+    /// The body of the response element `name` from its parts.
+    static func body(of name: String, _ parts: ResponseParts, line: Int) throws(CalWSDecodeError)
+        -> CalWSResponse.Body
+    {
+        switch name {
+        case "getPropertiesResponse":
+            guard let href = parts.href else { return .getProperties(nil) }
+            var p = CollectionProperties(href: href, displayName: parts.displayName)
+            p.resourceType = parts.resourceType ?? "collection"
+            p.supportedFeatures = parts.features
+            return .getProperties(p)
+        case "calendarQueryResponse": return .calendarQuery(parts.entities)
+        case "fetchItemResponse":
+            return .fetchItem(
+                parts.href.map { EntityInfo(href: $0, changeToken: parts.token ?? "", calendar: parts.calendar) })
+        case "addItemResponse": return .addItem(href: parts.href, changeToken: parts.token)
+        case "updateItemResponse": return .updateItem(changeToken: parts.token)
+        case "deleteItemResponse": return .deleteItem
+        case "multiOpResponse": return .multiOp(parts.inner ?? [])
+        case "freebusyReportResponse": return .freebusyReport(parts.calendar)
+        case "reportFreshnessResponse": return .reportFreshness
+        default: throw fail(line, "unknown response <\(name)>")
+        }
+    }
+
+    /// What a response element holds, each child read once (the first of each kind counts).
+    struct ResponseParts {
         var status: String?
         var message: String?
         var href: String?
         var token: String?
         var displayName: String?
-        var error: (name: String, line: Int, detail: String?, href: String?)?
+        var error: ErrorElement?
         var resourceType: String?
         var features: [String] = []
         var entities: [EntityInfo] = []
         var calendar: ICalComponent?
         var inner: [CalWSResponse]?
         var diagnostics: [ICalDiagnostic] = []
+
+        init<W: XMLWalker>(_ e: inout W, name: String) throws {
+            try e.forEachChild { c in
+                switch (c.namespace, c.name) {
+                case (ns, "status") where status == nil: status = try c.text()
+                case (ns, "message") where message == nil: message = try c.text()
+                case (ns, "href") where href == nil: href = try c.text()
+                case (ns, "changeToken") where token == nil: token = try c.text()
+                case (ns, "displayName") where displayName == nil: displayName = try c.text()
+                case (ns, "errorResponse") where error == nil:
+                    try c.forEachChild { er in if error == nil { error = try Self.error(&er) } }
+                case (ns, "resourceType"):
+                    try c.forEachChild { t in if resourceType == nil { resourceType = t.name } }
+                case (ns, "supportedFeatures"):
+                    try c.forEachChild { features.append($0.name) }
+                case (ns, "response") where name == "calendarQueryResponse":
+                    entities.append(try entity(&c))
+                case (x, "icalendar")
+                where (name == "fetchItemResponse" || name == "freebusyReportResponse") && calendar == nil:
+                    calendar = try firstCalendar(&c)
+                case (ns, "responses") where name == "multiOpResponse" && inner == nil:
+                    var list: [CalWSResponse] = []
+                    try c.forEachChild { list.append(try response(&$0)) }
+                    inner = list
+                default:
+                    break
+                }
+            }
+        }
+
+        static func error<W: XMLWalker>(_ er: inout W) throws -> ErrorElement {
+            var element = ErrorElement(name: er.name, line: er.line)
+            try er.forEachChild { d in
+                guard d.namespace == ns else { return }
+                if d.name == "detail" {
+                    element.detail = try d.text()
+                } else if d.name == "href" {
+                    element.href = try d.text()
+                }
+            }
+            return element
+        }
+
         /// The first calendar of an `icalendar` element.
-        func firstCalendar(_ ical: inout W) throws -> ICalComponent? {
+        mutating func firstCalendar<W: XMLWalker>(_ ical: inout W) throws -> ICalComponent? {
             var first: ICalComponent?
             try ical.forEachChild { c in if first == nil { first = try XCalReader.component(&c, &diagnostics) } }
             return first
         }
+
         /// One entity of a query's answer: href, changeToken and propstat/prop/calendar-data.
-        func entity(_ r: inout W) throws -> EntityInfo {
+        mutating func entity<W: XMLWalker>(_ r: inout W) throws -> EntityInfo {
             var e = EntityInfo(href: "", changeToken: "", calendar: nil)
             var sawHref = false
             var sawToken = false
@@ -145,88 +249,5 @@ extension MessageCodec {
             }
             return e
         }
-        try e.forEachChild { c in
-            switch (c.namespace, c.name) {
-            case (ns, "status") where status == nil: status = try c.text()
-            case (ns, "message") where message == nil: message = try c.text()
-            case (ns, "href") where href == nil: href = try c.text()
-            case (ns, "changeToken") where token == nil: token = try c.text()
-            case (ns, "displayName") where displayName == nil: displayName = try c.text()
-            case (ns, "errorResponse") where error == nil:
-                try c.forEachChild { er in
-                    guard error == nil else { return }
-                    let kind = er.name
-                    let at = er.line
-                    var detail: String?
-                    var conflict: String?
-                    try er.forEachChild { d in
-                        guard d.namespace == ns else { return }
-                        if d.name == "detail" {
-                            detail = try d.text()
-                        } else if d.name == "href" {
-                            conflict = try d.text()
-                        }
-                    }
-                    error = (kind, at, detail, conflict)
-                }
-            case (ns, "resourceType"):
-                try c.forEachChild { t in if resourceType == nil { resourceType = t.name } }
-            case (ns, "supportedFeatures"):
-                try c.forEachChild { features.append($0.name) }
-            case (ns, "response") where name == "calendarQueryResponse":
-                entities.append(try entity(&c))
-            case (x, "icalendar")
-            where (name == "fetchItemResponse" || name == "freebusyReportResponse") && calendar == nil:
-                calendar = try firstCalendar(&c)
-            case (ns, "responses") where name == "multiOpResponse" && inner == nil:
-                var list: [CalWSResponse] = []
-                try c.forEachChild { list.append(try response(&$0)) }
-                inner = list
-            default:
-                break
-            }
-        }
-        guard let statusText = status, let code = CalWSStatus(rawValue: statusText) else {
-            throw fail(
-                line,
-                "<\(name)> needs a status (one of \(CalWSStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        var result = CalWSResult(status: code, message: message)
-        if let er = error {
-            switch er.name {
-            case "invalidFilter": result.error = .invalidFilter(detail: er.detail ?? "")
-            case "uidConflict": result.error = .uidConflict(href: er.href ?? "")
-            default:
-                guard let kind = CalWSErrorKind.simple.first(where: { $0.elementName == er.name }) else {
-                    throw fail(er.line, "unknown CalWS error element <\(er.name)>")
-                }
-                result.error = kind
-            }
-        }
-        let body: CalWSResponse.Body
-        switch name {
-        case "getPropertiesResponse":
-            if let href {
-                var p = CollectionProperties(href: href, displayName: displayName)
-                p.resourceType = resourceType ?? "collection"
-                p.supportedFeatures = features
-                body = .getProperties(p)
-            } else {
-                body = .getProperties(nil)
-            }
-        case "calendarQueryResponse": body = .calendarQuery(entities)
-        case "fetchItemResponse":
-            body = .fetchItem(href.map { EntityInfo(href: $0, changeToken: token ?? "", calendar: calendar) })
-        case "addItemResponse": body = .addItem(href: href, changeToken: token)
-        case "updateItemResponse": body = .updateItem(changeToken: token)
-        case "deleteItemResponse": body = .deleteItem
-        case "multiOpResponse": body = .multiOp(inner ?? [])
-        case "freebusyReportResponse": body = .freebusyReport(calendar)
-        case "reportFreshnessResponse": body = .reportFreshness
-        default:
-            throw fail(line, "unknown response <\(name)>")
-        }
-        if let d = diagnostics.first { throw CalWSDecodeError(line: d.line, message: d.message) }
-        return CalWSResponse(id: id, result: result, body)
     }
 }

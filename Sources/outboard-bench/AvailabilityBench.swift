@@ -17,12 +17,31 @@ enum AvailabilityBench {
     static func run(collections: Int = 50, queries: Int = 1000, rounds: Int = 3) async throws {
         let now = Int64(Date().timeIntervalSince1970)
         let day0 = now - now % 86_400
-        let collectionsOf10k = 10_000 / eventsPerCollection
         print(
             "availability: \(collections) collections of \(eventsPerCollection) events (about 15% recurring) in outboard-target over HTTP"
         )
+        try await indexCost(rounds: rounds, day0: day0)
 
-        // 1. What the index costs an initial load of 10,000 events (batches of 100, as a pass sends).
+        // Every collection, then the queries.
+        let target = try TargetProcess.start(environmentToken: token)
+        defer { stop(target) }
+        let loadSeconds = try await load(target, collections: 0..<collections, day0: day0)
+        print(
+            String(
+                format: "loaded %d events into %d collections in %.2f s", collections * eventsPerCollection,
+                collections, loadSeconds))
+        if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_PAUSE"] != nil {
+            // Time to attach a profiler to the target for the queries alone.
+            FileHandle.standardError.write(
+                Data("pausing 3 s before the queries (target pid \(target.process.processIdentifier))\n".utf8))
+            try await Task.sleep(for: .seconds(3))
+        }
+        try ask(target, queries: queries, collections: collections, day0: day0)
+    }
+
+    /// What the index costs an initial load of 10,000 events (batches of 100, as a pass sends
+    /// them): fresh targets with and without it, alternating.
+    static func indexCost(rounds: Int, day0: Int64) async throws {
         var with: [(wall: Double, cpu: Double)] = []
         var without: [(wall: Double, cpu: Double)] = []
         for round in 0..<rounds {
@@ -31,7 +50,7 @@ enum AvailabilityBench {
                     environmentToken: token, arguments: indexed ? [] : ["--index-horizon", "0:0"])
                 defer { stop(target) }
                 let cpu0 = DaemonBench.cpuSeconds(target.process.processIdentifier)
-                let seconds = try await load(target, collections: 0..<collectionsOf10k, day0: day0)
+                let seconds = try await load(target, collections: 0..<(10_000 / eventsPerCollection), day0: day0)
                 let cpu = DaemonBench.cpuSeconds(target.process.processIdentifier) - cpu0
                 if indexed { with.append((seconds, cpu)) } else { without.append((seconds, cpu)) }
             }
@@ -47,21 +66,11 @@ enum AvailabilityBench {
                     "initial load of 10,000 events (multiOp batches of 100 straight to the target): %.2f s with the index, %.2f s without (%+.1f%%); the target's CPU %.2f s with, %.2f s without (%+.1f%%); best of %d each (wall/CPU of every run: with %@, without %@)",
                 wall.0, wall.1, (wall.0 / wall.1 - 1) * 100, cpu.0, cpu.1, (cpu.0 / cpu.1 - 1) * 100, rounds,
                 runs(with), runs(without)))
+    }
 
-        // 2. Every collection, then the queries.
-        let target = try TargetProcess.start(environmentToken: token)
-        defer { stop(target) }
-        let loadSeconds = try await load(target, collections: 0..<collections, day0: day0)
-        print(
-            String(
-                format: "loaded %d events into %d collections in %.2f s", collections * eventsPerCollection,
-                collections, loadSeconds))
-        if ProcessInfo.processInfo.environment["OUTBOARD_BENCH_PAUSE"] != nil {
-            // Time to attach a profiler to the target for the queries alone.
-            FileHandle.standardError.write(
-                Data("pausing 3 s before the queries (target pid \(target.process.processIdentifier))\n".utf8))
-            try await Task.sleep(for: .seconds(3))
-        }
+    /// The queries, over one kept-alive connection: each a week for a group of 10 members,
+    /// required all, 30 minutes; the first 20 warm the server and the connection.
+    static func ask(_ target: TargetProcess, queries: Int, collections: Int, day0: Int64) throws {
         let connection = try CurlConnection()
         var random = SplitMix64(seed: 16)
         var latencies: [Double] = []
@@ -89,7 +98,7 @@ enum AvailabilityBench {
                     "query \(q) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
                 )
             }
-            if q >= 20 {  // the first 20 warm the server and the connection
+            if q >= 20 {
                 latencies.append(ms)
                 periods += available.count
             }

@@ -70,14 +70,7 @@ enum BusyRules {
         of calendar: ICalComponent, from: Int64, to: Int64, options: ExpansionOptions = ExpansionOptions(),
         _ body: (RecurrenceInstance, BusyInstance) -> Void
     ) {
-        let events = calendar.components.filter { $0.name == "VEVENT" }
-        guard !events.isEmpty, from < to else { return }
-        var utcOptions = options
-        utcOptions.floatingZone = "UTC"  // floating values come out as their wall-clock seconds
-        let zones = ZoneResolver(
-            timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
-            calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
-        let series = RecurrenceSeries(components: events, zones: zones, options: utcOptions)
+        guard from < to, let (series, zones) = events(of: calendar, options: options) else { return }
         for instance in series.instances(from: from, to: to) {
             guard let status = status(of: instance) else { continue }
             body(
@@ -86,6 +79,22 @@ enum BusyRules {
                     start: instance.start, end: instance.end,
                     isFloating: isFloating(instance, zones: zones), status: status))
         }
+    }
+
+    /// The VEVENT series of one entity's calendar and the resolver of its zones (its VTIMEZONEs,
+    /// its X-WR-TIMEZONE for DATE and floating times, else UTC wall-clock seconds); nil when it
+    /// has no VEVENT.
+    static func events(of calendar: ICalComponent, options: ExpansionOptions = ExpansionOptions()) -> (
+        RecurrenceSeries, ZoneResolver
+    )? {
+        let events = calendar.components.filter { $0.name == "VEVENT" }
+        guard !events.isEmpty else { return nil }
+        var utcOptions = options
+        utcOptions.floatingZone = "UTC"  // floating values come out as their wall-clock seconds
+        let zones = ZoneResolver(
+            timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
+            calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
+        return (RecurrenceSeries(components: events, zones: zones, options: utcOptions), zones)
     }
 
     /// Whether an instance's times are wall-clock times with no zone of their own.

@@ -48,18 +48,12 @@ enum CalendarReports {
     /// series, no RRULE, RDATE or EXDATE, and no VTIMEZONE. Other components are kept as stored.
     /// Nil when the entity has VEVENTs and none of their instances overlaps the range.
     static func expanded(_ calendar: ICalComponent, over range: UTCRange) -> ICalComponent? {
-        let events = calendar.components.filter { $0.name == "VEVENT" }
         var out = calendar
         out.components = calendar.components.filter { $0.name != "VEVENT" && $0.name != "VTIMEZONE" }
-        guard !events.isEmpty else { return out }
-        var options = ExpansionOptions()
-        options.floatingZone = "UTC"
-        let zones = ZoneResolver(
-            timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
-            calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: options)
-        let series = RecurrenceSeries(components: events, zones: zones, options: options)
-        let recurring = events.contains {
-            $0.recurrenceID != nil || $0.property("RRULE") != nil || $0.property("RDATE") != nil
+        guard let (series, _) = BusyRules.events(of: calendar) else { return out }
+        let recurring = calendar.components.contains {
+            $0.name == "VEVENT"
+                && ($0.recurrenceID != nil || $0.property("RRULE") != nil || $0.property("RDATE") != nil)
         }
         var instances: [ICalComponent] = []
         for instance in series.instances(from: range.start.utcSeconds, to: range.end.utcSeconds) {
