@@ -27,76 +27,11 @@ public final class NginxProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let cert = dir.appendingPathComponent("cert.pem").path
         let key = dir.appendingPathComponent("key.pem").path
-        if tls {
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            ]
-            openssl.standardOutput = FileHandle.nullDevice
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitForExit()
-            guard openssl.terminationStatus == 0 else {
-                throw StartFailure(
-                    log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)")
-            }
-        }
+        if tls { try makeCertificate(cert: cert, key: key) }
         for _ in 0..<5 {
             let port = try freePort()
             let tlsPort = tls ? try freePort() : nil
-            let tlsServer =
-                tlsPort.map { tp in
-                    """
-                        server {
-                            listen 127.0.0.1:\(tp) ssl;
-                            ssl_certificate \(cert);
-                            ssl_certificate_key \(key);
-                            root \(root.path);
-                            etag on;
-                            location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
-                            location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
-                        }
-                    """
-                } ?? ""
-            let conf = """
-                daemon off;
-                master_process off;
-                worker_processes 1;
-                pid \(dir.path)/nginx.pid;
-                error_log \(dir.path)/error.log warn;
-                events { worker_connections 64; }
-                http {
-                    # One line per request: its path (no query) and the status answered.
-                    log_format outboard '$uri $status';
-                    access_log \(dir.path)/access.log outboard;
-                    client_body_temp_path \(dir.path)/body;
-                    proxy_temp_path \(dir.path)/proxy;
-                    fastcgi_temp_path \(dir.path)/fastcgi;
-                    uwsgi_temp_path \(dir.path)/uwsgi;
-                    scgi_temp_path \(dir.path)/scgi;
-                    types { text/calendar ics; }
-                    gzip on;
-                    gzip_types text/calendar;
-                    gzip_min_length 1;
-                    server {
-                        listen 127.0.0.1:\(port);
-                        root \(root.path);
-                        etag on;
-                        # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
-                        location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
-                        location = /loop.ics { return 302 /loop.ics; }
-                        # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
-                        # request came with: what the server saw travels through a pass to the target.
-                        location = /user-agent.ics {
-                            default_type text/calendar;
-                            return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
-                        }
-                    }
-                \(tlsServer)
-                }
-                """
+            let conf = configuration(dir: dir, root: root, port: port, tlsPort: tlsPort, cert: cert, key: key)
             try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
@@ -122,6 +57,80 @@ public final class NginxProcess: @unchecked Sendable {
         }
         throw StartFailure(
             log: (try? String(contentsOf: dir.appendingPathComponent("error.log"), encoding: .utf8)) ?? "")
+    }
+
+    /// A self-signed certificate for 127.0.0.1 (openssl), valid two days.
+    static func makeCertificate(cert: String, key: String) throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitForExit()
+        guard openssl.terminationStatus == 0 else {
+            throw StartFailure(
+                log: "openssl could not make a test certificate (is openssl installed? bash .ci/setup)")
+        }
+    }
+
+    /// The configuration of one nginx: feeds from `root` on `port`, the test locations, and
+    /// with a `tlsPort` the same over HTTPS.
+    static func configuration(dir: URL, root: URL, port: Int, tlsPort: Int?, cert: String, key: String) -> String {
+        let tlsServer =
+            tlsPort.map { tp in
+                """
+                    server {
+                        listen 127.0.0.1:\(tp) ssl;
+                        ssl_certificate \(cert);
+                        ssl_certificate_key \(key);
+                        root \(root.path);
+                        etag on;
+                        location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
+                        location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
+                    }
+                """
+            } ?? ""
+        return """
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid \(dir.path)/nginx.pid;
+            error_log \(dir.path)/error.log warn;
+            events { worker_connections 64; }
+            http {
+                # One line per request: its path (no query) and the status answered.
+                log_format outboard '$uri $status';
+                access_log \(dir.path)/access.log outboard;
+                client_body_temp_path \(dir.path)/body;
+                proxy_temp_path \(dir.path)/proxy;
+                fastcgi_temp_path \(dir.path)/fastcgi;
+                uwsgi_temp_path \(dir.path)/uwsgi;
+                scgi_temp_path \(dir.path)/scgi;
+                types { text/calendar ics; }
+                gzip on;
+                gzip_types text/calendar;
+                gzip_min_length 1;
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(root.path);
+                    etag on;
+                    # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
+                    location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
+                    location = /loop.ics { return 302 /loop.ics; }
+                    # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
+                    # request came with: what the server saw travels through a pass to the target.
+                    location = /user-agent.ics {
+                        default_type text/calendar;
+                        return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
+                    }
+                }
+            \(tlsServer)
+            }
+            """
     }
 
     public struct StartFailure: Error, CustomStringConvertible {

@@ -21,15 +21,7 @@ enum DaemonBench {
         let filters = dir.appendingPathComponent("Filters")
         let state = dir.appendingPathComponent("state")
         for d in [subs, filters] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
-        var feeds: [String] = []
-        for i in 0..<n {
-            let text = FeedGenerator(events: 10, seed: UInt64(i + 1)).text()
-            feeds.append(text)
-            try nginx.put("f\(i).ics", Array(text.utf8))
-            try
-                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 1m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
-                .write(to: subs.appendingPathComponent("s\(i).yaml"), atomically: true, encoding: .utf8)
-        }
+        var feeds = try subscribe(n, nginx: nginx, target: target, in: subs)
         let p = Process()
         p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
         p.arguments = [
@@ -51,28 +43,7 @@ enum DaemonBench {
         let pid = p.processIdentifier
         print("daemon: \(n) subscriptions, refresh 1 minute, feeds of 10 events on nginx, `outboard run` pid \(pid)")
 
-        // The initial load: every subscription synced once.
-        let started = Date()
-        var base = ""
-        while base.isEmpty, Date().timeIntervalSince(started) < 30 {
-            base =
-                (try? String(contentsOf: state.appendingPathComponent("control-url"), encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        while try await passes(base, "applied") < Double(n) {
-            guard p.isRunning, Date().timeIntervalSince(started) < 1200 else {
-                print(
-                    "the initial load did not complete: \(try await passes(base, "applied")) of \(n) subscriptions applied, \(try await passes(base, "failed")) failed passes"
-                )
-                return
-            }
-            try await Task.sleep(nanoseconds: 1_000_000_000)
-        }
-        print(
-            String(
-                format: "initial load of %d subscriptions (%d items): %.1f s", n, n * 10,
-                Date().timeIntervalSince(started)))
+        guard let base = try await initialLoad(n, daemon: p, state: state) else { return }
 
         // The window.
         let lag0 = try await lagBuckets(base)
@@ -88,14 +59,7 @@ enum DaemonBench {
             if m != minute {
                 // 1% of the feeds change one event each minute.
                 minute = m
-                for k in 0..<max(1, n / 100) {
-                    let i = (m * 7919 + k * 104_729) % n
-                    if let r = feeds[i].range(of: "\r\nSEQUENCE:") {
-                        feeds[i].replaceSubrange(r, with: "\r\nCOMMENT:minute \(m)\r\nSEQUENCE:")
-                    }
-                    try nginx.put("f\(i).ics", Array(feeds[i].utf8))
-                    changedFeeds += 1
-                }
+                changedFeeds += try change(&feeds, minute: m, nginx: nginx)
             }
             peakRSS = max(peakRSS, residentMB(pid))
             try await Task.sleep(nanoseconds: 1_000_000_000)
@@ -126,6 +90,62 @@ enum DaemonBench {
                 format:
                     "memory: %.0f MB resident at most during the window, %.0f MB peak including the initial load (goal under 200 MB)",
                 peakRSS, peakMB(pid)))
+    }
+
+    /// `n` feeds of 10 events on nginx and a subscription of each, refreshed every minute;
+    /// returns the feeds' texts.
+    static func subscribe(_ n: Int, nginx: NginxProcess, target: TargetProcess, in subs: URL) throws -> [String] {
+        var feeds: [String] = []
+        for i in 0..<n {
+            let text = FeedGenerator(events: 10, seed: UInt64(i + 1)).text()
+            feeds.append(text)
+            try nginx.put("f\(i).ics", Array(text.utf8))
+            try
+                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 1m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
+                .write(to: subs.appendingPathComponent("s\(i).yaml"), atomically: true, encoding: .utf8)
+        }
+        return feeds
+    }
+
+    /// Waits for the daemon's control URL and for every subscription to be synced once; returns
+    /// the URL, or nil (said) when the load does not complete.
+    static func initialLoad(_ n: Int, daemon p: Process, state: URL) async throws -> String? {
+        let started = Date()
+        var base = ""
+        while base.isEmpty, Date().timeIntervalSince(started) < 30 {
+            base =
+                (try? String(contentsOf: state.appendingPathComponent("control-url"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        while try await passes(base, "applied") < Double(n) {
+            guard p.isRunning, Date().timeIntervalSince(started) < 1200 else {
+                print(
+                    "the initial load did not complete: \(try await passes(base, "applied")) of \(n) subscriptions applied, \(try await passes(base, "failed")) failed passes"
+                )
+                return nil
+            }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+        print(
+            String(
+                format: "initial load of %d subscriptions (%d items): %.1f s", n, n * 10,
+                Date().timeIntervalSince(started)))
+        return base
+    }
+
+    /// 1% of the feeds change one event (in minute `m`); returns how many changed.
+    static func change(_ feeds: inout [String], minute m: Int, nginx: NginxProcess) throws -> Int {
+        let n = feeds.count
+        let count = max(1, n / 100)
+        for k in 0..<count {
+            let i = (m * 7919 + k * 104_729) % n
+            if let r = feeds[i].range(of: "\r\nSEQUENCE:") {
+                feeds[i].replaceSubrange(r, with: "\r\nCOMMENT:minute \(m)\r\nSEQUENCE:")
+            }
+            try nginx.put("f\(i).ics", Array(feeds[i].utf8))
+        }
+        return count
     }
 
     static func metrics(_ base: String) async throws -> String {

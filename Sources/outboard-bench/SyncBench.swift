@@ -88,7 +88,24 @@ enum SyncBench {
                 format: "1%% changed re-poll: %.0f ms, %d items updated (%d field edits), %d unchanged (goal 300 ms)",
                 t3,
                 onePercent.updated.count, onePercent.updated.reduce(0) { $0 + $1.edits }, onePercent.unchanged))
-        // The fetch alone, for scale: nginx gzips the feed on each request, curl inflates it.
+        try await downloadAlone(sub)
+        if let n = environment["OUTBOARD_BENCH_REPEAT"].flatMap(Int.init), n > 0 {
+            try await repeatOnePercent(n, text: text, nginx: nginx, pass: pass)
+        }
+        print(
+            String(
+                format:
+                    "CPU seconds used (engine / target): initial load %.2f / %.2f, unchanged %.2f / %.2f, 1%% changed %.2f / %.2f",
+                cpu[0].engine, cpu[0].target, cpu[1].engine, cpu[1].target, cpu[2].engine, cpu[2].target))
+        print(
+            String(
+                format:
+                    "peak resident memory during each pass: initial load %.0f MB, unchanged %.0f MB, 1%% changed %.0f MB (goal 150 MB; the benchmark's own copy of the feed's text, %.0f MB, is included)",
+                peaks[0], peaks[1], peaks[2], Double(text.utf8.count) / 1e6))
+    }
+
+    /// The fetch alone, for scale: nginx gzips the feed on each request, curl inflates it.
+    static func downloadAlone(_ sub: Subscription) async throws {
         var fetches: [Double] = []
         for _ in 0..<5 {
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -101,38 +118,30 @@ enum SyncBench {
                 format:
                     "of which the feed's download alone (nginx gzips the 16 MB on each request, curl inflates it): median of 5 %.0f ms",
                 fetches[2]))
-        // OUTBOARD_BENCH_REPEAT=N: N more 1% passes, the feed changing back and forth (each
-        // time the same 100 events change), for the spread of a noisy machine.
-        if let n = environment["OUTBOARD_BENCH_REPEAT"].flatMap(Int.init), n > 0 {
-            var times: [Double] = []
-            let changed = onePercentChanged(text)
-            for i in 0..<n {
-                try nginx.put("bench.ics", i % 2 == 0 ? Array(text.utf8) : changed)
-                let (r, t) = await pass()
-                guard r.error == nil, r.updated.count == 100 else {
-                    print("repeat \(i): \(r.error ?? "\(r.updated.count) updated")")
-                    break
-                }
-                times.append(t)
+    }
+
+    /// OUTBOARD_BENCH_REPEAT=N: N more 1% passes, the feed changing back and forth (each time the
+    /// same 100 events change), for the spread of a noisy machine.
+    static func repeatOnePercent(
+        _ n: Int, text: String, nginx: NginxProcess, pass: () async -> (SyncReport, Double)
+    ) async throws {
+        var times: [Double] = []
+        let changed = onePercentChanged(text)
+        for i in 0..<n {
+            try nginx.put("bench.ics", i % 2 == 0 ? Array(text.utf8) : changed)
+            let (r, t) = await pass()
+            guard r.error == nil, r.updated.count == 100 else {
+                print("repeat \(i): \(r.error ?? "\(r.updated.count) updated")")
+                break
             }
-            times.sort()
-            if !times.isEmpty {
-                print(
-                    String(
-                        format: "1%% changed re-poll, %d more: fastest %.0f ms, median %.0f ms, slowest %.0f ms",
-                        times.count, times[0], times[times.count / 2], times[times.count - 1]))
-            }
+            times.append(t)
         }
+        times.sort()
+        guard !times.isEmpty else { return }
         print(
             String(
-                format:
-                    "CPU seconds used (engine / target): initial load %.2f / %.2f, unchanged %.2f / %.2f, 1%% changed %.2f / %.2f",
-                cpu[0].engine, cpu[0].target, cpu[1].engine, cpu[1].target, cpu[2].engine, cpu[2].target))
-        print(
-            String(
-                format:
-                    "peak resident memory during each pass: initial load %.0f MB, unchanged %.0f MB, 1%% changed %.0f MB (goal 150 MB; the benchmark's own copy of the feed's text, %.0f MB, is included)",
-                peaks[0], peaks[1], peaks[2], Double(text.utf8.count) / 1e6))
+                format: "1%% changed re-poll, %d more: fastest %.0f ms, median %.0f ms, slowest %.0f ms",
+                times.count, times[0], times[times.count / 2], times[times.count - 1]))
     }
 
     /// The feed with every hundredth event given a COMMENT.

@@ -57,7 +57,11 @@ func divergence(
 
 /// The cases of issue 14, each with nginx and the real reference target: after any of them, one
 /// ordinary pass leaves the target equal to the feed, and the one after says nothing to do.
-@Suite struct DivergenceTests {
+// Serialized: two failures were seen (once each in about a dozen full runs) only while these
+// tests ran beside each other: a kill-loop run ending with 46 entities the feed no longer has,
+// and two engines on a fresh directory printing an SQLite error. Not understood yet (see the
+// note on issue 13); until it is, these run one at a time, as they did before.
+@Suite(.serialized) struct DivergenceTests {
     /// The real `outboard sync` of one subscription, in a directory of its own.
     struct EngineRun {
         let subs: URL, filters: URL, state: URL, env: [String: String]
