@@ -11,6 +11,8 @@ struct PassRun {
     let reconcile: Bool
     /// Writes of an earlier pass whose outcome is not recorded.
     let intents: [WriteIntent]
+    /// Keys whose unanswered writes may still land, with the time until which they are looked up.
+    let doubts: [String: Date]
     var state: FeedState
     var report: SyncReport
     private let previousAttempt: Date?
@@ -24,6 +26,7 @@ struct PassRun {
         let stored = try store.feed(subscription.id)
         state = stored
         intents = try store.intents(subscription.id)
+        doubts = try store.doubts(subscription.id)
         let due =
             subscription.reconcileEvery.map { every in
                 stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true
@@ -38,10 +41,10 @@ struct PassRun {
     }
 
     /// After a pass that did not complete (the target may hold writes the status store does not
-    /// know about), and on a reconcile, no shortcut is taken: no conditional fetch, no equal-body
-    /// end, no settling by bytes.
+    /// know about), while writes without an answer may still land, and on a reconcile, no shortcut
+    /// is taken: no conditional fetch, no equal-body end, no settling by bytes.
     var shortcutsBarred: Bool {
-        reconcile || state.passOpen != nil || !intents.isEmpty
+        reconcile || state.passOpen != nil || !intents.isEmpty || !doubts.isEmpty
     }
 
     /// Ends the pass as failed, recording why (an interrupted pass is simply due again as it was).

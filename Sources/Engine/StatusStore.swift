@@ -133,6 +133,16 @@ public final class StatusStore: ItemStateStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        // Keys whose unanswered writes may still land, and until when passes look them up again.
+        m.registerMigration("v8: writes in doubt") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE doubt (
+                        subscription TEXT NOT NULL, key TEXT NOT NULL, until DATETIME NOT NULL,
+                        PRIMARY KEY (subscription, key)
+                    );
+                    """)
+        }
         return m
     }
 
@@ -299,6 +309,33 @@ public final class StatusStore: ItemStateStore {
                     ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
                     """)
             for i in intents { try insert.execute(arguments: [id, i.key, i.operation.rawValue, i.href]) }
+        }
+    }
+
+    public func doubts(_ id: String) throws -> [String: Date] {
+        try db.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT key, until FROM doubt WHERE subscription = ?", arguments: [id])
+            return Dictionary(rows.map { ($0[0], $0[1]) }, uniquingKeysWith: max)
+        }
+    }
+
+    public func recordDoubts(_ id: String, keys: [String], until: Date) throws {
+        guard !keys.isEmpty else { return }
+        try db.write { db in
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO doubt (subscription, key, until) VALUES (?, ?, ?)
+                    ON CONFLICT (subscription, key) DO UPDATE SET until = max(until, excluded.until)
+                    """)
+            for key in keys { try upsert.execute(arguments: [id, key, until]) }
+        }
+    }
+
+    public func forgetDoubts(_ id: String, keys: [String]) throws {
+        guard !keys.isEmpty else { return }
+        try db.write { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM doubt WHERE subscription = ? AND key = ?")
+            for key in keys { try delete.execute(arguments: [id, key]) }
         }
     }
 

@@ -115,9 +115,9 @@ public struct SyncPass: Sendable {
             )
         }
         let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
-        if run.reconcile || adopt || !run.intents.isEmpty {
+        if run.reconcile || adopt || !run.intents.isEmpty || !run.doubts.isEmpty {
             do {
-                try await resolve(&read.known, reconcile: run.reconcile || adopt, intents: run.intents, dryRun: dryRun)
+                try await resolve(&read.known, reconcile: run.reconcile || adopt, run: run)
             } catch let e as TargetClientError {
                 return run.fail("\(e)", .target, store)
             } catch {
@@ -378,9 +378,11 @@ public struct SyncPass: Sendable {
     /// engine does not know are adopted under their item key (UID, or content key), as items
     /// with an unknown hash (so they are compared with the feed, and count as gone when the feed
     /// lacks them); each intent's item is set to what the target has or forgotten when the
-    /// target has none. The resolved states are recorded, which forgets the intents.
-    func resolve(_ known: inout [String: ItemState], reconcile: Bool, intents: [WriteIntent], dryRun: Bool) async throws
-    {
+    /// target has none, and its key stays in doubt for `WriteIntent.doubtWindow`; each key in
+    /// doubt is looked up again the same way (unless the target's entity is the one recorded:
+    /// same href, same change token). The resolved states are recorded, which forgets the
+    /// intents; doubts whose time has passed are forgotten once they are looked up.
+    func resolve(_ known: inout [String: ItemState], reconcile: Bool, run: PassRun) async throws {
         let listing: [EntityInfo]
         // A content key needs the entities' content; a UID is in the listing.
         do {
@@ -411,17 +413,27 @@ public struct SyncPass: Sendable {
                 if !other.isEmpty { put.append(known[key]!) }
             }
         }
-        for intent in intents {
-            if let e = byKey[intent.key] {
-                let s = ItemState(key: intent.key, hash: "", href: e.href, changeToken: e.changeToken)
-                known[intent.key] = s
+        let intended = Set(run.intents.map(\.key))
+        for key in intended.union(run.doubts.keys).sorted() {
+            if let e = byKey[key] {
+                if !intended.contains(key), let k = known[key], k.href == e.href, k.changeToken == e.changeToken {
+                    continue
+                }
+                let s = ItemState(key: key, hash: "", href: e.href, changeToken: e.changeToken)
+                known[key] = s
                 put.append(s)
-            } else {
-                known[intent.key] = nil
-                remove.append(intent.key)
+            } else if intended.contains(key) || known[key] != nil {
+                known[key] = nil
+                remove.append(key)
             }
         }
-        if !dryRun { try store.commit(subscription.id, put: put, remove: remove) }
+        guard !run.dryRun else { return }
+        // The doubts first: once the intents are forgotten, their keys must already be in doubt.
+        try store.recordDoubts(
+            subscription.id, keys: intended.sorted(), until: run.now.addingTimeInterval(WriteIntent.doubtWindow))
+        try store.commit(subscription.id, put: put, remove: remove)
+        try store.forgetDoubts(
+            subscription.id, keys: run.doubts.filter { $0.value <= run.now && !intended.contains($0.key) }.map(\.key))
     }
 
     /// The subscription's settings as the planner reads them.

@@ -9,6 +9,7 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
     private var feedStates: [String: FeedState] = [:]
     private var itemStates: [String: [String: ItemState]] = [:]
     private var open: [String: [String: WriteIntent]] = [:]
+    private var inDoubt: [String: [String: Date]] = [:]
     private var held: [String: PassHolder] = [:]
     private var traces: [String: (pass: Date, items: [String: ItemTrace])] = [:]
 
@@ -76,6 +77,20 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
             put(id, state)
             for i in intents { open[id, default: [:]][i.key] = i }
         }
+    }
+
+    public func doubts(_ id: String) throws -> [String: Date] {
+        lock.withLock { inDoubt[id] ?? [:] }
+    }
+
+    public func recordDoubts(_ id: String, keys: [String], until: Date) throws {
+        lock.withLock {
+            for key in keys { inDoubt[id, default: [:]][key] = max(inDoubt[id]?[key] ?? until, until) }
+        }
+    }
+
+    public func forgetDoubts(_ id: String, keys: [String]) throws {
+        lock.withLock { for key in keys { inDoubt[id]?[key] = nil } }
     }
 
     public func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {

@@ -5,6 +5,11 @@ import SyncCore
 /// transaction that records its outcome. An intent still present when a pass begins names an item
 /// whose state on the target is unknown (the engine died, or the answer was lost): that item is
 /// looked up on the target before anything else is decided about it.
+///
+/// A write without an answer may also land later than that look-up (a proxy that answered 504
+/// still holds it, or the target reads it from its socket after the engine died). So a looked-up
+/// intent leaves a doubt on its key: every pass within `doubtWindow` looks the key up again, takes
+/// no shortcut, and corrects what it finds (an entity that appeared, vanished or changed).
 public struct WriteIntent: Sendable, Hashable {
     public enum Operation: String, Sendable, Hashable {
         case add, update, delete
@@ -15,6 +20,11 @@ public struct WriteIntent: Sendable, Hashable {
     public var operation: Operation
     /// The entity the write addresses (nil for an add, whose href the target chooses).
     public var href: String?
+
+    /// How long after a pass ended without its answers its writes may still land (held by a
+    /// proxy, or queued at the target after the engine died): every pass within it looks them up
+    /// again.
+    public static let doubtWindow: TimeInterval = 600
 
     public init(key: String, operation: Operation, href: String?) {
         self.key = key
@@ -91,6 +101,13 @@ public protocol ItemStateStore: Sendable {
     /// Records intents and the feed state (which marks the pass open) in one transaction, before
     /// the first write of a pass is sent.
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws
+    /// The keys whose writes may still land (see `WriteIntent.doubtWindow`), each with the time
+    /// until which passes look them up again.
+    func doubts(_ id: String) throws -> [String: Date]
+    /// Records `keys` as in doubt until `until` (a later time replaces an earlier one).
+    func recordDoubts(_ id: String, keys: [String], until: Date) throws
+    /// Forgets the doubts of `keys`.
+    func forgetDoubts(_ id: String, keys: [String]) throws
     /// Forgets the trace of the subscription's last pass and starts this pass's (`pass`: when it
     /// began) with `items`: what it dropped and settled before any write.
     func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws

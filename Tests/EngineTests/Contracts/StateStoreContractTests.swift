@@ -77,6 +77,23 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases)
+    func doubtsKeepTheirLatestTimeOutliveCommitsAndAreForgottenByKey(kind: Kind) throws {
+        let store = try Self.make(kind)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(try store.doubts("a").isEmpty)
+        try store.recordDoubts("a", keys: ["one", "two"], until: t0.addingTimeInterval(600))
+        try store.recordDoubts("a", keys: ["two"], until: t0)  // an earlier time does not shorten it
+        try store.recordDoubts("b", keys: ["one"], until: t0)
+        #expect(try store.doubts("a") == ["one": t0.addingTimeInterval(600), "two": t0.addingTimeInterval(600)])
+        // A batch's outcome forgets intents, not doubts: a write may land after it.
+        try store.commit("a", put: [ItemState(key: "one", hash: "h", href: "/c/one.ics", changeToken: "r")])
+        #expect(try store.doubts("a").keys.sorted() == ["one", "two"])
+        try store.forgetDoubts("a", keys: ["one"])
+        #expect(try store.doubts("a") == ["two": t0.addingTimeInterval(600)])
+        #expect(try store.doubts("b") == ["one": t0])
+    }
+
+    @Test(arguments: Kind.allCases)
     func thePassTraceIsWrittenWithTheBatchesAndReplacedByTheNextPass(kind: Kind) throws {
         let store = try Self.make(kind)
         #expect(try store.trace("a", key: "x") == nil)

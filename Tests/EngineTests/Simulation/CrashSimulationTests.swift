@@ -7,8 +7,9 @@ import TestSupport
 
 /// Deterministic simulation of passes over the in-memory seams (FoundationDB's and TigerBeetle's
 /// way): a seeded schedule of changing feeds, each pass with a fault injected at one of its steps
-/// (a crash before or after a call, a lost answer, a refused write), then one ordinary pass; the
-/// target must then hold exactly the feed, item by item, and a second pass must plan nothing.
+/// (a crash before or after a call, a lost answer, a refused write, a write that lands late), then
+/// one ordinary pass; the target must then hold exactly the feed, item by item, and a second pass
+/// must plan nothing.
 /// A failing seed is printed; `OUTBOARD_SIM_SEED=N` replays it alone, `OUTBOARD_SIM_RUNS=N`
 /// runs more schedules.
 @Suite struct CrashSimulationTests {
@@ -67,12 +68,15 @@ import TestSupport
             }
             for _ in 0..<Int.random(in: 1...2, using: &rng) {
                 let fault = (at: Int.random(in: 1...24, using: &rng), kind: Fault.allCases.randomElement(using: &rng)!)
-                plan.arm(fault)
+                plan.arm(fault, lateBy: Int.random(in: 1...30, using: &rng))
                 let r = await pass(Bool.random(using: &rng) ? strict : open)
                 log.append("\(fault.kind) at step \(fault.at): \(r.error ?? "ok")")
             }
         }
         plan.arm(nil)
+        // Writes still held land now, before the ordinary pass (one that lands after a pass has
+        // looked is found by the passes after it, as long as it may still land).
+        for land in plan.landAll() { await land() }
         let final = await pass(open)
         guard final.succeeded else {
             return "the ordinary pass failed: \(final.error ?? "?")\n  " + log.joined(separator: "\n  ")

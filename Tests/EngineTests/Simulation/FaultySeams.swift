@@ -14,6 +14,9 @@ enum Fault: CaseIterable, CustomStringConvertible {
     case loseAnswer
     /// The target refuses the write (a CalWS error); the pass goes on.
     case refuse
+    /// The write is not applied now and its answer is lost; it lands some steps later (a proxy
+    /// held it, or the target read it from its socket after the engine died), in a later pass.
+    case landLate
 
     var description: String {
         switch self {
@@ -21,25 +24,32 @@ enum Fault: CaseIterable, CustomStringConvertible {
         case .crashAfter: "crash after"
         case .loseAnswer: "lost answer"
         case .refuse: "refused"
+        case .landLate: "landed late"
         }
     }
 }
 
 /// The steps of a pass that can fail, counted across the target and the store (their writes):
 /// the fault is injected at step `at`. Once crashed, every later call fails and applies nothing.
+/// Writes held by `.landLate` land `lateBy` steps later (steps of any later pass), or at `landAll`.
 final class FaultPlan: @unchecked Sendable {
     // Unchecked: every field is read and written under `lock`.
     private let lock = NSLock()
     private var step = 0
     private var crashed = false
     private var fault: (at: Int, kind: Fault)?
+    private var lateBy = 1
+    /// Steps counted over the whole schedule, and the held writes with the step they land at.
+    private var clock = 0
+    private var held: [(at: Int, land: @Sendable () async -> Void)] = []
 
     /// Arms a fault at the `at`-th step from now (1 = the next one), or none.
-    func arm(_ fault: (at: Int, kind: Fault)?) {
+    func arm(_ fault: (at: Int, kind: Fault)?, lateBy: Int = 1) {
         lock.withLock {
             step = 0
             crashed = false
             self.fault = fault
+            self.lateBy = lateBy
         }
     }
 
@@ -50,9 +60,32 @@ final class FaultPlan: @unchecked Sendable {
             step += 1
             guard let fault, fault.at == step else { return nil }
             if fault.kind == .crashBefore || fault.kind == .crashAfter { crashed = true }
-            // A read has no answer to lose and nothing to refuse.
-            if !isWrite, fault.kind == .loseAnswer || fault.kind == .refuse { return nil }
+            // A read has no answer to lose, nothing to refuse and nothing to hold.
+            if !isWrite, [.loseAnswer, .refuse, .landLate].contains(fault.kind) { return nil }
             return fault.kind
+        }
+    }
+
+    /// Holds a write until `lateBy` steps from now.
+    func hold(_ land: @escaping @Sendable () async -> Void) {
+        lock.withLock { held.append((clock + lateBy, land)) }
+    }
+
+    /// Advances the schedule's clock by a step and returns the held writes due to land.
+    func tick() -> [@Sendable () async -> Void] {
+        lock.withLock {
+            clock += 1
+            let due = held.filter { $0.at <= clock }.map(\.land)
+            held.removeAll { $0.at <= clock }
+            return due
+        }
+    }
+
+    /// Every held write, to land now.
+    func landAll() -> [@Sendable () async -> Void] {
+        lock.withLock {
+            defer { held = [] }
+            return held.map(\.land)
         }
     }
 }
@@ -66,7 +99,10 @@ struct FaultyTarget: CalendarTarget {
 
     static let lost = TargetClientError.transport(endpoint: "sim", .curl(code: 52, message: "Empty reply from server"))
 
-    func around<T>(write: Bool, _ call: () async throws(TargetClientError) -> T) async throws(TargetClientError) -> T {
+    func around<T>(write: Bool, _ call: @escaping @Sendable () async throws(TargetClientError) -> T)
+        async throws(TargetClientError) -> T
+    {
+        for land in plan.tick() { await land() }
         switch plan.next(isWrite: write) {
         case nil: return try await call()
         case .crashBefore: throw Self.lost
@@ -74,6 +110,9 @@ struct FaultyTarget: CalendarTarget {
             _ = try await call()
             throw Self.lost
         case .refuse: throw .calws(.forbidden, status: .noAccess, message: "refused by the simulation", about: "sim")
+        case .landLate:
+            plan.hold { _ = try? await call() }
+            throw Self.lost
         }
     }
 
@@ -142,7 +181,7 @@ struct FaultyStore: ItemStateStore {
         case .crashAfter:
             try call()
             throw SimulatedCrash()
-        case .loseAnswer, .refuse: try call()
+        case .loseAnswer, .refuse, .landLate: try call()
         }
     }
 
@@ -163,6 +202,13 @@ struct FaultyStore: ItemStateStore {
     func trace(_ id: String, key: String) throws -> PassTrace? { try inner.trace(id, key: key) }
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         try write { try inner.begin(id, state, intents: intents) }
+    }
+    func doubts(_ id: String) throws -> [String: Date] { try inner.doubts(id) }
+    func recordDoubts(_ id: String, keys: [String], until: Date) throws {
+        try write { try inner.recordDoubts(id, keys: keys, until: until) }
+    }
+    func forgetDoubts(_ id: String, keys: [String]) throws {
+        try write { try inner.forgetDoubts(id, keys: keys) }
     }
     func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
         try await inner.lockPass(id, wait: wait)
