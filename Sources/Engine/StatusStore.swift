@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ServerSupport
 import SyncCore
 
 /// What the engine remembers about a subscription between passes.
@@ -57,9 +58,6 @@ public final class StatusStore: ItemStateStore {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let path = (directory as NSString).appendingPathComponent("status.sqlite")
-        if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
         var configuration = Configuration()
         // Another process (a cron `outboard sync` beside the daemon) may hold the write lock for
         // a moment: wait for it instead of failing with SQLITE_BUSY.
@@ -68,6 +66,7 @@ public final class StatusStore: ItemStateStore {
         // not wait for: two processes opening a new state directory at once are serialized here.
         let opening = try OpeningLock(directory: directory)
         defer { opening.release() }
+        try PrivateFile.create(atPath: path)
         try self.init(DatabasePool(path: path, configuration: configuration), lockDirectory: directory)
     }
 

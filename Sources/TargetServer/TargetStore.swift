@@ -1,6 +1,7 @@
 import CalendarModel
 import Foundation
 import GRDB
+import ServerSupport
 
 /// The reference target's storage: collections and their entities in one SQLite file (WAL mode,
 /// so a write that was acknowledged survives the process being killed), with versioned migrations.
@@ -11,9 +12,7 @@ public final class TargetStore: Sendable {
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = (directory as NSString).appendingPathComponent("target.sqlite")
-        if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
+        try PrivateFile.create(atPath: path)
         var config = Configuration()
         config.foreignKeysEnabled = true
         // Another process may write the same file (`outboard-target reindex` beside a running
