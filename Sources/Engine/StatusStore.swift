@@ -146,16 +146,12 @@ public final class StatusStore: ItemStateStore {
     }
 
     public func feed(_ id: String) throws -> FeedState {
-        try db.read { db in
-            try FeedState.fetchOne(db, sql: "SELECT * FROM feed WHERE subscription = ?", arguments: [id]) ?? FeedState()
-        }
+        try db.read { db in try FeedRecord.fetchOne(db, key: id)?.state ?? FeedState() }
     }
 
     public func feeds() throws -> [String: FeedState] {
         try db.read { db in
-            var out: [String: FeedState] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT * FROM feed") { out[r["subscription"]] = FeedState(row: r) }
-            return out
+            Dictionary(try FeedRecord.fetchAll(db).map { ($0.subscription, $0.state) }, uniquingKeysWith: { $1 })
         }
     }
 
@@ -170,53 +166,18 @@ public final class StatusStore: ItemStateStore {
     }
 
     public func save(_ id: String, _ s: FeedState) throws {
-        try db.write { db in try Self.save(db, id, s) }
+        try db.write { db in try FeedRecord(subscription: id, state: s).upsert(db) }
     }
 
     public func schedule(_ id: String, nextDue: Date) throws {
-        try db.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO feed (subscription, next_due) VALUES (?, ?)
-                    ON CONFLICT (subscription) DO UPDATE SET next_due = excluded.next_due
-                    """, arguments: [id, nextDue])
-        }
-    }
-
-    static func save(_ db: Database, _ id: String, _ s: FeedState) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO feed (subscription, etag, last_modified, body_hash, last_attempt, last_success, last_error, failures, next_due, last_reconcile, pass_open,
-                                  feed_refresh)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (subscription) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-                    body_hash = excluded.body_hash, last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                    last_error = excluded.last_error, failures = excluded.failures,
-                    last_reconcile = excluded.last_reconcile, pass_open = excluded.pass_open, feed_refresh = excluded.feed_refresh
-                """,
-            arguments: [
-                id, s.etag, s.lastModified, s.bodyHash, s.lastAttempt, s.lastSuccess, s.lastError, s.failures,
-                s.nextDue, s.lastReconcile,
-                s.passOpen, s.feedRefresh,
-            ])
+        try db.write { db in try FeedSchedule(subscription: id, nextDue: nextDue).upsert(db) }
     }
 
     public func items(_ id: String) throws -> [String: ItemState] {
         try db.read { db in
-            // Read by column position through a cursor: a pass reads every item of its feed.
             var out: [String: ItemState] = [:]
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql:
-                        "SELECT key, hash, href, change_token, last_modified, content, source FROM item WHERE subscription = ?"
-                ),
-                arguments: [id])
-            while let r = try rows.next() {
-                let s = ItemState(
-                    key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5],
-                    source: r[6])
-                out[s.key] = s
-            }
+            let rows = try ItemRecord.of(id).fetchCursor(db)
+            while let r = try rows.next() { out[r.state.key] = r.state }
             return out
         }
     }
@@ -224,117 +185,68 @@ public final class StatusStore: ItemStateStore {
     public func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
         guard !put.isEmpty || !remove.isEmpty || !trace.isEmpty else { return }
         try db.write { db in
-            try Self.insert(db, id, trace)
-            // One compiled statement for the whole batch.
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-                        change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
-                        source = excluded.source
-                    """)
-            let forget = try db.cachedStatement(sql: "DELETE FROM intent WHERE subscription = ? AND key = ?")
+            for t in trace { try TraceRecord(subscription: id, trace: t).insert(db, onConflict: .replace) }
             for s in put {
-                try upsert.execute(arguments: [
-                    id, s.key, s.hash, s.href, s.changeToken, s.lastModified, s.content, s.source,
-                ])
-                try forget.execute(arguments: [id, s.key])
+                try ItemRecord(subscription: id, state: s).upsert(db)
+                try IntentRecord.deleteOne(db, key: ["subscription": id, "key": s.key])
             }
-            let delete = try db.cachedStatement(sql: "DELETE FROM item WHERE subscription = ? AND key = ?")
             for key in remove {
-                try delete.execute(arguments: [id, key])
-                try forget.execute(arguments: [id, key])
+                try ItemRecord.deleteOne(db, key: ["subscription": id, "key": key])
+                try IntentRecord.deleteOne(db, key: ["subscription": id, "key": key])
             }
         }
     }
 
     public func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws {
         try db.write { db in
-            try db.execute(sql: "DELETE FROM trace WHERE subscription = ?", arguments: [id])
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO trace_pass (subscription, pass) VALUES (?, ?)", arguments: [id, pass])
-            try Self.insert(db, id, items)
-        }
-    }
-
-    /// Trace rows, in the transaction of the caller (a batch's commit); lists are kept one line each.
-    static func insert(_ db: Database, _ id: String, _ trace: [ItemTrace]) throws {
-        guard !trace.isEmpty else { return }
-        let insert = try db.cachedStatement(
-            sql:
-                "INSERT OR REPLACE INTO trace (subscription, key, outcome, rules, edits, answer) VALUES (?, ?, ?, ?, ?, ?)"
-        )
-        func lines(_ l: [String]) -> String? { l.isEmpty ? nil : l.joined(separator: "\n") }
-        for t in trace {
-            try insert.execute(arguments: [id, t.key, t.outcome.rawValue, lines(t.rules), lines(t.edits), t.answer])
+            try TraceRecord.filter(Column("subscription") == id).deleteAll(db)
+            try TracePassRecord(subscription: id, pass: pass).upsert(db)
+            for t in items { try TraceRecord(subscription: id, trace: t).insert(db, onConflict: .replace) }
         }
     }
 
     public func trace(_ id: String, key: String) throws -> PassTrace? {
         try db.read { db in
-            guard
-                let pass = try Date.fetchOne(
-                    db, sql: "SELECT pass FROM trace_pass WHERE subscription = ?", arguments: [id])
-            else { return nil }
-            let row = try Row.fetchOne(
-                db, sql: "SELECT outcome, rules, edits, answer FROM trace WHERE subscription = ? AND key = ?",
-                arguments: [id, key])
-            func lines(_ s: String?) -> [String] { s.map { $0.components(separatedBy: "\n") } ?? [] }
-            let item = row.map { r in
-                ItemTrace(
-                    key: key, outcome: ItemTrace.Outcome(rawValue: r[0]) ?? .failed, rules: lines(r[1]),
-                    edits: lines(r[2]), answer: r[3])
-            }
+            guard let pass = try TracePassRecord.fetchOne(db, key: id)?.pass else { return nil }
+            let item = try TraceRecord.fetchOne(db, key: ["subscription": id, "key": key])?.trace
             return PassTrace(pass: pass, item: item)
         }
     }
 
     public func intents(_ id: String) throws -> [WriteIntent] {
         try db.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT key, operation, href FROM intent WHERE subscription = ? ORDER BY key", arguments: [id]
-            ).map { r in
-                WriteIntent(key: r[0], operation: WriteIntent.Operation(rawValue: r[1]) ?? .update, href: r[2])
-            }
+            try IntentRecord.filter(Column("subscription") == id).order(Column("key")).fetchAll(db).map(\.intent)
         }
     }
 
     public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         try db.write { db in
-            try Self.save(db, id, state)
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
-                    """)
-            for i in intents { try insert.execute(arguments: [id, i.key, i.operation.rawValue, i.href]) }
+            try FeedRecord(subscription: id, state: state).upsert(db)
+            for i in intents { try IntentRecord(subscription: id, intent: i).upsert(db) }
         }
     }
 
     public func doubts(_ id: String) throws -> [String: Date] {
         try db.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT key, until FROM doubt WHERE subscription = ?", arguments: [id])
-            return Dictionary(rows.map { ($0[0], $0[1]) }, uniquingKeysWith: max)
+            let rows = try DoubtRecord.filter(Column("subscription") == id).fetchAll(db)
+            return Dictionary(rows.map { ($0.key, $0.until) }, uniquingKeysWith: max)
         }
     }
 
     public func recordDoubts(_ id: String, keys: [String], until: Date) throws {
         guard !keys.isEmpty else { return }
         try db.write { db in
-            let upsert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO doubt (subscription, key, until) VALUES (?, ?, ?)
-                    ON CONFLICT (subscription, key) DO UPDATE SET until = max(until, excluded.until)
-                    """)
-            for key in keys { try upsert.execute(arguments: [id, key, until]) }
+            for key in keys {
+                let earlier = try DoubtRecord.fetchOne(db, key: ["subscription": id, "key": key])?.until
+                try DoubtRecord(subscription: id, key: key, until: max(earlier ?? until, until)).upsert(db)
+            }
         }
     }
 
     public func forgetDoubts(_ id: String, keys: [String]) throws {
         guard !keys.isEmpty else { return }
         try db.write { db in
-            let delete = try db.cachedStatement(sql: "DELETE FROM doubt WHERE subscription = ? AND key = ?")
-            for key in keys { try delete.execute(arguments: [id, key]) }
+            for key in keys { try DoubtRecord.deleteOne(db, key: ["subscription": id, "key": key]) }
         }
     }
 
@@ -355,16 +267,5 @@ public final class StatusStore: ItemStateStore {
                 throw e
             }
         }
-    }
-}
-
-/// A feed state is a GRDB record read from the `feed` table; it is written through one upsert
-/// that leaves `next_due` to the schedule (`StatusStore.save`).
-extension FeedState: FetchableRecord {
-    public init(row r: Row) {
-        self.init(
-            etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
-            lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
     }
 }

@@ -124,9 +124,16 @@ public final class TargetStore: Sendable {
     }
 }
 
-/// One stored entity: a GRDB record read from the `entity` table. It is written through one
-/// compiled upsert (`StoreSQL.put`), the hot path of an initial load.
-struct StoredEntity: FetchableRecord {
+// The store's rows are GRDB records (`StoredEntity`, `NewCollection`, `ViewSecret`, and the
+// index's `InstanceRow` and `Coverage`); what changes a set of rows at once (a collection's
+// revision, its index window, an entity's instance rows) stays a query in `StoreSQL` and
+// `InstanceIndex`.
+
+/// One stored entity: a row of the `entity` table (its index window is read from `coverage`
+/// when a query joins it, and is not written with it).
+struct StoredEntity: FetchableRecord, PersistableRecord {
+    static let databaseTableName = "entity"
+
     var collection: String
     var name: String
     var uid: String
@@ -150,6 +157,30 @@ struct StoredEntity: FetchableRecord {
             indexed = IndexWindow(from: from, to: to)
         }
     }
+
+    func encode(to c: inout PersistenceContainer) {
+        c["collection"] = collection
+        c["name"] = name
+        c["uid"] = uid
+        c["data"] = data
+        c["change_token"] = changeToken
+        c["last_modified"] = lastModified
+    }
+}
+
+/// A `collection` row as its first entity creates it (its revision, secret and index window
+/// start at their defaults).
+struct NewCollection: Codable, PersistableRecord {
+    static let databaseTableName = "collection"
+    var path: String
+    var created: String
+}
+
+/// A `view_secret` row: a view's secret link key.
+struct ViewSecret: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "view_secret"
+    var name: String
+    var secret: String
 }
 
 /// Store queries, run inside a transaction the caller holds.
@@ -161,8 +192,7 @@ enum StoreSQL {
     }
 
     static func createCollection(_ db: Database, _ path: String, now: String) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)").execute(
-            arguments: [path, now])
+        try NewCollection(path: path, created: now).insert(db, onConflict: .ignore)
     }
 
     /// Bumps the collection's revision and returns it: every write gets a new change token and a
@@ -186,7 +216,7 @@ enum StoreSQL {
 
     /// A view's secret link key, if it has one.
     static func viewSecret(_ db: Database, _ name: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT secret FROM view_secret WHERE name = ?", arguments: [name])
+        try ViewSecret.fetchOne(db, key: name)?.secret
     }
 
     static func entity(_ db: Database, collection: String, name: String) throws -> StoredEntity? {
@@ -204,22 +234,6 @@ enum StoreSQL {
     static func entities(_ db: Database, collection: String) throws -> [StoredEntity] {
         try StoredEntity.fetchAll(
             db, sql: "SELECT * FROM entity WHERE collection = ? ORDER BY name", arguments: [collection])
-    }
-
-    static func put(_ db: Database, _ e: StoredEntity) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
-                    change_token = excluded.change_token, last_modified = excluded.last_modified
-                """
-        ).execute(arguments: [e.collection, e.name, e.uid, e.data, e.changeToken, e.lastModified])
-    }
-
-    static func delete(_ db: Database, collection: String, name: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM entity WHERE collection = ? AND name = ?").execute(arguments: [
-            collection, name,
-        ])
     }
 }
 
@@ -269,16 +283,13 @@ extension TargetStore {
         return try db.write { db in
             if !rotate, let s = try StoreSQL.viewSecret(db, name) { return s }
             let s = RandomToken.hex(bytes: 24)
-            try db.execute(
-                sql:
-                    "INSERT INTO view_secret (name, secret) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET secret = excluded.secret",
-                arguments: [name, s])
+            try ViewSecret(name: name, secret: s).upsert(db)
             return s
         }
     }
 
     /// Revokes a view's secret link key.
     public func revokeViewSecret(for name: String) throws {
-        try db.write { db in try db.execute(sql: "DELETE FROM view_secret WHERE name = ?", arguments: [name]) }
+        _ = try db.write { db in try ViewSecret.deleteOne(db, key: name) }
     }
 }

@@ -83,22 +83,17 @@ enum InstanceIndex {
     private static func insert(_ db: Database, collection: String, name: String, _ instances: [BusyInstance]) throws
         -> Int64
     {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)
-                """)
         var longest: Int64 = 0
         for i in instances {
-            try insert.execute(arguments: [collection, name, i.start, i.end, i.isFloating, i.status.rawValue])
+            try InstanceRow(collection: collection, name: name, instance: i).insert(db)
             longest = max(longest, i.end - i.start)
         }
         return longest
     }
 
     private static func setCoverage(_ db: Database, collection: String, name: String, _ window: IndexWindow) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO coverage (collection, name, indexed_from, indexed_to) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [collection, name, window.from, window.to])
+        try Coverage(collection: collection, name: name, indexedFrom: window.from, indexedTo: window.to).insert(
+            db, onConflict: .replace)
     }
 
     /// An entity's rows, in start order.
@@ -176,5 +171,38 @@ enum InstanceIndex {
             guard let calendar = Entities.readable(e, zones: zones, onUnreadable) else { return [] }
             return BusyRules.instances(of: calendar, from: from, to: to)
         }
+    }
+}
+
+/// An `instance` row: one busy or tentative instance of an entity.
+struct InstanceRow: PersistableRecord {
+    static let databaseTableName = "instance"
+    var collection: String
+    var name: String
+    var instance: BusyInstance
+
+    func encode(to c: inout PersistenceContainer) {
+        c["collection"] = collection
+        c["name"] = name
+        c["start_at"] = instance.start
+        c["end_at"] = instance.end
+        c["floating"] = instance.isFloating
+        c["status"] = instance.status.rawValue
+    }
+}
+
+/// A `coverage` row: the window an entity's instances are indexed over.
+struct Coverage: PersistableRecord {
+    static let databaseTableName = "coverage"
+    var collection: String
+    var name: String
+    var indexedFrom: Int64
+    var indexedTo: Int64
+
+    func encode(to c: inout PersistenceContainer) {
+        c["collection"] = collection
+        c["name"] = name
+        c["indexed_from"] = indexedFrom
+        c["indexed_to"] = indexedTo
     }
 }
