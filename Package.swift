@@ -48,6 +48,7 @@ let package = Package(
                 exclude: ["PROTOCOL.md", "Examples"]),
         // I/O: what both servers share (request logging without secrets).
         .target(name: "ServerSupport", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),

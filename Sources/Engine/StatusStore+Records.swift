@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ServerSupport
 import SyncCore
 
 // The status store's rows as GRDB records: every row is read and written through its record
@@ -61,15 +62,19 @@ struct FeedSchedule: PersistableRecord {
 }
 
 /// An `item` row: a mirrored item's state.
-struct ItemRecord: FetchableRecord, PersistableRecord {
+struct ItemRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "item"
+    static let columns = ["subscription", "key", "hash", "href", "change_token", "last_modified", "content", "source"]
     /// Read by position in `init(row:)`, in this order: a pass reads every item of its feed.
-    static var databaseSelection: [any SQLSelectable] {
-        [
-            Column("key"), Column("hash"), Column("href"), Column("change_token"), Column("last_modified"),
-            Column("content"), Column("source"),
-        ]
-    }
+    static var databaseSelection: [any SQLSelectable] { columns.dropFirst().map { Column($0) } }
+    static let upsert = """
+        INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
+            change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
+            source = excluded.source
+        """
+    static let delete = "DELETE FROM item WHERE subscription = ? AND key = ?"
     var subscription: String
     var state: ItemState
 
@@ -85,15 +90,11 @@ struct ItemRecord: FetchableRecord, PersistableRecord {
             key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5], source: r[6])
     }
 
-    func encode(to c: inout PersistenceContainer) {
-        c["subscription"] = subscription
-        c["key"] = state.key
-        c["hash"] = state.hash
-        c["href"] = state.href
-        c["change_token"] = state.changeToken
-        c["last_modified"] = state.lastModified
-        c["content"] = state.content
-        c["source"] = state.source
+    var values: [(any DatabaseValueConvertible)?] {
+        [
+            subscription, state.key, state.hash, state.href, state.changeToken, state.lastModified, state.content,
+            state.source,
+        ]
     }
 
     static func of(_ subscription: String) -> QueryInterfaceRequest<ItemRecord> {
@@ -102,8 +103,15 @@ struct ItemRecord: FetchableRecord, PersistableRecord {
 }
 
 /// An `intent` row: a write about to be sent (`WriteIntent`).
-struct IntentRecord: FetchableRecord, PersistableRecord {
+struct IntentRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "intent"
+    static let columns = ["subscription", "key", "operation", "href"]
+    static let upsert = """
+        INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
+        ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
+        """
+    /// Forgets an item's intent (with each of a batch's outcomes).
+    static let delete = "DELETE FROM intent WHERE subscription = ? AND key = ?"
     var subscription: String
     var intent: WriteIntent
 
@@ -118,11 +126,8 @@ struct IntentRecord: FetchableRecord, PersistableRecord {
             key: row["key"], operation: WriteIntent.Operation(rawValue: row["operation"]) ?? .update, href: row["href"])
     }
 
-    func encode(to c: inout PersistenceContainer) {
-        c["subscription"] = subscription
-        c["key"] = intent.key
-        c["operation"] = intent.operation.rawValue
-        c["href"] = intent.href
+    var values: [(any DatabaseValueConvertible)?] {
+        [subscription, intent.key, intent.operation.rawValue, intent.href]
     }
 }
 
@@ -142,8 +147,12 @@ struct TracePassRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// A `trace` row: what the traced pass did with one item; lists are kept one line each.
-struct TraceRecord: FetchableRecord, PersistableRecord {
+struct TraceRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "trace"
+    static let columns = ["subscription", "key", "outcome", "rules", "edits", "answer"]
+    static let insertOrReplace = """
+        INSERT OR REPLACE INTO trace (subscription, key, outcome, rules, edits, answer) VALUES (?, ?, ?, ?, ?, ?)
+        """
     var subscription: String
     var trace: ItemTrace
 
@@ -160,13 +169,8 @@ struct TraceRecord: FetchableRecord, PersistableRecord {
             rules: lines(row["rules"]), edits: lines(row["edits"]), answer: row["answer"])
     }
 
-    func encode(to c: inout PersistenceContainer) {
+    var values: [(any DatabaseValueConvertible)?] {
         func lines(_ l: [String]) -> String? { l.isEmpty ? nil : l.joined(separator: "\n") }
-        c["subscription"] = subscription
-        c["key"] = trace.key
-        c["outcome"] = trace.outcome.rawValue
-        c["rules"] = lines(trace.rules)
-        c["edits"] = lines(trace.edits)
-        c["answer"] = trace.answer
+        return [subscription, trace.key, trace.outcome.rawValue, lines(trace.rules), lines(trace.edits), trace.answer]
     }
 }

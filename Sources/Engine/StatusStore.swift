@@ -185,14 +185,16 @@ public final class StatusStore: ItemStateStore {
     public func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
         guard !put.isEmpty || !remove.isEmpty || !trace.isEmpty else { return }
         try db.write { db in
-            for t in trace { try TraceRecord(subscription: id, trace: t).insert(db, onConflict: .replace) }
+            for t in trace { try TraceRecord(subscription: id, trace: t).write(db, TraceRecord.insertOrReplace) }
+            let forget = try db.cachedStatement(sql: IntentRecord.delete)
             for s in put {
-                try ItemRecord(subscription: id, state: s).upsert(db)
-                try IntentRecord.deleteOne(db, key: ["subscription": id, "key": s.key])
+                try ItemRecord(subscription: id, state: s).write(db, ItemRecord.upsert)
+                try forget.execute(arguments: [id, s.key])
             }
+            let delete = try db.cachedStatement(sql: ItemRecord.delete)
             for key in remove {
-                try ItemRecord.deleteOne(db, key: ["subscription": id, "key": key])
-                try IntentRecord.deleteOne(db, key: ["subscription": id, "key": key])
+                try delete.execute(arguments: [id, key])
+                try forget.execute(arguments: [id, key])
             }
         }
     }
@@ -201,7 +203,7 @@ public final class StatusStore: ItemStateStore {
         try db.write { db in
             try TraceRecord.filter(Column("subscription") == id).deleteAll(db)
             try TracePassRecord(subscription: id, pass: pass).upsert(db)
-            for t in items { try TraceRecord(subscription: id, trace: t).insert(db, onConflict: .replace) }
+            for t in items { try TraceRecord(subscription: id, trace: t).write(db, TraceRecord.insertOrReplace) }
         }
     }
 
@@ -222,7 +224,7 @@ public final class StatusStore: ItemStateStore {
     public func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
         try db.write { db in
             try FeedRecord(subscription: id, state: state).upsert(db)
-            for i in intents { try IntentRecord(subscription: id, intent: i).upsert(db) }
+            for i in intents { try IntentRecord(subscription: id, intent: i).write(db, IntentRecord.upsert) }
         }
     }
 

@@ -349,7 +349,7 @@ enum Operation {
             let e = StoredEntity(
                 collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
                 changeToken: "r\(revision)", lastModified: stamp)
-            try e.upsert(db)
+            try e.write(db, StoredEntity.upsert)
             try batch.index(db, collection: href, name: e.name, prepared.instances, new: true)
             return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
         case .updateItem(let href, let token, let update):
@@ -394,7 +394,7 @@ enum Operation {
             e.data = data
             e.changeToken = "r\(try batch.next(db, collection))"
             e.lastModified = stamp
-            try e.upsert(db)
+            try e.write(db, StoredEntity.upsert)
             let instances = BusyRules.instances(of: updated, from: batch.window.from, to: batch.window.to)
             try batch.index(db, collection: collection, name: name, instances, new: false)
             return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
@@ -410,7 +410,7 @@ enum Operation {
                 return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
             }
             try InstanceIndex.remove(db, collection: collection, name: name)
-            try StoredEntity.deleteOne(db, key: ["collection": collection, "name": name])
+            try db.cachedStatement(sql: StoredEntity.delete).execute(arguments: [collection, name])
             _ = try batch.next(db, collection)
             return CalWSResponse(id: r.id, .deleteItem)
         case .multiOp:

@@ -131,8 +131,15 @@ public final class TargetStore: Sendable {
 
 /// One stored entity: a row of the `entity` table (its index window is read from `coverage`
 /// when a query joins it, and is not written with it).
-struct StoredEntity: FetchableRecord, PersistableRecord {
+struct StoredEntity: FetchableRecord, BulkRecord {
     static let databaseTableName = "entity"
+    static let columns = ["collection", "name", "uid", "data", "change_token", "last_modified"]
+    static let upsert = """
+        INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
+            change_token = excluded.change_token, last_modified = excluded.last_modified
+        """
+    static let delete = "DELETE FROM entity WHERE collection = ? AND name = ?"
 
     var collection: String
     var name: String
@@ -158,22 +165,18 @@ struct StoredEntity: FetchableRecord, PersistableRecord {
         }
     }
 
-    func encode(to c: inout PersistenceContainer) {
-        c["collection"] = collection
-        c["name"] = name
-        c["uid"] = uid
-        c["data"] = data
-        c["change_token"] = changeToken
-        c["last_modified"] = lastModified
-    }
+    var values: [(any DatabaseValueConvertible)?] { [collection, name, uid, data, changeToken, lastModified] }
 }
 
 /// A `collection` row as its first entity creates it (its revision, secret and index window
 /// start at their defaults).
-struct NewCollection: Codable, PersistableRecord {
+struct NewCollection: BulkRecord {
     static let databaseTableName = "collection"
+    static let columns = ["path", "created"]
+    static let insertIfNew = "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)"
     var path: String
     var created: String
+    var values: [(any DatabaseValueConvertible)?] { [path, created] }
 }
 
 /// A `view_secret` row: a view's secret link key.
@@ -192,7 +195,7 @@ enum StoreSQL {
     }
 
     static func createCollection(_ db: Database, _ path: String, now: String) throws {
-        try NewCollection(path: path, created: now).insert(db, onConflict: .ignore)
+        try NewCollection(path: path, created: now).write(db, NewCollection.insertIfNew)
     }
 
     /// Bumps the collection's revision and returns it: every write gets a new change token and a

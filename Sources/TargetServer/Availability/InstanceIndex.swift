@@ -1,6 +1,7 @@
 import CalendarModel
 import GRDB
 import Recurrence
+import ServerSupport
 
 /// The instance index: every busy or tentative instance of every entity, expanded over the
 /// horizon of its write and stored in the same transaction as the entity.
@@ -85,15 +86,15 @@ enum InstanceIndex {
     {
         var longest: Int64 = 0
         for i in instances {
-            try InstanceRow(collection: collection, name: name, instance: i).insert(db)
+            try InstanceRow(collection: collection, name: name, instance: i).write(db, InstanceRow.insert)
             longest = max(longest, i.end - i.start)
         }
         return longest
     }
 
     private static func setCoverage(_ db: Database, collection: String, name: String, _ window: IndexWindow) throws {
-        try Coverage(collection: collection, name: name, indexedFrom: window.from, indexedTo: window.to).insert(
-            db, onConflict: .replace)
+        try Coverage(collection: collection, name: name, indexedFrom: window.from, indexedTo: window.to).write(
+            db, Coverage.insertOrReplace)
     }
 
     /// An entity's rows, in start order.
@@ -175,34 +176,30 @@ enum InstanceIndex {
 }
 
 /// An `instance` row: one busy or tentative instance of an entity.
-struct InstanceRow: PersistableRecord {
+struct InstanceRow: BulkRecord {
     static let databaseTableName = "instance"
+    static let columns = ["collection", "name", "start_at", "end_at", "floating", "status"]
+    static let insert =
+        "INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)"
     var collection: String
     var name: String
     var instance: BusyInstance
 
-    func encode(to c: inout PersistenceContainer) {
-        c["collection"] = collection
-        c["name"] = name
-        c["start_at"] = instance.start
-        c["end_at"] = instance.end
-        c["floating"] = instance.isFloating
-        c["status"] = instance.status.rawValue
+    var values: [(any DatabaseValueConvertible)?] {
+        [collection, name, instance.start, instance.end, instance.isFloating, instance.status.rawValue]
     }
 }
 
 /// A `coverage` row: the window an entity's instances are indexed over.
-struct Coverage: PersistableRecord {
+struct Coverage: BulkRecord {
     static let databaseTableName = "coverage"
+    static let columns = ["collection", "name", "indexed_from", "indexed_to"]
+    static let insertOrReplace =
+        "INSERT OR REPLACE INTO coverage (collection, name, indexed_from, indexed_to) VALUES (?, ?, ?, ?)"
     var collection: String
     var name: String
     var indexedFrom: Int64
     var indexedTo: Int64
 
-    func encode(to c: inout PersistenceContainer) {
-        c["collection"] = collection
-        c["name"] = name
-        c["indexed_from"] = indexedFrom
-        c["indexed_to"] = indexedTo
-    }
+    var values: [(any DatabaseValueConvertible)?] { [collection, name, indexedFrom, indexedTo] }
 }
