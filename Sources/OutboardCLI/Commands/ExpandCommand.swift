@@ -50,6 +50,7 @@ struct ExpandCommand: ParsableCommand {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16)
         var iterator = expander.instances(from: start, to: end)
+        defer { Console.current.keepUntilExit((document, expander, writer, iterator)) }
         while let instance = iterator.next() {
             writer.append(instance, to: &out)
             out.append(0x0A)
