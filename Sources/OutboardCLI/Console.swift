@@ -33,10 +33,22 @@ public final class Console: @unchecked Sendable {
 
     /// Writes bytes to standard output.
     public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { write($0) }
+    }
+
+    /// Writes bytes to standard output (the process's: with write(2), no copy).
+    public func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         if recording {
-            lock.withLock { outBytes += bytes }
-        } else {
-            FileHandle.standardOutput.write(Data(bytes))
+            lock.withLock { outBytes.append(contentsOf: bytes) }
+            return
+        }
+        var rest = UnsafeRawBufferPointer(bytes)
+        while !rest.isEmpty {
+            let n = Glibc.write(STDOUT_FILENO, rest.baseAddress, rest.count)
+            if n < 0 && errno == EINTR { continue }
+            // Standard output is closed (a reader that went away): there is no one left to tell.
+            guard n > 0 else { return }
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
     }
 
