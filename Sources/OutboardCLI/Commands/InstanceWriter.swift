@@ -159,6 +159,7 @@ struct InstanceWriter {
 
     /// `n` zero-padded to `width` digits: the usual two- and four-digit cases here, the rest
     /// (years before 1000 or after 9999) as `RFC3339` writes them.
+    @inline(__always)
     private func appendDigits(_ n: Int, _ width: Int, to out: inout OutputBytes) {
         let zero = UInt8(ascii: "0")
         if width == 2 && n >= 0 && n < 100 {
@@ -170,10 +171,14 @@ struct InstanceWriter {
             out.append(zero + UInt8(n / 10 % 10))
             out.append(zero + UInt8(n % 10))
         } else {
-            var digits: [UInt8] = []
-            RFC3339.appendDigits(n, width, to: &digits)
-            out.append(digits)
+            appendOtherDigits(n, width, to: &out)
         }
+    }
+
+    private func appendOtherDigits(_ n: Int, _ width: Int, to out: inout OutputBytes) {
+        var digits: [UInt8] = []
+        RFC3339.appendDigits(n, width, to: &digits)
+        out.append(digits)
     }
 
     private mutating func rendering(_ i: RecurrenceInstance) -> Rendered {
