@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The Swift runtime and Foundation linked in (Linux): a short command such as `ics expand` no
-        // longer spends most of its start-up binding their symbols (see the README's Build notes).
+        // longer spends most of its start-up binding their symbols (README, Deployment).
         .executableTarget(
             name: "outboard", dependencies: ["OutboardCLI"],
             linkerSettings: [
