@@ -8,6 +8,8 @@ public final class Console: @unchecked Sendable {
     private var errBytes: [UInt8] = []
     private let stdinBytes: [UInt8]?
     private let recording: Bool
+    /// What `keepUntilExit` was given.
+    private var kept: [Any] = []
     /// True when standard output is a terminal (a recording console says what it was told).
     public let isTerminal: Bool
 
@@ -31,10 +33,22 @@ public final class Console: @unchecked Sendable {
 
     /// Writes bytes to standard output.
     public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { write($0) }
+    }
+
+    /// Writes bytes to standard output (the process's: with write(2), no copy).
+    public func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         if recording {
-            lock.withLock { outBytes += bytes }
-        } else {
-            FileHandle.standardOutput.write(Data(bytes))
+            lock.withLock { outBytes.append(contentsOf: bytes) }
+            return
+        }
+        var rest = UnsafeRawBufferPointer(bytes)
+        while !rest.isEmpty {
+            let n = Glibc.write(STDOUT_FILENO, rest.baseAddress, rest.count)
+            if n < 0 && errno == EINTR { continue }
+            // Standard output is closed (a reader that went away): there is no one left to tell.
+            guard n > 0 else { return }
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
     }
 
@@ -49,6 +63,15 @@ public final class Console: @unchecked Sendable {
         } else {
             FileHandle.standardError.write(Data(bytes))
         }
+    }
+
+    /// Keeps `value` alive until the process exits. A command that has written its output
+    /// hands over its large trees here so that the process ends without freeing them piece by
+    /// piece (`ics expand`: about 8 ms of 100): the system takes a process's memory back at once.
+    /// A recording console (tests run many commands in one process) lets them go as usual.
+    public func keepUntilExit(_ value: Any) {
+        guard !recording else { return }
+        lock.withLock { kept.append(value) }
     }
 
     /// All of standard input.

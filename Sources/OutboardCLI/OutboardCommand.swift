@@ -19,7 +19,6 @@ public struct OutboardCommand: AsyncParsableCommand {
     /// 0 success, 1 when the input had problems (or, for comparisons, differences), 2 for bad
     /// usage or unreadable input. Output goes to `Console.current`.
     public static func run(arguments: [String]) async -> Int32 {
-        let console = Console.current
         do {
             var command = try parseAsRoot(arguments)
             if var async = command as? AsyncParsableCommand {
@@ -28,20 +27,41 @@ public struct OutboardCommand: AsyncParsableCommand {
                 try command.run()
             }
             return 0
-        } catch let exit as CommandExit {
+        } catch {
+            return exitCode(reporting: error)
+        }
+    }
+
+    /// Runs the command line `arguments` as `run(arguments:)` does when its command is
+    /// synchronous (the `ics` commands among them), on the calling thread; nil, having run
+    /// nothing, when the command is asynchronous.
+    public static func runSynchronously(arguments: [String]) -> Int32? {
+        do {
+            var command = try parseAsRoot(arguments)
+            if command is AsyncParsableCommand { return nil }
+            try command.run()
+            return 0
+        } catch {
+            return exitCode(reporting: error)
+        }
+    }
+
+    /// Reports what ended a command on the console and gives its exit code.
+    private static func exitCode(reporting error: Error) -> Int32 {
+        let console = Console.current
+        if let exit = error as? CommandExit {
             if let message = exit.message { console.error("outboard: " + message) }
             return exit.code
-        } catch {
-            let code = exitCode(for: error)
-            let message = fullMessage(for: error)
-            if code == .success {
-                if !message.isEmpty { console.print(message) }
-                return 0
-            }
-            if !message.isEmpty { console.error(message) }
-            // ArgumentParser's usage errors exit 64 (EX_USAGE); Outboard documents 2, as diff(1) does.
-            return code == .validationFailure ? 2 : code.rawValue
         }
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { console.print(message) }
+            return 0
+        }
+        if !message.isEmpty { console.error(message) }
+        // ArgumentParser's usage errors exit 64 (EX_USAGE); Outboard documents 2, as diff(1) does.
+        return code == .validationFailure ? 2 : code.rawValue
     }
 }
 

@@ -43,6 +43,22 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(set.diagnostics.isEmpty)
     }
 
+    @Test func itemsCanBeGroupedWithoutTheirZones() throws {
+        let lines =
+            berlin + [
+                "BEGIN:VEVENT", "UID:s", "DTSTART;TZID=Europe/Berlin:20260105T090000", "RRULE:FREQ=WEEKLY",
+                "END:VEVENT",
+            ]
+        let document = try ICalParser().parse(
+            ics(["BEGIN:VCALENDAR", "PRODID:t", "VERSION:2.0"] + lines + ["END:VCALENDAR"]))
+        let with = ItemGrouper.items(from: document)
+        let without = ItemGrouper.items(from: document, collectingZones: false)
+        #expect(with.items[0].timezones.count == 1)
+        #expect(without.items[0].timezones.isEmpty)
+        #expect(without.items.map(\.components) == with.items.map(\.components))
+        #expect(without.timezones == with.timezones, "the stream's zones are still listed")
+    }
+
     @Test func anOrphanOverrideIsAnItemWithoutMaster() throws {
         let set = try items(["BEGIN:VEVENT", "UID:o", "RECURRENCE-ID:20260105T090000Z", "END:VEVENT"])
         #expect(set.items[0].master == nil)

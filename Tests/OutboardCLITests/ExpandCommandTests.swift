@@ -37,6 +37,33 @@ import Testing
             ])
     }
 
+    /// Offsets west of UTC and not whole hours, UTC values, and years of fewer than four digits.
+    @Test func timesAreWrittenWithEveryOffsetAndYear() async throws {
+        let text =
+            [
+                "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN",
+                "BEGIN:VEVENT", "UID:west@x", "DTSTART;TZID=America/St_Johns:20260105T090000", "DURATION:PT1H30M",
+                "RRULE:FREQ=DAILY;COUNT=2", "END:VEVENT",
+                "BEGIN:VEVENT", "UID:utc@x", "DTSTART:20260105T230000Z", "DTEND:20260106T010000Z", "END:VEVENT",
+                "BEGIN:VEVENT", "UID:old@x", "DTSTART;VALUE=DATE:09991231", "END:VEVENT",
+                "END:VCALENDAR",
+            ].joined(separator: "\r\n") + "\r\n"
+        let file = try temporaryFile("cal.ics", text)
+        let r = await outboard("ics", "expand", file, "--from", "2026-01-05", "--to", "2026-01-07")
+        #expect(r.code == 0, "\(r.err)")
+        #expect(
+            r.out.split(separator: "\n").map(String.init) == [
+                #"{"component":"VEVENT","uid":"west@x","recurrence-id":"20260105T090000","start":"2026-01-05T09:00:00-03:30","start-tzid":"America/St_Johns","start-utc":"2026-01-05T12:30:00Z","end":"2026-01-05T10:30:00-03:30","end-tzid":"America/St_Johns","end-utc":"2026-01-05T14:00:00Z"}"#,
+                #"{"component":"VEVENT","uid":"utc@x","start":"2026-01-05T23:00:00Z","start-utc":"2026-01-05T23:00:00Z","end":"2026-01-06T01:00:00Z","end-utc":"2026-01-06T01:00:00Z"}"#,
+                #"{"component":"VEVENT","uid":"west@x","recurrence-id":"20260106T090000","start":"2026-01-06T09:00:00-03:30","start-tzid":"America/St_Johns","start-utc":"2026-01-06T12:30:00Z","end":"2026-01-06T10:30:00-03:30","end-tzid":"America/St_Johns","end-utc":"2026-01-06T14:00:00Z"}"#,
+            ])
+        let old = await outboard("ics", "expand", file, "--from", "0999-12-31", "--to", "1000-01-02")
+        #expect(
+            old.out
+                == #"{"component":"VEVENT","uid":"old@x","start":"0999-12-31","end":"1000-01-01","all-day":true}"#
+                + "\n")
+    }
+
     @Test func floatingAndDateValuesArePlacedInTheGivenZone() async throws {
         let file = try temporaryFile("cal.ics", Self.calendar)
         let r = await outboard(

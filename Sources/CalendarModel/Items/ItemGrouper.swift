@@ -8,7 +8,11 @@
 ///   form, so the choice does not depend on the order of the feed; a diagnostic names the UID,
 ///   and `ItemSet.duplicates` counts the copies dropped per item.
 public enum ItemGrouper {
-    public static func items(from document: ICalDocument) -> ItemSet {
+    /// The items of a document.
+    /// - Parameter collectingZones: whether each item gets the VTIMEZONEs its components use
+    ///   (`ICalItem.timezones`); a caller that reads the document's zones itself (the recurrence
+    ///   expander) saves the walk over every property.
+    public static func items(from document: ICalDocument, collectingZones: Bool = true) -> ItemSet {
         var diagnostics = document.diagnostics
         var order: [String] = []
         var byKey: [String: Builder] = [:]
@@ -41,6 +45,7 @@ public enum ItemGrouper {
                     byKey[key] = Builder(uid: uid)
                 }
                 byKey[key]!.add(c, diagnostics: &diagnostics)
+                guard collectingZones else { continue }
                 for tzid in referencedZones(c) {
                     if let z = zones[tzid] { byKey[key]!.zones[tzid] = z }
                 }

@@ -18,7 +18,8 @@ public struct CalendarExpander: Sendable {
 
     /// Reads a parsed document.
     public init(document: ICalDocument, options: ExpansionOptions = ExpansionOptions()) {
-        let items = ItemGrouper.items(from: document)
+        // Every item's zones are among the document's, which the resolver is given first.
+        let items = ItemGrouper.items(from: document, collectingZones: false)
         let timezones = document.calendars.flatMap { $0.components.filter { $0.name == "VTIMEZONE" } }
         self.init(
             items: items.items, timezones: timezones, calendarProperties: items.calendarProperties, options: options)

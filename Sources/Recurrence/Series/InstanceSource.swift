@@ -15,11 +15,11 @@ public final class InstanceSource: Sendable {
     public let transp: String?
     /// True for a component with RRULE or RDATE (its instances carry a RECURRENCE-ID).
     public let isRecurring: Bool
-    /// How the component writes its start.
-    let form: TimeForm
+    /// How the component writes its start (and its instances' ends).
+    public let form: TimeForm
     /// How the RECURRENCE-IDs of its instances are written: in the master's form (an override's
     /// own RECURRENCE-ID may be written in another zone than its DTSTART).
-    let recurrenceForm: TimeForm
+    public let recurrenceForm: TimeForm
 
     init(component: ICalComponent, properties: SeriesProperties, form: TimeForm, recurrenceForm: TimeForm) {
         self.component = component

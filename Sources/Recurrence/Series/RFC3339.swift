@@ -82,6 +82,11 @@ public enum RFC3339 {
         Civil.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
+    /// The date of a day number (days since 1970-01-01; negative before it), proleptic Gregorian.
+    public static func date(ofDay day: Int) -> (year: Int, month: Int, day: Int) {
+        Civil.date(fromDays: day)
+    }
+
     static func appendDate(_ y: Int, _ m: Int, _ d: Int, to out: inout [UInt8]) {
         appendDigits(y, 4, to: &out)
         out.append(UInt8(ascii: "-"))
@@ -102,7 +107,7 @@ public enum RFC3339 {
 
     /// `n` in decimal, zero-padded to `width` (a negative year gets its sign first); no
     /// allocation, since an expansion writes several per instance.
-    static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
+    public static func appendDigits(_ n: Int, _ width: Int, to out: inout [UInt8]) {
         let zero = UInt8(ascii: "0")
         // The usual cases (months, days, times; years 1000-9999), digit by digit.
         if width == 2 && n >= 0 && n < 100 {

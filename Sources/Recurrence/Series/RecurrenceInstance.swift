@@ -14,9 +14,13 @@ public struct RecurrenceInstance: Sendable, Equatable, CustomStringConvertible {
     /// The component the properties come from (the master, an override, or the
     /// THISANDFUTURE override that reshaped it).
     public let source: InstanceSource
-    let localStart: Int64
-    let localEnd: Int64
-    let localRecurrenceID: Int64
+    /// The start as written, as wall-clock seconds since 1970-01-01T00:00:00 in its own zone
+    /// (UTC's for a UTC value; none for a floating or DATE value, midnight for a DATE).
+    public let localStart: Int64
+    /// The end as it would be written in the start's zone, as wall-clock seconds.
+    public let localEnd: Int64
+    /// The RECURRENCE-ID as it would be written (in the master's form and zone), as wall-clock seconds.
+    public let localRecurrenceID: Int64
 
     init(
         start: Int64, end: Int64, localStart: Int64, localEnd: Int64, recurrenceID: Int64, localRecurrenceID: Int64,

@@ -51,8 +51,11 @@ public enum WrittenTime: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// How a series writes its times: DATE or DATE-TIME, UTC or not, and with which TZID.
-struct TimeForm: Hashable, Sendable {
-    var isDate: Bool
-    var isUTC: Bool
-    var tzid: String?
+public struct TimeForm: Hashable, Sendable {
+    /// A DATE (no time of day).
+    public var isDate: Bool
+    /// A UTC DATE-TIME (written with `Z`).
+    public var isUTC: Bool
+    /// The TZID it is written with (nil for UTC, floating and DATE values).
+    public var tzid: String?
 }

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+@testable import OutboardCLI
+
+/// What the executable's short path relies on: synchronous commands run on the calling thread,
+/// the output buffer, reading a file in one piece, and trees kept only by the process's console.
+@Suite struct ProcessPathTests {
+    @Test func aSynchronousCommandRunsOnTheCallingThreadWithTheSameResultAsRun() async throws {
+        let file = try temporaryFile("cal.ics", ExpandCommandTests.calendar)
+        let args = ["ics", "expand", file, "--from", "2026-01-05", "--to", "2026-01-20"]
+        let console = Console.recording()
+        let code = Console.$current.withValue(console) { OutboardCommand.runSynchronously(arguments: args) }
+        let viaRun = await outboard(arguments: args)
+        #expect(code == 0)
+        #expect(console.output == viaRun.out)
+        #expect(console.output.split(separator: "\n").count == 6)
+        let usage = Console.recording()
+        #expect(
+            Console.$current.withValue(usage) { OutboardCommand.runSynchronously(arguments: ["ics", "expand"]) } == 2)
+        #expect(usage.errorOutput.contains("Missing expected argument"), "\(usage.errorOutput)")
+    }
+
+    @Test(arguments: [["sync", "some-id"], ["run"], ["verify", "some-id"]])
+    func anAsynchronousCommandIsLeftToRun(args: [String]) {
+        let console = Console.recording()
+        #expect(Console.$current.withValue(console) { OutboardCommand.runSynchronously(arguments: args) } == nil)
+        #expect(console.output.isEmpty && console.errorOutput.isEmpty)
+    }
+
+    @Test func outputBytesGrowAndKeepEveryByteInOrder() {
+        var out = OutputBytes(capacity: 1)
+        var expected: [UInt8] = []
+        for i in 0..<10_000 {
+            let byte = UInt8(truncatingIfNeeded: i)
+            out.append(byte)
+            expected.append(byte)
+            if i % 1000 == 0 {
+                out.append("{\"key\":")
+                expected += Array("{\"key\":".utf8)
+                let run = [UInt8](repeating: UInt8(i % 200), count: i / 10)
+                out.append(run)
+                expected += run
+            }
+        }
+        #expect(out.count == expected.count)
+        #expect(out.withBytes { Array($0) } == expected)
+        out.removeAll()
+        out.append("x")
+        #expect(out.withBytes { Array($0) } == [UInt8(ascii: "x")])
+    }
+
+    @Test func aFileIsReadWholeWhateverItsSize() throws {
+        let text = String(repeating: "0123456789abcdef", count: 20_000) + "end"
+        let file = try temporaryFile("big.txt", text)
+        #expect(InputFile.contents(of: file) == Array(text.utf8))
+        #expect(InputFile.contents(of: try temporaryFile("empty.txt", "")) == [])
+        #expect(InputFile.contents(of: "/dev/null") == [])
+        #expect(InputFile.contents(of: file + ".missing") == nil)
+        #expect(InputFile.contents(of: FileManager.default.temporaryDirectory.path) == nil)
+    }
+
+    @Test func onlyTheProcessConsoleKeepsTreesUntilExit() {
+        final class Tree {}
+        weak var kept: Tree?
+        do {
+            let tree = Tree()
+            kept = tree
+            Console.recording().keepUntilExit(tree)
+        }
+        #expect(kept == nil)
+    }
+}
