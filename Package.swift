@@ -72,20 +72,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        // The Swift runtime and Foundation linked in (Linux): a short command such as `ics expand` no
-        // longer spends most of its start-up binding their symbols (README, Deployment).
-        .executableTarget(
-            name: "outboard", dependencies: ["OutboardCLI"],
-            linkerSettings: [
-                .unsafeFlags(
-                    [
-                        "-static-stdlib",
-                        // The modules were compiled against the shared Foundation, whose link entries
-                        // leave out what its static archives need, in this order (ICU last).
-                        "-lCoreFoundation", "-l_FoundationCShims", "-l_FoundationCollections",
-                        "-lswiftSynchronization", "-l_FoundationICU",
-                    ], .when(platforms: [.linux]))
-            ]),
+        .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
             "CalendarModel", "Recurrence", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport", "YAMLConfig",
