@@ -47,6 +47,20 @@ struct PassRun {
         reconcile || state.passOpen != nil || !intents.isEmpty || !doubts.isEmpty
     }
 
+    /// What the report says when the pass looks up the writes of an unfinished pass (its intents,
+    /// and the keys still in doubt), and until when passes will look again; nil when there are none.
+    var lookUpNote: String? {
+        guard !intents.isEmpty || !doubts.isEmpty else { return nil }
+        let count = Set(intents.map(\.key)).union(doubts.keys).count
+        let until = max(
+            doubts.values.max() ?? .distantPast,
+            intents.isEmpty ? .distantPast : now.addingTimeInterval(WriteIntent.doubtWindow))
+        let head = "\(count) item(s) written by an unfinished pass were looked up on the target"
+        guard until > now else { return head + " a last time" }
+        return head
+            + "; a write without an answer may still land, so passes look again (and take no shortcut) until \(ISO8601DateFormatter().string(from: until))"
+    }
+
     /// Ends the pass as failed, recording why (an interrupted pass is simply due again as it was).
     mutating func fail(_ message: String, _ kind: PassErrorKind, _ store: any ItemStateStore) -> SyncReport {
         report.error = message

@@ -115,6 +115,7 @@ public struct SyncPass: Sendable {
             )
         }
         let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
+        if let note = run.lookUpNote { run.report.diagnostics.append(note) }
         if run.reconcile || adopt || !run.intents.isEmpty || !run.doubts.isEmpty {
             do {
                 try await resolve(&read.known, reconcile: run.reconcile || adopt, run: run)

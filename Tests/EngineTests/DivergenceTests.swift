@@ -404,6 +404,11 @@ extension DivergenceTests {
         let next = await bed.pass(s)
         #expect(next.succeeded, "\(next.error ?? "")")
         #expect(try await divergence(bed.client, "/t/late", feed: base, pipeline: pipeline) == nil)
+        #expect(
+            next.diagnostics.contains {
+                $0.contains("were looked up on the target; a write without an answer may still land")
+            },
+            "\(next.diagnostics)")
         // Then the held writes land.
         #expect(try await gateway.release() == 1, "the target applied the held write")
         #expect(try await divergence(bed.client, "/t/late", feed: base, pipeline: pipeline) != nil)
@@ -413,6 +418,9 @@ extension DivergenceTests {
         let diverged = try await divergence(bed.client, "/t/late", feed: base, pipeline: pipeline)
         #expect(diverged == nil, "\(diverged ?? "")")
         await expectConverged { await bed.pass(s, now: $0) }
+        let last = Date().addingTimeInterval(3 * WriteIntent.doubtWindow)
+        #expect(
+            await bed.pass(s, now: last).diagnostics.allSatisfy { !$0.contains("looked up") }, "the doubts are gone")
     }
 
     @Test func twoEnginesStartedTogetherOnANewStateDirectoryNeitherFailsWithSQLite() async throws {
