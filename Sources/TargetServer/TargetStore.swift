@@ -7,6 +7,10 @@ import ServerSupport
 /// so a write that was acknowledged survives the process being killed), with versioned migrations.
 public final class TargetStore: Sendable {
     let db: DatabasePool
+    /// The secret that busy-only feeds hash into each event's UID (see `BusyFeed.uid`), made with
+    /// the store and kept in it, so a UID stays the same across restarts and tells nothing even
+    /// to someone who guesses the original UID.
+    let busyKey: String
 
     /// Opens (or creates) `directory/target.sqlite`, created with mode 0600.
     public init(directory: String) throws {
@@ -23,6 +27,7 @@ public final class TargetStore: Sendable {
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 1073741824") }
         db = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(db)
+        busyKey = try db.read { db in try ServerKey.fetchOne(db, key: ServerKey.busyUID)?.value } ?? ""
     }
 
     static var migrator: DatabaseMigrator {
@@ -120,6 +125,10 @@ public final class TargetStore: Sendable {
                     CREATE INDEX instance_by_start ON instance (collection, start_at, end_at, floating, status);
                     """)
         }
+        m.registerMigration("v7: the key of busy-only UIDs") { db in
+            try db.execute(sql: "CREATE TABLE server_key (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+            try ServerKey(name: ServerKey.busyUID, value: RandomToken.hex(bytes: 32)).insert(db)
+        }
         return m
     }
 }
@@ -177,6 +186,15 @@ struct NewCollection: BulkRecord {
     var path: String
     var created: String
     var values: [(any DatabaseValueConvertible)?] { [path, created] }
+}
+
+/// A `server_key` row: a secret the server made for itself.
+struct ServerKey: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "server_key"
+    /// The key of busy-only UIDs (`TargetStore.busyKey`).
+    static let busyUID = "busy-uid"
+    var name: String
+    var value: String
 }
 
 /// A `view_secret` row: a view's secret link key.

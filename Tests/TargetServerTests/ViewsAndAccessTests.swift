@@ -293,6 +293,36 @@ import TestSupport
         }
     }
 
+    /// Busy UIDs are hashed with a key the store made for itself: the same on every restart of
+    /// one server, different on another, and not the plain hash of what someone could guess.
+    @Test func busyOnlyUIDsAreKeyedByTheServerThatServesThem() async throws {
+        func uids(_ directory: URL, seed: Bool) async throws -> [String] {
+            try await Self.app(directory: directory).test(.router) { client in
+                if seed { try await Self.seeded(client) }
+                return try await client.execute(
+                    uri: "/calendars/people/alice.ics?view=busy", method: .get,
+                    headers: [.authorization: "Bearer freebusy"]
+                ) { Self.events(String(buffer: $0.body)).compactMap { $0["UID"] } }
+            }
+        }
+        let one = TargetProcess.temporaryDirectory()
+        let first = try await uids(one, seed: true)
+        #expect(first.count == 4)
+        #expect(try await uids(one, seed: false) == first, "the same server, restarted, keeps its UIDs")
+        let other = try await uids(TargetProcess.temporaryDirectory(), seed: true)
+        #expect(other.count == 4 && Set(other).isDisjoint(with: first), "another server's UIDs are its own")
+        // The meeting (alice-1@corp at 2026-12-07T10:00:00Z): its UID is the keyed hash, and the
+        // hash without the key, which anyone could compute from a guessed UID, is not served.
+        let key = try TargetStore(directory: one.path).busyKey
+        #expect(key.count == 64)
+        let start: Int64 = 1_796_637_600
+        func served(_ key: String) -> String {
+            "UID:" + BusyFeed.uid(key: key, collection: "/people/alice", uid: "alice-1@corp", recurrenceID: start)
+        }
+        #expect(first.contains(served(key)))
+        #expect(!first.contains(served("")))
+    }
+
     @Test func aBusyViewIsTheUnionOfItsCollectionsWithoutDetail() async throws {
         try await Self.app().test(.router) { client in
             try await Self.seeded(client)

@@ -2,7 +2,7 @@ import CalendarModel
 import Recurrence
 
 /// A busy-only feed: per busy or tentative instance (as `BusyRules` decide) one VEVENT with a
-/// UID derived from the collection, the original UID and the instance, DTSTART and DTEND in UTC,
+/// UID derived from the server's key, the collection, the original UID and the instance, DTSTART and DTEND in UTC,
 /// `SUMMARY:Busy` or `SUMMARY:Tentative`, and DTSTAMP; nothing else leaves (no title, place,
 /// attendee, organizer, description, categories, alarms or extension properties).
 ///
@@ -11,6 +11,8 @@ import Recurrence
 /// tell where it was moved from. Floating and DATE times are placed in the calendar's
 /// X-WR-TIMEZONE when it has one, else in `zone`, as availability does.
 struct BusyFeed {
+    /// The server's secret hashed into each UID (`TargetStore.busyKey`).
+    var key: String
     /// UTC epoch seconds; instances overlapping it are listed.
     var from: Int64
     var to: Int64
@@ -20,10 +22,10 @@ struct BusyFeed {
     var stamp: Int64
 
     /// The window and stamp of a feed served at `now`: the horizon around the start of its UTC day.
-    init(horizon: IndexHorizon, now: Int64, zone: ZoneRules) {
+    init(key: String, horizon: IndexHorizon, now: Int64, zone: ZoneRules) {
         let day = now - ((now % 86_400) + 86_400) % 86_400
         let window = horizon.window(at: day)
-        (from, to, self.zone, stamp) = (window.from, window.to, zone, day)
+        (self.key, from, to, self.zone, stamp) = (key, window.from, window.to, zone, day)
     }
 
     /// The busy events of the entities, by start (then UID).
@@ -37,7 +39,7 @@ struct BusyFeed {
                 of: calendar, from: from - BusyRules.floatingSlack, to: to + BusyRules.floatingSlack
             ) { instance, busy in
                 guard let placed = busy.placed(in: zone), placed.start < to, placed.end > from else { return }
-                let uid = Self.uid(collection: e.collection, uid: e.uid, recurrenceID: instance.recurrenceID)
+                let uid = Self.uid(key: key, collection: e.collection, uid: e.uid, recurrenceID: instance.recurrenceID)
                 let event = ICalComponent(
                     name: "VEVENT",
                     properties: [
@@ -54,9 +56,10 @@ struct BusyFeed {
     }
 
     /// A UID that stays the same for the same instance and tells nothing of the original: a
-    /// SHA-256 of the collection, the UID and the instance's RECURRENCE-ID instant.
-    static func uid(collection: String, uid: String, recurrenceID: Int64) -> String {
-        let hex = CanonicalForm.sha256Hex(Array("\(collection)\n\(uid)\n\(recurrenceID)".utf8))
+    /// SHA-256 of the server's key, the collection, the UID and the instance's RECURRENCE-ID
+    /// instant (without the key, whoever guessed a UID, `match-12@club`, could confirm it).
+    static func uid(key: String, collection: String, uid: String, recurrenceID: Int64) -> String {
+        let hex = CanonicalForm.sha256Hex(Array("\(key)\n\(collection)\n\(uid)\n\(recurrenceID)".utf8))
         return String(hex.prefix(32)) + "@busy.outboard"
     }
 

@@ -90,7 +90,8 @@ struct FeedEndpoint: Sendable {
         }
         let now = Int64(config.now().timeIntervalSince1970.rounded(.down))
         let ask = Ask(
-            busy: busy ? BusyFeed(horizon: config.indexHorizon, now: now, zone: zone) : nil, zoneName: zoneName,
+            busy: busy ? BusyFeed(key: store.busyKey, horizon: config.indexHorizon, now: now, zone: zone) : nil,
+            zoneName: zoneName,
             secret: query.get("key"), bearer: config.tokens.grants(forAuthorization: request.headers[.authorization]),
             ifNoneMatch: request.headers[.ifNoneMatch])
         switch try await store.db.read({ db in try decide(db, feed, ask) }) {
