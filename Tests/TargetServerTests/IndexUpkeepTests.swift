@@ -93,6 +93,27 @@ import TestSupport
         _ = await running.result
     }
 
+    @Test func rowsOfInstancesThatEndedBeforeTheHorizonAreForgottenAndQueriedOnTheFly() async throws {
+        let bed = try Index.Bed()
+        _ = try await bed.add(try Index.weekly())
+        #expect(try await bed.rows().first == "standup@x.ics 2026-03-02T08:00:00Z busy")
+        // 120 days on, the horizon starts 42 days back, on 2026-05-19: the twelve standups
+        // before it (2 March to 18 May) are forgotten, the rest extended as usual.
+        var upkeep = IndexUpkeep(store: bed.store)
+        upkeep.pruneBatch = 5  // three transactions: 5, 5 and 2 rows
+        let report = try await upkeep.run(now: Index.now + 120 * Self.day)
+        #expect(report.pruned == 12)
+        #expect(try await bed.rows().first == "standup@x.ics 2026-05-25T07:00:00Z busy")
+        #expect(try await bed.indexed(from: "20260519T000000Z", to: "20260901T000000Z"))
+        // Before the horizon the index no longer answers; the query expands on the fly.
+        #expect(try await bed.indexed(from: "20260301T000000Z", to: "20260401T000000Z") == false)
+        let march = try await bed.answers(from: "20260301T000000Z", to: "20260401T000000Z")
+        #expect(march.index == march.fly)
+        #expect(march.index.count == 5)
+        // Nothing more to forget the same day.
+        #expect(try await upkeep.run(now: Index.now + 120 * Self.day).pruned == 0)
+    }
+
     @Test func aStoreFromBeforeTheIndexIsIndexedByTheFirstRound() async throws {
         let directory = TargetProcess.temporaryDirectory().path
         try await Self.versionOneStore(directory, entity: "old@x", "20260303T090000Z", "20260303T100000Z")

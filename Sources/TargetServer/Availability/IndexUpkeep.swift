@@ -6,7 +6,9 @@ import GRDB
 /// that are not indexed at all (a store from before the index) over the horizon around `now`, and
 /// extends those whose window ends before `now` + the horizon's days ahead; both up to `step`
 /// beyond the horizon, so an entity is expanded again about once a step rather than every day.
-/// Then each collection's window is widened to what all its entities cover.
+/// Rows of instances that ended before the horizon are then forgotten (the windows start at the
+/// horizon: a query before it is answered by expanding on the fly), and each collection's window
+/// is set to what all its entities cover.
 ///
 /// Works in transactions of `batchSize` entities, so the server's writes wait for one batch at
 /// most; an entity written meanwhile is indexed by its write and left alone.
@@ -16,6 +18,8 @@ public struct IndexUpkeep: Sendable {
     /// How far beyond the horizon an entity is extended (default 30 days).
     public var step: Int64 = 30 * 86_400
     public var batchSize = 200
+    /// How many past rows one transaction forgets at most.
+    public var pruneBatch = 5_000
     /// Told of each stored entity that cannot be read back (its href and why): it is indexed
     /// with no instances, as a query on the fly leaves it out.
     public var onUnreadable: @Sendable (_ href: String, _ reason: String) -> Void
@@ -39,6 +43,8 @@ public struct IndexUpkeep: Sendable {
         public var rows = 0
         /// Collections looked at.
         public var collections = 0
+        /// Index rows forgotten: their instances ended before the horizon.
+        public var pruned = 0
     }
 
     /// One round at `now`.
@@ -93,6 +99,13 @@ public struct IndexUpkeep: Sendable {
                 guard let last else { break }
                 after = last
             }
+            while true {
+                let forgotten = try await store.db.write { [pruneBatch] db in
+                    try InstanceIndex.prune(db, collection, before: wanted.from, limit: pruneBatch)
+                }
+                report.pruned += forgotten
+                if forgotten < pruneBatch { break }
+            }
             try await store.db.write { db in try InstanceIndex.coverCollection(db, collection) }
         }
         return report
@@ -107,5 +120,23 @@ extension InstanceIndex {
     ) -> [BusyInstance]? {
         guard let calendar = Entities.readable(e, zones: zones, onUnreadable) else { return nil }
         return BusyRules.instances(of: calendar, from: window.from, to: window.to)
+    }
+}
+
+extension InstanceIndex {
+    /// Forgets up to `limit` rows of the collection's instances that ended at or before `cutoff`,
+    /// and starts its entities' windows there (rows of instances that reach past it stay); returns
+    /// how many rows it forgot.
+    static func prune(_ db: Database, _ collection: String, before cutoff: Int64, limit: Int) throws -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM instance WHERE rowid IN (
+                    SELECT rowid FROM instance WHERE collection = ? AND end_at <= ? LIMIT ?)
+                """, arguments: [collection, cutoff, limit])
+        let forgotten = db.changesCount
+        try db.execute(
+            sql: "UPDATE coverage SET indexed_from = ? WHERE collection = ? AND indexed_from < ?",
+            arguments: [cutoff, collection, cutoff])
+        return forgotten
     }
 }

@@ -32,12 +32,13 @@ public struct IndexUpkeepService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let r = try await upkeep.run(now: now())
-                if r.indexed + r.extended > 0 {
+                if r.indexed + r.extended + r.pruned > 0 {
                     logger.info(
-                        "instance index extended",
+                        "instance index kept up",
                         metadata: [
                             "index.indexed": "\(r.indexed)", "index.extended": "\(r.extended)",
-                            "index.rows": "\(r.rows)", "index.collections": "\(r.collections)",
+                            "index.rows": "\(r.rows)", "index.pruned": "\(r.pruned)",
+                            "index.collections": "\(r.collections)",
                         ])
                 }
                 onRound(r)
