@@ -42,7 +42,7 @@ public struct TargetService: Sendable {
             case .multiOp(let ops):
                 // What needs no store (checking and writing out each new entity) is done before
                 // the write transaction, which every writer waits for in turn.
-                let batch = Batch(window: window, now: seconds)
+                let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                 let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
                 return try await store.db.write { db in
                     var responses: [CalWSResponse] = []
@@ -67,7 +67,7 @@ public struct TargetService: Sendable {
             default:
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
-                    let batch = Batch(window: window, now: seconds)
+                    let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                     let r = try Operation.run(
                         request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: batch)
                     if r.result.status != .ok { throw Rollback(response: r) }
@@ -108,10 +108,18 @@ final class Batch: @unchecked Sendable {
     let window: IndexWindow
     /// Epoch seconds of the request.
     let now: Int64
+    /// What a read among the operations (a `freebusyReport` of a view) needs.
+    let views: ViewSet
+    let onUnreadable: @Sendable (_ href: String, _ reason: String) -> Void
 
-    init(window: IndexWindow, now: Int64) {
+    init(
+        window: IndexWindow, now: Int64, views: ViewSet = ViewSet(),
+        onUnreadable: @escaping @Sendable (_ href: String, _ reason: String) -> Void = { _, _ in }
+    ) {
         self.window = window
         self.now = now
+        self.views = views
+        self.onUnreadable = onUnreadable
     }
 
     func next(_ db: Database, _ collection: String) throws -> Int64 {
@@ -315,7 +323,8 @@ enum Operation {
     ) throws -> CalWSResponse {
         switch r.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
-            return try read(r, grants: grants, db: db, now: batch.now)
+            return try read(
+                r, grants: grants, db: db, now: batch.now, views: batch.views, onUnreadable: batch.onUnreadable)
         case .reportFreshness(let f):
             guard Paths.isCollection(f.href) else {
                 return failure(

@@ -142,6 +142,15 @@ import TestSupport
                     == "FREEBUSY;FBTYPE=BUSY:20270109T100000Z/20270109T130000Z")
             let refused = try await Self.call(client, team, token: "club", status: .forbidden)
             #expect(refused.result.error == .forbidden)
+            // The same report inside a multiOp knows the views too.
+            let batched = try await Self.call(client, CalWSRequest(.multiOp([team])))
+            guard case .multiOp(let answers) = batched.body else {
+                Issue.record("not a multiOp answer: \(batched)")
+                return
+            }
+            #expect(
+                try Self.freebusyLines(try #require(answers.first)).last
+                    == "FREEBUSY;FBTYPE=BUSY:20270109T100000Z/20270109T130000Z")
 
             let missing = try await Self.call(
                 client,
