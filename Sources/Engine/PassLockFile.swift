@@ -9,7 +9,7 @@ import Foundation
 /// caller sees; its content is never what decides.
 final class PassLockFile: PassLease, @unchecked Sendable {
     // Unchecked: `fd` is closed once, under `lock`.
-    private let fd: Int32
+    let fd: Int32
     private let lock = NSLock()
     private var open = true
 
@@ -46,9 +46,14 @@ final class PassLockFile: PassLease, @unchecked Sendable {
     }
 
     func release() {
-        // Closing the descriptor releases the lock; the file stays for the next pass.
+        // Unlocked before it is closed: a process forked by this one at that moment (a test
+        // starting a server) holds a copy of the descriptor until it runs its program, and a
+        // close alone would leave the lock held by that copy. The file stays for the next pass.
         lock.withLock {
-            if open { close(fd) }
+            if open {
+                flock(fd, LOCK_UN)
+                close(fd)
+            }
             open = false
         }
     }
@@ -78,6 +83,7 @@ struct OpeningLock {
     }
 
     func release() {
+        flock(fd, LOCK_UN)  // as `PassLockFile.release`: a forked copy of the descriptor keeps no lock
         close(fd)
     }
 }
