@@ -1,14 +1,17 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The modules the tests spend their CPU in are optimized in debug builds too. `swift test` runs a
-// debug build, and a profile of the whole suite (perf record -g on the test bundle) put 39% of its
-// CPU in CalendarModel (the parser, the canonical writer and hash, the feed scan), then Engine (the
-// pass, the in-memory seams of the crash simulation), SafeXML, SyncCore and XCal: unoptimized, their
-// generic code calls the runtime for metadata, retains and copies where -O needs none. With -O the
-// tests take about half the CPU; a clean `swift build --build-tests` takes a little longer.
-// `@testable import` still works (debug builds pass -enable-testing). To step through one of these
-// modules in a debugger, drop its `swiftSettings: optimizedInDebug` for that build.
+// The modules the tests spend their CPU in are optimized in debug builds too (`swift test` runs a
+// debug build). A profile of the whole suite (perf record -g on the test bundle and the processes
+// it starts) put 39% of its CPU in CalendarModel (parser, canonical writer and hash, feed scan),
+// then Engine (the pass; the crash simulation's in-memory seams), SafeXML, SyncCore, XCal; the
+// reference target (TargetServer) and the CLI run in the ~80 `outboard-target` and `outboard`
+// processes the tests start; TestSupport generates the tests' large feeds. Unoptimized, their
+// generic code asks the runtime for metadata, retains and copies where -O needs none: with -O the
+// suite takes a third of the CPU it took. The dependencies (GRDB, NIO, Hummingbird, Crypto) cannot
+// take unsafe flags and stay unoptimized. `@testable import` still works (debug builds pass
+// -enable-testing). To step through one of these modules in a debugger, build without its
+// `swiftSettings: optimizedInDebug`.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -80,7 +83,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        ], swiftSettings: optimizedInDebug),
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
@@ -93,7 +96,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        ], swiftSettings: optimizedInDebug),
         .executableTarget(name: "outboard-target", dependencies: [
             "TargetServer", "CalendarModel", "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -101,7 +104,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
-        .target(name: "TestSupport"),
+        .target(name: "TestSupport", swiftSettings: optimizedInDebug),
         .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters", "Recurrence"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
