@@ -1,18 +1,6 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The modules the tests spend their CPU in are optimized in debug builds too (`swift test` runs a
-// debug build). A profile of the whole suite (perf record -g on the test bundle) put 39% of its CPU
-// in CalendarModel (parser, canonical writer and hash, feed scan), then Engine (the pass; the crash
-// simulation's in-memory seams), SafeXML, SyncCore and XCal; TestSupport generates the large test
-// feeds. Unoptimized, their generic code asks the runtime for metadata, retains and copies where
-// -O needs none. Left unoptimized: modules whose -O compile costs more build time than it saves
-// test time (Recurrence, Filters, CalWS, TargetServer, OutboardCLI: measured, issue 13) and the
-// dependencies (GRDB, NIO, Hummingbird, Crypto), which cannot take unsafe flags. `@testable import`
-// still works (debug builds pass -enable-testing). To step through one of these modules in a
-// debugger, build without its `swiftSettings: optimizedInDebug`.
-let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-
 let package = Package(
     name: "Outboard",
     platforms: [.macOS(.v14)],
@@ -41,20 +29,20 @@ let package = Package(
         // Pure: the iCalendar tree, its parser and writer, items, canonical form and hash.
         .target(name: "CalendarModel", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: optimizedInDebug),
+        ]),
         // Pure: recurrence sets and time zones (RRULE, RDATE, EXDATE, overrides, VTIMEZONE, tzdata
         // through one seam, Windows zone names): every instance at its instant.
         .target(name: "Recurrence", dependencies: ["CalendarModel"]),
         // Pure (libxml2): hardened XML reading into a small element tree, and writing.
-        .target(name: "SafeXML", dependencies: ["CLibXML2"], swiftSettings: optimizedInDebug),
+        .target(name: "SafeXML", dependencies: ["CLibXML2"]),
         // Pure (libxml2): RFC 6321 xCal reader and writer.
-        .target(name: "XCal", dependencies: ["CalendarModel", "SafeXML"], swiftSettings: optimizedInDebug),
+        .target(name: "XCal", dependencies: ["CalendarModel", "SafeXML"]),
         // Pure: YAML configuration files read with line numbers and every problem collected.
         .target(name: "YAMLConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Pure: curator filter rules, their loading and the pipeline.
         .target(name: "Filters", dependencies: ["CalendarModel", "YAMLConfig", .product(name: "Yams", package: "Yams")]),
         // Pure: the field-level diff, apply, and (later) the planner.
-        .target(name: "SyncCore", dependencies: ["CalendarModel"], swiftSettings: optimizedInDebug),
+        .target(name: "SyncCore", dependencies: ["CalendarModel"]),
         // Pure (libxml2): CalWS-SOAP messages and their codec; PROTOCOL.md and Examples/ document them.
         .target(name: "CalWS", dependencies: ["CalendarModel", "SyncCore", "XCal", "SafeXML"],
                 exclude: ["PROTOCOL.md", "Examples"]),
@@ -75,7 +63,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], swiftSettings: optimizedInDebug),
+        ]),
         // The CLI's commands, kept in a library so tests drive the same code the executable runs.
         .target(name: "OutboardCLI", dependencies: [
             "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
@@ -103,7 +91,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
-        .target(name: "TestSupport", swiftSettings: optimizedInDebug),
+        .target(name: "TestSupport"),
         .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters", "Recurrence"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
