@@ -32,6 +32,10 @@ public struct SyncPass: Sendable {
     public var shouldStop: @Sendable () -> Bool = { false }
     /// Told how far the pass has come: the feed fetched, its items parsed, writes answered.
     public var onProgress: @Sendable (PassProgress) -> Void = { _ in }
+    /// Gives the heap's free memory back to the system after the pass (`releaseFreeMemory`).
+    /// A process that runs thousands of small passes a second (the crash simulation) turns it off:
+    /// each trim walks the whole heap and, with many threads, costs far more than such a pass.
+    public var releasesFreeMemory = true
 
     public init(
         subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
@@ -64,7 +68,7 @@ public struct SyncPass: Sendable {
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
         // takes 3-15 ms after a large pass, which the report need not wait for.
-        Task.detached(priority: .background) { releaseFreeMemory() }
+        if releasesFreeMemory { Task.detached(priority: .background) { releaseFreeMemory() } }
         return report
     }
 
