@@ -13,6 +13,9 @@ struct PassRun {
     let intents: [WriteIntent]
     /// Keys whose unanswered writes may still land, with the time until which they are looked up.
     let doubts: [String: Date]
+    /// The keys in doubt were looked up before the fetch and the target holds for each what the
+    /// store recorded: nothing has landed, and the doubts bar no shortcut in this pass.
+    var doubtsHold = false
     var state: FeedState
     var report: SyncReport
     private let previousAttempt: Date?
@@ -44,8 +47,14 @@ struct PassRun {
     /// know about), while writes without an answer may still land, and on a reconcile, no shortcut
     /// is taken: no conditional fetch, no equal-body end, no settling by bytes.
     var shortcutsBarred: Bool {
-        reconcile || state.passOpen != nil || !intents.isEmpty || !doubts.isEmpty
+        reconcile || state.passOpen != nil || !intents.isEmpty || doubtsToResolve
     }
+
+    /// Keys in doubt whose entities are not known to be as recorded: the pass resolves them.
+    var doubtsToResolve: Bool { !doubts.isEmpty && !doubtsHold }
+
+    /// Only keys in doubt would bar the shortcuts: worth looking them up before the fetch.
+    var onlyDoubtsBarShortcuts: Bool { doubtsToResolve && !reconcile && state.passOpen == nil && intents.isEmpty }
 
     /// What the report says when the pass looks up the writes of an unfinished pass (its intents,
     /// and the keys still in doubt), and until when passes will look again; nil when there are none.

@@ -96,6 +96,16 @@ public struct SyncPass: Sendable {
             report.errorKind = .store
             return report
         }
+        // 0. Writes without an answer that may still land: when nothing else bars the shortcuts,
+        // their keys are looked up first, and if the target holds for each what the store
+        // recorded, nothing has landed and the pass takes its shortcuts (a 304 ends it).
+        if !dryRun, run.onlyDoubtsBarShortcuts {
+            do { run.doubtsHold = try await doubtsHold(run) } catch let e as TargetClientError {
+                return run.fail("\(e)", .target, store)
+            } catch {
+                return run.fail("cannot read or write the status store: \(error)", .store, store)
+            }
+        }
         // 1. The feed (nil: not modified, or the failure is recorded).
         guard var fetched = await fetch(&run) else { return run.report }
         onProgress(.fetched(bytes: fetched.body.count))
@@ -120,7 +130,7 @@ public struct SyncPass: Sendable {
         }
         let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
         if let note = run.lookUpNote { run.report.diagnostics.append(note) }
-        if run.reconcile || adopt || !run.intents.isEmpty || !run.doubts.isEmpty {
+        if run.reconcile || adopt || !run.intents.isEmpty || run.doubtsToResolve {
             do {
                 try await resolve(&read.known, reconcile: run.reconcile || adopt, run: run)
             } catch let e as TargetClientError {
@@ -388,22 +398,8 @@ public struct SyncPass: Sendable {
     /// same href, same change token). The resolved states are recorded, which forgets the
     /// intents; doubts whose time has passed are forgotten once they are looked up.
     func resolve(_ known: inout [String: ItemState], reconcile: Bool, run: PassRun) async throws {
-        let listing: [EntityInfo]
-        // A content key needs the entities' content; a UID is in the listing.
-        do {
-            listing = try await target.list(
-                collection: subscription.targetCollection, allData: subscription.identity == .content)
-        } catch {
-            guard error.kind == .targetDoesNotExist else { throw error }
-            listing = []
-        }
-        var byKey: [String: EntityInfo] = [:]
-        for e in listing {
-            guard let calendar = e.calendar,
-                let item = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items.first, item.uid != nil
-            else { continue }
-            byKey[subscription.identity.key(of: item)] = e
-        }
+        let listing = try await self.listing()
+        let byKey = entitiesByKey(listing)
         var put: [ItemState] = []
         var remove: [String] = []
         if reconcile {
@@ -439,6 +435,47 @@ public struct SyncPass: Sendable {
         try store.commit(subscription.id, put: put, remove: remove)
         try store.forgetDoubts(
             subscription.id, keys: run.doubts.filter { $0.value <= run.now && !intended.contains($0.key) }.map(\.key))
+    }
+
+    /// The target collection's entities (none when it does not exist yet); with their content
+    /// when items are keyed by content, which a content key needs (a UID is in the listing).
+    func listing() async throws(TargetClientError) -> [EntityInfo] {
+        do {
+            return try await target.list(
+                collection: subscription.targetCollection, allData: subscription.identity == .content)
+        } catch {
+            guard error.kind == .targetDoesNotExist else { throw error }
+            return []
+        }
+    }
+
+    /// The listed entities by item key (UID, or content key).
+    func entitiesByKey(_ listing: [EntityInfo]) -> [String: EntityInfo] {
+        var byKey: [String: EntityInfo] = [:]
+        for e in listing {
+            guard let calendar = e.calendar,
+                let item = ItemGrouper.items(from: ICalDocument(calendars: [calendar])).items.first, item.uid != nil
+            else { continue }
+            byKey[subscription.identity.key(of: item)] = e
+        }
+        return byKey
+    }
+
+    /// Whether the target holds, for every key in doubt, what the store recorded (the entity
+    /// with its href and change token, or none for an item the store does not know). If so, the
+    /// doubts whose time has passed are forgotten (this was their last look).
+    func doubtsHold(_ run: PassRun) async throws -> Bool {
+        let byKey = entitiesByKey(try await listing())
+        let known = try store.items(subscription.id)
+        for key in run.doubts.keys {
+            switch (byKey[key], known[key]) {
+            case (nil, nil): continue
+            case (let e?, let k?) where e.href == k.href && e.changeToken == k.changeToken: continue
+            default: return false
+            }
+        }
+        try store.forgetDoubts(subscription.id, keys: run.doubts.filter { $0.value <= run.now }.map(\.key))
+        return true
     }
 
     /// The subscription's settings as the planner reads them.
