@@ -131,6 +131,37 @@ public struct CurlHTTPClient: Sendable {
         transfer.body.reserveCapacity(min(r.reserveBytes, r.maxResponseBytes))
         let box = Unmanaged.passUnretained(transfer).toOpaque()
 
+        setOptions(r, on: h)
+        var bodyCopy = r.body
+        if bodyCopy != nil {
+            ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, bodyCopy!.count)
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for large bodies
+        defer { curl_slist_free_all(list) }
+        ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+
+        receive(on: h, into: box)
+
+        let code: CURLcode =
+            bodyCopy == nil
+            ? curl_easy_perform(h)
+            : bodyCopy!.withUnsafeMutableBytes { raw in
+                ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress)
+                return curl_easy_perform(h)
+            }
+        bodyCopy = nil
+        if transfer.exceeded { return .failure(.tooLarge(limit: r.maxResponseBytes)) }
+        guard code == CURLE_OK else {
+            return .failure(.curl(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code))))
+        }
+        return .success(answer(r, on: h, transfer))
+    }
+
+    /// The request's options: URL, agent, encodings, timeouts, protocols, CA file, redirects
+    /// (https never follows to http), and the method.
+    static func setOptions(_ r: HTTPRequest, on h: UnsafeMutableRawPointer) {
         ccurl_setopt_string(h, CURLOPT_URL, r.url)
         ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_string(h, CURLOPT_USERAGENT, r.userAgent ?? userAgent)
@@ -147,16 +178,11 @@ public struct CurlHTTPClient: Sendable {
                 h, CURLOPT_REDIR_PROTOCOLS_STR, r.url.lowercased().hasPrefix("https:") ? "https" : "http,https")
         }
         if r.method != "GET" { ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, r.method) }
-        var bodyCopy = r.body
-        if bodyCopy != nil {
-            ccurl_setopt_long(h, CURLOPT_POSTFIELDSIZE, bodyCopy!.count)
-        }
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in r.headers { list = curl_slist_append(list, "\(name): \(value)") }
-        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for large bodies
-        defer { curl_slist_free_all(list) }
-        ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+    }
 
+    /// The callbacks that collect the response's headers and body (up to its limit) into the
+    /// `Transfer` at `box`.
+    static func receive(on h: UnsafeMutableRawPointer, into box: UnsafeMutableRawPointer) {
         ccurl_setopt_ptr(h, CURLOPT_WRITEDATA, box)
         ccurl_setopt_cb(h, CURLOPT_WRITEFUNCTION) { ptr, size, nmemb, ud in
             let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
@@ -191,29 +217,19 @@ public struct CurlHTTPClient: Sendable {
             }
             return n
         }
+    }
 
-        let code: CURLcode =
-            bodyCopy == nil
-            ? curl_easy_perform(h)
-            : bodyCopy!.withUnsafeMutableBytes { raw in
-                ccurl_setopt_ptr(h, CURLOPT_POSTFIELDS, raw.baseAddress)
-                return curl_easy_perform(h)
-            }
-        bodyCopy = nil
-        if transfer.exceeded { return .failure(.tooLarge(limit: r.maxResponseBytes)) }
-        guard code == CURLE_OK else {
-            return .failure(.curl(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code))))
-        }
+    /// The response of a completed exchange: its status, headers, body and the URL it ended at.
+    static func answer(_ r: HTTPRequest, on h: UnsafeMutableRawPointer, _ transfer: Transfer) -> HTTPResponse {
         var status = 0
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         var effective: UnsafeMutablePointer<CChar>?
         _ = withUnsafeMutablePointer(to: &effective) {
             ccurl_getinfo_ptr(h, CURLINFO_EFFECTIVE_URL, UnsafeMutableRawPointer($0))
         }
-        return .success(
-            HTTPResponse(
-                status: status, headers: transfer.headers, body: transfer.body,
-                effectiveURL: effective.map { String(cString: $0) } ?? r.url))
+        return HTTPResponse(
+            status: status, headers: transfer.headers, body: transfer.body,
+            effectiveURL: effective.map { String(cString: $0) } ?? r.url)
     }
 }
 

@@ -70,6 +70,12 @@ struct PassRun {
             + "; a write without an answer may still land, so passes look again (and take no shortcut) until \(ISO8601DateFormatter().string(from: until))"
     }
 
+    /// Ends the pass as failed by what a look-up on the target or the status store threw.
+    mutating func fail(_ error: any Error, _ store: any ItemStateStore) -> SyncReport {
+        if let e = error as? TargetClientError { return fail("\(e)", .target, store) }
+        return fail("cannot read or write the status store: \(error)", .store, store)
+    }
+
     /// Ends the pass as failed, recording why (an interrupted pass is simply due again as it was).
     mutating func fail(_ message: String, _ kind: PassErrorKind, _ store: any ItemStateStore) -> SyncReport {
         report.error = message

@@ -67,14 +67,8 @@ struct ItemRecord: FetchableRecord, BulkRecord {
     static let columns = ["subscription", "key", "hash", "href", "change_token", "last_modified", "content", "source"]
     /// Read by position in `init(row:)`, in this order: a pass reads every item of its feed.
     static var databaseSelection: [any SQLSelectable] { columns.dropFirst().map { Column($0) } }
-    static let upsert = """
-        INSERT INTO item (subscription, key, hash, href, change_token, last_modified, content, source)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (subscription, key) DO UPDATE SET hash = excluded.hash, href = excluded.href,
-            change_token = excluded.change_token, last_modified = excluded.last_modified, content = excluded.content,
-            source = excluded.source
-        """
-    static let delete = "DELETE FROM item WHERE subscription = ? AND key = ?"
+    static let upsert = upsertSQL(key: ["subscription", "key"])
+    static let delete = deleteSQL(key: ["subscription", "key"])
     var subscription: String
     var state: ItemState
 
@@ -106,12 +100,9 @@ struct ItemRecord: FetchableRecord, BulkRecord {
 struct IntentRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "intent"
     static let columns = ["subscription", "key", "operation", "href"]
-    static let upsert = """
-        INSERT INTO intent (subscription, key, operation, href) VALUES (?, ?, ?, ?)
-        ON CONFLICT (subscription, key) DO UPDATE SET operation = excluded.operation, href = excluded.href
-        """
+    static let upsert = upsertSQL(key: ["subscription", "key"])
     /// Forgets an item's intent (with each of a batch's outcomes).
-    static let delete = "DELETE FROM intent WHERE subscription = ? AND key = ?"
+    static let delete = deleteSQL(key: ["subscription", "key"])
     var subscription: String
     var intent: WriteIntent
 
@@ -150,9 +141,7 @@ struct TracePassRecord: Codable, FetchableRecord, PersistableRecord {
 struct TraceRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "trace"
     static let columns = ["subscription", "key", "outcome", "rules", "edits", "answer"]
-    static let insertOrReplace = """
-        INSERT OR REPLACE INTO trace (subscription, key, outcome, rules, edits, answer) VALUES (?, ?, ?, ?, ?, ?)
-        """
+    static let insertOrReplace = insertSQL("INSERT OR REPLACE")
     var subscription: String
     var trace: ItemTrace
 

@@ -100,11 +100,7 @@ public struct SyncPass: Sendable {
         // their keys are looked up first, and if the target holds for each what the store
         // recorded, nothing has landed and the pass takes its shortcuts (a 304 ends it).
         if !dryRun, run.onlyDoubtsBarShortcuts {
-            do { run.doubtsHold = try await doubtsHold(run) } catch let e as TargetClientError {
-                return run.fail("\(e)", .target, store)
-            } catch {
-                return run.fail("cannot read or write the status store: \(error)", .store, store)
-            }
+            do { run.doubtsHold = try await doubtsHold(run) } catch { return run.fail(error, store) }
         }
         // 1. The feed (nil: not modified, or the failure is recorded).
         guard var fetched = await fetch(&run) else { return run.report }
@@ -115,30 +111,8 @@ public struct SyncPass: Sendable {
         fetched.body = []
         onProgress(.parsed(items: read.feed.order.count + read.settled.count))
 
-        // 3. What the target holds that the status store may not know: a reconcile adopts every
-        // entity, and the intents of an unfinished pass are looked up (present: compared with
-        // the feed; absent: added again if the feed has them).
-        // After a change of `identity` the stored keys are the other identity's: the target's
-        // entities are matched to the feed's items anew, as a reconcile does. Keyed by content, a
-        // pass that knows no item (a new subscription, a lost status store) does so too: the
-        // feed's UIDs need not be the target's, so adding by UID could add an entity twice.
-        let rekey = read.known.keys.contains { !subscription.identity.made($0) }
-        if rekey {
-            run.report.diagnostics.append(
-                "identity is now \(subscription.identity.rawValue): the entities of \(subscription.targetCollection) were matched to the feed's items again by listing the target"
-            )
-        }
-        let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
-        if let note = run.lookUpNote { run.report.diagnostics.append(note) }
-        if run.reconcile || adopt || !run.intents.isEmpty || run.doubtsToResolve {
-            do {
-                try await resolve(&read.known, reconcile: run.reconcile || adopt, run: run)
-            } catch let e as TargetClientError {
-                return run.fail("\(e)", .target, store)
-            } catch {
-                return run.fail("cannot write the status store: \(error)", .store, store)
-            }
-        }
+        // 3. What the target holds that the status store may not know (see `lookUp`).
+        do { try await lookUp(&read, &run) } catch { return run.fail(error, store) }
 
         // 4. The plan, from the planner (pure): what changed, the deletion guard, and the writes
         // against the target's copies of the changed items, fetched in batches.
@@ -187,6 +161,27 @@ public struct SyncPass: Sendable {
         }
         run.complete(validators: fetched.validators, bodyHash: fetched.bodyHash, store)
         return run.report
+    }
+
+    /// What the target holds that the status store may not know: a reconcile adopts every
+    /// entity, and the intents of an unfinished pass (and the keys still in doubt) are looked up
+    /// (present: compared with the feed; absent: added again if the feed has them).
+    /// After a change of `identity` the stored keys are the other identity's: the target's
+    /// entities are matched to the feed's items anew, as a reconcile does. Keyed by content, a
+    /// pass that knows no item (a new subscription, a lost status store) does so too: the feed's
+    /// UIDs need not be the target's, so adding by UID could add an entity twice.
+    func lookUp(_ read: inout Read, _ run: inout PassRun) async throws {
+        let rekey = read.known.keys.contains { !subscription.identity.made($0) }
+        if rekey {
+            run.report.diagnostics.append(
+                "identity is now \(subscription.identity.rawValue): the entities of \(subscription.targetCollection) were matched to the feed's items again by listing the target"
+            )
+        }
+        let adopt = rekey || (subscription.identity == .content && read.known.isEmpty)
+        if let note = run.lookUpNote { run.report.diagnostics.append(note) }
+        if run.reconcile || adopt || !run.intents.isEmpty || run.doubtsToResolve {
+            try await resolve(&read.known, reconcile: run.reconcile || adopt, run: run)
+        }
     }
 
     /// A feed's new body, digested and scanned as it arrived, with the item states read meanwhile.

@@ -20,3 +20,23 @@ extension BulkRecord {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 }
+
+extension BulkRecord {
+    /// `verb` (`INSERT`, `INSERT OR REPLACE`, `INSERT OR IGNORE`) of the record's columns, in order.
+    public static func insertSQL(_ verb: String = "INSERT") -> String {
+        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        return "\(verb) INTO \(databaseTableName) (\(columns.joined(separator: ", "))) VALUES (\(marks))"
+    }
+
+    /// An insert that, for a row with the same `key` columns, sets every other column instead.
+    public static func upsertSQL(key: [String]) -> String {
+        let set = columns.filter { !key.contains($0) }.map { "\($0) = excluded.\($0)" }
+        return insertSQL() + " ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET "
+            + set.joined(separator: ", ")
+    }
+
+    /// Deletes the row with the `key` columns' values.
+    public static func deleteSQL(key: [String]) -> String {
+        "DELETE FROM \(databaseTableName) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND ")
+    }
+}

@@ -143,12 +143,8 @@ public final class TargetStore: Sendable {
 struct StoredEntity: FetchableRecord, BulkRecord {
     static let databaseTableName = "entity"
     static let columns = ["collection", "name", "uid", "data", "change_token", "last_modified"]
-    static let upsert = """
-        INSERT INTO entity (collection, name, uid, data, change_token, last_modified) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (collection, name) DO UPDATE SET uid = excluded.uid, data = excluded.data,
-            change_token = excluded.change_token, last_modified = excluded.last_modified
-        """
-    static let delete = "DELETE FROM entity WHERE collection = ? AND name = ?"
+    static let upsert = upsertSQL(key: ["collection", "name"])
+    static let delete = deleteSQL(key: ["collection", "name"])
 
     var collection: String
     var name: String
@@ -182,7 +178,7 @@ struct StoredEntity: FetchableRecord, BulkRecord {
 struct NewCollection: BulkRecord {
     static let databaseTableName = "collection"
     static let columns = ["path", "created"]
-    static let insertIfNew = "INSERT OR IGNORE INTO collection (path, created) VALUES (?, ?)"
+    static let insertIfNew = insertSQL("INSERT OR IGNORE")
     var path: String
     var created: String
     var values: [(any DatabaseValueConvertible)?] { [path, created] }

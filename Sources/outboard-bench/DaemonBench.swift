@@ -22,18 +22,7 @@ enum DaemonBench {
         let state = dir.appendingPathComponent("state")
         for d in [subs, filters] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
         var feeds = try subscribe(n, nginx: nginx, target: target, in: subs)
-        let p = Process()
-        p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        p.arguments = [
-            "run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen",
-            "127.0.0.1:0",
-        ]
-        p.environment = ProcessInfo.processInfo.environment.merging([
-            "T": "bench", "OUTBOARD_CONTROL_TOKEN": "bench", "LOG_LEVEL": "error",
-        ]) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try startDaemon(subscriptions: subs, filters: filters, state: state)
         defer {
             if p.isRunning {
                 kill(p.processIdentifier, SIGTERM)
@@ -90,6 +79,23 @@ enum DaemonBench {
                 format:
                     "memory: %.0f MB resident at most during the window, %.0f MB peak including the initial load (goal under 200 MB)",
                 peakRSS, peakMB(pid)))
+    }
+
+    /// The real `outboard run` on the benchmark's folders, its control endpoint on a free port.
+    static func startDaemon(subscriptions subs: URL, filters: URL, state: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
+        p.arguments = [
+            "run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen",
+            "127.0.0.1:0",
+        ]
+        p.environment = ProcessInfo.processInfo.environment.merging([
+            "T": "bench", "OUTBOARD_CONTROL_TOKEN": "bench", "LOG_LEVEL": "error",
+        ]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 
     /// `n` feeds of 10 events on nginx and a subscription of each, refreshed every minute;

@@ -26,17 +26,9 @@ enum SyncBench {
         let store = try StatusStore(directory: state.path)
         let text = FeedGenerator(events: events).text()
         try nginx.put("bench.ics", Array(text.utf8))
-        let yaml =
-            "source:\n  url: \(nginx.url("bench.ics"))\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/sync\n  token-env: T\n"
-        let sub = try SubscriptionLoader.load(
-            id: "bench", text: yaml, file: "bench.yaml", filters: [:], environment: ["T": "bench"]
-        ).get()
-        let client = TargetClient(endpoint: target.endpoint, token: "bench")
-        // OUTBOARD_BENCH_BATCH and OUTBOARD_BENCH_IN_FLIGHT try other batch settings than the pass's.
-        var syncPass = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
+        var syncPass = try benchPass(feed: nginx.url("bench.ics"), target: target.endpoint, store: store)
+        let sub = syncPass.subscription
         let environment = ProcessInfo.processInfo.environment
-        if let n = environment["OUTBOARD_BENCH_BATCH"].flatMap(Int.init) { syncPass.batchSize = n }
-        if let n = environment["OUTBOARD_BENCH_IN_FLIGHT"].flatMap(Int.init) { syncPass.batchesInFlight = n }
         var peaks: [Double] = []
         var cpu: [(engine: Double, target: Double)] = []
         func pass() async -> (SyncReport, Double) {
@@ -92,6 +84,27 @@ enum SyncBench {
         if let n = environment["OUTBOARD_BENCH_REPEAT"].flatMap(Int.init), n > 0 {
             try await repeatOnePercent(n, text: text, nginx: nginx, pass: pass)
         }
+        printUsage(cpu: cpu, peaks: peaks, feedBytes: text.utf8.count)
+    }
+
+    /// The benchmark's subscription and its pass; OUTBOARD_BENCH_BATCH and
+    /// OUTBOARD_BENCH_IN_FLIGHT try other batch settings than the pass's.
+    static func benchPass(feed: String, target: String, store: StatusStore) throws -> SyncPass {
+        let yaml =
+            "source:\n  url: \(feed)\ntarget:\n  url: \(target)\n  collection: /bench/sync\n  token-env: T\n"
+        let sub = try SubscriptionLoader.load(
+            id: "bench", text: yaml, file: "bench.yaml", filters: [:], environment: ["T": "bench"]
+        ).get()
+        let client = TargetClient(endpoint: target, token: "bench")
+        var syncPass = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
+        let environment = ProcessInfo.processInfo.environment
+        if let n = environment["OUTBOARD_BENCH_BATCH"].flatMap(Int.init) { syncPass.batchSize = n }
+        if let n = environment["OUTBOARD_BENCH_IN_FLIGHT"].flatMap(Int.init) { syncPass.batchesInFlight = n }
+        return syncPass
+    }
+
+    /// The CPU and peak memory of the three passes.
+    static func printUsage(cpu: [(engine: Double, target: Double)], peaks: [Double], feedBytes: Int) {
         print(
             String(
                 format:
@@ -101,7 +114,7 @@ enum SyncBench {
             String(
                 format:
                     "peak resident memory during each pass: initial load %.0f MB, unchanged %.0f MB, 1%% changed %.0f MB (goal 150 MB; the benchmark's own copy of the feed's text, %.0f MB, is included)",
-                peaks[0], peaks[1], peaks[2], Double(text.utf8.count) / 1e6))
+                peaks[0], peaks[1], peaks[2], Double(feedBytes) / 1e6))
     }
 
     /// The fetch alone, for scale: nginx gzips the feed on each request, curl inflates it.

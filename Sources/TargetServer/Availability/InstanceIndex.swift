@@ -179,8 +179,7 @@ enum InstanceIndex {
 struct InstanceRow: BulkRecord {
     static let databaseTableName = "instance"
     static let columns = ["collection", "name", "start_at", "end_at", "floating", "status"]
-    static let insert =
-        "INSERT INTO instance (collection, name, start_at, end_at, floating, status) VALUES (?, ?, ?, ?, ?, ?)"
+    static let insert = insertSQL()
     var collection: String
     var name: String
     var instance: BusyInstance
@@ -194,8 +193,7 @@ struct InstanceRow: BulkRecord {
 struct Coverage: BulkRecord {
     static let databaseTableName = "coverage"
     static let columns = ["collection", "name", "indexed_from", "indexed_to"]
-    static let insertOrReplace =
-        "INSERT OR REPLACE INTO coverage (collection, name, indexed_from, indexed_to) VALUES (?, ?, ?, ?)"
+    static let insertOrReplace = insertSQL("INSERT OR REPLACE")
     var collection: String
     var name: String
     var indexedFrom: Int64
