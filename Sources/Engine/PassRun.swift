@@ -67,7 +67,7 @@ struct PassRun {
         let head = "\(count) item(s) written by an unfinished pass were looked up on the target"
         guard until > now else { return head + " a last time" }
         return head
-            + "; a write without an answer may still land, so passes look again (and take no shortcut) until \(ISO8601DateFormatter().string(from: until))"
+            + "; a write without an answer may still land, so passes look again (and take no shortcut) until \(until.formatted(.iso8601))"
     }
 
     /// Ends the pass as failed by what a look-up on the target or the status store threw.

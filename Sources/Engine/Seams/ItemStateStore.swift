@@ -49,7 +49,7 @@ public struct PassHolder: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "since \(ISO8601DateFormatter().string(from: since)) by process \(pid) on \(host)"
+        "since \(since.formatted(.iso8601)) by process \(pid) on \(host)"
     }
 }
 
