@@ -94,9 +94,19 @@ import TestSupport
         #expect(
             try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
         // SIGTERM once the first batch is recorded (and so on the target), from a thread of its
-        // own: the moment does not wait for this test's task on a busy run, so the load is mid-way.
+        // own. The target is stopped (SIGSTOP) from that moment until the daemon has had half a
+        // second to take the signal in, so the load is mid-way however fast engine and target
+        // are: only the batches already sent can still be answered.
         let store = bed.store
-        signalWhen(p, SIGTERM) { ((try? store.itemCounts()["big"]) ?? 0) > 0 }
+        let target = bed.target.process.processIdentifier
+        Thread {
+            let deadline = Date().addingTimeInterval(60)
+            while p.isRunning, Date() < deadline, ((try? store.itemCounts()["big"]) ?? 0) == 0 { usleep(1000) }
+            kill(target, SIGSTOP)
+            if p.isRunning { kill(p.processIdentifier, SIGTERM) }
+            usleep(500_000)
+            kill(target, SIGCONT)
+        }.start()
         let stopped = try await eventually(120) { !p.isRunning }
         #expect(stopped, "SIGTERM stops the daemon once the current batch is committed")
         #expect(p.terminationStatus == 0)
