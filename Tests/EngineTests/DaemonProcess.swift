@@ -33,10 +33,11 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    /// Writes `Subscriptions/ID.yaml`: the nginx feed, refreshed hourly, into the bed's target.
-    func subscribe(_ id: String, feed: String, collection: String) throws {
+    /// Writes `Subscriptions/ID.yaml`: the nginx feed, refreshed hourly, into the bed's target
+    /// (or through `endpoint`, a gateway in front of it).
+    func subscribe(_ id: String, feed: String, collection: String, through endpoint: String? = nil) throws {
         try
-            "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
+            "source:\n  url: \(bed.nginx.url(feed))\nrefresh: 1h\ntarget:\n  url: \(endpoint ?? bed.target.endpoint)\n  collection: \(collection)\n  token-env: TEST_TARGET_TOKEN\n"
             .write(to: subscriptions.appendingPathComponent("\(id).yaml"), atomically: true, encoding: .utf8)
     }
 

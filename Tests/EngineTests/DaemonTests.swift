@@ -42,7 +42,9 @@ import TestSupport
         let bed = try Bed()
         let daemon = try DaemonProcess(bed: bed)
         let subs = daemon.subscriptions
-        let write = daemon.subscribe
+        let write = { (id: String, feed: String, collection: String) in
+            try daemon.subscribe(id, feed: feed, collection: collection)
+        }
         try bed.nginx.put("small.ics", feed([match(1), match(2)]))
         try write("small", "small.ics", "/t/small")
         let base = try await daemon.start()
@@ -87,26 +89,20 @@ import TestSupport
         try FileManager.default.removeItem(at: subs.appendingPathComponent("extra.yaml"))
 
         // A valid change is picked up without a signal: a large feed, whose initial load is then
-        // interrupted by SIGTERM.
+        // interrupted by SIGTERM. Its writes go through a gateway that passes the first batch and
+        // holds the next ones until the daemon has had half a second to take the signal in, so
+        // the load is mid-way however fast engine and target are.
         let big = FeedGenerator(events: 1200, seed: 5).text()
         try bed.nginx.put("big.ics", Array(big.utf8))
-        try write("big", "big.ics", "/t/big")
+        let gateway = try await WriteGateway.start(forwardingTo: bed.target.endpoint, .gate(after: 1))
+        defer { gateway.stop() }
+        try daemon.subscribe("big", feed: "big.ics", collection: "/t/big", through: gateway.endpoint)
         #expect(
             try await eventually(30) { try await status(base)["big"] != nil }, "the new subscription file was loaded")
-        // SIGTERM once the first batch is recorded (and so on the target), from a thread of its
-        // own. The target is stopped (SIGSTOP) from that moment until the daemon has had half a
-        // second to take the signal in, so the load is mid-way however fast engine and target
-        // are: only the batches already sent can still be answered.
-        let store = bed.store
-        let target = bed.target.process.processIdentifier
-        Thread {
-            let deadline = Date().addingTimeInterval(60)
-            while p.isRunning, Date() < deadline, ((try? store.itemCounts()["big"]) ?? 0) == 0 { usleep(1000) }
-            kill(target, SIGSTOP)
-            if p.isRunning { kill(p.processIdentifier, SIGTERM) }
-            usleep(500_000)
-            kill(target, SIGCONT)
-        }.start()
+        #expect(try await eventually(60) { gateway.waiting > 0 }, "the second batch waits at the gate")
+        kill(p.processIdentifier, SIGTERM)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        gateway.open()
         let stopped = try await eventually(120) { !p.isRunning }
         #expect(stopped, "SIGTERM stops the daemon once the current batch is committed")
         #expect(p.terminationStatus == 0)

@@ -253,13 +253,18 @@ func divergence(
     }
 }
 
-/// A gateway in front of the target that passes reads on and answers every write with a 504 of
-/// its own. It either forwards the write first and waits for the target's answer (the write is
-/// applied, its answer lost: issue 14, case 3), or holds it and forwards it only when `release` is
-/// called (the write lands late, after its pass has given up on it, as a write queued in a busy
-/// proxy or in a target's socket buffer after the engine died).
+/// A gateway in front of the target that passes reads on. In the first two modes it answers every
+/// write with a 504 of its own: it either forwards the write first and waits for the target's
+/// answer (the write is applied, its answer lost: issue 14, case 3), or holds it and forwards it
+/// only when `release` is called (the write lands late, after its pass has given up on it, as a
+/// write queued in a busy proxy or in a target's socket buffer after the engine died). In the
+/// third it passes the first `after` writes on and makes the later ones wait until `open` is
+/// called (then passes them on too): a pass is stopped mid-way however fast engine and target are.
 final class WriteGateway: Sendable {
-    enum Mode { case loseAnswers, hold }
+    enum Mode {
+        case loseAnswers, hold
+        case gate(after: Int)
+    }
 
     let task: Task<Void, Error>
     let endpoint: String
@@ -268,9 +273,11 @@ final class WriteGateway: Sendable {
 
     /// The writes held back, each as its headers and body, in the order they came.
     final class Held: @unchecked Sendable {
-        // Unchecked: `writes` is read and written under `lock`.
+        // Unchecked: every field is read and written under `lock`.
         let lock = NSLock()
         var writes: [([(String, String)], [UInt8])] = []
+        var seen = 0, waiting = 0
+        var open = false
     }
 
     private init(task: Task<Void, Error>, port: Int, target: String, held: Held) {
@@ -292,17 +299,27 @@ final class WriteGateway: Sendable {
             }
             let action = request.headers.first { $0.name.canonicalName == "soapaction" }?.value ?? ""
             let write = ["multiOp", "addItem", "updateItem", "deleteItem"].contains { action.contains("/\($0)") }
-            if write, mode == .hold {
+            switch mode {
+            case .hold where write:
                 held.lock.withLock { held.writes.append((headers, body)) }
-            } else {
+            case .loseAnswers where write:
+                _ = try await CurlHTTPClient().send(
+                    Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
+            default:
+                if case .gate(let after) = mode, write {
+                    let waits = held.lock.withLock {
+                        held.seen += 1
+                        if held.seen > after && !held.open { held.waiting += 1 }
+                        return held.seen > after && !held.open
+                    }
+                    while waits, !held.lock.withLock({ held.open }) { try await Task.sleep(nanoseconds: 5_000_000) }
+                }
                 let answer = try await CurlHTTPClient().send(
                     Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
-                if !write {
-                    return Response(
-                        status: .init(code: answer.status),
-                        headers: [.contentType: answer.header("content-type") ?? "text/xml"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
-                }
+                return Response(
+                    status: .init(code: answer.status),
+                    headers: [.contentType: answer.header("content-type") ?? "text/xml"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
             }
             return Response(
                 status: .gatewayTimeout, headers: [.contentType: "text/plain"],
@@ -333,6 +350,12 @@ final class WriteGateway: Sendable {
         }
         return accepted
     }
+
+    /// How many writes wait at the gate.
+    var waiting: Int { held.lock.withLock { held.waiting } }
+
+    /// Lets the writes waiting at the gate, and every later one, pass.
+    func open() { held.lock.withLock { held.open = true } }
 
     func stop() {
         task.cancel()
