@@ -42,15 +42,17 @@ struct ConcurrentExpansionTests {
                 == one.allInstances(from: Self.window.0, to: Self.window.1).map(\.description))
     }
 
-    @Test func twoRunsReadInHalvesAreTheInstancesInTheOrderOfOneIterator() throws {
+    @Test(arguments: [0, 1, 2])
+    func twoRunsReadInTwoPartsAreTheInstancesInTheOrderOfOneIterator(cut: Int) throws {
         let expander = try Support.expander(Self.calendar)
         let expected = expander.allInstances(from: Self.window.0, to: Self.window.1)
         let runs = expander.instanceRuns(from: Self.window.0, to: Self.window.1)
-        let (head, tail) = runs.halves()
-        let merged = Array(head) + Array(tail)
+        // At the start, in the middle, at the end.
+        let headCount = [0, expected.count / 2, expected.count][cut]
+        let (head, tail) = runs.split(at: headCount)
         #expect(runs.count == expected.count)
-        #expect(Array(head).count == expected.count / 2)
-        #expect(merged == expected)
+        #expect(Array(head) == Array(expected.prefix(headCount)))
+        #expect(Array(tail) == Array(expected.dropFirst(headCount)))
         // Ties across the halves of the series: instances at one start come from both runs.
         #expect(Set(runs.first.map(\.start)).intersection(runs.second.map(\.start)).count > 5)
     }
@@ -58,7 +60,7 @@ struct ConcurrentExpansionTests {
     @Test func aCalendarWithoutSeriesGivesEmptyRuns() throws {
         let expander = try Support.expander(Support.calendar([]))
         let runs = expander.instanceRuns(from: Self.window.0, to: Self.window.1)
-        let (head, tail) = runs.halves()
+        let (head, tail) = runs.split(at: 1)
         #expect(runs.count == 0 && Array(head).isEmpty && Array(tail).isEmpty)
     }
 }

@@ -50,21 +50,21 @@ struct ExpandCommand: ParsableCommand {
         let runs = expander.instanceRuns(from: start, to: end)
         let placed = zone != nil || expander.floatingFromCalendar
         let console = Console.current
-        // The two halves of the lines are made on two threads at once: the first is written
-        // out as it is made, the second kept in pieces until the first is out.
-        let halves = runs.halves()
-        let pieces = [0, 1].concurrentMap(minimumPerThread: 1, state: {}) { _, half -> [[UInt8]] in
+        // The lines are made in two halves on two threads at once: the head is written out as
+        // it is made, the tail kept in pieces until the head is out.
+        let parts = runs.split(at: runs.count / 2)
+        let pieces = [0, 1].concurrentMap(minimumPerThread: 1, state: {}) { _, part -> [[UInt8]] in
             var writer = InstanceWriter(document: document, floatingPlaced: placed)
-            guard half == 1 else {
-                writer.write(halves.0) { console.write($0) }
+            guard part == 1 else {
+                writer.write(parts.head) { console.write($0) }
                 return []
             }
             var pieces: [[UInt8]] = []
-            writer.write(halves.1) { pieces.append(Array($0)) }
+            writer.write(parts.tail) { pieces.append(Array($0)) }
             return pieces
         }
         for piece in pieces[1] { console.write(piece) }
-        console.keepUntilExit((document, expander, runs))
+        console.keepUntilExit((document, expander, runs, pieces))
         input.print(document.diagnostics)
         for d in expander.diagnostics + runs.diagnostics {
             console.error(d.line > 0 ? "\(input.name):\(d.line): \(d.message)" : "\(input.name): \(d)")

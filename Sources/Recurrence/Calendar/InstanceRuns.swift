@@ -1,7 +1,7 @@
 import CalendarModel
 
 /// A calendar's instances in a window, expanded on two threads: each thread merges the
-/// instances of one half of the series into a run in start order. Read back through `halves`,
+/// instances of one half of the series into a run in start order. Read back through `split`,
 /// the two runs are one sequence in exactly the order `CalendarExpander.instances` yields.
 ///
 /// The order of that iterator is by start, then by the series' position, then by the order
@@ -37,14 +37,15 @@ public struct InstanceRuns: Sendable {
         diagnostics = runs[0].diagnostics + runs[1].diagnostics
     }
 
-    /// The instances in start order, cut into two halves of (nearly) equal size, so that two
-    /// threads can each take one.
-    public func halves() -> (MergedInstances, MergedInstances) {
-        let head = MergedInstances(first: first, second: second, i: 0, j: 0, remaining: count / 2)
-        var rest = head
-        while rest.next() != nil {}
-        rest.remaining = count - count / 2
-        return (head, rest)
+    /// The instances in start order cut in two: the first `headCount` of them (at most all), and
+    /// the rest; two threads can then take one each.
+    public func split(at headCount: Int) -> (head: MergedInstances, tail: MergedInstances) {
+        let headCount = min(max(headCount, 0), count)
+        let head = MergedInstances(first: first, second: second, i: 0, j: 0, remaining: headCount)
+        var tail = head
+        while tail.next() != nil {}
+        tail.remaining = count - headCount
+        return (head, tail)
     }
 }
 
