@@ -12,8 +12,9 @@ struct ICSCommand: AsyncParsableCommand {
     )
 
     struct Inspect: ParsableCommand {
-        // Every command names itself: a name ArgumentParser derives from the type costs every
-        // run of `outboard` a reflection over all types (about a millisecond).
+        // Every command names itself: for a name derived from the type (`String(describing:)`),
+        // each run of `outboard` searched every protocol conformance in the binary (about a
+        // millisecond).
         static let configuration = CommandConfiguration(
             commandName: "inspect",
             abstract: "Print one JSON object per line for every component of every item.",

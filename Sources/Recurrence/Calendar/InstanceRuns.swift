@@ -1,8 +1,9 @@
 import CalendarModel
 
-/// A calendar's instances in a window, expanded on two threads: each thread merges the
-/// instances of one half of the series into a run in start order. Read back through `split`,
-/// the two runs are one sequence in exactly the order `CalendarExpander.instances` yields.
+/// A calendar's instances in a window, expanded on two threads (one on a one-core machine):
+/// each thread merges the instances of one half of the series into a run in start order. Read
+/// back through `split`, the two runs are one sequence in exactly the order
+/// `CalendarExpander.instances` yields.
 ///
 /// The order of that iterator is by start, then by the series' position, then by the order
 /// a series yields its instances. Every series of the first run comes before every series of
