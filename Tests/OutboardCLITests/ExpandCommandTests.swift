@@ -1,4 +1,6 @@
+import CalendarModel
 import Foundation
+import Recurrence
 import Testing
 
 @testable import OutboardCLI
@@ -35,6 +37,37 @@ import Testing
                 #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260112T090000","start":"2026-01-12T11:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-12T10:00:00Z","end":"2026-01-12T12:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-12T11:00:00Z","override":true,"status":"CANCELLED","summary":"Training (moved)"}"#,
                 #"{"component":"VEVENT","uid":"series@x","recurrence-id":"20260119T090000","start":"2026-01-19T09:00:00+01:00","start-tzid":"Europe/Berlin","start-utc":"2026-01-19T08:00:00Z","end":"2026-01-19T10:00:00+01:00","end-tzid":"Europe/Berlin","end-utc":"2026-01-19T09:00:00Z","summary":"Training, weekly"}"#,
             ])
+    }
+
+    /// The command reads, expands and writes on two threads (each half of the series, then each
+    /// half of the lines): its output is byte for byte that of one writer over one iterator,
+    /// ties between the halves' series included, in pieces of 64 KiB and more.
+    @Test func linesMadeOnTwoThreadsAreThoseOfOneThread() async throws {
+        var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"]
+        for i in 0..<100 {
+            let tzid = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Unknown/Zone"][i % 4]
+            lines += [
+                "BEGIN:VEVENT", "UID:series-\(i)@x", "DTSTART;TZID=\(tzid):20260105T0\(8 + i % 2)0000",
+                "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=20", "SUMMARY:Series \(i) of a calendar long enough",
+                "END:VEVENT",
+            ]
+        }
+        let text = (lines + ["END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
+        let file = try temporaryFile("cal.ics", text)
+        let r = await outboard("ics", "expand", file, "--from", "2026-01-01", "--to", "2026-02-01")
+
+        let document = try ICalParser().parse(text)
+        let expander = CalendarExpander(document: document)
+        var writer = InstanceWriter(document: document, floatingPlaced: false)
+        var expected: [UInt8] = []
+        let iterator = expander.instances(
+            from: RFC3339.seconds(year: 2026, month: 1, day: 1), to: RFC3339.seconds(year: 2026, month: 2, day: 1))
+        writer.write(IteratorSequence(iterator)) { expected += $0 }
+        #expect(r.code == 1)  // the unknown zone
+        #expect(r.err.contains("Unknown/Zone") && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        #expect(r.out.split(separator: "\n").count == 2000)
+        #expect(expected.count > 4 << 16)
+        #expect(r.out == String(decoding: expected, as: UTF8.self))
     }
 
     /// Offsets west of UTC and not whole hours, UTC values, and years of fewer than four digits.

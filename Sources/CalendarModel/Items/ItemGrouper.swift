@@ -14,8 +14,10 @@ public enum ItemGrouper {
     ///   expander) saves the walk over every property.
     public static func items(from document: ICalDocument, collectingZones: Bool = true) -> ItemSet {
         var diagnostics = document.diagnostics
-        var order: [String] = []
-        var byKey: [String: Builder] = [:]
+        // The items in the order they first appear, and where each key's item is.
+        var builders: [Builder] = []
+        var byKey: [String: Int] = [:]
+        byKey.reserveCapacity(document.calendars.reduce(0) { $0 + $1.components.count })
         var allZones: [ICalComponent] = []
         var tzids: Set<String> = []
 
@@ -40,28 +42,31 @@ public enum ItemGrouper {
                             line: c.line, message: "\(c.name)\(summary) has no UID; keyed as \(key)", component: c.name)
                     )
                 }
-                if byKey[key] == nil {
-                    order.append(key)
-                    byKey[key] = Builder(uid: uid)
+                let index: Int
+                if let known = byKey[key] {
+                    index = known
+                } else {
+                    index = builders.count
+                    byKey[key] = index
+                    builders.append(Builder(key: key, uid: uid))
                 }
-                byKey[key]!.add(c, diagnostics: &diagnostics)
+                builders[index].add(c, diagnostics: &diagnostics)
                 guard collectingZones else { continue }
                 for tzid in referencedZones(c) {
-                    if let z = zones[tzid] { byKey[key]!.zones[tzid] = z }
+                    if let z = zones[tzid] { builders[index].zones[tzid] = z }
                 }
             }
         }
 
-        let items = order.map { key -> ICalItem in
-            let b = byKey[key]!
+        let items = builders.map { b -> ICalItem in
             var comps: [ICalComponent] = []
             if let m = b.master { comps.append(m) }
             comps += b.overrides.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.value)
             let zones = b.zones.sorted { $0.key < $1.key }.map(\.value)
-            return ICalItem(key: key, uid: b.uid, components: comps, timezones: zones)
+            return ICalItem(key: b.key, uid: b.uid, components: comps, timezones: zones)
         }
         var duplicates: [String: Int] = [:]
-        for (key, b) in byKey where b.dropped > 0 { duplicates[key] = b.dropped }
+        for b in builders where b.dropped > 0 { duplicates[b.key] = b.dropped }
         return ItemSet(
             items: items, calendarProperties: document.calendars.first?.properties ?? [], diagnostics: diagnostics,
             duplicates: duplicates,
@@ -82,6 +87,7 @@ public enum ItemGrouper {
     }
 
     private struct Builder {
+        let key: String
         var uid: String?
         var master: ICalComponent?
         var overrides: [[UInt8]: ICalComponent] = [:]
@@ -89,8 +95,10 @@ public enum ItemGrouper {
         /// Copies left out: a second master, or a second override with one RECURRENCE-ID.
         var dropped = 0
 
+        /// How a diagnostic names the item.
+        var who: String { uid.map { "uid=\($0)" } ?? "no UID" }
+
         mutating func add(_ c: ICalComponent, diagnostics: inout [ICalDiagnostic]) {
-            let who = uid.map { "uid=\($0)" } ?? "no UID"
             if let rid = c.recurrenceID {
                 var key = [UInt8]()
                 for v in rid.values { CanonicalForm.appendCanonical(v, to: &key) }

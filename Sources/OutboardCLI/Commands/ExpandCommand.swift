@@ -45,24 +45,31 @@ struct ExpandCommand: ParsableCommand {
         let start = from.flatMap { Self.instant($0, zone: zone) } ?? Self.today(zone: zone)
         let end = to.flatMap { Self.instant($0, zone: zone) } ?? start + 366 * 86_400
         guard end > start else { throw CommandExit.usage("the window is empty: --to must be after --from") }
-        let expander = CalendarExpander(document: document, options: ExpansionOptions(floatingZone: zone ?? "UTC"))
-        var writer = InstanceWriter(document: document, floatingPlaced: zone != nil || expander.floatingFromCalendar)
-        var iterator = expander.instances(from: start, to: end)
-        defer { Console.current.keepUntilExit((document, expander, writer, iterator)) }
-        var out = OutputBytes(capacity: 1 << 17)
-        while let instance = iterator.next() {
-            writer.append(instance, to: &out)
-            if out.count >= 1 << 16 {
-                out.withBytes { Console.current.write($0) }
-                out.removeAll()
+        let expander = CalendarExpander(
+            document: document, options: ExpansionOptions(floatingZone: zone ?? "UTC"), concurrently: true)
+        let runs = expander.instanceRuns(from: start, to: end)
+        let placed = zone != nil || expander.floatingFromCalendar
+        let console = Console.current
+        // The lines are made in two halves on two threads at once: the head is written out as
+        // it is made, the tail kept in pieces until the head is out.
+        let parts = runs.split(at: runs.count / 2)
+        let pieces = [0, 1].concurrentMap(minimumPerThread: 1, state: {}) { _, part -> [[UInt8]] in
+            var writer = InstanceWriter(document: document, floatingPlaced: placed)
+            guard part == 1 else {
+                writer.write(parts.head) { console.write($0) }
+                return []
             }
+            var pieces: [[UInt8]] = []
+            writer.write(parts.tail) { pieces.append(Array($0)) }
+            return pieces
         }
-        out.withBytes { Console.current.write($0) }
+        for piece in pieces[1] { console.write(piece) }
+        console.keepUntilExit((document, expander, runs, pieces))
         input.print(document.diagnostics)
-        for d in expander.diagnostics + iterator.diagnostics {
-            Console.current.error(d.line > 0 ? "\(input.name):\(d.line): \(d.message)" : "\(input.name): \(d)")
+        for d in expander.diagnostics + runs.diagnostics {
+            console.error(d.line > 0 ? "\(input.name):\(d.line): \(d.message)" : "\(input.name): \(d)")
         }
-        if !document.diagnostics.isEmpty || !expander.diagnostics.isEmpty || !iterator.diagnostics.isEmpty {
+        if !document.diagnostics.isEmpty || !expander.diagnostics.isEmpty || !runs.diagnostics.isEmpty {
             throw CommandExit.problems
         }
     }

@@ -9,7 +9,9 @@ public final class ZoneResolver {
     private let embedded: [String: ICalComponent]
     private var cache: [String: ZoneRules?] = [:]
     /// Problems found so far (unknown or unreadable zones), each TZID reported once.
-    public private(set) var diagnostics: [RecurrenceDiagnostic] = []
+    public var diagnostics: [RecurrenceDiagnostic] { reports.map(\.diagnostic) }
+    /// The problems, each with the TZID it is about.
+    private(set) var reports: [Report] = []
     /// The zone floating and DATE values are placed in.
     public private(set) var floating: ZoneRules = .utc
     /// True when `floating` is the calendar's own X-WR-TIMEZONE (a zone some source knows).
@@ -56,23 +58,47 @@ public final class ZoneResolver {
         if let vtz = embedded[tzid] {
             let (history, problems) = VTimezoneCompiler.history(of: vtz, from: ZoneSpan.start, to: ZoneSpan.end)
             for p in problems {
-                diagnostics.append(
-                    RecurrenceDiagnostic(kind: .invalidZone, message: "VTIMEZONE \"\(tzid)\": \(p)", line: vtz.line))
+                report(
+                    RecurrenceDiagnostic(kind: .invalidZone, message: "VTIMEZONE \"\(tzid)\": \(p)", line: vtz.line),
+                    about: tzid)
             }
             if let history { return ZoneRules(identifier: tzid, source: .vtimezone, history: history) }
         }
-        diagnostics.append(
+        report(
             RecurrenceDiagnostic(
                 kind: .unknownZone,
                 message:
                     "TZID \"\(tzid)\" is not in the zone database, not a Windows zone name, and has no usable VTIMEZONE; "
-                    + "its times were read as floating (\(floating.identifier))", uid: uid))
+                    + "its times were read as floating (\(floating.identifier))", uid: uid),
+            about: tzid)
         return nil
+    }
+
+    private func report(_ diagnostic: RecurrenceDiagnostic, about tzid: String) {
+        reports.append(Report(tzid: tzid, diagnostic: diagnostic))
     }
 
     private func fromDatabase(_ name: String, as identifier: String? = nil) -> ZoneRules? {
         guard !name.isEmpty else { return nil }
         return database.rules(of: name, identifier: identifier ?? name)
+    }
+}
+
+extension ZoneResolver {
+    /// A problem with a zone, and the TZID it is about.
+    struct Report: Sendable {
+        var tzid: String
+        var diagnostic: RecurrenceDiagnostic
+
+        /// What one resolver would have reported had it looked up the TZIDs of `earlier` and
+        /// then those of `later` (each list from a resolver of its own, in its order): a TZID
+        /// resolves the same way in every resolver, so the later reports about a TZID the
+        /// earlier ones name are the same problems again, and the first report (with the UID
+        /// that asked first) is kept.
+        static func merged(_ earlier: [Report], _ later: [Report]) -> [Report] {
+            let known = Set(earlier.map(\.tzid))
+            return earlier + later.filter { !known.contains($0.tzid) }
+        }
     }
 }
 
