@@ -323,7 +323,8 @@ struct ParseRun {
         return "\"" + printable + (raw.count > 60 ? "…" : "") + "\""
     }
 
-    /// Splits a content line into name, parameters and value (RFC 5545 §3.1).
+    /// Splits a content line into name, parameters and value (RFC 5545 §3.1). The parser's hot
+    /// path: the steps it calls are inlined into it.
     mutating func parsedLine(_ b: Bytes) throws(ICalendarError) {
         let n = b.count
         var i = 0
@@ -343,11 +344,38 @@ struct ParseRun {
         let isBegin = nameBytes.equalsUppercased("BEGIN")
         let isEnd = !isBegin && nameBytes.equalsUppercased("END")
         let name = isBegin ? "BEGIN" : isEnd ? "END" : nameBytes.upperString
+        guard let parameters = lineParameters(b, at: &i, of: name) else { return }
+        guard i < n, b[i] == ASCII.colon else {
+            diagnose("no ':' between name and value of \(name); line skipped")
+            return
+        }
+        let value = b.slice(i + 1, n)
+        if isBegin {
+            try begin(value.trimmed.upperString)
+        } else if isEnd {
+            end(value.trimmed.upperString)
+        } else if stack.isEmpty {
+            diagnose("property \(name) outside any component; line skipped")
+        } else {
+            stack[stack.count - 1].properties.append(property(name, parameters, value: value))
+        }
+    }
 
-        var parameters: [ICalParameter] = []
+    /// What a content line's parameters say: the parameters kept, its VALUE type (nil when it
+    /// names none; `.unknown` for a type this reader does not know) and whether ENCODING=BASE64.
+    struct LineParameters {
+        var list: [ICalParameter] = []
         var valueType: ValueType?
-        var base64 = false
         var explicitValue: String?
+        var base64 = false
+    }
+
+    /// Reads the parameters from `i` (at the first ';', if any) up to the ':' before the value,
+    /// leaving `i` there; nil when the line is skipped (an unterminated quoted value).
+    @inline(__always)
+    mutating func lineParameters(_ b: Bytes, at i: inout Int, of name: String) -> LineParameters? {
+        let n = b.count
+        var p = LineParameters()
         while i < n, b[i] == ASCII.semicolon {
             i += 1
             let nameStart = i
@@ -358,97 +386,85 @@ struct ParseRun {
                 continue
             }
             i += 1
-            var values = SmallList<String>()
-            while true {
-                if i < n, b[i] == ASCII.quote {
-                    let vs = i + 1
-                    var ve = vs
-                    while ve < n, b[ve] != ASCII.quote { ve += 1 }
-                    guard ve < n else {
-                        diagnose("unterminated quoted value in parameter \(pname.string) of \(name); line skipped")
-                        return
-                    }
-                    values.append(Self.decodeCarets(b.slice(vs, ve)))
-                    i = ve + 1
-                    // Tolerate junk between a closing quote and the next delimiter.
-                    while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
-                } else {
-                    let vs = i
-                    while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
-                    values.append(Self.decodeCarets(b.slice(vs, i)))
-                }
-                if i < n, b[i] == ASCII.comma {
-                    i += 1
-                    continue
-                }
-                break
-            }
+            guard var values = parameterValues(b, at: &i, of: pname, in: name) else { return nil }
             guard !pname.isEmpty, pname.allSatisfy(Self.isNameByte) else {
                 diagnose("malformed parameter name \(Self.preview(pname)) in \(name); parameter ignored")
                 continue
             }
-            let pn = pname.upperString
             if pname.equalsUppercased("VALUE") {
-                explicitValue = values.first ?? ""
-                if let known = ValueType(icalName: explicitValue!) {
-                    valueType = known
+                p.explicitValue = values.first ?? ""
+                if let known = ValueType(icalName: p.explicitValue!) {
+                    p.valueType = known
                     continue
                 }
                 // A type this reader does not know: the raw value and this parameter are kept
                 // as they are, so writing the property gives back the same line.
-                valueType = .unknown
+                p.valueType = .unknown
             }
-            if pname.equalsUppercased("ENCODING"), values.first?.uppercased() == "BASE64" { base64 = true }
+            if pname.equalsUppercased("ENCODING"), values.first?.uppercased() == "BASE64" { p.base64 = true }
             // BOOLEAN parameters (RSVP) are case-insensitive; xCal spells them in lowercase, so one
             // spelling here keeps iCalendar → xCal → iCalendar exact.
             if pname.equalsUppercased("RSVP") { values = SmallList(values.map { $0.uppercased() }) }
-            parameters.append(ICalParameter(name: pn, values: values))
+            p.list.append(ICalParameter(name: pname.upperString, values: values))
         }
-        guard i < n, b[i] == ASCII.colon else {
-            diagnose("no ':' between name and value of \(name); line skipped")
-            return
-        }
-        let value = b.slice(i + 1, n)
+        return p
+    }
 
-        if isBegin {
-            try begin(value.trimmed.upperString)
-            return
+    /// Reads a parameter's comma-separated values from `i` (after its '='), quoted or not, up
+    /// to the ';' or ':' after them; nil when a quoted value is not terminated (line skipped).
+    @inline(__always)
+    mutating func parameterValues(_ b: Bytes, at i: inout Int, of pname: Bytes, in name: String)
+        -> SmallList<String>?
+    {
+        let n = b.count
+        var values = SmallList<String>()
+        while true {
+            if i < n, b[i] == ASCII.quote {
+                let vs = i + 1
+                var ve = vs
+                while ve < n, b[ve] != ASCII.quote { ve += 1 }
+                guard ve < n else {
+                    diagnose("unterminated quoted value in parameter \(pname.string) of \(name); line skipped")
+                    return nil
+                }
+                values.append(Self.decodeCarets(b.slice(vs, ve)))
+                i = ve + 1
+                // Tolerate junk between a closing quote and the next delimiter.
+                while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
+            } else {
+                let vs = i
+                while i < n, b[i] != ASCII.comma, b[i] != ASCII.semicolon, b[i] != ASCII.colon { i += 1 }
+                values.append(Self.decodeCarets(b.slice(vs, i)))
+            }
+            guard i < n, b[i] == ASCII.comma else { return values }
+            i += 1
         }
-        if isEnd {
-            end(value.trimmed.upperString)
-            return
-        }
-        guard !stack.isEmpty else {
-            diagnose("property \(name) outside any component; line skipped")
-            return
-        }
+    }
 
+    /// The property of a line: its value typed by its VALUE parameter or its name (RFC 5545
+    /// §3.2.20), decoded first when it is BASE64 but not BINARY (RFC 6321 §3.1 step 3).
+    @inline(__always)
+    mutating func property(_ name: String, _ p: LineParameters, value: Bytes) -> ICalProperty {
         let info = PropertyTypes.info(of: name)
-        var type = valueType ?? info.type ?? .unknown
-        if explicitValue != nil, valueType == .unknown {
-            diagnose("\(name) has unknown VALUE=\(explicitValue!); value kept as it is")
+        var type = p.valueType ?? info.type ?? .unknown
+        if let explicit = p.explicitValue, p.valueType == .unknown {
+            diagnose("\(name) has unknown VALUE=\(explicit); value kept as it is")
         }
-        var prop: ICalProperty
-        if base64 && type != .binary && type != .unknown {
-            // RFC 6321 §3.1 step 3: a non-BINARY value in base64 is decoded and ENCODING dropped.
-            guard let decoded = Base64.decode(value) else {
-                diagnose("\(name) has ENCODING=BASE64 but its value is not base64; value kept as it is")
-                stack[stack.count - 1].properties.append(
-                    ICalProperty(name: name, parameters: parameters, values: [.unknown(value.string)]))
-                return
-            }
-            parameters.removeAll { $0.name == "ENCODING" }
-            prop = decoded.withUnsafeBufferPointer {
-                typedProperty(
-                    name: name, parameters: parameters, value: $0, type: &type, explicit: valueType != nil,
-                    multiValued: info.multiValued)
-            }
-        } else {
-            prop = typedProperty(
-                name: name, parameters: parameters, value: value, type: &type, explicit: valueType != nil,
+        guard p.base64 && type != .binary && type != .unknown else {
+            return typedProperty(
+                name: name, parameters: p.list, value: value, type: &type, explicit: p.valueType != nil,
                 multiValued: info.multiValued)
         }
-        stack[stack.count - 1].properties.append(prop)
+        guard let decoded = Base64.decode(value) else {
+            diagnose("\(name) has ENCODING=BASE64 but its value is not base64; value kept as it is")
+            return ICalProperty(name: name, parameters: p.list, values: [.unknown(value.string)])
+        }
+        let parameters = p.list.filter { $0.name != "ENCODING" }
+        return decoded.withUnsafeBufferPointer {
+            typedProperty(
+                name: name, parameters: parameters, value: $0, type: &type, explicit: p.valueType != nil,
+                multiValued: info.multiValued)
+        }
     }
 
     /// Types the value; on failure keeps the raw text as `unknown` with a diagnostic.
