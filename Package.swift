@@ -15,7 +15,10 @@ let package = Package(
     name: "Outboard",
     platforms: [.macOS(.v14)],
     products: [
+        // `outboard` runs the `ics` commands itself and every other command in `outboard-engine`,
+        // which it needs beside it: build both (`swift build` builds every product).
         .executable(name: "outboard", targets: ["outboard"]),
+        .executable(name: "outboard-engine", targets: ["outboard-engine"]),
         .executable(name: "outboard-target", targets: ["outboard-target"]),
     ],
     dependencies: [
@@ -79,14 +82,23 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: optimizedInDebug),
-        // The CLI's commands, kept in a library so tests drive the same code the executable runs.
+        // The commands that only read and write files (`ics`) and what every command shares
+        // (console, input files, exit codes): no I/O library but libxml2.
+        .target(name: "FileCommands", dependencies: [
+            "CalendarModel", "XCal", "SafeXML", "Recurrence", "SyncCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimizedInDebug),
+        // The CLI's commands, kept in a library so tests drive the same code the executables run.
         .target(name: "OutboardCLI", dependencies: [
-            "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS", "YAMLConfig",
+            "FileCommands", "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS",
+            "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: optimizedInDebug),
-        .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
+        // Not a dependency of `outboard` (SwiftPM would link the engine's code into it).
+        .executableTarget(name: "outboard", dependencies: ["FileCommands"]),
+        .executableTarget(name: "outboard-engine", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
             "CalendarModel", "Recurrence", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport", "YAMLConfig",
@@ -115,7 +127,7 @@ let package = Package(
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML", "TestSupport"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
-        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "Engine", "SyncCore", "CalendarModel", "TestSupport"]),
+        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "FileCommands", "Engine", "SyncCore", "CalendarModel", "TestSupport"]),
         .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "Recurrence", "SyncCore", "TestSupport", "YAMLConfig",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Hummingbird", package: "hummingbird"),

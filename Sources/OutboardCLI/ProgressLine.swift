@@ -1,4 +1,5 @@
 import Engine
+import FileCommands
 import Foundation
 
 /// The progress line `outboard sync` shows on a terminal for a pass that runs longer than a

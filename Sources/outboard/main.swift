@@ -1,9 +1,13 @@
-import Foundation
-import OutboardCLI
+import FileCommands
+import Glibc
 
+// `outboard`: the commands that only read and write files (`outboard ics …`) run in this
+// program, which links no more than reading a calendar needs, so they start in a few
+// milliseconds. Every other command is the engine's: this process becomes `outboard-engine`,
+// installed beside it, with the same arguments (and keeps its process id, so signals and
+// exit codes reach the engine and its caller as before).
 let arguments = Array(CommandLine.arguments.dropFirst())
-// A synchronous command (the `ics` commands among them) runs here on the main thread, before
-// anything awaits: its memory then comes from the main heap, which grows in large steps (a
-// worker thread's heap grows a page at a time: about 3,000 mprotect calls for `ics expand`).
-if let code = OutboardCommand.runSynchronously(arguments: arguments) { exit(code) }
-exit(await OutboardCommand.run(arguments: arguments))
+if arguments.first == "ics", let code = FileToolCommand.runCommandLineSynchronously(arguments) {
+    exit(code)
+}
+EngineProgram.replaceThisProcess(arguments: arguments)

@@ -1,9 +1,9 @@
 import CalendarModel
+@testable import FileCommands
 import Foundation
+@testable import OutboardCLI
 import Recurrence
 import Testing
-
-@testable import OutboardCLI
 
 @Suite struct ExpandCommandTests {
     static let calendar =
@@ -140,20 +140,20 @@ import Testing
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         let expected = try #require(formatter.date(from: text)).timeIntervalSince1970
-        #expect(ExpandCommand.plainInstant(text, zone: nil) == Int64(expected))
-        #expect(ExpandCommand.instant(text, zone: "Asia/Tokyo") == Int64(expected))
+        #expect(WhenArgument.plainInstant(text, zone: nil) == Int64(expected))
+        #expect(WhenArgument.instant(text, zone: "Asia/Tokyo") == Int64(expected))
     }
 
     @Test func plainDatesAreMidnightUTCAndTheRestIsLeftToFoundation() {
-        #expect(ExpandCommand.plainInstant("2026-01-05", zone: nil) == 1_767_571_200)
-        #expect(ExpandCommand.plainInstant("2026-01-05", zone: "America/New_York") == nil)
-        #expect(ExpandCommand.instant("2026-01-05", zone: "America/New_York") == 1_767_589_200)
+        #expect(WhenArgument.plainInstant("2026-01-05", zone: nil) == 1_767_571_200)
+        #expect(WhenArgument.plainInstant("2026-01-05", zone: "America/New_York") == nil)
+        #expect(WhenArgument.instant("2026-01-05", zone: "America/New_York") == 1_767_589_200)
         for other in [
             "2026-02-30", "2025-02-29T00:00:00Z", "2026-01-05T24:00:00Z", "2026-01-05t09:00:00z",
             "2026-01-05T09:00:00.250Z", "2026-1-5", "yesterday",
         ] {
-            #expect(ExpandCommand.plainInstant(other, zone: nil) == nil, "\(other)")
+            #expect(WhenArgument.plainInstant(other, zone: nil) == nil, "\(other)")
         }
-        #expect(ExpandCommand.instant("2026-01-05T09:00:00.250Z", zone: nil) == 1_767_603_600)
+        #expect(WhenArgument.instant("2026-01-05T09:00:00.250Z", zone: nil) == 1_767_603_600)
     }
 }

@@ -1,7 +1,7 @@
+@testable import FileCommands
 import Foundation
-import Testing
-
 @testable import OutboardCLI
+import Testing
 
 /// What the executable's short path relies on: synchronous commands run on the calling thread,
 /// the output buffer, reading a file in one piece, and trees kept only by the process's console.

@@ -1,4 +1,5 @@
 import Engine
+import FileCommands
 import Foundation
 @testable import OutboardCLI
 import Testing

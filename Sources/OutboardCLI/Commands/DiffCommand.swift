@@ -1,6 +1,7 @@
 import ArgumentParser
-import CalendarModel
 import CalWS
+import CalendarModel
+import FileCommands
 import SafeXML
 import SyncCore
 import XCal

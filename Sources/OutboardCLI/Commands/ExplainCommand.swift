@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import FileCommands
 import Foundation
 import SyncCore
 import YAMLConfig

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CalendarModel
 import Engine
+import FileCommands
 import Filters
 import Foundation
 import YAMLConfig

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import FileCommands
 import Foundation
 import Recurrence
 import YAMLConfig
@@ -29,7 +30,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, ExpandCommand.instant(value, zone: nil) == nil {
+            if let value, WhenArgument.instant(value, zone: nil) == nil {
                 throw ValidationError(
                     "\(name) \(value) is neither a date (2026-01-05) nor an RFC 3339 date-time (2026-01-05T09:00:00Z)")
             }
@@ -39,8 +40,8 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let now = Date()
         let t = Int64(now.timeIntervalSince1970.rounded(.down))
-        let start = from.flatMap { ExpandCommand.instant($0, zone: nil) } ?? t - 7 * 86_400
-        let end = to.flatMap { ExpandCommand.instant($0, zone: nil) } ?? t + 90 * 86_400
+        let start = from.flatMap { WhenArgument.instant($0, zone: nil) } ?? t - 7 * 86_400
+        let end = to.flatMap { WhenArgument.instant($0, zone: nil) } ?? t + 90 * 86_400
         guard end > start else { throw CommandExit.usage("the window is empty: --to must be after --from") }
         let c: SubscriptionLoader.Configuration
         do { c = try Configuration.load(config) } catch let e as CommandExit {

@@ -4,12 +4,14 @@ import Foundation
 import XCal
 
 /// `outboard ics …`: read, convert and hash iCalendar files.
-struct ICSCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+package struct ICSCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "ics",
         abstract: "Inspect, convert, hash and expand iCalendar and xCal files.",
         subcommands: [Inspect.self, ToXCal.self, FromXCal.self, Hash.self, ExpandCommand.self]
     )
+
+    package init() {}
 
     struct Inspect: ParsableCommand {
         // Every command names itself: for a name derived from the type (`String(describing:)`),
@@ -91,11 +93,11 @@ struct ICSCommand: AsyncParsableCommand {
 }
 
 /// A command's input file (or standard input for `-`), with diagnostics reported against its name.
-struct InputFile {
-    let name: String
-    let bytes: [UInt8]
+package struct InputFile {
+    package let name: String
+    package let bytes: [UInt8]
 
-    init(_ path: String) throws {
+    package init(_ path: String) throws {
         if path == "-" {
             name = "<stdin>"
             bytes = Console.current.readStandardInput()
@@ -115,7 +117,7 @@ struct InputFile {
     /// The bytes of the file at `path`, read straight into one array (Foundation's
     /// `contents(atPath:)` and the copy into an array took twice the memory and time); nil when
     /// it cannot be read.
-    static func contents(of path: String) -> [UInt8]? {
+    package static func contents(of path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -137,7 +139,7 @@ struct InputFile {
 
     /// The parsed calendar; input that is not iCalendar at all ends the command with
     /// `failureCode` (1 where it is a problem of the input, 2 where it makes the command meaningless).
-    func parseICalendar(failureCode: Int32 = 1) throws -> ICalDocument {
+    package func parseICalendar(failureCode: Int32 = 1) throws -> ICalDocument {
         do {
             return try ICalParser().parse(bytes)
         } catch {
@@ -146,13 +148,13 @@ struct InputFile {
     }
 
     /// Prints each diagnostic as `file:line: message` on standard error; throws exit 1 if any.
-    func report(_ diagnostics: [ICalDiagnostic]) throws {
+    package func report(_ diagnostics: [ICalDiagnostic]) throws {
         print(diagnostics)
         if !diagnostics.isEmpty { throw CommandExit.problems }
     }
 
     /// Prints each diagnostic as `file:line: message (VEVENT uid=…)` on standard error.
-    func print(_ diagnostics: [ICalDiagnostic]) {
+    package func print(_ diagnostics: [ICalDiagnostic]) {
         for d in diagnostics {
             Console.current.error(
                 d.line > 0 ? "\(name):\(d.line): \(d.messageWithContext)" : "\(name): \(d.messageWithContext)")

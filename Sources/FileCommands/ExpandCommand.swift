@@ -32,7 +32,7 @@ struct ExpandCommand: ParsableCommand {
             throw ValidationError("--zone \(zone) is not a zone the system's time zone database knows")
         }
         for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, Self.instant(value, zone: zone) == nil {
+            if let value, WhenArgument.instant(value, zone: zone) == nil {
                 throw ValidationError(
                     "\(name) \(value) is neither a date (2026-01-05) nor an RFC 3339 date-time (2026-01-05T09:00:00Z)")
             }
@@ -42,8 +42,8 @@ struct ExpandCommand: ParsableCommand {
     func run() throws {
         let input = try InputFile(file)
         let document = try input.parseICalendar()
-        let start = from.flatMap { Self.instant($0, zone: zone) } ?? Self.today(zone: zone)
-        let end = to.flatMap { Self.instant($0, zone: zone) } ?? start + 366 * 86_400
+        let start = from.flatMap { WhenArgument.instant($0, zone: zone) } ?? WhenArgument.today(zone: zone)
+        let end = to.flatMap { WhenArgument.instant($0, zone: zone) } ?? start + 366 * 86_400
         guard end > start else { throw CommandExit.usage("the window is empty: --to must be after --from") }
         let expander = CalendarExpander(
             document: document, options: ExpansionOptions(floatingZone: zone ?? "UTC"), concurrently: true)
@@ -73,16 +73,20 @@ struct ExpandCommand: ParsableCommand {
             throw CommandExit.problems
         }
     }
+}
 
+/// A WHEN argument (`--from`, `--to` of `ics expand` and `verify`): a date (midnight in a zone,
+/// or UTC) or an RFC 3339 date-time.
+package enum WhenArgument {
     /// Midnight today in `zone` (or UTC), as epoch seconds.
-    static func today(zone: String?) -> Int64 {
+    package static func today(zone: String?) -> Int64 {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
         return Int64(calendar.startOfDay(for: Date()).timeIntervalSince1970)
     }
 
     /// A date (midnight in `zone`, or UTC) or an RFC 3339 date-time, as epoch seconds.
-    static func instant(_ text: String, zone: String?) -> Int64? {
+    package static func instant(_ text: String, zone: String?) -> Int64? {
         if let seconds = plainInstant(text, zone: zone) { return seconds }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         if text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
@@ -100,13 +104,11 @@ struct ExpandCommand: ParsableCommand {
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.date(from: text).map { Int64($0.timeIntervalSince1970) }
     }
-}
 
-extension ExpandCommand {
     /// The usual shapes of `instant` read without Foundation's formatters (which load ICU's
     /// calendars: a few milliseconds of a command that takes about a hundred): a date in UTC
     /// (`2026-01-05`) and an RFC 3339 date-time without fractions. Anything else is nil.
-    static func plainInstant(_ text: String, zone: String?) -> Int64? {
+    package static func plainInstant(_ text: String, zone: String?) -> Int64? {
         if text.utf8.count == 10 { return zone == nil ? RFC3339.instant(text + "T00:00:00Z") : nil }
         return RFC3339.instant(text)
     }
