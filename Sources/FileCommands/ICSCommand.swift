@@ -95,53 +95,33 @@ package struct ICSCommand: ParsableCommand {
 /// A command's input file (or standard input for `-`), with diagnostics reported against its name.
 package struct InputFile {
     package let name: String
-    package let bytes: [UInt8]
+    package let contents: FileBytes
 
     package init(_ path: String) throws {
         if path == "-" {
             name = "<stdin>"
-            bytes = Console.current.readStandardInput()
+            contents = FileBytes(Console.current.readStandardInput())
             return
         }
         name = path
-        guard let contents = Self.contents(of: path) else {
+        guard let contents = FileBytes(path: path) else {
             var isDir: ObjCBool = false
             let why =
                 FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
                 ? (isDir.boolValue ? "it is a directory" : "permission denied") : "no such file"
             throw CommandExit.usage("cannot read \(path): \(why)")
         }
-        bytes = contents
+        self.contents = contents
     }
 
-    /// The bytes of the file at `path`, read straight into one array (Foundation's
-    /// `contents(atPath:)` and the copy into an array took twice the memory and time); nil when
-    /// it cannot be read.
-    package static func contents(of path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        // The size is a hint (0 for a pipe): the loop reads to the end of the file whatever it is.
-        var bytes = [UInt8](repeating: 0, count: fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) + 1 : 0)
-        var count = 0
-        while true {
-            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(count, 1 << 16))) }
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { break }
-            count += n
-        }
-        bytes.removeLast(bytes.count - count)
-        return bytes
-    }
+    /// The input's bytes, copied into an array.
+    package var bytes: [UInt8] { contents.withBytes { Array($0) } }
 
     /// The parsed calendar; input that is not iCalendar at all ends the command with
     /// `failureCode` (1 where it is a problem of the input, 2 where it makes the command meaningless).
     package func parseICalendar(failureCode: Int32 = 1) throws -> ICalDocument {
         do {
-            return try ICalParser().parse(bytes)
+            return try contents.withBytes { (bytes) throws(ICalendarError) in try ICalParser().parse(bytes) }
         } catch {
             throw CommandExit(code: failureCode, message: "\(name): \(error)")
         }

@@ -50,14 +50,26 @@ import Testing
         #expect(out.withBytes { Array($0) } == [UInt8(ascii: "x")])
     }
 
-    @Test func aFileIsReadWholeWhateverItsSize() throws {
+    @Test func aFileIsReadWholeWhateverItsSizeAndKind() throws {
+        func contents(_ path: String) -> [UInt8]? { FileBytes(path: path)?.withBytes { Array($0) } }
         let text = String(repeating: "0123456789abcdef", count: 20_000) + "end"
         let file = try temporaryFile("big.txt", text)
-        #expect(InputFile.contents(of: file) == Array(text.utf8))
-        #expect(InputFile.contents(of: try temporaryFile("empty.txt", "")) == [])
-        #expect(InputFile.contents(of: "/dev/null") == [])
-        #expect(InputFile.contents(of: file + ".missing") == nil)
-        #expect(InputFile.contents(of: FileManager.default.temporaryDirectory.path) == nil)
+        #expect(contents(file) == Array(text.utf8))  // mapped
+        #expect(contents(try temporaryFile("empty.txt", "")) == [])  // read: nothing to map
+        #expect(contents("/dev/null") == [])  // read: not a regular file
+        #expect(contents(file + ".missing") == nil)
+        #expect(contents(FileManager.default.temporaryDirectory.path) == nil)
+        // A pipe is read to its end, however it comes.
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let end = fds[1]
+        let writer = Thread {
+            for _ in 0..<5 { text.utf8CString.dropLast().withUnsafeBytes { _ = write(end, $0.baseAddress, $0.count) } }
+            close(end)
+        }
+        writer.start()
+        #expect(contents("/proc/self/fd/\(fds[0])") == Array(String(repeating: text, count: 5).utf8))
+        close(fds[0])
     }
 
     @Test func onlyTheProcessConsoleKeepsTreesUntilExit() {

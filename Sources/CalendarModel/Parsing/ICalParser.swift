@@ -64,16 +64,20 @@ public struct ICalParser: Sendable {
     /// read on every core; the result is exactly that of reading it in one piece (when a part
     /// does not end the way the cut assumed, the stream is read again in one piece).
     public func parse(_ bytes: [UInt8]) throws(ICalendarError) -> ICalDocument {
-        try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in
-            if buf.count >= concurrentThreshold, parts > 1,
-                let document = ParseRun.concurrent(buf, parts: parts, limits: limits)
-            {
-                return document
-            }
-            var run = ParseRun(limits: limits)
-            try run.read(buf)
-            return try run.finish()
+        try bytes.withUnsafeBufferPointer { (buf) throws(ICalendarError) -> ICalDocument in try parse(buf) }
+    }
+
+    /// Parses a whole stream held in memory the caller owns (a file mapped into memory, say):
+    /// the tree keeps nothing of it.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ICalendarError) -> ICalDocument {
+        if bytes.count >= concurrentThreshold, parts > 1,
+            let document = ParseRun.concurrent(bytes, parts: parts, limits: limits)
+        {
+            return document
         }
+        var run = ParseRun(limits: limits)
+        try run.read(bytes)
+        return try run.finish()
     }
 
     /// Parses a whole stream given as a string.
