@@ -1,9 +1,10 @@
-import Foundation
+import Glibc
+import Synchronization
 
 /// Where a command reads standard input and writes its output. The executable uses the process's
 /// streams; tests run the same commands in-process with a `Console` that records.
 public final class Console: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var outBytes: [UInt8] = []
     private var errBytes: [UInt8] = []
     private let stdinBytes: [UInt8]?
@@ -39,14 +40,19 @@ public final class Console: @unchecked Sendable {
     /// Writes bytes to standard output (the process's: with write(2), no copy).
     public func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         if recording {
-            lock.withLock { outBytes.append(contentsOf: bytes) }
+            lock.withLock { _ in outBytes.append(contentsOf: bytes) }
             return
         }
+        Self.write(bytes, to: STDOUT_FILENO)
+    }
+
+    /// Writes all of `bytes` to `fd` with write(2), no copy.
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) {
         var rest = UnsafeRawBufferPointer(bytes)
         while !rest.isEmpty {
-            let n = Glibc.write(STDOUT_FILENO, rest.baseAddress, rest.count)
+            let n = Glibc.write(fd, rest.baseAddress, rest.count)
             if n < 0 && errno == EINTR { continue }
-            // Standard output is closed (a reader that went away): there is no one left to tell.
+            // The stream is closed (a reader that went away): there is no one left to tell.
             guard n > 0 else { return }
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
@@ -59,9 +65,9 @@ public final class Console: @unchecked Sendable {
     public func error(_ line: String) {
         let bytes = Array((line + "\n").utf8)
         if recording {
-            lock.withLock { errBytes += bytes }
+            lock.withLock { _ in errBytes += bytes }
         } else {
-            FileHandle.standardError.write(Data(bytes))
+            bytes.withUnsafeBufferPointer { Self.write($0, to: STDERR_FILENO) }
         }
     }
 
@@ -71,17 +77,17 @@ public final class Console: @unchecked Sendable {
     /// A recording console (tests run many commands in one process) lets them go as usual.
     public func keepUntilExit(_ value: Any) {
         guard !recording else { return }
-        lock.withLock { kept.append(value) }
+        lock.withLock { _ in kept.append(value) }
     }
 
     /// All of standard input.
     public func readStandardInput() -> [UInt8] {
         if let stdinBytes { return stdinBytes }
-        return Array(FileHandle.standardInput.readDataToEndOfFile())
+        return FileBytes.read(STDIN_FILENO, sizeHint: 0) ?? []
     }
 
     /// What was written to standard output (recording consoles only).
-    public var output: String { lock.withLock { String(decoding: outBytes, as: UTF8.self) } }
+    public var output: String { lock.withLock { _ in String(decoding: outBytes, as: UTF8.self) } }
     /// What was written to standard error (recording consoles only).
-    public var errorOutput: String { lock.withLock { String(decoding: errBytes, as: UTF8.self) } }
+    public var errorOutput: String { lock.withLock { _ in String(decoding: errBytes, as: UTF8.self) } }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import CalendarModel
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+    import FoundationInternationalization  // the zones of --zone (see FoundationZoneDatabase)
+#else
+    import Foundation
+#endif
 import Recurrence
 
 /// `outboard ics expand FILE`: every instance of every item that overlaps a window, one JSON
@@ -98,11 +103,12 @@ package enum WhenArgument {
                 Int64($0.timeIntervalSince1970)
             }
         }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let date = f.date(from: text) { return Int64(date.timeIntervalSince1970) }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text).map { Int64($0.timeIntervalSince1970) }
+        for fractions in [false, true] {
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: fractions).parse(text) {
+                return Int64(date.timeIntervalSince1970.rounded(.down))
+            }
+        }
+        return nil
     }
 
     /// The usual shapes of `instant` read without Foundation's formatters (which load ICU's

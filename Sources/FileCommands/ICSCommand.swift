@@ -1,6 +1,6 @@
 import ArgumentParser
 import CalendarModel
-import Foundation
+import Glibc
 import XCal
 
 /// `outboard ics …`: read, convert and hash iCalendar files.
@@ -105,10 +105,11 @@ package struct InputFile {
         }
         name = path
         guard let contents = FileBytes(path: path) else {
-            var isDir: ObjCBool = false
+            var info = stat()
             let why =
-                FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-                ? (isDir.boolValue ? "it is a directory" : "permission denied") : "no such file"
+                stat(path, &info) != 0
+                ? (errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+                : info.st_mode & S_IFMT == S_IFDIR ? "it is a directory" : "permission denied"
             throw CommandExit.usage("cannot read \(path): \(why)")
         }
         self.contents = contents

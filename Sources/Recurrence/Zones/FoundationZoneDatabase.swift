@@ -1,4 +1,11 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    // Essentials has TimeZone; the zones other than UTC and fixed offsets come from ICU, in
+    // Internationalization (without it in the process, TimeZone(identifier:) knows none of them).
+    import FoundationEssentials
+    import FoundationInternationalization
+#else
+    import Foundation
+#endif
 import Synchronization
 
 /// The system's zone database through Foundation's `TimeZone` (which carries the full IANA
