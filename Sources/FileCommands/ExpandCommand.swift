@@ -7,6 +7,7 @@ import CalendarModel
     import Foundation
 #endif
 import Recurrence
+import Synchronization
 
 /// `outboard ics expand FILE`: every instance of every item that overlaps a window, one JSON
 /// object a line, in start order.
@@ -32,6 +33,9 @@ struct ExpandCommand: ParsableCommand {
         ))
     var zone: String?
 
+    /// How many lines a thread makes at a time (about 150 KB).
+    static let linesPerPiece = 512
+
     func validate() throws {
         if let zone, TimeZone(identifier: zone) == nil {
             throw ValidationError("--zone \(zone) is not a zone the system's time zone database knows")
@@ -55,21 +59,20 @@ struct ExpandCommand: ParsableCommand {
         let runs = expander.instanceRuns(from: start, to: end)
         let placed = zone != nil || expander.floatingFromCalendar
         let console = Console.current
-        // The lines are made in two halves on two threads at once: the head is written out as
-        // it is made, the tail kept in pieces until the head is out.
-        let parts = runs.split(at: runs.count / 2)
-        let pieces = [0, 1].concurrentMap(minimumPerThread: 1, state: {}) { _, part -> [[UInt8]] in
+        // The lines are made in pieces on every core, each thread taking the next piece not yet
+        // taken, and written in order as each piece's turn comes.
+        let pieces = runs.pieces(of: Self.linesPerPiece)
+        let output = OrderedOutput(capacity: Self.linesPerPiece * 320) { console.write($0) }
+        let taken = Atomic(0)
+        _ = Array(0..<ConcurrencyWidth.processors).concurrentMap(minimumPerThread: 1, state: {}) { _, _ in
             var writer = InstanceWriter(document: document, floatingPlaced: placed)
-            guard part == 1 else {
-                writer.write(parts.head) { console.write($0) }
-                return []
+            while case let k = taken.add(1, ordering: .relaxed).oldValue, k < pieces.count {
+                let piece = output.piece()
+                writer.append(pieces[k], to: &piece.bytes)
+                output.deliver(piece, as: k)
             }
-            var pieces: [[UInt8]] = []
-            writer.write(parts.tail) { pieces.append(Array($0)) }
-            return pieces
         }
-        for piece in pieces[1] { console.write(piece) }
-        console.keepUntilExit((document, expander, runs, pieces))
+        console.keepUntilExit((document, expander, runs))
         input.print(document.diagnostics)
         for d in expander.diagnostics + runs.diagnostics {
             console.error(d.line > 0 ? "\(input.name):\(d.line): \(d.message)" : "\(input.name): \(d)")

@@ -58,19 +58,9 @@ struct InstanceWriter {
         self.floatingPlaced = floatingPlaced
     }
 
-    /// The instances' lines, handed to `flush` in pieces of about 64 KiB.
-    mutating func write(
-        _ instances: some Sequence<RecurrenceInstance>, flush: (UnsafeBufferPointer<UInt8>) -> Void
-    ) {
-        var out = OutputBytes(capacity: 1 << 17)
-        for instance in instances {
-            append(instance, to: &out)
-            if out.count >= 1 << 16 {
-                out.withBytes(flush)
-                out.removeAll()
-            }
-        }
-        if out.count > 0 { out.withBytes(flush) }
+    /// The instances' lines.
+    mutating func append(_ instances: some Sequence<RecurrenceInstance>, to out: inout OutputBytes) {
+        for instance in instances { append(instance, to: &out) }
     }
 
     /// The instance's JSON object, keys in their fixed order, absent values left out, and a newline.

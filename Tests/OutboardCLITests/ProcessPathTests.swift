@@ -1,4 +1,5 @@
 @testable import FileCommands
+import Dispatch
 import Foundation
 @testable import OutboardCLI
 import Testing
@@ -26,6 +27,33 @@ import Testing
         let console = Console.recording()
         #expect(Console.$current.withValue(console) { OutboardCommand.runSynchronously(arguments: args) } == nil)
         #expect(console.output.isEmpty && console.errorOutput.isEmpty)
+    }
+
+    @Test func piecesHandedInOnManyThreadsInAnyOrderAreWrittenInTheirOrder() {
+        final class Sink: @unchecked Sendable {
+            let lock = NSLock()
+            var bytes: [UInt8] = []
+            var writes = 0
+        }
+        let sink = Sink()
+        let output = OrderedOutput(capacity: 4) { piece in
+            sink.lock.withLock {
+                sink.bytes += piece
+                sink.writes += 1
+            }
+        }
+        let count = 500
+        // Each thread hands in every fourth piece, from the last to the first: pieces arrive
+        // far out of order, and most of them are written by another thread than their maker's.
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for k in stride(from: count - 1 - t, through: 0, by: -4) {
+                let piece = output.piece()
+                piece.bytes.append(Array("\(k),".utf8))
+                output.deliver(piece, as: k)
+            }
+        }
+        #expect(String(decoding: sink.bytes, as: UTF8.self) == (0..<count).map { "\($0)," }.joined())
+        #expect(sink.writes == count)
     }
 
     @Test func outputBytesGrowAndKeepEveryByteInOrder() {

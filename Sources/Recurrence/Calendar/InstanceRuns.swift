@@ -2,7 +2,7 @@ import CalendarModel
 
 /// A calendar's instances in a window, expanded on two threads (one on a one-core machine):
 /// each thread merges the instances of one half of the series into a run in start order. Read
-/// back through `split`, the two runs are one sequence in exactly the order
+/// back through `pieces`, the two runs are one sequence in exactly the order
 /// `CalendarExpander.instances` yields.
 ///
 /// The order of that iterator is by start, then by the series' position, then by the order
@@ -38,15 +38,20 @@ public struct InstanceRuns: Sendable {
         diagnostics = runs[0].diagnostics + runs[1].diagnostics
     }
 
-    /// The instances in start order cut in two: the first `headCount` of them (at most all), and
-    /// the rest; two threads can then take one each.
-    public func split(at headCount: Int) -> (head: MergedInstances, tail: MergedInstances) {
-        let headCount = min(max(headCount, 0), count)
-        let head = MergedInstances(first: first, second: second, i: 0, j: 0, remaining: headCount)
-        var tail = head
-        while tail.next() != nil {}
-        tail.remaining = count - headCount
-        return (head, tail)
+    /// The instances in start order cut into consecutive pieces of `size` instances (the last
+    /// may have fewer; no pieces when there are no instances): threads can take one each.
+    public func pieces(of size: Int) -> [MergedInstances] {
+        precondition(size > 0, "a piece holds at least one instance")
+        var pieces: [MergedInstances] = []
+        pieces.reserveCapacity((count + size - 1) / size)
+        var rest = MergedInstances(first: first, second: second, i: 0, j: 0, remaining: count)
+        while rest.remaining > 0 {
+            var piece = rest
+            piece.remaining = min(size, rest.remaining)
+            pieces.append(piece)
+            rest.skip(piece.remaining)
+        }
+        return pieces
     }
 }
 
@@ -63,12 +68,23 @@ public struct MergedInstances: IteratorProtocol, Sequence, Sendable {
     public mutating func next() -> RecurrenceInstance? {
         guard remaining > 0 else { return nil }
         remaining -= 1
-        if j == second.count || (i < first.count && first[i].start <= second[j].start) {
+        if takesFirst {
             i += 1
             return first[i - 1]
         }
         j += 1
         return second[j - 1]
+    }
+
+    /// Whether the next instance is the first run's (on equal starts it is).
+    private var takesFirst: Bool { j == second.count || (i < first.count && first[i].start <= second[j].start) }
+
+    /// Passes over the next `n` instances without copying them.
+    mutating func skip(_ n: Int) {
+        for _ in 0..<Swift.min(n, remaining) {
+            if takesFirst { i += 1 } else { j += 1 }
+        }
+        remaining = Swift.max(remaining - n, 0)
     }
 }
 
