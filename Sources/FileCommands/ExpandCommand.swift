@@ -59,6 +59,7 @@ struct ExpandCommand: ParsableCommand {
         let runs = expander.instanceRuns(from: start, to: end)
         let placed = zone != nil || expander.floatingFromCalendar
         let console = Console.current
+        console.widenPipe()
         // The lines are made in pieces on every core, each thread taking the next piece not yet
         // taken, and written in order as each piece's turn comes.
         let pieces = runs.pieces(of: Self.linesPerPiece)

@@ -7,8 +7,11 @@ import TestSupport
 @Suite struct ProgramsTests {
     static let directory = TargetProcess.executable.deletingLastPathComponent()
 
-    /// Runs `program` with `arguments`; (exit code, standard output, standard error).
-    static func run(_ program: URL, _ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+    /// Runs `program` with `arguments`; (exit code, standard output, standard error, the size
+    /// of the pipe its standard output went to, when it ended).
+    static func run(
+        _ program: URL, _ arguments: [String]
+    ) throws -> (code: Int32, out: String, err: String, pipeSize: Int32) {
         let p = Process()
         p.executableURL = program
         p.arguments = arguments
@@ -21,7 +24,11 @@ import TestSupport
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         p.waitForExit()
-        return (p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let getPipeSize: Int32 = 1032  // F_GETPIPE_SZ
+        return (
+            p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self),
+            fcntl(out.fileHandleForReading.fileDescriptor, getPipeSize)
+        )
     }
 
     @Test func outboardRunsTheICSCommandsAndHandsEveryOtherCommandToTheEngine() async throws {
@@ -32,6 +39,12 @@ import TestSupport
         #expect(expand.code == 0, "\(expand.err)")
         #expect(expand.out == (await outboard(arguments: args)).out)
         #expect(expand.out.split(separator: "\n").count == 6)
+        // The pipe it wrote to was widened to 1 MiB (where the system allows that much), and
+        // only by `expand`.
+        let maxPipe = (try? String(contentsOfFile: "/proc/sys/fs/pipe-max-size", encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if getuid() == 0 || (maxPipe ?? 0) >= 1 << 20 { #expect(expand.pipeSize == 1 << 20) }
+        #expect(try Self.run(program, ["ics", "hash", file]).pipeSize == 1 << 16)
         #expect(try Self.run(program, ["ics", "expand"]).code == 2)
 
         let version = try Self.run(program, ["version"])
