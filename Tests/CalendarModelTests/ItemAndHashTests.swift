@@ -106,6 +106,27 @@ private func hash(_ lines: [String], skip: SkipList = .defaults) throws -> Strin
         #expect(PropertyTypes.parameterInfo(of: "DELEGATED-TO").type == .calAddress)
     }
 
+    @Test func everyKnownPropertyHasItsTypeAndNoOtherNameHasOne() {
+        let expected: [String: ValueType?] = [
+            "DTSTART": .dateTime, "DTSTAMP": .dateTime, "DTEND": .dateTime, "RDATE": .dateTime, "RRULE": .recur,
+            "EXRULE": .recur, "UID": .text, "DUE": .dateTime, "URL": .uri, "GEO": .geo, "TZID": .text,
+            "PERCENT-COMPLETE": .integer, "REQUEST-STATUS": .requestStatus, "LAST-MODIFIED": .dateTime,
+            "RECURRENCE-ID": .dateTime, "TZOFFSETFROM": .utcOffset, "ATTENDEE": .calAddress, "COLOR": .text,
+            // Unknown: no default, whatever their length or likeness to a known name.
+            "": nil, "D": nil, "DTSTARTS": nil, "DTSTAR": nil, "PERCENT-COMPLETEX": nil, "X-WR-TIMEZONE": nil,
+            "REFRESH-INTERVAL": nil, "dtstart": nil, "A-VERY-LONG-EXPERIMENTAL-NAME": nil,
+        ]
+        for (name, type) in expected { #expect(PropertyTypes.defaultType(of: name) == type, "\(name)") }
+        for name in PropertyTypes.knownPropertyNames where name != "REFRESH-INTERVAL" {
+            #expect(PropertyTypes.defaultType(of: name) != nil, "\(name)")
+        }
+        #expect(PropertyTypes.knownPropertyNames.count == 53)
+        #expect(PropertyTypes.info(of: "EXDATE") == (.dateTime, true))
+        #expect(PropertyTypes.info(of: "CATEGORIES") == (.text, true))
+        #expect(PropertyTypes.info(of: "DTSTART") == (.dateTime, false))
+        #expect(PropertyTypes.info(of: "X-FOO") == (nil, false))
+    }
+
     /// One hasher reuses what it computed for a zone only for that very zone: a zone that shares
     /// its property storage with another but has other observances, or the same zone in other
     /// storage, hashes as a fresh hasher hashes it.
