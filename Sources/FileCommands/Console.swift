@@ -11,6 +11,8 @@ public final class Console: @unchecked Sendable {
     private let recording: Bool
     /// What `keepUntilExit` was given.
     private var kept: [Any] = []
+    /// The error of the first write to standard output that failed, if one did.
+    private var outputErrno: Int32?
     /// True when standard output is a terminal (a recording console says what it was told).
     public let isTerminal: Bool
 
@@ -43,19 +45,28 @@ public final class Console: @unchecked Sendable {
             lock.withLock { _ in outBytes.append(contentsOf: bytes) }
             return
         }
-        Self.write(bytes, to: STDOUT_FILENO)
+        if let failure = Self.write(bytes, to: STDOUT_FILENO) {
+            lock.withLock { _ in outputErrno = outputErrno ?? failure }
+        }
     }
 
-    /// Writes all of `bytes` to `fd` with write(2), no copy.
-    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) {
+    /// Why writing to standard output failed (the first failure: a full disk, a closed stream,
+    /// a reader gone while SIGPIPE is ignored), or nil while every write succeeded. The command
+    /// line then ends with exit status 1 whatever the command said.
+    public var outputFailure: String? {
+        lock.withLock { _ in outputErrno.map { String(cString: strerror($0)) } }
+    }
+
+    /// Writes all of `bytes` to `fd` with write(2), no copy; the errno of a write that failed.
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) -> Int32? {
         var rest = UnsafeRawBufferPointer(bytes)
         while !rest.isEmpty {
             let n = Glibc.write(fd, rest.baseAddress, rest.count)
             if n < 0 && errno == EINTR { continue }
-            // The stream is closed (a reader that went away): there is no one left to tell.
-            guard n > 0 else { return }
+            guard n > 0 else { return n < 0 ? errno : EIO }
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         }
+        return nil
     }
 
     /// When standard output is a pipe, asks for a pipe of 1 MiB (the default is 64 KiB; 1 MiB is
@@ -80,7 +91,8 @@ public final class Console: @unchecked Sendable {
         if recording {
             lock.withLock { _ in errBytes += bytes }
         } else {
-            bytes.withUnsafeBufferPointer { Self.write($0, to: STDERR_FILENO) }
+            // A failure to write standard error has no one left to tell.
+            _ = bytes.withUnsafeBufferPointer { Self.write($0, to: STDERR_FILENO) }
         }
     }
 

@@ -2,6 +2,7 @@
 import Dispatch
 import Foundation
 @testable import OutboardCLI
+import Synchronization
 import Testing
 
 /// What the executable's short path relies on: synchronous commands run on the calling thread,
@@ -29,31 +30,59 @@ import Testing
         #expect(console.output.isEmpty && console.errorOutput.isEmpty)
     }
 
-    @Test func piecesHandedInOnManyThreadsInAnyOrderAreWrittenInTheirOrder() {
+    @Test(arguments: [1, 3, 8])
+    func piecesMadeOnManyThreadsAreWrittenInTheirOrderWithFewOut(window: Int) {
         final class Sink: @unchecked Sendable {
             let lock = NSLock()
             var bytes: [UInt8] = []
             var writes = 0
+            /// Pieces taken and not yet written, and the most there were at once.
+            var out = 0
+            var mostOut = 0
         }
         let sink = Sink()
-        let output = OrderedOutput(capacity: 4) { piece in
+        let output = OrderedOutput(capacity: 4, window: window) { piece in
+            // A slow reader: the threads run ahead of the writing as far as they may.
+            usleep(200)
             sink.lock.withLock {
                 sink.bytes += piece
                 sink.writes += 1
+                sink.out -= 1
             }
         }
-        let count = 500
-        // Each thread hands in every fourth piece, from the last to the first: pieces arrive
-        // far out of order, and most of them are written by another thread than their maker's.
-        DispatchQueue.concurrentPerform(iterations: 4) { t in
-            for k in stride(from: count - 1 - t, through: 0, by: -4) {
-                let piece = output.piece()
-                piece.bytes.append(Array("\(k),".utf8))
-                output.deliver(piece, as: k)
+        let count = 300
+        let taken = Atomic(0)
+        // Pieces of uneven sizes, so they are ready out of order and most are written by
+        // another thread than their maker's. Threads of their own: the dispatch pool may be
+        // busy with other tests and run the work on fewer.
+        let done = DispatchGroup()
+        let threads = (0..<4).map { _ in
+            done.enter()
+            return Thread {
+                defer { done.leave() }
+                while true {
+                    let piece = output.piece()
+                    let k = taken.add(1, ordering: .relaxed).oldValue
+                    guard k < count else {
+                        output.giveBack(piece)
+                        return
+                    }
+                    sink.lock.withLock {
+                        sink.out += 1
+                        sink.mostOut = max(sink.mostOut, sink.out)
+                    }
+                    if k % 7 == 0 { usleep(300) }
+                    piece.bytes.append(Array("\(k),".utf8))
+                    output.deliver(piece, as: k)
+                }
             }
         }
+        threads.forEach { $0.start() }
+        done.wait()
         #expect(String(decoding: sink.bytes, as: UTF8.self) == (0..<count).map { "\($0)," }.joined())
         #expect(sink.writes == count)
+        #expect(sink.mostOut <= window)
+        if window > 1 { #expect(sink.mostOut > 1) }
     }
 
     @Test func outputBytesGrowAndKeepEveryByteInOrder() {

@@ -44,22 +44,77 @@ import TestSupport
         let maxPipe = (try? String(contentsOfFile: "/proc/sys/fs/pipe-max-size", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         if getuid() == 0 || (maxPipe ?? 0) >= 1 << 20 { #expect(expand.pipeSize == 1 << 20) }
-        #expect(try Self.run(program, ["ics", "hash", file]).pipeSize == 1 << 16)
+        #expect(try Self.run(program, ["ics", "hash", file]).pipeSize == Self.pipeSizeByDefault())
         #expect(try Self.run(program, ["ics", "expand"]).code == 2)
+        // Its help is the engine's, word for word.
+        for args in [["ics", "expand", "--help"], ["ics", "--help"]] {
+            let help = try Self.run(program, args)
+            #expect(help.code == 0)
+            #expect(help.out == (await outboard(arguments: args)).out)
+        }
 
         let version = try Self.run(program, ["version"])
         #expect(version.code == 0)
         #expect(version.out.hasPrefix("outboard 0.1.0\nlibcurl/"), "\(version.out)")
         let help = try Self.run(program, ["--help"])
-        #expect(help.code == 0 && help.out.contains("sync") && help.out.contains("ics"), "\(help.out)")
+        #expect(help.code == 0)
+        #expect(help.out == (await outboard(arguments: ["--help"])).out)
+    }
+
+    /// Many pieces of lines, made on every core, come out in order (the command in-process
+    /// writes them in one recording console).
+    @Test func aLongExpansionComesOutWhole() async throws {
+        let file = try temporaryFile("long.ics", ExpandCommandTests.longCalendar)
+        let args = ["ics", "expand", file, "--from", "2026-01-01", "--to", "2026-02-01"]
+        let expand = try Self.run(Self.directory.appendingPathComponent("outboard"), args)
+        #expect(expand.out.split(separator: "\n").count == 2000)
+        #expect(expand.out == (await outboard(arguments: args)).out)
+        #expect(expand.code == 1 && expand.err.contains("Unknown/Zone"))
+    }
+
+    /// Output that cannot be written (a full disk) ends the command with exit 1 and says why,
+    /// whatever the command found; the lines stop being made.
+    @Test func outputThatCannotBeWrittenIsAFailure() throws {
+        let file = try temporaryFile("long.ics", ExpandCommandTests.longCalendar)
+        for args in [["ics", "expand", file, "--from", "2026-01-01", "--to", "2026-02-01"], ["ics", "hash", file]] {
+            let p = Process()
+            p.executableURL = Self.directory.appendingPathComponent("outboard")
+            p.arguments = args
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+            let err = Pipe()
+            p.standardError = err
+            try p.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitForExit()
+            #expect(p.terminationStatus == 1)
+            #expect(stderr.contains("outboard: cannot write standard output: No space left on device"), "\(stderr)")
+        }
+    }
+
+    /// The size of a new pipe.
+    static func pipeSizeByDefault() -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return -1 }
+        defer { fds.forEach { close($0) } }
+        return fcntl(fds[0], 1032)  // F_GETPIPE_SZ
+    }
+
+    /// `outboard` (a hard link to the built one, or a copy) in a new directory.
+    static func outboardAlone() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-alone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let alone = dir.appendingPathComponent("outboard")
+        let built = directory.appendingPathComponent("outboard")
+        if (try? FileManager.default.linkItem(at: built, to: alone)) == nil {
+            try FileManager.default.copyItem(at: built, to: alone)
+        }
+        return alone
     }
 
     @Test func outboardWithoutTheEngineStillRunsTheICSCommandsAndSaysWhatIsMissing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-alone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let alone = try Self.outboardAlone()
+        let dir = alone.deletingLastPathComponent()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let alone = dir.appendingPathComponent("outboard")
-        try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("outboard"), to: alone)
         let file = try temporaryFile("s.ics", sample)
 
         let hash = try Self.run(alone, ["ics", "hash", file])
@@ -71,8 +126,40 @@ import TestSupport
             #expect(missing.code == 127)
             #expect(missing.out.isEmpty)
             #expect(
-                missing.err.contains("cannot run \(dir.path)/outboard-engine: No such file or directory"),
-                "\(missing.err)")
+                missing.err.contains(
+                    "cannot run outboard-engine (tried \(dir.path)/outboard-engine, outboard-engine): No such file or directory"
+                ), "\(missing.err)")
         }
+        // An engine that cannot be run: exit 126, and why.
+        try Data("not a program".utf8).write(to: dir.appendingPathComponent("outboard-engine"))
+        let denied = try Self.run(alone, ["version"])
+        #expect(denied.code == 126)
+        #expect(denied.err.contains("Permission denied"), "\(denied.err)")
+    }
+
+    /// A symbolic link to `outboard` finds the engine beside the program it links to, and a
+    /// program started through a link finds the engine beside the link.
+    @Test func theEngineIsFoundBesideTheProgramOrBesideTheLinkToIt() throws {
+        let links = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-links-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: links) }
+        let link = links.appendingPathComponent("outboard")
+        try FileManager.default.createSymbolicLink(
+            at: link, withDestinationURL: Self.directory.appendingPathComponent("outboard"))
+        #expect(try Self.run(link, ["version"]).out.hasPrefix("outboard 0.1.0\n"))
+
+        let alone = try Self.outboardAlone()
+        defer { try? FileManager.default.removeItem(at: alone.deletingLastPathComponent()) }
+        let other = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-other-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: other) }
+        try FileManager.default.createSymbolicLink(
+            at: other.appendingPathComponent("outboard"), withDestinationURL: alone)
+        try FileManager.default.createSymbolicLink(
+            at: other.appendingPathComponent("outboard-engine"),
+            withDestinationURL: Self.directory.appendingPathComponent("outboard-engine"))
+        let version = try Self.run(other.appendingPathComponent("outboard"), ["version"])
+        #expect(version.code == 0, "\(version.err)")
+        #expect(version.out.hasPrefix("outboard 0.1.0\n"))
     }
 }

@@ -52,8 +52,6 @@ struct ConcurrentExpansionTests {
         #expect(pieces.count == (expected.count + size - 1) / size)
         #expect(pieces.dropLast().allSatisfy { Array($0).count == size })
         #expect(pieces.flatMap { Array($0) } == expected)
-        // Each piece stands alone: read last to first, they give the same instances.
-        #expect(Array(pieces.reversed().map { Array($0) }.reversed().joined()) == expected)
         // Ties across the halves of the series: instances at one start come from both runs.
         #expect(Set(runs.first.map(\.start)).intersection(runs.second.map(\.start)).count > 5)
     }

@@ -13,9 +13,9 @@ extension ParsableCommand {
             } else {
                 try command.run()
             }
-            return 0
+            return checkingOutput(0)
         } catch {
-            return exitCode(reporting: error)
+            return checkingOutput(exitCode(reporting: error))
         }
     }
 
@@ -27,10 +27,18 @@ extension ParsableCommand {
             var command = try parseAsRoot(arguments)
             if command is AsyncParsableCommand { return nil }
             try command.run()
-            return 0
+            return checkingOutput(0)
         } catch {
-            return exitCode(reporting: error)
+            return checkingOutput(exitCode(reporting: error))
         }
+    }
+
+    /// `code`, or 1 with a message when standard output could not be written (the output is
+    /// incomplete, whatever the command found).
+    private static func checkingOutput(_ code: Int32) -> Int32 {
+        guard let failure = Console.current.outputFailure else { return code }
+        Console.current.error("outboard: cannot write standard output: \(failure)")
+        return code == 0 ? 1 : code
     }
 
     /// Reports what ended a command on the console and gives its exit code.
@@ -50,37 +58,4 @@ extension ParsableCommand {
         // ArgumentParser's usage errors exit 64 (EX_USAGE); Outboard documents 2, as diff(1) does.
         return code == .validationFailure ? 2 : code.rawValue
     }
-}
-
-/// Ends a command with an exit code and an optional message for standard error.
-package struct CommandExit: Error {
-    package var code: Int32
-    package var message: String?
-
-    package init(code: Int32, message: String?) {
-        self.code = code
-        self.message = message
-    }
-
-    /// The input had problems (already reported).
-    package static let problems = CommandExit(code: 1, message: nil)
-    /// Bad usage or unreadable input.
-    package static func usage(_ message: String) -> CommandExit { CommandExit(code: 2, message: message) }
-    /// Input that could not be read at all.
-    package static func failed(_ message: String) -> CommandExit { CommandExit(code: 1, message: message) }
-}
-
-/// `outboard` as the `outboard` program itself runs it: the commands that only read and write
-/// files (`outboard ics …`). Every other command is the engine's, in `outboard-engine` beside
-/// it (`OutboardCommand`, whose tree holds these commands too): a program that links only what
-/// reading a calendar needs starts in a third of the time of one that also links libcurl's
-/// thirty libraries, SQLite, the servers and their protocol conformances.
-package struct FileToolCommand: ParsableCommand {
-    package static let configuration = CommandConfiguration(
-        commandName: "outboard",
-        abstract: "Mirror external calendar feeds into a calendar server, field by field.",
-        subcommands: [ICSCommand.self]
-    )
-
-    package init() {}
 }
