@@ -7,6 +7,8 @@ import Glibc
 /// A mapped file that another program truncates while it is read ends the process with SIGBUS,
 /// as it does for other programs that map their input; nothing is written through the mapping.
 package final class FileBytes: @unchecked Sendable {
+    // Unchecked: the storage is set once and only read (several threads parse one file); the
+    // mapping is unmapped when the last reference goes.
     private enum Storage {
         case mapped(UnsafeRawBufferPointer)
         case array([UInt8])

@@ -10,9 +10,9 @@ import TestSupport
 /// `outboard ics expand` process, in the same run so the machine's mood is shared.
 enum ExpandBench {
     static let from = "2026-01-01T00:00:00Z", to = "2027-01-01T00:00:00Z"
-    /// How many times each whole process (Outboard's and libical's) runs; the fastest counts. On a
-    /// shared host a run is now and then slowed by other work; ten runs each let both sides show
-    /// their speed in the same conditions.
+    /// How many times each whole process (Outboard's and libical's, in turns) runs; the fastest
+    /// of each counts. On a shared host a run is now and then slowed by other work; ten runs each
+    /// let both sides show their speed in the same conditions.
     static let processRuns = 10
     static let window: (Int64, Int64) = (
         RFC3339.seconds(year: 2026, month: 1, day: 1), RFC3339.seconds(year: 2027, month: 1, day: 1)
@@ -57,32 +57,65 @@ enum ExpandBench {
 
         let process = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
             "outboard")
-        var processWall: Double?
-        if FileManager.default.isExecutableFile(atPath: process.path) {
-            // The process is timed with its output read from the pipe as it comes, and its
-            // lines counted.
-            var lines = 0
-            let wall = fastest(processRuns) {
+        let hasProcess = FileManager.default.isExecutableFile(atPath: process.path)
+        if !hasProcess { print("outboard ics expand: skipped (build the outboard product in the same configuration)") }
+        let libicalBinary = try libicalProgram(dir: dir)
+        // The two whole processes run in turns, `processRuns` times each, so that both meet the
+        // host in the same moods (a busy moment slows the two-threaded process more than the
+        // one-threaded); the fastest run of each counts. Outboard's is timed with its output
+        // read from the pipe as it comes, and its lines counted.
+        var processWall = Double.infinity
+        var lines = 0
+        var libicalWall = Double.infinity
+        var libicalRuns: [(count: Int, parse: Double, expand: Double)] = []
+        for _ in 0..<processRuns {
+            if hasProcess {
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 lines = 0
                 run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]) {
                     lines += newlines(in: $0)
                 }
+                processWall = min(processWall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
-            processWall = wall
+            if let libicalBinary {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let fields = String(
+                    decoding: run(libicalBinary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]),
+                    as: UTF8.self
+                )
+                .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                libicalWall = min(libicalWall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                if fields.count == 3 { libicalRuns.append((Int(fields[0]), fields[1], fields[2])) }
+            }
+        }
+        if hasProcess {
             print(
                 String(
                     format: "outboard ics expand, the whole process (parse, expand, print %d lines): %.1f ms", lines,
-                    wall * 1000))
-        } else {
-            print("outboard ics expand: skipped (build the outboard product in the same configuration)")
+                    processWall * 1000))
         }
-        let libicalProcess = try libical(file: file, dir: dir)
-        if let processWall, let libicalProcess {
+        guard libicalBinary != nil else { return }
+        guard let fastestExpansion = libicalRuns.min(by: { $0.expand < $1.expand }),
+            let fastestSum = libicalRuns.min(by: { $0.parse + $0.expand < $1.parse + $1.expand })
+        else {
+            print("libical: the comparison program failed")
+            return
+        }
+        print(
+            String(
+                format: "libical, expand only (masters alone, no overrides merged): %d instances in %.1f ms",
+                fastestExpansion.count, fastestExpansion.expand))
+        print(
+            String(
+                format:
+                    "libical, parse and expand (the fastest run's sum): %.1f ms (parse %.1f); the whole process %.1f ms",
+                fastestSum.parse + fastestSum.expand, fastestSum.parse, libicalWall * 1000))
+        if hasProcess {
             print(
                 String(
                     format:
                         "the whole process against libical's whole process (the goal's comparison: 3 times as fast): %.2f times as fast",
-                    libicalProcess / processWall))
+                    libicalWall / processWall))
         }
     }
 
@@ -155,12 +188,12 @@ enum ExpandBench {
         exited.wait()
     }
 
-    /// libical 3 on the same file, if its headers are installed (`apt-get install libical-dev`);
-    /// returns the fastest of its whole processes (`processRuns` of them), in seconds.
-    static func libical(file: URL, dir: URL) throws -> Double? {
+    /// The libical 3 comparison program, compiled in `dir` when libical's headers are installed
+    /// (`apt-get install libical-dev`); nil (having said why) when it cannot be.
+    static func libicalProgram(dir: URL) throws -> URL? {
         let source = dir.appendingPathComponent("libical-expand.c")
         let binary = dir.appendingPathComponent("libical-expand")
-        try libicalProgram.write(to: source, atomically: true, encoding: .utf8)
+        try libicalSource.write(to: source, atomically: true, encoding: .utf8)
         let flags = String(decoding: run("/usr/bin/pkg-config", ["--cflags", "--libs", "libical"]), as: UTF8.self)
             .split(whereSeparator: \.isWhitespace).map(String.init)
         guard !flags.isEmpty else {
@@ -172,37 +205,10 @@ enum ExpandBench {
             print("libical: the comparison program did not compile")
             return nil
         }
-        // Each run's instances, parse and expansion (ms), as the program reports them.
-        var runs: [(count: Int, parse: Double, expand: Double)] = []
-        var wall = Double.infinity
-        for _ in 0..<processRuns {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let fields = String(
-                decoding: run(binary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]), as: UTF8.self
-            )
-            .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            wall = min(wall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            if fields.count == 3 { runs.append((Int(fields[0]), fields[1], fields[2])) }
-        }
-        guard let fastestExpansion = runs.min(by: { $0.expand < $1.expand }),
-            let fastestSum = runs.min(by: { $0.parse + $0.expand < $1.parse + $1.expand })
-        else {
-            print("libical: the comparison program failed")
-            return nil
-        }
-        print(
-            String(
-                format: "libical, expand only (masters alone, no overrides merged): %d instances in %.1f ms",
-                fastestExpansion.count, fastestExpansion.expand))
-        print(
-            String(
-                format:
-                    "libical, parse and expand (the fastest run's sum): %.1f ms (parse %.1f); the whole process %.1f ms",
-                fastestSum.parse + fastestSum.expand, fastestSum.parse, wall * 1000))
-        return wall
+        return binary
     }
 
-    static let libicalProgram = #"""
+    static let libicalSource = #"""
         #include <libical/ical.h>
         #include <stdio.h>
         #include <stdlib.h>
