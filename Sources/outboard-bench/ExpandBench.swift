@@ -32,6 +32,12 @@ enum ExpandBench {
         let file = dir.appendingPathComponent("recurring.ics")
         let bytes = try recurringPart(events: events)
         try Data(bytes).write(to: file)
+        try inProcess(bytes, events: events)
+        try processes(file: file, dir: dir)
+    }
+
+    /// The expansion, and the parse and expansion, in this process on one core.
+    static func inProcess(_ bytes: [UInt8], events: Int) throws {
         let oneCore = ICalParser(concurrentThreshold: Int.max, parts: 1)
         let document = try oneCore.parse(bytes)
         let items = ItemGrouper.items(from: document).items
@@ -54,37 +60,43 @@ enum ExpandBench {
                 CalendarExpander(document: try! oneCore.parse(bytes)).allInstances(from: window.0, to: window.1).count
         }
         print(String(format: "Outboard, parse and expand (one core): %.1f ms", whole * 1000))
+    }
 
+    /// The whole `outboard ics expand` process and libical's, on `file`, and the goal's comparison.
+    /// The two run in turns, `processRuns` times each, so that both meet the host in the same
+    /// moods (a busy moment slows the two-threaded process more than the one-threaded); the
+    /// fastest run of each counts. Outboard's is timed with its output read from the pipe as it
+    /// comes, and its lines counted.
+    static func processes(file: URL, dir: URL) throws {
         let process = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
             "outboard")
         let hasProcess = FileManager.default.isExecutableFile(atPath: process.path)
         if !hasProcess { print("outboard ics expand: skipped (build the outboard product in the same configuration)") }
         let libicalBinary = try libicalProgram(dir: dir)
-        // The two whole processes run in turns, `processRuns` times each, so that both meet the
-        // host in the same moods (a busy moment slows the two-threaded process more than the
-        // one-threaded); the fastest run of each counts. Outboard's is timed with its output
-        // read from the pipe as it comes, and its lines counted.
         var processWall = Double.infinity
         var lines = 0
         var libicalWall = Double.infinity
         var libicalRuns: [(count: Int, parse: Double, expand: Double)] = []
         for _ in 0..<processRuns {
             if hasProcess {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                lines = 0
-                run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]) {
-                    lines += newlines(in: $0)
-                }
-                processWall = min(processWall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                processWall = min(
+                    processWall,
+                    seconds {
+                        lines = 0
+                        run(process.path, ["ics", "expand", file.path, "--from", from, "--to", to]) {
+                            lines += newlines(in: $0)
+                        }
+                    })
             }
             if let libicalBinary {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let fields = String(
-                    decoding: run(libicalBinary.path, [file.path, "20260101T000000Z", "20270101T000000Z"]),
-                    as: UTF8.self
-                )
-                .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                libicalWall = min(libicalWall, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                var output = Data()
+                libicalWall = min(
+                    libicalWall,
+                    seconds {
+                        output = run(libicalBinary.path, [file.path, "20260101T000000Z", "20270101T000000Z"])
+                    })
+                let fields = String(decoding: output, as: UTF8.self)
+                    .split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
                 if fields.count == 3 { libicalRuns.append((Int(fields[0]), fields[1], fields[2])) }
             }
         }
@@ -131,12 +143,15 @@ enum ExpandBench {
     /// The fastest of `rounds` runs of `work`, in seconds.
     static func fastest(_ rounds: Int, _ work: () throws -> Void) rethrows -> Double {
         var best = Double.infinity
-        for _ in 0..<rounds {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try work()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
+        for _ in 0..<rounds { best = min(best, try seconds(work)) }
         return best
+    }
+
+    /// How long one run of `work` takes, in seconds.
+    static func seconds(_ work: () throws -> Void) rethrows -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try work()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
     /// How many LF bytes `bytes` holds (found with memchr, to keep the reader light beside the

@@ -77,7 +77,7 @@ import Testing
                 }
             }
         }
-        threads.forEach { $0.start() }
+        for thread in threads { thread.start() }
         done.wait()
         #expect(String(decoding: sink.bytes, as: UTF8.self) == (0..<count).map { "\($0)," }.joined())
         #expect(sink.writes == count)

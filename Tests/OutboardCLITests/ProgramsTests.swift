@@ -95,7 +95,9 @@ import TestSupport
     static func pipeSizeByDefault() -> Int32 {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return -1 }
-        defer { fds.forEach { close($0) } }
+        defer {
+            for fd in fds { close(fd) }
+        }
         return fcntl(fds[0], 1032)  // F_GETPIPE_SZ
     }
 
