@@ -11,9 +11,9 @@ import TestSupport
 enum ExpandBench {
     static let from = "2026-01-01T00:00:00Z", to = "2027-01-01T00:00:00Z"
     /// How many times each whole process (Outboard's and libical's, in turns) runs; the fastest
-    /// of each counts. On a shared host a run is now and then slowed by other work; ten runs each
+    /// of each counts. On a shared host a run is now and then slowed by other work; twenty runs each
     /// let both sides show their speed in the same conditions.
-    static let processRuns = 10
+    static let processRuns = 20
     static let window: (Int64, Int64) = (
         RFC3339.seconds(year: 2026, month: 1, day: 1), RFC3339.seconds(year: 2027, month: 1, day: 1)
     )
