@@ -43,6 +43,7 @@ extension MessageCodec {
             s.start(p.resourceType, namespace: ns)
             s.end()
             s.end()
+            if let zone = p.timezone { text("resourceTimezoneId", zone) }
             s.start("supportedFeatures", namespace: ns)
             for f in p.supportedFeatures {
                 s.start(f, namespace: ns)
@@ -139,6 +140,7 @@ extension MessageCodec {
             var p = CollectionProperties(href: href, displayName: parts.displayName)
             p.resourceType = parts.resourceType ?? "collection"
             p.supportedFeatures = parts.features
+            p.timezone = parts.timezone
             return .getProperties(p)
         case "calendarQueryResponse": return .calendarQuery(parts.entities)
         case "fetchItemResponse":
@@ -161,6 +163,7 @@ extension MessageCodec {
         var href: String?
         var token: String?
         var displayName: String?
+        var timezone: String?
         var error: ErrorElement?
         var resourceType: String?
         var features: [String] = []
@@ -177,6 +180,7 @@ extension MessageCodec {
                 case (ns, "href") where href == nil: href = try c.text()
                 case (ns, "changeToken") where token == nil: token = try c.text()
                 case (ns, "displayName") where displayName == nil: displayName = try c.text()
+                case (ns, "resourceTimezoneId") where timezone == nil: timezone = try c.text()
                 case (ns, "errorResponse") where error == nil:
                     try c.forEachChild { er in if error == nil { error = try Self.error(&er) } }
                 case (ns, "resourceType"):

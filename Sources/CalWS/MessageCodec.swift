@@ -174,6 +174,7 @@ public enum MessageCodec {
             if let t = f.lastSuccess { s.element("lastSuccess", namespace: o, text: xcalUTC(t)) }
             if let t = f.lastAttempt { s.element("lastAttempt", namespace: o, text: xcalUTC(t)) }
             if let e = f.lastError { s.element("lastError", namespace: o, text: e) }
+            if let z = f.timezone { s.element("resourceTimezoneId", namespace: o, text: z) }
         case .calendarMultiget(let href, let hrefs, let allData):
             s.element("href", namespace: ns, text: href)
             s.element(returnWhat(allData))
@@ -392,6 +393,8 @@ public enum MessageCodec {
         if let t = child("lastSuccess") { f.lastSuccess = try utcTime(t, what: "lastSuccess") }
         if let t = child("lastAttempt") { f.lastAttempt = try utcTime(t, what: "lastAttempt") }
         f.lastError = child("lastError")?.text
+        f.timezone = child("resourceTimezoneId")?.text
+        if f.timezone?.isEmpty == true { f.timezone = nil }
         return CalWSRequest(id: id, .reportFreshness(f))
     }
 

@@ -136,10 +136,14 @@ public struct CollectionFreshness: Sendable, Hashable {
     public var lastAttempt: ICalDateTime?
     /// What went wrong in the last pass, if it failed.
     public var lastError: String?
+    /// The collection's zone (`resourceTimezoneId`): where its floating times and DATE values
+    /// are placed, the subscription's `zone` or else its feed's X-WR-TIMEZONE; nil for none
+    /// (they are then placed in the zone of each query).
+    public var timezone: String?
 
     public init(
         href: String, subscription: String, refreshInterval: Int, lastSuccess: ICalDateTime? = nil,
-        lastAttempt: ICalDateTime? = nil, lastError: String? = nil
+        lastAttempt: ICalDateTime? = nil, lastError: String? = nil, timezone: String? = nil
     ) {
         self.href = href
         self.subscription = subscription
@@ -147,6 +151,7 @@ public struct CollectionFreshness: Sendable, Hashable {
         self.lastSuccess = lastSuccess
         self.lastAttempt = lastAttempt
         self.lastError = lastError
+        self.timezone = timezone
     }
 }
 
@@ -221,16 +226,21 @@ public struct CollectionProperties: Sendable, Hashable {
     public var resourceType: String
     public var supportedFeatures: [String]
     public var lastModified: ICalDateTime?
+    /// `resourceTimezoneId`: the zone the collection's floating times and DATE values are placed
+    /// in; nil when it has none.
+    public var timezone: String?
 
     public init(
         href: String, displayName: String? = nil, resourceType: String = "calendarCollection",
-        supportedFeatures: [String] = ["calendarAccessFeature"], lastModified: ICalDateTime? = nil
+        supportedFeatures: [String] = ["calendarAccessFeature"], lastModified: ICalDateTime? = nil,
+        timezone: String? = nil
     ) {
         self.href = href
         self.displayName = displayName
         self.resourceType = resourceType
         self.supportedFeatures = supportedFeatures
         self.lastModified = lastModified
+        self.timezone = timezone
     }
 }
 

@@ -36,6 +36,7 @@ struct FeedRecord: FetchableRecord, PersistableRecord {
         c["last_reconcile"] = state.lastReconcile
         c["pass_open"] = state.passOpen
         c["feed_refresh"] = state.feedRefresh
+        c["feed_zone"] = state.feedZone
     }
 }
 
@@ -45,7 +46,8 @@ extension FeedState: FetchableRecord {
         self.init(
             etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
-            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"])
+            lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"],
+            feedZone: r["feed_zone"])
     }
 }
 

@@ -25,12 +25,15 @@ public struct FeedState: Sendable, Hashable {
     /// With `refresh: feed`: the interval the feed last asked for, bounded (seconds); nil when it
     /// asked for none, so a pass that does not read the feed (a 304) keeps the feed's pace.
     public var feedRefresh: Int?
+    /// The feed's X-WR-TIMEZONE as last read (nil: it has none), so that a pass that does not
+    /// read the feed (a 304) still tells the target the collection's zone.
+    public var feedZone: String?
 
     public init(
         etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
         lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil,
         lastReconcile: Date? = nil,
-        passOpen: Date? = nil, feedRefresh: Int? = nil
+        passOpen: Date? = nil, feedRefresh: Int? = nil, feedZone: String? = nil
     ) {
         self.etag = etag
         self.lastModified = lastModified
@@ -43,6 +46,7 @@ public struct FeedState: Sendable, Hashable {
         self.lastReconcile = lastReconcile
         self.passOpen = passOpen
         self.feedRefresh = feedRefresh
+        self.feedZone = feedZone
     }
 }
 
@@ -141,6 +145,9 @@ public final class StatusStore: ItemStateStore {
                         PRIMARY KEY (subscription, key)
                     );
                     """)
+        }
+        m.registerMigration("v9: the feed's zone") { db in
+            try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_zone TEXT")
         }
         return m
     }

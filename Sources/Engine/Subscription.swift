@@ -80,6 +80,9 @@ public struct Subscription: Sendable, Hashable {
     public var refreshMax = 86_400
     /// `floating`: whether floating times are mirrored as written or given the calendar's zone.
     public var floating = FloatingPolicy.keep
+    /// `zone`: where the target places the collection's floating times and all-day events (an
+    /// IANA name, or a Windows name); nil for the feed's X-WR-TIMEZONE.
+    public var zone: String? = nil
     /// `identity`: items told apart by UID, or by content (DTSTART, RRULE, SUMMARY) for feeds
     /// whose UIDs change on every export.
     public var identity = ItemIdentity.uid
@@ -108,6 +111,12 @@ public struct Subscription: Sendable, Hashable {
     public func interval(feedRefresh: Int?) -> Int {
         guard refreshFromFeed else { return refresh }
         return feedRefresh ?? bounded(refresh)
+    }
+
+    /// The collection's zone, as the target is told it: `zone`, else the feed's X-WR-TIMEZONE
+    /// (`feedZone`); nil when neither gives one.
+    public func collectionZone(feedZone: String?) -> String? {
+        zone ?? feedZone
     }
 
     /// `seconds` within `refreshMin`…`refreshMax`.

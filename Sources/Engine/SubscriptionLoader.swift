@@ -1,6 +1,7 @@
 import CalendarModel
 import Filters
 import Foundation
+import Recurrence
 import Yams
 import YAMLConfig
 
@@ -11,7 +12,7 @@ public enum SubscriptionLoader {
     static let topKeys = [
         "enabled", "source", "refresh", "refresh-min", "refresh-max", "target", "filters", "trust-lastmod", "deletions",
         "guard", "timeouts", "max-feed-bytes", "reconcile", "floating",
-        "identity",
+        "identity", "zone",
     ]
 
     /// Everything in a configuration: the subscriptions, the filters they use, and every problem.
@@ -281,6 +282,16 @@ public enum SubscriptionLoader {
                 s.floating = p
             } else {
                 reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
+            }
+        }
+        if let z = root.string("zone") {
+            if ZoneResolver(timezones: [], calendarZone: z, options: ExpansionOptions()).floatingFromCalendar {
+                s.zone = z
+            } else {
+                reader.problem(
+                    line: root.line(of: "zone"),
+                    "zone \"\(z)\" is not a time zone this machine knows: give an IANA name such as Europe/Berlin"
+                )
             }
         }
         if let i = root.string("identity") {

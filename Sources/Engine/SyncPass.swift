@@ -84,7 +84,8 @@ public struct SyncPass: Sendable {
             href: subscription.targetCollection, subscription: subscription.id,
             refreshInterval: subscription.interval(feedRefresh: state.feedRefresh),
             lastSuccess: state.lastSuccess.map(ICalDateTime.utc), lastAttempt: state.lastAttempt.map(ICalDateTime.utc),
-            lastError: state.lastError.map { String($0.prefix(2000)) })
+            lastError: state.lastError.map { String($0.prefix(2000)) },
+            timezone: subscription.collectionZone(feedZone: state.feedZone))
         do { try await target.reportFreshness(freshness) } catch {}
     }
 
@@ -279,7 +280,8 @@ public struct SyncPass: Sendable {
         var settled: Set<String> = []
         // What else an item's processing depends on goes into its source digest: the filters, and
         // the floating policy (an item zoned is not the item kept as written).
-        let floatingSalt = subscription.floating == .zone ? Array("\nfloating: zone\n".utf8) : []
+        let floatingSalt =
+            subscription.floating == .zone ? Array("\nfloating: zone \(subscription.zone ?? "")\n".utf8) : []
         let scanned = filters.fingerprint.flatMap { salt in
             fetched.scan.map { ($0, $0.digests(salt: salt + floatingSalt)) }
         }
@@ -319,6 +321,7 @@ public struct SyncPass: Sendable {
         }
         run.report.duplicates = duplicates.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if subscription.refreshFromFeed { pace(set.calendarProperties, &run) }
+        run.state.feedZone = FloatingZoner.calendarZone(set.calendarProperties)
         let (feed, filtered) = filter(set, now: run.now, &run.report)
         return Read(feed: feed, known: known, settled: settled, sources: sources, filtered: filtered)
     }
@@ -335,9 +338,12 @@ public struct SyncPass: Sendable {
         // Keyed by content, the UID means nothing: a new one alone must not change the hash.
         let hashing = identity == .content ? filters.skipList.merging(SkipList(properties: ["UID"])) : filters.skipList
         let pipeline = filters
+        // The subscription's `zone` wins over the feed's X-WR-TIMEZONE.
+        let calendarProperties =
+            subscription.zone.map { [ICalProperty("X-WR-TIMEZONE", .text($0))] } ?? set.calendarProperties
         let zoner =
             subscription.floating == .zone
-            ? FloatingZoner(calendarProperties: set.calendarProperties, timezones: set.timezones) : nil
+            ? FloatingZoner(calendarProperties: calendarProperties, timezones: set.timezones) : nil
         if subscription.floating == .zone, zoner == nil {
             let floating = set.items.count(where: FloatingZoner.hasFloating)
             if floating > 0 {

@@ -17,6 +17,9 @@ struct Freshness: Sendable, Hashable, Codable, FetchableRecord, PersistableRecor
     var lastError: String?
     /// When the report arrived.
     var reportedAt: Int64
+    /// The collection's zone, as the subscription gave it (`resourceTimezoneId`): floating and
+    /// DATE values are placed in it; nil for none.
+    var zone: String?
 
     enum CodingKeys: String, CodingKey {
         case collection, subscription
@@ -25,6 +28,7 @@ struct Freshness: Sendable, Hashable, Codable, FetchableRecord, PersistableRecor
         case lastAttempt = "last_attempt"
         case lastError = "last_error"
         case reportedAt = "reported_at"
+        case zone
     }
 
     init(_ report: CollectionFreshness, reportedAt: Int64) {
@@ -35,6 +39,7 @@ struct Freshness: Sendable, Hashable, Codable, FetchableRecord, PersistableRecor
         lastAttempt = report.lastAttempt?.utcSeconds
         lastError = report.lastError
         self.reportedAt = reportedAt
+        zone = report.timezone
     }
 
     /// The report of a collection, nil when no subscription reported one (a collection written by
@@ -42,6 +47,18 @@ struct Freshness: Sendable, Hashable, Codable, FetchableRecord, PersistableRecor
     static func of(_ db: Database, collection: String) throws -> Freshness? {
         try Freshness.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM freshness WHERE collection = ?"), arguments: [collection])
+    }
+
+    /// The zone a collection's floating and DATE values are placed in: the one its subscription
+    /// reported, when this server knows it (nil: none, or one it does not know).
+    static func zone(_ db: Database, collection: String) throws -> ZoneRules? {
+        try zoneName(db, collection: collection).flatMap(AvailabilityEndpoint.zone(named:))
+    }
+
+    /// The name of the zone a collection's subscription reported, known to this server or not.
+    static func zoneName(_ db: Database, collection: String) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT zone FROM freshness WHERE collection = ?"), arguments: [collection])
     }
 
     /// Whether the mirror is older than `maxStaleness` seconds at `now` (default: twice the

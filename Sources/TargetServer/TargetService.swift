@@ -219,7 +219,9 @@ enum Operation {
             return CalWSResponse(
                 id: r.id,
                 .getProperties(
-                    CollectionProperties(href: href, displayName: String(href.split(separator: "/").last ?? ""))))
+                    CollectionProperties(
+                        href: href, displayName: String(href.split(separator: "/").last ?? ""),
+                        timezone: try Freshness.zoneName(db, collection: href))))
         case .fetchItem(let href):
             guard let (collection, name) = Paths.entity(href) else {
                 if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
@@ -249,6 +251,7 @@ enum Operation {
             }
             var out: [EntityInfo] = []
             let zones = SharedZones()
+            let collectionZone = q.expand == nil ? nil : try Freshness.zoneName(db, collection: q.href)
             for e in stored {
                 guard var cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
                 if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) {
@@ -257,7 +260,8 @@ enum Operation {
                 if q.allData, let range = q.expand {
                     // Expanded, an entity of events is answered only when one of its instances
                     // overlaps the range.
-                    guard let expanded = CalendarReports.expanded(cal, over: range) else { continue }
+                    guard let expanded = CalendarReports.expanded(cal, over: range, collectionZone: collectionZone)
+                    else { continue }
                     cal = expanded
                 }
                 out.append(
@@ -284,8 +288,8 @@ enum Operation {
                 }
                 collections = [href]
             }
-            // Floating and DATE times with no X-WR-TIMEZONE are placed in UTC (the server's
-            // choice, RFC 4791 §7.10).
+            // Floating and DATE times are placed in each collection's zone; in one without a
+            // zone, in UTC (the server's choice, RFC 4791 §7.10).
             let periods = try collections.flatMap { c in
                 try InstanceIndex.periods(
                     db, collection: c, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,

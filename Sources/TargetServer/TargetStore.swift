@@ -129,6 +129,12 @@ public final class TargetStore: Sendable {
             try db.execute(sql: "CREATE TABLE server_key (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
             try ServerKey(name: ServerKey.busyUID, value: RandomToken.hex(bytes: 32)).insert(db)
         }
+        m.registerMigration("v8: the zone of a collection") { db in
+            // Reported with the freshness (the subscription's zone, or its feed's X-WR-TIMEZONE).
+            // The index keeps floating and DATE instances as wall-clock times and places them when
+            // asked, so a change of zone re-indexes nothing.
+            try db.execute(sql: "ALTER TABLE freshness ADD COLUMN zone TEXT")
+        }
         return m
     }
 }

@@ -192,6 +192,11 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         try await inner.reportFreshness(freshness)
     }
 
+    func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
+        try check()
+        return try await inner.properties(href: href)
+    }
+
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try check()
         for case .addItem(_, let calendar) in operations.map(\.body) { try check(adding: calendar) }

@@ -311,7 +311,7 @@ final class Bed: @unchecked Sendable {
                 "bad.yaml:9: unknown filter \"strip-alarm\" in filters.input; did you mean strip-alarms?",
                 "bad.yaml:12: guard.max-delete-fraction should be a number from 0 to 1, such as 0.5",
                 "bad.yaml:13: identity should be uid or content, not \"summary\"",
-                "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating, identity",
+                "bad.yaml:10: unknown key \"deletion\" in the file; did you mean deletions?; expected one of: enabled, source, refresh, refresh-min, refresh-max, target, filters, trust-lastmod, deletions, guard, timeouts, max-feed-bytes, reconcile, floating, identity, zone",
             ])
     }
 

@@ -119,6 +119,31 @@ struct SeriesTests {
         #expect(got[3].writtenRecurrenceID.description == "20260126T100000")
     }
 
+    @Test("RANGE=THISANDFUTURE keeps the new wall time across a change of DST, however its RECURRENCE-ID is written")
+    func thisAndFutureAcrossDST() throws {
+        // Weekly at 09:00 in New York; from 22 October on at 10:00. DST ends on 1 November 2026,
+        // so 10:00 is 14:00Z before and 15:00Z after: the shift is one of wall time, not seconds.
+        for rid in [
+            "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=America/New_York:20261022T090000",
+            "RECURRENCE-ID;RANGE=THISANDFUTURE:20261022T130000Z",
+        ] {
+            let got = try Self.expand(
+                [
+                    "DTSTART;TZID=America/New_York:20261015T090000", "DTEND;TZID=America/New_York:20261015T093000",
+                    "RRULE:FREQ=WEEKLY;COUNT=4",
+                ],
+                more: Self.override([
+                    rid, "DTSTART;TZID=America/New_York:20261022T100000", "DTEND;TZID=America/New_York:20261022T103000",
+                ]))
+            #expect(
+                got.map { Support.utcText($0.start) } == [
+                    "20261015T130000Z", "20261022T140000Z", "20261029T140000Z", "20261105T150000Z",
+                ], "\(rid)")
+            #expect(got.map(\.writtenStart.description).last == "20261105T100000")
+            #expect(got.map { $0.end - $0.start } == [1800, 1800, 1800, 1800])
+        }
+    }
+
     @Test("a window that holds only an instance moved into it still finds it")
     func movedIntoTheWindow() throws {
         let text = Support.calendar(

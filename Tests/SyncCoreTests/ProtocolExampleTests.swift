@@ -47,7 +47,10 @@ enum ProtocolExamples {
             "getProperties.response",
             .response(
                 CalWSResponse(
-                    id: 1, .getProperties(CollectionProperties(href: "/public/holidays", displayName: "holidays"))))
+                    id: 1,
+                    .getProperties(
+                        CollectionProperties(
+                            href: "/public/holidays", displayName: "holidays", timezone: "Europe/Berlin"))))
         ),
         (
             "calendarQuery-list.request",
@@ -220,7 +223,8 @@ enum ProtocolExamples {
                                 year: 2026, month: 11, day: 30, hour: 9, minute: 0, second: 2, isUTC: true),
                             lastAttempt: .init(
                                 year: 2026, month: 11, day: 30, hour: 10, minute: 0, second: 1, isUTC: true),
-                            lastError: "the feed answered HTTP 503 (https://holidays.example/feed.ics)"))))
+                            lastError: "the feed answered HTTP 503 (https://holidays.example/feed.ics)",
+                            timezone: "Europe/Berlin"))))
         ),
         ("reportFreshness.response", .response(CalWSResponse(id: 13, .reportFreshness))),
         (

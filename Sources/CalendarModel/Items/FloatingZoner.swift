@@ -17,11 +17,18 @@ public struct FloatingZoner: Sendable {
 
     /// Nil when the calendar has no X-WR-TIMEZONE (or an empty one): floating times stay.
     public init?(calendarProperties: [ICalProperty], timezones: [ICalComponent]) {
+        guard let tzid = Self.calendarZone(calendarProperties) else { return nil }
+        self.tzid = tzid
+        timezone = timezones.first { $0.property("TZID")?.text == tzid }
+    }
+
+    /// The calendar's X-WR-TIMEZONE without surrounding spaces; nil when it has none (or an
+    /// empty one).
+    public static func calendarZone(_ calendarProperties: [ICalProperty]) -> String? {
         guard let tzid = calendarProperties.first(where: { $0.name == "X-WR-TIMEZONE" })?.text?.trimmingSpaces,
             !tzid.isEmpty
         else { return nil }
-        self.tzid = tzid
-        timezone = timezones.first { $0.property("TZID")?.text == tzid }
+        return tzid
     }
 
     /// The item with its floating times in the zone (unchanged when it has none).

@@ -53,7 +53,14 @@ public enum ItemGrouper {
                 builders[index].add(c, diagnostics: &diagnostics)
                 guard collectingZones else { continue }
                 for tzid in referencedZones(c) {
-                    if let z = zones[tzid] { builders[index].zones[tzid] = z }
+                    if let z = zones[tzid] {
+                        builders[index].zones[tzid] = z
+                    } else if zones.count == 1, let (only, z) = zones.first {
+                        // A TZID the calendar does not define, beside its one zone (Outlook's
+                        // `Customized Time Zone`): the zone goes with the item, so whoever
+                        // reads the item alone resolves the TZID as the calendar's reader does.
+                        builders[index].zones[only] = z
+                    }
                 }
             }
         }
@@ -111,7 +118,7 @@ public enum ItemGrouper {
                             message:
                                 "two \(c.name) overrides with RECURRENCE-ID \(ridText) for \(who)\(Self.otherAt(existing)); kept the later revision",
                             component: c.name, uid: uid, recurrenceID: ridText))
-                    overrides[key] = Self.preferred(existing, c)
+                    overrides[key] = ItemGrouper.laterRevision(existing, c)
                     dropped += 1
                 } else {
                     overrides[key] = c
@@ -122,7 +129,7 @@ public enum ItemGrouper {
                         line: c.line,
                         message: "two \(c.name) masters for \(who)\(Self.otherAt(existing)); kept the later revision",
                         component: c.name, uid: uid))
-                master = Self.preferred(existing, c)
+                master = ItemGrouper.laterRevision(existing, c)
                 dropped += 1
             } else {
                 master = c
@@ -133,21 +140,22 @@ public enum ItemGrouper {
         static func otherAt(_ c: ICalComponent) -> String {
             c.line > 0 ? " (the other at line \(c.line))" : ""
         }
+    }
 
-        /// The later revision of two versions of one component, independent of their order.
-        static func preferred(_ a: ICalComponent, _ b: ICalComponent) -> ICalComponent {
-            func seq(_ c: ICalComponent) -> Int {
-                if case .integer(let n)? = c.property("SEQUENCE")?.value { return n }
-                return 0
-            }
-            func stamp(_ c: ICalComponent, _ name: String) -> String {
-                c.property(name)?.value.map(ValueFormatter.icalString) ?? ""
-            }
-            if seq(a) != seq(b) { return seq(a) > seq(b) ? a : b }
-            for name in ["LAST-MODIFIED", "DTSTAMP"] where stamp(a, name) != stamp(b, name) {
-                return stamp(a, name) > stamp(b, name) ? a : b
-            }
-            return CanonicalForm.bytes(of: a).lexicographicallyPrecedes(CanonicalForm.bytes(of: b)) ? b : a
+    /// The later revision of two versions of one component, independent of their order: the
+    /// higher SEQUENCE, then the later LAST-MODIFIED, then DTSTAMP, then the greater canonical form.
+    public static func laterRevision(_ a: ICalComponent, _ b: ICalComponent) -> ICalComponent {
+        func seq(_ c: ICalComponent) -> Int {
+            if case .integer(let n)? = c.property("SEQUENCE")?.value { return n }
+            return 0
         }
+        func stamp(_ c: ICalComponent, _ name: String) -> String {
+            c.property(name)?.value.map(ValueFormatter.icalString) ?? ""
+        }
+        if seq(a) != seq(b) { return seq(a) > seq(b) ? a : b }
+        for name in ["LAST-MODIFIED", "DTSTAMP"] where stamp(a, name) != stamp(b, name) {
+            return stamp(a, name) > stamp(b, name) ? a : b
+        }
+        return CanonicalForm.bytes(of: a).lexicographicallyPrecedes(CanonicalForm.bytes(of: b)) ? b : a
     }
 }

@@ -51,6 +51,18 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         lock.withLock { reported[freshness.href] = freshness }
     }
 
+    /// A collection's properties: its zone is the one last reported with its freshness.
+    public func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
+        try locked { () throws(TargetClientError) -> CollectionProperties? in
+            guard collections[href] != nil else {
+                throw Self.refusal(.targetDoesNotExist, "no collection \(href)", href)
+            }
+            return CollectionProperties(
+                href: href, displayName: String(href.split(separator: "/").last ?? ""),
+                timezone: reported[href]?.timezone)
+        }
+    }
+
     /// Replaces an entity's calendar as another client would (a new change token).
     public func edit(href: String, _ change: (inout ICalComponent) -> Void) {
         lock.withLock {

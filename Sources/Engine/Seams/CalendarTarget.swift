@@ -33,6 +33,8 @@ public protocol CalendarTarget: Sendable {
     /// Tells the target how fresh the collection's mirror is (Outboard's extension of CalWS-SOAP,
     /// PROTOCOL.md); a target that does not know the extension answers with an error.
     func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError)
+    /// A collection's properties (its zone among them); nil when the target says none.
+    func properties(href: String) async throws(TargetClientError) -> CollectionProperties?
 }
 
 extension CalendarTarget {

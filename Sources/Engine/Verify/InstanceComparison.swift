@@ -40,14 +40,15 @@ public struct InstanceComparison: Sendable {
 
     /// Compares `feed` and `target` over `[from, to)` (UTC epoch seconds). Both sides are expanded
     /// over the window widened by `margin`, so an instance moved out of the window on one side is
-    /// still found as moved; floating and DATE times of both are placed in `calendarZone` (the
-    /// feed's X-WR-TIMEZONE) or, lacking one, in UTC.
+    /// still found as moved; floating and DATE times of the feed are placed in `calendarZone`
+    /// (the collection's zone) and those of the target in `targetZone` (the zone the target says
+    /// it places them in; by default the same), either lacking one in UTC.
     public init(
         feed: [ICalItem], target: [ICalItem], from: Int64, to: Int64, calendarZone: String?,
-        ignoring: Ignoring = Ignoring(), margin: Int64 = 31 * 86_400
+        targetZone: String?? = .none, ignoring: Ignoring = Ignoring(), margin: Int64 = 31 * 86_400
     ) {
         let feedSide = Side(feed, from: from - margin, to: to + margin, calendarZone: calendarZone)
-        let targetSide = Side(target, from: from - margin, to: to + margin, calendarZone: calendarZone)
+        let targetSide = Side(target, from: from - margin, to: to + margin, calendarZone: targetZone ?? calendarZone)
         let feedUIDs = Set(feed.compactMap(\.uid))
         var out: [InstanceDifference] = []
         var compared = 0

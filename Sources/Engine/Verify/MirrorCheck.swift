@@ -47,6 +47,10 @@ public struct MirrorCheck: Sendable {
         /// Items of the feed, after the filters, and entities of the target.
         public var feedItems: Int
         public var targetItems: Int
+        /// The zone the subscription places floating and DATE values in, and the one the target
+        /// says it places them in (nil: none, each query's).
+        public var zone: String?
+        public var targetZone: String?
     }
 
     /// Compares the instances overlapping `[from, to)` (UTC epoch seconds); `now` is what the
@@ -61,10 +65,25 @@ public struct MirrorCheck: Sendable {
         let targetItems = copies.compactMap { $0.calendar.flatMap(Self.item) }
         let ignoring = InstanceComparison.Ignoring(
             skip: filters.skipList, keepsDeletions: subscription.deletions == .keep)
+        // The feed's floating and DATE values go where the subscription places them; the
+        // target's where the target says it places them (a target that has not been told the
+        // zone places them elsewhere, and its instances are found moved).
+        let zone = subscription.collectionZone(feedZone: FloatingZoner.calendarZone(calendarProperties))
+        let targetZone = copies.isEmpty ? zone : try await self.targetZone()
         let comparison = InstanceComparison(
-            feed: feed, target: targetItems, from: from, to: to,
-            calendarZone: calendarProperties.first { $0.name == "X-WR-TIMEZONE" }?.text, ignoring: ignoring)
-        return Outcome(comparison: comparison, dropped: dropped, feedItems: feed.count, targetItems: targetItems.count)
+            feed: feed, target: targetItems, from: from, to: to, calendarZone: zone, targetZone: targetZone,
+            ignoring: ignoring)
+        return Outcome(
+            comparison: comparison, dropped: dropped, feedItems: feed.count, targetItems: targetItems.count,
+            zone: zone, targetZone: targetZone)
+    }
+
+    /// The zone the target places the collection's floating and DATE values in (its
+    /// `resourceTimezoneId`); nil when it has none.
+    func targetZone() async throws(Failure) -> String? {
+        do { return try await target.properties(href: subscription.targetCollection)?.timezone } catch {
+            throw .target(error)
+        }
     }
 
     /// The feed's items as a pass mirrors them, its calendar properties, and how many items the

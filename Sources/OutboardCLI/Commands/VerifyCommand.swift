@@ -59,8 +59,20 @@ struct VerifyCommand: AsyncParsableCommand {
             throw CommandExit.usage("\(id): cannot verify: \(error)")
         }
         for d in outcome.comparison.differences { Console.current.print(d.line) }
+        if let line = Self.zoneLine(id, outcome) { Console.current.print(line) }
         Console.current.print(Self.summary(id, outcome, from: start, to: end))
-        if !outcome.comparison.differences.isEmpty { throw CommandExit.problems }
+        if !outcome.comparison.differences.isEmpty || outcome.zone != outcome.targetZone {
+            throw CommandExit.problems
+        }
+    }
+
+    /// When the target places floating and DATE values in another zone than the subscription:
+    /// what each says (its availability answers would put all-day events on other days).
+    static func zoneLine(_ id: String, _ o: MirrorCheck.Outcome) -> String? {
+        guard o.zone != o.targetZone else { return nil }
+        func words(_ zone: String?) -> String { zone ?? "no zone (each query's)" }
+        return
+            "\(id): the target places floating times and all-day events in \(words(o.targetZone)), the subscription in \(words(o.zone)); the next pass tells the target"
     }
 
     /// `ID: 2 differences in 40 instances from … to …: 1 missing, 1 moved` or `ID: equal: …`.

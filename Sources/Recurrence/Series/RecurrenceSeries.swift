@@ -25,12 +25,18 @@ public struct RecurrenceSeries: Sendable {
         let properties = components.map(SeriesProperties.init)
         let uid = properties.first?.uid?.text
         var builder = SeriesBuilder(reader: TimeReader(zones: zones, uid: uid), uid: uid)
+        let masterIndex = properties.firstIndex { !$0.isOverride }
+        // Overrides are matched to the master's instances by instant (written in any zone, or as
+        // the DATE of a DATE-TIME series' day), one override per instance.
+        let masterStart = masterIndex.flatMap { builder.reader.read(properties[$0].dtstart) }
         var plans: [SeriesBuilder.Override] = []
         for i in components.indices where properties[i].isOverride {
-            if let plan = builder.override(components[i], properties[i]) { plans.append(plan) }
+            if let plan = builder.override(components[i], properties[i], masterStart: masterStart) {
+                plans.append(plan)
+            }
         }
-        let masterIndex = properties.firstIndex { !$0.isOverride }
-        master = masterIndex.flatMap { builder.master(components[$0], properties[$0], overrides: plans) }
+        plans = builder.oneOverridePerInstance(plans)
+        master = masterIndex.flatMap { builder.master(components[$0], properties[$0], overrides: &plans) }
         overrides = plans.map(\.instance).sorted { $0.start < $1.start }
         self.uid = uid
         diagnostics = builder.diagnostics
@@ -69,7 +75,9 @@ final class MasterPlan: Sendable {
         var end: Int64?
     }
 
-    /// A RANGE=THISANDFUTURE override: every later instance moves by `shift` and lasts `length`.
+    /// A RANGE=THISANDFUTURE override: every later instance moves by `shift` of wall-clock time
+    /// (its wall-clock start in the override's zone, as RFC 5545 §3.8.4.4 keeps a series' wall
+    /// time across a change of offset) and lasts `length` seconds.
     struct Future: Sendable {
         var recurrenceID: Int64
         var shift: Int64
@@ -82,6 +90,8 @@ final class MasterPlan: Sendable {
     let zone: ZoneRules
     let start: TimePointValue
     let rules: [Rule]
+    /// EXRULEs (RFC 2445): the instances they give are excluded, as EXDATEs are.
+    let exrules: [Rule]
     let rdates: [RDate]
     let excludedInstants: SortedValues<Int64>
     let excludedDays: SortedValues<Int>
@@ -94,7 +104,8 @@ final class MasterPlan: Sendable {
     let latestShift: Int64
 
     init(
-        source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], rdates: [RDate],
+        source: InstanceSource, zone: ZoneRules, start: TimePointValue, rules: [Rule], exrules: [Rule] = [],
+        rdates: [RDate],
         excludedInstants: [Int64], excludedDays: [Int], duration: DurationPlan, overridden: [Int64],
         futures: [Future]
     ) {
@@ -102,6 +113,7 @@ final class MasterPlan: Sendable {
         self.zone = zone
         self.start = start
         self.rules = rules
+        self.exrules = exrules
         self.rdates = rdates
         self.excludedInstants = SortedValues(excludedInstants)
         self.excludedDays = SortedValues(excludedDays)
@@ -112,8 +124,21 @@ final class MasterPlan: Sendable {
         for r in rdates { if let e = r.end { longest = max(longest, e - r.utc) } }
         for f in futures { longest = max(longest, f.length) }
         self.longest = longest
-        earliestShift = futures.map(\.shift).min().map { min(0, $0) } ?? 0
-        latestShift = futures.map(\.shift).max().map { max(0, $0) } ?? 0
+        // A wall-clock shift moves an instant by up to the difference of two offsets more (a
+        // change of DST, or the override's other zone): two days bound it.
+        earliestShift = futures.map(\.shift).min().map { min(0, $0 - 2 * 86_400) } ?? 0
+        latestShift = futures.map(\.shift).max().map { max(0, $0 + 2 * 86_400) } ?? 0
+    }
+}
+
+extension MasterPlan {
+    /// An iterator of `rule` from DTSTART, skipped to the wall-clock time `from`, stopping at `to`.
+    func iterator(of rule: Rule, from: Int64, to: Int64, series: RecurrenceSeries) -> RuleIterator {
+        var it = RuleIterator(rule: rule.compiled, zone: zone, dtstart: start.local, until: rule.until)
+        it.localLimit = to
+        it.maxEmptyPeriods = series.maxEmptyPeriods
+        it.skip(toLocal: from)
+        return it
     }
 }
 

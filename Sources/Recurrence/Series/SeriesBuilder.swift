@@ -64,11 +64,23 @@ struct SeriesBuilder {
         return DurationPlan(days: start.form.isDate ? 1 : 0, seconds: 0)
     }
 
-    /// Reads an override: its RECURRENCE-ID (as an instant), its own start and end.
-    mutating func override(_ c: ICalComponent, _ properties: SeriesProperties) -> Override? {
-        guard let ridProperty = properties.recurrenceID, let rid = reader.read(ridProperty) else {
+    /// Reads an override: its RECURRENCE-ID (as an instant), its own start and end. A
+    /// RECURRENCE-ID of the other form than the master's DTSTART (`masterStart`) names the
+    /// master's instance of that day: a DATE in a series of DATE-TIMEs, or a DATE-TIME in a
+    /// series of DATEs (written so by some exports).
+    mutating func override(_ c: ICalComponent, _ properties: SeriesProperties, masterStart: TimePoint?) -> Override? {
+        guard let ridProperty = properties.recurrenceID, var rid = reader.read(ridProperty) else {
             note(.unusableValue, "\(c.name) has a RECURRENCE-ID that is not a DATE or DATE-TIME; it was left out", c)
             return nil
+        }
+        if let m = masterStart, m.form.isDate != rid.form.isDate {
+            let day = Civil.floorDiv64(rid.local, 86_400) * 86_400
+            let local = day + (m.form.isDate ? 0 : m.local - Civil.floorDiv64(m.local, 86_400) * 86_400)
+            note(
+                .unusableValue,
+                "RECURRENCE-ID is a \(rid.form.isDate ? "DATE" : "DATE-TIME") but DTSTART a \(m.form.isDate ? "DATE" : "DATE-TIME"); it was matched to the instance of that day",
+                c, recurrenceID: WrittenTime(local: rid.local, form: rid.form).description)
+            rid = TimePoint(local: local, utc: m.zone.utc(fromLocal: local), zone: m.zone, form: rid.form)
         }
         let start = properties.dtstart == nil ? rid : (self.start(of: c, properties) ?? rid)
         let length = duration(of: c, properties, start: start)
@@ -85,5 +97,29 @@ struct SeriesBuilder {
                 c, recurrenceID: WrittenTime(local: rid.local, form: rid.form).description)
         }
         return Override(instance: instance, isThisAndFuture: range == "THISANDFUTURE", zone: start.zone)
+    }
+
+    /// The overrides with one per instance: of two that name one instant (written in two zones,
+    /// or as a DATE and a DATE-TIME), the later revision (`ItemGrouper.laterRevision`), with a
+    /// diagnostic.
+    mutating func oneOverridePerInstance(_ overrides: [Override]) -> [Override] {
+        var kept: [Int64: Override] = [:]
+        var order: [Int64] = []
+        for o in overrides {
+            let rid = o.instance.recurrenceID
+            guard let existing = kept[rid] else {
+                kept[rid] = o
+                order.append(rid)
+                continue
+            }
+            let a = existing.instance.source.component
+            let b = o.instance.source.component
+            kept[rid] = ItemGrouper.laterRevision(a, b) == b ? o : existing
+            note(
+                .unusableValue,
+                "two overrides of one instance (RECURRENCE-ID \(existing.instance.writtenRecurrenceID) and \(o.instance.writtenRecurrenceID)); kept the later revision",
+                b, recurrenceID: o.instance.writtenRecurrenceID.description)
+        }
+        return order.compactMap { kept[$0] }
     }
 }

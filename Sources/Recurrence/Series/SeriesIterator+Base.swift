@@ -67,11 +67,12 @@ extension SeriesIterator {
         if !m.excludedInstants.isEmpty && m.excludedInstants.contains(utc) { return }
         if !m.excludedDays.isEmpty && m.excludedDays.contains(Int(Civil.floorDiv64(local, 86_400))) { return }
         if !m.overridden.isEmpty && m.overridden.contains(utc) { return }
+        if !exclusions.isEmpty && excludedByRule(utc) { return }
         while futureIndex < m.futures.count && m.futures[futureIndex].recurrenceID < utc { futureIndex += 1 }
         let instance: Pending
         if futureIndex > 0 {
             let f = m.futures[futureIndex - 1]
-            let start = utc + f.shift
+            let start = f.zone.utc(fromLocal: local + f.shift)
             instance = Pending(
                 start: start, end: start + f.length, localStart: f.zone.local(fromUTC: start),
                 localEnd: f.zone.local(fromUTC: start + f.length), recurrenceID: utc, localRecurrenceID: local,
@@ -89,6 +90,25 @@ extension SeriesIterator {
         }
         guard Self.overlaps(instance.start, instance.end, windowStart, windowEnd) else { return }
         insertPending(instance)
+    }
+
+    /// Whether an EXRULE gives the instant `utc` (base instants come in ascending order, so each
+    /// EXRULE's iterator only moves forward). DTSTART is an EXRULE's first instance, as it is an
+    /// RRULE's (RFC 2445 §4.3.10 counts COUNT from it; libical does the same).
+    private mutating func excludedByRule(_ utc: Int64) -> Bool {
+        if utc == master?.start.utc { return true }
+        var excluded = false
+        for i in exclusions.indices {
+            while !exclusions[i].isDone, (exclusions[i].head?.utc ?? .min) < utc {
+                if let n = exclusions[i].iterator.next() {
+                    exclusions[i].head = n
+                } else {
+                    exclusions[i].isDone = true
+                }
+            }
+            if exclusions[i].head?.utc == utc { excluded = true }
+        }
+        return excluded
     }
 
     private mutating func insertPending(_ instance: Pending) {

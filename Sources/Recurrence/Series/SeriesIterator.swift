@@ -37,6 +37,8 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
     let windowEnd: Int64
     let cap: Int
     var rules: [RuleSource] = []
+    /// The EXRULEs' iterators, each at its next instance not before the last base instance.
+    var exclusions: [RuleSource] = []
     var rdateIndex = 0
     /// DTSTART, until it is taken (the recurrence set's first instance, RFC 5545 §3.8.5).
     var untakenStart: TimePointValue?
@@ -76,12 +78,10 @@ public struct SeriesIterator: IteratorProtocol, Sequence {
         let to = windowEnd - m.earliestShift + 2 * 86_400
         rules.reserveCapacity(m.rules.count)
         for i in m.rules.indices {  // by index: a rule's parsed text is not copied
-            var it = RuleIterator(
-                rule: m.rules[i].compiled, zone: m.zone, dtstart: m.start.local, until: m.rules[i].until)
-            it.localLimit = to
-            it.maxEmptyPeriods = series.maxEmptyPeriods
-            it.skip(toLocal: from)
-            rules.append(RuleSource(iterator: it))
+            rules.append(RuleSource(iterator: m.iterator(of: m.rules[i], from: from, to: to, series: series)))
+        }
+        for rule in m.exrules {
+            exclusions.append(RuleSource(iterator: m.iterator(of: rule, from: from, to: to, series: series)))
         }
         while rdateIndex < m.rdates.count && m.rdates[rdateIndex].utc < from { rdateIndex += 1 }
     }

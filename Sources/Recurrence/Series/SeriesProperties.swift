@@ -9,13 +9,13 @@ import CalendarModel
 struct SeriesProperties {
     private let all: [ICalProperty]
     private var positions = Positions()
-    private(set) var hasExrule = false
 
     private struct Positions {
         var uid, recurrenceID, dtstart, dtend, due, duration, summary, status, transp: Int?
         var rrules: [Int] = []
         var rdates: [Int] = []
         var exdates: [Int] = []
+        var exrules: [Int] = []
     }
 
     var uid: ICalProperty? { positions.uid.map { all[$0] } }
@@ -30,6 +30,8 @@ struct SeriesProperties {
     var rrules: [ICalProperty] { positions.rrules.map { all[$0] } }
     var rdates: [ICalProperty] { positions.rdates.map { all[$0] } }
     var exdates: [ICalProperty] { positions.exdates.map { all[$0] } }
+    /// EXRULEs (RFC 2445; RFC 5545 removed them, older Outlook and Lotus exports still write them).
+    var exrules: [ICalProperty] { positions.exrules.map { all[$0] } }
     var isOverride: Bool { positions.recurrenceID != nil }
     /// Whether the component has an RRULE or an RDATE.
     var isRecurring: Bool { !positions.rrules.isEmpty || !positions.rdates.isEmpty }
@@ -57,7 +59,7 @@ struct SeriesProperties {
             case UInt8(ascii: "E"):
                 switch name {
                 case "EXDATE": positions.exdates.append(i)
-                case "EXRULE": hasExrule = true
+                case "EXRULE": positions.exrules.append(i)
                 default: break
                 }
             case UInt8(ascii: "U"): if name == "UID" { positions.uid = positions.uid ?? i }

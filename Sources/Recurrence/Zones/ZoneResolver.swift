@@ -2,8 +2,10 @@ import CalendarModel
 
 /// Finds the zone of each TZID a calendar uses, once: the system's zone database by IANA name
 /// or alias, then by Windows zone name (CLDR), then by the IANA name at the end of a path-like
-/// TZID (`/mozilla.org/20050126_1/Europe/Berlin`), then the calendar's own VTIMEZONE. What
-/// none of them knows is reported and read as floating.
+/// TZID (`/mozilla.org/20050126_1/Europe/Berlin`), then the calendar's own VTIMEZONE. A TZID
+/// none of them knows, in a calendar that defines exactly one other zone, is read in that zone
+/// (Outlook's exports name a zone `Customized Time Zone` and define it under another TZID);
+/// either way it is reported. What is still unknown is read as floating.
 public final class ZoneResolver {
     private let database: any ZoneDatabase
     private let embedded: [String: ICalComponent]
@@ -63,6 +65,16 @@ public final class ZoneResolver {
                     about: tzid)
             }
             if let history { return ZoneRules(identifier: tzid, source: .vtimezone, history: history) }
+        }
+        if embedded.count == 1, let only = embedded.keys.first, only != tzid, let z = zone(named: only, uid: uid) {
+            report(
+                RecurrenceDiagnostic(
+                    kind: .unknownZone,
+                    message:
+                        "TZID \"\(tzid)\" is not in the zone database, not a Windows zone name, and has no VTIMEZONE; "
+                        + "its times were read in the calendar's only zone, \"\(only)\"", uid: uid),
+                about: tzid)
+            return z
         }
         report(
             RecurrenceDiagnostic(

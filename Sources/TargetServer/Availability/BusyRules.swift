@@ -84,16 +84,18 @@ enum BusyRules {
     /// The VEVENT series of one entity's calendar and the resolver of its zones (its VTIMEZONEs,
     /// its X-WR-TIMEZONE for DATE and floating times, else UTC wall-clock seconds); nil when it
     /// has no VEVENT.
-    static func events(of calendar: ICalComponent, options: ExpansionOptions = ExpansionOptions()) -> (
-        RecurrenceSeries, ZoneResolver
-    )? {
+    /// `collectionZone`: the zone of the entity's collection, for an entity without an
+    /// X-WR-TIMEZONE of its own.
+    static func events(
+        of calendar: ICalComponent, options: ExpansionOptions = ExpansionOptions(), collectionZone: String? = nil
+    ) -> (RecurrenceSeries, ZoneResolver)? {
         let events = calendar.components.filter { $0.name == "VEVENT" }
         guard !events.isEmpty else { return nil }
         var utcOptions = options
         utcOptions.floatingZone = "UTC"  // floating values come out as their wall-clock seconds
         let zones = ZoneResolver(
             timezones: calendar.components.filter { $0.name == "VTIMEZONE" },
-            calendarZone: calendar.property("X-WR-TIMEZONE")?.text, options: utcOptions)
+            calendarZone: calendar.property("X-WR-TIMEZONE")?.text ?? collectionZone, options: utcOptions)
         return (RecurrenceSeries(components: events, zones: zones, options: utcOptions), zones)
     }
 

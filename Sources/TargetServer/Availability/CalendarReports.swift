@@ -44,13 +44,16 @@ enum CalendarReports {
 
     /// An entity's VEVENTs as one component per instance overlapping `range` (RFC 4791 §9.6.5):
     /// DTSTART and DTEND in UTC (DATE values stay dates; floating times are placed in the
-    /// calendar's X-WR-TIMEZONE, else UTC), a RECURRENCE-ID on every instance of a recurring
-    /// series, no RRULE, RDATE or EXDATE, and no VTIMEZONE. Other components are kept as stored.
-    /// Nil when the entity has VEVENTs and none of their instances overlaps the range.
-    static func expanded(_ calendar: ICalComponent, over range: UTCRange) -> ICalComponent? {
+    /// calendar's X-WR-TIMEZONE, else the collection's zone, else UTC), a RECURRENCE-ID on every
+    /// instance of a recurring series, no RRULE, RDATE or EXDATE, and no VTIMEZONE. Other
+    /// components are kept as stored. Nil when the entity has VEVENTs and none of their
+    /// instances overlaps the range.
+    static func expanded(_ calendar: ICalComponent, over range: UTCRange, collectionZone: String? = nil)
+        -> ICalComponent?
+    {
         var out = calendar
         out.components = calendar.components.filter { $0.name != "VEVENT" && $0.name != "VTIMEZONE" }
-        guard let (series, _) = BusyRules.events(of: calendar) else { return out }
+        guard let (series, _) = BusyRules.events(of: calendar, collectionZone: collectionZone) else { return out }
         let recurring = calendar.components.contains {
             $0.name == "VEVENT"
                 && ($0.recurrenceID != nil || $0.property("RRULE") != nil || $0.property("RDATE") != nil)

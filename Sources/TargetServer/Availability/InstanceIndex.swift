@@ -151,7 +151,8 @@ enum InstanceIndex {
     }
 
     /// A collection's busy and tentative periods overlapping `[from, to)`, floating instances
-    /// placed in `zone`.
+    /// (floating times and DATE values) placed in the collection's own zone, or in `zone` (the
+    /// query's) when it has none.
     static func periods(
         _ db: Database, collection: String, in zone: ZoneRules, from: Int64, to: Int64,
         onUnreadable: (String, String) -> Void = { _, _ in }
@@ -159,7 +160,8 @@ enum InstanceIndex {
         let instances = try instances(
             db, collection: collection, from: from - BusyRules.floatingSlack, to: to + BusyRules.floatingSlack,
             onUnreadable: onUnreadable)
-        return BusyRules.periods(instances, in: zone, from: from, to: to)
+        let placing = try Freshness.zone(db, collection: collection) ?? zone
+        return BusyRules.periods(instances, in: placing, from: from, to: to)
     }
 
     /// The same instances, expanded from the stored entities.

@@ -9,7 +9,8 @@ import Recurrence
 /// Recurring series are expanded over `window` (the index horizon around the current day):
 /// an RRULE would tell the series' pattern and its EXDATEs, and an override's RECURRENCE-ID would
 /// tell where it was moved from. Floating and DATE times are placed in the calendar's
-/// X-WR-TIMEZONE when it has one, else in `zone`, as availability does.
+/// X-WR-TIMEZONE when it has one, else in its collection's zone, else in `zone`, as availability
+/// does.
 struct BusyFeed {
     /// The server's secret hashed into each UID (`TargetStore.busyKey`).
     var key: String
@@ -17,6 +18,8 @@ struct BusyFeed {
     var from: Int64
     var to: Int64
     var zone: ZoneRules
+    /// The zones of the collections that have one, by collection.
+    var zones: [String: ZoneRules] = [:]
     /// The DTSTAMP of every event: the start of the day the window is anchored at, so that one
     /// ETag always names the same bytes.
     var stamp: Int64
@@ -30,11 +33,12 @@ struct BusyFeed {
 
     /// The busy events of the entities, by start (then UID).
     func events(of entities: [StoredEntity], onUnreadable: (String, String) -> Void) -> [ICalComponent] {
-        let zones = SharedZones()
+        let read = SharedZones()
         var found: [(start: Int64, uid: String, event: ICalComponent)] = []
         let dtstamp = Self.utc(stamp)
         for e in entities {
-            guard let calendar = Entities.readable(e, zones: zones, onUnreadable) else { continue }
+            guard let calendar = Entities.readable(e, zones: read, onUnreadable) else { continue }
+            let zone = self.zones[e.collection] ?? zone
             BusyRules.forEach(
                 of: calendar, from: from - BusyRules.floatingSlack, to: to + BusyRules.floatingSlack
             ) { instance, busy in

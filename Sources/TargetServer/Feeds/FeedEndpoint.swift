@@ -28,6 +28,14 @@ struct FeedEndpoint: Sendable {
             }
         }
 
+        /// Its collections (none for a view the views file lacks).
+        var members: [String] {
+            switch self {
+            case .collection(let path): [path]
+            case .view(_, let view): view?.collections ?? []
+            }
+        }
+
         /// How grants and refusals name it: the collection path, or `views/NAME`.
         var target: String {
             switch self {
@@ -58,8 +66,9 @@ struct FeedEndpoint: Sendable {
         case refused(String?)
         case missing
         case notModified(etag: String)
-        /// `refresh`: the seconds the feed asks calendar apps to poll at.
-        case body(etag: String, [StoredEntity], refresh: Int64)
+        /// `refresh`: the seconds the feed asks calendar apps to poll at; `zones`: the zone
+        /// names of the member collections that have one.
+        case body(etag: String, [StoredEntity], refresh: Int64, zones: [String: String])
     }
 
     /// What a request asks for, read from its query and headers.
@@ -104,10 +113,16 @@ struct FeedEndpoint: Sendable {
                 ))
         case .missing: return Response(status: .notFound)
         case .notModified(let etag): return Response(status: .notModified, headers: [.eTag: etag])
-        case .body(let etag, let entities, let refresh):
-            let header = Publisher.Header(name: feed.name, refreshInterval: refresh)
+        case .body(let etag, let entities, let refresh, let zones):
+            let header = Publisher.Header(
+                name: feed.name, refreshInterval: refresh, zone: Publisher.Header.zone(of: zones, members: feed.members)
+            )
             let bytes =
-                ask.busy.map { Publisher.busy(header, $0, entities: entities, onUnreadable: onUnreadable) }
+                ask.busy.map {
+                    var busy = $0
+                    busy.zones = zones.compactMapValues(AvailabilityEndpoint.zone(named:))
+                    return Publisher.busy(header, busy, entities: entities, onUnreadable: onUnreadable)
+                }
                 ?? Publisher.full(header, entities: entities, onUnreadable: onUnreadable)
             return Response(
                 status: .ok,
@@ -120,10 +135,10 @@ struct FeedEndpoint: Sendable {
     /// polling calendar apps get most) reads no calendar data.
     func decide(_ db: Database, _ feed: Feed, _ ask: Ask) throws -> Answer {
         let stored: String?
-        let members: [String]
+        let members = feed.members
         switch feed {
-        case .collection(let path): (stored, members) = (try StoreSQL.secret(db, path), [path])
-        case .view(let name, let view): (stored, members) = (try StoreSQL.viewSecret(db, name), view?.collections ?? [])
+        case .collection(let path): stored = try StoreSQL.secret(db, path)
+        case .view(let name, _): stored = try StoreSQL.viewSecret(db, name)
         }
         if stored == nil || ask.secret != stored {
             guard let bearer = ask.bearer else {
@@ -142,9 +157,13 @@ struct FeedEndpoint: Sendable {
             try members.compactMap { try Freshness.of(db, collection: $0)?.refreshInterval }.min()
             ?? config.refreshInterval
         // The ETag: a hash of what the bytes depend on (the form, the refresh interval, and each
-        // member collection's revision).
+        // member collection's revision and zone).
         var state = "\(ask.busy.map { "busy \($0.stamp) \(ask.zoneName)" } ?? "full") \(refresh)"
-        for m in members { state += "\n\(m) \(try StoreSQL.revision(db, m).map(String.init) ?? "-")" }
+        var zones: [String: String] = [:]
+        for m in members {
+            zones[m] = try Freshness.zoneName(db, collection: m)
+            state += "\n\(m) \(try StoreSQL.revision(db, m).map(String.init) ?? "-") \(zones[m] ?? "-")"
+        }
         let etag = "\"" + CanonicalForm.sha256Hex(Array(state.utf8)).prefix(24) + "\""
         if let inm = ask.ifNoneMatch,
             inm.split(separator: ",").contains(where: {
@@ -153,7 +172,9 @@ struct FeedEndpoint: Sendable {
         {
             return .notModified(etag: etag)
         }
-        return .body(etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) }, refresh: refresh)
+        return .body(
+            etag: etag, try members.flatMap { try StoreSQL.entities(db, collection: $0) }, refresh: refresh,
+            zones: zones)
     }
 
     /// Why `grants` do not reach the feed at `level` (a view is reached through its own grant or

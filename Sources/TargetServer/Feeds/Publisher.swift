@@ -9,6 +9,9 @@ enum Publisher {
         /// How often calendar apps should poll (REFRESH-INTERVAL, RFC 7986, and X-PUBLISHED-TTL,
         /// which Outlook and older apps read), in seconds.
         var refreshInterval: Int64
+        /// X-WR-TIMEZONE: the zone of the collection (or of every collection of a view), where
+        /// calendar apps place its floating times and all-day events; nil when there is none.
+        var zone: String? = nil
 
         var properties: [ICalProperty] {
             let every = Self.duration(refreshInterval)
@@ -18,7 +21,15 @@ enum Publisher {
                 ICalProperty("X-WR-CALNAME", .unknown(name)),
                 ICalProperty("REFRESH-INTERVAL", .duration(every)),
                 ICalProperty("X-PUBLISHED-TTL", .unknown(ValueFormatter.durationString(every))),
-            ]
+            ] + (zone.map { [ICalProperty("X-WR-TIMEZONE", .unknown($0))] } ?? [])
+        }
+
+        /// The one zone all `members` have (`zones`: by collection), or nil when one has none or
+        /// they differ (a view over collections of several zones can name none of them).
+        static func zone(of zones: [String: String], members: [String]) -> String? {
+            let named = Set(members.map { zones[$0] })
+            guard named.count == 1, let only = named.first ?? nil else { return nil }
+            return only
         }
 
         /// Seconds as a duration of days, hours, minutes and seconds (`PT1H`, `P1DT12H`).

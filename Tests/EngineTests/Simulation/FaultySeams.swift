@@ -166,6 +166,11 @@ struct FaultyTarget: CalendarTarget {
     func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
         try await inner.reportFreshness(freshness)
     }
+
+    /// Not a step either: only `outboard verify` asks.
+    func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
+        try await inner.properties(href: href)
+    }
 }
 
 /// The in-memory store behind a fault plan: its writes are steps (reads are not: the pass reads
