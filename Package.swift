@@ -139,7 +139,7 @@ let package = Package(
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "CalendarModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "CalendarModel", "SafeXML"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML", "TestSupport"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),

@@ -1,4 +1,6 @@
 import CalendarModel
+import Foundation
+import SafeXML
 import Testing
 @testable import Recurrence
 
@@ -142,6 +144,33 @@ struct ZoneTests {
         #expect(r.zone(named: "AUS Eastern Standard Time")?.source == .database("Australia/Sydney"))
         #expect(r.zone(named: "India Standard Time")?.offset(atUTC: 0) == 19_800)
         #expect(WindowsZones.table.count >= 135)
+    }
+
+    static let cldrFile = "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml"
+
+    @Test(
+        "the Windows table is CLDR's windowsZones.xml as installed (Debian unicode-cldr-core): run .ci/windows-zones",
+        .enabled(if: FileManager.default.fileExists(atPath: cldrFile)))
+    func windowsTableIsCLDRs() throws {
+        // The file names an external DTD, which the hardened reader refuses: it is left out.
+        let text = try String(contentsOfFile: Self.cldrFile, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("<!DOCTYPE") }.joined(separator: "\n")
+        let root = try SafeXMLReader().parse(Array(text.utf8))
+        var mapping: [String: String] = [:]
+        func walk(_ e: XMLElement) {
+            if e.name == "mapZone", e.attribute("territory") == "001", let other = e.attribute("other"),
+                let type = e.attribute("type")
+            {
+                mapping[other] = type
+            }
+            e.elements.forEach(walk)
+        }
+        walk(root)
+        #expect(mapping.count > 100)
+        #expect(WindowsZones.cldr == mapping)
+        // A retired name never hides one CLDR lists.
+        #expect(Set(WindowsZones.retired.keys).isDisjoint(with: mapping.keys))
     }
 
     @Test("every Windows name in the table maps to a zone the database has")

@@ -119,4 +119,21 @@ import TestSupport
         #expect(Self.summary(try await target.fetchItem(href: href)) == "One, renamed")
         #expect(try await target.list(collection: "/c/m").count == 2)
     }
+
+    @Test(arguments: Kind.allCases)
+    func aCollectionsZoneIsTheOneItsFreshnessReportGave(kind: Kind) async throws {
+        let (target, server) = try Self.make(kind)
+        defer { server?.stop() }
+        #expect(await Self.kind { _ = try await target.properties(href: "/c/z") } == .targetDoesNotExist)
+        _ = try await target.addItem(collection: "/c/z", calendar: try Self.event("z@x", "Zoned"))
+        #expect(try await target.properties(href: "/c/z")?.timezone == nil)
+        func report(_ zone: String?) async throws {
+            try await target.reportFreshness(
+                CollectionFreshness(href: "/c/z", subscription: "z", refreshInterval: 60, timezone: zone))
+        }
+        try await report("Europe/Berlin")
+        #expect(try await target.properties(href: "/c/z")?.timezone == "Europe/Berlin")
+        try await report(nil)
+        #expect(try await target.properties(href: "/c/z")?.timezone == nil, "a report without a zone removes it")
+    }
 }

@@ -31,37 +31,56 @@ enum Fault: CaseIterable, CustomStringConvertible {
 
 /// The steps of a pass that can fail, counted across the target and the store (their writes):
 /// the fault is injected at step `at`. Once crashed, every later call fails and applies nothing.
-/// Writes held by `.landLate` land `lateBy` steps later (steps of any later pass), or at `landAll`.
+/// A fault a read cannot take (a lost answer, a refusal, a late landing) moves on to the next
+/// write. Writes held by `.landLate` land `lateBy` steps later (steps of any later pass), or at
+/// `landAll`. The plan counts what it armed and what fired, by fault and by step.
 final class FaultPlan: @unchecked Sendable {
     // Unchecked: every field is read and written under `lock`.
     private let lock = NSLock()
     private var step = 0
     private var crashed = false
     private var fault: (at: Int, kind: Fault)?
+    private var fired = false
     private var lateBy = 1
     /// Steps counted over the whole schedule, and the held writes with the step they land at.
     private var clock = 0
     private var held: [(at: Int, land: @Sendable () async -> Void)] = []
+    /// The steps of the pass since the last `arm`, by name.
+    private var steps: [String] = []
+    private var tally = FaultTally()
 
     /// Arms a fault at the `at`-th step from now (1 = the next one), or none.
     func arm(_ fault: (at: Int, kind: Fault)?, lateBy: Int = 1) {
         lock.withLock {
             step = 0
+            steps = []
             crashed = false
+            fired = false
             self.fault = fault
             self.lateBy = lateBy
+            if let fault { tally.armed[fault.kind, default: 0] += 1 }
         }
     }
 
-    /// What to do at the next step: its fault, if any; `.crashBefore` for every step after a crash.
-    func next(isWrite: Bool) -> Fault? {
+    /// Whether the armed fault fired, and the names of the steps taken since it was armed.
+    var outcome: (fired: Bool, steps: [String]) { lock.withLock { (fired, steps) } }
+
+    /// What was armed and what fired, so far.
+    var counts: FaultTally { lock.withLock { tally } }
+
+    /// What to do at the next step (`name`: what it is, such as `target.multiOp`): its fault, if
+    /// any; `.crashBefore` for every step after a crash.
+    func next(_ name: String, isWrite: Bool) -> Fault? {
         lock.withLock {
             if crashed { return .crashBefore }
             step += 1
-            guard let fault, fault.at == step else { return nil }
+            steps.append(name)
+            guard let fault, !fired else { return nil }
+            let writeOnly = [.loseAnswer, .refuse, .landLate].contains(fault.kind)
+            guard writeOnly ? (fault.at <= step && isWrite) : fault.at == step else { return nil }
             if fault.kind == .crashBefore || fault.kind == .crashAfter { crashed = true }
-            // A read has no answer to lose, nothing to refuse and nothing to hold.
-            if !isWrite, [.loseAnswer, .refuse, .landLate].contains(fault.kind) { return nil }
+            fired = true
+            tally.fired[fault.kind, default: [:]][name, default: 0] += 1
             return fault.kind
         }
     }
@@ -90,6 +109,28 @@ final class FaultPlan: @unchecked Sendable {
     }
 }
 
+/// Faults armed and fired in simulated schedules: armed by kind, fired by kind and step name.
+struct FaultTally: Sendable, CustomStringConvertible {
+    var armed: [Fault: Int] = [:]
+    var fired: [Fault: [String: Int]] = [:]
+
+    mutating func add(_ other: FaultTally) {
+        armed.merge(other.armed, uniquingKeysWith: +)
+        for (kind, steps) in other.fired { fired[kind, default: [:]].merge(steps, uniquingKeysWith: +) }
+    }
+
+    /// Every step name at which some fault fired.
+    var stepsFaulted: Set<String> { Set(fired.values.flatMap(\.keys)) }
+
+    var description: String {
+        Fault.allCases.map { kind in
+            let steps = (fired[kind] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let total = (fired[kind] ?? [:]).values.reduce(0, +)
+            return "\(kind): armed \(armed[kind] ?? 0), fired \(total) (\(steps.joined(separator: ", ")))"
+        }.joined(separator: "\n")
+    }
+}
+
 struct SimulatedCrash: Error {}
 
 /// The in-memory target behind a fault plan.
@@ -99,11 +140,11 @@ struct FaultyTarget: CalendarTarget {
 
     static let lost = TargetClientError.transport(endpoint: "sim", .curl(code: 52, message: "Empty reply from server"))
 
-    func around<T>(write: Bool, _ call: @escaping @Sendable () async throws(TargetClientError) -> T)
-        async throws(TargetClientError) -> T
-    {
+    func around<T>(
+        _ name: String, write: Bool, _ call: @escaping @Sendable () async throws(TargetClientError) -> T
+    ) async throws(TargetClientError) -> T {
         for land in plan.tick() { await land() }
-        switch plan.next(isWrite: write) {
+        switch plan.next("target." + name, isWrite: write) {
         case nil: return try await call()
         case .crashBefore: throw Self.lost
         case .crashAfter, .loseAnswer:
@@ -117,23 +158,25 @@ struct FaultyTarget: CalendarTarget {
     }
 
     func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around(write: false) { () async throws(TargetClientError) in
+        try await around("list", write: false) { () async throws(TargetClientError) in
             try await inner.list(collection: collection, allData: allData)
         }
     }
 
     func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
-        try await around(write: false) { () async throws(TargetClientError) in
+        try await around("fetch", write: false) { () async throws(TargetClientError) in
             try await inner.fetch(uid: uid, in: collection)
         }
     }
 
     func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
-        try await around(write: false) { () async throws(TargetClientError) in try await inner.fetchItem(href: href) }
+        try await around("fetchItem", write: false) { () async throws(TargetClientError) in
+            try await inner.fetchItem(href: href)
+        }
     }
 
     func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around(write: false) { () async throws(TargetClientError) in
+        try await around("multiget", write: false) { () async throws(TargetClientError) in
             try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData)
         }
     }
@@ -141,7 +184,7 @@ struct FaultyTarget: CalendarTarget {
     func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
         href: String, changeToken: String
     ) {
-        try await around(write: true) { () async throws(TargetClientError) in
+        try await around("addItem", write: true) { () async throws(TargetClientError) in
             try await inner.addItem(collection: collection, calendar: calendar)
         }
     }
@@ -149,17 +192,21 @@ struct FaultyTarget: CalendarTarget {
     func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
         -> String
     {
-        try await around(write: true) { () async throws(TargetClientError) in
+        try await around("updateItem", write: true) { () async throws(TargetClientError) in
             try await inner.updateItem(href: href, changeToken: changeToken, update: update)
         }
     }
 
     func deleteItem(href: String) async throws(TargetClientError) {
-        try await around(write: true) { () async throws(TargetClientError) in try await inner.deleteItem(href: href) }
+        try await around("deleteItem", write: true) { () async throws(TargetClientError) in
+            try await inner.deleteItem(href: href)
+        }
     }
 
     func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
-        try await around(write: true) { () async throws(TargetClientError) in try await inner.multiOp(operations) }
+        try await around("multiOp", write: true) { () async throws(TargetClientError) in
+            try await inner.multiOp(operations)
+        }
     }
 
     /// Not a step: what the mirror holds does not depend on it.
@@ -179,8 +226,8 @@ struct FaultyStore: ItemStateStore {
     let inner: InMemoryStateStore
     let plan: FaultPlan
 
-    func write(_ call: () throws -> Void) throws {
-        switch plan.next(isWrite: false) {
+    func write(_ name: String, _ call: () throws -> Void) throws {
+        switch plan.next("store." + name, isWrite: false) {
         case nil: try call()
         case .crashBefore: throw SimulatedCrash()
         case .crashAfter:
@@ -195,10 +242,12 @@ struct FaultyStore: ItemStateStore {
     func itemCounts() throws -> [String: Int] { try inner.itemCounts() }
     func items(_ id: String) throws -> [String: ItemState] { try inner.items(id) }
     func intents(_ id: String) throws -> [WriteIntent] { try inner.intents(id) }
-    func save(_ id: String, _ state: FeedState) throws { try write { try inner.save(id, state) } }
-    func schedule(_ id: String, nextDue: Date) throws { try write { try inner.schedule(id, nextDue: nextDue) } }
+    func save(_ id: String, _ state: FeedState) throws { try write("save") { try inner.save(id, state) } }
+    func schedule(_ id: String, nextDue: Date) throws {
+        try write("schedule") { try inner.schedule(id, nextDue: nextDue) }
+    }
     func commit(_ id: String, put: [ItemState], remove: [String], trace: [ItemTrace]) throws {
-        try write { try inner.commit(id, put: put, remove: remove, trace: trace) }
+        try write("commit") { try inner.commit(id, put: put, remove: remove, trace: trace) }
     }
     // The trace is not a step: a pass never fails on it (it records it with `try?`).
     func startTrace(_ id: String, pass: Date, items: [ItemTrace]) throws {
@@ -206,14 +255,14 @@ struct FaultyStore: ItemStateStore {
     }
     func trace(_ id: String, key: String) throws -> PassTrace? { try inner.trace(id, key: key) }
     func begin(_ id: String, _ state: FeedState, intents: [WriteIntent]) throws {
-        try write { try inner.begin(id, state, intents: intents) }
+        try write("begin") { try inner.begin(id, state, intents: intents) }
     }
     func doubts(_ id: String) throws -> [String: Date] { try inner.doubts(id) }
     func recordDoubts(_ id: String, keys: [String], until: Date) throws {
-        try write { try inner.recordDoubts(id, keys: keys, until: until) }
+        try write("recordDoubts") { try inner.recordDoubts(id, keys: keys, until: until) }
     }
     func forgetDoubts(_ id: String, keys: [String]) throws {
-        try write { try inner.forgetDoubts(id, keys: keys) }
+        try write("forgetDoubts") { try inner.forgetDoubts(id, keys: keys) }
     }
     func lockPass(_ id: String, wait: Double) async throws(StateStoreError) -> any PassLease {
         try await inner.lockPass(id, wait: wait)
