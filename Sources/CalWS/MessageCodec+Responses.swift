@@ -25,7 +25,7 @@ extension MessageCodec {
         if let m = r.result.message { text("message", m) }
         if let err = r.result.error {
             s.start("errorResponse", namespace: ns)
-            s.start(err.elementName, namespace: ns)
+            s.start(err.elementName, namespace: err.namespace)
             switch err {
             case .invalidFilter(let detail): text("detail", detail)
             case .uidConflict(let href): text("href", href)

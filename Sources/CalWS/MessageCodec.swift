@@ -30,15 +30,21 @@ public enum MessageCodec {
     // MARK: Envelopes
 
     /// The envelope bytes of a request (`indent` lays it out for people, as in PROTOCOL.md).
+    /// A request's pass number goes in the SOAP header (`O:pass`, Outboard's extension).
     public static func encode(_ request: CalWSRequest, indent: Bool = false) -> [UInt8] {
-        envelope(indent: indent, prefixes: request.namespace == o ? extensionPrefixes : prefixes) {
+        let outboard = request.namespace == o || request.pass != nil
+        return envelope(
+            indent: indent, prefixes: outboard ? extensionPrefixes : prefixes,
+            header: request.pass.map { pass in { $0.element("pass", namespace: o, text: String(pass)) } }
+        ) {
             write(request, to: &$0)
         }
     }
 
     /// The envelope bytes of a response.
     public static func encode(_ response: CalWSResponse, indent: Bool = false) -> [UInt8] {
-        envelope(indent: indent, prefixes: response.namespace == o ? extensionPrefixes : prefixes) {
+        let outboard = response.namespace == o || response.result.error?.namespace == o
+        return envelope(indent: indent, prefixes: outboard ? extensionPrefixes : prefixes) {
             write(response, to: &$0)
         }
     }
@@ -55,10 +61,16 @@ public enum MessageCodec {
 
     /// An envelope whose body `body` writes, streamed straight into bytes.
     static func envelope(
-        indent: Bool, prefixes: [String: String] = prefixes, _ body: (inout XMLStreamWriter) -> Void
+        indent: Bool, prefixes: [String: String] = prefixes, header: ((inout XMLStreamWriter) -> Void)? = nil,
+        _ body: (inout XMLStreamWriter) -> Void
     ) -> [UInt8] {
         var w = XMLStreamWriter(prefixes: prefixes, indent: indent)
         w.start("Envelope", namespace: soapNamespace)
+        if let header {
+            w.start("Header", namespace: soapNamespace)
+            header(&w)
+            w.end()
+        }
         w.start("Body", namespace: soapNamespace)
         body(&w)
         w.end()
@@ -89,23 +101,38 @@ public enum MessageCodec {
     public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError)
         -> CalWSRequest
     {
-        try message(bytes, reader: reader) { m in
+        var pass: Int?
+        var r = try message(
+            bytes, reader: reader,
+            header: { h in
+                guard h.name == "pass", h.namespace == o else { return }
+                let line = h.line
+                guard let n = Int(try h.text()) else {
+                    throw CalWSDecodeError(line: line, message: "<O:pass> must be a whole number")
+                }
+                pass = n
+            }
+        ) { m in
             if m.name == "Fault", m.namespace == soapNamespace {
                 throw CalWSDecodeError(line: m.line, message: "a request cannot be a SOAP fault")
             }
             return try request(&m, nested: false)
         }
+        r.pass = pass
+        return r
     }
 
     /// What `read` makes of the one message in the envelope `bytes`, streamed; every error is a
     /// `CalWSDecodeError` (those of the XML say where).
-    static func message<T>(_ bytes: [UInt8], reader: SafeXMLReader, _ read: (inout XMLCursor) throws -> T)
-        throws(CalWSDecodeError) -> T
-    {
+    /// `header` is called for each element of the SOAP header, if there is one.
+    static func message<T>(
+        _ bytes: [UInt8], reader: SafeXMLReader, header: (inout XMLCursor) throws -> Void = { _ in },
+        _ read: (inout XMLCursor) throws -> T
+    ) throws(CalWSDecodeError) -> T {
         do {
             return try XMLCursor.walk(bytes, limits: reader.limits) { root in
                 var result: T?
-                try body(of: &root) { result = try read(&$0) }
+                try body(of: &root, header: header) { result = try read(&$0) }
                 return result!
             }
         } catch {
@@ -114,7 +141,9 @@ public enum MessageCodec {
     }
 
     /// Calls `message` with the walker at the one message in the Body of the envelope at `root`.
-    static func body<W: XMLWalker>(of root: inout W, _ message: (inout W) throws -> Void) throws {
+    static func body<W: XMLWalker>(
+        of root: inout W, header: (inout W) throws -> Void = { _ in }, _ message: (inout W) throws -> Void
+    ) throws {
         guard root.name == "Envelope", root.namespace == soapNamespace else {
             throw CalWSDecodeError(line: root.line, message: "expected a SOAP 1.1 Envelope, found <\(root.name)>")
         }
@@ -122,6 +151,10 @@ public enum MessageCodec {
         var bodies = 0
         var messages = 0
         try root.forEachChild { b in
+            if b.name == "Header", b.namespace == soapNamespace, bodies == 0 {
+                try b.forEachChild { try header(&$0) }
+                return
+            }
             guard b.name == "Body", b.namespace == soapNamespace else { return }
             bodies += 1
             guard bodies == 1 else { return }

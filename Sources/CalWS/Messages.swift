@@ -17,6 +17,9 @@ public enum CalWSErrorKind: Sendable, Hashable, CustomStringConvertible {
     case invalidCalendarObjectResource, unsupportedCalendarComponent, invalidCalendarCollectionLocation
     case exceedsMaxResourceSize, beforeMinDateTime, afterMaxDateTime, tooManyInstances, tooManyAttendeesPerInstance
     case partialSuccess, missingChangeToken, mismatchedChangeToken
+    /// Outboard's extension (`O:staleWriter`): a write of a pass older than one that has since
+    /// read or written the collection (a dead engine's write arriving late); nothing was applied.
+    case staleWriter
     case invalidFilter(detail: String)
     case uidConflict(href: String)
 
@@ -24,7 +27,7 @@ public enum CalWSErrorKind: Sendable, Hashable, CustomStringConvertible {
         .forbidden, .targetExists, .targetDoesNotExist, .targetNotEntity, .notCalendarData, .invalidCalendarData,
         .invalidCalendarObjectResource, .unsupportedCalendarComponent, .invalidCalendarCollectionLocation,
         .exceedsMaxResourceSize, .beforeMinDateTime, .afterMaxDateTime, .tooManyInstances, .tooManyAttendeesPerInstance,
-        .partialSuccess, .missingChangeToken, .mismatchedChangeToken,
+        .partialSuccess, .missingChangeToken, .mismatchedChangeToken, .staleWriter,
     ]
 
     /// The element's local name.
@@ -47,10 +50,14 @@ public enum CalWSErrorKind: Sendable, Hashable, CustomStringConvertible {
         case .partialSuccess: "partialSuccess"
         case .missingChangeToken: "missingChangeToken"
         case .mismatchedChangeToken: "mismatchedChangeToken"
+        case .staleWriter: "staleWriter"
         case .invalidFilter: "invalidFilter"
         case .uidConflict: "uidConflict"
         }
     }
+
+    /// The namespace of the error element: CalWS's, or Outboard's for its extension.
+    public var namespace: String { self == .staleWriter ? CalWSNamespace.outboard : CalWSNamespace.uri }
 
     public var description: String {
         switch self {
@@ -176,10 +183,15 @@ public struct CalWSRequest: Sendable, Hashable {
 
     public var id: Int
     public var body: Body
+    /// The number of the writer's pass (Outboard's extension: the SOAP header `O:pass`). A
+    /// target that fences refuses a write of a pass older than one that has since read or written
+    /// the collection (`staleWriter`); nil for a client that does not number its passes.
+    public var pass: Int?
 
-    public init(id: Int = 0, _ body: Body) {
+    public init(id: Int = 0, _ body: Body, pass: Int? = nil) {
         self.id = id
         self.body = body
+        self.pass = pass
     }
 
     /// The operation's element name (`addItem`), also its SOAPAction's last part.

@@ -55,6 +55,17 @@ public final class EngineMetrics: Sendable {
             ).increment(by: n)
         }
         if let kind = r.errorKind { errors(kind).increment() }
+        // Reconciles (the mirror's anti-entropy) by subscription, and the items each repaired.
+        if r.reconciled {
+            Counter(
+                label: "outboard_reconciles_total", dimensions: [("subscription", r.subscription)], factory: factory
+            )
+            .increment()
+            Counter(
+                label: "outboard_reconcile_repairs_total", dimensions: [("subscription", r.subscription)],
+                factory: factory
+            ).increment(by: r.repaired.count)
+        }
     }
 
     /// Failed passes by kind of error.

@@ -30,9 +30,11 @@ struct PassRun {
         state = stored
         intents = try store.intents(subscription.id)
         doubts = try store.doubts(subscription.id)
+        // Counted from the last reconcile; a subscription's first pass starts the clock (an initial
+        // load adopts what the target already holds as it goes, and needs no listing first).
         let due =
             subscription.reconcileEvery.map { every in
-                stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? true
+                stored.lastReconcile.map { now.timeIntervalSince($0) >= Double(every) } ?? false
             } ?? false
         reconcile = requested || due
         report = SyncReport(subscription: subscription.id)
@@ -41,6 +43,8 @@ struct PassRun {
         if subscription.refreshFromFeed { report.feedRefresh = stored.feedRefresh }
         previousAttempt = state.lastAttempt
         state.lastAttempt = now
+        state.passNumber = stored.passNumber + 1
+        if subscription.reconcileEvery != nil, stored.lastReconcile == nil, !dryRun { state.lastReconcile = now }
     }
 
     /// After a pass that did not complete (the target may hold writes the status store does not

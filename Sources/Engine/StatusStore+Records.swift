@@ -37,6 +37,7 @@ struct FeedRecord: FetchableRecord, PersistableRecord {
         c["pass_open"] = state.passOpen
         c["feed_refresh"] = state.feedRefresh
         c["feed_zone"] = state.feedZone
+        c["pass_number"] = state.passNumber
     }
 }
 
@@ -47,7 +48,7 @@ extension FeedState: FetchableRecord {
             etag: r["etag"], lastModified: r["last_modified"], bodyHash: r["body_hash"], lastAttempt: r["last_attempt"],
             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
             lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"],
-            feedZone: r["feed_zone"])
+            feedZone: r["feed_zone"], passNumber: r["pass_number"])
     }
 }
 

@@ -16,7 +16,8 @@ public struct FeedState: Sendable, Hashable {
     /// When the daemon's schedule runs the subscription next (back-off included), as it last
     /// recorded it; nil before any daemon scheduled it.
     public var nextDue: Date?
-    /// When every target item was last compared with the feed.
+    /// When every target item was last compared with the feed; before the first reconcile, when
+    /// the first pass began (the interval of `reconcile` counts from it).
     public var lastReconcile: Date?
     /// When the pass that began writing and has not completed began; nil once a pass completed.
     /// While it is set, no shortcut is taken (no conditional fetch, no equal-body or equal-bytes
@@ -28,12 +29,16 @@ public struct FeedState: Sendable, Hashable {
     /// The feed's X-WR-TIMEZONE as last read (nil: it has none), so that a pass that does not
     /// read the feed (a 304) still tells the target the collection's zone.
     public var feedZone: String?
+    /// The number of the subscription's last pass that wrote or read the target (its writes carry
+    /// it, so that a fencing target refuses a dead pass's late writes): recorded before its first
+    /// write, and one more for each pass.
+    public var passNumber = 0
 
     public init(
         etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
         lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0, nextDue: Date? = nil,
         lastReconcile: Date? = nil,
-        passOpen: Date? = nil, feedRefresh: Int? = nil, feedZone: String? = nil
+        passOpen: Date? = nil, feedRefresh: Int? = nil, feedZone: String? = nil, passNumber: Int = 0
     ) {
         self.etag = etag
         self.lastModified = lastModified
@@ -47,6 +52,7 @@ public struct FeedState: Sendable, Hashable {
         self.passOpen = passOpen
         self.feedRefresh = feedRefresh
         self.feedZone = feedZone
+        self.passNumber = passNumber
     }
 }
 
@@ -148,6 +154,9 @@ public final class StatusStore: ItemStateStore {
         }
         m.registerMigration("v9: the feed's zone") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN feed_zone TEXT")
+        }
+        m.registerMigration("v10: pass numbers") { db in
+            try db.execute(sql: "ALTER TABLE feed ADD COLUMN pass_number INTEGER NOT NULL DEFAULT 0")
         }
         return m
     }

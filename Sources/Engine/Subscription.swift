@@ -100,8 +100,8 @@ public struct Subscription: Sendable, Hashable {
     public var connectTimeout: Double
     public var totalTimeout: Double
     public var maxFeedBytes: Int
-    /// Seconds between full reconciles (every target item against the feed), or nil for never
-    /// (then only `outboard sync --reconcile` does one).
+    /// Seconds between full reconciles (every target item against the feed; default a day: the
+    /// mirror's anti-entropy), or nil for never (then only `outboard sync --reconcile` does one).
     public var reconcileEvery: Int?
     /// The line of `target.collection` in `file` (0 when unknown), for messages about the collection.
     public var collectionLine = 0

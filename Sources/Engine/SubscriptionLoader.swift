@@ -89,7 +89,7 @@ public enum SubscriptionLoader {
             targetCollection: "", targetToken: .environment("OUTBOARD_TARGET_TOKEN"), inputFilters: [],
             outputFilters: [],
             trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
-            connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: nil)
+            connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: 86_400)
         s.enabled = root.bool("enabled") ?? true
 
         // source

@@ -139,6 +139,13 @@ public struct SyncDaemon: Service {
         } else {
             logger.debug("pass found nothing to change", metadata: meta)
         }
+        // What a reconcile repaired (the target diverged from what the engine had written): one
+        // line with the UIDs, so an operator can see what was changed behind the engine's back.
+        if !r.repaired.isEmpty {
+            meta["items.repaired"] = "\(r.repaired.count)"
+            meta["item.uids"] = "\(r.repaired.prefix(50).joined(separator: " "))"
+            logger.notice("reconcile repaired the mirror", metadata: meta)
+        }
     }
 }
 

@@ -62,8 +62,15 @@ public struct SyncPass: Sendable {
                 return report
             }
         }
-        let report = await pass(now: now, dryRun: dryRun, reconcile: requested)
-        if !dryRun { await reportFreshness(after: report) }
+        // A pass that writes numbers its requests (the target's fence; `CalendarTarget.fenced`):
+        // the number after the last one recorded, which the store holds before the first write.
+        // A dry run, which takes no lock, numbers nothing: it must not fence out a running pass.
+        var numbered = self
+        if !dryRun, let last = try? store.feed(subscription.id).passNumber {
+            numbered.target = target.fenced(by: last + 1)
+        }
+        let report = await numbered.pass(now: now, dryRun: dryRun, reconcile: requested)
+        if !dryRun { await numbered.reportFreshness(after: report) }
         lease?.release()
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
@@ -113,6 +120,7 @@ public struct SyncPass: Sendable {
         onProgress(.parsed(items: read.feed.order.count + read.settled.count))
 
         // 3. What the target holds that the status store may not know (see `lookUp`).
+        let believed = run.reconcile ? read.known : [:]
         do { try await lookUp(&read, &run) } catch { return run.fail(error, store) }
 
         // 4. The plan, from the planner (pure): what changed, the deletion guard, and the writes
@@ -150,9 +158,9 @@ public struct SyncPass: Sendable {
             }
         }
         // 6. The writes, in batches, each batch's outcome committed as it arrives.
-        if let failure = await apply(plan.writes, sources: read.sources, rules: read.filtered.rules, &run.report) {
-            return run.fail(failure.message, failure.kind, store)
-        }
+        let failure = await apply(plan.writes, sources: read.sources, rules: read.filtered.rules, &run.report)
+        if run.reconcile { run.report.repaired = Self.repairs(run.report, believed: believed, feed: read.feed) }
+        if let failure { return run.fail(failure.message, failure.kind, store) }
 
         // 7. Validators only once everything is applied; then the pass is complete.
         if let guardMessage = plan.guardMessage { return run.fail(guardMessage, .guard, store) }
@@ -324,6 +332,17 @@ public struct SyncPass: Sendable {
         run.state.feedZone = FloatingZoner.calendarZone(set.calendarProperties)
         let (feed, filtered) = filter(set, now: run.now, &run.report)
         return Read(feed: feed, known: known, settled: settled, sources: sources, filtered: filtered)
+    }
+
+    /// The writes of a reconcile that repaired the mirror rather than followed the feed, given
+    /// what the store `believed` before the target was listed: an add of an item the store
+    /// thought mirrored, an update of an item the feed did not change, a delete of an entity the
+    /// engine did not know.
+    static func repairs(_ r: SyncReport, believed: [String: ItemState], feed: SyncPlanner.Feed) -> [String] {
+        var out = r.added.filter { believed[$0] != nil }
+        out += r.updated.map(\.key).filter { key in believed[key].map { $0.hash == feed.items[key]?.hash } ?? false }
+        out += r.deleted.filter { believed[$0] == nil }
+        return out.sorted()
     }
 
     /// A feed's bytes parsed and grouped into items.

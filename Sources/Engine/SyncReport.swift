@@ -20,6 +20,9 @@ public struct SyncReport: Sendable {
     public var plan: [String] = []
     /// Every target item was compared with the feed.
     public var reconciled = false
+    /// In a reconcile: the items whose writes repaired the mirror rather than followed the feed
+    /// (an entity missing, changed or added on the target behind the engine's back), by key.
+    public var repaired: [String] = []
     /// Seconds the feed's server asked to wait (Retry-After on a 429 or 503).
     public var retryAfter: Int?
     /// How many unchanged items were recognized by their bytes (see `FeedScan`), without being

@@ -49,6 +49,9 @@ public struct TargetClient: Sendable {
     public var http: CurlHTTPClient
     public var timeout: Double
     public var readRetries: Int
+    /// The pass number every request carries (`O:pass`), so that a target that fences refuses
+    /// this pass's writes once a later pass has touched the collection; nil for none.
+    public var pass: Int?
 
     public init(
         endpoint: String, token: String, http: CurlHTTPClient = CurlHTTPClient(), timeout: Double = 30,
@@ -63,6 +66,8 @@ public struct TargetClient: Sendable {
 
     /// Sends a request and returns the response, whatever its CalWS status.
     public func send(_ request: CalWSRequest) async throws(TargetClientError) -> CalWSResponse {
+        var request = request
+        request.pass = request.pass ?? pass
         let isRead: Bool
         switch request.body {
         case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem: isRead = true

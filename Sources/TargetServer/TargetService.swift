@@ -35,6 +35,13 @@ public struct TargetService: Sendable {
         do {
             switch request.body {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
+                // A numbered pass that reads raises the fences first (`Fence`), once per pass.
+                if let pass = request.pass {
+                    let touched = Fence.collections(of: request)
+                    if try await store.db.read({ db in try Fence.isBehind(db, touched, pass: pass) }) {
+                        try await store.db.write { db in try Fence.raise(db, touched, to: pass) }
+                    }
+                }
                 return try await store.db.read { [onUnreadable, views] db in
                     try Operation.read(
                         request, grants: grants, db: db, now: seconds, views: views, onUnreadable: onUnreadable)
@@ -45,6 +52,9 @@ public struct TargetService: Sendable {
                 let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                 let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
                 return try await store.db.write { db in
+                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass) {
+                        return stale
+                    }
                     var responses: [CalWSResponse] = []
                     for (i, op) in ops.enumerated() {
                         let r = try Operation.run(
@@ -67,6 +77,9 @@ public struct TargetService: Sendable {
             default:
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
+                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass) {
+                        return stale
+                    }
                     let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                     let r = try Operation.run(
                         request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: batch)

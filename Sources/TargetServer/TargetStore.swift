@@ -135,6 +135,11 @@ public final class TargetStore: Sendable {
             // asked, so a change of zone re-indexes nothing.
             try db.execute(sql: "ALTER TABLE freshness ADD COLUMN zone TEXT")
         }
+        m.registerMigration("v9: fences against late writes") { db in
+            // The highest pass number (`O:pass`) each collection's writer has sent (`Fence`).
+            try db.execute(
+                sql: "CREATE TABLE fence (collection TEXT PRIMARY KEY NOT NULL, pass INTEGER NOT NULL) WITHOUT ROWID")
+        }
         return m
     }
 }

@@ -143,6 +143,17 @@ enum ProtocolExamples {
         ),
         ("deleteItem.request", .request(CalWSRequest(id: 9, .deleteItem(href: href)))),
         ("deleteItem.response", .response(CalWSResponse(id: 9, .deleteItem))),
+        ("deleteItem-staleWriter.request", .request(CalWSRequest(id: 9, .deleteItem(href: href), pass: 41))),
+        (
+            "deleteItem-staleWriter.response",
+            .response(
+                CalWSResponse(
+                    id: 9,
+                    result: .failure(
+                        .staleWriter,
+                        "pass 41 of /public/holidays's writer is older than pass 42, which has since read or written it: nothing was applied"
+                    ), .deleteItem))
+        ),
         (
             "multiOp.request",
             .request(
@@ -269,14 +280,15 @@ enum ProtocolExamples {
         .invalidCalendarObjectResource, .unsupportedCalendarComponent, .invalidCalendarCollectionLocation,
         .exceedsMaxResourceSize, .beforeMinDateTime, .afterMaxDateTime, .tooManyInstances, .tooManyAttendeesPerInstance,
         .partialSuccess, .missingChangeToken, .mismatchedChangeToken, .invalidFilter(detail: "textMatch on DTSTART"),
-        .uidConflict(href: "/c/x.ics"),
+        .uidConflict(href: "/c/x.ics"), .staleWriter,
     ]
 
     @Test(arguments: kinds)
     func everyErrorElementEncodesAndDecodes(kind: CalWSErrorKind) throws {
         let r = CalWSResponse(id: 3, result: .failure(kind, "why"), .deleteItem)
         let bytes = MessageCodec.encode(r)
-        #expect(String(decoding: bytes, as: UTF8.self).contains("<C:\(kind.elementName)"))
+        let prefix = kind.namespace == CalWSNamespace.uri ? "C" : "O"
+        #expect(String(decoding: bytes, as: UTF8.self).contains("<\(prefix):\(kind.elementName)"))
         #expect(try MessageCodec.decodeResponse(bytes) == r)
     }
 }

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 @testable import TargetServer
+import SyncCore
 import Testing
 import TestSupport
 
@@ -38,11 +39,15 @@ import TestSupport
         return try buildTargetApplication(config, logger: Logger(label: "test"))
     }
 
-    /// Text of the stored events that no busy-only answer and no refusal may show.
-    static let secrets = [
-        "Merger talks", "Boardroom", "ceo@corp.example", "Bring the numbers", "Confidential", "X-SECRET",
-        "alice-1@corp", "alice-2@corp", "bob-1@corp", "Dentist", "ORGANIZER", "VALARM",
+    /// Text of the stored events that no busy-only answer and no refusal may show, by collection.
+    static let secretsOf = [
+        "/people/alice": [
+            "Merger talks", "Boardroom", "ceo@corp.example", "Bring the numbers", "Confidential", "X-SECRET",
+            "alice-1@corp", "alice-2@corp", "ORGANIZER", "VALARM",
+        ],
+        "/people/bob": ["bob-1@corp", "Dentist"],
     ]
+    static let secrets = secretsOf.values.flatMap { $0 }
 
     static let berlin = [
         "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000",
@@ -116,12 +121,20 @@ import TestSupport
                 """)
     }
 
-    /// One request of the matrix: what it is, and how to send it.
+    /// One request of the matrix: what it is, how to send it, and the collections whose detail a
+    /// successful answer may show (none for busy-only answers, availability, properties, writes).
     struct Call: CustomStringConvertible {
         var description: String
         var method: HTTPRequest.Method
         var uri: String
         var body: ByteBuffer?
+        var shows: [String] = []
+
+        func showing(_ collections: String...) -> Call {
+            var c = self
+            c.shows = collections
+            return c
+        }
 
         static func get(_ uri: String) -> Call { Call(description: "GET \(uri)", method: .get, uri: uri) }
         static func calws(_ name: String, _ body: CalWSRequest.Body) -> Call {
@@ -134,19 +147,39 @@ import TestSupport
         }
     }
 
-    /// Every endpoint, and for each token the answer: 200 (or CalWS success), or 403 naming
-    /// the level that would allow it ("" when the token holds nothing there at all).
+    /// Every endpoint and CalWS operation, and for each token the answer: 200 (or CalWS success),
+    /// `granted` (past the access check, refused by CalWS for another reason), or 403 naming the
+    /// level that would allow it ("" when the token holds nothing there at all).
     static func matrix() throws -> [(Call, [String: String])] {
         let calendarQuery = CalWSRequest.Body.calendarQuery(CalendarQuery(href: "/people/alice", allData: true))
         let multiget = CalWSRequest.Body.calendarMultiget(
             href: "/people/alice", hrefs: ["/people/alice/alice-1@corp.ics"], allData: true)
         let add = CalWSRequest.Body.addItem(
             href: "/people/alice", calendar: try entity(["UID:new@x", "DTSTART:20261210T100000Z"]))
+        let week = UTCRange(
+            start: ICalDateTime(year: 2026, month: 12, day: 7, hour: 0, minute: 0, second: 0, isUTC: true),
+            end: ICalDateTime(year: 2026, month: 12, day: 14, hour: 0, minute: 0, second: 0, isUTC: true))
         let ok = "ok"
+        let granted = "granted"
+        let everyone = ["admin": ok, "reader": ok, "freebusy": ok, "fbw": ok, "team": ok, "everyone": ok]
+        func writers(_ admin: String) -> [String: String] {
+            ["admin": admin, "reader": "write", "freebusy": "write", "fbw": "write", "team": "", "everyone": ""]
+        }
+        let freshness = CollectionFreshness(href: "/people/alice", subscription: "a", refreshInterval: 60)
+        let stale = CalWSRequest.Body.updateItem(
+            href: "/people/alice/alice-1@corp.ics", changeToken: "r0",
+            update: ComponentUpdate(selector: ComponentSelector(name: "VCALENDAR")))
         return [
+            (.get("/health"), everyone),
+            (.get("/metrics"), everyone),
+            (.calws("getProperties of /", .getProperties(href: "/")), everyone),
             (
-                .get("/calendars/people/alice.ics"),
+                .get("/calendars/people/alice.ics").showing("/people/alice"),
                 ["admin": ok, "reader": ok, "freebusy": "read", "fbw": "read", "team": "", "everyone": ""]
+            ),
+            (
+                .get("/calendars/people/bob.ics").showing("/people/bob"),
+                ["admin": ok, "reader": "", "freebusy": "", "fbw": "read", "team": "", "everyone": ""]
             ),
             (
                 .get("/calendars/people/alice.ics?view=busy"),
@@ -157,8 +190,12 @@ import TestSupport
                 ["admin": ok, "reader": "", "freebusy": "", "fbw": ok, "team": ok, "everyone": ""]
             ),
             (
-                .get("/views/everyone.ics"),
+                .get("/views/everyone.ics").showing("/people/alice", "/people/bob"),
                 ["admin": ok, "reader": "", "freebusy": "", "fbw": "read", "team": "", "everyone": ok]
+            ),
+            (
+                .get("/views/everyone.ics?view=busy"),
+                ["admin": ok, "reader": "", "freebusy": "", "fbw": ok, "team": "", "everyone": ok]
             ),
             (
                 .availability("/people/alice"),
@@ -173,21 +210,32 @@ import TestSupport
                 ["admin": ok, "reader": ok, "freebusy": ok, "fbw": ok, "team": "", "everyone": ""]
             ),
             (
-                .calws("calendarQuery", calendarQuery),
+                .calws("calendarQuery", calendarQuery).showing("/people/alice"),
                 ["admin": ok, "reader": ok, "freebusy": "read", "fbw": "read", "team": "", "everyone": ""]
             ),
             (
-                .calws("calendarMultiget", multiget),
+                .calws("calendarMultiget", multiget).showing("/people/alice"),
                 ["admin": ok, "reader": ok, "freebusy": "read", "fbw": "read", "team": "", "everyone": ""]
             ),
             (
-                .calws("fetchItem", .fetchItem(href: "/people/alice/alice-1@corp.ics")),
+                .calws("fetchItem", .fetchItem(href: "/people/alice/alice-1@corp.ics")).showing("/people/alice"),
                 ["admin": ok, "reader": ok, "freebusy": "read", "fbw": "read", "team": "", "everyone": ""]
             ),
             (
-                .calws("addItem", add),
-                ["admin": ok, "reader": "write", "freebusy": "write", "fbw": "write", "team": "", "everyone": ""]
+                .calws("freebusyReport", .freebusyReport(href: "/people/alice", range: week)),
+                ["admin": ok, "reader": ok, "freebusy": ok, "fbw": ok, "team": "", "everyone": ""]
             ),
+            (
+                .calws("freebusyReport of a view", .freebusyReport(href: "/views/team", range: week)),
+                ["admin": ok, "reader": "", "freebusy": "", "fbw": ok, "team": ok, "everyone": ""]
+            ),
+            // A refusal past the access check names the entity the caller named.
+            (.calws("updateItem with an old change token", stale).showing("/people/alice"), writers(granted)),
+            (.calws("deleteItem of what is not there", .deleteItem(href: "/people/alice/none.ics")), writers(granted)),
+            (.calws("reportFreshness", .reportFreshness(freshness)), writers(ok)),
+            (.calws("multiOp", .multiOp([CalWSRequest(add)])), writers(ok)),
+            // The UID is there now: past the access check, addItem meets the uidConflict.
+            (.calws("addItem", add), writers(granted)),
         ]
     }
 
@@ -202,9 +250,16 @@ import TestSupport
                         body: call.body
                     ) { r in
                         let body = String(buffer: r.body)
-                        if expected == "ok" {
+                        if expected == "ok" || expected == "granted" {
                             #expect(r.status == .ok, "\(what): \(body)")
-                            #expect(!body.contains("errorResponse"), "\(what): \(body)")
+                            #expect(body.contains("errorResponse") == (expected == "granted"), "\(what): \(body)")
+                            #expect(!body.contains("forbidden"), "\(what): \(body)")
+                            // A successful answer shows the detail of what it reads at read level,
+                            // and nothing of any other collection; a busy-only one, none at all.
+                            let allowed = Set(call.shows.flatMap { Self.secretsOf[$0] ?? [] })
+                            for secret in Self.secrets where !allowed.contains(secret) {
+                                #expect(!body.contains(secret), "\(what) shows \(secret): \(body)")
+                            }
                             return
                         }
                         #expect(r.status == .forbidden, "\(what): \(body)")

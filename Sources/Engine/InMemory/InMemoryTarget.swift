@@ -5,10 +5,11 @@ import SyncCore
 
 /// A calendar target in memory, with the semantics PROTOCOL.md gives the reference target: one UID
 /// per entity, a change token that changes on every write and guards every update, atomic
-/// `multiOp`. For fast tests and the crash simulation; it passes the same contract suite as the
-/// CalWS-SOAP client talking to `outboard-target`.
+/// `multiOp`, fences against the writes of older passes. For fast tests and the crash
+/// simulation; it passes the same contract suite as the CalWS-SOAP client talking to
+/// `outboard-target`.
 public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
-    // Unchecked: every field is read and written under `lock`.
+    // Unchecked: every field of `storage` is read and written under its lock.
     struct Entity: Hashable {
         var uid: String
         var calendar: ICalComponent
@@ -16,13 +17,73 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         var lastModified: Int
     }
 
-    private let lock = NSLock()
-    private var collections: [String: [String: Entity]] = [:]
-    private var revision = 0
-    private var applied: [String: Int] = [:]
-    private var reported: [String: CollectionFreshness] = [:]
+    /// What the target holds, shared by its fenced views (`fenced(by:)`).
+    private final class Storage: @unchecked Sendable {
+        let lock = NSLock()
+        var collections: [String: [String: Entity]] = [:]
+        var revision = 0
+        var applied: [String: Int] = [:]
+        var reported: [String: CollectionFreshness] = [:]
+        /// The highest pass number each collection has seen.
+        var fences: [String: Int] = [:]
+    }
 
-    public init() {}
+    private let storage: Storage
+    /// The pass this view reads and writes as; nil for none (never refused, never fencing).
+    private let pass: Int?
+
+    public convenience init() { self.init(storage: Storage(), pass: nil) }
+
+    private init(storage: Storage, pass: Int?) {
+        self.storage = storage
+        self.pass = pass
+    }
+
+    public func fenced(by pass: Int) -> InMemoryTarget { InMemoryTarget(storage: storage, pass: pass) }
+
+    private var lock: NSLock { storage.lock }
+    private var collections: [String: [String: Entity]] {
+        get { storage.collections }
+        _modify { yield &storage.collections }
+    }
+    private var revision: Int {
+        get { storage.revision }
+        _modify { yield &storage.revision }
+    }
+    private var applied: [String: Int] {
+        get { storage.applied }
+        _modify { yield &storage.applied }
+    }
+    private var reported: [String: CollectionFreshness] {
+        get { storage.reported }
+        _modify { yield &storage.reported }
+    }
+
+    /// Under the lock: a read of this view's pass raises the collection's fence.
+    private func reading(_ collection: String) {
+        guard let pass else { return }
+        storage.fences[collection] = max(storage.fences[collection] ?? .min, pass)
+    }
+
+    /// Under the lock: refuses writes of this view's pass to collections a later pass has
+    /// touched (`staleWriter`), else raises their fences.
+    private func admit(_ writes: [CalWSRequest]) throws(TargetClientError) {
+        guard let pass else { return }
+        let touched = Set(
+            writes.compactMap { r -> String? in
+                switch r.body {
+                case .addItem(let c, _): c
+                case .updateItem(let href, _, _), .deleteItem(let href): Self.split(href)?.0
+                default: nil
+                }
+            })
+        for c in touched.sorted() {
+            if let later = storage.fences[c], later > pass {
+                throw Self.refusal(.staleWriter, "pass \(pass) is older than pass \(later), which has touched \(c)", c)
+            }
+        }
+        for c in touched { reading(c) }
+    }
 
     /// `body` under the lock (NSLock.withLock rethrows untyped errors).
     private func locked<T>(_ body: () throws(TargetClientError) -> T) throws(TargetClientError) -> T {
@@ -77,6 +138,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
         try locked { () throws(TargetClientError) -> [EntityInfo] in
+            reading(collection)
             guard let entities = collections[collection] else {
                 throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
             }
@@ -86,6 +148,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
         try locked { () throws(TargetClientError) -> EntityInfo? in
+            reading(collection)
             guard let entities = collections[collection] else {
                 throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
             }
@@ -95,6 +158,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
         try locked { () throws(TargetClientError) -> EntityInfo in
+            if let (c, _) = Self.split(href) { reading(c) }
             guard let (c, _) = Self.split(href), let e = collections[c]?[href] else {
                 throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
             }
@@ -106,7 +170,8 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         -> [EntityInfo]
     {
         lock.withLock {
-            hrefs.compactMap { h in collections[collection]?[h].map { Self.info(h, $0, allData: allData) } }
+            reading(collection)
+            return hrefs.compactMap { h in collections[collection]?[h].map { Self.info(h, $0, allData: allData) } }
         }
     }
 
@@ -140,11 +205,12 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
         try locked { () throws(TargetClientError) -> [CalWSResponse] in
-            let saved = (collections, revision, applied)
+            try admit(operations)
+            let saved = (storage.collections, storage.revision, storage.applied)
             var out: [CalWSResponse] = []
             for (i, op) in operations.enumerated() {
                 do throws(TargetClientError) { out.append(try apply(op, id: i + 1)) } catch {
-                    (collections, revision, applied) = saved
+                    (storage.collections, storage.revision, storage.applied) = saved
                     throw error
                 }
             }
@@ -154,6 +220,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     /// One write, under the lock.
     private func apply(_ r: CalWSRequest, id: Int = 0) throws(TargetClientError) -> CalWSResponse {
+        try admit([r])
         let response = try write(r, id: id)
         applied[r.operation, default: 0] += 1
         return response

@@ -35,6 +35,15 @@ public protocol CalendarTarget: Sendable {
     func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError)
     /// A collection's properties (its zone among them); nil when the target says none.
     func properties(href: String) async throws(TargetClientError) -> CollectionProperties?
+    /// The target as pass number `pass` writes to it: once a later pass has read or written a
+    /// collection, a target that fences refuses this pass's writes to it as `staleWriter`, with
+    /// nothing applied (a killed pass's writes arriving late). A target that cannot fence returns
+    /// itself, and the doubts about unanswered writes (`WriteIntent.doubtWindow`) cover it alone.
+    func fenced(by pass: Int) -> Self
+}
+
+extension CalendarTarget {
+    public func fenced(by pass: Int) -> Self { self }
 }
 
 extension CalendarTarget {
@@ -47,7 +56,13 @@ extension CalendarTarget {
     }
 }
 
-extension TargetClient: CalendarTarget {}
+extension TargetClient: CalendarTarget {
+    public func fenced(by pass: Int) -> TargetClient {
+        var fenced = self
+        fenced.pass = pass
+        return fenced
+    }
+}
 
 extension TargetClientError {
     /// True when the target did not answer with a decision (unreachable, timed out, a gateway's

@@ -186,6 +186,12 @@ enum SyncRunner {
                 "\(r.subscription): added \(r.added.count), updated \(r.updated.count) (\(updatedEdits) field edit\(updatedEdits == 1 ? "" : "s")), deleted \(r.deleted.count), unchanged \(r.unchanged)\(r.settledUnparsed > 0 ? " (\(r.settledUnparsed) known by their bytes, not parsed)" : ""), dropped by filters \(r.dropped), failed \(r.failed.count)"
             )
             out += r.failed.map { "  failed \($0.key): \($0.reason)" }
+            if !r.repaired.isEmpty {
+                let shown = r.repaired.prefix(10).joined(separator: ", ")
+                out.append(
+                    "  reconcile: \(r.repaired.count) item\(r.repaired.count == 1 ? "" : "s") repaired on the target (changed there behind the engine's back): \(shown)\(r.repaired.count > 10 ? ", …" : "")"
+                )
+            }
         }
         if let d = duplicates(r) { out.insert(d, at: 1) }
         if r.fetchShared { out.append("  note: \(shared)") }

@@ -121,6 +121,45 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases)
+    func aWriteOfAnOlderPassIsRefusedOnceALaterPassHasTouchedTheCollection(kind: Kind) async throws {
+        let (target, server) = try Self.make(kind)
+        defer { server?.stop() }
+        let old = target.fenced(by: 7)
+        let new = target.fenced(by: 8)
+        let (href, token) = try await old.addItem(collection: "/c/f", calendar: try Self.event("f1@x", "One"))
+        _ = try await old.list(collection: "/c/f")  // a pass's own reads never fence it out
+        _ = try await new.list(collection: "/c/f")
+        // Pass 7's writes arrive after pass 8 read the collection: refused, nothing applied.
+        #expect(
+            await Self.kind { _ = try await old.addItem(collection: "/c/f", calendar: try Self.event("f2@x", "Two")) }
+                == .staleWriter)
+        let copy = try await target.fetchItem(href: href)
+        #expect(
+            await Self.kind {
+                _ = try await old.updateItem(
+                    href: href, changeToken: token, update: try Self.rename(target, copy, to: "Late"))
+            } == .staleWriter)
+        #expect(await Self.kind { try await old.deleteItem(href: href) } == .staleWriter)
+        #expect(
+            await Self.kind {
+                _ = try await old.multiOp([
+                    CalWSRequest(.addItem(href: "/c/f", calendar: try Self.event("f3@x", "Three")))
+                ])
+            } == .staleWriter)
+        #expect(try await target.list(collection: "/c/f").count == 1)
+        #expect(Self.summary(try await target.fetchItem(href: href)) == "One")
+        // Pass 8 writes; so does a client that numbers no pass; a write raises the fence too.
+        _ = try await new.addItem(collection: "/c/f", calendar: try Self.event("f4@x", "Four"))
+        _ = try await target.addItem(collection: "/c/f", calendar: try Self.event("f5@x", "Five"))
+        _ = try await target.fenced(by: 9).addItem(collection: "/c/f", calendar: try Self.event("f6@x", "Six"))
+        #expect(
+            await Self.kind { _ = try await new.addItem(collection: "/c/f", calendar: try Self.event("f7@x", "Seven")) }
+                == .staleWriter)
+        // Another collection has a fence of its own.
+        _ = try await old.addItem(collection: "/c/other", calendar: try Self.event("o1@x", "Other"))
+    }
+
+    @Test(arguments: Kind.allCases)
     func aCollectionsZoneIsTheOneItsFreshnessReportGave(kind: Kind) async throws {
         let (target, server) = try Self.make(kind)
         defer { server?.stop() }

@@ -214,6 +214,8 @@ struct FaultyTarget: CalendarTarget {
         try await inner.reportFreshness(freshness)
     }
 
+    func fenced(by pass: Int) -> FaultyTarget { FaultyTarget(inner: inner.fenced(by: pass), plan: plan) }
+
     /// Not a step either: only `outboard verify` asks.
     func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
         try await inner.properties(href: href)

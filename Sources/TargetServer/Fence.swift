@@ -1,0 +1,57 @@
+import CalWS
+import GRDB
+
+/// Outboard's fencing of late writes (PROTOCOL.md, "Fencing"): each collection remembers the
+/// highest pass number (`O:pass`) any request of its writer has carried, and a write of a lower
+/// number is refused as `staleWriter` with nothing applied. A pass that was killed, or whose
+/// answers were lost, may have writes still on their way (held by a proxy, or unread in the
+/// server's socket); once the next pass has touched the collection, they can no longer land
+/// behind its back, however late they arrive.
+enum Fence {
+    /// The collections a request touches (a view, or `/`, is none).
+    static func collections(of r: CalWSRequest) -> Set<String> {
+        Set(Access.needs(of: r).map(\.collection).filter(Paths.isCollection))
+    }
+
+    /// Raises the fence of each collection to `pass` (never lowers it).
+    static func raise(_ db: Database, _ collections: Set<String>, to pass: Int) throws {
+        for c in collections {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO fence (collection, pass) VALUES (?1, ?2)
+                    ON CONFLICT (collection) DO UPDATE SET pass = MAX(pass, ?2)
+                    """
+            ).execute(arguments: [c, pass])
+        }
+    }
+
+    /// The refusal of a write of pass `pass` to `collections` when a later pass has touched one
+    /// of them, or nil (and the fences raised to `pass`).
+    static func admit(_ db: Database, _ r: CalWSRequest, pass: Int) throws -> CalWSResponse? {
+        let touched = collections(of: r)
+        for c in touched.sorted() {
+            if let later = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT pass FROM fence WHERE collection = ?"), arguments: [c]),
+                later > pass
+            {
+                return Operation.failure(
+                    r, .staleWriter,
+                    "pass \(pass) of \(c)'s writer is older than pass \(later), which has since read or written it: nothing was applied"
+                )
+            }
+        }
+        try raise(db, touched, to: pass)
+        return nil
+    }
+
+    /// Whether a read of pass `pass` would raise a fence (it then raises them first, in a write
+    /// transaction of its own, so that no older write can land between the raise and the read).
+    static func isBehind(_ db: Database, _ collections: Set<String>, pass: Int) throws -> Bool {
+        for c in collections {
+            let current = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT pass FROM fence WHERE collection = ?"), arguments: [c])
+            if (current ?? .min) < pass { return true }
+        }
+        return false
+    }
+}
