@@ -108,6 +108,7 @@ public final class XMLStreamWriter: XMLSink {
         prefixes: [String: String] = [:], declaration: Bool = true, indent: Bool = false,
         inScope: [(uri: String, prefix: String)] = []
     ) {
+        _ = LibXML2.ready  // a writer may be the first of the process's threads to use libxml2
         buffer = xmlBufferCreateSize(1 << 16)
         writer = xmlNewTextWriterMemory(buffer, 0)
         self.declaration = declaration

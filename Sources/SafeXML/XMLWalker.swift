@@ -256,7 +256,6 @@ final class SAXTape {
     static let reuseEntries = 16
 
     private static let chunk = 256 << 10
-    private static let initialized: Void = { xmlInitParser() }()
 
     private var context: xmlParserCtxtPtr?
     private let input: UnsafeBufferPointer<UInt8>
@@ -285,7 +284,7 @@ final class SAXTape {
     @exclusivity(unchecked) private var recent = [(UnsafePointer<xmlChar>?, Int)](repeating: (nil, 0), count: 256)
 
     init(_ input: UnsafeBufferPointer<UInt8>, limits: SafeXMLReader.Limits) throws(XMLReadError) {
-        _ = Self.initialized
+        _ = LibXML2.ready
         self.input = input
         self.limits = limits
         var sax = xmlSAXHandler()

@@ -19,15 +19,17 @@ enum Fence {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO fence (collection, pass) VALUES (?1, ?2)
-                    ON CONFLICT (collection) DO UPDATE SET pass = MAX(pass, ?2)
+                    ON CONFLICT (collection) DO UPDATE SET pass = excluded.pass WHERE pass < excluded.pass
                     """
             ).execute(arguments: [c, pass])
         }
     }
 
     /// The refusal of a write of pass `pass` to `collections` when a later pass has touched one
-    /// of them, or nil (and the fences raised to `pass`).
+    /// of them, or nil (and the fences raised to `pass`). A freshness report is neither: it
+    /// writes no entity, and comes after its pass's last write.
     static func admit(_ db: Database, _ r: CalWSRequest, pass: Int) throws -> CalWSResponse? {
+        if case .reportFreshness = r.body { return nil }
         let touched = collections(of: r)
         for c in touched.sorted() {
             if let later = try Int.fetchOne(

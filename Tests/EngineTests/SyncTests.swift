@@ -238,6 +238,14 @@ final class Bed: @unchecked Sendable {
         let store = bed.store
         signalWhen(p, SIGKILL) { gateway.waiting > 0 && ((try? store.items("big").count) ?? 0) > 0 }
         await p.exited()
+        // Then the writes it left at the gateway arrive, after its death: the next pass must not
+        // add what they wrote a second time.
+        gateway.open()
+        let deadline = Date().addingTimeInterval(20)
+        while gateway.counts.forwarded < gateway.counts.seen, Date() < deadline {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        #expect(gateway.counts.forwarded == gateway.counts.seen, "the held writes arrived: \(gateway.counts)")
         let partial = try await bed.client.list(collection: "/t/kill").count
         // The next pass converges: every feed item exactly once, equal to the feed.
         let s = try SubscriptionLoader.load(

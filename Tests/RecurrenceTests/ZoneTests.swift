@@ -45,6 +45,15 @@ struct ZoneTests {
             tzid: "Australia/Sydney", local: "20260705T120000", utc: "20260705T020000Z", why: "southern winter, AEST"),
         LocalCase(
             tzid: "Asia/Kolkata", local: "20260612T163000", utc: "20260612T110000Z", why: "half-hour offset, no DST"),
+        // Gaps of other lengths tell the rule (the offset before the gap) from its look-alikes
+        // (the offset after it, the end of the gap, one hour forward), which a one-hour gap at
+        // :30 cannot.
+        LocalCase(
+            tzid: "Australia/Lord_Howe", local: "20261004T021500", utc: "20261003T154500Z",
+            why: "a half-hour gap (02:00 to 02:30), read with the offset before it (+10:30)"),
+        LocalCase(
+            tzid: "Antarctica/Troll", local: "20260329T013000", utc: "20260329T013000Z",
+            why: "a two-hour gap (01:00 to 03:00), read with the offset before it (+00)"),
         LocalCase(
             tzid: "Southern Custom Time", local: "20261004T023000", utc: "20261003T163000Z",
             why: "embedded VTIMEZONE only: spring gap in October"),

@@ -174,7 +174,9 @@ import TestSupport
                  "query_periods": [{"start": "2026-12-07T10:30:00+01:00", "end": "2026-12-08T06:00:00+01:00"}],
                  "response_format": "busy", "zone": "Europe/Berlin"}
                 """)
-            let busy = (answer["busy"] as? [[String: String]] ?? []).map {
+            let entries = answer["busy"] as? [[String: String]] ?? []
+            #expect(entries.allSatisfy { Set($0.keys) == ["member", "start", "end", "status"] }, "\(entries)")
+            let busy = entries.map {
                 "\($0["member"]!) \(Self.short($0["start"]))–\(Self.short($0["end"])) \($0["status"]!)"
             }
             // Dave's all-day Tuesday starts at midnight in Berlin (23:00Z on Monday).

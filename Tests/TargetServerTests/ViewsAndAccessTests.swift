@@ -475,7 +475,11 @@ import TestSupport
                 #expect(r.status == .ok, "\(String(buffer: r.body))")
                 let answer = try #require(
                     try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
-                let lines = (answer["busy"] as? [[String: Any]] ?? []).map {
+                let entries = answer["busy"] as? [[String: Any]] ?? []
+                // Each entry has these four fields and no other: a field added later (a title, a
+                // place) would tell a freebusy token more than when.
+                #expect(entries.allSatisfy { Set($0.keys) == ["member", "start", "end", "status"] }, "\(entries)")
+                let lines = entries.map {
                     "\($0["member"] ?? "") \($0["start"] ?? "")–\($0["end"] ?? "") \($0["status"] ?? "")"
                 }
                 #expect(

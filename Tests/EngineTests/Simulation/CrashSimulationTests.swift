@@ -69,7 +69,8 @@ import TestSupport
         let plan = FaultPlan()
         let memory = InMemoryTarget()
         let states = InMemoryStateStore()
-        let target = FaultyTarget(inner: memory, plan: plan)
+        // Half the schedules fence (as `outboard-target`), half do not (as a CalDAV server).
+        let target = FaultyTarget(inner: memory, plan: plan, fences: seed % 2 == 0)
         let store = FaultyStore(inner: states, plan: plan)
         let source = InMemoryFeed()
         var feed = SimulatedFeed(count: Int.random(in: small ? 2...4 : 3...14, using: &rng), rng: &rng)

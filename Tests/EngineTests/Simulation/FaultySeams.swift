@@ -137,6 +137,9 @@ struct SimulatedCrash: Error {}
 struct FaultyTarget: CalendarTarget {
     let inner: InMemoryTarget
     let plan: FaultPlan
+    /// Whether it fences out older passes' writes (as `outboard-target` does), or not (as a
+    /// target that cannot: then the doubts about unanswered writes alone protect the mirror).
+    var fences = true
 
     static let lost = TargetClientError.transport(endpoint: "sim", .curl(code: 52, message: "Empty reply from server"))
 
@@ -214,7 +217,9 @@ struct FaultyTarget: CalendarTarget {
         try await inner.reportFreshness(freshness)
     }
 
-    func fenced(by pass: Int) -> FaultyTarget { FaultyTarget(inner: inner.fenced(by: pass), plan: plan) }
+    func fenced(by pass: Int) -> FaultyTarget {
+        fences ? FaultyTarget(inner: inner.fenced(by: pass), plan: plan, fences: true) : self
+    }
 
     /// Not a step either: only `outboard verify` asks.
     func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
