@@ -62,15 +62,8 @@ public struct SyncPass: Sendable {
                 return report
             }
         }
-        // A pass that writes numbers its requests (the target's fence; `CalendarTarget.fenced`):
-        // the number after the last one recorded, which the store holds before the first write.
-        // A dry run, which takes no lock, numbers nothing: it must not fence out a running pass.
-        var numbered = self
-        if !dryRun, let last = try? store.feed(subscription.id).passNumber {
-            numbered.target = target.fenced(by: last + 1)
-        }
-        let report = await numbered.pass(now: now, dryRun: dryRun, reconcile: requested)
-        if !dryRun { await numbered.reportFreshness(after: report) }
+        let report = await pass(now: now, dryRun: dryRun, reconcile: requested)
+        if !dryRun { await reportFreshness(after: report) }
         lease?.release()
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
@@ -104,6 +97,17 @@ public struct SyncPass: Sendable {
             report.errorKind = .store
             return report
         }
+        // A pass numbers its requests (the target's fence, `CalendarTarget.fenced`) with the number
+        // after the last one recorded, which the store holds before the pass's first write. A dry
+        // run, which takes no lock, numbers nothing: it must not fence out a running pass.
+        var numbered = self
+        if !dryRun { numbered.target = target.fenced(by: run.state.passNumber) }
+        return await numbered.steps(&run)
+    }
+
+    /// The pass's steps, from the look-up of writes in doubt to the commit of the validators.
+    private func steps(_ run: inout PassRun) async -> SyncReport {
+        let dryRun = run.dryRun
         // 0. Writes without an answer that may still land: when nothing else bars the shortcuts,
         // their keys are looked up first, and if the target holds for each what the store
         // recorded, nothing has landed and the pass takes its shortcuts (a 304 ends it).
@@ -146,13 +150,13 @@ public struct SyncPass: Sendable {
         // dropped and what was compared and found equal now, each write's outcome with its batch.
         // A trace that cannot be written never stops a pass.
         try? store.startTrace(
-            subscription.id, pass: now, items: read.filtered.dropped + matched(classification, plan, read.filtered))
+            subscription.id, pass: run.now, items: read.filtered.dropped + matched(classification, plan, read.filtered))
 
         // 5. Before the first write: the pass is marked open and every write's intent recorded,
         // in one transaction. Each batch's outcome later forgets its intents as it is committed.
         let intended = plan.writes.compactMap(\.intent)
         if !intended.isEmpty {
-            run.state.passOpen = run.state.passOpen ?? now
+            run.state.passOpen = run.state.passOpen ?? run.now
             do { try store.begin(subscription.id, run.state, intents: intended) } catch {
                 return run.fail("cannot write the status store: \(error)", .store, store)
             }

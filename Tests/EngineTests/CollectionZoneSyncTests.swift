@@ -27,12 +27,7 @@ import TestSupport
     static func busy(_ bed: Bed, _ collection: String, zone: String) async throws -> [String] {
         let body =
             #"{"participants": [{"members": ["\#(collection)"]}], "query_periods": [{"start": "2026-02-05T00:00:00Z", "end": "2026-02-12T00:00:00Z"}], "response_format": "busy", "zone": "\#(zone)"}"#
-        let answer = try await CurlHTTPClient().send(
-            HTTPRequest(
-                method: "POST", url: bed.target.base + "/availability",
-                headers: [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "application/json")],
-                body: Array(body.utf8)))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+        let json = try await bed.availability(body)
         return (json["busy"] as? [[String: String]] ?? []).map { "\($0["start"] ?? "?")–\($0["end"] ?? "?")" }
     }
 

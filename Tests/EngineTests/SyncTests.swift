@@ -126,6 +126,16 @@ final class Bed: @unchecked Sendable {
         return e
     }
 
+    /// The target's answer to `POST /availability` with the JSON `body`.
+    func availability(_ body: String) async throws -> [String: Any] {
+        let answer = try await CurlHTTPClient().send(
+            HTTPRequest(
+                method: "POST", url: target.base + "/availability",
+                headers: [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "application/json")],
+                body: Array(body.utf8)))
+        return try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+    }
+
     /// The target's metric lines that start with `prefix`.
     func metrics(_ prefix: String) async throws -> [String] {
         let text = String(
@@ -174,12 +184,7 @@ final class Bed: @unchecked Sendable {
         // Both passes told the target how fresh the mirror is: its availability answers say so.
         let body =
             #"{"participants": [{"members": ["/t/a"]}], "query_periods": [{"start": "2026-03-01T00:00:00Z", "end": "2026-03-08T00:00:00Z"}]}"#
-        let answer = try await CurlHTTPClient().send(
-            HTTPRequest(
-                method: "POST", url: bed.target.base + "/availability",
-                headers: [("Authorization", "Bearer \(TargetProcess.token)"), ("Content-Type", "application/json")],
-                body: Array(body.utf8)))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
+        let json = try await bed.availability(body)
         let source = try #require((json["sources"] as? [[String: Any]])?.first)
         let lastSuccess = try #require(try bed.store.feed("s").lastSuccess)
         #expect(source["subscription"] as? String == "s" && source["stale"] as? Bool == false)
