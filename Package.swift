@@ -11,28 +11,11 @@ import PackageDescription
 let optimizedInDebug: [SwiftSetting] =
     Context.environment["OUTBOARD_ONONE"] == nil ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : []
 
-/// `outboard` (the `ics` commands) links the Swift runtime and Foundation statically: loading
-/// them as shared libraries (about 20, binding thousands of symbols) took 5 of the 7 ms a Swift
-/// program with Foundation needs to start. FoundationInternationalization is linked whole: nothing
-/// names its ICU time zone class, which Foundation looks up by name at run time, so a plain static
-/// link leaves it out and `TimeZone(identifier:)` knows no zone at all (ProgramsTests runs the
-/// program on zoned times and compares with the engine's output, so that would fail). The archives
-/// it needs follow it.
-let staticSwiftLibraries: [String] = [
-    "-static-stdlib",
-    "-Xlinker", "--whole-archive", "-Xlinker", "-lFoundationInternationalization", "-Xlinker", "--no-whole-archive",
-    "-Xlinker", "-l_FoundationICU", "-Xlinker", "-lFoundationEssentials", "-Xlinker", "-l_FoundationCShims",
-    "-Xlinker", "-l_FoundationCollections", "-Xlinker", "-lstdc++",
-]
-
 let package = Package(
     name: "Outboard",
     platforms: [.macOS(.v14)],
     products: [
-        // `outboard` runs the `ics` commands itself and every other command in `outboard-engine`,
-        // which it needs beside it: build both (`swift build` builds every product).
         .executable(name: "outboard", targets: ["outboard"]),
-        .executable(name: "outboard-engine", targets: ["outboard-engine"]),
         .executable(name: "outboard-target", targets: ["outboard-target"]),
     ],
     dependencies: [
@@ -110,11 +93,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: optimizedInDebug),
-        // Not a dependency of `outboard` (SwiftPM would link the engine's code into it).
-        .executableTarget(
-            name: "outboard", dependencies: ["FileCommands"],
-            linkerSettings: [.unsafeFlags(staticSwiftLibraries, .when(platforms: [.linux]))]),
-        .executableTarget(name: "outboard-engine", dependencies: ["OutboardCLI"]),
+        .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
         // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
         .target(name: "TargetServer", dependencies: [
             "CalendarModel", "Recurrence", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport", "YAMLConfig",

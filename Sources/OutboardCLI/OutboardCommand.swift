@@ -7,7 +7,7 @@ import SafeXML
 public struct OutboardCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "outboard",
-        abstract: FileToolCommand.abstract,
+        abstract: "Mirror external calendar feeds into a calendar server, field by field.",
         subcommands: [
             CheckCommand.self, SyncCommand.self, VerifyCommand.self, RunCommand.self, StatusCommand.self,
             ICSCommand.self, FilterCommand.self, DiffCommand.self, ExplainCommand.self, VersionCommand.self,

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The two programs as a user runs them: `outboard` runs the `ics` commands itself and becomes
-/// `outboard-engine` (same process, same arguments) for every other command.
+/// `outboard` as a user runs it: one program for every command, whose output is that of the
+/// command tree the tests drive in process.
 @Suite struct ProgramsTests {
     static let directory = TargetProcess.executable.deletingLastPathComponent()
 
@@ -31,7 +31,7 @@ import TestSupport
         )
     }
 
-    @Test func outboardRunsTheICSCommandsAndHandsEveryOtherCommandToTheEngine() async throws {
+    @Test func outboardRunsEveryCommandAsTheCommandTreeDoes() async throws {
         let file = try temporaryFile("cal.ics", ExpandCommandTests.calendar)
         let args = ["ics", "expand", file, "--from", "2026-01-05", "--to", "2026-01-20"]
         let program = Self.directory.appendingPathComponent("outboard")
@@ -46,19 +46,18 @@ import TestSupport
         if getuid() == 0 || (maxPipe ?? 0) >= 1 << 20 { #expect(expand.pipeSize == 1 << 20) }
         #expect(try Self.run(program, ["ics", "hash", file]).pipeSize == Self.pipeSizeByDefault())
         #expect(try Self.run(program, ["ics", "expand"]).code == 2)
-        // Its help is the engine's, word for word.
-        for args in [["ics", "expand", "--help"], ["ics", "--help"]] {
+        for args in [["ics", "expand", "--help"], ["ics", "--help"], ["--help"], ["sync", "--help"]] {
             let help = try Self.run(program, args)
             #expect(help.code == 0)
             #expect(help.out == (await outboard(arguments: args)).out)
         }
-
         let version = try Self.run(program, ["version"])
         #expect(version.code == 0)
         #expect(version.out.hasPrefix("outboard 0.1.0\nlibcurl/"), "\(version.out)")
-        let help = try Self.run(program, ["--help"])
-        #expect(help.code == 0)
-        #expect(help.out == (await outboard(arguments: ["--help"])).out)
+        // An engine command runs in the same program: with no subscription to read, it says so.
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-none-\(UUID().uuidString)")
+        let sync = try Self.run(program, ["sync", "--all", "--subscriptions", empty.path, "--filters", empty.path])
+        #expect(sync.code == 1 && sync.err.contains("no subscription files (*.yaml) here"), "\(sync)")
     }
 
     /// Many pieces of lines, made on every core, come out in order (the command in-process
@@ -99,69 +98,5 @@ import TestSupport
             for fd in fds { close(fd) }
         }
         return fcntl(fds[0], 1032)  // F_GETPIPE_SZ
-    }
-
-    /// `outboard` (a hard link to the built one, or a copy) in a new directory.
-    static func outboardAlone() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-alone-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let alone = dir.appendingPathComponent("outboard")
-        let built = directory.appendingPathComponent("outboard")
-        if (try? FileManager.default.linkItem(at: built, to: alone)) == nil {
-            try FileManager.default.copyItem(at: built, to: alone)
-        }
-        return alone
-    }
-
-    @Test func outboardWithoutTheEngineStillRunsTheICSCommandsAndSaysWhatIsMissing() throws {
-        let alone = try Self.outboardAlone()
-        let dir = alone.deletingLastPathComponent()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = try temporaryFile("s.ics", sample)
-
-        let hash = try Self.run(alone, ["ics", "hash", file])
-        #expect(hash.code == 0, "\(hash.err)")
-        #expect(hash.out.split(separator: "\n").count == 2)
-
-        for args in [["sync", "--all"], ["--help"], ["version"]] {
-            let missing = try Self.run(alone, args)
-            #expect(missing.code == 127)
-            #expect(missing.out.isEmpty)
-            #expect(
-                missing.err.contains(
-                    "cannot run outboard-engine (tried \(dir.path)/outboard-engine, outboard-engine): No such file or directory"
-                ), "\(missing.err)")
-        }
-        // An engine that cannot be run: exit 126, and why.
-        try Data("not a program".utf8).write(to: dir.appendingPathComponent("outboard-engine"))
-        let denied = try Self.run(alone, ["version"])
-        #expect(denied.code == 126)
-        #expect(denied.err.contains("Permission denied"), "\(denied.err)")
-    }
-
-    /// A symbolic link to `outboard` finds the engine beside the program it links to, and a
-    /// program started through a link finds the engine beside the link.
-    @Test func theEngineIsFoundBesideTheProgramOrBesideTheLinkToIt() throws {
-        let links = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-links-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: links) }
-        let link = links.appendingPathComponent("outboard")
-        try FileManager.default.createSymbolicLink(
-            at: link, withDestinationURL: Self.directory.appendingPathComponent("outboard"))
-        #expect(try Self.run(link, ["version"]).out.hasPrefix("outboard 0.1.0\n"))
-
-        let alone = try Self.outboardAlone()
-        defer { try? FileManager.default.removeItem(at: alone.deletingLastPathComponent()) }
-        let other = FileManager.default.temporaryDirectory.appendingPathComponent("outboard-other-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: other) }
-        try FileManager.default.createSymbolicLink(
-            at: other.appendingPathComponent("outboard"), withDestinationURL: alone)
-        try FileManager.default.createSymbolicLink(
-            at: other.appendingPathComponent("outboard-engine"),
-            withDestinationURL: Self.directory.appendingPathComponent("outboard-engine"))
-        let version = try Self.run(other.appendingPathComponent("outboard"), ["version"])
-        #expect(version.code == 0, "\(version.err)")
-        #expect(version.out.hasPrefix("outboard 0.1.0\n"))
     }
 }
