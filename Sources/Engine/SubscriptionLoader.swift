@@ -77,7 +77,9 @@ public enum SubscriptionLoader {
         }
     }
 
-    /// One subscription, or every problem in its file.
+    /// One subscription, or every problem in its file: one reader per section, each collecting
+    /// its problems (`source`, `refresh`, `target`, `filters`, the guards and timeouts, the
+    /// policies), then every key the file may not hold.
     public static func load(
         id: String, text: String, file: String, filters: [String: Filter],
         environment: [String: String] = ProcessInfo.processInfo.environment, secrets: Bool = true
@@ -91,55 +93,81 @@ public enum SubscriptionLoader {
             trustLastModified: false, deletions: .mirror, maxDeleteFraction: 0.5, allowEmpty: false,
             connectTimeout: 10, totalTimeout: 60, maxFeedBytes: 50_000_000, reconcileEvery: 86_400)
         s.enabled = root.bool("enabled") ?? true
-
-        // source
+        // A disabled subscription's secrets need not exist yet.
+        let secretsFrom = s.enabled && secrets ? environment : nil
         if let source = root.map("source") {
-            if let url = source.string("url") {
-                if let mapped = feedURL(url, relativeTo: (file as NSString).deletingLastPathComponent) {
-                    s.sourceURL = mapped
-                } else {
-                    reader.problem(
-                        line: source.line(of: "url"),
-                        "source.url \"\(Redact.url(url))\" is not an http, https, webcal, webcals or file URL")
-                }
-            } else {
-                reader.problem(line: source.line, "source.url is missing")
-            }
-            if let auth = source.map("auth", context: "source.auth") {
-                // A disabled subscription's secrets need not exist yet.
-                s.sourceAuth = feedAuth(auth, reader, s.enabled && secrets ? environment : nil)
-            }
-            if let ca = source.string("ca-file") {
-                let path =
-                    ca.hasPrefix("/")
-                    ? ca : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
-                if FileManager.default.isReadableFile(atPath: path) {
-                    s.sourceCAFile = path
-                } else {
-                    reader.problem(line: source.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
-                }
-            }
-            if let agent = source.string("user-agent") {
-                // Sent as a header line: printable ASCII only, so it can neither break the request
-                // nor be mangled by a server that reads only ASCII.
-                if !agent.trimmingCharacters(in: .whitespaces).isEmpty,
-                    agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) })
-                {
-                    s.userAgent = agent
-                } else {
-                    let shown = agent.unicodeScalars.map {
-                        (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}"
-                    }.joined()
-                    reader.problem(
-                        line: source.line(of: "user-agent"),
-                        "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)"
-                    )
-                }
-            }
-            source.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
+            readSource(source, reader, &s, file: file, environment: secretsFrom)
         } else {
             reader.problem(line: root.line, "source is missing: give source.url")
         }
+        readRefresh(root, reader, &s)
+        if let target = root.map("target") {
+            readTarget(target, reader, &s, environment: secretsFrom)
+        } else {
+            reader.problem(
+                line: root.line, "target is missing: give target.url, target.collection and target.token-env")
+        }
+        if let f = root.map("filters") { readFilters(f, reader, &s, filters: filters) }
+        readDeletions(root, reader, &s)
+        if let g = root.map("guard") { readGuard(g, reader, &s) }
+        if let t = root.map("timeouts") { readTimeouts(t, reader, &s) }
+        readPolicies(root, reader, &s)
+        root.rejectUnknownKeys(allowed: topKeys)
+        return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
+    }
+
+    /// `source`: the feed's URL (webcal mapped, a relative `file:` path against the file's
+    /// directory), its authentication, CA file and User-Agent. `environment`: where secrets are
+    /// read from, nil to leave them unread.
+    static func readSource(
+        _ sourceMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, file: String,
+        environment: [String: String]?
+    ) {
+        let directory = (file as NSString).deletingLastPathComponent
+        if let url = sourceMap.string("url") {
+            if let mapped = feedURL(url, relativeTo: directory) {
+                s.sourceURL = mapped
+            } else {
+                reader.problem(
+                    line: sourceMap.line(of: "url"),
+                    "source.url \"\(Redact.url(url))\" is not an http, https, webcal, webcals or file URL")
+            }
+        } else {
+            reader.problem(line: sourceMap.line, "source.url is missing")
+        }
+        if let auth = sourceMap.map("auth", context: "source.auth") {
+            s.sourceAuth = feedAuth(auth, reader, environment)
+        }
+        if let ca = sourceMap.string("ca-file") {
+            let path = ca.hasPrefix("/") ? ca : (directory as NSString).appendingPathComponent(ca)
+            if FileManager.default.isReadableFile(atPath: path) {
+                s.sourceCAFile = path
+            } else {
+                reader.problem(line: sourceMap.line(of: "ca-file"), "source.ca-file \"\(ca)\" cannot be read")
+            }
+        }
+        if let agent = sourceMap.string("user-agent") {
+            // Sent as a header line: printable ASCII only, so it can neither break the request
+            // nor be mangled by a server that reads only ASCII.
+            if !agent.trimmingCharacters(in: .whitespaces).isEmpty,
+                agent.utf8.allSatisfy({ (0x20...0x7E).contains($0) })
+            {
+                s.userAgent = agent
+            } else {
+                let shown = agent.unicodeScalars.map {
+                    (0x20...0x7E).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}"
+                }.joined()
+                reader.problem(
+                    line: sourceMap.line(of: "user-agent"),
+                    "source.user-agent \"\(shown)\" should be non-empty printable ASCII, such as Mozilla/5.0 (compatible; Outboard)"
+                )
+            }
+        }
+        sourceMap.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
+    }
+
+    /// `refresh` (a duration, or `feed`) and its bounds.
+    static func readRefresh(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
         if let r = root.string("refresh") {
             if r == "feed" {
                 s.refreshFromFeed = true
@@ -152,77 +180,112 @@ public enum SubscriptionLoader {
             }
         }
         refreshBounds(root, reader, &s)
-        // target
-        if let target = root.map("target") {
-            if let url = target.string("url") {
-                if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
-                    s.targetURL = url
-                } else {
-                    reader.problem(
-                        line: target.line(of: "url"),
-                        "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws"
-                    )
-                }
+    }
+
+    /// `target`: the CalWS endpoint, the collection and where its token is read from (read now
+    /// unless `environment` is nil).
+    static func readTarget(
+        _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
+    ) {
+        if let url = targetMap.string("url") {
+            if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
+                s.targetURL = url
             } else {
-                reader.problem(line: target.line, "target.url is missing (the CalWS endpoint)")
-            }
-            if let c = target.string("collection") {
-                s.collectionLine = target.line(of: "collection")
-                if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") {
-                    s.targetCollection = c
-                } else {
-                    reader.problem(
-                        line: target.line(of: "collection"),
-                        "target.collection \"\(c)\" should be a path such as /public/holidays")
-                }
-            } else {
-                reader.problem(line: target.line, "target.collection is missing")
-            }
-            let env = target.string("token-env")
-            let path = target.string("token-file")
-            switch (env, path) {
-            case (let e?, nil): s.targetToken = .environment(e)
-            case (nil, let p?): s.targetToken = .file(p)
-            case (nil, nil):
-                reader.problem(line: target.line, "target needs token-env (an environment variable) or token-file")
-            default: reader.problem(line: target.line, "target takes token-env or token-file, not both")
-            }
-            if s.enabled, secrets, case .failure(let e) = s.targetToken.read(environment: environment),
-                env != nil || path != nil
-            {
                 reader.problem(
-                    line: target.line(of: env != nil ? "token-env" : "token-file"),
-                    "the target token cannot be read: \(e)")
+                    line: targetMap.line(of: "url"),
+                    "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalWS endpoint, such as http://127.0.0.1:8765/calws"
+                )
             }
-            target.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])
         } else {
-            reader.problem(
-                line: root.line, "target is missing: give target.url, target.collection and target.token-env")
+            reader.problem(line: targetMap.line, "target.url is missing (the CalWS endpoint)")
         }
-        // filters
-        if let f = root.map("filters") {
-            s.inputFilters = f.strings("input") ?? []
-            s.outputFilters = f.strings("output") ?? []
-            for (stage, names, key) in [
-                (FilterStage.input, s.inputFilters, "input"), (.output, s.outputFilters, "output"),
-            ] {
-                for name in names {
-                    guard let filter = filters[name] else {
-                        reader.problem(
-                            line: f.line(of: key),
-                            "unknown filter \"\(name)\" in filters.\(key)\(Suggestion.hint(name, Array(filters.keys).sorted()))"
-                        )
-                        continue
-                    }
-                    if filter.stage != stage {
-                        reader.problem(
-                            line: f.line(of: key),
-                            "filter \"\(name)\" is an \(filter.stage.rawValue) filter, listed under filters.\(key)")
-                    }
+        if let c = targetMap.string("collection") {
+            s.collectionLine = targetMap.line(of: "collection")
+            if c.hasPrefix("/"), !c.hasSuffix("/"), !c.contains("//"), !c.contains(" ") {
+                s.targetCollection = c
+            } else {
+                reader.problem(
+                    line: targetMap.line(of: "collection"),
+                    "target.collection \"\(c)\" should be a path such as /public/holidays")
+            }
+        } else {
+            reader.problem(line: targetMap.line, "target.collection is missing")
+        }
+        let env = targetMap.string("token-env")
+        let path = targetMap.string("token-file")
+        switch (env, path) {
+        case (let e?, nil): s.targetToken = .environment(e)
+        case (nil, let p?): s.targetToken = .file(p)
+        case (nil, nil):
+            reader.problem(line: targetMap.line, "target needs token-env (an environment variable) or token-file")
+        default: reader.problem(line: targetMap.line, "target takes token-env or token-file, not both")
+        }
+        if let environment, case .failure(let e) = s.targetToken.read(environment: environment),
+            env != nil || path != nil
+        {
+            reader.problem(
+                line: targetMap.line(of: env != nil ? "token-env" : "token-file"),
+                "the target token cannot be read: \(e)")
+        }
+        targetMap.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])
+    }
+
+    /// `filters`: input and output filters by name, each of its stage.
+    static func readFilters(
+        _ filtersMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, filters: [String: Filter]
+    ) {
+        s.inputFilters = filtersMap.strings("input") ?? []
+        s.outputFilters = filtersMap.strings("output") ?? []
+        for (stage, names, key) in [
+            (FilterStage.input, s.inputFilters, "input"), (.output, s.outputFilters, "output"),
+        ] {
+            for name in names {
+                guard let filter = filters[name] else {
+                    reader.problem(
+                        line: filtersMap.line(of: key),
+                        "unknown filter \"\(name)\" in filters.\(key)\(Suggestion.hint(name, Array(filters.keys).sorted()))"
+                    )
+                    continue
+                }
+                if filter.stage != stage {
+                    reader.problem(
+                        line: filtersMap.line(of: key),
+                        "filter \"\(name)\" is an \(filter.stage.rawValue) filter, listed under filters.\(key)")
                 }
             }
-            f.rejectUnknownKeys(allowed: ["input", "output"])
         }
+        filtersMap.rejectUnknownKeys(allowed: ["input", "output"])
+    }
+
+    /// `guard`: how much one pass may delete, and whether an empty feed may empty the target.
+    static func readGuard(_ guardMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
+        if let n = guardMap.node("max-delete-fraction") {
+            if let v = n.float, v >= 0, v <= 1 {
+                s.maxDeleteFraction = v
+            } else {
+                reader.problem(n, "guard.max-delete-fraction should be a number from 0 to 1, such as 0.5")
+            }
+        }
+        s.allowEmpty = guardMap.bool("allow-empty") ?? false
+        guardMap.rejectUnknownKeys(allowed: ["max-delete-fraction", "allow-empty"])
+    }
+
+    /// `timeouts`: connect and total, as durations.
+    static func readTimeouts(_ timeoutsMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
+        for key in ["connect", "total"] {
+            guard let text = timeoutsMap.string(key) else { continue }
+            guard let v = duration(text), v > 0 else {
+                reader.problem(
+                    line: timeoutsMap.line(of: key), "timeouts.\(key) \"\(text)\" should be a duration such as 10s")
+                continue
+            }
+            if key == "connect" { s.connectTimeout = Double(v) } else { s.totalTimeout = Double(v) }
+        }
+        timeoutsMap.rejectUnknownKeys(allowed: ["connect", "total"])
+    }
+
+    /// `trust-lastmod` and `deletions`.
+    static func readDeletions(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
         s.trustLastModified = root.bool("trust-lastmod") ?? false
         if let d = root.string("deletions") {
             if let p = DeletionPolicy(rawValue: d) {
@@ -231,33 +294,10 @@ public enum SubscriptionLoader {
                 reader.problem(line: root.line(of: "deletions"), "deletions should be mirror or keep, not \"\(d)\"")
             }
         }
-        if let g = root.map("guard") {
-            if let n = g.node("max-delete-fraction") {
-                if let v = n.float, v >= 0, v <= 1 {
-                    s.maxDeleteFraction = v
-                } else {
-                    reader.problem(n, "guard.max-delete-fraction should be a number from 0 to 1, such as 0.5")
-                }
-            }
-            s.allowEmpty = g.bool("allow-empty") ?? false
-            g.rejectUnknownKeys(allowed: ["max-delete-fraction", "allow-empty"])
-        }
-        if let t = root.map("timeouts") {
-            for (key, apply) in [
-                ("connect", { (v: Int) in s.connectTimeout = Double(v) }),
-                ("total", { (v: Int) in s.totalTimeout = Double(v) }),
-            ] {
-                if let text = t.string(key) {
-                    if let v = duration(text), v > 0 {
-                        apply(v)
-                    } else {
-                        reader.problem(
-                            line: t.line(of: key), "timeouts.\(key) \"\(text)\" should be a duration such as 10s")
-                    }
-                }
-            }
-            t.rejectUnknownKeys(allowed: ["connect", "total"])
-        }
+    }
+
+    /// The other top-level choices: max-feed-bytes, reconcile, floating, zone and identity.
+    static func readPolicies(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
         if let b = root.string("max-feed-bytes") {
             if let v = bytes(b), v > 0 {
                 s.maxFeedBytes = v
@@ -277,6 +317,18 @@ public enum SubscriptionLoader {
                     "reconcile \"\(r)\" should be a duration of a minute or more, such as 1d, or never")
             }
         }
+        readZones(root, reader, &s)
+        if let i = root.string("identity") {
+            if let identity = ItemIdentity(rawValue: i) {
+                s.identity = identity
+            } else {
+                reader.problem(line: root.line(of: "identity"), "identity should be uid or content, not \"\(i)\"")
+            }
+        }
+    }
+
+    /// `floating` and `zone`.
+    static func readZones(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
         if let f = root.string("floating") {
             if let p = FloatingPolicy(rawValue: f) {
                 s.floating = p
@@ -294,15 +346,6 @@ public enum SubscriptionLoader {
                 )
             }
         }
-        if let i = root.string("identity") {
-            if let identity = ItemIdentity(rawValue: i) {
-                s.identity = identity
-            } else {
-                reader.problem(line: root.line(of: "identity"), "identity should be uid or content, not \"\(i)\"")
-            }
-        }
-        root.rejectUnknownKeys(allowed: topKeys)
-        return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
     }
 
     /// `refresh-min` and `refresh-max`: durations of 30 s or more, min not above max, and only
