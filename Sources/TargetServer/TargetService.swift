@@ -352,95 +352,121 @@ enum Operation {
             try Freshness(f, reportedAt: batch.now).save(db)
             return CalWSResponse(id: r.id, .reportFreshness)
         case .addItem(let href, let calendar):
-            guard Paths.isCollection(href) else {
-                return failure(
-                    r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays")
-            }
-            if let refused = refusal(r, grants, .write, href) { return refused }
-            let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
-            let uid: String
-            switch prepared.uid {
-            case .success(let u): uid = u
-            case .failure(let f): return failure(r, f.kind, f.message)
-            }
-            if let tooLarge = Entities.checkSize(prepared.data, uid: uid) {
-                return failure(r, tooLarge.kind, tooLarge.message)
-            }
-            try StoreSQL.createCollection(db, href, now: stamp)
-            if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
-                return failure(
-                    r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
-            }
-            let revision = try batch.next(db, href)
-            let e = StoredEntity(
-                collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
-                changeToken: "r\(revision)", lastModified: stamp)
-            try e.write(db, StoredEntity.upsert)
-            try batch.index(db, collection: href, name: e.name, prepared.instances, new: true)
-            return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
+            return try add(
+                r, href: href, calendar: calendar, prepared: prepared, grants: grants, db: db, stamp: stamp,
+                batch: batch)
         case .updateItem(let href, let token, let update):
-            guard let (collection, name) = Paths.entity(href) else {
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            if let refused = refusal(r, grants, .write, collection) { return refused }
-            guard var e = try StoreSQL.entity(db, collection: collection, name: name) else {
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            guard !token.isEmpty else {
-                return failure(r, .missingChangeToken, "updateItem needs the entity's change token")
-            }
-            guard token == e.changeToken else {
-                return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)")
-            }
-            guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
-                return failure(
-                    r, .invalidCalendarData, "the stored entity \(href) cannot be read back; delete it and add it again"
-                )
-            }
-            let updated: ICalComponent
-            do {
-                updated = try Applier.apply(update, to: current)
-            } catch {
-                switch error {
-                case .noMatch: return failure(r, .targetDoesNotExist, "\(href): \(error)")
-                case .ambiguous: return failure(r, .invalidCalendarData, "\(href): \(error)")
-                }
-            }
-            switch Entities.validate(updated) {
-            case .success(let uid) where uid == e.uid: break
-            case .success(let uid):
-                return failure(
-                    r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
-            case .failure(let f): return failure(r, f.kind, f.message)
-            }
-            let data = ICalWriter.string([updated], zones: batch.written)
-            if let tooLarge = Entities.checkSize(data, uid: e.uid) {
-                return failure(r, tooLarge.kind, tooLarge.message)
-            }
-            e.data = data
-            e.changeToken = "r\(try batch.next(db, collection))"
-            e.lastModified = stamp
-            try e.write(db, StoredEntity.upsert)
-            let instances = BusyRules.instances(of: updated, from: batch.window.from, to: batch.window.to)
-            try batch.index(db, collection: collection, name: name, instances, new: false)
-            return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
+            return try applyUpdate(
+                r, href: href, token: token, update: update, grants: grants, db: db, stamp: stamp, batch: batch)
         case .deleteItem(let href):
-            guard let (collection, name) = Paths.entity(href) else {
-                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
-                    return failure(r, .targetNotEntity, "\(href) is a collection: only entities are deleted")
-                }
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            if let refused = refusal(r, grants, .write, collection) { return refused }
-            guard try StoreSQL.entity(db, collection: collection, name: name) != nil else {
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            try InstanceIndex.remove(db, collection: collection, name: name)
-            try db.cachedStatement(sql: StoredEntity.delete).execute(arguments: [collection, name])
-            _ = try batch.next(db, collection)
-            return CalWSResponse(id: r.id, .deleteItem)
+            return try delete(r, href: href, grants: grants, db: db, batch: batch)
         case .multiOp:
             return failure(r, .forbidden, "multiOp cannot hold another multiOp")
         }
+    }
+
+    /// `addItem`: a new entity of one UID in a collection (created if needed), indexed.
+    static func add(
+        _ r: CalWSRequest, href: String, calendar: ICalComponent, prepared: PreparedAdd?, grants: Grants, db: Database,
+        stamp: String, batch: Batch
+    ) throws -> CalWSResponse {
+        guard Paths.isCollection(href) else {
+            return failure(
+                r, .invalidCalendarCollectionLocation, "\(href) is not a collection path such as /public/holidays")
+        }
+        if let refused = refusal(r, grants, .write, href) { return refused }
+        let prepared = prepared ?? PreparedAdd(calendar, window: batch.window)
+        let uid: String
+        switch prepared.uid {
+        case .success(let u): uid = u
+        case .failure(let f): return failure(r, f.kind, f.message)
+        }
+        if let tooLarge = Entities.checkSize(prepared.data, uid: uid) {
+            return failure(r, tooLarge.kind, tooLarge.message)
+        }
+        try StoreSQL.createCollection(db, href, now: stamp)
+        if let existing = try StoreSQL.entity(db, collection: href, uid: uid) {
+            return failure(
+                r, .uidConflict(href: existing.href), "UID \(uid) is already in \(href) as \(existing.href)")
+        }
+        let revision = try batch.next(db, href)
+        let e = StoredEntity(
+            collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
+            changeToken: "r\(revision)", lastModified: stamp)
+        try e.write(db, StoredEntity.upsert)
+        try batch.index(db, collection: href, name: e.name, prepared.instances, new: true)
+        return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
+    }
+
+    /// `updateItem`: a change set applied to an entity whose change token is the current one.
+    static func applyUpdate(
+        _ r: CalWSRequest, href: String, token: String, update: ComponentUpdate, grants: Grants, db: Database,
+        stamp: String, batch: Batch
+    ) throws -> CalWSResponse {
+        guard let (collection, name) = Paths.entity(href) else {
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        if let refused = refusal(r, grants, .write, collection) { return refused }
+        guard var e = try StoreSQL.entity(db, collection: collection, name: name) else {
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        guard !token.isEmpty else {
+            return failure(r, .missingChangeToken, "updateItem needs the entity's change token")
+        }
+        guard token == e.changeToken else {
+            return failure(r, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(token)")
+        }
+        guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
+            return failure(
+                r, .invalidCalendarData, "the stored entity \(href) cannot be read back; delete it and add it again"
+            )
+        }
+        let updated: ICalComponent
+        do {
+            updated = try Applier.apply(update, to: current)
+        } catch {
+            switch error {
+            case .noMatch: return failure(r, .targetDoesNotExist, "\(href): \(error)")
+            case .ambiguous: return failure(r, .invalidCalendarData, "\(href): \(error)")
+            }
+        }
+        switch Entities.validate(updated) {
+        case .success(let uid) where uid == e.uid: break
+        case .success(let uid):
+            return failure(
+                r, .invalidCalendarObjectResource, "the update would change the UID from \(e.uid) to \(uid)")
+        case .failure(let f): return failure(r, f.kind, f.message)
+        }
+        let data = ICalWriter.string([updated], zones: batch.written)
+        if let tooLarge = Entities.checkSize(data, uid: e.uid) {
+            return failure(r, tooLarge.kind, tooLarge.message)
+        }
+        e.data = data
+        e.changeToken = "r\(try batch.next(db, collection))"
+        e.lastModified = stamp
+        try e.write(db, StoredEntity.upsert)
+        let instances = BusyRules.instances(of: updated, from: batch.window.from, to: batch.window.to)
+        try batch.index(db, collection: collection, name: name, instances, new: false)
+        return CalWSResponse(id: r.id, .updateItem(changeToken: e.changeToken))
+    }
+
+    /// `deleteItem`: an entity and its index rows.
+    static func delete(_ r: CalWSRequest, href: String, grants: Grants, db: Database, batch: Batch) throws
+        -> CalWSResponse
+    {
+        guard let (collection, name) = Paths.entity(href) else {
+            if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
+                return failure(r, .targetNotEntity, "\(href) is a collection: only entities are deleted")
+            }
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        if let refused = refusal(r, grants, .write, collection) { return refused }
+        guard try StoreSQL.entity(db, collection: collection, name: name) != nil else {
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        try InstanceIndex.remove(db, collection: collection, name: name)
+        try db.cachedStatement(sql: StoredEntity.delete).execute(arguments: [collection, name])
+        _ = try batch.next(db, collection)
+        return CalWSResponse(id: r.id, .deleteItem)
     }
 }

@@ -82,20 +82,7 @@ public final class NginxProcess: @unchecked Sendable {
     /// The configuration of one nginx: feeds from `root` on `port`, the test locations, and
     /// with a `tlsPort` the same over HTTPS.
     static func configuration(dir: URL, root: URL, port: Int, tlsPort: Int?, cert: String, key: String) -> String {
-        let tlsServer =
-            tlsPort.map { tp in
-                """
-                    server {
-                        listen 127.0.0.1:\(tp) ssl;
-                        ssl_certificate \(cert);
-                        ssl_certificate_key \(key);
-                        root \(root.path);
-                        etag on;
-                        location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
-                        location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tp)/$1 permanent; }
-                    }
-                """
-            } ?? ""
+        let tls = tlsPort.map { tlsServer(root: root, port: port, tlsPort: $0, cert: cert, key: key) } ?? ""
         return """
             daemon off;
             master_process off;
@@ -116,23 +103,46 @@ public final class NginxProcess: @unchecked Sendable {
                 gzip on;
                 gzip_types text/calendar;
                 gzip_min_length 1;
-                server {
-                    listen 127.0.0.1:\(port);
-                    root \(root.path);
-                    etag on;
-                    # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
-                    location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
-                    location = /loop.ics { return 302 /loop.ics; }
-                    # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
-                    # request came with: what the server saw travels through a pass to the target.
-                    location = /user-agent.ics {
-                        default_type text/calendar;
-                        return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
-                    }
-                }
-            \(tlsServer)
+            \(server(root: root, port: port))
+            \(tls)
             }
             """
+    }
+
+    /// The plain HTTP server: the feeds, a redirect, a redirect loop, and a feed that echoes
+    /// the User-Agent.
+    static func server(root: URL, port: Int) -> String {
+        """
+            server {
+                listen 127.0.0.1:\(port);
+                root \(root.path);
+                etag on;
+                # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
+                location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
+                location = /loop.ics { return 302 /loop.ics; }
+                # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
+                # request came with: what the server saw travels through a pass to the target.
+                location = /user-agent.ics {
+                    default_type text/calendar;
+                    return 200 "BEGIN:VCALENDAR\\r\\nVERSION:2.0\\r\\nPRODID:-//nginx//echo//EN\\r\\nBEGIN:VEVENT\\r\\nUID:user-agent@nginx\\r\\nDTSTAMP:20260101T000000Z\\r\\nDTSTART:20260301T150000Z\\r\\nSUMMARY:$http_user_agent\\r\\nEND:VEVENT\\r\\nEND:VCALENDAR\\r\\n";
+                }
+            }
+        """
+    }
+
+    /// The HTTPS server: the same feeds, and redirects from HTTPS to HTTP and to HTTPS.
+    static func tlsServer(root: URL, port: Int, tlsPort: Int, cert: String, key: String) -> String {
+        """
+            server {
+                listen 127.0.0.1:\(tlsPort) ssl;
+                ssl_certificate \(cert);
+                ssl_certificate_key \(key);
+                root \(root.path);
+                etag on;
+                location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
+                location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tlsPort)/$1 permanent; }
+            }
+        """
     }
 
     public struct StartFailure: Error, CustomStringConvertible {
