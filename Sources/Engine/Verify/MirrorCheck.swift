@@ -87,8 +87,7 @@ public struct MirrorCheck: Sendable {
     }
 
     /// The feed's items as a pass mirrors them, its calendar properties, and how many items the
-    /// filters dropped. The pass itself does the zoning and filtering; its state store is a
-    /// throwaway one, never read.
+    /// filters dropped: zoned and filtered by the pass's own `FeedFilter`.
     func mirroredFeed(now: Date) async throws(Failure) -> ([ICalItem], [ICalProperty], Int) {
         let body: [UInt8]
         do {
@@ -107,10 +106,8 @@ public struct MirrorCheck: Sendable {
         do { set = try SyncPass.items(body) } catch {
             throw .feed("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error)")
         }
-        let pass = SyncPass(
-            subscription: subscription, filters: filters, store: InMemoryStateStore(), target: target, source: source)
         var report = SyncReport(subscription: subscription.id)
-        let (feed, _) = pass.filter(set, now: now, &report)
+        let (feed, _) = FeedFilter(subscription: subscription, filters: filters).run(set, now: now, &report)
         return (feed.order.compactMap { feed.items[$0]?.item }, set.calendarProperties, report.dropped)
     }
 
