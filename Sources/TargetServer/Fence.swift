@@ -6,11 +6,12 @@ import GRDB
 /// number is refused as `staleWriter` with nothing applied. A pass that was killed, or whose
 /// answers were lost, may have writes still on their way (held by a proxy, or unread in the
 /// server's socket); once the next pass has touched the collection, they can no longer land
-/// behind its back, however late they arrive.
+/// behind its back, however late they arrive. Only a token that may write a collection fences
+/// it: a reader's numbers move nothing, so no one but a writer can fence a writer out.
 enum Fence {
-    /// The collections a request touches (a view, or `/`, is none).
-    static func collections(of r: CalWSRequest) -> Set<String> {
-        Set(Access.needs(of: r).map(\.collection).filter(Paths.isCollection))
+    /// The collections a request touches that `grants` may write (a view, or `/`, is none).
+    static func collections(of r: CalWSRequest, grants: Grants) -> Set<String> {
+        Set(Access.needs(of: r).map(\.collection).filter { Paths.isCollection($0) && grants.allows(.write, $0) })
     }
 
     /// Raises the fence of each collection to `pass` (never lowers it).
@@ -28,9 +29,9 @@ enum Fence {
     /// The refusal of a write of pass `pass` to `collections` when a later pass has touched one
     /// of them, or nil (and the fences raised to `pass`). A freshness report is neither: it
     /// writes no entity, and comes after its pass's last write.
-    static func admit(_ db: Database, _ r: CalWSRequest, pass: Int) throws -> CalWSResponse? {
+    static func admit(_ db: Database, _ r: CalWSRequest, pass: Int, grants: Grants) throws -> CalWSResponse? {
         if case .reportFreshness = r.body { return nil }
-        let touched = collections(of: r)
+        let touched = collections(of: r, grants: grants)
         for c in touched.sorted() {
             if let later = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT pass FROM fence WHERE collection = ?"), arguments: [c]),

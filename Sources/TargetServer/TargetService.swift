@@ -37,7 +37,7 @@ public struct TargetService: Sendable {
             case .getProperties, .calendarQuery, .calendarMultiget, .fetchItem, .freebusyReport:
                 // A numbered pass that reads raises the fences first (`Fence`), once per pass.
                 if let pass = request.pass {
-                    let touched = Fence.collections(of: request)
+                    let touched = Fence.collections(of: request, grants: grants)
                     if try await store.db.read({ db in try Fence.isBehind(db, touched, pass: pass) }) {
                         try await store.db.write { db in try Fence.raise(db, touched, to: pass) }
                     }
@@ -52,7 +52,7 @@ public struct TargetService: Sendable {
                 let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                 let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
                 return try await store.db.write { db in
-                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass) {
+                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass, grants: grants) {
                         return stale
                     }
                     var responses: [CalWSResponse] = []
@@ -77,7 +77,7 @@ public struct TargetService: Sendable {
             default:
                 let prepared = PreparedAdd.of(request, window: window)
                 return try await store.db.write { db in
-                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass) {
+                    if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass, grants: grants) {
                         return stale
                     }
                     let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
