@@ -35,7 +35,14 @@ public enum MessageCodec {
         let outboard = request.namespace == o || request.pass != nil
         return envelope(
             indent: indent, prefixes: outboard ? extensionPrefixes : prefixes,
-            header: request.pass.map { pass in { $0.element("pass", namespace: o, text: String(pass)) } }
+            header: request.pass.map { pass in
+                { w in
+                    w.start("pass", namespace: o)
+                    w.attribute("writer", pass.writer, namespace: "")
+                    w.text(String(pass.number))
+                    w.end()
+                }
+            }
         ) {
             write(request, to: &$0)
         }
@@ -101,16 +108,19 @@ public enum MessageCodec {
     public static func decodeRequest(_ bytes: [UInt8], reader: SafeXMLReader = SafeXMLReader()) throws(CalWSDecodeError)
         -> CalWSRequest
     {
-        var pass: Int?
+        var pass: PassStamp?
         var r = try message(
             bytes, reader: reader,
             header: { h in
                 guard h.name == "pass", h.namespace == o else { return }
                 let line = h.line
+                guard let writer = h.attribute("writer"), !writer.isEmpty else {
+                    throw CalWSDecodeError(line: line, message: "<O:pass> needs a writer attribute")
+                }
                 guard let n = Int(try h.text()) else {
                     throw CalWSDecodeError(line: line, message: "<O:pass> must be a whole number")
                 }
-                pass = n
+                pass = PassStamp(writer: writer, number: n)
             }
         ) { m in
             if m.name == "Fault", m.namespace == soapNamespace {

@@ -162,6 +162,18 @@ public struct CollectionFreshness: Sendable, Hashable {
     }
 }
 
+/// A pass of a writer (Outboard's extension, `O:pass`): `writer` names the status store whose
+/// passes are numbered (made once with the store), `number` counts its passes of one subscription.
+public struct PassStamp: Sendable, Hashable {
+    public var writer: String
+    public var number: Int
+
+    public init(writer: String, number: Int) {
+        self.writer = writer
+        self.number = number
+    }
+}
+
 /// A request; `id` is echoed on its response (and pairs a `multiOp`'s responses with its requests).
 public struct CalWSRequest: Sendable, Hashable {
     public enum Body: Sendable, Hashable {
@@ -183,12 +195,12 @@ public struct CalWSRequest: Sendable, Hashable {
 
     public var id: Int
     public var body: Body
-    /// The number of the writer's pass (Outboard's extension: the SOAP header `O:pass`). A
-    /// target that fences refuses a write of a pass older than one that has since read or written
+    /// The writer's pass (Outboard's extension: the SOAP header `O:pass`). A target that fences
+    /// refuses a write of a pass older than one of the same writer that has since read or written
     /// the collection (`staleWriter`); nil for a client that does not number its passes.
-    public var pass: Int?
+    public var pass: PassStamp?
 
-    public init(id: Int = 0, _ body: Body, pass: Int? = nil) {
+    public init(id: Int = 0, _ body: Body, pass: PassStamp? = nil) {
         self.id = id
         self.body = body
         self.pass = pass

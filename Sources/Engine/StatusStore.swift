@@ -1,3 +1,4 @@
+import CalendarModel
 import Foundation
 import GRDB
 import ServerSupport
@@ -62,6 +63,7 @@ public final class StatusStore: ItemStateStore {
     let db: any DatabaseWriter
     /// Where the per-subscription lock files live (`locks/ID.lock`).
     let directory: String
+    public let writer: String
 
     /// The store of a state directory: `status.sqlite` (WAL, created with mode 0600) and its locks.
     public convenience init(directory: String) throws {
@@ -86,6 +88,7 @@ public final class StatusStore: ItemStateStore {
         db = writer
         directory = lockDirectory
         try Self.migrator.migrate(writer)
+        self.writer = try writer.read { db in try String.fetchOne(db, sql: "SELECT id FROM writer") } ?? ""
     }
 
     static var migrator: DatabaseMigrator {
@@ -157,6 +160,9 @@ public final class StatusStore: ItemStateStore {
         }
         m.registerMigration("v10: pass numbers") { db in
             try db.execute(sql: "ALTER TABLE feed ADD COLUMN pass_number INTEGER NOT NULL DEFAULT 0")
+            // The name this store's passes carry with their numbers (`ItemStateStore.writer`).
+            try db.execute(sql: "CREATE TABLE writer (id TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO writer (id) VALUES (?)", arguments: [RandomToken.hex(bytes: 16)])
         }
         return m
     }

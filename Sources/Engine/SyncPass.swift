@@ -101,7 +101,9 @@ public struct SyncPass: Sendable {
         // after the last one recorded, which the store holds before the pass's first write. A dry
         // run, which takes no lock, numbers nothing: it must not fence out a running pass.
         var numbered = self
-        if !dryRun { numbered.target = target.fenced(by: run.state.passNumber) }
+        if !dryRun {
+            numbered.target = target.fenced(by: PassStamp(writer: store.writer, number: run.state.passNumber))
+        }
         return await numbered.steps(&run)
     }
 

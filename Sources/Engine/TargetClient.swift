@@ -51,7 +51,7 @@ public struct TargetClient: Sendable {
     public var readRetries: Int
     /// The pass number every request carries (`O:pass`), so that a target that fences refuses
     /// this pass's writes once a later pass has touched the collection; nil for none.
-    public var pass: Int?
+    public var pass: PassStamp?
 
     public init(
         endpoint: String, token: String, http: CurlHTTPClient = CurlHTTPClient(), timeout: Double = 30,

@@ -136,9 +136,14 @@ public final class TargetStore: Sendable {
             try db.execute(sql: "ALTER TABLE freshness ADD COLUMN zone TEXT")
         }
         m.registerMigration("v9: fences against late writes") { db in
-            // The highest pass number (`O:pass`) each collection's writer has sent (`Fence`).
+            // The highest pass number (`O:pass`) each writer has sent for each collection (`Fence`).
             try db.execute(
-                sql: "CREATE TABLE fence (collection TEXT PRIMARY KEY NOT NULL, pass INTEGER NOT NULL) WITHOUT ROWID")
+                sql: """
+                    CREATE TABLE fence (
+                        collection TEXT NOT NULL, writer TEXT NOT NULL, pass INTEGER NOT NULL,
+                        PRIMARY KEY (collection, writer)
+                    ) WITHOUT ROWID
+                    """)
         }
         return m
     }

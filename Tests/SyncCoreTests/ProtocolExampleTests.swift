@@ -143,7 +143,10 @@ enum ProtocolExamples {
         ),
         ("deleteItem.request", .request(CalWSRequest(id: 9, .deleteItem(href: href)))),
         ("deleteItem.response", .response(CalWSResponse(id: 9, .deleteItem))),
-        ("deleteItem-staleWriter.request", .request(CalWSRequest(id: 9, .deleteItem(href: href), pass: 41))),
+        (
+            "deleteItem-staleWriter.request",
+            .request(CalWSRequest(id: 9, .deleteItem(href: href), pass: PassStamp(writer: "3f9a27c1", number: 41)))
+        ),
         (
             "deleteItem-staleWriter.response",
             .response(

@@ -32,14 +32,18 @@ import TestSupport
     @Test func onlyAWritersNumbersFenceAndAReadersMoveNothing() async throws {
         try await Self.app().test(.router) { client in
             func call(_ body: CalWSRequest.Body, pass: Int?, token: String) async throws -> CalWSResponse {
-                try await CalendarReportsTests.call(client, CalWSRequest(body, pass: pass), token: token)
+                try await CalendarReportsTests.call(
+                    client, CalWSRequest(body, pass: pass.map { PassStamp(writer: "engine", number: $0) }), token: token
+                )
             }
             #expect(try await call(Self.add("a@x"), pass: 5, token: "writer").result.status == .ok)
             // A reader's read with a far higher number, and its write (refused), fence nothing.
             let list = CalWSRequest.Body.calendarQuery(CalendarQuery(href: "/c/f"))
             #expect(try await call(list, pass: 1_000, token: "reader").result.status == .ok)
             _ = try await CalendarReportsTests.call(
-                client, CalWSRequest(try Self.add("b@x"), pass: 2_000), token: "reader", status: .forbidden)
+                client, CalWSRequest(try Self.add("b@x"), pass: PassStamp(writer: "engine", number: 2_000)),
+                token: "reader",
+                status: .forbidden)
             #expect(try await call(Self.add("c@x"), pass: 5, token: "writer").result.status == .ok)
             // The writer's next pass reads; the last pass's late write is refused, nothing applied.
             #expect(try await call(list, pass: 6, token: "writer").result.status == .ok)

@@ -1,3 +1,4 @@
+import CalendarModel
 import Foundation
 import SyncCore
 
@@ -12,6 +13,8 @@ public final class InMemoryStateStore: ItemStateStore, @unchecked Sendable {
     private var inDoubt: [String: [String: Date]] = [:]
     private var held: [String: PassHolder] = [:]
     private var traces: [String: (pass: Date, items: [String: ItemTrace])] = [:]
+
+    public let writer = RandomToken.hex(bytes: 16)
 
     public init() {}
 

@@ -24,22 +24,22 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         var revision = 0
         var applied: [String: Int] = [:]
         var reported: [String: CollectionFreshness] = [:]
-        /// The highest pass number each collection has seen.
+        /// The highest pass number each writer has sent for each collection (`collection writer`).
         var fences: [String: Int] = [:]
     }
 
     private let storage: Storage
     /// The pass this view reads and writes as; nil for none (never refused, never fencing).
-    private let pass: Int?
+    private let pass: PassStamp?
 
     public convenience init() { self.init(storage: Storage(), pass: nil) }
 
-    private init(storage: Storage, pass: Int?) {
+    private init(storage: Storage, pass: PassStamp?) {
         self.storage = storage
         self.pass = pass
     }
 
-    public func fenced(by pass: Int) -> InMemoryTarget { InMemoryTarget(storage: storage, pass: pass) }
+    public func fenced(by pass: PassStamp) -> InMemoryTarget { InMemoryTarget(storage: storage, pass: pass) }
 
     private var lock: NSLock { storage.lock }
     private var collections: [String: [String: Entity]] {
@@ -62,7 +62,8 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     /// Under the lock: a read of this view's pass raises the collection's fence.
     private func reading(_ collection: String) {
         guard let pass else { return }
-        storage.fences[collection] = max(storage.fences[collection] ?? .min, pass)
+        let key = collection + "\n" + pass.writer
+        storage.fences[key] = max(storage.fences[key] ?? .min, pass.number)
     }
 
     /// Under the lock: refuses writes of this view's pass to collections a later pass has
@@ -78,8 +79,9 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
                 }
             })
         for c in touched.sorted() {
-            if let later = storage.fences[c], later > pass {
-                throw Self.refusal(.staleWriter, "pass \(pass) is older than pass \(later), which has touched \(c)", c)
+            if let later = storage.fences[c + "\n" + pass.writer], later > pass.number {
+                throw Self.refusal(
+                    .staleWriter, "pass \(pass.number) is older than pass \(later), which has touched \(c)", c)
             }
         }
         for c in touched { reading(c) }

@@ -35,15 +35,15 @@ public protocol CalendarTarget: Sendable {
     func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError)
     /// A collection's properties (its zone among them); nil when the target says none.
     func properties(href: String) async throws(TargetClientError) -> CollectionProperties?
-    /// The target as pass number `pass` writes to it: once a later pass has read or written a
-    /// collection, a target that fences refuses this pass's writes to it as `staleWriter`, with
+    /// The target as pass `pass` writes to it: once a later pass of the same writer (status
+    /// store) has read or written a collection, a target that fences refuses this pass's writes to it as `staleWriter`, with
     /// nothing applied (a killed pass's writes arriving late). A target that cannot fence returns
     /// itself, and the doubts about unanswered writes (`WriteIntent.doubtWindow`) cover it alone.
-    func fenced(by pass: Int) -> Self
+    func fenced(by pass: PassStamp) -> Self
 }
 
 extension CalendarTarget {
-    public func fenced(by pass: Int) -> Self { self }
+    public func fenced(by pass: PassStamp) -> Self { self }
 }
 
 extension CalendarTarget {
@@ -57,7 +57,7 @@ extension CalendarTarget {
 }
 
 extension TargetClient: CalendarTarget {
-    public func fenced(by pass: Int) -> TargetClient {
+    public func fenced(by pass: PassStamp) -> TargetClient {
         var fenced = self
         fenced.pass = pass
         return fenced

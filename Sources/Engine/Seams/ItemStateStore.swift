@@ -82,6 +82,10 @@ public protocol PassLease: Sendable {
 /// Implementations: `StatusStore` (SQLite, the default) and `InMemoryStateStore` (tests). Both pass
 /// the contract suite in `EngineTests/StateStoreContractTests.swift`.
 public protocol ItemStateStore: Sendable {
+    /// The name this store's passes carry with their numbers (made once with the store): a
+    /// fencing target compares numbers of one writer only, so a new store (a lost one replaced)
+    /// is never fenced out by the numbers of the store it replaced.
+    var writer: String { get }
     /// The subscription's feed state (an empty one when it has none).
     func feed(_ id: String) throws -> FeedState
     /// Every stored feed state, by subscription id.

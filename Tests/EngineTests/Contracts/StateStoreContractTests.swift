@@ -24,6 +24,23 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases)
+    func aStoreNamesItsPassesWithAWriterOfItsOwn(kind: Kind) throws {
+        let one = try Self.make(kind)
+        let other = try Self.make(kind)
+        #expect(one.writer.count >= 16 && one.writer != other.writer, "\(one.writer) \(other.writer)")
+        var state = FeedState()
+        state.passNumber = 41
+        try one.save("a", state)
+        #expect(try one.feed("a").passNumber == 41)
+    }
+
+    @Test func aStatusStoreKeepsItsWriterWhenOpenedAgain() throws {
+        let directory = TargetProcess.temporaryDirectory().path
+        let writer = try StatusStore(directory: directory).writer
+        #expect(try StatusStore(directory: directory).writer == writer)
+    }
+
+    @Test(arguments: Kind.allCases)
     func feedStatesRoundTripWithTheOpenPassMark(kind: Kind) throws {
         let store = try Self.make(kind)
         #expect(try store.feed("a") == FeedState())

@@ -124,8 +124,8 @@ import TestSupport
     func aWriteOfAnOlderPassIsRefusedOnceALaterPassHasTouchedTheCollection(kind: Kind) async throws {
         let (target, server) = try Self.make(kind)
         defer { server?.stop() }
-        let old = target.fenced(by: 7)
-        let new = target.fenced(by: 8)
+        let old = target.fenced(by: PassStamp(writer: "w", number: 7))
+        let new = target.fenced(by: PassStamp(writer: "w", number: 8))
         let (href, token) = try await old.addItem(collection: "/c/f", calendar: try Self.event("f1@x", "One"))
         _ = try await old.list(collection: "/c/f")  // a pass's own reads never fence it out
         _ = try await new.list(collection: "/c/f")
@@ -151,7 +151,11 @@ import TestSupport
         // Pass 8 writes; so does a client that numbers no pass; a write raises the fence too.
         _ = try await new.addItem(collection: "/c/f", calendar: try Self.event("f4@x", "Four"))
         _ = try await target.addItem(collection: "/c/f", calendar: try Self.event("f5@x", "Five"))
-        _ = try await target.fenced(by: 9).addItem(collection: "/c/f", calendar: try Self.event("f6@x", "Six"))
+        _ = try await target.fenced(by: PassStamp(writer: "w", number: 9)).addItem(
+            collection: "/c/f", calendar: try Self.event("f6@x", "Six"))
+        // Another writer (a status store that replaced a lost one) is not fenced by these numbers.
+        _ = try await target.fenced(by: PassStamp(writer: "other", number: 1)).addItem(
+            collection: "/c/f", calendar: try Self.event("f8@x", "Eight"))
         #expect(
             await Self.kind { _ = try await new.addItem(collection: "/c/f", calendar: try Self.event("f7@x", "Seven")) }
                 == .staleWriter)

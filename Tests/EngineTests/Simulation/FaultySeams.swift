@@ -217,7 +217,7 @@ struct FaultyTarget: CalendarTarget {
         try await inner.reportFreshness(freshness)
     }
 
-    func fenced(by pass: Int) -> FaultyTarget {
+    func fenced(by pass: PassStamp) -> FaultyTarget {
         fences ? FaultyTarget(inner: inner.fenced(by: pass), plan: plan, fences: true) : self
     }
 
@@ -244,6 +244,7 @@ struct FaultyStore: ItemStateStore {
         }
     }
 
+    var writer: String { inner.writer }
     func feed(_ id: String) throws -> FeedState { try inner.feed(id) }
     func feeds() throws -> [String: FeedState] { try inner.feeds() }
     func itemCounts() throws -> [String: Int] { try inner.itemCounts() }
