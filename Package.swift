@@ -79,6 +79,10 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: optimizedInDebug),
+        // The in-memory doubles of the engine's seams (feed, target, status store), for the tests
+        // of the pass and of a new adapter: what `NIOEmbedded` is to NIO.
+        .target(name: "EngineTesting", dependencies: ["Engine", "CalendarModel", "CalWS", "SyncCore"],
+                swiftSettings: optimizedInDebug),
         // The commands that only read and write files (`ics`) and what every command shares
         // (console, input files, exit codes): no I/O library but libxml2.
         .target(name: "FileCommands", dependencies: [
@@ -129,7 +133,7 @@ let package = Package(
                                                           .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                           .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig", "ServerSupport",
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTesting", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig", "ServerSupport",
                                                     .product(name: "GRDB", package: "GRDB.swift"),
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "NIOCore", package: "swift-nio")],

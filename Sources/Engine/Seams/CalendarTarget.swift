@@ -6,8 +6,8 @@ import SyncCore
 /// with a change token that changes on every write and guards every update.
 ///
 /// Implementations: `TargetClient` (CalWS-SOAP over libcurl, talking to `outboard-target` or
-/// another CalWS server) and `InMemoryTarget` (tests and simulation). Every implementation passes
-/// the contract suite in `EngineTests/TargetContractTests.swift`. Errors are `TargetClientError`:
+/// another CalWS server) and `InMemoryTarget` (in `EngineTesting`: tests and simulation). Every
+/// implementation passes the contract suite in `Tests/EngineTests/Contracts/TargetContractTests.swift`. Errors are `TargetClientError`:
 /// `.transport` and `.http` mean the answer is unknown (the write may or may not have been
 /// applied); a `.calws` error means the target refused and applied nothing.
 public protocol CalendarTarget: Sendable {

@@ -1,6 +1,6 @@
 /// Where a pass reads its feed: a conditional fetch with the validators of the last applied body.
 ///
-/// Implementations: `FeedFetcher` (libcurl: http, https, file) and `InMemoryFeed` (tests and
+/// Implementations: `FeedFetcher` (libcurl: http, https, file) and `InMemoryFeed` (`EngineTesting`: tests and
 /// simulation).
 public protocol FeedSource: Sendable {
     /// The feed's new body with its validators, or `.notModified`. `onBody` sees the body's bytes

@@ -79,8 +79,8 @@ public protocol PassLease: Sendable {
 /// and pass record (`FeedState`), each mirrored item's state, the intents of writes in flight, and
 /// the lock that lets one pass of a subscription run at a time across processes.
 ///
-/// Implementations: `StatusStore` (SQLite, the default) and `InMemoryStateStore` (tests). Both pass
-/// the contract suite in `EngineTests/StateStoreContractTests.swift`.
+/// Implementations: `StatusStore` (SQLite, the default) and `InMemoryStateStore` (`EngineTesting`:
+/// tests). Both pass the contract suite in `Tests/EngineTests/Contracts/StateStoreContractTests.swift`.
 public protocol ItemStateStore: Sendable {
     /// The name this store's passes carry with their numbers (made once with the store): a
     /// fencing target compares numbers of one writer only, so a new store (a lost one replaced)

@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineTesting
 import Foundation
 import SyncCore
 import Testing

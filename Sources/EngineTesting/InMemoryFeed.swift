@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// A feed in memory: its body can be replaced at any time, and it answers conditional fetches

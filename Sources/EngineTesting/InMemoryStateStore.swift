@@ -1,4 +1,5 @@
 import CalendarModel
+import Engine
 import Foundation
 import SyncCore
 

@@ -1,5 +1,6 @@
 import CalendarModel
 import CalWS
+import Engine
 import Foundation
 import SyncCore
 
