@@ -139,8 +139,12 @@ public final class NginxProcess: @unchecked Sendable {
                 ssl_certificate_key \(key);
                 root \(root.path);
                 etag on;
-                location /to-http/ { rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent; }
-                location /to-https/ { rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tlsPort)/$1 permanent; }
+                location /to-http/ {
+                    rewrite ^/to-http/(.*)$ http://127.0.0.1:\(port)/$1 permanent;
+                }
+                location /to-https/ {
+                    rewrite ^/to-https/(.*)$ https://127.0.0.1:\(tlsPort)/$1 permanent;
+                }
             }
         """
     }
