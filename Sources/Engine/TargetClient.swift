@@ -186,6 +186,11 @@ public struct TargetClient: Sendable {
         try await query(CalendarQuery(href: collection, filter: .all, allData: allData))
     }
 
+    /// Every entity of a collection as a listing.
+    public func list(collection: String) async throws(TargetClientError) -> [EntityInfo] {
+        try await list(collection: collection, allData: false)
+    }
+
     /// The entity with this UID, if the collection has one.
     public func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
         try await query(CalendarQuery(href: collection, filter: .uid(uid), allData: true)).first
@@ -211,11 +216,9 @@ public struct TargetClient: Sendable {
         return entities
     }
 
-    /// An entity's LAST-MODIFIED as a listing gives it: the values of its components, in order
-    /// (a master and its overrides), so that a change to any of them shows.
-    public static func lastModified(_ listing: ICalComponent) -> String {
-        listing.components.compactMap { $0.property("LAST-MODIFIED")?.value.map(ValueFormatter.icalString) }.joined(
-            separator: ",")
+    /// Whole entities by href.
+    public func multiget(collection: String, hrefs: [String]) async throws(TargetClientError) -> [EntityInfo] {
+        try await multiget(collection: collection, hrefs: hrefs, allData: true)
     }
 
     /// Runs operations atomically; returns each one's response (in order). A failure of any
@@ -239,5 +242,16 @@ public struct TargetClient: Sendable {
             throw .malformed(endpoint: endpoint, message: "not a getPropertiesResponse")
         }
         return p
+    }
+}
+
+extension TargetClientError {
+    /// True when the target did not answer with a decision (unreachable, timed out, a gateway's
+    /// error, an unreadable answer): a write may or may not have been applied.
+    public var answerUnknown: Bool {
+        switch self {
+        case .transport, .http, .malformed: true
+        case .unauthorized, .forbidden, .fault, .calws: false
+        }
     }
 }

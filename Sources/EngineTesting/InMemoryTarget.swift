@@ -1,15 +1,17 @@
 import CalendarModel
-import CalWS
 import Engine
 import Foundation
 import SyncCore
 
 /// A calendar target in memory, with the semantics PROTOCOL.md gives the reference target: one UID
-/// per entity, a change token that changes on every write and guards every update, atomic
-/// `multiOp`, fences against the writes of older passes. For fast tests and the crash
-/// simulation; it passes the same contract suite as the CalWS-SOAP client talking to
-/// `outboard-target`.
+/// per entity, a version that changes on every write and guards every update, atomic batches,
+/// fences against the writes of older passes. For fast tests and the crash simulation; it passes
+/// the same contract suite (`TargetContract`) as `CalWSTarget` talking to `outboard-target`.
 public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
+    public var capabilities: TargetCapabilities {
+        TargetCapabilities(batchLimit: 1000, freshnessReports: true, fencing: true)
+    }
+
     // Unchecked: every field of `storage` is read and written under its lock.
     struct Entity: Hashable {
         var uid: String
@@ -32,15 +34,25 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     private let storage: Storage
     /// The pass this view reads and writes as; nil for none (never refused, never fencing).
     private let pass: PassStamp?
+    /// False for a view whose credentials may only read (`reader`).
+    private let mayWrite: Bool
+    /// The largest entity it takes, in iCalendar bytes (the reference target's limit).
+    public static let maxEntityBytes = 1 << 20
 
-    public convenience init() { self.init(storage: Storage(), pass: nil) }
+    public convenience init() { self.init(storage: Storage(), pass: nil, mayWrite: true) }
 
-    private init(storage: Storage, pass: PassStamp?) {
+    private init(storage: Storage, pass: PassStamp?, mayWrite: Bool) {
         self.storage = storage
         self.pass = pass
+        self.mayWrite = mayWrite
     }
 
-    public func fenced(by pass: PassStamp) -> InMemoryTarget { InMemoryTarget(storage: storage, pass: pass) }
+    public func fenced(by pass: PassStamp) -> InMemoryTarget {
+        InMemoryTarget(storage: storage, pass: pass, mayWrite: mayWrite)
+    }
+
+    /// The same target as credentials that may read but not write see it.
+    public func reader() -> InMemoryTarget { InMemoryTarget(storage: storage, pass: pass, mayWrite: false) }
 
     private var lock: NSLock { storage.lock }
     private var collections: [String: [String: Entity]] {
@@ -68,28 +80,28 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
     }
 
     /// Under the lock: refuses writes of this view's pass to collections a later pass has
-    /// touched (`staleWriter`), else raises their fences.
-    private func admit(_ writes: [CalWSRequest]) throws(TargetClientError) {
+    /// touched (`.fenced`), else raises their fences.
+    private func admit(_ writes: [TargetWrite]) throws(TargetError) {
+        guard mayWrite else { throw TargetError(.forbidden, "these credentials may not write") }
         guard let pass else { return }
         let touched = Set(
-            writes.compactMap { r -> String? in
-                switch r.body {
-                case .addItem(let c, _): c
-                case .updateItem(let href, _, _), .deleteItem(let href): Self.split(href)?.0
-                default: nil
+            writes.compactMap { w -> String? in
+                switch w {
+                case .add(let c, _): c
+                case .update(let href, _, _), .delete(let href): Self.split(href)?.0
                 }
             })
         for c in touched.sorted() {
             if let later = storage.fences[c + "\n" + pass.writer], later > pass.number {
-                throw Self.refusal(
-                    .staleWriter, "pass \(pass.number) is older than pass \(later), which has touched \(c)", c)
+                throw TargetError(
+                    .fenced, "\(c): pass \(pass.number) is older than pass \(later), which has touched it")
             }
         }
         for c in touched { reading(c) }
     }
 
     /// `body` under the lock (NSLock.withLock rethrows untyped errors).
-    private func locked<T>(_ body: () throws(TargetClientError) -> T) throws(TargetClientError) -> T {
+    private func locked<T>(_ body: () throws(TargetError) -> T) throws(TargetError) -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -100,8 +112,8 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         lock.withLock { (collections[collection] ?? [:]).mapValues(\.calendar) }
     }
 
-    /// How many writes of each operation (`addItem`, `updateItem`, `deleteItem`) were applied,
-    /// those inside a `multiOp` included.
+    /// How many writes of each kind (`add`, `update`, `delete`) were applied, and how many
+    /// batches of more than one (`batch`).
     public var operations: [String: Int] {
         lock.withLock { applied }
     }
@@ -111,23 +123,21 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         lock.withLock { reported }
     }
 
-    public func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+    public func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetError) {
         lock.withLock { reported[freshness.href] = freshness }
     }
 
-    /// A collection's properties: its zone is the one last reported with its freshness.
-    public func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
-        try locked { () throws(TargetClientError) -> CollectionProperties? in
-            guard collections[href] != nil else {
-                throw Self.refusal(.targetDoesNotExist, "no collection \(href)", href)
-            }
-            return CollectionProperties(
-                href: href, displayName: String(href.split(separator: "/").last ?? ""),
-                timezone: reported[href]?.timezone)
+    /// A collection's description: its zone is the one last reported with its freshness.
+    public func describe(collection: String) async throws(TargetError) -> CollectionDescription? {
+        try locked { () throws(TargetError) -> CollectionDescription? in
+            guard collections[collection] != nil else { throw TargetError(.notFound, "no collection \(collection)") }
+            return CollectionDescription(
+                href: collection, displayName: String(collection.split(separator: "/").last ?? ""),
+                timezone: reported[collection]?.timezone)
         }
     }
 
-    /// Replaces an entity's calendar as another client would (a new change token).
+    /// Replaces an entity's calendar as another client would (a new version).
     public func edit(href: String, _ change: (inout ICalComponent) -> Void) {
         lock.withLock {
             guard let (c, _) = Self.split(href), var e = collections[c]?[href] else { return }
@@ -139,142 +149,120 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
         }
     }
 
-    public func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try locked { () throws(TargetClientError) -> [EntityInfo] in
+    public func list(collection: String, withData: Bool) async throws(TargetError) -> [TargetEntry] {
+        try locked { () throws(TargetError) -> [TargetEntry] in
             reading(collection)
             guard let entities = collections[collection] else {
-                throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
+                throw TargetError(.notFound, "no collection \(collection)")
             }
-            return entities.keys.sorted().map { Self.info($0, entities[$0]!, allData: allData) }
+            return entities.keys.sorted().map { Self.entry($0, entities[$0]!, whole: withData) }
         }
     }
 
-    public func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
-        try locked { () throws(TargetClientError) -> EntityInfo? in
+    public func find(uid: String, in collection: String) async throws(TargetError) -> TargetEntry? {
+        try locked { () throws(TargetError) -> TargetEntry? in
             reading(collection)
             guard let entities = collections[collection] else {
-                throw Self.refusal(.targetDoesNotExist, "no collection \(collection)", collection)
+                throw TargetError(.notFound, "no collection \(collection)")
             }
-            return entities.first { $0.value.uid == uid }.map { Self.info($0.key, $0.value, allData: true) }
+            return entities.first { $0.value.uid == uid }.map { Self.entry($0.key, $0.value, whole: true) }
         }
     }
 
-    public func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
-        try locked { () throws(TargetClientError) -> EntityInfo in
+    public func entry(href: String) async throws(TargetError) -> TargetEntry {
+        try locked { () throws(TargetError) -> TargetEntry in
             if let (c, _) = Self.split(href) { reading(c) }
             guard let (c, _) = Self.split(href), let e = collections[c]?[href] else {
-                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+                throw TargetError(.notFound, "no entity \(href)")
             }
-            return Self.info(href, e, allData: true)
+            return Self.entry(href, e, whole: true)
         }
     }
 
-    public func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError)
-        -> [EntityInfo]
+    public func entries(collection: String, hrefs: [String], withData: Bool) async throws(TargetError) -> [TargetEntry]
     {
         lock.withLock {
             reading(collection)
-            return hrefs.compactMap { h in collections[collection]?[h].map { Self.info(h, $0, allData: allData) } }
+            return hrefs.compactMap { h in collections[collection]?[h].map { Self.entry(h, $0, whole: withData) } }
         }
     }
 
-    public func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
-        href: String, changeToken: String
-    ) {
-        let r = try locked { () throws(TargetClientError) -> CalWSResponse in
-            try apply(CalWSRequest(.addItem(href: collection, calendar: calendar)))
-        }
-        guard case .addItem(let href?, let token?) = r.body else {
-            throw .malformed(endpoint: "memory", message: "no href")
-        }
-        return (href, token)
-    }
-
-    public func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
-        -> String
-    {
-        let r = try locked { () throws(TargetClientError) -> CalWSResponse in
-            try apply(CalWSRequest(.updateItem(href: href, changeToken: changeToken, update: update)))
-        }
-        guard case .updateItem(let token?) = r.body else { throw .malformed(endpoint: "memory", message: "no token") }
-        return token
-    }
-
-    public func deleteItem(href: String) async throws(TargetClientError) {
-        _ = try locked { () throws(TargetClientError) -> CalWSResponse in
-            try apply(CalWSRequest(.deleteItem(href: href)))
-        }
-    }
-
-    public func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
-        try locked { () throws(TargetClientError) -> [CalWSResponse] in
-            try admit(operations)
-            let saved = (storage.collections, storage.revision, storage.applied)
-            var out: [CalWSResponse] = []
-            for (i, op) in operations.enumerated() {
-                do throws(TargetClientError) { out.append(try apply(op, id: i + 1)) } catch {
+    /// Applies a batch atomically, as CalWS's multiOp does; a batch refused as a whole is redone
+    /// one write at a time, so every write has an outcome of its own.
+    public func write(_ writes: [TargetWrite]) async -> [WriteOutcome] {
+        lock.withLock {
+            if writes.count > 1 {
+                let saved = (storage.collections, storage.revision, storage.applied)
+                do throws(TargetError) {
+                    try admit(writes)
+                    let outcomes = try writes.map { w throws(TargetError) in try apply(w) }
+                    applied["batch", default: 0] += 1
+                    return outcomes
+                } catch {
                     (storage.collections, storage.revision, storage.applied) = saved
-                    throw error
                 }
             }
-            return out
+            return writes.map { w in
+                do throws(TargetError) { return try apply(w) } catch { return .refused(error) }
+            }
         }
     }
 
     /// One write, under the lock.
-    private func apply(_ r: CalWSRequest, id: Int = 0) throws(TargetClientError) -> CalWSResponse {
-        try admit([r])
-        let response = try write(r, id: id)
-        applied[r.operation, default: 0] += 1
-        return response
+    private func apply(_ w: TargetWrite) throws(TargetError) -> WriteOutcome {
+        try admit([w])
+        let outcome = try change(w)
+        switch w {
+        case .add: applied["add", default: 0] += 1
+        case .update: applied["update", default: 0] += 1
+        case .delete: applied["delete", default: 0] += 1
+        }
+        return outcome
     }
 
-    private func write(_ r: CalWSRequest, id: Int) throws(TargetClientError) -> CalWSResponse {
-        switch r.body {
-        case .addItem(let collection, let calendar):
+    private func change(_ w: TargetWrite) throws(TargetError) -> WriteOutcome {
+        switch w {
+        case .add(let collection, let calendar):
             guard let uid = calendar.components.first(where: { PropertyTypes.isItemComponent($0.name) })?.uid,
                 !uid.isEmpty
-            else {
-                throw Self.refusal(.invalidCalendarObjectResource, "every component needs a UID", collection)
-            }
+            else { throw TargetError(.invalid, "\(collection): every component needs a UID") }
             if let existing = collections[collection]?.first(where: { $0.value.uid == uid }) {
-                throw Self.refusal(
-                    .uidConflict(href: existing.key), "UID \(uid) is already in \(collection)", collection)
+                throw TargetError(.uidExists(href: existing.key), "UID \(uid) is already in \(collection)")
             }
+            try Self.admitSize(calendar, uid)
             let href = collection + "/" + Self.name(uid)
             revision += 1
             collections[collection, default: [:]][href] = Entity(
                 uid: uid, calendar: calendar, changeToken: "m\(revision)", lastModified: revision)
-            return CalWSResponse(id: id, .addItem(href: href, changeToken: "m\(revision)"))
-        case .updateItem(let href, let token, let update):
+            return .applied(href: href, version: "m\(revision)")
+        case .update(let href, let version, let changes):
             guard let (c, _) = Self.split(href), var e = collections[c]?[href] else {
-                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+                throw TargetError(.notFound, "no entity \(href)")
             }
-            guard token == e.changeToken else {
-                throw Self.refusal(.mismatchedChangeToken, "\(href) has changed", href)
+            guard version == e.changeToken else { throw TargetError(.versionStale, "\(href) has changed") }
+            do { e.calendar = try Applier.apply(changes, to: e.calendar) } catch {
+                throw TargetError(.invalid, "\(href): \(error)")
             }
-            do { e.calendar = try Applier.apply(update, to: e.calendar) } catch {
-                throw Self.refusal(.targetDoesNotExist, "\(href): \(error)", href)
-            }
+            try Self.admitSize(e.calendar, e.uid)
             revision += 1
             e.changeToken = "m\(revision)"
             e.lastModified = revision
             collections[c]?[href] = e
-            return CalWSResponse(id: id, .updateItem(changeToken: e.changeToken))
-        case .deleteItem(let href):
+            return .applied(href: href, version: e.changeToken)
+        case .delete(let href):
             guard let (c, _) = Self.split(href), collections[c]?[href] != nil else {
-                throw Self.refusal(.targetDoesNotExist, "no entity \(href)", href)
+                throw TargetError(.notFound, "no entity \(href)")
             }
             collections[c]?[href] = nil
             revision += 1
-            return CalWSResponse(id: id, .deleteItem)
-        default:
-            throw Self.refusal(.forbidden, "not a write", "multiOp")
+            return .applied(href: href, version: nil)
         }
     }
 
-    static func refusal(_ kind: CalWSErrorKind, _ message: String, _ about: String) -> TargetClientError {
-        .calws(kind, status: kind == .targetDoesNotExist ? .notFound : .error, message: message, about: about)
+    static func admitSize(_ calendar: ICalComponent, _ uid: String) throws(TargetError) {
+        let n = ICalWriter.string([calendar]).utf8.count
+        guard n > maxEntityBytes else { return }
+        throw TargetError(.tooLarge, "the entity \(uid) is \(n) bytes, over the limit of \(maxEntityBytes)")
     }
 
     static func split(_ href: String) -> (String, String)? {
@@ -290,14 +278,13 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
             }) + ".ics"
     }
 
-    /// As the reference target answers: whole, or reduced to UID, RECURRENCE-ID and LAST-MODIFIED.
-    static func info(_ href: String, _ e: Entity, allData: Bool) -> EntityInfo {
-        guard !allData else { return EntityInfo(href: href, changeToken: e.changeToken, calendar: e.calendar) }
-        let stamp = ICalProperty("LAST-MODIFIED", .dateTime(.utc(Date(timeIntervalSince1970: Double(e.lastModified)))))
-        let comps = e.calendar.components.filter { PropertyTypes.isItemComponent($0.name) }.map { c in
-            ICalComponent(name: c.name, properties: ["UID", "RECURRENCE-ID"].compactMap { c.property($0) } + [stamp])
-        }
-        return EntityInfo(
-            href: href, changeToken: e.changeToken, calendar: ICalComponent(name: "VCALENDAR", components: comps))
+    /// As the reference target answers: whole, or as a listing (UID and LAST-MODIFIED).
+    static func entry(_ href: String, _ e: Entity, whole: Bool) -> TargetEntry {
+        guard !whole else { return TargetEntry(href: href, version: e.changeToken, whole: e.calendar) }
+        let stamp = ValueFormatter.icalString(.dateTime(.utc(Date(timeIntervalSince1970: Double(e.lastModified)))))
+        let count = e.calendar.components.count { PropertyTypes.isItemComponent($0.name) }
+        return TargetEntry(
+            href: href, version: e.changeToken, uid: e.uid,
+            lastModified: Array(repeating: stamp, count: count).joined(separator: ","))
     }
 }

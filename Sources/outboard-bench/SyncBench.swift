@@ -95,8 +95,9 @@ enum SyncBench {
         let sub = try SubscriptionLoader.load(
             id: "bench", text: yaml, file: "bench.yaml", filters: [:], environment: ["T": "bench"]
         ).get()
-        let client = TargetClient(endpoint: target, token: "bench")
-        var syncPass = SyncPass(subscription: sub, filters: FilterPipeline([]), store: store, target: client)
+        var syncPass = SyncPass(
+            subscription: sub, filters: FilterPipeline([]), store: store,
+            target: CalWSTarget(endpoint: target, token: "bench"))
         let environment = ProcessInfo.processInfo.environment
         if let n = environment["OUTBOARD_BENCH_BATCH"].flatMap(Int.init) { syncPass.batchSize = n }
         if let n = environment["OUTBOARD_BENCH_IN_FLIGHT"].flatMap(Int.init) { syncPass.batchesInFlight = n }

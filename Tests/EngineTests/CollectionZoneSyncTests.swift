@@ -3,6 +3,7 @@ import CalWS
 import Engine
 import Filters
 import Foundation
+import SyncCore
 import Testing
 import TestSupport
 
@@ -51,7 +52,7 @@ import TestSupport
         #expect(try await bed.client.properties(href: "/cal/berlin")?.timezone == "Europe/Berlin")
         #expect(try bed.store.feed("berlin").feedZone == "Europe/Berlin")
         let check = try await MirrorCheck(
-            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.client
+            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws
         ).run(
             from: 1_770_249_600, to: 1_770_854_400)
         #expect(check.zone == "Europe/Berlin" && check.targetZone == "Europe/Berlin")
@@ -76,7 +77,7 @@ import TestSupport
         try await bed.client.reportFreshness(
             CollectionFreshness(href: "/cal/tokyo", subscription: "other", refreshInterval: 60))
         let check = try await MirrorCheck(
-            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.client
+            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws
         ).run(
             from: 1_770_249_600, to: 1_770_854_400)
         #expect(check.zone == "Asia/Tokyo" && check.targetZone == nil)

@@ -52,9 +52,9 @@ import TestSupport
         #expect(third.succeeded, "\(String(describing: third.error))")
         #expect(third.added.isEmpty && third.deleted.isEmpty && third.updated.count == 2)
         #expect(bed.summaries("/t/content") == mirrored)
-        let match = try #require(try await bed.client.fetch(uid: "1-1@provider", in: "/t/content")?.calendar)
+        let match = try #require(try await bed.client.find(uid: "1-1@provider", in: "/t/content")?.calendar)
         #expect(match.components.first { $0.name == "VEVENT" }?.property("LOCATION")?.text == "Stadium")
-        let series = try #require(try await bed.client.fetch(uid: "series-1@provider", in: "/t/content")?.calendar)
+        let series = try #require(try await bed.client.find(uid: "series-1@provider", in: "/t/content")?.calendar)
         #expect(
             series.components.compactMap { $0.recurrenceID != nil ? $0.property("SUMMARY")?.text : nil } == [
                 "Training (Wednesday)"

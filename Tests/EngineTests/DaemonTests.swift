@@ -125,7 +125,7 @@ import TestSupport
             id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),
             file: "big.yaml", filters: [:], environment: bed.env
         ).get()
-        let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run()
+        let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run()
         #expect(r.succeeded && r.added.count == items - onTarget.count, "\(String(describing: r.error))")
         #expect(try await bed.client.list(collection: "/t/big").count == items)
         daemon.stop()

@@ -163,7 +163,7 @@ func storeDisagreement(_ bed: Bed, _ id: String, _ collection: String) async thr
         try bed.drainTarget()
         let s = try engine.subscription
         func pass(_ now: Date = Date()) async -> SyncReport {
-            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run(
+            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run(
                 now: now)
         }
         let r = await pass()
@@ -221,7 +221,7 @@ func storeDisagreement(_ bed: Bed, _ id: String, _ collection: String) async thr
         lease.release()
         // Once it is released, the next pass runs.
         let r = await SyncPass(
-            subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.client
+            subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.calws
         ).run()
         #expect(r.succeeded, "\(r.error ?? "")")
     }
@@ -429,7 +429,7 @@ extension DivergenceTests {
         let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
         let lost = await SyncPass(
             subscription: s, filters: pipeline, store: bed.store,
-            target: TargetClient(endpoint: proxy.endpoint, token: TargetProcess.token)
+            target: CalWSTarget(endpoint: proxy.endpoint, token: TargetProcess.token)
         ).run()
         #expect(lost.errorKind == .target, "\(lost.error ?? "")")
         #expect(try await bed.summaries("/t/lost")["match-1@club"] == "Renamed", "the gateway forwarded the write")
@@ -472,7 +472,7 @@ extension DivergenceTests {
         s.targetURL = gateway.endpoint
         let unanswered = await SyncPass(
             subscription: s, filters: pipeline, store: bed.store,
-            target: TargetClient(endpoint: gateway.endpoint, token: TargetProcess.token)
+            target: CalWSTarget(endpoint: gateway.endpoint, token: TargetProcess.token)
         ).run()
         #expect(unanswered.errorKind == .target, "\(unanswered.error ?? "")")
         // The feed goes back; the next pass finds the target as the feed wants it (the writes are
@@ -647,7 +647,7 @@ extension DivergenceTests {
         var sub = s
         sub.targetURL = "http://127.0.0.1:\(hung.port)/calws"
         let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
-        let client = TargetClient(endpoint: sub.targetURL, token: TargetProcess.token, timeout: sub.totalTimeout)
+        let client = CalWSTarget(endpoint: sub.targetURL, token: TargetProcess.token, timeout: sub.totalTimeout)
         let r = await SyncPass(subscription: sub, filters: pipeline, store: bed.store, target: client).run()
         #expect(r.errorKind == .target, "\(r.error ?? "")")
         #expect(r.failed.count <= 300, "one timeout per batch in flight, not one per item: \(r.failed.count)")

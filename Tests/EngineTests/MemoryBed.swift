@@ -68,8 +68,8 @@ final class MemoryBed: @unchecked Sendable {
 
     /// Someone else edits an entity on the target: a COMMENT is added to its first component.
     @discardableResult
-    func comment(_ uid: String, in collection: String, _ text: String) async throws -> EntityInfo {
-        let e = try #require(try await memory.fetch(uid: uid, in: collection))
+    func comment(_ uid: String, in collection: String, _ text: String) async throws -> TargetEntry {
+        let e = try #require(try await memory.find(uid: uid, in: collection))
         memory.edit(href: e.href) { $0.components[0].properties.append(ICalProperty("COMMENT", .text(text))) }
         return e
     }
@@ -133,74 +133,59 @@ final class SwitchableTarget: CalendarTarget, @unchecked Sendable {
         set { lock.withLock { refused = newValue } }
     }
 
-    func check() throws(TargetClientError) {
-        if isDown {
-            throw .transport(
-                endpoint: "http://target.test/calws", .curl(code: 7, message: "Couldn't connect to server"))
+    static let unreachable = "cannot reach the target http://target.test/calws: Couldn't connect to server"
+
+    func check() throws(TargetError) {
+        if isDown { throw TargetError(.unknown, Self.unreachable) }
+    }
+
+    var capabilities: TargetCapabilities { inner.capabilities }
+
+    func list(collection: String, withData: Bool) async throws(TargetError) -> [TargetEntry] {
+        try check()
+        return try await inner.list(collection: collection, withData: withData)
+    }
+
+    func find(uid: String, in collection: String) async throws(TargetError) -> TargetEntry? {
+        try check()
+        return try await inner.find(uid: uid, in: collection)
+    }
+
+    func entry(href: String) async throws(TargetError) -> TargetEntry {
+        try check()
+        return try await inner.entry(href: href)
+    }
+
+    func entries(collection: String, hrefs: [String], withData: Bool) async throws(TargetError) -> [TargetEntry] {
+        try check()
+        return try await inner.entries(collection: collection, hrefs: hrefs, withData: withData)
+    }
+
+    /// Refuses each add of a UID in `refusing`; the others go on as a batch.
+    func write(_ writes: [TargetWrite]) async -> [WriteOutcome] {
+        if isDown { return writes.map { _ in .unknown(Self.unreachable) } }
+        var outcomes = [WriteOutcome?](repeating: nil, count: writes.count)
+        var passed: [Int] = []
+        for (i, w) in writes.enumerated() {
+            if case .add(_, let calendar) = w, let uid = calendar.components.first(where: { $0.uid != nil })?.uid,
+                refusing.contains(uid)
+            {
+                outcomes[i] = .refused(TargetError(.tooLarge, "the entity \(uid) is over the target's limit"))
+            } else {
+                passed.append(i)
+            }
         }
+        for (i, outcome) in zip(passed, await inner.write(passed.map { writes[$0] })) { outcomes[i] = outcome }
+        return outcomes.map { $0! }
     }
 
-    /// Refuses an add of a UID in `refusing`.
-    func check(adding calendar: ICalComponent) throws(TargetClientError) {
-        guard let uid = calendar.components.first(where: { $0.uid != nil })?.uid, refusing.contains(uid) else { return }
-        throw .calws(
-            .exceedsMaxResourceSize, status: .error, message: "the entity \(uid) is over the target's limit",
-            about: "http://target.test/calws")
-    }
-
-    func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try check()
-        return try await inner.list(collection: collection, allData: allData)
-    }
-
-    func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
-        try check()
-        return try await inner.fetch(uid: uid, in: collection)
-    }
-
-    func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
-        try check()
-        return try await inner.fetchItem(href: href)
-    }
-
-    func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try check()
-        return try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData)
-    }
-
-    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
-        href: String, changeToken: String
-    ) {
-        try check()
-        try check(adding: calendar)
-        return try await inner.addItem(collection: collection, calendar: calendar)
-    }
-
-    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
-        -> String
-    {
-        try check()
-        return try await inner.updateItem(href: href, changeToken: changeToken, update: update)
-    }
-
-    func deleteItem(href: String) async throws(TargetClientError) {
-        try check()
-        try await inner.deleteItem(href: href)
-    }
-
-    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetError) {
         try check()
         try await inner.reportFreshness(freshness)
     }
 
-    func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
+    func describe(collection: String) async throws(TargetError) -> CollectionDescription? {
         try check()
-        return try await inner.properties(href: href)
-    }
-
-    func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
-        try check()
-        for case .addItem(_, let calendar) in operations.map(\.body) { try check(adding: calendar) }
-        return try await inner.multiOp(operations)
+        return try await inner.describe(collection: collection)
     }
 }

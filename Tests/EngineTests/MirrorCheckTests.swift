@@ -141,7 +141,7 @@ import Testing
         #expect(after.comparison.differences == [])
         #expect((after.feedItems, after.targetItems) == (2, 2))
 
-        let lunch = try #require(try await bed.memory.fetch(uid: "lunch@x", in: "/c"))
+        let lunch = try #require(try await bed.memory.find(uid: "lunch@x", in: "/c"))
         bed.memory.edit(href: lunch.href) { calendar in
             calendar.components[0].properties.removeAll { $0.name == "DTSTART" }
             calendar.components[0].properties.append(

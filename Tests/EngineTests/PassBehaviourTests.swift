@@ -29,7 +29,7 @@ import TestSupport
         #expect(r.succeeded)
         #expect(r.deleted == ["match-3@club"])
         #expect(r.updated.map(\.key) == ["training@club"], "the vanished override is an edit of the series")
-        let entity = try #require(try await bed.client.fetch(uid: "training@club", in: "/t/c"))
+        let entity = try #require(try await bed.client.find(uid: "training@club", in: "/t/c"))
         #expect(entity.calendar?.components.filter { $0.recurrenceID != nil }.isEmpty == true)
         #expect(Set(bed.summaries("/t/c").keys) == ["match-1@club", "match-2@club", "training@club"])
     }
@@ -62,7 +62,7 @@ import TestSupport
         let r = await bed.pass(s)
         #expect(r.succeeded)
         #expect(r.added == ["new@club"])
-        let old = try #require(try await bed.client.fetch(uid: "old@club", in: "/t/split"))
+        let old = try #require(try await bed.client.find(uid: "old@club", in: "/t/split"))
         let rids = old.calendar?.components.compactMap { $0.recurrenceID?.value.map(ValueFormatter.icalString) } ?? []
         #expect(rids == ["20260309T180000Z"], "the override after UNTIL was removed")
     }
@@ -120,12 +120,12 @@ import TestSupport
         bed.put("f.ics", feed([match(1)]))
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/bad")
         #expect(await bed.pass(s).succeeded)
-        let tokens = try await bed.client.list(collection: "/t/bad").map(\.changeToken)
+        let tokens = try await bed.client.list(collection: "/t/bad").map(\.version)
         bed.put("f.ics", Array("<!DOCTYPE html><html><body>Maintenance</body></html>".utf8))
         let r = await bed.pass(s)
         #expect(r.error?.contains("cannot be read") == true)
         #expect(try bed.store.feed("s").lastError?.contains("not iCalendar") == true)
-        #expect(try await bed.client.list(collection: "/t/bad").map(\.changeToken) == tokens)
+        #expect(try await bed.client.list(collection: "/t/bad").map(\.version) == tokens)
         // And a feed that is not there at all: the HTTP status is named.
         let missing = try bed.subscription("m", feed: "nope.ics", collection: "/t/bad2")
         #expect(await bed.pass(missing).error?.contains("HTTP 404") == true)
@@ -137,7 +137,7 @@ import TestSupport
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/rec")
         #expect(await bed.pass(s).succeeded)
         // Someone edits an item on the target, and adds one by hand.
-        let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/rec"))
+        let entity = try #require(try await bed.client.find(uid: "match-1@club", in: "/t/rec"))
         var edited = try #require(entity.calendar)
         edited.components[0].properties = edited.components[0].properties.map {
             $0.name == "SUMMARY" ? ICalProperty("SUMMARY", .text("Edited on the target")) : $0
@@ -145,7 +145,7 @@ import TestSupport
         let update = Differ.diff(
             source: ItemGrouper.items(from: ICalDocument(calendars: [edited])).items[0],
             target: ItemGrouper.items(from: ICalDocument(calendars: [entity.calendar!])).items[0])
-        _ = try await bed.client.updateItem(href: entity.href, changeToken: entity.changeToken, update: update)
+        try await bed.client.apply(.update(href: entity.href, version: entity.version, changes: update))
         let stranger = ICalComponent(
             name: "VCALENDAR",
             components: [
@@ -153,7 +153,7 @@ import TestSupport
                     name: "VEVENT",
                     properties: [ICalProperty("UID", .text("hand@x")), ICalProperty("SUMMARY", .text("By hand"))])
             ])
-        _ = try await bed.client.addItem(collection: "/t/rec", calendar: stranger)
+        try await bed.client.apply(.add(collection: "/t/rec", calendar: stranger))
 
         let normal = await bed.pass(s)
         #expect(normal.notModified, "the feed did not change: a normal pass does not look at the target")
@@ -177,13 +177,13 @@ import TestSupport
         bed.put("f.ics", feed((1...7).map { match($0) }))
         let s = try bed.subscription("s", feed: "f.ics", collection: "/t/batches")
         #expect(await bed.pass(s, batchSize: 2).succeeded)
-        let addsBefore = bed.memory.operations["addItem"]
+        let addsBefore = bed.memory.operations["add"]
         bed.put("f.ics", feed((1...7).map { match($0, summary: "Moved \($0)") }))
         let r = await bed.pass(s, batchSize: 2)
         #expect(r.succeeded && r.updated.count == 7, "\(String(describing: r.error)) \(r.failed)")
-        #expect(bed.memory.operations["addItem"] == addsBefore, "no item was sent as new")
+        #expect(bed.memory.operations["add"] == addsBefore, "no item was sent as new")
         #expect(
-            bed.memory.operations["updateItem"] == 7,
+            bed.memory.operations["update"] == 7,
             "every update applied at the first try (a refused batch is redone one by one)")
         #expect(
             bed.summaries("/t/batches")
@@ -197,8 +197,8 @@ import TestSupport
         let t0 = Date()
         let first = await bed.pass(s, now: t0)
         #expect(first.succeeded && !first.reconciled, "the first pass starts the reconcile's clock")
-        let entity = try #require(try await bed.client.fetch(uid: "match-1@club", in: "/t/sched"))
-        try await bed.client.deleteItem(href: entity.href)  // removed on the target by hand
+        let entity = try #require(try await bed.client.find(uid: "match-1@club", in: "/t/sched"))
+        try await bed.client.apply(.delete(href: entity.href))  // removed on the target by hand
         let soon = await bed.pass(s, now: t0.addingTimeInterval(300))
         #expect(soon.notModified && !soon.reconciled)
         #expect(bed.summaries("/t/sched").isEmpty)
@@ -229,7 +229,7 @@ import TestSupport
         let second = await bed.pass(s)
         #expect(second.succeeded, "\(String(describing: second.error)) \(second.failed)")
         #expect(second.copiesFetched == 1)
-        let now = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/trust"))
+        let now = try #require(try await bed.client.find(uid: "match-2@club", in: "/t/trust"))
         let master = now.calendar?.components.first { $0.name == "VEVENT" }
         #expect(master?.property("SUMMARY")?.text == "Changed in the feed")
         #expect(master?.property("COMMENT") == nil, "the target's own edit was replaced by the feed")
@@ -237,15 +237,14 @@ import TestSupport
         // is still caught by the change token: refused, refetched, diffed again.
         let again = try await bed.comment("match-2@club", in: "/t/trust", "same second")
         var state = try #require(try bed.store.items(s.id)["match-2@club"])
-        state.lastModified = try #require(
-            try await bed.client.multiget(collection: "/t/trust", hrefs: [again.href], allData: false).first?.calendar
-        ).map(TargetClient.lastModified)
+        state.lastModified = try await bed.client.entries(collection: "/t/trust", hrefs: [again.href], withData: false)
+            .first?.lastModified
         try bed.store.commit(s.id, put: [state], remove: [])
         bed.put("f.ics", feed([match(1, summary: "Changed once"), match(2, summary: "Changed twice in the feed")]))
         let third = await bed.pass(s)
         #expect(third.succeeded && third.copiesFetched == 0)
         let last = try #require(
-            try await bed.client.fetch(uid: "match-2@club", in: "/t/trust")?.calendar?.components.first {
+            try await bed.client.find(uid: "match-2@club", in: "/t/trust")?.calendar?.components.first {
                 $0.name == "VEVENT"
             })
         #expect(last.property("SUMMARY")?.text == "Changed twice in the feed" && last.property("COMMENT") == nil)

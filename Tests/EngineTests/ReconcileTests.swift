@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineTesting
 import Filters
 import Foundation
 import Testing
@@ -26,7 +27,7 @@ import TestSupport
         let gone = try #require(try await bed.client.fetch(uid: "match-2@club", in: "/t/repair"))
         try await bed.client.deleteItem(href: gone.href)
         _ = try await bed.client.addItem(
-            collection: "/t/repair", calendar: try TargetContractTests.event("stray@elsewhere", "Stray"))
+            collection: "/t/repair", calendar: try TargetContract.event("stray@elsewhere", "Stray"))
         #expect(try await divergence(bed.client, "/t/repair", feed: bytes, pipeline: pipeline) != nil)
 
         // An hour later the feed has not changed: a 304, and the divergence stays.

@@ -89,6 +89,7 @@ final class Bed: @unchecked Sendable {
     }
 
     var client: TargetClient { TargetClient(endpoint: target.endpoint, token: TargetProcess.token) }
+    var calws: CalWSTarget { CalWSTarget(client: client) }
 
     func pass(
         _ s: Subscription, now: Date = Date(), reconcile: Bool = false, batchSize: Int? = nil,
@@ -97,7 +98,7 @@ final class Bed: @unchecked Sendable {
         var sub = s
         sub.targetURL = target.endpoint  // a restarted target listens elsewhere
         let pipeline = FilterPipeline(input: s.inputFilters.compactMap { filters[$0] }, output: [])
-        var pass = SyncPass(subscription: sub, filters: pipeline, store: store, target: client, source: source)
+        var pass = SyncPass(subscription: sub, filters: pipeline, store: store, target: calws, source: source)
         if let batchSize { pass.batchSize = batchSize }
         return await pass.run(now: now, reconcile: reconcile)
     }
@@ -259,7 +260,7 @@ final class Bed: @unchecked Sendable {
         ).get()
         try bed.drainTarget()
         func pass(_ now: Date = Date()) async -> SyncReport {
-            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.client).run(
+            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run(
                 now: now)
         }
         let r = await pass()

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Recurrence
 @testable import TargetServer
+import SyncCore
 import Testing
 import TestSupport
 

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import TargetServer
+import SyncCore
 import Testing
 import TestSupport
 

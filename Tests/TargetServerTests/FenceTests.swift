@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 @testable import TargetServer
+import SyncCore
 import Testing
 import TestSupport
 

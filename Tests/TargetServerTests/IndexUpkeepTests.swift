@@ -154,7 +154,9 @@ import TestSupport
         #expect(try await bed.rows() == right)
         let again = try await check.run(collection: nil, fix: false, now: Index.now)
         #expect(again.flatMap(\.lines) == ["/people/alice: 2 entities, the index is right"])
-        await #expect(throws: TargetError.self) { try await check.run(collection: "/nope", fix: false, now: Index.now) }
+        await #expect(throws: TargetServer.TargetError.self) {
+            try await check.run(collection: "/nope", fix: false, now: Index.now)
+        }
     }
 
     /// The real binary beside a running server on the same data: `reindex --check` exits 1 on

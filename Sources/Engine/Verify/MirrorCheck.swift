@@ -1,5 +1,4 @@
 import CalendarModel
-import CalWS
 import Filters
 import Foundation
 
@@ -29,7 +28,7 @@ public struct MirrorCheck: Sendable {
         /// The feed could not be fetched or read (the message names the subscription).
         case feed(String)
         /// The target could not be read.
-        case target(TargetClientError)
+        case target(TargetError)
 
         public var description: String {
             switch self {
@@ -56,10 +55,10 @@ public struct MirrorCheck: Sendable {
     /// Compares the instances overlapping `[from, to)` (UTC epoch seconds); `now` is what the
     /// filters measure from, as in a pass.
     public func run(from: Int64, to: Int64, now: Date = Date()) async throws(Failure) -> Outcome {
-        let (feed, calendarProperties, dropped) = try await mirroredFeed(now: now)
-        let copies: [EntityInfo]
-        do { copies = try await target.list(collection: subscription.targetCollection, allData: true) } catch {
-            guard error.kind == .targetDoesNotExist else { throw .target(error) }
+        let (feed, feedZone, dropped) = try await mirroredFeed(now: now)
+        let copies: [TargetEntry]
+        do { copies = try await target.list(collection: subscription.targetCollection, withData: true) } catch {
+            guard error.reason == .notFound else { throw .target(error) }
             copies = []  // nothing mirrored yet: every instance of the feed is missing
         }
         let targetItems = copies.compactMap { $0.calendar.flatMap(Self.item) }
@@ -68,7 +67,7 @@ public struct MirrorCheck: Sendable {
         // The feed's floating and DATE values go where the subscription places them; the
         // target's where the target says it places them (a target that has not been told the
         // zone places them elsewhere, and its instances are found moved).
-        let zone = subscription.collectionZone(feedZone: FloatingZoner.calendarZone(calendarProperties))
+        let zone = subscription.collectionZone(feedZone: feedZone)
         let targetZone = copies.isEmpty ? zone : try await self.targetZone()
         let comparison = InstanceComparison(
             feed: feed, target: targetItems, from: from, to: to, calendarZone: zone, targetZone: targetZone,
@@ -81,14 +80,14 @@ public struct MirrorCheck: Sendable {
     /// The zone the target places the collection's floating and DATE values in (its
     /// `resourceTimezoneId`); nil when it has none.
     func targetZone() async throws(Failure) -> String? {
-        do { return try await target.properties(href: subscription.targetCollection)?.timezone } catch {
+        do { return try await target.describe(collection: subscription.targetCollection)?.timezone } catch {
             throw .target(error)
         }
     }
 
-    /// The feed's items as a pass mirrors them, its calendar properties, and how many items the
-    /// filters dropped: zoned and filtered by the pass's own `FeedFilter`.
-    func mirroredFeed(now: Date) async throws(Failure) -> ([ICalItem], [ICalProperty], Int) {
+    /// The feed's items as a pass mirrors them, its X-WR-TIMEZONE, and how many items the filters
+    /// dropped: read by the pass's own `FeedInput`.
+    func mirroredFeed(now: Date) async throws(Failure) -> ([ICalItem], feedZone: String?, dropped: Int) {
         let body: [UInt8]
         do {
             guard case .body(let b, _, _) = try await source.fetch(subscription, etag: nil, lastModified: nil) else {
@@ -102,13 +101,15 @@ public struct MirrorCheck: Sendable {
         } catch {
             throw .feed("\(error)")
         }
-        let set: ItemSet
-        do { set = try SyncPass.items(body) } catch {
-            throw .feed("the feed of \(subscription.id) (\(subscription.sourceHost)) cannot be read: \(error)")
-        }
         var report = SyncReport(subscription: subscription.id)
-        let (feed, _) = FeedFilter(subscription: subscription, filters: filters).run(set, now: now, &report)
-        return (feed.order.compactMap { feed.items[$0]?.item }, set.calendarProperties, report.dropped)
+        var state = FeedState()
+        let input: FeedInput
+        do {
+            input = try FeedInput.read(
+                body, scan: nil, known: [:], .init(subscription: subscription, filters: filters, now: now),
+                report: &report, state: &state)
+        } catch { throw .feed(error.description) }
+        return (input.feed.order.compactMap { input.feed.items[$0]?.item }, state.feedZone, report.dropped)
     }
 
     /// A target entity as an item: its components and zones.

@@ -140,7 +140,7 @@ enum SyncRunner {
         progress: @escaping @Sendable (PassProgress) -> Void = { _ in }
     ) async -> SyncReport {
         let filters = self.filters(s, config: config)
-        let target: TargetClient
+        let target: any CalendarTarget
         do { target = try self.target(s) } catch {
             var r = SyncReport(subscription: s.id)
             r.error = error.message
@@ -162,11 +162,11 @@ enum SyncRunner {
     }
 
     /// The subscription's target, with its token read; the error says which token cannot be read.
-    static func target(_ s: Subscription) throws(CommandExit) -> TargetClient {
+    static func target(_ s: Subscription) throws(CommandExit) -> any CalendarTarget {
         guard case .success(let token) = s.targetToken.read() else {
             throw CommandExit.usage("\(s.id): the target token (\(s.targetToken)) cannot be read")
         }
-        return TargetClient(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
+        return CalWSTarget(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
     }
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {

@@ -171,7 +171,7 @@ import TestSupport
     /// entity of the target by href and current change token, with the hash of what it holds,
     /// and each entity must have its state.
     static func compare(store: [String: ItemState], with target: InMemoryTarget) async throws -> String? {
-        let listed = try await target.list(collection: collection, allData: true)
+        let listed = try await target.list(collection: collection, withData: true)
         var problems: [String] = []
         var seen = Set<String>()
         for e in listed {
@@ -183,9 +183,9 @@ import TestSupport
                 problems.append("\(item.key): on the target, unknown to the store")
                 continue
             }
-            if state.href != e.href || state.changeToken != e.changeToken {
+            if state.href != e.href || state.changeToken != e.version {
                 problems.append(
-                    "\(item.key): the store says \(state.href) \(state.changeToken), the target \(e.href) \(e.changeToken)"
+                    "\(item.key): the store says \(state.href) \(state.changeToken), the target \(e.href) \(e.version)"
                 )
             }
             if state.hash != ItemHasher.hashes(of: [item])[0] {

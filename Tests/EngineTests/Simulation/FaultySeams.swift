@@ -1,5 +1,4 @@
 import CalendarModel
-import CalWS
 import Engine
 import EngineTesting
 import Foundation
@@ -142,79 +141,75 @@ struct FaultyTarget: CalendarTarget {
     /// target that cannot: then the doubts about unanswered writes alone protect the mirror).
     var fences = true
 
-    static let lost = TargetClientError.transport(endpoint: "sim", .curl(code: 52, message: "Empty reply from server"))
+    static let lost = "cannot reach the target sim: Empty reply from server"
 
-    func around<T>(
-        _ name: String, write: Bool, _ call: @escaping @Sendable () async throws(TargetClientError) -> T
-    ) async throws(TargetClientError) -> T {
-        for land in plan.tick() { await land() }
-        switch plan.next("target." + name, isWrite: write) {
-        case nil: return try await call()
-        case .crashBefore: throw Self.lost
-        case .crashAfter, .loseAnswer:
-            _ = try await call()
-            throw Self.lost
-        case .refuse: throw .calws(.forbidden, status: .noAccess, message: "refused by the simulation", about: "sim")
-        case .landLate:
-            plan.hold { _ = try? await call() }
-            throw Self.lost
-        }
+    var capabilities: TargetCapabilities {
+        TargetCapabilities(batchLimit: 1000, freshnessReports: true, fencing: fences)
     }
 
-    func list(collection: String, allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around("list", write: false) { () async throws(TargetClientError) in
-            try await inner.list(collection: collection, allData: allData)
-        }
-    }
-
-    func fetch(uid: String, in collection: String) async throws(TargetClientError) -> EntityInfo? {
-        try await around("fetch", write: false) { () async throws(TargetClientError) in
-            try await inner.fetch(uid: uid, in: collection)
-        }
-    }
-
-    func fetchItem(href: String) async throws(TargetClientError) -> EntityInfo {
-        try await around("fetchItem", write: false) { () async throws(TargetClientError) in
-            try await inner.fetchItem(href: href)
-        }
-    }
-
-    func multiget(collection: String, hrefs: [String], allData: Bool) async throws(TargetClientError) -> [EntityInfo] {
-        try await around("multiget", write: false) { () async throws(TargetClientError) in
-            try await inner.multiget(collection: collection, hrefs: hrefs, allData: allData)
-        }
-    }
-
-    func addItem(collection: String, calendar: ICalComponent) async throws(TargetClientError) -> (
-        href: String, changeToken: String
-    ) {
-        try await around("addItem", write: true) { () async throws(TargetClientError) in
-            try await inner.addItem(collection: collection, calendar: calendar)
-        }
-    }
-
-    func updateItem(href: String, changeToken: String, update: ComponentUpdate) async throws(TargetClientError)
-        -> String
+    func read<T>(_ name: String, _ call: @escaping @Sendable () async throws(TargetError) -> T)
+        async throws(TargetError)
+        -> T
     {
-        try await around("updateItem", write: true) { () async throws(TargetClientError) in
-            try await inner.updateItem(href: href, changeToken: changeToken, update: update)
+        for land in plan.tick() { await land() }
+        switch plan.next("target." + name, isWrite: false) {
+        case nil: return try await call()
+        case .crashBefore: throw TargetError(.unknown, Self.lost)
+        case .crashAfter, .loseAnswer, .landLate:
+            _ = try await call()
+            throw TargetError(.unknown, Self.lost)
+        case .refuse: throw TargetError(.forbidden, "refused by the simulation")
         }
     }
 
-    func deleteItem(href: String) async throws(TargetClientError) {
-        try await around("deleteItem", write: true) { () async throws(TargetClientError) in
-            try await inner.deleteItem(href: href)
+    func list(collection: String, withData: Bool) async throws(TargetError) -> [TargetEntry] {
+        try await read("list") { () async throws(TargetError) in
+            try await inner.list(collection: collection, withData: withData)
         }
     }
 
-    func multiOp(_ operations: [CalWSRequest]) async throws(TargetClientError) -> [CalWSResponse] {
-        try await around("multiOp", write: true) { () async throws(TargetClientError) in
-            try await inner.multiOp(operations)
+    func find(uid: String, in collection: String) async throws(TargetError) -> TargetEntry? {
+        try await read("find") { () async throws(TargetError) in try await inner.find(uid: uid, in: collection) }
+    }
+
+    func entry(href: String) async throws(TargetError) -> TargetEntry {
+        try await read("entry") { () async throws(TargetError) in try await inner.entry(href: href) }
+    }
+
+    func entries(collection: String, hrefs: [String], withData: Bool) async throws(TargetError) -> [TargetEntry] {
+        try await read("entries") { () async throws(TargetError) in
+            try await inner.entries(collection: collection, hrefs: hrefs, withData: withData)
+        }
+    }
+
+    /// A batch is one step, named after what it carries (`write`, or `write.add` for a single add).
+    func write(_ writes: [TargetWrite]) async -> [WriteOutcome] {
+        for land in plan.tick() { await land() }
+        let name = writes.count == 1 ? "write." + Self.kind(writes[0]) : "write"
+        let lost = writes.map { _ in WriteOutcome.unknown(Self.lost) }
+        switch plan.next("target." + name, isWrite: true) {
+        case nil: return await inner.write(writes)
+        case .crashBefore: return lost
+        case .crashAfter, .loseAnswer:
+            _ = await inner.write(writes)
+            return lost
+        case .refuse: return writes.map { _ in .refused(TargetError(.forbidden, "refused by the simulation")) }
+        case .landLate:
+            plan.hold { _ = await inner.write(writes) }
+            return lost
+        }
+    }
+
+    static func kind(_ w: TargetWrite) -> String {
+        switch w {
+        case .add: "add"
+        case .update: "update"
+        case .delete: "delete"
         }
     }
 
     /// Not a step: what the mirror holds does not depend on it.
-    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetClientError) {
+    func reportFreshness(_ freshness: CollectionFreshness) async throws(TargetError) {
         try await inner.reportFreshness(freshness)
     }
 
@@ -223,8 +218,8 @@ struct FaultyTarget: CalendarTarget {
     }
 
     /// Not a step either: only `outboard verify` asks.
-    func properties(href: String) async throws(TargetClientError) -> CollectionProperties? {
-        try await inner.properties(href: href)
+    func describe(collection: String) async throws(TargetError) -> CollectionDescription? {
+        try await inner.describe(collection: collection)
     }
 }
 

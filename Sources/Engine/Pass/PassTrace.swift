@@ -32,7 +32,9 @@ extension SyncPass {
             return ItemTrace(key: s.key, outcome: .matched, rules: filtered.rules[s.key] ?? [])
         }
     }
+}
 
+extension PlanWriter {
     /// The trace rows of a batch's writes, from its outcome: what was sent (the update sent
     /// after a refetch in place of the planned one) and the target's answer.
     func trace(_ writes: [PlannedWrite], _ o: BatchOutcome, rules: [String: [String]]) -> [ItemTrace] {

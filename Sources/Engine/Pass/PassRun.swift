@@ -76,7 +76,7 @@ struct PassRun {
 
     /// Ends the pass as failed by what a look-up on the target or the status store threw.
     mutating func fail(_ error: any Error, _ store: any ItemStateStore) -> SyncReport {
-        if let e = error as? TargetClientError { return fail("\(e)", .target, store) }
+        if let e = error as? TargetError { return fail("\(e)", .target, store) }
         return fail("cannot read or write the status store: \(error)", .store, store)
     }
 
