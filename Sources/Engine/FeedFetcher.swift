@@ -23,13 +23,6 @@ public enum FetchError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Conditional GETs of a subscription's feed through libcurl.
 public struct FeedFetcher: Sendable {
-    public enum Result: Sendable {
-        /// 304 Not Modified.
-        case notModified
-        /// A new representation with its validators.
-        case body([UInt8], etag: String?, lastModified: String?)
-    }
-
     public var http: CurlHTTPClient
 
     public init(http: CurlHTTPClient = CurlHTTPClient()) {
@@ -37,11 +30,12 @@ public struct FeedFetcher: Sendable {
     }
 
     /// Fetches the feed, sending the stored validators (copied verbatim, RFC 9110 §13.1);
-    /// `onBody` sees the body while it downloads (see `HTTPRequest.onBody`).
+    /// `onBody` sees the body while it downloads (see `HTTPRequest.onBody`). A feed has no
+    /// token: a token position reads it whole.
     public func fetch(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-    ) async throws(FetchError) -> Result {
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedResult {
+        let (etag, lastModified) = position?.validators ?? (nil, nil)
         var headers: [(String, String)] = [("Accept", "text/calendar, */*;q=0.5")]
         if let etag { headers.append(("If-None-Match", etag)) }
         if let lastModified { headers.append(("If-Modified-Since", lastModified)) }

@@ -80,25 +80,25 @@ public actor SharedFeedSource: FeedSource {
         /// ETag (a strong validator); else the body, whose bytes the pass compares itself. A
         /// Last-Modified alone never makes a 304 here: it counts whole seconds, and a feed changed
         /// twice in one second would look unchanged. Nil when it cannot tell (no body kept).
-        func answer(etag: String?, lastModified: String?) -> FeedFetcher.Result? {
+        func answer(etag: String?, lastModified: String?) -> FeedResult? {
             if let mine = self.etag, etag == mine { return .notModified }
             return body.map { .body($0, etag: self.etag, lastModified: self.lastModified) }
         }
     }
 
     public func fetch(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-    ) async throws(FetchError) -> FeedFetcher.Result {
-        try await answer(s, etag: etag, lastModified: lastModified, onBody: onBody).result
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedResult {
+        try await answer(s, from: position, onBody: onBody).result
     }
 
+    /// Only whole bodies are shared: changes since a token are each reader's own.
     public func answer(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedAnswer {
-        guard let key = Key(s) else {
-            return FeedAnswer(result: try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody))
+        let (etag, lastModified) = position?.validators ?? (nil, nil)
+        guard let key = Key(s), position?.isToken != true else {
+            return FeedAnswer(result: try await inner.fetch(s, from: position, onBody: onBody))
         }
         subscribers[key, default: []].insert(s.id)
         // A fetch of this feed in flight, or an answer of this refresh that has not served this
@@ -114,11 +114,11 @@ public actor SharedFeedSource: FeedSource {
             return FeedAnswer(result: result, shared: true)
         }
         // The subscription that fetches gets what the server answered it.
-        let own = Mutex<FeedFetcher.Result?>(nil)
+        let own = Mutex<FeedResult?>(nil)
         let task = Task { [inner, clock] () -> Result<Answer, FetchError> in
             let outcome: Result<Answer, FetchError>
             do throws(FetchError) {
-                let result = try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody)
+                let result = try await inner.fetch(s, from: position, onBody: onBody)
                 own.withLock { $0 = result }
                 switch result {
                 case .notModified:
@@ -126,6 +126,8 @@ public actor SharedFeedSource: FeedSource {
                 case .body(let body, let etag, let lastModified):
                     outcome = .success(
                         Answer(time: clock(), served: [s.id], etag: etag, lastModified: lastModified, body: body))
+                case .changes, .tokenInvalid:
+                    outcome = .success(Answer(time: clock(), served: [s.id]))
                 }
             } catch {
                 outcome = .failure(error)

@@ -38,6 +38,7 @@ struct FeedRecord: FetchableRecord, PersistableRecord {
         c["feed_refresh"] = state.feedRefresh
         c["feed_zone"] = state.feedZone
         c["pass_number"] = state.passNumber
+        c["sync_token"] = state.syncToken
     }
 }
 
@@ -49,6 +50,7 @@ extension FeedState: FetchableRecord {
             lastSuccess: r["last_success"], lastError: r["last_error"], failures: r["failures"], nextDue: r["next_due"],
             lastReconcile: r["last_reconcile"], passOpen: r["pass_open"], feedRefresh: r["feed_refresh"],
             feedZone: r["feed_zone"], passNumber: r["pass_number"])
+        syncToken = r["sync_token"]
     }
 }
 
@@ -67,7 +69,9 @@ struct FeedSchedule: PersistableRecord {
 /// An `item` row: a mirrored item's state.
 struct ItemRecord: FetchableRecord, BulkRecord {
     static let databaseTableName = "item"
-    static let columns = ["subscription", "key", "hash", "href", "change_token", "last_modified", "content", "source"]
+    static let columns = [
+        "subscription", "key", "hash", "href", "change_token", "last_modified", "content", "source", "origin",
+    ]
     /// Read by position in `init(row:)`, in this order: a pass reads every item of its feed.
     static var databaseSelection: [any SQLSelectable] { columns.dropFirst().map { Column($0) } }
     static let upsert = upsertSQL(key: ["subscription", "key"])
@@ -84,13 +88,14 @@ struct ItemRecord: FetchableRecord, BulkRecord {
     init(row r: Row) {
         subscription = ""
         state = ItemState(
-            key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5], source: r[6])
+            key: r[0], hash: r[1], href: r[2], changeToken: r[3], lastModified: r[4], content: r[5], source: r[6],
+            origin: r[7])
     }
 
     var values: [(any DatabaseValueConvertible)?] {
         [
             subscription, state.key, state.hash, state.href, state.changeToken, state.lastModified, state.content,
-            state.source,
+            state.source, state.origin,
         ]
     }
 

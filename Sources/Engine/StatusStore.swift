@@ -34,6 +34,24 @@ public struct FeedState: Sendable, Hashable {
     /// it, so that a fencing target refuses a dead pass's late writes): recorded before its first
     /// write, and one more for each pass.
     public var passNumber = 0
+    /// The token of the last changes applied, for a source that reads changes (`FeedPosition`).
+    public var syncToken: String?
+
+    /// Where the source's reading stands: its token, else its validators; nil for none.
+    public var position: FeedPosition? {
+        get {
+            if let syncToken { return .token(syncToken) }
+            if etag == nil, lastModified == nil { return nil }
+            return .validators(etag: etag, lastModified: lastModified)
+        }
+        set {
+            switch newValue {
+            case .token(let t)?: (syncToken, etag, lastModified) = (t, nil, nil)
+            case .validators(let e, let l)?: (syncToken, etag, lastModified) = (nil, e, l)
+            case nil: (syncToken, etag, lastModified) = (nil, nil, nil)
+            }
+        }
+    }
 
     public init(
         etag: String? = nil, lastModified: String? = nil, bodyHash: String? = nil, lastAttempt: Date? = nil,
@@ -163,6 +181,11 @@ public final class StatusStore: ItemStateStore {
             // The name this store's passes carry with their numbers (`ItemStateStore.writer`).
             try db.execute(sql: "CREATE TABLE writer (id TEXT NOT NULL)")
             try db.execute(sql: "INSERT INTO writer (id) VALUES (?)", arguments: [RandomToken.hex(bytes: 16)])
+        }
+        // A source that reads changes keeps its token; each item the resource it came from.
+        m.registerMigration("v11: sync tokens and item origins") { db in
+            try db.execute(sql: "ALTER TABLE feed ADD COLUMN sync_token TEXT")
+            try db.execute(sql: "ALTER TABLE item ADD COLUMN origin TEXT")
         }
         return m
     }

@@ -23,9 +23,8 @@ public final class InMemoryFeed: FeedSource, @unchecked Sendable {
     }
 
     public func fetch(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-    ) async throws(FetchError) -> FeedFetcher.Result {
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedResult {
         let body = lock.withLock { self.body }
         // FNV-1a of the body: any change of a byte changes the tag.
         var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -33,7 +32,7 @@ public final class InMemoryFeed: FeedSource, @unchecked Sendable {
             for byte in bytes { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
         }
         let tag = "\"" + String(fnv, radix: 16) + "\""
-        if etag == tag { return .notModified }
+        if position?.validators.etag == tag { return .notModified }
         body.withUnsafeBufferPointer { onBody?($0) }
         return .body(body, etag: tag, lastModified: nil)
     }

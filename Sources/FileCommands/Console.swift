@@ -1,4 +1,8 @@
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Synchronization
 
 /// Where a command reads standard input and writes its output. The executable uses the process's
@@ -61,7 +65,7 @@ public final class Console: @unchecked Sendable {
     private static func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) -> Int32? {
         var rest = UnsafeRawBufferPointer(bytes)
         while !rest.isEmpty {
-            let n = Glibc.write(fd, rest.baseAddress, rest.count)
+            let n = systemWrite(fd, rest.baseAddress, rest.count)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return n < 0 ? errno : EIO }
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
@@ -78,8 +82,10 @@ public final class Console: @unchecked Sendable {
         guard !recording else { return }
         var info = stat()
         guard fstat(STDOUT_FILENO, &info) == 0, info.st_mode & S_IFMT == S_IFIFO else { return }
-        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ (fcntl.h, Linux), not in Swift's Glibc module
-        _ = fcntl(STDOUT_FILENO, setPipeSize, Int32(1 << 20))
+        #if os(Linux)
+            let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ (fcntl.h, Linux), not in Swift's Glibc module
+            _ = fcntl(STDOUT_FILENO, setPipeSize, Int32(1 << 20))
+        #endif
     }
 
     /// Writes a line to standard output.

@@ -1,4 +1,8 @@
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The bytes of a command's input. A regular file is mapped into memory and read in place: no
 /// copy, and its pages come from the page cache many at a time (reading `ics expand`'s 2.8 MB
@@ -56,7 +60,7 @@ package final class FileBytes: @unchecked Sendable {
         var count = 0
         while true {
             if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(count, 1 << 16))) }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            let n = bytes.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + count, $0.count - count) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { return nil }
             if n == 0 { break }
@@ -66,3 +70,7 @@ package final class FileBytes: @unchecked Sendable {
         return bytes
     }
 }
+
+/// read(2) and write(2), named apart from the methods called `read` and `write`.
+func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }

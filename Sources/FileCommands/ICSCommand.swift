@@ -1,6 +1,10 @@
 import ArgumentParser
 import CalendarModel
-import Glibc
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import XCal
 
 /// `outboard ics …`: read, convert and hash iCalendar files.

@@ -123,7 +123,7 @@ enum SyncBench {
         var fetches: [Double] = []
         for _ in 0..<5 {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            _ = try await FeedFetcher().fetch(sub, etag: nil, lastModified: nil)
+            _ = try await FeedFetcher().fetch(sub)
             fetches.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         fetches.sort()

@@ -99,14 +99,14 @@ final class NamedFeeds: FeedSource, @unchecked Sendable {
     }
 
     func fetch(
-        _ s: Subscription, etag: String?, lastModified: String?,
+        _ s: Subscription, from position: FeedPosition?,
         onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-    ) async throws(FetchError) -> FeedFetcher.Result {
+    ) async throws(FetchError) -> FeedResult {
         let name = String(s.sourceURL.split(separator: "/").last ?? "")
         guard let feed = lock.withLock({ feeds[name] }) else {
             throw .http(subscription: s.id, host: s.sourceHost, status: 404, retryAfter: nil)
         }
-        return try await feed.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody)
+        return try await feed.fetch(s, from: position, onBody: onBody)
     }
 }
 

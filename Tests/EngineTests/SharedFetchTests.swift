@@ -82,11 +82,11 @@ import TestSupport
         var requests: Int { lock.withLock { count } }
 
         func fetch(
-            _ s: Subscription, etag: String?, lastModified: String?,
+            _ s: Subscription, from position: FeedPosition?,
             onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-        ) async throws(FetchError) -> FeedFetcher.Result {
+        ) async throws(FetchError) -> FeedResult {
             lock.withLock { count += 1 }
-            return try await inner.fetch(s, etag: etag, lastModified: lastModified, onBody: onBody)
+            return try await inner.fetch(s, from: position, onBody: onBody)
         }
     }
 
@@ -95,9 +95,9 @@ import TestSupport
     struct SameSecondFeed: FeedSource {
         let bytes: [UInt8]
         func fetch(
-            _ s: Subscription, etag: String?, lastModified: String?,
+            _ s: Subscription, from position: FeedPosition?,
             onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-        ) async throws(FetchError) -> FeedFetcher.Result {
+        ) async throws(FetchError) -> FeedResult {
             .body(bytes, etag: nil, lastModified: "Mon, 30 Nov 2026 12:35:45 GMT")
         }
     }
@@ -111,7 +111,10 @@ import TestSupport
         let stored = "Mon, 30 Nov 2026 12:35:45 GMT"
         // The subscription that fetched gets the server's 200; the other the body, not a 304.
         for s in [a, b] {
-            guard case .body(let body, _, _) = try await shared.fetch(s, etag: nil, lastModified: stored) else {
+            guard
+                case .body(let body, _, _) = try await shared.fetch(
+                    s, from: .validators(etag: nil, lastModified: stored))
+            else {
                 Issue.record("\(s.id) was told the feed had not changed")
                 continue
             }
@@ -126,22 +129,22 @@ import TestSupport
         let b = try bed.subscription("b", feed: "f.ics", collection: "/t/b")
         let counting = CountingFeed(bed.feeds)
         let shared = SharedFeedSource(counting, subscriptions: [a, b])
-        let first = try await shared.answer(a, etag: nil, lastModified: nil, onBody: nil)
+        let first = try await shared.answer(a, from: nil, onBody: nil)
         guard case .body(let body, let etag, _) = first.result else {
             Issue.record("a body")
             return
         }
         #expect(!first.shared && counting.requests == 1)
         // b, with the same validators: a 304 from a's answer; with none: a's body.
-        #expect(try await shared.answer(b, etag: etag, lastModified: nil, onBody: nil).shared)
+        #expect(try await shared.answer(b, from: .validators(etag: etag, lastModified: nil), onBody: nil).shared)
         #expect(counting.requests == 1)
         // a again (a trigger right after its pass): a refresh of its own, so a request.
-        guard case .notModified = try await shared.fetch(a, etag: etag, lastModified: nil) else {
+        guard case .notModified = try await shared.fetch(a, from: .validators(etag: etag, lastModified: nil)) else {
             Issue.record("a 304 for a's own validators")
             return
         }
         #expect(counting.requests == 2)
-        let third = try await shared.answer(b, etag: nil, lastModified: nil, onBody: nil)
+        let third = try await shared.answer(b, from: nil, onBody: nil)
         guard case .body(let again, _, _) = third.result else {
             Issue.record("the body kept from a's first answer, confirmed by its 304")
             return
@@ -154,7 +157,7 @@ import TestSupport
         let missing = SharedFeedSource(CountingFeed(bed.feeds), subscriptions: [c, d])
         func failure(_ s: Subscription) async -> FetchError? {
             do {
-                _ = try await missing.fetch(s, etag: nil, lastModified: nil)
+                _ = try await missing.fetch(s)
                 return nil
             } catch { return error }
         }

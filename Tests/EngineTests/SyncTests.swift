@@ -370,7 +370,7 @@ final class Bed: @unchecked Sendable {
         final class Seen: @unchecked Sendable { var calls = 0, last = 0 }
         let seen = Seen()
         let digest = FeedDigest(scanning: true)
-        let result = try await FeedFetcher().fetch(try sub(nginx.url("moved/feed.ics")), etag: nil, lastModified: nil) {
+        let result = try await FeedFetcher().fetch(try sub(nginx.url("moved/feed.ics")), from: nil) {
             seen.calls += 1
             seen.last = $0.count
             digest.received($0)
@@ -386,7 +386,8 @@ final class Bed: @unchecked Sendable {
         // nginx weakens the ETag of a body it sends gzipped (W/"…"); a body sent as it is keeps
         // its strong ETag. So a weak one here says the feed came over compressed.
         #expect(etag?.hasPrefix("W/\"") == true, "the feed was not sent compressed (ETag \(etag ?? "none"))")
-        let again = try await FeedFetcher().fetch(try sub(nginx.url("feed.ics")), etag: etag, lastModified: lm)
+        let again = try await FeedFetcher().fetch(
+            try sub(nginx.url("feed.ics")), from: .validators(etag: etag, lastModified: lm))
         guard case .notModified = again else {
             Issue.record("expected a 304")
             return
@@ -397,7 +398,7 @@ final class Bed: @unchecked Sendable {
         try nginx.put("big.ics", Array(FeedGenerator(events: 200, seed: 2).text().utf8))
         do {
             _ = try await FeedFetcher().fetch(
-                try sub(nginx.url("big.ics"), extra: "max-feed-bytes: 10kB"), etag: nil, lastModified: nil)
+                try sub(nginx.url("big.ics"), extra: "max-feed-bytes: 10kB"))
             Issue.record("a feed over max-feed-bytes was accepted")
         } catch {
             #expect("\(error)".contains("max-feed-bytes"))
@@ -443,7 +444,7 @@ final class Bed: @unchecked Sendable {
         }
         #expect(id == "tls")
         for path in ["secure.ics", "to-https/secure.ics"] {
-            let result = try await FeedFetcher().fetch(try https(path, ca: cert), etag: nil, lastModified: nil)
+            let result = try await FeedFetcher().fetch(try https(path, ca: cert))
             guard case .body(let bytes, _, _) = result else {
                 Issue.record("\(path): no body")
                 continue
@@ -473,7 +474,7 @@ final class Bed: @unchecked Sendable {
 
     func fetchError(_ s: Subscription) async -> FetchError? {
         do {
-            _ = try await FeedFetcher().fetch(s, etag: nil, lastModified: nil)
+            _ = try await FeedFetcher().fetch(s)
             return nil
         } catch {
             return error

@@ -17,7 +17,7 @@ import TestSupport
             let s = try SubscriptionLoader.load(
                 id: "ua", text: yaml, file: "ua.yaml", filters: [:], environment: ["T": "t"]
             ).get()
-            guard case .body(let body, _, _) = try await FeedFetcher().fetch(s, etag: nil, lastModified: nil) else {
+            guard case .body(let body, _, _) = try await FeedFetcher().fetch(s) else {
                 return nil
             }
             return String(decoding: body, as: UTF8.self).split(separator: "\r\n").first { $0.hasPrefix("SUMMARY:") }.map

@@ -19,6 +19,8 @@ struct FeedInput {
     var sources: [String: String]
     /// What the filters did, for the pass's trace.
     var filtered: FilterTrace
+    /// The resource each item came from (changes read from a collection), by key.
+    var origins: [String: String] = [:]
 
     /// Why a feed could not be read; the message names the subscription and its host.
     struct Unreadable: Error, CustomStringConvertible {
@@ -88,6 +90,48 @@ struct FeedInput {
         let (feed, filtered) = FeedFilter(subscription: s, filters: context.filters).run(
             set, now: context.now, &report)
         return FeedInput(feed: feed, known: known, settled: settled, sources: sources, filtered: filtered)
+    }
+
+    /// Changes read from a collection: each changed resource parsed (one item each; a resource
+    /// with several UIDs is a diagnostic naming it), and the items nothing touched settled, unless
+    /// the changes are the whole collection. A deleted resource's item is gone (by its origin).
+    /// A resource that cannot be read fails the read: its change must not be lost.
+    static func changes(
+        _ c: FeedChanges, known: [String: ItemState], _ context: Context, report: inout SyncReport
+    ) throws(Unreadable) -> FeedInput {
+        let s = context.subscription
+        var calendars: [ICalComponent] = []
+        var originOfUID: [String: String] = [:]
+        for (href, body) in c.changed {
+            let document: ICalDocument
+            do { document = try ICalParser().parse(body) } catch {
+                throw Unreadable(
+                    description:
+                        "\(s.id): the resource \(href) of \(s.sourceHost) cannot be read: \(error); the target was not touched"
+                )
+            }
+            let uids = Set(ItemGrouper.items(from: document).items.compactMap(\.uid))
+            if uids.count > 1 {
+                report.diagnostics.append(
+                    "\(href) holds \(uids.count) UIDs (\(uids.sorted().joined(separator: ", "))); each is mirrored")
+            }
+            for uid in uids { originOfUID[uid] = href }
+            calendars += document.calendars
+        }
+        let set = ItemGrouper.items(from: ICalDocument(calendars: calendars))
+        let (feed, filtered) = FeedFilter(subscription: s, filters: context.filters).run(set, now: context.now, &report)
+        var origins: [String: String] = [:]
+        for key in feed.order {
+            if let uid = feed.items[key]?.item.uid, let href = originOfUID[uid] { origins[key] = href }
+        }
+        // Keys the changes touch: items changed (kept or dropped by the filters) and deleted.
+        let resources = Set(c.deleted).union(c.changed.map(\.href))
+        var touched = Set(feed.order).union(filtered.dropped.map(\.key))
+        touched.formUnion(known.values.filter { $0.origin.map(resources.contains) ?? false }.map(\.key))
+        let settled = c.complete ? [] : Set(known.keys).subtracting(touched)
+        for key in settled { origins[key] = known[key]?.origin }
+        return FeedInput(
+            feed: feed, known: known, settled: settled, sources: [:], filtered: filtered, origins: origins)
     }
 
     /// A feed's bytes parsed and grouped into items.

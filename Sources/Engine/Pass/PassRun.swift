@@ -96,22 +96,26 @@ struct PassRun {
         return report
     }
 
-    /// Ends the pass with nothing to do: a 304 (`validators` nil) or the body applied last time.
-    mutating func unchanged(validators: (etag: String?, lastModified: String?)?, _ store: any ItemStateStore) {
+    /// `fail`, for a step that has nothing to return.
+    mutating func failed<T>(_ message: String, _ kind: PassErrorKind, _ store: any ItemStateStore) -> T? {
+        _ = fail(message, kind, store)
+        return nil
+    }
+
+    /// Ends the pass with nothing to do: a 304 (`position` nil) or the body applied last time.
+    mutating func unchanged(position: FeedPosition?, _ store: any ItemStateStore) {
         report.notModified = true
         guard !dryRun else { return }
-        if let validators { (state.etag, state.lastModified) = validators }
+        if let position { state.position = position }
         state.lastSuccess = now
         state.lastError = nil
         state.failures = 0
         try? store.save(id, state)
     }
 
-    /// Ends the pass as complete: everything applied, the validators stored, the pass closed.
-    mutating func complete(
-        validators: (etag: String?, lastModified: String?), bodyHash: String, _ store: any ItemStateStore
-    ) {
-        (state.etag, state.lastModified) = validators
+    /// Ends the pass as complete: everything applied, the source's position stored, the pass closed.
+    mutating func complete(position: FeedPosition?, bodyHash: String?, _ store: any ItemStateStore) {
+        state.position = position
         state.bodyHash = bodyHash
         if reconcile { state.lastReconcile = now }
         state.lastSuccess = now

@@ -33,7 +33,8 @@ struct PlanWriter {
 
     /// Executes the plan; returns why the pass must stop, if it must.
     func apply(
-        _ plans: [PlannedWrite], sources: [String: String], rules: [String: [String]], _ report: inout SyncReport
+        _ plans: [PlannedWrite], sources: [String: String], origins: [String: String], rules: [String: [String]],
+        _ report: inout SyncReport
     ) async -> (message: String, kind: PassErrorKind)? {
         let batches = plans.chunks(of: reader.batchSize)
         var stopped = false
@@ -56,7 +57,10 @@ struct PlanWriter {
             await writer.execute(batch, rules: rules)
         } take: { outcome in
             var done = outcome.done
-            for i in done.indices { done[i].source = sources[done[i].key] }
+            for i in done.indices {
+                done[i].source = sources[done[i].key]
+                done[i].origin = origins[done[i].key]
+            }
             report.merge(outcome.report)
             unreachable = unreachable ?? outcome.unreachable
             do { try store.commit(subscription, put: done, remove: outcome.removed, trace: outcome.trace) } catch {

@@ -131,18 +131,7 @@ public struct SyncPass: Sendable {
         onProgress(.fetched(bytes: fetched.body.count))
         // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them; the
         // feed's bytes go once they are read (a pass of a large feed should not hold them twice).
-        var input: FeedInput
-        do {
-            let known = try await fetched.stored.value()
-            let context = FeedInput.Context(
-                subscription: subscription, filters: filters, now: run.now, shortcutsBarred: run.shortcutsBarred)
-            input = try FeedInput.read(
-                fetched.body, scan: fetched.scan, known: known, context, report: &run.report, state: &run.state)
-        } catch let unreadable as FeedInput.Unreadable {
-            return run.fail(unreadable.description, .parse, store)
-        } catch {
-            return run.fail("cannot read the status store: \(error)", .store, store)
-        }
+        guard var input = await read(fetched, &run) else { return run.report }
         fetched.body = []
         onProgress(.parsed(items: input.feed.order.count + input.settled.count))
 
@@ -191,7 +180,7 @@ public struct SyncPass: Sendable {
             reader: reader, store: store, subscription: subscription.id, skip: filters.skipList,
             keepContent: keepContent, shouldStop: shouldStop, onProgress: onProgress)
         let failure = await writer.apply(
-            plan.writes, sources: input.sources, rules: input.filtered.rules, &run.report)
+            plan.writes, sources: input.sources, origins: input.origins, rules: input.filtered.rules, &run.report)
         if run.reconcile { run.report.repaired = Self.repairs(run.report, believed: believed, feed: input.feed) }
         if let failure { return run.fail(failure.message, failure.kind, store) }
 
@@ -201,7 +190,7 @@ public struct SyncPass: Sendable {
             let some = run.report.failed.prefix(3).map { "\($0.key): \($0.reason)" }.joined(separator: "; ")
             return run.fail("\(run.report.failed.count) item(s) failed and will be retried: " + some, .items, store)
         }
-        run.complete(validators: fetched.validators, bodyHash: fetched.bodyHash, store)
+        run.complete(position: fetched.position, bodyHash: fetched.bodyHash, store)
         return run.report
     }
 
@@ -245,11 +234,14 @@ public struct SyncPass: Sendable {
         return true
     }
 
-    /// A feed's new body, digested and scanned as it arrived, with the item states read meanwhile.
+    /// What a fetch brought: a new body, digested and scanned as it arrived, or the changes since
+    /// the token; with the item states read meanwhile.
     struct Fetched {
-        var body: [UInt8]
-        var validators: (etag: String?, lastModified: String?)
-        var bodyHash: String
+        var body: [UInt8] = []
+        var changes: FeedChanges?
+        /// Where the source stands once this is applied.
+        var position: FeedPosition?
+        var bodyHash: String?
         var scan: FeedScan?
         var stored: StartedOnce<[String: ItemState]>
     }
@@ -259,43 +251,78 @@ public struct SyncPass: Sendable {
     /// UID, which such a feed changes on every export).
     var settlesByBytes: Bool { filters.fingerprint != nil && subscription.identity == .uid }
 
-    /// The conditional fetch. While a new body downloads, it is digested and its items scanned,
-    /// and the item states are read from the status store (a 304 reads none). Nil when the feed
-    /// has not changed (a 304, or the body applied last time: recorded as a success) or could not
-    /// be fetched (recorded as a failure). After an unfinished pass nothing is conditional.
+    /// The fetch from the stored position. While a new body downloads, it is digested and its
+    /// items scanned, and the item states are read from the status store (a 304 reads none). Nil
+    /// when the feed has not changed (a 304, or the body applied last time: recorded as a
+    /// success) or could not be fetched (recorded as a failure). After an unfinished pass, and
+    /// when the source no longer knows its token, the source is read from no position.
     func fetch(_ run: inout PassRun) async -> Fetched? {
         let digest = FeedDigest(scanning: settlesByBytes)
         let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
         let conditional = !run.dryRun && !run.shortcutsBarred
-        let body: [UInt8]
-        let validators: (etag: String?, lastModified: String?)
+        var fetched = Fetched(stored: stored)
         do {
-            let answer = try await source.answer(
-                subscription, etag: conditional ? run.state.etag : nil,
-                lastModified: conditional ? run.state.lastModified : nil,
-                onBody: {
+            var position = conditional ? run.state.position : nil
+            var answer: FeedAnswer
+            repeat {
+                answer = try await source.answer(subscription, from: position) {
                     digest.received($0)
                     stored.start()
-                })
+                }
+                if case .tokenInvalid = answer.result, position != nil {
+                    run.report.diagnostics.append(
+                        "the source no longer knows the stored token: the whole collection was read and compared")
+                    position = nil
+                    continue
+                }
+                break
+            } while true
             run.report.fetchShared = answer.shared
             switch answer.result {
             case .notModified:
-                run.unchanged(validators: nil, store)
+                run.unchanged(position: nil, store)
                 return nil
             case .body(let b, let etag, let lastModified):
-                (body, validators) = (b, (etag, lastModified))
+                fetched.body = b
+                fetched.position = .validators(etag: etag, lastModified: lastModified)
+            case .changes(let changes):
+                stored.start()
+                fetched.changes = changes
+                fetched.position = .token(changes.token)
+                return fetched
+            case .tokenInvalid:
+                return run.failed("\(subscription.id): the source refused to be read from no position", .parse, store)
             }
         } catch {
             if case .http(_, _, _, let retry) = error { run.report.retryAfter = retry }
-            _ = run.fail("\(error)", PassErrorKind(error), store)
-            return nil
+            return run.failed("\(error)", PassErrorKind(error), store)
         }
-        let (bodyHash, scan) = digest.finish(body)
+        let (bodyHash, scan) = digest.finish(fetched.body)
         if conditional, run.state.bodyHash == bodyHash, run.state.lastError == nil {
-            run.unchanged(validators: validators, store)
+            run.unchanged(position: fetched.position, store)
             return nil
         }
-        return Fetched(body: body, validators: validators, bodyHash: bodyHash, scan: scan, stored: stored)
+        (fetched.bodyHash, fetched.scan) = (bodyHash, scan)
+        return fetched
+    }
+
+    /// The fetched feed as the planner takes it (`FeedInput`); nil when it cannot be read
+    /// (recorded as a failure).
+    func read(_ fetched: Fetched, _ run: inout PassRun) async -> FeedInput? {
+        do {
+            let known = try await fetched.stored.value()
+            let context = FeedInput.Context(
+                subscription: subscription, filters: filters, now: run.now, shortcutsBarred: run.shortcutsBarred)
+            if let changes = fetched.changes {
+                return try FeedInput.changes(changes, known: known, context, report: &run.report)
+            }
+            return try FeedInput.read(
+                fetched.body, scan: fetched.scan, known: known, context, report: &run.report, state: &run.state)
+        } catch let unreadable as FeedInput.Unreadable {
+            return run.failed(unreadable.description, .parse, store)
+        } catch {
+            return run.failed("cannot read the status store: \(error)", .store, store)
+        }
     }
 
     /// The writes of a reconcile that repaired the mirror rather than followed the feed, given

@@ -1,31 +1,72 @@
-/// Where a pass reads its feed: a conditional fetch with the validators of the last applied body.
+/// Where a pass reads its feed: what changed since the position the store recorded after the
+/// last pass that applied everything (`FeedState.position`).
 ///
-/// Implementations: `FeedFetcher` (libcurl: http, https, file) and `InMemoryFeed` (`EngineTesting`: tests and
-/// simulation).
+/// Implementations: `FeedFetcher` (libcurl: http, https, file; whole bodies with validators),
+/// `SharedFeedSource` (one fetch for the subscriptions of one feed) and, in `EngineTesting`,
+/// `InMemoryFeed` (a whole body) and `InMemoryCollection` (changes since a token). Each passes
+/// the feed contract (`FeedContract`, in `EngineTesting`), which a new source's tests run too.
 public protocol FeedSource: Sendable {
-    /// The feed's new body with its validators, or `.notModified`. `onBody` sees the body's bytes
-    /// as they arrive (a source that has them at once calls it once).
+    /// What changed since `position` (nil: everything). `onBody` sees a whole body's bytes as
+    /// they arrive (a source that has them at once calls it once).
     func fetch(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
-    ) async throws(FetchError) -> FeedFetcher.Result
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedResult
 
     /// The same fetch, saying whether the answer came from a fetch made for another subscription
     /// (`SharedFeedSource`); a source that never shares answers with `fetch`.
     func answer(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedAnswer
+}
+
+/// Where a source's reading stands, as the store keeps it: the validators of the last whole body
+/// applied (an HTTP feed), or the token of the last changes applied (a collection that can say
+/// what changed, such as CalDAV's sync-collection).
+public enum FeedPosition: Sendable, Hashable {
+    case validators(etag: String?, lastModified: String?)
+    case token(String)
+}
+
+/// What a source answers.
+public enum FeedResult: Sendable {
+    /// Nothing changed since the position (HTTP 304).
+    case notModified
+    /// The whole feed, with its validators.
+    case body([UInt8], etag: String?, lastModified: String?)
+    /// What changed since the token (or, from no position, every resource, `complete`).
+    case changes(FeedChanges)
+    /// The token is no longer valid: the source must be read from no position.
+    case tokenInvalid
+}
+
+/// The resources of a collection that changed since a token.
+public struct FeedChanges: Sendable {
+    /// Each changed resource: its href and its iCalendar body (one item).
+    public var changed: [(href: String, body: [UInt8])]
+    /// The hrefs of the resources deleted.
+    public var deleted: [String]
+    /// The position once these changes are applied.
+    public var token: String
+    /// True when the changes are the whole collection (read from no position): an item not
+    /// among them is gone.
+    public var complete: Bool
+
+    public init(changed: [(href: String, body: [UInt8])], deleted: [String], token: String, complete: Bool) {
+        self.changed = changed
+        self.deleted = deleted
+        self.token = token
+        self.complete = complete
+    }
 }
 
 /// A fetch's result, and whether it was shared with other subscriptions of the same feed.
 public struct FeedAnswer: Sendable {
-    public var result: FeedFetcher.Result
+    public var result: FeedResult
     /// True when the answer came from a fetch made for another subscription (in flight at the
     /// same time, or made within the shared window): this pass sent no request of its own.
     public var shared: Bool
 
-    public init(result: FeedFetcher.Result, shared: Bool = false) {
+    public init(result: FeedResult, shared: Bool = false) {
         self.result = result
         self.shared = shared
     }
@@ -35,16 +76,26 @@ extension FeedFetcher: FeedSource {}
 
 extension FeedSource {
     public func answer(
-        _ s: Subscription, etag: String?, lastModified: String?,
-        onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedAnswer {
-        FeedAnswer(result: try await fetch(s, etag: etag, lastModified: lastModified, onBody: onBody))
+        FeedAnswer(result: try await fetch(s, from: position, onBody: onBody))
     }
 
     /// The feed, without watching it arrive.
-    public func fetch(_ s: Subscription, etag: String?, lastModified: String?) async throws(FetchError)
-        -> FeedFetcher.Result
-    {
-        try await fetch(s, etag: etag, lastModified: lastModified, onBody: nil)
+    public func fetch(_ s: Subscription, from position: FeedPosition? = nil) async throws(FetchError) -> FeedResult {
+        try await fetch(s, from: position, onBody: nil)
+    }
+}
+
+extension FeedPosition {
+    /// The validators, for a conditional GET (none for a token).
+    public var validators: (etag: String?, lastModified: String?) {
+        if case .validators(let etag, let lastModified) = self { return (etag, lastModified) }
+        return (nil, nil)
+    }
+
+    public var isToken: Bool {
+        if case .token = self { return true }
+        return false
     }
 }

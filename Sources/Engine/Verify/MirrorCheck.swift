@@ -90,7 +90,7 @@ public struct MirrorCheck: Sendable {
     func mirroredFeed(now: Date) async throws(Failure) -> ([ICalItem], feedZone: String?, dropped: Int) {
         let body: [UInt8]
         do {
-            guard case .body(let b, _, _) = try await source.fetch(subscription, etag: nil, lastModified: nil) else {
+            guard case .body(let b, _, _) = try await source.fetch(subscription) else {
                 throw Failure.feed(
                     "\(subscription.id): the feed at \(subscription.sourceHost) answered 304 to a request without validators"
                 )

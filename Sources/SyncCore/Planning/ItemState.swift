@@ -12,10 +12,13 @@ public struct ItemState: Sendable, Hashable {
     /// The hex SHA-256 of the feed's bytes that `hash` was computed from, with the filters and
     /// the rest of the calendar (see `FeedScan`): while they are the same, the item is the same.
     public var source: String?
+    /// The source's resource the item came from (a collection's member href), for a source that
+    /// reports deletions by href; nil for a whole feed.
+    public var origin: String?
 
     public init(
         key: String, hash: String, href: String, changeToken: String, lastModified: String? = nil,
-        content: String? = nil, source: String? = nil
+        content: String? = nil, source: String? = nil, origin: String? = nil
     ) {
         self.key = key
         self.hash = hash
@@ -24,5 +27,6 @@ public struct ItemState: Sendable, Hashable {
         self.lastModified = lastModified
         self.content = content
         self.source = source
+        self.origin = origin
     }
 }

@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+
+/// A calendar collection in memory that says what changed since a token, as a CalDAV server's
+/// sync-collection does: resources by href, each change numbered. Read from no position it
+/// answers every resource (`complete`); from a token it answers the resources changed and the
+/// hrefs deleted since; a token it never gave, or one older than what it remembers
+/// (`forget(before:)`), is `tokenInvalid`.
+public final class InMemoryCollection: FeedSource, @unchecked Sendable {
+    // Unchecked: every field is read and written under `lock`.
+    private let lock = NSLock()
+    private var resources: [String: [UInt8]] = [:]
+    /// The change number at which each href last changed, and the deleted ones.
+    private var changedAt: [String: Int] = [:]
+    private var deletedAt: [String: Int] = [:]
+    private var revision = 0
+    /// Tokens before this revision are no longer known.
+    private var oldest = 0
+    private let name = UUID().uuidString.prefix(8)
+
+    public init() {}
+
+    /// Adds or replaces a resource.
+    public func put(_ href: String, _ body: [UInt8]) {
+        lock.withLock {
+            revision += 1
+            resources[href] = body
+            changedAt[href] = revision
+            deletedAt[href] = nil
+        }
+    }
+
+    public func delete(_ href: String) {
+        lock.withLock {
+            guard resources.removeValue(forKey: href) != nil else { return }
+            revision += 1
+            changedAt[href] = nil
+            deletedAt[href] = revision
+        }
+    }
+
+    /// Forgets the changes made so far: every token given until now becomes invalid.
+    public func forgetTokens() {
+        lock.withLock { oldest = revision }
+    }
+
+    public func fetch(
+        _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+    ) async throws(FetchError) -> FeedResult {
+        lock.withLock {
+            let token = "\(name)-\(revision)"
+            guard case .token(let since)? = position else {
+                let all = resources.keys.sorted().map { (href: $0, body: resources[$0]!) }
+                return .changes(FeedChanges(changed: all, deleted: [], token: token, complete: true))
+            }
+            guard since.hasPrefix("\(name)-"), let n = Int(since.dropFirst(name.count + 1)), n >= oldest, n <= revision
+            else { return .tokenInvalid }
+            if n == revision { return .notModified }
+            let changed = changedAt.filter { $0.value > n }.keys.sorted().map { (href: $0, body: resources[$0]!) }
+            let deleted = deletedAt.filter { $0.value > n }.keys.sorted()
+            return .changes(FeedChanges(changed: changed, deleted: deleted, token: token, complete: false))
+        }
+    }
+}
