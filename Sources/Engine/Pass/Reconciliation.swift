@@ -116,4 +116,15 @@ public enum Reconciliation {
         }
         return byKey
     }
+
+    /// The writes of a reconcile that repaired the mirror rather than followed the feed, given
+    /// what the store `believed` before the target was listed: an add of an item the store
+    /// thought mirrored, an update of an item the feed did not change, a delete of an entity the
+    /// engine did not know.
+    static func repairs(_ r: SyncReport, believed: [String: ItemState], feed: SyncPlanner.Feed) -> [String] {
+        var out = r.added.filter { believed[$0] != nil }
+        out += r.updated.map(\.key).filter { key in believed[key].map { $0.hash == feed.items[key]?.hash } ?? false }
+        out += r.deleted.filter { believed[$0] == nil }
+        return out.sorted()
+    }
 }

@@ -127,11 +127,12 @@ public struct SyncPass: Sendable {
             do { run.doubtsHold = try await doubtsHold(run, reader) } catch { return run.fail(error, store) }
         }
         // 1. The feed (nil: not modified, or the failure is recorded).
-        guard var fetched = await fetch(&run) else { return run.report }
+        let feed = PassSource(subscription: subscription, filters: filters, store: store, source: source)
+        guard var fetched = await feed.fetch(&run) else { return run.report }
         onProgress(.fetched(bytes: fetched.body.count))
         // 2. Its items, parsed, filtered and hashed, beside what the engine knows of them; the
         // feed's bytes go once they are read (a pass of a large feed should not hold them twice).
-        guard var input = await read(fetched, &run) else { return run.report }
+        guard var input = await feed.read(fetched, &run) else { return run.report }
         fetched.body = []
         onProgress(.parsed(items: input.feed.order.count + input.settled.count))
 
@@ -141,7 +142,7 @@ public struct SyncPass: Sendable {
 
         // 4. The plan, from the planner (pure): what changed, the deletion guard, and the writes
         // against the target's copies of the changed items, fetched in batches.
-        let planner = SyncPlanner(policy: policy(reconcile: run.reconcile), skip: filters.skipList)
+        let planner = SyncPlanner(policy: subscription.plannerPolicy(reconcile: run.reconcile), skip: filters.skipList)
         let classification = planner.classify(
             input.feed, known: input.known, settled: input.settled, sources: input.sources)
         run.report.settledUnparsed = input.settled.count
@@ -181,7 +182,9 @@ public struct SyncPass: Sendable {
             keepContent: keepContent, shouldStop: shouldStop, onProgress: onProgress)
         let failure = await writer.apply(
             plan.writes, sources: input.sources, origins: input.origins, rules: input.filtered.rules, &run.report)
-        if run.reconcile { run.report.repaired = Self.repairs(run.report, believed: believed, feed: input.feed) }
+        if run.reconcile {
+            run.report.repaired = Reconciliation.repairs(run.report, believed: believed, feed: input.feed)
+        }
         if let failure { return run.fail(failure.message, failure.kind, store) }
 
         // 7. Validators only once everything is applied; then the pass is complete.
@@ -234,119 +237,4 @@ public struct SyncPass: Sendable {
         return true
     }
 
-    /// What a fetch brought: a new body, digested and scanned as it arrived, or the changes since
-    /// the token; with the item states read meanwhile.
-    struct Fetched {
-        var body: [UInt8] = []
-        var changes: FeedChanges?
-        /// Where the source stands once this is applied.
-        var position: FeedPosition?
-        var bodyHash: String?
-        var scan: FeedScan?
-        var stored: StartedOnce<[String: ItemState]>
-    }
-
-    /// Whether unchanged items may be settled by their bytes (see `FeedScan`): not with filters
-    /// that depend on the time, and not when items are keyed by content (the scan finds them by
-    /// UID, which such a feed changes on every export).
-    var settlesByBytes: Bool { filters.fingerprint != nil && subscription.identity == .uid }
-
-    /// The fetch from the stored position. While a new body downloads, it is digested and its
-    /// items scanned, and the item states are read from the status store (a 304 reads none). Nil
-    /// when the feed has not changed (a 304, or the body applied last time: recorded as a
-    /// success) or could not be fetched (recorded as a failure). After an unfinished pass, and
-    /// when the source no longer knows its token, the source is read from no position.
-    func fetch(_ run: inout PassRun) async -> Fetched? {
-        let digest = FeedDigest(scanning: settlesByBytes)
-        let stored = StartedOnce { [store, id = subscription.id] in try store.items(id) }
-        let conditional = !run.dryRun && !run.shortcutsBarred
-        var fetched = Fetched(stored: stored)
-        do {
-            var position = conditional ? run.state.position : nil
-            var answer: FeedAnswer
-            repeat {
-                answer = try await source.answer(subscription, from: position) {
-                    digest.received($0)
-                    stored.start()
-                }
-                if case .tokenInvalid = answer.result, position != nil {
-                    run.report.diagnostics.append(
-                        "the source no longer knows the stored token: the whole collection was read and compared")
-                    position = nil
-                    continue
-                }
-                break
-            } while true
-            run.report.fetchShared = answer.shared
-            switch answer.result {
-            case .notModified:
-                run.unchanged(position: nil, store)
-                return nil
-            case .body(let b, let etag, let lastModified):
-                fetched.body = b
-                fetched.position = .validators(etag: etag, lastModified: lastModified)
-            case .changes(let changes):
-                stored.start()
-                fetched.changes = changes
-                fetched.position = .token(changes.token)
-                return fetched
-            case .tokenInvalid:
-                return run.failed("\(subscription.id): the source refused to be read from no position", .parse, store)
-            }
-        } catch {
-            if case .http(_, _, _, let retry) = error { run.report.retryAfter = retry }
-            return run.failed("\(error)", PassErrorKind(error), store)
-        }
-        let (bodyHash, scan) = digest.finish(fetched.body)
-        if conditional, run.state.bodyHash == bodyHash, run.state.lastError == nil {
-            run.unchanged(position: fetched.position, store)
-            return nil
-        }
-        (fetched.bodyHash, fetched.scan) = (bodyHash, scan)
-        return fetched
-    }
-
-    /// The fetched feed as the planner takes it (`FeedInput`); nil when it cannot be read
-    /// (recorded as a failure).
-    func read(_ fetched: Fetched, _ run: inout PassRun) async -> FeedInput? {
-        do {
-            let known = try await fetched.stored.value()
-            let context = FeedInput.Context(
-                subscription: subscription, filters: filters, now: run.now, shortcutsBarred: run.shortcutsBarred)
-            if let changes = fetched.changes {
-                return try FeedInput.changes(changes, known: known, context, report: &run.report)
-            }
-            return try FeedInput.read(
-                fetched.body, scan: fetched.scan, known: known, context, report: &run.report, state: &run.state)
-        } catch let unreadable as FeedInput.Unreadable {
-            return run.failed(unreadable.description, .parse, store)
-        } catch {
-            return run.failed("cannot read the status store: \(error)", .store, store)
-        }
-    }
-
-    /// The writes of a reconcile that repaired the mirror rather than followed the feed, given
-    /// what the store `believed` before the target was listed: an add of an item the store
-    /// thought mirrored, an update of an item the feed did not change, a delete of an entity the
-    /// engine did not know.
-    static func repairs(_ r: SyncReport, believed: [String: ItemState], feed: SyncPlanner.Feed) -> [String] {
-        var out = r.added.filter { believed[$0] != nil }
-        out += r.updated.map(\.key).filter { key in believed[key].map { $0.hash == feed.items[key]?.hash } ?? false }
-        out += r.deleted.filter { believed[$0] == nil }
-        return out.sorted()
-    }
-
-    /// The subscription's settings as the planner reads them.
-    func policy(reconcile: Bool) -> SyncPlanner.Policy {
-        var p = SyncPlanner.Policy()
-        p.mirrorDeletions = subscription.deletions == .mirror
-        p.allowEmpty = subscription.allowEmpty
-        p.maxDeleteFraction = subscription.maxDeleteFraction
-        p.trustLastModified = subscription.trustLastModified
-        p.reconcile = reconcile
-        p.identity = subscription.identity
-        p.collection = subscription.targetCollection
-        p.file = subscription.file
-        return p
-    }
 }
