@@ -66,11 +66,24 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: optimizedInDebug),
-        // I/O: subscriptions, libcurl fetching, the status store, the pass, the scheduler and the daemon with its control endpoint.
+        // The engine's own words: subscriptions and their loader, the seams (feed source, calendar
+        // target, status store), the pass over them with its pure decisions, and verify. No I/O
+        // library: what a pass reads and writes goes through the seams.
         .target(name: "Engine", dependencies: [
-            "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "YAMLConfig", "ServerSupport", "Recurrence",
-            .product(name: "GRDB", package: "GRDB.swift"),
+            "CalendarModel", "SyncCore", "Filters", "YAMLConfig", "Recurrence",
             .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: optimizedInDebug),
+        // I/O: the seams' implementations (libcurl fetching, the CalWS-SOAP target, the SQLite
+        // status store) and the composition root that picks them by `source.type`, `target.type`
+        // and the store's URL.
+        .target(name: "EngineAdapters", dependencies: [
+            "Engine", "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "ServerSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: optimizedInDebug),
+        // I/O: the daemon: the scheduler, the control endpoint and status page, metrics, the
+        // configuration watcher.
+        .target(name: "EngineDaemon", dependencies: [
+            "Engine", "CalendarModel", "ServerSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -81,7 +94,7 @@ let package = Package(
         ], swiftSettings: optimizedInDebug),
         // The in-memory doubles of the engine's seams (feed, target, status store), for the tests
         // of the pass and of a new adapter: what `NIOEmbedded` is to NIO.
-        .target(name: "EngineTesting", dependencies: ["Engine", "CalendarModel", "CalWS", "SyncCore"],
+        .target(name: "EngineTesting", dependencies: ["Engine", "CalendarModel", "SyncCore"],
                 swiftSettings: optimizedInDebug),
         // The commands that only read and write files (`ics`) and what every command shares
         // (console, input files, exit codes): no I/O library but libxml2.
@@ -91,14 +104,15 @@ let package = Package(
         ], swiftSettings: optimizedInDebug),
         // The CLI's commands, kept in a library so tests drive the same code the executables run.
         .target(name: "OutboardCLI", dependencies: [
-            "FileCommands", "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "Filters", "SyncCore", "CalWS",
+            "FileCommands", "CalendarModel", "XCal", "SafeXML", "Recurrence", "Engine", "EngineAdapters", "EngineDaemon",
+            "Filters", "SyncCore", "CalWS",
             "YAMLConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: optimizedInDebug),
         .executableTarget(name: "outboard", dependencies: ["OutboardCLI"]),
-        // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports Engine.
+        // I/O: the reference target server (Hummingbird, SQLite through GRDB). Never imports the engine.
         .target(name: "TargetServer", dependencies: [
             "CalendarModel", "Recurrence", "SyncCore", "CalWS", "XCal", "SafeXML", "ServerSupport", "YAMLConfig",
             .product(name: "Yams", package: "Yams"),
@@ -118,7 +132,7 @@ let package = Package(
         ]),
         // Deterministic generators shared by the tests and the benchmark (not shipped in a product).
         .target(name: "TestSupport", swiftSettings: optimizedInDebug),
-        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "CalWS", "Filters", "Recurrence"]),
+        .executableTarget(name: "outboard-bench", dependencies: ["CalendarModel", "XCal", "SyncCore", "TestSupport", "Engine", "EngineAdapters", "CalWS", "Filters", "Recurrence"]),
 
         .testTarget(name: "CalendarModelTests", dependencies: ["CalendarModel", "XCal", "TestSupport"],
                     exclude: ["Fixtures"]),
@@ -126,14 +140,14 @@ let package = Package(
         .testTarget(name: "XCalTests", dependencies: ["XCal", "CalendarModel", "SafeXML", "TestSupport"]),
         .testTarget(name: "FiltersTests", dependencies: ["Filters", "CalendarModel", "YAMLConfig"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "CalendarModel", "CalWS", "XCal", "SafeXML", "TestSupport"]),
-        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "FileCommands", "Engine", "SyncCore", "CalendarModel", "TestSupport"]),
-        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "CalWS", "CalendarModel", "Recurrence", "SyncCore", "TestSupport", "YAMLConfig",
+        .testTarget(name: "OutboardCLITests", dependencies: ["OutboardCLI", "FileCommands", "Engine", "EngineAdapters", "EngineDaemon", "SyncCore", "CalendarModel", "TestSupport"]),
+        .testTarget(name: "TargetServerTests", dependencies: ["TargetServer", "Engine", "EngineAdapters", "CalWS", "CalendarModel", "Recurrence", "SyncCore", "TestSupport", "YAMLConfig",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Hummingbird", package: "hummingbird"),
                                                           .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                           .product(name: "Logging", package: "swift-log"),
                                                           .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineTesting", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig", "ServerSupport",
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "EngineAdapters", "EngineDaemon", "EngineTesting", "Filters", "CalWS", "CalendarModel", "SyncCore", "TestSupport", "YAMLConfig", "ServerSupport",
                                                     .product(name: "GRDB", package: "GRDB.swift"),
                                                     .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "NIOCore", package: "swift-nio")],

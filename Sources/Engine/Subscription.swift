@@ -63,6 +63,8 @@ public struct Subscription: Sendable, Hashable {
     public var file: String
     public var enabled: Bool
     /// The feed URL with `webcal`/`webcals` already mapped to `http`/`https`.
+    /// What kind of source `source.url` is (`source.type`).
+    public var sourceType = SourceType.ics
     public var sourceURL: String
     public var sourceAuth: FeedAuth?
     /// A PEM file of certificate authorities to trust for this feed (a server with a private CA),
@@ -86,6 +88,8 @@ public struct Subscription: Sendable, Hashable {
     /// `identity`: items told apart by UID, or by content (DTSTART, RRULE, SUMMARY) for feeds
     /// whose UIDs change on every export.
     public var identity = ItemIdentity.uid
+    /// What kind of target `target.url` is (`target.type`).
+    public var targetType = TargetType.calws
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource
@@ -148,4 +152,17 @@ public enum SubscriptionError: Error, Sendable, Hashable, CustomStringConvertibl
         case .secret(let m): m
         }
     }
+}
+
+/// The kinds of source a subscription reads (`source.type`); `Composition` picks each one's
+/// implementation.
+public enum SourceType: String, Sendable, Hashable, CaseIterable {
+    /// An iCalendar feed over http, https, webcal or file: a whole body with its validators.
+    case ics
+}
+
+/// The kinds of target a subscription writes (`target.type`).
+public enum TargetType: String, Sendable, Hashable, CaseIterable {
+    /// A CalWS-SOAP endpoint, such as `outboard-target`.
+    case calws
 }

@@ -70,7 +70,7 @@ public enum SubscriptionLoader {
     }
 
     /// The `*.yaml` files of a directory as (stem, path), sorted.
-    static func yamlFiles(_ dir: String) -> [(String, String)] {
+    public static func yamlFiles(_ dir: String) -> [(String, String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { n in
             (String(n.prefix(upTo: n.lastIndex(of: ".")!)), (dir as NSString).appendingPathComponent(n))
@@ -124,6 +124,7 @@ public enum SubscriptionLoader {
         environment: [String: String]?
     ) {
         let directory = (file as NSString).deletingLastPathComponent
+        if let t = kind(SourceType.self, "source", sourceMap, reader) { s.sourceType = t }
         if let url = sourceMap.string("url") {
             if let mapped = feedURL(url, relativeTo: directory) {
                 s.sourceURL = mapped
@@ -163,7 +164,20 @@ public enum SubscriptionLoader {
                 )
             }
         }
-        sourceMap.rejectUnknownKeys(allowed: ["url", "auth", "ca-file", "user-agent"])
+        sourceMap.rejectUnknownKeys(allowed: ["type", "url", "auth", "ca-file", "user-agent"])
+    }
+
+    /// A section's `type`: one of the kinds Outboard has, or a problem naming them.
+    static func kind<Kind: RawRepresentable & CaseIterable>(
+        _: Kind.Type, _ section: String, _ map: ConfigMap, _ reader: ConfigReader
+    ) -> Kind? where Kind.RawValue == String {
+        guard let t = map.string("type") else { return nil }
+        if let kind = Kind(rawValue: t) { return kind }
+        reader.problem(
+            line: map.line(of: "type"),
+            "\(section).type \"\(t)\" is not a kind Outboard has; it has \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+        )
+        return nil
     }
 
     /// `refresh` (a duration, or `feed`) and its bounds.
@@ -187,6 +201,7 @@ public enum SubscriptionLoader {
     static func readTarget(
         _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
     ) {
+        if let t = kind(TargetType.self, "target", targetMap, reader) { s.targetType = t }
         if let url = targetMap.string("url") {
             if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
                 s.targetURL = url
@@ -227,7 +242,7 @@ public enum SubscriptionLoader {
                 line: targetMap.line(of: env != nil ? "token-env" : "token-file"),
                 "the target token cannot be read: \(e)")
         }
-        targetMap.rejectUnknownKeys(allowed: ["url", "collection", "token-env", "token-file"])
+        targetMap.rejectUnknownKeys(allowed: ["type", "url", "collection", "token-env", "token-file"])
     }
 
     /// `filters`: input and output filters by name, each of its stage.

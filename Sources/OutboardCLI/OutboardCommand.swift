@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import EngineAdapters
 import FileCommands
 import SafeXML
 

@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import TestSupport
@@ -97,7 +98,8 @@ enum SyncBench {
         ).get()
         var syncPass = SyncPass(
             subscription: sub, filters: FilterPipeline([]), store: store,
-            target: CalWSTarget(endpoint: target, token: "bench"))
+            target: CalWSTarget(endpoint: target, token: "bench"), source: FeedFetcher())
+        syncPass.releaseMemory = releaseFreeMemory
         let environment = ProcessInfo.processInfo.environment
         if let n = environment["OUTBOARD_BENCH_BATCH"].flatMap(Int.init) { syncPass.batchSize = n }
         if let n = environment["OUTBOARD_BENCH_IN_FLIGHT"].flatMap(Int.init) { syncPass.batchesInFlight = n }

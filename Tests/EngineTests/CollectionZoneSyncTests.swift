@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import SyncCore
@@ -52,7 +53,8 @@ import TestSupport
         #expect(try await bed.client.properties(href: "/cal/berlin")?.timezone == "Europe/Berlin")
         #expect(try bed.store.feed("berlin").feedZone == "Europe/Berlin")
         let check = try await MirrorCheck(
-            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws
+            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws,
+            source: FeedFetcher()
         ).run(
             from: 1_770_249_600, to: 1_770_854_400)
         #expect(check.zone == "Europe/Berlin" && check.targetZone == "Europe/Berlin")
@@ -77,7 +79,8 @@ import TestSupport
         try await bed.client.reportFreshness(
             CollectionFreshness(href: "/cal/tokyo", subscription: "other", refreshInterval: 60))
         let check = try await MirrorCheck(
-            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws
+            subscription: s, filters: FilterPipeline(input: [], output: []), target: bed.calws,
+            source: FeedFetcher()
         ).run(
             from: 1_770_249_600, to: 1_770_854_400)
         #expect(check.zone == "Asia/Tokyo" && check.targetZone == nil)

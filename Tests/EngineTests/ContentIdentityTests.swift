@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import Foundation
 import Testing
 import TestSupport

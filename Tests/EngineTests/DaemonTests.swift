@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import Testing
@@ -125,7 +126,9 @@ import TestSupport
             id: "big", text: try String(contentsOf: subs.appendingPathComponent("big.yaml"), encoding: .utf8),
             file: "big.yaml", filters: [:], environment: bed.env
         ).get()
-        let r = await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run()
+        let r = await SyncPass(
+            subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws, source: FeedFetcher()
+        ).run()
         #expect(r.succeeded && r.added.count == items - onTarget.count, "\(String(describing: r.error))")
         #expect(try await bed.client.list(collection: "/t/big").count == items)
         daemon.stop()

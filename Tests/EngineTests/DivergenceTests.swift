@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import Hummingbird
@@ -163,7 +164,9 @@ func storeDisagreement(_ bed: Bed, _ id: String, _ collection: String) async thr
         try bed.drainTarget()
         let s = try engine.subscription
         func pass(_ now: Date = Date()) async -> SyncReport {
-            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run(
+            await SyncPass(
+                subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws, source: FeedFetcher()
+            ).run(
                 now: now)
         }
         let r = await pass()
@@ -221,7 +224,8 @@ func storeDisagreement(_ bed: Bed, _ id: String, _ collection: String) async thr
         lease.release()
         // Once it is released, the next pass runs.
         let r = await SyncPass(
-            subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.calws
+            subscription: try engine.subscription, filters: FilterPipeline([]), store: bed.store, target: bed.calws,
+            source: FeedFetcher()
         ).run()
         #expect(r.succeeded, "\(r.error ?? "")")
     }
@@ -333,7 +337,7 @@ final class WriteGateway: Sendable {
                 held.lock.withLock { held.writes.append((headers, body)) }
             case .loseAnswers where write:
                 _ = try await CurlHTTPClient().send(
-                    Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
+                    EngineAdapters.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
             default:
                 if case .gate(let after) = mode, write {
                     let waits = held.lock.withLock {
@@ -348,7 +352,7 @@ final class WriteGateway: Sendable {
                     }
                 }
                 let answer = try await CurlHTTPClient().send(
-                    Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
+                    EngineAdapters.HTTPRequest(method: "POST", url: target, headers: headers, body: body))
                 if write { held.lock.withLock { held.forwarded += 1 } }
                 return Response(
                     status: .init(code: answer.status),
@@ -389,7 +393,7 @@ final class WriteGateway: Sendable {
                 )
             }
             let answer = try await CurlHTTPClient().send(
-                Engine.HTTPRequest(method: "POST", url: target, headers: headers, body: bytes))
+                EngineAdapters.HTTPRequest(method: "POST", url: target, headers: headers, body: bytes))
             let decoded = try? MessageCodec.decodeResponse(answer.body)
             if answer.status == 200, let decoded, decoded.result.status == .ok {
                 applied += 1
@@ -429,7 +433,8 @@ extension DivergenceTests {
         let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
         let lost = await SyncPass(
             subscription: s, filters: pipeline, store: bed.store,
-            target: CalWSTarget(endpoint: proxy.endpoint, token: TargetProcess.token)
+            target: CalWSTarget(endpoint: proxy.endpoint, token: TargetProcess.token),
+            source: FeedFetcher()
         ).run()
         #expect(lost.errorKind == .target, "\(lost.error ?? "")")
         #expect(try await bed.summaries("/t/lost")["match-1@club"] == "Renamed", "the gateway forwarded the write")
@@ -472,7 +477,8 @@ extension DivergenceTests {
         s.targetURL = gateway.endpoint
         let unanswered = await SyncPass(
             subscription: s, filters: pipeline, store: bed.store,
-            target: CalWSTarget(endpoint: gateway.endpoint, token: TargetProcess.token)
+            target: CalWSTarget(endpoint: gateway.endpoint, token: TargetProcess.token),
+            source: FeedFetcher()
         ).run()
         #expect(unanswered.errorKind == .target, "\(unanswered.error ?? "")")
         // The feed goes back; the next pass finds the target as the feed wants it (the writes are
@@ -648,7 +654,9 @@ extension DivergenceTests {
         sub.targetURL = "http://127.0.0.1:\(hung.port)/calws"
         let pipeline = FilterPipeline(input: [bed.filters["strip-alarms"]!], output: [])
         let client = CalWSTarget(endpoint: sub.targetURL, token: TargetProcess.token, timeout: sub.totalTimeout)
-        let r = await SyncPass(subscription: sub, filters: pipeline, store: bed.store, target: client).run()
+        let r = await SyncPass(
+            subscription: sub, filters: pipeline, store: bed.store, target: client, source: FeedFetcher()
+        ).run()
         #expect(r.errorKind == .target, "\(r.error ?? "")")
         #expect(r.failed.count <= 300, "one timeout per batch in flight, not one per item: \(r.failed.count)")
         #expect(r.error?.contains("600 not sent") == true, "\(r.error ?? "")")

@@ -1,5 +1,7 @@
 import CalendarModel
 import Engine
+import EngineAdapters
+import EngineDaemon
 import Foundation
 import Testing
 

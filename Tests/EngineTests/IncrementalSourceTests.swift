@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import EngineTesting
 import Filters
 import Foundation

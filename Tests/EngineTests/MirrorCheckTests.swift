@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import Recurrence

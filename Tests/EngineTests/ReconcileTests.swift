@@ -1,6 +1,8 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
+import EngineDaemon
 import EngineTesting
 import Filters
 import Foundation

@@ -1,4 +1,6 @@
 import Engine
+import EngineAdapters
+import EngineDaemon
 import Foundation
 import Testing
 import TestSupport

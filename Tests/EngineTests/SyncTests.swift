@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import Filters
 import Foundation
 import SyncCore
@@ -260,7 +261,9 @@ final class Bed: @unchecked Sendable {
         ).get()
         try bed.drainTarget()
         func pass(_ now: Date = Date()) async -> SyncReport {
-            await SyncPass(subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws).run(
+            await SyncPass(
+                subscription: s, filters: FilterPipeline([]), store: bed.store, target: bed.calws, source: FeedFetcher()
+            ).run(
                 now: now)
         }
         let r = await pass()

@@ -1,4 +1,5 @@
 import Engine
+import EngineAdapters
 import FileCommands
 import Foundation
 @testable import OutboardCLI

@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import EngineAdapters
 @testable import OutboardCLI
 import Testing
 

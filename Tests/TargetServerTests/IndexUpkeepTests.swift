@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import Foundation
 import GRDB
 import Logging

@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import SyncCore
 import Foundation
 import GRDB

@@ -1,6 +1,7 @@
 import CalendarModel
 import CalWS
 import Engine
+import EngineAdapters
 import Foundation
 import SyncCore
 @testable import TargetServer

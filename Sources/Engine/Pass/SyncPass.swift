@@ -33,14 +33,16 @@ public struct SyncPass: Sendable {
     public var shouldStop: @Sendable () -> Bool = { false }
     /// Told how far the pass has come: the feed fetched, its items parsed, writes answered.
     public var onProgress: @Sendable (PassProgress) -> Void = { _ in }
-    /// Gives the heap's free memory back to the system after the pass (`releaseFreeMemory`).
-    /// A process that runs thousands of small passes a second (the crash simulation) turns it off:
-    /// each trim walks the whole heap and, with many threads, costs far more than such a pass.
-    public var releasesFreeMemory = true
+    /// Run in the background after the pass, once its feed, trees and batches are freed: gives
+    /// the heap's free memory back to the system (the composition root sets glibc's trim), so a
+    /// daemon does not keep what its largest pass needed. Nil for none (a process that runs
+    /// thousands of small passes a second, such as the crash simulation, leaves it so: each trim
+    /// walks the whole heap).
+    public var releaseMemory: (@Sendable () -> Void)?
 
     public init(
         subscription: Subscription, filters: FilterPipeline, store: any ItemStateStore, target: any CalendarTarget,
-        source: any FeedSource = FeedFetcher()
+        source: any FeedSource
     ) {
         self.subscription = subscription
         self.filters = filters
@@ -69,7 +71,7 @@ public struct SyncPass: Sendable {
         // The pass's feed, trees and batches are freed by now: the memory goes back to the system
         // instead of staying with this process until some later pass (a daemon runs many). That
         // takes 3-15 ms after a large pass, which the report need not wait for.
-        if releasesFreeMemory { Task.detached(priority: .background) { releaseFreeMemory() } }
+        if let releaseMemory { Task.detached(priority: .background) { releaseMemory() } }
         return report
     }
 

@@ -72,8 +72,6 @@ public struct FeedAnswer: Sendable {
     }
 }
 
-extension FeedFetcher: FeedSource {}
-
 extension FeedSource {
     public func answer(
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?

@@ -15,7 +15,7 @@ public struct MirrorCheck: Sendable {
 
     public init(
         subscription: Subscription, filters: FilterPipeline, target: any CalendarTarget,
-        source: any FeedSource = FeedFetcher()
+        source: any FeedSource
     ) {
         self.subscription = subscription
         self.filters = filters

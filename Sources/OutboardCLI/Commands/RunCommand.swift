@@ -1,6 +1,8 @@
 import ArgumentParser
 import CalendarModel
 import Engine
+import EngineAdapters
+import EngineDaemon
 import FileCommands
 import Foundation
 import Logging
@@ -59,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let c = try Configuration.load(config)
-        let store = try StatusStore(directory: config.stateDirectory)
+        let store = try Composition.store(url: config.stateDirectory)
         let states = try store.feeds()
         var logger = Logger(label: "outboard")
         logger.logLevel =

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CalendarModel
 import Engine
+import EngineAdapters
 import FileCommands
 import Filters
 import Foundation
@@ -72,7 +73,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             chosen = [s]
         }
-        let store = try StatusStore(directory: config.stateDirectory)
+        let store = try Composition.store(url: config.stateDirectory)
         var ok = true
         let after = ProcessInfo.processInfo.environment["OUTBOARD_PROGRESS_AFTER"].flatMap(Double.init) ?? 1
         // Subscriptions of one feed share its fetch (`--all`).
@@ -100,7 +101,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let c = try Configuration.load(config, secrets: false)
-        let store = try StatusStore(directory: config.stateDirectory)
+        let store = try Composition.store(url: config.stateDirectory)
         let f = ISO8601DateFormatter()
         Console.current.print(
             ["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
@@ -136,18 +137,18 @@ enum SyncRunner {
     static func pass(
         _ s: Subscription, config: SubscriptionLoader.Configuration, store: any ItemStateStore, dryRun: Bool,
         reconcile: Bool = false,
-        lockWait: Double = 0, source: any FeedSource = FeedFetcher(), stop: @escaping @Sendable () -> Bool = { false },
+        lockWait: Double = 0, source: (any FeedSource)? = nil, stop: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (PassProgress) -> Void = { _ in }
     ) async -> SyncReport {
-        let filters = self.filters(s, config: config)
-        let target: any CalendarTarget
-        do { target = try self.target(s) } catch {
+        var pass: SyncPass
+        do {
+            pass = try Composition.pass(s, filters: filters(s, config: config), store: store, source: source)
+        } catch {
             var r = SyncReport(subscription: s.id)
             r.error = error.message
             r.errorKind = .secret
             return r
         }
-        var pass = SyncPass(subscription: s, filters: filters, store: store, target: target, source: source)
         pass.shouldStop = stop
         pass.lockWait = lockWait
         pass.onProgress = progress
@@ -163,10 +164,7 @@ enum SyncRunner {
 
     /// The subscription's target, with its token read; the error says which token cannot be read.
     static func target(_ s: Subscription) throws(CommandExit) -> any CalendarTarget {
-        guard case .success(let token) = s.targetToken.read() else {
-            throw CommandExit.usage("\(s.id): the target token (\(s.targetToken)) cannot be read")
-        }
-        return CalWSTarget(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
+        do { return try Composition.target(for: s) } catch { throw CommandExit.usage(error.message) }
     }
 
     static func describe(_ r: SyncReport, dryRun: Bool) -> [String] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import EngineAdapters
 import FileCommands
 import Foundation
 import Recurrence
@@ -53,7 +54,8 @@ struct VerifyCommand: AsyncParsableCommand {
             )
         }
         let check = MirrorCheck(
-            subscription: s, filters: SyncRunner.filters(s, config: c), target: try SyncRunner.target(s))
+            subscription: s, filters: SyncRunner.filters(s, config: c), target: try SyncRunner.target(s),
+            source: Composition.source(for: s))
         let outcome: MirrorCheck.Outcome
         do { outcome = try await check.run(from: start, to: end, now: now) } catch {
             throw CommandExit.usage("\(id): cannot verify: \(error)")

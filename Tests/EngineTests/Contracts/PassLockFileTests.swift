@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@testable import Engine
+@testable import EngineAdapters
 
 /// The pass lock is free once released, even while a copy of its descriptor lives on: a process
 /// forked at that moment (a test starting a server) holds one until it runs its program. Seen

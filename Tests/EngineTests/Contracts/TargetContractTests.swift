@@ -1,4 +1,5 @@
 import Engine
+import EngineAdapters
 import EngineTesting
 import Foundation
 import Testing

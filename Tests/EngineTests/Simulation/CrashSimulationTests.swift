@@ -1,5 +1,6 @@
 import CalendarModel
 import Engine
+import EngineAdapters
 import EngineTesting
 import Filters
 import Foundation
@@ -84,7 +85,6 @@ import TestSupport
             var p = SyncPass(subscription: s, filters: FilterPipeline([]), store: store, target: target, source: source)
             p.batchSize = Int.random(in: 1...4, using: &rng)
             p.batchesInFlight = 1  // one call at a time, so the steps are the same on every run
-            p.releasesFreeMemory = false  // 20,000 trims, madvise and TLB shootdowns: a tenth of the suite's CPU
             return await p.run(now: Date(timeIntervalSince1970: 1_800_000_000), reconcile: reconcile)
         }
         var rearm: (at: Int, kind: Fault)?

@@ -1,3 +1,4 @@
+import Engine
 internal import CCurl
 
 /// Gives the heap memory that is free back to the system (glibc keeps it for the process

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// What the daemon's `GET /status` answers: every subscription of the configuration in force,

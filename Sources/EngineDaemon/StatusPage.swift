@@ -1,3 +1,5 @@
+import Engine
+
 /// The control endpoint's status page: one HTML document, its style sheet and its script,
 /// compiled into the binary (no build step, no CDN, no external font). The script reads
 /// `/status` every five seconds and draws the table with `textContent` only, so every value

@@ -1,28 +1,8 @@
+import Engine
 import Foundation
 
-/// Why a feed could not be fetched; each names the subscription and, for HTTP, the status.
-public enum FetchError: Error, Sendable, Hashable, CustomStringConvertible {
-    case transport(subscription: String, host: String, HTTPTransportError)
-    case http(subscription: String, host: String, status: Int, retryAfter: Int?)
-    case tooLarge(subscription: String, limit: Int)
-    case secret(subscription: String, String)
-
-    public var description: String {
-        switch self {
-        case .transport(let s, let host, let e): "\(s): cannot fetch the feed from \(host): \(e)"
-        case .http(let s, let host, let status, let retry):
-            "\(s): the feed at \(host) answered HTTP \(status)" + (retry.map { " (retry after \($0) s)" } ?? "")
-                + (status == 401 || status == 403
-                    ? "; check source.auth" : status == 404 || status == 410 ? "; check source.url" : "")
-        case .tooLarge(let s, let limit):
-            "\(s): the feed is larger than max-feed-bytes (\(limit) bytes); raise max-feed-bytes if it is genuine"
-        case .secret(let s, let m): "\(s): \(m)"
-        }
-    }
-}
-
 /// Conditional GETs of a subscription's feed through libcurl.
-public struct FeedFetcher: Sendable {
+public struct FeedFetcher: FeedSource {
     public var http: CurlHTTPClient
 
     public init(http: CurlHTTPClient = CurlHTTPClient()) {
@@ -64,7 +44,7 @@ public struct FeedFetcher: Sendable {
         let r: HTTPResponse
         do { r = try await http.send(request) } catch {
             if case .tooLarge(let limit) = error { throw .tooLarge(subscription: s.id, limit: limit) }
-            throw .transport(subscription: s.id, host: s.sourceHost, error)
+            throw .transport(subscription: s.id, host: s.sourceHost, "\(error)")
         }
         // file:// answers 0: it has no status, and no validators.
         switch r.status {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Runs the subscriptions that are due, in parallel up to a bound, never two passes of one

@@ -1,3 +1,4 @@
+import Engine
 import CoreMetrics
 import Foundation
 import class Prometheus.PrometheusCollectorRegistry

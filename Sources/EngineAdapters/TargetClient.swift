@@ -1,3 +1,4 @@
+import Engine
 import CalendarModel
 import CalWS
 import Foundation

@@ -1,3 +1,4 @@
+import Engine
 internal import CCurl
 import Foundation
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Engine
 import Foundation
 
 /// A subscription's pass lock as a file lock (flock(2)) on `locks/ID.lock` in the state directory:

@@ -1,3 +1,4 @@
+import Engine
 internal import CCurl
 
 /// Versions of the native libraries the engine links, for `outboard version` and bug reports.

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Notices changes to the configuration files (`*.yaml` in `Subscriptions/` and `Filters/`) by

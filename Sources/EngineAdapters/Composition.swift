@@ -1,0 +1,61 @@
+import Engine
+import Filters
+
+/// The composition root: the one place that picks the implementation of each seam, by the
+/// subscription's `source.type` and `target.type` and by the store's URL. Commands and the daemon
+/// build passes through it; a new source, target or store kind is added here (and to the loader's
+/// type keys), nowhere else.
+public enum Composition {
+    /// Where the subscription's items come from (`source.type`; `ics`: a feed over libcurl).
+    public static func source(for s: Subscription) -> any FeedSource {
+        switch s.sourceType {
+        case .ics: FeedFetcher()
+        }
+    }
+
+    /// Where the subscription writes (`target.type`; `calws`: CalWS-SOAP), with its credentials
+    /// read; the error says which secret cannot be read.
+    public static func target(for s: Subscription) throws(SecretError) -> any CalendarTarget {
+        switch s.targetType {
+        case .calws:
+            guard case .success(let token) = s.targetToken.read() else {
+                throw SecretError(message: "\(s.id): the target token (\(s.targetToken)) cannot be read")
+            }
+            return CalWSTarget(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
+        }
+    }
+
+    /// The status store at `url`: `sqlite:PATH` (a state directory holding `status.sqlite`), or a
+    /// bare path, which means the same.
+    public static func store(url: String) throws -> any ItemStateStore {
+        let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
+        guard !path.isEmpty, !path.contains("://") else { throw StoreURLError(url: url) }
+        return try StatusStore(directory: path)
+    }
+
+    /// A pass of `s` over the implementations its configuration names; it gives the heap's free
+    /// memory back to the system once it is done.
+    public static func pass(
+        _ s: Subscription, filters: FilterPipeline, store: any ItemStateStore, source: (any FeedSource)? = nil
+    ) throws(SecretError) -> SyncPass {
+        var pass = SyncPass(
+            subscription: s, filters: filters, store: store, target: try target(for: s),
+            source: source ?? self.source(for: s))
+        pass.releaseMemory = releaseFreeMemory
+        return pass
+    }
+}
+
+/// A secret (a token, a password) that cannot be read, named by the subscription.
+public struct SecretError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A store URL that names no store Outboard knows.
+public struct StoreURLError: Error, Sendable, CustomStringConvertible {
+    public var url: String
+    public var description: String {
+        "the store \(url) is not one Outboard knows: give sqlite:PATH (a state directory) or a directory path"
+    }
+}
