@@ -20,9 +20,10 @@ public final class InMemoryCollection: FeedSource, @unchecked Sendable {
 
     public init() {}
 
-    /// Adds or replaces a resource.
+    /// Adds or replaces a resource (the same bytes again change nothing).
     public func put(_ href: String, _ body: [UInt8]) {
         lock.withLock {
+            guard resources[href] != body else { return }
             revision += 1
             resources[href] = body
             changedAt[href] = revision
@@ -39,17 +40,25 @@ public final class InMemoryCollection: FeedSource, @unchecked Sendable {
         }
     }
 
+    /// Makes the collection hold exactly `resources`: the others deleted, the changed ones put.
+    public func replace(with resources: [String: [UInt8]]) {
+        for href in lock.withLock({ Array(self.resources.keys) }) where resources[href] == nil { delete(href) }
+        for (href, body) in resources.sorted(by: { $0.key < $1.key }) { put(href, body) }
+    }
+
     /// Forgets the changes made so far: every token given until now becomes invalid.
     public func forgetTokens() {
         lock.withLock { oldest = revision }
     }
 
+    /// A read from no position larger than the subscription's `max-feed-bytes` is `tooLarge`.
     public func fetch(
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedResult {
-        lock.withLock {
+        let answer: FeedResult? = lock.withLock {
             let token = "\(name)-\(revision)"
             guard case .token(let since)? = position else {
+                guard resources.values.reduce(0, { $0 + $1.count }) <= s.maxFeedBytes else { return nil }
                 let all = resources.keys.sorted().map { (href: $0, body: resources[$0]!) }
                 return .changes(FeedChanges(changed: all, deleted: [], token: token, complete: true))
             }
@@ -60,5 +69,7 @@ public final class InMemoryCollection: FeedSource, @unchecked Sendable {
             let deleted = deletedAt.filter { $0.value > n }.keys.sorted()
             return .changes(FeedChanges(changed: changed, deleted: deleted, token: token, complete: false))
         }
+        guard let answer else { throw .tooLarge(subscription: s.id, limit: s.maxFeedBytes) }
+        return answer
     }
 }

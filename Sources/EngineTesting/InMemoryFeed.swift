@@ -2,7 +2,8 @@ import Engine
 import Foundation
 
 /// A feed in memory: its body can be replaced at any time, and it answers conditional fetches
-/// with an ETag derived from the body, as a static file server does.
+/// with an ETag derived from the body, as a static file server does; a body larger than the
+/// subscription's `max-feed-bytes` is `tooLarge`.
 public final class InMemoryFeed: FeedSource, @unchecked Sendable {
     // Unchecked: `body` is read and written under `lock`.
     private let lock = NSLock()
@@ -26,6 +27,7 @@ public final class InMemoryFeed: FeedSource, @unchecked Sendable {
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedResult {
         let body = lock.withLock { self.body }
+        guard body.count <= s.maxFeedBytes else { throw .tooLarge(subscription: s.id, limit: s.maxFeedBytes) }
         // FNV-1a of the body: any change of a byte changes the tag.
         var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
         body.withUnsafeBufferPointer { bytes in

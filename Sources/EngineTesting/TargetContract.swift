@@ -15,7 +15,7 @@ import SyncCore
 /// target's capabilities rule out (fences, freshness reports) check that it says so honestly.
 public enum TargetContract {
     /// The target under test, as a fixture gives it.
-    public struct Subject: Sendable {
+    public struct Subject: ContractSubject {
         /// Credentials that may read and write every collection under `/c`.
         public var target: any CalendarTarget
         /// Credentials that may read `/c/r` but not write it.
@@ -36,24 +36,15 @@ public enum TargetContract {
         }
     }
 
-    public struct Requirement: Sendable, CustomStringConvertible {
-        public var description: String
-        var body: @Sendable (Subject) async throws -> Void
-
-        /// Runs the requirement against `subject`, then stops it.
-        public func check(_ subject: Subject) async throws {
-            defer { subject.stop() }
-            try await body(subject)
-        }
-    }
+    public typealias Requirement = ContractRequirement<Subject>
 
     public static let requirements: [Requirement] = [
-        Requirement(description: "entities are added, fetched, listed with their values, found by UID", body: adding),
-        Requirement(description: "every update needs the current version and gives a new one", body: versions),
-        Requirement(description: "a batch answers each write, a refused one applying nothing", body: batches),
-        Requirement(description: "refusals say why: not found, UID exists, too large, forbidden", body: refusals),
-        Requirement(description: "older passes are fenced out, or the target says it cannot fence", body: fences),
-        Requirement(description: "a collection's zone is the one its freshness report gave", body: freshness),
+        Requirement("entities are added, fetched, listed with their values, found by UID", adding),
+        Requirement("every update needs the current version and gives a new one", versions),
+        Requirement("a batch answers each write, a refused one applying nothing", batches),
+        Requirement("refusals say why: not found, UID exists, too large, forbidden", refusals),
+        Requirement("older passes are fenced out, or the target says it cannot fence", fences),
+        Requirement("a collection's zone is the one its freshness report gave", freshness),
     ]
 
     // MARK: Requirements
@@ -247,16 +238,4 @@ public enum TargetContract {
         return Differ.diff(source: item, target: current, skip: .defaults)
     }
 
-    static func expect(_ condition: Bool, _ what: String) throws {
-        if !condition { throw ContractViolation(what) }
-    }
-}
-
-/// A requirement of a contract suite that an implementation does not meet.
-public struct ContractViolation: Error, CustomStringConvertible {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
 }

@@ -120,6 +120,10 @@ public final class NginxProcess: @unchecked Sendable {
                 # /moved/NAME redirects to /NAME, to test that feeds follow redirects.
                 location /moved/ { rewrite ^/moved/(.*)$ /$1 permanent; }
                 location = /loop.ics { return 302 /loop.ics; }
+                # /private/ answers 401 without the Basic credentials outboard:right.
+                location /private/ {
+                    if ($http_authorization != "Basic b3V0Ym9hcmQ6cmlnaHQ=") { return 401; }
+                }
                 # /user-agent.ics is a feed of one event whose SUMMARY is the User-Agent the
                 # request came with: what the server saw travels through a pass to the target.
                 location = /user-agent.ics {
@@ -174,6 +178,7 @@ public final class NginxProcess: @unchecked Sendable {
     /// Writes a file to serve (its ETag changes with its size and modification time).
     public func put(_ name: String, _ bytes: [UInt8]) throws {
         let url = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(bytes).write(to: url)
         // nginx's ETag is mtime-size; make two writes within one second differ.
         let stamp = Date().addingTimeInterval(Double(Self.counter.next()))

@@ -11,8 +11,9 @@ import SyncCore
 import Testing
 import TestSupport
 
-/// `freebusyReport`, `calendarQuery` with `expand`, and Outboard's `reportFreshness` with the
-/// `sources` of availability answers, in process on the application the executable runs.
+/// `getProperties`, `calendarQuery` by time range and with `expand`, `freebusyReport`, and
+/// Outboard's `reportFreshness` with the `sources` of availability answers, in process on the
+/// application the executable runs.
 @Suite struct CalendarReportsTests {
     static func app() throws -> some ApplicationProtocol {
         let tokens = TokenTable(entries: ["all": Grants(all: true), "club": Grants(collections: ["/sport/club"])])
@@ -95,6 +96,68 @@ import TestSupport
         return ICalWriter.string([ICalComponent(name: "X", components: [fb])])
             .replacingOccurrences(of: "\r\n ", with: "").components(separatedBy: "\r\n")
             .filter { $0.hasPrefix("FREEBUSY") || $0.hasPrefix("DTSTART") || $0.hasPrefix("DTEND") }
+    }
+
+    @Test func propertiesAndTimeRangeQueries() async throws {
+        try await Self.app().test(.router) { client in
+            let calws = TargetApplicationTests.CalWSCaller(client: client)
+            let c = "/t/range"
+            _ = try await calws.add(try event("march@x", "March"), to: c)  // 2026-03-01 15:00-17:00Z
+            let weekly = try Self.calendar([
+                "BEGIN:VEVENT", "UID:weekly@x", "DTSTART:20250101T100000Z",
+                "DTEND:20250101T110000Z", "RRULE:FREQ=WEEKLY", "END:VEVENT",
+            ])
+            _ = try await calws.add(weekly, to: c)
+            let props = try await calws.properties(c)
+            #expect(props?.href == c)
+            #expect(props?.supportedFeatures == ["calendarAccessFeature"])
+            #expect(props?.resourceType == "calendarCollection")
+            func range(_ a: (Int, Int), _ b: (Int, Int)) async throws -> [String] {
+                let q = CalendarQuery(
+                    href: c,
+                    filter: .timeRange(
+                        start: .init(year: 2026, month: a.0, day: a.1, hour: 0, minute: 0, second: 0, isUTC: true),
+                        end: .init(year: 2026, month: b.0, day: b.1, hour: 0, minute: 0, second: 0, isUTC: true)))
+                return try await calws.entities(.calendarQuery(q)).map(\.href).sorted()
+            }
+            #expect(try await range((3, 1), (3, 2)) == [c + "/march@x.ics", c + "/weekly@x.ics"])
+            #expect(
+                try await range((4, 1), (5, 1)) == [c + "/weekly@x.ics"],
+                "the recurring series may recur into the range")
+            #expect(try await calws.refusal(.getProperties(href: "/t/none")).error == .targetDoesNotExist)
+        }
+    }
+
+    /// A time range compares instants: a local time with an IANA TZID is converted with the
+    /// system's zone database (RFC 5545 §3.3.5 for the times a change of offset skips or
+    /// repeats), one with an unknown TZID is read as if UTC.
+    @Test func timeRangesCompareLocalTimesAsInstants() {
+        func event(_ start: String, _ end: String) -> ICalComponent {
+            let tzid = { (v: String) in v.hasSuffix("Z") ? "" : ";TZID=Europe/Berlin" }
+            return try! ICalParser().parse(
+                "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:z\r\nDTSTART\(tzid(start)):\(start)\r\n"
+                    + "DTEND\(tzid(end)):\(end)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            ).calendars[0]
+        }
+        func utc(_ s: String) -> ICalDateTime {
+            guard case .dateTime(let d)? = ICalValue.parse(s, as: .dateTime) else { fatalError(s) }
+            return d
+        }
+        // 09:00-10:00 in Berlin in January is 08:00-09:00Z; in July 07:00-08:00Z.
+        let winter = event("20260105T090000", "20260105T100000")
+        let summer = event("20260705T090000", "20260705T100000")
+        #expect(TimeRange.overlaps(winter, start: utc("20260105T083000Z"), end: utc("20260105T084500Z")))
+        #expect(!TimeRange.overlaps(winter, start: utc("20260105T093000Z"), end: utc("20260105T094500Z")))
+        #expect(TimeRange.overlaps(summer, start: utc("20260705T071500Z"), end: utc("20260705T073000Z")))
+        #expect(!TimeRange.overlaps(summer, start: utc("20260705T083000Z"), end: utc("20260705T090000Z")))
+        // 02:30 does not exist on 2026-03-29 in Berlin: the offset before the gap (+01:00) applies.
+        #expect(TimeRange.utc(utc("20260329T023000Z").local, in: "Europe/Berlin") == utc("20260329T013000Z"))
+        // 02:30 exists twice on 2026-10-25: the first (+02:00) is meant.
+        #expect(TimeRange.utc(utc("20261025T023000Z").local, in: "Europe/Berlin") == utc("20261025T003000Z"))
+        #expect(
+            TimeRange.utc(utc("20260105T090000Z").local, in: "/Europe/Berlin") == utc("20260105T080000Z"),
+            "a globally unique TZID")
+        #expect(TimeRange.utc(utc("20260105T090000Z").local, in: "W. Europe Standard Time") == nil)
     }
 
     @Test func freebusyReportCoalescesEachInstancePerType() async throws {
@@ -284,5 +347,14 @@ import TestSupport
 
     static func rfc3339(_ t: ICalDateTime) -> String {
         RFC3339.utc(t.utcSeconds)
+    }
+}
+
+private extension ICalDateTime {
+    /// The same wall-clock time, not UTC.
+    var local: ICalDateTime {
+        var d = self
+        d.time.isUTC = false
+        return d
     }
 }
