@@ -92,6 +92,27 @@ public func buildTargetApplication(
             body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
     }
 
+    registerCalWS(on: router, config: config, service: service, metrics: metrics)
+
+    AvailabilityEndpoint.register(
+        on: router, tokens: config.tokens, views: config.views, store: store, onUnreadable: onUnreadable)
+
+    FeedEndpoint(config: config, store: store, onUnreadable: onUnreadable).register(on: router)
+
+    let upkeep = IndexUpkeepService(
+        upkeep: IndexUpkeep(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable), logger: logger)
+    let (host, port) = (config.host, config.port)
+    return Application(
+        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "outboard-target"),
+        services: config.indexUpkeep ? [upkeep] : [],
+        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+}
+
+/// `POST /calws`: the bearer token, the body within its limit, the request decoded, every
+/// collection it touches granted at the level the operation needs, then the operation.
+private func registerCalWS<Context: RequestContext>(
+    on router: Router<Context>, config: TargetConfiguration, service: TargetService, metrics: TargetMetrics
+) {
     router.post("calws") { request, context -> Response in
         guard let grants = config.tokens.grants(forAuthorization: request.headers[.authorization]) else {
             metrics.refused("unauthorized")
@@ -143,19 +164,6 @@ public func buildTargetApplication(
             ])
         return soap(.ok, MessageCodec.encode(response))
     }
-
-    AvailabilityEndpoint.register(
-        on: router, tokens: config.tokens, views: config.views, store: store, onUnreadable: onUnreadable)
-
-    FeedEndpoint(config: config, store: store, onUnreadable: onUnreadable).register(on: router)
-
-    let upkeep = IndexUpkeepService(
-        upkeep: IndexUpkeep(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable), logger: logger)
-    let (host, port) = (config.host, config.port)
-    return Application(
-        router: router, configuration: .init(address: .hostname(host, port: port), serverName: "outboard-target"),
-        services: config.indexUpkeep ? [upkeep] : [],
-        onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
 }
 
 private func soap(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {

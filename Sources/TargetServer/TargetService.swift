@@ -221,116 +221,148 @@ enum Operation {
     ) throws -> CalWSResponse {
         switch r.body {
         case .getProperties(let href):
-            if href == "/" {
-                return CalWSResponse(
-                    id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection")))
-            }
-            if let refused = refusal(r, grants, .freebusy, href) { return refused }
-            guard try StoreSQL.collectionExists(db, href) else {
-                return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
-            }
-            return CalWSResponse(
-                id: r.id,
-                .getProperties(
-                    CollectionProperties(
-                        href: href, displayName: String(href.split(separator: "/").last ?? ""),
-                        timezone: try Freshness.zoneName(db, collection: href))))
+            return try getProperties(r, href: href, grants: grants, db: db)
         case .fetchItem(let href):
-            guard let (collection, name) = Paths.entity(href) else {
-                if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
-                    return failure(r, .targetNotEntity, "\(href) is a collection, not an entity")
-                }
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            if let refused = refusal(r, grants, .read, collection) { return refused }
-            guard let e = try StoreSQL.entity(db, collection: collection, name: name) else {
-                return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
-            }
-            guard let cal = Entities.readable(e, zones: SharedZones(), onUnreadable) else {
-                return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back")
-            }
-            return CalWSResponse(
-                id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
+            return try fetchItem(r, href: href, grants: grants, db: db, onUnreadable: onUnreadable)
         case .calendarQuery(let q):
-            if let refused = refusal(r, grants, .read, q.href) { return refused }
-            guard try StoreSQL.collectionExists(db, q.href) else {
-                return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound)
-            }
-            var stored: [StoredEntity]
-            if case .uid(let uid) = q.filter {
-                stored = try StoreSQL.entity(db, collection: q.href, uid: uid).map { [$0] } ?? []
-            } else {
-                stored = try StoreSQL.entities(db, collection: q.href)
-            }
-            var out: [EntityInfo] = []
-            let zones = SharedZones()
-            let collectionZone = q.expand == nil ? nil : try Freshness.zoneName(db, collection: q.href)
-            for e in stored {
-                guard var cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
-                if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) {
-                    continue
-                }
-                if q.allData, let range = q.expand {
-                    // Expanded, an entity of events is answered only when one of its instances
-                    // overlaps the range.
-                    guard let expanded = CalendarReports.expanded(cal, over: range, collectionZone: collectionZone)
-                    else { continue }
-                    cal = expanded
-                }
-                out.append(
-                    EntityInfo(
-                        href: e.href, changeToken: e.changeToken,
-                        calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
-            }
-            return CalWSResponse(id: r.id, .calendarQuery(out))
+            return try calendarQuery(r, q: q, grants: grants, db: db, onUnreadable: onUnreadable)
         case .freebusyReport(let href, let range):
-            // A collection, or a view of several (`/views/NAME`).
-            let target = View.target(ofHref: href)
-            if let refused = grants.refusal(.freebusy, target, views: views, for: r.operation) {
-                return failure(r, .forbidden, refused, status: .noAccess)
-            }
-            let collections: [String]
-            if let name = View.name(ofTarget: target) {
-                guard let view = views[name] else {
-                    return failure(r, .targetDoesNotExist, "no view \(name) in the views file", status: .notFound)
-                }
-                collections = view.collections
-            } else {
-                guard Paths.isCollection(href), try StoreSQL.collectionExists(db, href) else {
-                    return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
-                }
-                collections = [href]
-            }
-            // Floating and DATE times are placed in each collection's zone; in one without a
-            // zone, in UTC (the server's choice, RFC 4791 §7.10).
-            let periods = try collections.flatMap { c in
-                try InstanceIndex.periods(
-                    db, collection: c, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,
-                    onUnreadable: onUnreadable)
-            }
-            return CalWSResponse(
-                id: r.id, .freebusyReport(CalendarReports.freebusy(periods, href: href, range: range, now: now)))
+            return try freebusyReport(
+                r, href: href, range: range, grants: grants, db: db, now: now, views: views, onUnreadable: onUnreadable)
         case .calendarMultiget(let href, let hrefs, let allData):
-            if let refused = refusal(r, grants, .read, href) { return refused }
-            var out: [EntityInfo] = []
-            let zones = SharedZones()
-            for h in hrefs {
-                guard let (collection, name) = Paths.entity(h), collection == href || href == "/",
-                    grants.allows(.read, collection)
-                else { continue }
-                if let e = try StoreSQL.entity(db, collection: collection, name: name),
-                    let cal = Entities.readable(e, zones: zones, onUnreadable)
-                {
-                    out.append(
-                        EntityInfo(
-                            href: e.href, changeToken: e.changeToken,
-                            calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
-                }
-            }
-            return CalWSResponse(id: r.id, .calendarQuery(out))
+            return try calendarMultiget(
+                r, href: href, hrefs: hrefs, allData: allData, grants: grants, db: db, onUnreadable: onUnreadable)
         default:
             return failure(r, .forbidden, "not a read")
         }
+    }
+
+    static func getProperties(_ r: CalWSRequest, href: String, grants: Grants, db: Database) throws -> CalWSResponse {
+        if href == "/" {
+            return CalWSResponse(
+                id: r.id, .getProperties(CollectionProperties(href: "/", resourceType: "collection")))
+        }
+        if let refused = refusal(r, grants, .freebusy, href) { return refused }
+        guard try StoreSQL.collectionExists(db, href) else {
+            return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+        }
+        return CalWSResponse(
+            id: r.id,
+            .getProperties(
+                CollectionProperties(
+                    href: href, displayName: String(href.split(separator: "/").last ?? ""),
+                    timezone: try Freshness.zoneName(db, collection: href))))
+    }
+
+    static func fetchItem(
+        _ r: CalWSRequest, href: String, grants: Grants, db: Database, onUnreadable: (String, String) -> Void
+    ) throws -> CalWSResponse {
+        guard let (collection, name) = Paths.entity(href) else {
+            if Paths.isCollection(href), try StoreSQL.collectionExists(db, href) {
+                return failure(r, .targetNotEntity, "\(href) is a collection, not an entity")
+            }
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        if let refused = refusal(r, grants, .read, collection) { return refused }
+        guard let e = try StoreSQL.entity(db, collection: collection, name: name) else {
+            return failure(r, .targetDoesNotExist, "no entity \(href)", status: .notFound)
+        }
+        guard let cal = Entities.readable(e, zones: SharedZones(), onUnreadable) else {
+            return failure(r, .invalidCalendarData, "the stored entity \(href) cannot be read back")
+        }
+        return CalWSResponse(
+            id: r.id, .fetchItem(EntityInfo(href: e.href, changeToken: e.changeToken, calendar: cal)))
+    }
+
+    static func calendarQuery(
+        _ r: CalWSRequest, q: CalendarQuery, grants: Grants, db: Database, onUnreadable: (String, String) -> Void
+    ) throws -> CalWSResponse {
+        if let refused = refusal(r, grants, .read, q.href) { return refused }
+        guard try StoreSQL.collectionExists(db, q.href) else {
+            return failure(r, .targetDoesNotExist, "no collection \(q.href)", status: .notFound)
+        }
+        var stored: [StoredEntity]
+        if case .uid(let uid) = q.filter {
+            stored = try StoreSQL.entity(db, collection: q.href, uid: uid).map { [$0] } ?? []
+        } else {
+            stored = try StoreSQL.entities(db, collection: q.href)
+        }
+        var out: [EntityInfo] = []
+        let zones = SharedZones()
+        let collectionZone = q.expand == nil ? nil : try Freshness.zoneName(db, collection: q.href)
+        for e in stored {
+            guard var cal = Entities.readable(e, zones: zones, onUnreadable) else { continue }
+            if case .timeRange(let start, let end) = q.filter, !TimeRange.overlaps(cal, start: start, end: end) {
+                continue
+            }
+            if q.allData, let range = q.expand {
+                // Expanded, an entity of events is answered only when one of its instances
+                // overlaps the range.
+                guard let expanded = CalendarReports.expanded(cal, over: range, collectionZone: collectionZone)
+                else { continue }
+                cal = expanded
+            }
+            out.append(
+                EntityInfo(
+                    href: e.href, changeToken: e.changeToken,
+                    calendar: q.allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+        }
+        return CalWSResponse(id: r.id, .calendarQuery(out))
+    }
+
+    static func freebusyReport(
+        _ r: CalWSRequest, href: String, range: UTCRange, grants: Grants, db: Database, now: Int64, views: ViewSet,
+        onUnreadable: (String, String) -> Void
+    ) throws -> CalWSResponse {
+        // A collection, or a view of several (`/views/NAME`).
+        let target = View.target(ofHref: href)
+        if let refused = grants.refusal(.freebusy, target, views: views, for: r.operation) {
+            return failure(r, .forbidden, refused, status: .noAccess)
+        }
+        let collections: [String]
+        if let name = View.name(ofTarget: target) {
+            guard let view = views[name] else {
+                return failure(r, .targetDoesNotExist, "no view \(name) in the views file", status: .notFound)
+            }
+            collections = view.collections
+        } else {
+            guard Paths.isCollection(href), try StoreSQL.collectionExists(db, href) else {
+                return failure(r, .targetDoesNotExist, "no collection \(href)", status: .notFound)
+            }
+            collections = [href]
+        }
+        // Floating and DATE times are placed in each collection's zone; in one without a
+        // zone, in UTC (the server's choice, RFC 4791 §7.10).
+        let periods = try collections.flatMap { c in
+            try InstanceIndex.periods(
+                db, collection: c, in: .utc, from: range.start.utcSeconds, to: range.end.utcSeconds,
+                onUnreadable: onUnreadable)
+        }
+        return CalWSResponse(
+            id: r.id, .freebusyReport(CalendarReports.freebusy(periods, href: href, range: range, now: now)))
+    }
+
+    static func calendarMultiget(
+        _ r: CalWSRequest, href: String, hrefs: [String], allData: Bool, grants: Grants, db: Database,
+        onUnreadable: (String, String) -> Void
+    ) throws -> CalWSResponse {
+        if let refused = refusal(r, grants, .read, href) { return refused }
+        var out: [EntityInfo] = []
+        let zones = SharedZones()
+        for h in hrefs {
+            guard let (collection, name) = Paths.entity(h), collection == href || href == "/",
+                grants.allows(.read, collection)
+            else { continue }
+            if let e = try StoreSQL.entity(db, collection: collection, name: name),
+                let cal = Entities.readable(e, zones: zones, onUnreadable)
+            {
+                out.append(
+                    EntityInfo(
+                        href: e.href, changeToken: e.changeToken,
+                        calendar: allData ? cal : Entities.listing(cal, lastModified: e.lastModified)))
+            }
+        }
+        return CalWSResponse(id: r.id, .calendarQuery(out))
     }
 
     // MARK: Writes

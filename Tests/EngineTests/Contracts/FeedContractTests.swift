@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Every shipped source runs the feed contract (`FeedContract`, in `EngineTesting`): the
-/// in-memory feed and collection, and `FeedFetcher` (libcurl) against a real nginx.
+/// in-memory feed and collection, and `FeedFetcher` (libcurl), alone and shared, against a real nginx.
 @Suite struct FeedContractTests {
     static func subscription(_ id: String, url: String, extra: String = "") throws -> Subscription {
         let yaml =
@@ -46,6 +46,17 @@ import TestSupport
 
     @Test(arguments: FeedContract.requirements)
     func feedFetcherAgainstNginx(_ requirement: FeedContract.Requirement) async throws {
+        try await requirement.check(try Self.nginx(FeedFetcher()))
+    }
+
+    /// The wrapper that shares one fetch among the subscribers of a feed is a source too.
+    @Test(arguments: FeedContract.requirements)
+    func sharedFeedSourceOverFeedFetcherAgainstNginx(_ requirement: FeedContract.Requirement) async throws {
+        try await requirement.check(try Self.nginx(SharedFeedSource(FeedFetcher())))
+    }
+
+    /// `source` reading a feed nginx serves under /private/, which needs Basic credentials.
+    static func nginx(_ source: any FeedSource) throws -> FeedContract.Subject {
         let nginx = try NginxProcess.start()
         let secrets = TargetProcess.temporaryDirectory()
         try "right".write(to: secrets.appendingPathComponent("right"), atomically: true, encoding: .utf8)
@@ -54,11 +65,10 @@ import TestSupport
             "  auth:\n    type: basic\n    username: outboard\n    password-file: \(secrets.appendingPathComponent(file).path)\n"
         }
         let url = nginx.url("private/contract.ics")
-        try await requirement.check(
-            .init(
-                source: FeedFetcher(), subscription: try Self.subscription("nginx", url: url, extra: auth("right")),
-                publish: { try nginx.put("private/contract.ics", FeedContract.calendar($0)) },
-                refused: try Self.subscription("refused", url: url, extra: auth("wrong")),
-                small: try Self.small(url, auth: auth("right")), stop: { nginx.stop() }))
+        return .init(
+            source: source, subscription: try subscription("nginx", url: url, extra: auth("right")),
+            publish: { try nginx.put("private/contract.ics", FeedContract.calendar($0)) },
+            refused: try subscription("refused", url: url, extra: auth("wrong")),
+            small: try small(url, auth: auth("right")), stop: { nginx.stop() })
     }
 }
