@@ -3,9 +3,10 @@ import Filters
 import Foundation
 import SyncCore
 
-/// One pass of one subscription: conditional fetch, parse, filters, hashes, then only what changed
-/// travels to the target, field by field; the feed's validators are stored only once the target
-/// has everything, so a failed pass is simply redone.
+/// One pass of one subscription: what changed at the source since its stored position (a
+/// conditional fetch, or the changes since a token), parse, filters, hashes, then only what
+/// changed travels to the target, field by field; the source's new position is stored only once
+/// the target has everything, so a failed pass is simply redone.
 ///
 /// The pass runs over three seams: where the feed comes from (`FeedSource`), where it goes
 /// (`CalendarTarget`) and where its state lives (`ItemStateStore`). It never trusts a pass that
@@ -29,7 +30,7 @@ public struct SyncPass: Sendable {
     /// Seconds to wait for another pass of the same subscription to end before giving up.
     public var lockWait = 0.0
     /// Asked between batches: true stops the pass there (a graceful shutdown). What was applied
-    /// is committed; the validators are not stored, so the next pass picks up the rest.
+    /// is committed; the source's position is not stored, so the next pass picks up the rest.
     public var shouldStop: @Sendable () -> Bool = { false }
     /// Told how far the pass has come: the feed fetched, its items parsed, writes answered.
     public var onProgress: @Sendable (PassProgress) -> Void = { _ in }
