@@ -41,7 +41,7 @@ public enum FeedAuth: Sendable, Hashable {
 }
 
 /// What happens to target items that vanished from the feed.
-public enum DeletionPolicy: String, Sendable, Hashable {
+public enum DeletionPolicy: String, Sendable, Hashable, CaseIterable {
     /// Delete them (behind the guards).
     case mirror
     /// Keep them.
@@ -49,7 +49,7 @@ public enum DeletionPolicy: String, Sendable, Hashable {
 }
 
 /// What happens to floating DATE-TIMEs (no Z, no TZID).
-public enum FloatingPolicy: String, Sendable, Hashable {
+public enum FloatingPolicy: String, Sendable, Hashable, CaseIterable {
     /// Mirrored as written.
     case keep
     /// Given the calendar's X-WR-TIMEZONE as TZID (with its VTIMEZONE when the feed has one).

@@ -124,7 +124,7 @@ public enum SubscriptionLoader {
         environment: [String: String]?
     ) {
         let directory = (file as NSString).deletingLastPathComponent
-        if let t = kind(SourceType.self, "source", sourceMap, reader) { s.sourceType = t }
+        if let t = choice(SourceType.self, "type", in: sourceMap, named: "source.type", reader) { s.sourceType = t }
         if let url = sourceMap.string("url") {
             if let mapped = feedURL(url, relativeTo: directory) {
                 s.sourceURL = mapped
@@ -167,16 +167,16 @@ public enum SubscriptionLoader {
         sourceMap.rejectUnknownKeys(allowed: ["type", "url", "auth", "ca-file", "user-agent"])
     }
 
-    /// A section's `type`: one of the kinds Outboard has, or a problem naming them.
-    static func kind<Kind: RawRepresentable & CaseIterable>(
-        _: Kind.Type, _ section: String, _ map: ConfigMap, _ reader: ConfigReader
-    ) -> Kind? where Kind.RawValue == String {
-        guard let t = map.string("type") else { return nil }
-        if let kind = Kind(rawValue: t) { return kind }
-        reader.problem(
-            line: map.line(of: "type"),
-            "\(section).type \"\(t)\" is not a kind Outboard has; it has \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
-        )
+    /// The value of `key` in `map` as one of `Choice`'s cases (nil when absent), or a problem
+    /// naming the cases: "`name` should be a or b, not "x"".
+    static func choice<Choice: RawRepresentable & CaseIterable>(
+        _: Choice.Type, _ key: String, in map: ConfigMap, named name: String, _ reader: ConfigReader
+    ) -> Choice? where Choice.RawValue == String {
+        guard let value = map.string(key) else { return nil }
+        if let choice = Choice(rawValue: value) { return choice }
+        let names = Choice.allCases.map(\.rawValue)
+        let cases = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names[0]
+        reader.problem(line: map.line(of: key), "\(name) should be \(cases), not \"\(value)\"")
         return nil
     }
 
@@ -201,7 +201,7 @@ public enum SubscriptionLoader {
     static func readTarget(
         _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
     ) {
-        if let t = kind(TargetType.self, "target", targetMap, reader) { s.targetType = t }
+        if let t = choice(TargetType.self, "type", in: targetMap, named: "target.type", reader) { s.targetType = t }
         if let url = targetMap.string("url") {
             if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
                 s.targetURL = url
@@ -302,13 +302,7 @@ public enum SubscriptionLoader {
     /// `trust-lastmod` and `deletions`.
     static func readDeletions(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
         s.trustLastModified = root.bool("trust-lastmod") ?? false
-        if let d = root.string("deletions") {
-            if let p = DeletionPolicy(rawValue: d) {
-                s.deletions = p
-            } else {
-                reader.problem(line: root.line(of: "deletions"), "deletions should be mirror or keep, not \"\(d)\"")
-            }
-        }
+        if let p = choice(DeletionPolicy.self, "deletions", in: root, named: "deletions", reader) { s.deletions = p }
     }
 
     /// The other top-level choices: max-feed-bytes, reconcile, floating, zone and identity.
@@ -333,24 +327,12 @@ public enum SubscriptionLoader {
             }
         }
         readZones(root, reader, &s)
-        if let i = root.string("identity") {
-            if let identity = ItemIdentity(rawValue: i) {
-                s.identity = identity
-            } else {
-                reader.problem(line: root.line(of: "identity"), "identity should be uid or content, not \"\(i)\"")
-            }
-        }
+        if let i = choice(ItemIdentity.self, "identity", in: root, named: "identity", reader) { s.identity = i }
     }
 
     /// `floating` and `zone`.
     static func readZones(_ root: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription) {
-        if let f = root.string("floating") {
-            if let p = FloatingPolicy(rawValue: f) {
-                s.floating = p
-            } else {
-                reader.problem(line: root.line(of: "floating"), "floating should be keep or zone, not \"\(f)\"")
-            }
-        }
+        if let f = choice(FloatingPolicy.self, "floating", in: root, named: "floating", reader) { s.floating = f }
         if let z = root.string("zone") {
             if ZoneResolver(timezones: [], calendarZone: z, options: ExpansionOptions()).floatingFromCalendar {
                 s.zone = z

@@ -61,8 +61,7 @@ public struct CalWSTarget: CalendarTarget {
     /// nothing: its writes are then sent one at a time, so that one bad item never stops the
     /// others; once one of them goes unanswered, the rest are not sent.
     public func write(_ writes: [TargetWrite]) async -> [WriteOutcome] {
-        if writes.count == 1 { return [await single(writes[0])] }
-        guard !writes.isEmpty else { return [] }
+        guard writes.count > 1 else { return writes.isEmpty ? [] : [await single(writes[0])] }
         do throws(TargetClientError) {
             let responses = try await client.multiOp(writes.map(Self.request))
             guard responses.count == writes.count else {

@@ -171,10 +171,9 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
 
     public func entry(href: String) async throws(TargetError) -> TargetEntry {
         try locked { () throws(TargetError) -> TargetEntry in
-            if let (c, _) = Self.split(href) { reading(c) }
-            guard let (c, _) = Self.split(href), let e = collections[c]?[href] else {
-                throw TargetError(.notFound, "no entity \(href)")
-            }
+            guard let (c, _) = Self.split(href) else { throw TargetError(.notFound, "no entity \(href)") }
+            reading(c)
+            guard let e = collections[c]?[href] else { throw TargetError(.notFound, "no entity \(href)") }
             return Self.entry(href, e, whole: true)
         }
     }

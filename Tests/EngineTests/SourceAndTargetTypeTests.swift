@@ -27,8 +27,8 @@ import YAMLConfig
         }
         #expect(
             problems.problems.map(\.description) == [
-                "k.yaml:2: source.type \"caldav\" is not a kind Outboard has; it has ics",
-                "k.yaml:5: target.type \"exchange\" is not a kind Outboard has; it has calws",
+                "k.yaml:2: source.type should be ics, not \"caldav\"",
+                "k.yaml:5: target.type should be calws, not \"exchange\"",
             ])
     }
 }

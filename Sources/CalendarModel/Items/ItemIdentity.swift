@@ -3,7 +3,7 @@
 /// Some providers make up new UIDs on every export. Keyed by UID, each export of such a feed
 /// would delete every item and add it again; keyed by content, the same event is the same item
 /// whatever its UID, and the target keeps the UID it was first added with.
-public enum ItemIdentity: String, Sendable, Hashable {
+public enum ItemIdentity: String, Sendable, Hashable, CaseIterable {
     /// By UID (RFC 5545 §3.8.4.7): the item's key is its UID.
     case uid
     /// By content: the series' DTSTART, its rule (RRULE) and its SUMMARY. Overrides belong to

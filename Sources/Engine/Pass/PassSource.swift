@@ -39,21 +39,19 @@ struct PassSource {
         let conditional = !run.dryRun && !run.shortcutsBarred
         var fetched = Fetched(stored: stored)
         do {
-            var position = conditional ? run.state.position : nil
-            var answer: FeedAnswer
-            repeat {
-                answer = try await source.answer(subscription, from: position) {
+            let position = conditional ? run.state.position : nil
+            let read = { (from: FeedPosition?) async throws(FetchError) -> FeedAnswer in
+                try await source.answer(subscription, from: from) {
                     digest.received($0)
                     stored.start()
                 }
-                if case .tokenInvalid = answer.result, position != nil {
-                    run.report.diagnostics.append(
-                        "the source no longer knows the stored token: the whole collection was read and compared")
-                    position = nil
-                    continue
-                }
-                break
-            } while true
+            }
+            var answer = try await read(position)
+            if case .tokenInvalid = answer.result, position != nil {
+                run.report.diagnostics.append(
+                    "the source no longer knows the stored token: the whole collection was read and compared")
+                answer = try await read(nil)
+            }
             run.report.fetchShared = answer.shared
             switch answer.result {
             case .notModified:
