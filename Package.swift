@@ -73,11 +73,11 @@ let package = Package(
             "CalendarModel", "SyncCore", "Filters", "YAMLConfig", "Recurrence",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: optimizedInDebug),
-        // I/O: the seams' implementations (libcurl fetching, the CalWS-SOAP target, the SQLite
-        // status store) and the composition root that picks them by `source.type`, `target.type`
+        // I/O: the seams' implementations (libcurl fetching of feeds and CalDAV collections, the
+        // CalWS-SOAP target, the SQLite status store) and the composition root that picks them by `source.type`, `target.type`
         // and the store's URL.
         .target(name: "EngineAdapters", dependencies: [
-            "Engine", "CCurl", "CalendarModel", "CalWS", "SyncCore", "Filters", "ServerSupport",
+            "Engine", "CCurl", "CalendarModel", "CalWS", "SafeXML", "SyncCore", "Filters", "ServerSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: optimizedInDebug),
         // I/O: the daemon: the scheduler, the control endpoint and status page, metrics, the

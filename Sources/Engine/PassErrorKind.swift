@@ -25,7 +25,7 @@ public enum PassErrorKind: String, Sendable, CaseIterable {
 
     init(_ e: FetchError) {
         switch e {
-        case .transport: self = .fetch
+        case .transport, .unreadable: self = .fetch
         case .http: self = .http
         case .tooLarge: self = .tooLarge
         case .secret: self = .secret

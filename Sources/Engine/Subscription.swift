@@ -159,6 +159,8 @@ public enum SubscriptionError: Error, Sendable, Hashable, CustomStringConvertibl
 public enum SourceType: String, Sendable, Hashable, CaseIterable {
     /// An iCalendar feed over http, https, webcal or file: a whole body with its validators.
     case ics
+    /// A CalDAV calendar collection over http or https, read by what changed since a sync token.
+    case caldav
 }
 
 /// The kinds of target a subscription writes (`target.type`).

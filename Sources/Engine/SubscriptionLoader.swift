@@ -126,7 +126,11 @@ public enum SubscriptionLoader {
         let directory = (file as NSString).deletingLastPathComponent
         if let t = choice(SourceType.self, "type", in: sourceMap, named: "source.type", reader) { s.sourceType = t }
         if let url = sourceMap.string("url") {
-            if let mapped = feedURL(url, relativeTo: directory) {
+            if s.sourceType == .caldav, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+                reader.problem(
+                    line: sourceMap.line(of: "url"),
+                    "source.url \"\(Redact.url(url))\" is not an http or https URL of a CalDAV calendar collection")
+            } else if let mapped = feedURL(url, relativeTo: directory) {
                 s.sourceURL = mapped
             } else {
                 reader.problem(

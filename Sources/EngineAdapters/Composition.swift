@@ -6,10 +6,12 @@ import Filters
 /// build passes through it; a new source, target or store kind is added here (and to the loader's
 /// type keys), nowhere else.
 public enum Composition {
-    /// Where the subscription's items come from (`source.type`; `ics`: a feed over libcurl).
+    /// Where the subscription's items come from (`source.type`; `ics`: a feed over libcurl;
+    /// `caldav`: a CalDAV collection read by sync-collection).
     public static func source(for s: Subscription) -> any FeedSource {
         switch s.sourceType {
         case .ics: FeedFetcher()
+        case .caldav: CalDAVSource()
         }
     }
 

@@ -19,21 +19,7 @@ public struct FeedFetcher: FeedSource {
         var headers: [(String, String)] = [("Accept", "text/calendar, */*;q=0.5")]
         if let etag { headers.append(("If-None-Match", etag)) }
         if let lastModified { headers.append(("If-Modified-Since", lastModified)) }
-        switch s.sourceAuth {
-        case .basic(let user, let password)?:
-            switch password.read() {
-            case .success(let p):
-                headers.append(("Authorization", "Basic " + Data("\(user):\(p)".utf8).base64EncodedString()))
-            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
-            }
-        case .bearer(let token)?:
-            switch token.read() {
-            case .success(let t): headers.append(("Authorization", "Bearer \(t)"))
-            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
-            }
-        case nil:
-            break
-        }
+        if let authorization = try Self.authorization(s) { headers.append(("Authorization", authorization)) }
         var request = HTTPRequest(
             url: s.sourceURL, headers: headers, connectTimeout: s.connectTimeout, timeout: s.totalTimeout,
             maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
@@ -54,6 +40,24 @@ public struct FeedFetcher: FeedSource {
             throw .http(
                 subscription: s.id, host: s.sourceHost, status: r.status,
                 retryAfter: r.header("retry-after").flatMap { Int($0) })
+        }
+    }
+
+    /// The `Authorization` header of `source.auth` (nil for none), its secret read now.
+    static func authorization(_ s: Subscription) throws(FetchError) -> String? {
+        switch s.sourceAuth {
+        case .basic(let user, let password)?:
+            switch password.read() {
+            case .success(let p): return "Basic " + Data("\(user):\(p)".utf8).base64EncodedString()
+            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
+            }
+        case .bearer(let token)?:
+            switch token.read() {
+            case .success(let t): return "Bearer \(t)"
+            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
+            }
+        case nil:
+            return nil
         }
     }
 }

@@ -182,6 +182,7 @@ extension FetchError {
         case .http(_, let host, let status, let retry):
             .http(subscription: id, host: host, status: status, retryAfter: retry)
         case .tooLarge(_, let limit): .tooLarge(subscription: id, limit: limit)
+        case .unreadable(_, let host, let m): .unreadable(subscription: id, host: host, m)
         case .secret(_, let m): .secret(subscription: id, m)
         }
     }

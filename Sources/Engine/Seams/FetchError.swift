@@ -3,6 +3,8 @@ public enum FetchError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The source could not be reached or did not answer (the transport's own words).
     case transport(subscription: String, host: String, String)
     case http(subscription: String, host: String, status: Int, retryAfter: Int?)
+    /// The source answered something that cannot be read (a CalDAV multistatus that is not one).
+    case unreadable(subscription: String, host: String, String)
     case tooLarge(subscription: String, limit: Int)
     case secret(subscription: String, String)
 
@@ -15,6 +17,7 @@ public enum FetchError: Error, Sendable, Hashable, CustomStringConvertible {
                     ? "; check source.auth" : status == 404 || status == 410 ? "; check source.url" : "")
         case .tooLarge(let s, let limit):
             "\(s): the feed is larger than max-feed-bytes (\(limit) bytes); raise max-feed-bytes if it is genuine"
+        case .unreadable(let s, let host, let m): "\(s): the answer of \(host) cannot be read: \(m)"
         case .secret(let s, let m): "\(s): \(m)"
         }
     }

@@ -1,6 +1,7 @@
 import Engine
 import EngineAdapters
 import EngineTesting
+import Filters
 import Foundation
 import Testing
 import TestSupport
@@ -70,5 +71,107 @@ import TestSupport
             publish: { try nginx.put("private/contract.ics", FeedContract.calendar($0)) },
             refused: try subscription("refused", url: url, extra: auth("wrong")),
             small: try small(url, auth: auth("right")), stop: { nginx.stop() })
+    }
+}
+
+/// `CalDAVSource` against a real Radicale: the feed contract, and passes that mirror a collection
+/// into `outboard-target` by what changed.
+@Suite struct CalDAVSourceTests {
+    /// What a fixture has put on the server, so a publish sends only what changed.
+    final class Published: @unchecked Sendable {
+        // Unchecked: `bodies` is read and written under `lock`.
+        private let lock = NSLock()
+        private var bodies: [String: [UInt8]] = [:]
+
+        /// Makes the collection at `path` hold exactly `events` (named by their href's last segment).
+        func publish(_ events: [FeedContract.Event], to radicale: RadicaleProcess, at path: String) throws {
+            let want = Dictionary(
+                uniqueKeysWithValues: events.map { (path + ($0.href.split(separator: "/").last ?? ""), $0.calendar) })
+            let have = lock.withLock { bodies }
+            for href in have.keys where want[href] == nil { try radicale.send("DELETE", href) }
+            for (href, body) in want where have[href] != body {
+                let status = try radicale.put(href, body)
+                guard [201, 204].contains(status) else { throw ContractViolation("PUT \(href) answered \(status)") }
+            }
+            lock.withLock { bodies = want }
+        }
+    }
+
+    static func subscription(_ id: String, _ radicale: RadicaleProcess, path: String, password: String, extra: String = "")
+        throws -> Subscription
+    {
+        let secret = TargetProcess.temporaryDirectory().appendingPathComponent("password")
+        try password.write(to: secret, atomically: true, encoding: .utf8)
+        let yaml = """
+            source:
+              type: caldav
+              url: \(radicale.base + path)
+              auth:
+                type: basic
+                username: \(RadicaleProcess.user)
+                password-file: \(secret.path)
+            target:
+              url: http://127.0.0.1:1/calws
+              collection: /c/\(id)
+              token-env: T
+            \(extra)
+            """
+        return try SubscriptionLoader.load(id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"])
+            .get()
+    }
+
+    @Test(arguments: FeedContract.requirements)
+    func calDAVSourceAgainstRadicale(_ requirement: FeedContract.Requirement) async throws {
+        let radicale = try RadicaleProcess.start()
+        let path = "/outboard/contract/"
+        try radicale.makeCalendar(path)
+        let published = Published()
+        try await requirement.check(
+            .init(
+                source: CalDAVSource(batchSize: 2),
+                subscription: try Self.subscription("caldav", radicale, path: path, password: RadicaleProcess.password),
+                publish: { try published.publish($0, to: radicale, at: path) },
+                refused: try Self.subscription("refused", radicale, path: path, password: "wrong"),
+                small: try Self.subscription(
+                    "small", radicale, path: path, password: RadicaleProcess.password, extra: "max-feed-bytes: 1kB"),
+                stop: { radicale.stop() }))
+    }
+
+    /// Radicale into `outboard-target`, as an admin would run it: the first pass adds every
+    /// member; a change, an addition and a deletion travel as one update, one add and one delete;
+    /// the token is stored once they are applied.
+    @Test func aCollectionIsMirroredByWhatChanged() async throws {
+        let radicale = try RadicaleProcess.start()
+        defer { radicale.stop() }
+        let target = try TargetProcess.start()
+        defer { target.stop() }
+        let path = "/outboard/club/"
+        try radicale.makeCalendar(path)
+        let published = Published()
+        var events = (1...5).map { FeedContract.Event(href: "/c/m\($0).ics", uid: "m\($0)@club", summary: "Match \($0)") }
+        try published.publish(events, to: radicale, at: path)
+        var s = try Self.subscription("club", radicale, path: path, password: RadicaleProcess.password)
+        s.targetURL = target.endpoint
+        let store = try StatusStore(directory: TargetProcess.temporaryDirectory().path)
+        let calws = CalWSTarget(endpoint: target.endpoint, token: TargetProcess.token)
+        func pass() async -> SyncReport {
+            await SyncPass(subscription: s, filters: FilterPipeline([]), store: store, target: calws, source: CalDAVSource())
+                .run()
+        }
+        let first = await pass()
+        #expect(first.succeeded && first.added.count == 5, "\(first.error ?? "")")
+        #expect(try store.feed("club").position?.isToken == true)
+        #expect(await pass().notModified, "nothing changed since the token")
+
+        events[1].summary = "Match 2, moved"
+        events.removeLast()
+        events.append(FeedContract.Event(href: "/c/m6.ics", uid: "m6@club", summary: "Match 6"))
+        try published.publish(events, to: radicale, at: path)
+        let second = await pass()
+        #expect(second.succeeded, "\(second.error ?? "")")
+        #expect(second.added == ["m6@club"] && second.updated.map(\.key) == ["m2@club"] && second.deleted == ["m5@club"])
+        #expect(second.settledUnparsed == 3, "the members nothing touched were not read")
+        let listed = try await calws.list(collection: "/c/club", withData: true)
+        #expect(Set(listed.compactMap(\.uid)) == ["m1@club", "m2@club", "m3@club", "m4@club", "m6@club"])
     }
 }
