@@ -193,12 +193,19 @@ public enum FeedContract {
     }
 
     /// One VCALENDAR holding `events`, as a feed publishes them.
+    /// `value` as an iCalendar TEXT value: backslash, comma and semicolon escaped (a server may cut
+    /// an unescaped comma: Radicale keeps only what precedes it).
+    static func text(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ",", with: "\\,")
+            .replacingOccurrences(of: ";", with: "\\;")
+    }
+
     public static func calendar(_ events: [Event]) -> [UInt8] {
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Outboard//contract//EN"]
         for e in events {
             lines += [
                 "BEGIN:VEVENT", "UID:\(e.uid)", "DTSTAMP:20260101T000000Z", "DTSTART:20260301T150000Z",
-                "SUMMARY:\(e.summary)", "END:VEVENT",
+                "SUMMARY:\(text(e.summary))", "END:VEVENT",
             ]
         }
         lines.append("END:VCALENDAR")
