@@ -2,13 +2,20 @@ import Engine
 import Foundation
 import SafeXML
 
-/// A CalDAV calendar collection as a source (`source.type: caldav`): what changed since the stored
-/// token by `sync-collection` (RFC 6578), then the changed members by `calendar-multiget`
-/// (RFC 4791 §7.9) in batches. Read from no position it answers every member (`complete`); a
-/// member reported 404 is a deletion; a token the server no longer accepts (any 4xx naming
-/// `valid-sync-token`: Radicale answers 403, Xandikos 412) is `tokenInvalid`, and the pass then
-/// reads the whole collection and compares it. A listing the server truncates with 507 on the
-/// collection is continued from the token it gives until complete.
+/// A CalDAV calendar collection as a source (`source.type: caldav`).
+///
+/// - From a token: what changed since, by `sync-collection` (RFC 6578); the changed members by
+///   `calendar-multiget` (RFC 4791 §7.9) in batches; a member reported 404 is a deletion. A token
+///   the server no longer accepts (any 4xx naming `valid-sync-token`: Radicale answers 403,
+///   Xandikos 412), or a server that no longer answers sync-collection, is `tokenInvalid`.
+/// - From no position: every member (`complete`).
+/// - From members (`FeedPosition.members`): the listing compared by ETag; only the members whose
+///   ETag differs (or that have none) are fetched, and the members the listing lacks are deleted.
+///
+/// The listing is sync-collection from no token; a server without sync-collection is listed by
+/// PROPFIND (getetag) and gives no token (the pass then reads it from members each time). A listing
+/// truncated with 507 on the collection is continued from the token it gives until complete. The
+/// answers of one fetch together stay under the subscription's `max-feed-bytes`.
 public struct CalDAVSource: FeedSource {
     public var http: CurlHTTPClient
     /// Members per calendar-multiget.
@@ -19,139 +26,172 @@ public struct CalDAVSource: FeedSource {
         self.batchSize = batchSize
     }
 
-    static let dav = "DAV:"
-    static let caldav = "urn:ietf:params:xml:ns:caldav"
-
     public func fetch(
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedResult {
-        let since: String? = if case .token(let t)? = position { t } else { nil }
-        guard let listing = try await sync(s, since: since) else { return .tokenInvalid }
-        if since != nil, listing.token == since, listing.changed.isEmpty, listing.deleted.isEmpty { return .notModified }
-        var changed: [(href: String, body: [UInt8])] = []
-        var deleted = listing.deleted
-        for start in stride(from: 0, to: listing.changed.count, by: max(1, batchSize)) {
-            let hrefs = Array(listing.changed[start..<min(start + max(1, batchSize), listing.changed.count)])
-            let bodies = try await multiget(s, hrefs: hrefs)
-            for href in hrefs {
-                // A member gone between the listing and the multiget is a deletion.
-                if let body = bodies[href] { changed.append((href, body)) } else { deleted.append(href) }
-            }
+        var read = try Reading(s, http: http)
+        switch position {
+        case .token(let since)? where !since.isEmpty:
+            guard let listing = try await read.sync(from: since) else { return .tokenInvalid }
+            if listing.members.isEmpty, listing.deleted.isEmpty { return .notModified }
+            let fetched = try await read.bodies(listing.members.map(\.href), batchSize: batchSize)
+            return .changes(
+                FeedChanges(
+                    changed: fetched.resources, deleted: listing.deleted + fetched.missing, token: listing.token,
+                    complete: false))
+        case .members(let known)?:
+            let listing = try await read.everything()
+            let listed = Set(listing.members.map(\.href))
+            let differing = listing.members.filter { m in m.etag == nil || known[m.href] != m.etag }.map(\.href)
+            let fetched = try await read.bodies(differing, batchSize: batchSize)
+            let gone = known.keys.filter { !listed.contains($0) }.sorted()
+            return .changes(
+                FeedChanges(
+                    changed: fetched.resources, deleted: gone + fetched.missing, token: listing.token, complete: false))
+        default:
+            let listing = try await read.everything()
+            let fetched = try await read.bodies(listing.members.map(\.href), batchSize: batchSize)
+            return .changes(
+                FeedChanges(changed: fetched.resources, deleted: [], token: listing.token, complete: true))
         }
-        return .changes(FeedChanges(changed: changed, deleted: deleted, token: listing.token, complete: since == nil))
     }
 
-    /// What `sync-collection` listed: the members changed (or, from no token, all of them), the
-    /// hrefs deleted, and the new token. Nil when the server refuses the token.
+    /// A collection's members (with the ETags listed), the hrefs deleted, and the token the
+    /// listing gave ("" for none).
     struct Listing {
-        var changed: [String] = []
+        var members: [(href: String, etag: String?)] = []
         var deleted: [String] = []
         var token = ""
     }
 
-    func sync(_ s: Subscription, since: String?) async throws(FetchError) -> Listing? {
-        var listing = Listing()
-        var token = since ?? ""
-        // A server that truncates (507 on the collection) gives a token to go on from.
-        for _ in 0..<1000 {
-            let request = XMLElement(
-                "sync-collection", namespace: Self.dav,
-                children: [
-                    .element(XMLElement("sync-token", namespace: Self.dav, text: token)),
-                    .element(XMLElement("sync-level", namespace: Self.dav, text: "1")),
-                    .element(Self.prop([XMLElement("getetag", namespace: Self.dav)])),
-                ])
-            let r = try await report(s, request, depth: "1")
-            if (400..<500).contains(r.status), String(decoding: r.body, as: UTF8.self).contains("valid-sync-token") {
-                return nil
+    /// One fetch's requests: the subscription's credentials, limits and TLS, and the bytes left of
+    /// its `max-feed-bytes`.
+    struct Reading {
+        var s: Subscription
+        var dav: WebDAV
+        var budget: Int
+
+        init(_ s: Subscription, http: CurlHTTPClient) throws(FetchError) {
+            self.s = s
+            dav = WebDAV(
+                http: http, authorization: try FeedFetcher.authorization(s), connectTimeout: s.connectTimeout,
+                timeout: s.totalTimeout, caFile: s.sourceCAFile, userAgent: s.userAgent)
+            budget = s.maxFeedBytes
+        }
+
+        /// Sends a REPORT or PROPFIND to the collection, counting its answer against the budget.
+        mutating func send(_ method: String, _ body: XMLElement, depth: String) async throws(FetchError)
+            -> HTTPResponse
+        {
+            let r: HTTPResponse
+            do { r = try await dav.xml(method, s.sourceURL, body, depth: depth, maxBytes: budget) } catch {
+                if case .tooLarge = error { throw .tooLarge(subscription: s.id, limit: s.maxFeedBytes) }
+                throw .transport(subscription: s.id, host: s.sourceHost, "\(error)")
             }
-            let root = try multistatus(s, r)
-            var truncated = false
-            for response in root.children("response", namespace: Self.dav) {
-                guard let href = response.child("href", namespace: Self.dav)?.text else { continue }
-                let status = response.child("status", namespace: Self.dav)?.text ?? ""
-                if Self.isCollection(href, of: s.sourceURL) {
-                    truncated = truncated || status.contains(" 507")
-                } else if status.contains(" 404") {
-                    listing.deleted.append(href)
-                } else {
-                    listing.changed.append(href)
+            budget -= r.body.count
+            guard budget >= 0 else { throw .tooLarge(subscription: s.id, limit: s.maxFeedBytes) }
+            return r
+        }
+
+        /// A 207's multistatus; any other answer is the server's error.
+        func multistatus(_ r: HTTPResponse) throws(FetchError) -> WebDAV.Multistatus {
+            guard r.status == 207 else {
+                throw .http(
+                    subscription: s.id, host: s.sourceHost, status: r.status,
+                    retryAfter: r.header("retry-after").flatMap { Int($0) })
+            }
+            do { return try WebDAV.multistatus(r.body) } catch {
+                throw .unreadable(subscription: s.id, host: s.sourceHost, error.description)
+            }
+        }
+
+        /// Every member: by sync-collection from no token, or by PROPFIND where the server has no
+        /// sync-collection.
+        mutating func everything() async throws(FetchError) -> Listing {
+            if let listing = try await sync(from: "") { return listing }
+            let r = try await send(
+                "PROPFIND", WebDAV.propfind([WebDAV.getetag, WebDAV.element("resourcetype")]), depth: "1")
+            var listing = Listing()
+            for m in try multistatus(r).responses
+            where !m.isCollection && !CalDAVSource.isCollection(m.href, of: s.sourceURL) {
+                listing.members.append((m.href, m.etag))
+            }
+            return listing
+        }
+
+        /// The members changed since `token` ("" for all of them) and the hrefs deleted. Nil when the
+        /// server refuses the token, or (from a token) does not answer sync-collection.
+        mutating func sync(from token: String) async throws(FetchError) -> Listing? {
+            var listing = Listing()
+            var from = token
+            // A server that truncates (507 on the collection) gives a token to go on from.
+            for _ in 0..<1000 {
+                let r = try await send("REPORT", WebDAV.syncCollection(from: from), depth: "1")
+                if (400..<500).contains(r.status), String(decoding: r.body, as: UTF8.self).contains("valid-sync-token")
+                {
+                    return nil
+                }
+                if r.status != 207, ![401, 407].contains(r.status) {
+                    // No sync-collection here: listed otherwise from no token, a refused token from one.
+                    return nil
+                }
+                let answer = try multistatus(r)
+                var truncated = false
+                for m in answer.responses {
+                    if CalDAVSource.isCollection(m.href, of: s.sourceURL) {
+                        truncated = truncated || m.status == 507
+                    } else if m.status == 404 {
+                        listing.deleted.append(m.href)
+                    } else if !m.isCollection {
+                        listing.members.append((m.href, m.etag))
+                    }
+                }
+                guard let next = answer.syncToken, !next.isEmpty else {
+                    throw .unreadable(
+                        subscription: s.id, host: s.sourceHost, "the sync-collection answer has no sync-token")
+                }
+                listing.token = next
+                guard truncated, next != from else { return listing }
+                from = next
+            }
+            return listing
+        }
+
+        /// The members at `hrefs`, by calendar-multiget in batches; the hrefs answered 404 (gone
+        /// between the listing and the multiget) are `missing`. A member the answer says nothing
+        /// of is an error, never a deletion.
+        mutating func bodies(_ hrefs: [String], batchSize: Int) async throws(FetchError) -> (
+            resources: [FeedChanges.Resource], missing: [String]
+        ) {
+            var resources: [FeedChanges.Resource] = []
+            var missing: [String] = []
+            for batch in hrefs.chunks(of: max(1, batchSize)) {
+                let answer = try multistatus(try await send("REPORT", WebDAV.multiget(batch), depth: "1"))
+                var found: [String: FeedChanges.Resource] = [:]
+                var gone: Set<String> = []
+                for m in answer.responses {
+                    if m.status == 404 { gone.insert(WebDAV.path(m.href)) }
+                    guard let data = m.prop("calendar-data", WebDAV.caldav) else { continue }
+                    found[WebDAV.path(m.href)] = FeedChanges.Resource(
+                        href: m.href, etag: m.etag, body: Array(data.text.utf8))
+                }
+                for href in batch {
+                    if var resource = found[WebDAV.path(href)] {
+                        resource.href = href
+                        resources.append(resource)
+                    } else if gone.contains(WebDAV.path(href)) {
+                        missing.append(href)
+                    } else {
+                        throw .unreadable(
+                            subscription: s.id, host: s.sourceHost,
+                            "the calendar-multiget answer says nothing of \(href)")
+                    }
                 }
             }
-            guard let next = root.child("sync-token", namespace: Self.dav)?.text, !next.isEmpty else {
-                throw .unreadable(subscription: s.id, host: s.sourceHost, "the sync-collection answer has no sync-token")
-            }
-            listing.token = next
-            guard truncated, next != token else { return listing }
-            token = next
+            return (resources, missing)
         }
-        return listing
-    }
-
-    /// The calendar data of `hrefs`, by href (members the server no longer has are left out).
-    func multiget(_ s: Subscription, hrefs: [String]) async throws(FetchError) -> [String: [UInt8]] {
-        let request = XMLElement(
-            "calendar-multiget", namespace: Self.caldav,
-            children: [
-                .element(
-                    Self.prop([XMLElement("getetag", namespace: Self.dav), XMLElement("calendar-data", namespace: Self.caldav)]))
-            ] + hrefs.map { .element(XMLElement("href", namespace: Self.dav, text: $0)) })
-        let root = try multistatus(s, try await report(s, request, depth: "1"))
-        var bodies: [String: [UInt8]] = [:]
-        for response in root.children("response", namespace: Self.dav) {
-            guard let href = response.child("href", namespace: Self.dav)?.text else { continue }
-            for propstat in response.children("propstat", namespace: Self.dav) {
-                if let data = propstat.child("prop", namespace: Self.dav)?.child("calendar-data", namespace: Self.caldav) {
-                    bodies[href] = Array(data.text.utf8)
-                }
-            }
-        }
-        return bodies
-    }
-
-    static func prop(_ names: [XMLElement]) -> XMLElement {
-        XMLElement("prop", namespace: dav, children: names.map { .element($0) })
-    }
-
-    /// Sends a REPORT to the collection with the subscription's credentials, limits and TLS.
-    func report(_ s: Subscription, _ body: XMLElement, depth: String) async throws(FetchError) -> HTTPResponse {
-        var headers = [("Content-Type", "application/xml; charset=utf-8"), ("Depth", depth)]
-        if let authorization = try FeedFetcher.authorization(s) { headers.append(("Authorization", authorization)) }
-        var request = HTTPRequest(
-            method: "REPORT", url: s.sourceURL, headers: headers,
-            body: XMLSerializer.serialize(body, prefixes: [Self.dav: "d", Self.caldav: "c"]),
-            connectTimeout: s.connectTimeout, timeout: s.totalTimeout, maxResponseBytes: s.maxFeedBytes, maxRedirects: 5)
-        request.caFile = s.sourceCAFile
-        request.userAgent = s.userAgent
-        do { return try await http.send(request) } catch {
-            if case .tooLarge(let limit) = error { throw .tooLarge(subscription: s.id, limit: limit) }
-            throw .transport(subscription: s.id, host: s.sourceHost, "\(error)")
-        }
-    }
-
-    /// A 207's multistatus element; any other answer is the server's error.
-    func multistatus(_ s: Subscription, _ r: HTTPResponse) throws(FetchError) -> XMLElement {
-        guard r.status == 207 else {
-            throw .http(
-                subscription: s.id, host: s.sourceHost, status: r.status,
-                retryAfter: r.header("retry-after").flatMap { Int($0) })
-        }
-        let root: XMLElement
-        do { root = try SafeXMLReader().parse(r.body) } catch {
-            throw .unreadable(subscription: s.id, host: s.sourceHost, "\(error)")
-        }
-        guard root.name == "multistatus", root.namespace == Self.dav else {
-            throw .unreadable(subscription: s.id, host: s.sourceHost, "a \(root.name) element, not a DAV:multistatus")
-        }
-        return root
     }
 
     /// Whether `href` (a path, or a URL) names the collection at `url` itself.
-    static func isCollection(_ href: String, of url: String) -> Bool {
-        func path(_ h: String) -> String {
-            let p = URL(string: h)?.path ?? h
-            return p.hasSuffix("/") ? String(p.dropLast()) : p
-        }
-        return path(href) == path(url)
-    }
+    static func isCollection(_ href: String, of url: String) -> Bool { WebDAV.path(href) == WebDAV.path(url) }
 }

@@ -98,7 +98,7 @@ public actor SharedFeedSource: FeedSource {
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedAnswer {
         let (etag, lastModified) = position?.validators ?? (nil, nil)
-        guard let key = Key(s), position?.isToken != true else {
+        guard let key = Key(s), position?.isCollection != true else {
             return FeedAnswer(result: try await inner.fetch(s, from: position, onBody: onBody))
         }
         subscribers[key, default: []].insert(s.id)

@@ -60,6 +60,7 @@ public enum FeedContract {
         Requirement("a change and an addition are seen from the last position", changes),
         Requirement("a deletion is seen from the last position", deletions),
         Requirement("a token it never gave reads whole or is refused as invalid", foreignToken),
+        Requirement("from the members last applied, a collection answers what differs", members),
         Requirement("refused credentials and a feed over its size limit are errors", refusals),
     ]
 
@@ -123,6 +124,39 @@ public enum FeedContract {
             try expect(try uids(bytes) == Set(three.map(\.uid)), "a feed that has no tokens reads whole")
         default: throw ContractViolation("a token it never gave must read whole or be invalid, not \(answer)")
         }
+    }
+
+    static func members(_ s: Subject) async throws {
+        try await s.publish(three)
+        guard case .changes(let all) = try await s.source.fetch(s.subscription, from: nil) else {
+            let again = try await s.source.fetch(s.subscription, from: .members([:]))
+            guard case .body = again else {
+                throw ContractViolation("a whole feed reads whole from members, not \(again)")
+            }
+            return
+        }
+        // As the store would hold them: e3 at an ETag it no longer has, and a member it lost.
+        var known = Dictionary(all.changed.map { ($0.href, $0.etag ?? "") }, uniquingKeysWith: { a, _ in a })
+        guard let e3 = all.changed.first(where: { $0.href.hasSuffix("/e3.ics") })?.href else {
+            throw ContractViolation("the collection names e3 by an href ending in /e3.ics")
+        }
+        let lost = String(e3.dropLast("e3.ics".count)) + "lost.ics"
+        known[e3] = "\"not-its-etag\""
+        known[lost] = "\"1\""
+        var next = three
+        next[0].summary = "Event 1, moved"
+        next.append(Event(href: "/c/e4.ics", uid: "e4@contract", summary: "Event 4"))
+        try await s.publish(next)
+        guard case .changes(let c) = try await s.source.fetch(s.subscription, from: .members(known)) else {
+            throw ContractViolation("from members a collection answers changes")
+        }
+        var seen = Seen()
+        for resource in c.changed { try take(resource.body, &seen) }
+        try expect(
+            seen.seen == ["e1@contract", "e3@contract", "e4@contract"],
+            "the members whose ETag differs, and the new one, not \(seen.seen.sorted())")
+        try expect(c.deleted == [lost], "the member it does not have is deleted, not \(c.deleted)")
+        try expect(!c.complete, "an answer from members is not the whole collection")
     }
 
     static func refusals(_ s: Subject) async throws {

@@ -4,8 +4,8 @@ import Foundation
 /// A calendar collection in memory that says what changed since a token, as a CalDAV server's
 /// sync-collection does: resources by href, each change numbered. Read from no position it
 /// answers every resource (`complete`); from a token it answers the resources changed and the
-/// hrefs deleted since; a token it never gave, or one older than what it remembers
-/// (`forget(before:)`), is `tokenInvalid`.
+/// hrefs deleted since; from members (`FeedPosition.members`), what differs from them; a token
+/// it never gave, or one older than what it remembers (`forgetTokens()`), is `tokenInvalid`.
 public final class InMemoryCollection: FeedSource, @unchecked Sendable {
     // Unchecked: every field is read and written under `lock`.
     private let lock = NSLock()
@@ -52,22 +52,34 @@ public final class InMemoryCollection: FeedSource, @unchecked Sendable {
     }
 
     /// A read from no position larger than the subscription's `max-feed-bytes` is `tooLarge`.
+    /// Each resource's ETag is the number of the change that last touched it.
     public func fetch(
         _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
     ) async throws(FetchError) -> FeedResult {
         let answer: FeedResult? = lock.withLock {
             let token = "\(name)-\(revision)"
-            guard case .token(let since)? = position else {
+            func resource(_ href: String) -> FeedChanges.Resource? {
+                guard let body = resources[href], let n = changedAt[href] else { return nil }
+                return FeedChanges.Resource(href: href, etag: "\"\(n)\"", body: body)
+            }
+            switch position {
+            case .token(let since)?:
+                guard since.hasPrefix("\(name)-"), let n = Int(since.dropFirst(name.count + 1)), n >= oldest,
+                    n <= revision
+                else { return .tokenInvalid }
+                if n == revision { return .notModified }
+                let changed = changedAt.filter { $0.value > n }.keys.sorted().compactMap(resource)
+                let deleted = deletedAt.filter { $0.value > n }.keys.sorted()
+                return .changes(FeedChanges(changed: changed, deleted: deleted, token: token, complete: false))
+            case .members(let known)?:
+                let changed = resources.keys.sorted().compactMap(resource).filter { known[$0.href] != $0.etag }
+                let deleted = known.keys.filter { resources[$0] == nil }.sorted()
+                return .changes(FeedChanges(changed: changed, deleted: deleted, token: token, complete: false))
+            case .validators?, nil:
                 guard resources.values.reduce(0, { $0 + $1.count }) <= s.maxFeedBytes else { return nil }
-                let all = resources.keys.sorted().map { (href: $0, body: resources[$0]!) }
+                let all = resources.keys.sorted().compactMap(resource)
                 return .changes(FeedChanges(changed: all, deleted: [], token: token, complete: true))
             }
-            guard since.hasPrefix("\(name)-"), let n = Int(since.dropFirst(name.count + 1)), n >= oldest, n <= revision
-            else { return .tokenInvalid }
-            if n == revision { return .notModified }
-            let changed = changedAt.filter { $0.value > n }.keys.sorted().map { (href: $0, body: resources[$0]!) }
-            let deleted = deletedAt.filter { $0.value > n }.keys.sorted()
-            return .changes(FeedChanges(changed: changed, deleted: deleted, token: token, complete: false))
         }
         guard let answer else { throw .tooLarge(subscription: s.id, limit: s.maxFeedBytes) }
         return answer

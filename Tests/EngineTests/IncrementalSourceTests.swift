@@ -66,7 +66,68 @@ import Testing
         #expect(r.succeeded, "\(r.error ?? "")")
         #expect(r.diagnostics.contains { $0.contains("no longer knows the stored token") })
         #expect(r.added == ["e4@x"] && r.deleted == ["e1@x"] && r.updated.isEmpty, "compared, not deleted and re-added")
-        #expect(r.unchanged == 2)
+        #expect(r.unchanged == 2 && r.settledUnparsed == 2, "compared by ETag: only the new member was read")
+    }
+
+    /// A collection as some servers are: a token they no longer know answered as if read from
+    /// scratch (every member, no deletions), or no tokens at all.
+    struct Forgetful: FeedSource {
+        enum Way { case answersStaleTokensFromScratch, givesNoTokens }
+        var inner: InMemoryCollection
+        var way: Way
+
+        func fetch(
+            _ s: Subscription, from position: FeedPosition?, onBody: (@Sendable (UnsafeBufferPointer<UInt8>) -> Void)?
+        ) async throws(FetchError) -> FeedResult {
+            switch (way, position) {
+            case (.answersStaleTokensFromScratch, .token?):
+                guard case .changes(var all) = try await inner.fetch(s, from: nil) else { return .notModified }
+                all.complete = false
+                return .changes(all)
+            case (.givesNoTokens, _):
+                guard case .changes(var c) = try await inner.fetch(s, from: position?.isToken == true ? nil : position)
+                else { return .notModified }
+                c.token = ""
+                return .changes(c)
+            default:
+                return try await inner.fetch(s, from: position)
+            }
+        }
+    }
+
+    @Test func aStaleTokenAnsweredAsIfFromScratchIsCaughtByTheETagsTheStoreHolds() async throws {
+        let bed = try Bed()
+        for n in 1...3 { bed.collection.put("/src/\(n).ics", Self.event("e\(n)@x", "Event \(n)")) }
+        #expect(await bed.pass().succeeded)
+        bed.collection.delete("/src/1.ics")
+        bed.collection.put("/src/2.ics", Self.event("e2@x", "Event 2, moved"))
+        let r = await SyncPass(
+            subscription: bed.subscription, filters: bed.base.pipeline(bed.subscription), store: bed.base.store,
+            target: bed.base.client, source: Forgetful(inner: bed.collection, way: .answersStaleTokensFromScratch)
+        ).run()
+        #expect(r.succeeded, "\(r.error ?? "")")
+        #expect(r.diagnostics.contains { $0.contains("at the ETag last applied") }, "\(r.diagnostics)")
+        #expect(r.deleted == ["e1@x"], "the member the answer left out is deleted, not kept")
+        #expect(r.updated.map(\.key) == ["e2@x"] && r.added.isEmpty)
+        #expect(bed.base.summaries("/c/inc") == ["e2@x": "Event 2, moved", "e3@x": "Event 3"])
+    }
+
+    @Test func aCollectionWithoutTokensIsComparedByETagEachPass() async throws {
+        let bed = try Bed()
+        let source = Forgetful(inner: bed.collection, way: .givesNoTokens)
+        func pass() async -> SyncReport {
+            await SyncPass(
+                subscription: bed.subscription, filters: bed.base.pipeline(bed.subscription), store: bed.base.store,
+                target: bed.base.client, source: source
+            ).run()
+        }
+        for n in 1...3 { bed.collection.put("/src/\(n).ics", Self.event("e\(n)@x", "Event \(n)")) }
+        #expect(await pass().added.count == 3)
+        #expect(try bed.base.store.feed("inc").position == .token(""))
+        bed.collection.put("/src/3.ics", Self.event("e3@x", "Event 3, moved"))
+        let r = await pass()
+        #expect(r.succeeded && r.updated.map(\.key) == ["e3@x"], "\(r.error ?? "")")
+        #expect(r.settledUnparsed == 2, "only the member whose ETag changed was read")
     }
 
     @Test func aPassThatFailsKeepsTheOldTokenSoNoChangeIsLost() async throws {

@@ -15,7 +15,8 @@ struct FeedInput {
     var known: [String: ItemState]
     /// Items recognized by their bytes, not parsed.
     var settled: Set<String>
-    /// The source digests of the items parsed, recorded once they are processed.
+    /// The source digests of the items parsed (a feed's), or their members' ETags (a collection's),
+    /// recorded once they are processed.
     var sources: [String: String]
     /// What the filters did, for the pass's trace.
     var filtered: FilterTrace
@@ -102,9 +103,12 @@ struct FeedInput {
         let s = context.subscription
         var calendars: [ICalComponent] = []
         var originOfUID: [String: String] = [:]
-        for (href, body) in c.changed {
+        var etags: [String: String] = [:]
+        for resource in c.changed {
+            let href = resource.href
+            etags[href] = resource.etag
             let document: ICalDocument
-            do { document = try ICalParser().parse(body) } catch {
+            do { document = try ICalParser().parse(resource.body) } catch {
                 throw Unreadable(
                     description:
                         "\(s.id): the resource \(href) of \(s.sourceHost) cannot be read: \(error); the target was not touched"
@@ -121,8 +125,13 @@ struct FeedInput {
         let set = ItemGrouper.items(from: ICalDocument(calendars: calendars))
         let (feed, filtered) = FeedFilter(subscription: s, filters: context.filters).run(set, now: context.now, &report)
         var origins: [String: String] = [:]
+        // A member's ETag is the item's source: while it is the same, so is the item.
+        var sources: [String: String] = [:]
         for key in feed.order {
-            if let uid = feed.items[key]?.item.uid, let href = originOfUID[uid] { origins[key] = href }
+            if let uid = feed.items[key]?.item.uid, let href = originOfUID[uid] {
+                origins[key] = href
+                sources[key] = etags[href]
+            }
         }
         // Keys the changes touch: items changed (kept or dropped by the filters) and deleted.
         let resources = Set(c.deleted).union(c.changed.map(\.href))
@@ -131,7 +140,7 @@ struct FeedInput {
         let settled = c.complete ? [] : Set(known.keys).subtracting(touched)
         for key in settled { origins[key] = known[key]?.origin }
         return FeedInput(
-            feed: feed, known: known, settled: settled, sources: [:], filtered: filtered, origins: origins)
+            feed: feed, known: known, settled: settled, sources: sources, filtered: filtered, origins: origins)
     }
 
     /// A feed's bytes parsed and grouped into items.

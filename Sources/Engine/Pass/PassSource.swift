@@ -39,18 +39,27 @@ struct PassSource {
         let conditional = !run.dryRun && !run.shortcutsBarred
         var fetched = Fetched(stored: stored)
         do {
-            let position = conditional ? run.state.position : nil
+            var position = conditional ? run.state.position : nil
             let read = { (from: FeedPosition?) async throws(FetchError) -> FeedAnswer in
                 try await source.answer(subscription, from: from) {
                     digest.received($0)
                     stored.start()
                 }
             }
+            if case .token("")? = position { position = await members(stored) }
             var answer = try await read(position)
             if case .tokenInvalid = answer.result, position != nil {
                 run.report.diagnostics.append(
-                    "the source no longer knows the stored token: the whole collection was read and compared")
-                answer = try await read(nil)
+                    "the source no longer knows the stored token: its members were listed and compared by ETag")
+                answer = try await read(await members(stored))
+            }
+            if case .changes(let changes) = answer.result, case .token? = position,
+                let same = await unchangedButListed(changes, stored), same > 0
+            {
+                run.report.diagnostics.append(
+                    "the source listed \(same) members as changed since the stored token at the ETag last applied: "
+                        + "its members were listed and compared by ETag")
+                answer = try await read(await members(stored))
             }
             run.report.fetchShared = answer.shared
             switch answer.result {
@@ -79,6 +88,30 @@ struct PassSource {
         }
         (fetched.bodyHash, fetched.scan) = (bodyHash, scan)
         return fetched
+    }
+
+    /// The members the store holds items from, with the ETags last applied: where a collection is
+    /// read from when it gives no token or refuses the stored one. Nil (read everything) when the
+    /// store holds none, or cannot be read (the pass then fails on it).
+    func members(_ stored: StartedOnce<[String: ItemState]>) async -> FeedPosition? {
+        guard let known = try? await stored.value() else { return nil }
+        var members: [String: String] = [:]
+        for state in known.values {
+            if let origin = state.origin { members[origin] = state.source ?? "" }
+        }
+        return members.isEmpty ? nil : .members(members)
+    }
+
+    /// How many members a collection listed as changed since the stored token while the store
+    /// holds them at the same ETag: a server that answered a token it no longer knows as if it
+    /// were read from scratch (and so would not report what it deleted).
+    func unchangedButListed(_ changes: FeedChanges, _ stored: StartedOnce<[String: ItemState]>) async -> Int? {
+        guard !changes.complete, let known = try? await stored.value() else { return nil }
+        var etags: [String: String] = [:]
+        for state in known.values {
+            if let origin = state.origin, let etag = state.source { etags[origin] = etag }
+        }
+        return changes.changed.count { r in r.etag != nil && etags[r.href] == r.etag }
     }
 
     /// The fetched feed as the planner takes it (`FeedInput`); nil when it cannot be read

@@ -24,7 +24,15 @@ public protocol FeedSource: Sendable {
 /// what changed, such as CalDAV's sync-collection).
 public enum FeedPosition: Sendable, Hashable {
     case validators(etag: String?, lastModified: String?)
+    /// A collection's sync token; empty when the collection gives none (a CalDAV server without
+    /// sync-collection): the pass then reads it from `members`.
     case token(String)
+    /// The members last applied, each href with the ETag it had ("" when none was known): built
+    /// by the pass from the item states, never stored. A collection answers what differs (changed
+    /// ETags, members it no longer has, new members) with its current token; a whole feed reads
+    /// whole. The pass reads from here when a collection gives no token, refuses the stored one,
+    /// or answers from it in a way that contradicts what the store knows.
+    case members([String: String])
 }
 
 /// What a source answers.
@@ -41,8 +49,8 @@ public enum FeedResult: Sendable {
 
 /// The resources of a collection that changed since a token.
 public struct FeedChanges: Sendable {
-    /// Each changed resource: its href and its iCalendar body (one item).
-    public var changed: [(href: String, body: [UInt8])]
+    /// Each changed resource (one item each).
+    public var changed: [Resource]
     /// The hrefs of the resources deleted.
     public var deleted: [String]
     /// The position once these changes are applied.
@@ -51,7 +59,20 @@ public struct FeedChanges: Sendable {
     /// among them is gone.
     public var complete: Bool
 
-    public init(changed: [(href: String, body: [UInt8])], deleted: [String], token: String, complete: Bool) {
+    /// A member of a collection: its href, its ETag when the source gives one, its iCalendar body.
+    public struct Resource: Sendable, Hashable {
+        public var href: String
+        public var etag: String?
+        public var body: [UInt8]
+
+        public init(href: String, etag: String?, body: [UInt8]) {
+            self.href = href
+            self.etag = etag
+            self.body = body
+        }
+    }
+
+    public init(changed: [Resource], deleted: [String], token: String, complete: Bool) {
         self.changed = changed
         self.deleted = deleted
         self.token = token
@@ -95,5 +116,11 @@ extension FeedPosition {
     public var isToken: Bool {
         if case .token = self { return true }
         return false
+    }
+
+    /// True for a collection's position (a token, or members), which only a collection answers.
+    public var isCollection: Bool {
+        if case .validators = self { return false }
+        return true
     }
 }

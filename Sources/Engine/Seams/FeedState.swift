@@ -44,7 +44,7 @@ public struct FeedState: Sendable, Hashable {
             switch newValue {
             case .token(let t)?: (syncToken, etag, lastModified) = (t, nil, nil)
             case .validators(let e, let l)?: (syncToken, etag, lastModified) = (nil, e, l)
-            case nil: (syncToken, etag, lastModified) = (nil, nil, nil)
+            case .members?, nil: (syncToken, etag, lastModified) = (nil, nil, nil)
             }
         }
     }

@@ -74,7 +74,7 @@ import TestSupport
     }
 }
 
-/// `CalDAVSource` against a real Radicale: the feed contract, and passes that mirror a collection
+/// `CalDAVSource` against real servers (Radicale and Xandikos): the feed contract, and passes that mirror a collection
 /// into `outboard-target` by what changed.
 @Suite struct CalDAVSourceTests {
     /// What a fixture has put on the server, so a publish sends only what changed.
@@ -84,31 +84,32 @@ import TestSupport
         private var bodies: [String: [UInt8]] = [:]
 
         /// Makes the collection at `path` hold exactly `events` (named by their href's last segment).
-        func publish(_ events: [FeedContract.Event], to radicale: RadicaleProcess, at path: String) throws {
+        func publish(_ events: [FeedContract.Event], to server: CalDAVServerProcess, at path: String) throws {
             let want = Dictionary(
                 uniqueKeysWithValues: events.map { (path + ($0.href.split(separator: "/").last ?? ""), $0.calendar) })
             let have = lock.withLock { bodies }
-            for href in have.keys where want[href] == nil { try radicale.send("DELETE", href) }
+            for href in have.keys where want[href] == nil { try server.send("DELETE", href) }
             for (href, body) in want where have[href] != body {
-                let status = try radicale.put(href, body)
+                let status = try server.put(href, body)
                 guard [201, 204].contains(status) else { throw ContractViolation("PUT \(href) answered \(status)") }
             }
             lock.withLock { bodies = want }
         }
     }
 
-    static func subscription(_ id: String, _ radicale: RadicaleProcess, path: String, password: String, extra: String = "")
-        throws -> Subscription
-    {
+    static func subscription(
+        _ id: String, _ server: CalDAVServerProcess, path: String, password: String = CalDAVServerProcess.password,
+        extra: String = ""
+    ) throws -> Subscription {
         let secret = TargetProcess.temporaryDirectory().appendingPathComponent("password")
         try password.write(to: secret, atomically: true, encoding: .utf8)
         let yaml = """
             source:
               type: caldav
-              url: \(radicale.base + path)
+              url: \(server.base + path)
               auth:
                 type: basic
-                username: \(RadicaleProcess.user)
+                username: \(CalDAVServerProcess.user)
                 password-file: \(secret.path)
             target:
               url: http://127.0.0.1:1/calws
@@ -116,47 +117,63 @@ import TestSupport
               token-env: T
             \(extra)
             """
-        return try SubscriptionLoader.load(id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"])
-            .get()
+        return try SubscriptionLoader.load(
+            id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"]
+        )
+        .get()
     }
 
     @Test(arguments: FeedContract.requirements)
     func calDAVSourceAgainstRadicale(_ requirement: FeedContract.Requirement) async throws {
-        let radicale = try RadicaleProcess.start()
+        try await check(requirement, on: .radicale)
+    }
+
+    @Test(arguments: FeedContract.requirements)
+    func calDAVSourceAgainstXandikos(_ requirement: FeedContract.Requirement) async throws {
+        try await check(requirement, on: .xandikos)
+    }
+
+    func check(_ requirement: FeedContract.Requirement, on kind: CalDAVServerProcess.Kind) async throws {
+        let server = try CalDAVServerProcess.start(kind)
         let path = "/outboard/contract/"
-        try radicale.makeCalendar(path)
+        try server.makeCalendar(path)
         let published = Published()
         try await requirement.check(
             .init(
                 source: CalDAVSource(batchSize: 2),
-                subscription: try Self.subscription("caldav", radicale, path: path, password: RadicaleProcess.password),
-                publish: { try published.publish($0, to: radicale, at: path) },
-                refused: try Self.subscription("refused", radicale, path: path, password: "wrong"),
-                small: try Self.subscription(
-                    "small", radicale, path: path, password: RadicaleProcess.password, extra: "max-feed-bytes: 1kB"),
-                stop: { radicale.stop() }))
+                subscription: try Self.subscription("caldav", server, path: path),
+                publish: { try published.publish($0, to: server, at: path) },
+                refused: server.checksCredentials
+                    ? try Self.subscription("refused", server, path: path, password: "wrong") : nil,
+                small: try Self.subscription("small", server, path: path, extra: "max-feed-bytes: 1kB"),
+                stop: { server.stop() }))
     }
 
-    /// Radicale into `outboard-target`, as an admin would run it: the first pass adds every
+    /// A CalDAV server into `outboard-target`, as an admin would run it: the first pass adds every
     /// member; a change, an addition and a deletion travel as one update, one add and one delete;
     /// the token is stored once they are applied.
-    @Test func aCollectionIsMirroredByWhatChanged() async throws {
-        let radicale = try RadicaleProcess.start()
-        defer { radicale.stop() }
+    @Test(arguments: CalDAVServerProcess.Kind.allCases)
+    func aCollectionIsMirroredByWhatChanged(_ kind: CalDAVServerProcess.Kind) async throws {
+        let server = try CalDAVServerProcess.start(kind)
+        defer { server.stop() }
         let target = try TargetProcess.start()
         defer { target.stop() }
         let path = "/outboard/club/"
-        try radicale.makeCalendar(path)
+        try server.makeCalendar(path)
         let published = Published()
-        var events = (1...5).map { FeedContract.Event(href: "/c/m\($0).ics", uid: "m\($0)@club", summary: "Match \($0)") }
-        try published.publish(events, to: radicale, at: path)
-        var s = try Self.subscription("club", radicale, path: path, password: RadicaleProcess.password)
+        var events = (1...5).map {
+            FeedContract.Event(href: "/c/m\($0).ics", uid: "m\($0)@club", summary: "Match \($0)")
+        }
+        try published.publish(events, to: server, at: path)
+        var s = try Self.subscription("club", server, path: path)
         s.targetURL = target.endpoint
         let store = try StatusStore(directory: TargetProcess.temporaryDirectory().path)
         let calws = CalWSTarget(endpoint: target.endpoint, token: TargetProcess.token)
         func pass() async -> SyncReport {
-            await SyncPass(subscription: s, filters: FilterPipeline([]), store: store, target: calws, source: CalDAVSource())
-                .run()
+            await SyncPass(
+                subscription: s, filters: FilterPipeline([]), store: store, target: calws, source: CalDAVSource()
+            )
+            .run()
         }
         let first = await pass()
         #expect(first.succeeded && first.added.count == 5, "\(first.error ?? "")")
@@ -166,10 +183,11 @@ import TestSupport
         events[1].summary = "Match 2, moved"
         events.removeLast()
         events.append(FeedContract.Event(href: "/c/m6.ics", uid: "m6@club", summary: "Match 6"))
-        try published.publish(events, to: radicale, at: path)
+        try published.publish(events, to: server, at: path)
         let second = await pass()
         #expect(second.succeeded, "\(second.error ?? "")")
-        #expect(second.added == ["m6@club"] && second.updated.map(\.key) == ["m2@club"] && second.deleted == ["m5@club"])
+        #expect(
+            second.added == ["m6@club"] && second.updated.map(\.key) == ["m2@club"] && second.deleted == ["m5@club"])
         #expect(second.settledUnparsed == 3, "the members nothing touched were not read")
         let listed = try await calws.list(collection: "/c/club", withData: true)
         #expect(Set(listed.compactMap(\.uid)) == ["m1@club", "m2@club", "m3@club", "m4@club", "m6@club"])
