@@ -38,6 +38,16 @@ public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
 public enum FeedAuth: Sendable, Hashable {
     case basic(username: String, password: SecretSource)
     case bearer(SecretSource)
+
+    /// The `Authorization` header's value, its secret read now.
+    public func header() -> Result<String, SubscriptionError> {
+        switch self {
+        case .basic(let user, let password):
+            password.read().map { "Basic " + Data("\(user):\($0)".utf8).base64EncodedString() }
+        case .bearer(let token):
+            token.read().map { "Bearer \($0)" }
+        }
+    }
 }
 
 /// What happens to target items that vanished from the feed.
@@ -93,6 +103,10 @@ public struct Subscription: Sendable, Hashable {
     public var targetURL: String
     public var targetCollection: String
     public var targetToken: SecretSource
+    /// A CalDAV target's credentials (`target.auth`).
+    public var targetAuth: FeedAuth? = nil
+    /// Writes sent at once to a target without batches (CalDAV): `target.writes-in-flight`.
+    public var writesInFlight = 4
     public var inputFilters: [String]
     public var outputFilters: [String]
     public var trustLastModified: Bool
@@ -167,4 +181,6 @@ public enum SourceType: String, Sendable, Hashable, CaseIterable {
 public enum TargetType: String, Sendable, Hashable, CaseIterable {
     /// A CalWS-SOAP endpoint, such as `outboard-target`.
     case calws
+    /// A CalDAV calendar collection (Radicale, Nextcloud, Fastmail, iCloud, ...).
+    case caldav
 }

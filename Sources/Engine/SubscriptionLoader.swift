@@ -140,8 +140,8 @@ public enum SubscriptionLoader {
         } else {
             reader.problem(line: sourceMap.line, "source.url is missing")
         }
-        if let auth = sourceMap.map("auth", context: "source.auth") {
-            s.sourceAuth = feedAuth(auth, reader, environment)
+        if let m = sourceMap.map("auth", context: "source.auth") {
+            s.sourceAuth = auth(m, named: "source.auth", reader, environment)
         }
         if let ca = sourceMap.string("ca-file") {
             let path = ca.hasPrefix("/") ? ca : (directory as NSString).appendingPathComponent(ca)
@@ -200,12 +200,29 @@ public enum SubscriptionLoader {
         refreshBounds(root, reader, &s)
     }
 
-    /// `target`: the CalWS endpoint, the collection and where its token is read from (read now
-    /// unless `environment` is nil).
+    /// `target`: for CalWS, the endpoint, the collection and where its token is read from; for
+    /// CalDAV, the collection's URL and its credentials (`target.auth`, as `source.auth`). Secrets
+    /// are read now unless `environment` is nil. Both take `writes-in-flight`.
     static func readTarget(
         _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
     ) {
         if let t = choice(TargetType.self, "type", in: targetMap, named: "target.type", reader) { s.targetType = t }
+        if let n = targetMap.node("writes-in-flight") {
+            if let v = n.int, (1...64).contains(v) {
+                s.writesInFlight = v
+            } else {
+                reader.problem(n, "target.writes-in-flight should be a whole number from 1 to 64, such as 4")
+            }
+        }
+        switch s.targetType {
+        case .calws: readCalWSTarget(targetMap, reader, &s, environment: environment)
+        case .caldav: readCalDAVTarget(targetMap, reader, &s, environment: environment)
+        }
+    }
+
+    static func readCalWSTarget(
+        _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
+    ) {
         if let url = targetMap.string("url") {
             if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {
                 s.targetURL = url
@@ -246,7 +263,52 @@ public enum SubscriptionLoader {
                 line: targetMap.line(of: env != nil ? "token-env" : "token-file"),
                 "the target token cannot be read: \(e)")
         }
-        targetMap.rejectUnknownKeys(allowed: ["type", "url", "collection", "token-env", "token-file"])
+        if targetMap.node("auth") != nil {
+            reader.problem(
+                line: targetMap.line(of: "auth"),
+                "target.auth is for a CalDAV target (target.type: caldav); a CalWS target takes token-env or token-file"
+            )
+        }
+        targetMap.rejectUnknownKeys(allowed: [
+            "type", "url", "collection", "token-env", "token-file", "auth", "writes-in-flight",
+        ])
+    }
+
+    /// A CalDAV target: `target.url` is the calendar collection (its path is the collection the
+    /// pass writes), `target.auth` its credentials.
+    static func readCalDAVTarget(
+        _ targetMap: ConfigMap, _ reader: ConfigReader, _ s: inout Subscription, environment: [String: String]?
+    ) {
+        if let url = targetMap.string("url") {
+            if let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil,
+                u.path(percentEncoded: true).count > 1
+            {
+                s.targetURL = url
+                let path = u.path(percentEncoded: true)
+                s.targetCollection = path.hasSuffix("/") ? String(path.dropLast()) : path
+                s.collectionLine = targetMap.line(of: "url")
+            } else {
+                reader.problem(
+                    line: targetMap.line(of: "url"),
+                    "target.url \"\(Redact.url(url))\" is not an http(s) URL of a CalDAV calendar collection, such as https://dav.example.org/calendars/team/holidays/"
+                )
+            }
+        } else {
+            reader.problem(line: targetMap.line, "target.url is missing (the CalDAV calendar collection)")
+        }
+        for key in ["collection", "token-env", "token-file"] where targetMap.node(key) != nil {
+            reader.problem(
+                line: targetMap.line(of: key),
+                key == "collection"
+                    ? "target.collection is not used by a CalDAV target: target.url names the collection"
+                    : "a CalDAV target takes its credentials from target.auth (basic or bearer), not \(key)")
+        }
+        if let m = targetMap.map("auth", context: "target.auth") {
+            s.targetAuth = auth(m, named: "target.auth", reader, environment)
+        }
+        targetMap.rejectUnknownKeys(allowed: [
+            "type", "url", "collection", "token-env", "token-file", "auth", "writes-in-flight",
+        ])
     }
 
     /// `filters`: input and output filters by name, each of its stage.
@@ -401,7 +463,9 @@ public enum SubscriptionLoader {
     }
 
     /// `environment` nil: the secrets are not read (a disabled subscription).
-    static func feedAuth(_ m: ConfigMap, _ reader: ConfigReader, _ environment: [String: String]?) -> FeedAuth? {
+    static func auth(
+        _ m: ConfigMap, named name: String, _ reader: ConfigReader, _ environment: [String: String]?
+    ) -> FeedAuth? {
         defer {
             m.rejectUnknownKeys(allowed: [
                 "type", "username", "password-env", "password-file", "token-env", "token-file",
@@ -416,24 +480,24 @@ public enum SubscriptionLoader {
             case (nil, let f?): source = .file(f)
             case (nil, nil):
                 reader.problem(
-                    line: m.line, "source.auth needs \(prefix)-env or \(prefix)-file (secrets are never written inline)"
+                    line: m.line, "\(name) needs \(prefix)-env or \(prefix)-file (secrets are never written inline)"
                 )
                 return nil
             default:
-                reader.problem(line: m.line, "source.auth takes \(prefix)-env or \(prefix)-file, not both")
+                reader.problem(line: m.line, "\(name) takes \(prefix)-env or \(prefix)-file, not both")
                 return nil
             }
             if let environment, case .failure(let e) = source.read(environment: environment) {
                 reader.problem(
                     line: m.line(of: prefix + (env != nil ? "-env" : "-file")),
-                    "the feed's \(prefix) cannot be read: \(e)")
+                    "the \(prefix) of \(name) cannot be read: \(e)")
             }
             return source
         }
         switch m.string("type") {
         case "basic":
             guard let user = m.string("username") else {
-                reader.problem(line: m.line, "source.auth of type basic needs username")
+                reader.problem(line: m.line, "\(name) of type basic needs username")
                 return nil
             }
             return secret("password").map { .basic(username: user, password: $0) }
@@ -442,7 +506,7 @@ public enum SubscriptionLoader {
         case let other:
             reader.problem(
                 line: m.line(of: "type"),
-                "source.auth.type should be basic or bearer\(other.map { ", not \"\($0)\"" } ?? "")")
+                "\(name).type should be basic or bearer\(other.map { ", not \"\($0)\"" } ?? "")")
             return nil
         }
     }

@@ -170,9 +170,9 @@ public struct CalDAVSource: FeedSource {
                 var found: [String: FeedChanges.Resource] = [:]
                 var gone: Set<String> = []
                 for m in answer.responses {
-                    if m.status == 404 { gone.insert(WebDAV.path(m.href)) }
+                    if m.status == 404 { gone.insert(m.href) }
                     guard let data = m.prop("calendar-data", WebDAV.caldav) else { continue }
-                    found[WebDAV.path(m.href)] = FeedChanges.Resource(
+                    found[m.href] = FeedChanges.Resource(
                         href: m.href, etag: m.etag, body: Array(data.text.utf8))
                 }
                 for href in batch {

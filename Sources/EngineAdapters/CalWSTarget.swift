@@ -108,7 +108,7 @@ public struct CalWSTarget: CalendarTarget {
             case .update(let href, let version, let changes):
                 return .applied(
                     href: href, version: try await client.updateItem(href: href, changeToken: version, update: changes))
-            case .delete(let href):
+            case .delete(let href, _):
                 try await client.deleteItem(href: href)
                 return .applied(href: href, version: nil)
             }
@@ -124,7 +124,7 @@ public struct CalWSTarget: CalendarTarget {
         case .add(let collection, let calendar): CalWSRequest(.addItem(href: collection, calendar: calendar))
         case .update(let href, let version, let changes):
             CalWSRequest(.updateItem(href: href, changeToken: version, update: changes))
-        case .delete(let href): CalWSRequest(.deleteItem(href: href))
+        case .delete(let href, _): CalWSRequest(.deleteItem(href: href))
         }
     }
 
@@ -133,7 +133,7 @@ public struct CalWSTarget: CalendarTarget {
         switch (w, r.body) {
         case (.add, .addItem(let href?, let token?)): .applied(href: href, version: token)
         case (.update(let href, _, _), .updateItem(let token?)): .applied(href: href, version: token)
-        case (.delete(let href), .deleteItem): .applied(href: href, version: nil)
+        case (.delete(let href, _), .deleteItem): .applied(href: href, version: nil)
         default: .refused(TargetError(.invalid, r.result.message ?? r.result.status.rawValue))
         }
     }

@@ -15,7 +15,8 @@ public enum Composition {
         }
     }
 
-    /// Where the subscription writes (`target.type`; `calws`: CalWS-SOAP), with its credentials
+    /// Where the subscription writes (`target.type`; `calws`: CalWS-SOAP; `caldav`: a CalDAV
+    /// collection), with its credentials
     /// read; the error says which secret cannot be read.
     public static func target(for s: Subscription) throws(SecretError) -> any CalendarTarget {
         switch s.targetType {
@@ -24,6 +25,17 @@ public enum Composition {
                 throw SecretError(message: "\(s.id): the target token (\(s.targetToken)) cannot be read")
             }
             return CalWSTarget(endpoint: s.targetURL, token: token, timeout: s.totalTimeout)
+        case .caldav:
+            var authorization: String?
+            if let auth = s.targetAuth {
+                switch auth.header() {
+                case .success(let header): authorization = header
+                case .failure(let e): throw SecretError(message: "\(s.id): target.auth cannot be read: \(e)")
+                }
+            }
+            guard let target = CalDAVTarget(url: s.targetURL, authorization: authorization, timeout: s.totalTimeout)
+            else { throw SecretError(message: "\(s.id): target.url \(s.targetURL) is not a URL") }
+            return target
         }
     }
 
@@ -44,6 +56,7 @@ public enum Composition {
             subscription: s, filters: filters, store: store, target: try target(for: s),
             source: source ?? self.source(for: s))
         pass.releaseMemory = releaseFreeMemory
+        pass.writesInFlight = s.writesInFlight
         return pass
     }
 }

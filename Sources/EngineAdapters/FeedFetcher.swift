@@ -45,19 +45,10 @@ public struct FeedFetcher: FeedSource {
 
     /// The `Authorization` header of `source.auth` (nil for none), its secret read now.
     static func authorization(_ s: Subscription) throws(FetchError) -> String? {
-        switch s.sourceAuth {
-        case .basic(let user, let password)?:
-            switch password.read() {
-            case .success(let p): return "Basic " + Data("\(user):\(p)".utf8).base64EncodedString()
-            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
-            }
-        case .bearer(let token)?:
-            switch token.read() {
-            case .success(let t): return "Bearer \(t)"
-            case .failure(let e): throw .secret(subscription: s.id, "\(e)")
-            }
-        case nil:
-            return nil
+        guard let auth = s.sourceAuth else { return nil }
+        switch auth.header() {
+        case .success(let header): return header
+        case .failure(let e): throw .secret(subscription: s.id, "\(e)")
         }
     }
 }

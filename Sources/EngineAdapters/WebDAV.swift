@@ -77,7 +77,7 @@ struct WebDAV: Sendable {
         var description: String
     }
 
-    /// One `DAV:response`: its href, its own status (a member reported deleted: 404), and the
+    /// One `DAV:response`: its href (as `path` spells it), its own status (a member reported deleted: 404), and the
     /// properties found (those of a propstat answered 200).
     struct Response: Sendable {
         var href: String
@@ -109,7 +109,8 @@ struct WebDAV: Sendable {
         var answer = Multistatus(syncToken: root.child("sync-token", namespace: dav)?.text)
         for r in root.children("response", namespace: dav) {
             guard let href = r.child("href", namespace: dav)?.text, !href.isEmpty else { continue }
-            var response = Response(href: href, status: r.child("status", namespace: dav).flatMap { code($0.text) })
+            var response = Response(
+                href: path(href), status: r.child("status", namespace: dav).flatMap { code($0.text) })
             for propstat in r.children("propstat", namespace: dav)
             where propstat.child("status", namespace: dav).flatMap({ code($0.text) }) ?? 200 == 200 {
                 response.found += propstat.child("prop", namespace: dav)?.elements ?? []
@@ -125,11 +126,19 @@ struct WebDAV: Sendable {
         return parts.count > 1 ? Int(parts[1]) : nil
     }
 
-    /// The path of an href or URL, without a trailing slash.
+    /// The path of an href or URL, without a trailing slash, in one spelling whichever a server
+    /// uses: percent-escapes decoded, then only what a path segment cannot hold escaped ("@" and
+    /// "%40" are the same member).
     static func path(_ href: String) -> String {
-        let p = URL(string: href)?.path(percentEncoded: true) ?? href
-        return p.hasSuffix("/") ? String(p.dropLast()) : p
+        let raw = URL(string: href)?.path(percentEncoded: true) ?? href
+        let trimmed = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        guard let decoded = trimmed.removingPercentEncoding else { return trimmed }
+        return decoded.addingPercentEncoding(withAllowedCharacters: pathCharacters) ?? trimmed
     }
+
+    /// RFC 3986's pchar (unreserved, sub-delims, ":" and "@") and "/".
+    static let pathCharacters = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/")
 
     /// `href` (a path, or a URL) as a URL on the server of `base`.
     static func url(_ href: String, on base: String) -> String {

@@ -88,7 +88,7 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
             writes.compactMap { w -> String? in
                 switch w {
                 case .add(let c, _): c
-                case .update(let href, _, _), .delete(let href): Self.split(href)?.0
+                case .update(let href, _, _), .delete(let href, _): Self.split(href)?.0
                 }
             })
         for c in touched.sorted() {
@@ -248,10 +248,11 @@ public final class InMemoryTarget: CalendarTarget, @unchecked Sendable {
             e.lastModified = revision
             collections[c]?[href] = e
             return .applied(href: href, version: e.changeToken)
-        case .delete(let href):
-            guard let (c, _) = Self.split(href), collections[c]?[href] != nil else {
+        case .delete(let href, let version):
+            guard let (c, _) = Self.split(href), let e = collections[c]?[href] else {
                 throw TargetError(.notFound, "no entity \(href)")
             }
+            if let version, version != e.changeToken { throw TargetError(.versionStale, "\(href) has changed") }
             collections[c]?[href] = nil
             revision += 1
             return .applied(href: href, version: nil)

@@ -3,7 +3,8 @@ import Foundation
 /// A real CalDAV server on 127.0.0.1, from the virtual environment `.ci/setup` makes (`.venv`),
 /// storing in a directory of its own. Tests end only the processes they started, by PID.
 ///
-/// - Radicale 3.9 checks Basic credentials (`user`:`password`, a plain htpasswd file).
+/// - Radicale 3.9 checks Basic credentials (`user`:`password`, a plain htpasswd file): `user` may
+///   read and write every collection, `reader` only read.
 /// - Xandikos 0.4 has none here: it checks credentials only over HTTPS with a certificate it
 ///   makes itself (`--autocert`), which needs a package the environment does not have; every
 ///   request is answered as if by the owner.
@@ -22,6 +23,8 @@ public final class CalDAVServerProcess: @unchecked Sendable {
     public let port: Int
     public static let user = "outboard"
     public static let password = "right"
+    /// A user that may only read (Radicale), with the same password.
+    public static let reader = "reader"
 
     public var base: String { "http://127.0.0.1:\(port)" }
     /// Whether the server checks Basic credentials.
@@ -46,11 +49,24 @@ public final class CalDAVServerProcess: @unchecked Sendable {
         switch kind {
         case .radicale:
             let users = dir.appendingPathComponent("users")
-            try "\(user):\(password)\n".write(to: users, atomically: true, encoding: .utf8)
+            try "\(user):\(password)\n\(reader):\(password)\n".write(to: users, atomically: true, encoding: .utf8)
+            // The user may read and write everywhere, the reader only read.
+            let rights = dir.appendingPathComponent("rights")
+            try """
+            [user]
+            user: \(user)
+            collection: .*
+            permissions: RrWw
+            [reader]
+            user: \(reader)
+            collection: .*
+            permissions: Rr
+            """.write(to: rights, atomically: true, encoding: .utf8)
             p.arguments = [
                 "-m", "radicale", "--server-hosts", "127.0.0.1:\(port)", "--storage-filesystem-folder",
                 collections.path, "--auth-type", "htpasswd", "--auth-htpasswd-filename", users.path,
-                "--auth-htpasswd-encryption", "plain", "--logging-level", "warning",
+                "--auth-htpasswd-encryption", "plain", "--rights-type", "from_file", "--rights-file", rights.path,
+                "--logging-level", "warning",
             ]
         case .xandikos:
             // The root must exist: Xandikos answers every MKCOL under a missing one with 409.

@@ -124,6 +124,18 @@ struct PlanWriter {
                 next = error.answerUnknown ? .unanswered(error.message) : .fail(error.message)
             }
         }
+        if case .deleteCurrent(let href) = next {
+            do throws(TargetError) {
+                let current = try await reader.target.entry(href: href)
+                next = WriteRecovery.next(
+                    after: await reader.target.write([.delete(href: href, version: current.version)]).first
+                        ?? .unknown("the target answered no write"), of: p, retried: true, keepContent: keepContent)
+            } catch {
+                next =
+                    error.reason == .notFound
+                    ? .forget : error.answerUnknown ? .unanswered(error.message) : .fail(error.message)
+            }
+        }
         switch next {
         case .record(let state):
             if let sent = o.sent[p.key] {
@@ -142,7 +154,7 @@ struct PlanWriter {
         case .unanswered(let why):
             o.report.failed.append((p.key, why.hasPrefix("not sent") ? why : "no answer from the target: \(why)"))
             o.unreachable = o.unreachable ?? why
-        case .bringUpToDate:
+        case .bringUpToDate, .deleteCurrent:
             o.report.failed.append((p.key, "nothing to bring up to date"))
         }
     }

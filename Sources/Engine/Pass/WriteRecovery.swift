@@ -4,8 +4,9 @@ import SyncCore
 /// Pure: what a pass does after a write's outcome (`SyncPass` sends, this decides; table tests in
 /// `WriteRecoveryTests`). The recoveries are the ones the protocol allows and no more: an add
 /// whose UID the target already has adopts that entity; an update refused as stale (or whose
-/// entity vanished) refetches the copy, diffs again and retries once; a delete of what is already
-/// gone is done. Everything else is the item's failure, retried by the next pass.
+/// entity vanished) refetches the copy, diffs again and retries once; a delete refused as stale
+/// (the entity was edited on the target) is sent again once at the version it has now; a delete
+/// of what is already gone is done. Everything else is the item's failure, retried by the next pass.
 public enum WriteRecovery {
     public enum Next: Sendable, Hashable {
         /// Applied: the item's new state.
@@ -14,6 +15,8 @@ public enum WriteRecovery {
         case forget
         /// Bring the entity at `href` up to date with the item: fetch it, diff, update.
         case bringUpToDate(href: String)
+        /// Delete the entity at `href` at the version it has now (it changed since it was written).
+        case deleteCurrent(href: String)
         /// Refused for good in this pass, with the reason for the report.
         case fail(String)
         /// No answer: the write may or may not have landed; the pass stops sending.
@@ -42,8 +45,9 @@ public enum WriteRecovery {
         case (.update(_, let href, _, _, _, _), .refused(let e)):
             guard !retried, e.reason == .versionStale || e.reason == .notFound else { return .fail(e.message) }
             return .bringUpToDate(href: href)
-        case (.delete, .refused(let e)):
-            return e.reason == .notFound ? .forget : .fail(e.message)
+        case (.delete(_, let href, _), .refused(let e)):
+            if e.reason == .notFound { return .forget }
+            return !retried && e.reason == .versionStale ? .deleteCurrent(href: href) : .fail(e.message)
         case (.settle(let s), _):
             return .record(s)
         case (_, .applied):
@@ -65,7 +69,7 @@ extension PlannedWrite {
         switch self {
         case .add(let key, _, _): WriteIntent(key: key, operation: .add, href: nil)
         case .update(let key, let href, _, _, _, _): WriteIntent(key: key, operation: .update, href: href)
-        case .delete(let key, let href): WriteIntent(key: key, operation: .delete, href: href)
+        case .delete(let key, let href, _): WriteIntent(key: key, operation: .delete, href: href)
         case .settle: nil
         }
     }
@@ -75,7 +79,7 @@ extension PlannedWrite {
         switch self {
         case .add(_, let calendar, _): .add(collection: collection, calendar: calendar)
         case .update(_, let href, let token, let update, _, _): .update(href: href, version: token, changes: update)
-        case .delete(_, let href): .delete(href: href)
+        case .delete(_, let href, let token): .delete(href: href, version: token)
         case .settle: nil
         }
     }

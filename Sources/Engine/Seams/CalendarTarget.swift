@@ -92,8 +92,8 @@ public enum TargetWrite: Sendable, Hashable {
     case add(collection: String, calendar: ICalComponent)
     /// The field-level changes to the entity at `href`, planned against its `version`.
     case update(href: String, version: String, changes: ComponentUpdate)
-    /// The entity at `href` removed.
-    case delete(href: String)
+    /// The entity at `href` removed, if it is still at `version` (nil: whatever it is now).
+    case delete(href: String, version: String?)
 }
 
 /// What became of one write.

@@ -4,13 +4,13 @@ import CalendarModel
 public enum PlannedWrite: Sendable {
     case add(key: String, calendar: ICalComponent, hash: String)
     case update(key: String, href: String, token: String, update: ComponentUpdate, source: ICalItem, hash: String)
-    case delete(key: String, href: String)
+    case delete(key: String, href: String, token: String)
     /// The target already matches: only the status is recorded.
     case settle(ItemState)
 
     public var key: String {
         switch self {
-        case .add(let k, _, _), .update(let k, _, _, _, _, _), .delete(let k, _): k
+        case .add(let k, _, _), .update(let k, _, _, _, _, _), .delete(let k, _, _): k
         case .settle(let s): s.key
         }
     }
@@ -32,7 +32,7 @@ public enum PlannedWrite: Sendable {
                 ["+ add \(key)"]
             }
         case .update(_, _, _, let update, _, _): ChangeSetPrinter.lines(update)
-        case .delete(let key, _): ["- delete \(key)"]
+        case .delete(let key, _, _): ["- delete \(key)"]
         case .settle: []
         }
     }

@@ -236,7 +236,7 @@ public struct SyncPlanner: Sendable {
             plan.writes.append(.add(key: entry.item.key, calendar: entry.item.calendar(), hash: entry.hash))
         }
         if c.guardMessage == nil, policy.mirrorDeletions {
-            for k in c.gone { plan.writes.append(.delete(key: k.key, href: k.href)) }
+            for k in c.gone { plan.writes.append(.delete(key: k.key, href: k.href, token: k.changeToken)) }
         }
         return plan
     }

@@ -29,3 +29,36 @@ import TestSupport
                 stop: { server.stop() }))
     }
 }
+
+/// `CalDAVTarget` against real CalDAV servers: the target contract on Radicale (with a user that
+/// may only read) and on Xandikos (which checks no credentials here).
+@Suite struct CalDAVTargetContractTests {
+    static func target(_ server: CalDAVServerProcess, user: String = CalDAVServerProcess.user) -> CalDAVTarget? {
+        let authorization =
+            server.checksCredentials
+            ? "Basic " + Data("\(user):\(CalDAVServerProcess.password)".utf8).base64EncodedString() : nil
+        return CalDAVTarget(url: server.base, authorization: authorization, maxEntityBytes: 1 << 20)
+    }
+
+    @Test(arguments: TargetContract.requirements)
+    func calDAVTargetAgainstRadicale(_ requirement: TargetContract.Requirement) async throws {
+        try await check(requirement, on: .radicale)
+    }
+
+    @Test(arguments: TargetContract.requirements)
+    func calDAVTargetAgainstXandikos(_ requirement: TargetContract.Requirement) async throws {
+        try await check(requirement, on: .xandikos)
+    }
+
+    func check(_ requirement: TargetContract.Requirement, on kind: CalDAVServerProcess.Kind) async throws {
+        let server = try CalDAVServerProcess.start(kind)
+        // The contract's collections are under /c.
+        try server.send("MKCOL", "/c/")
+        let target = try #require(Self.target(server))
+        try await requirement.check(
+            .init(
+                target: target,
+                reader: server.checksCredentials ? Self.target(server, user: CalDAVServerProcess.reader) : nil,
+                maxEntityBytes: 1 << 20, stop: { server.stop() }))
+    }
+}

@@ -25,7 +25,7 @@ import Testing
     static let update = PlannedWrite.update(
         key: "a@x", href: "/c/a.ics", token: "r1", update: ComponentUpdate(selector: ComponentSelector(name: "VEVENT")),
         source: source, hash: "h2")
-    static let delete = PlannedWrite.delete(key: "a@x", href: "/c/a.ics")
+    static let delete = PlannedWrite.delete(key: "a@x", href: "/c/a.ics", token: "t1")
     /// A state the target already matched, with a hash and version of its own.
     static let settled = ItemState(key: "a@x", hash: "h1", href: "/c/a.ics", changeToken: "r1")
 
@@ -131,6 +131,12 @@ import Testing
         Row(
             name: "a fenced delete fails", write: delete, outcome: refusal(.fenced, "/c: fenced"),
             next: .fail("/c: fenced")),
+        Row(
+            name: "a delete of an entity edited since is sent again at its version now", write: delete,
+            outcome: refusal(.versionStale, "/c/a.ics: changed"), next: .deleteCurrent(href: "/c/a.ics")),
+        Row(
+            name: "a retried delete refused as stale again fails", write: delete,
+            outcome: refusal(.versionStale, "/c/a.ics: changed"), retried: true, next: .fail("/c/a.ics: changed")),
         // A settle is never sent; its state is what is recorded, not the outcome's.
         Row(
             name: "a settle records its own state", write: .settle(settled),
