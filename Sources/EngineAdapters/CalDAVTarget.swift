@@ -172,12 +172,15 @@ public struct CalDAVTarget: CalendarTarget {
         let href = WebDAV.path(Self.slashed(collection) + Self.name(for: uid))
         var r = try await put(href, calendar, condition: ("If-None-Match", "*"))
         if [404, 409].contains(r.status), !Self.namesUIDConflict(r) {
+            // No collection: made once (a write beside this one may have made it meanwhile, which
+            // servers answer 405, 409 or 403), then the PUT again.
             let made = try await send("MKCALENDAR", Self.slashed(collection))
-            guard made.status == 201 else {
-                throw TargetError(
-                    .notFound, "the collection \(collection) does not exist and cannot be made (HTTP \(made.status))")
-            }
             r = try await put(href, calendar, condition: ("If-None-Match", "*"))
+            if [404, 409].contains(r.status), !Self.namesUIDConflict(r) {
+                throw TargetError(
+                    .notFound,
+                    "the collection \(collection) does not exist and cannot be made (MKCALENDAR: HTTP \(made.status))")
+            }
         }
         if r.status == 412 || Self.namesUIDConflict(r) {
             guard let existing = try await find(uid: uid, in: collection) else {

@@ -66,7 +66,7 @@ public final class CalDAVServerProcess: @unchecked Sendable {
                 "-m", "radicale", "--server-hosts", "127.0.0.1:\(port)", "--storage-filesystem-folder",
                 collections.path, "--auth-type", "htpasswd", "--auth-htpasswd-filename", users.path,
                 "--auth-htpasswd-encryption", "plain", "--rights-type", "from_file", "--rights-file", rights.path,
-                "--logging-level", "warning",
+                "--logging-level", "info",
             ]
         case .xandikos:
             // The root must exist: Xandikos answers every MKCOL under a missing one with 409.
@@ -84,7 +84,9 @@ public final class CalDAVServerProcess: @unchecked Sendable {
         try p.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, p.isRunning {
-            if NginxProcess.canConnect(port) { return CalDAVServerProcess(kind: kind, process: p, port: port) }
+            if NginxProcess.canConnect(port) {
+                return CalDAVServerProcess(kind: kind, process: p, port: port, directory: dir)
+            }
             usleep(50_000)
         }
         if p.isRunning { kill(p.processIdentifier, SIGKILL) }
@@ -98,10 +100,40 @@ public final class CalDAVServerProcess: @unchecked Sendable {
         var description: String { "\(kind) did not start: \(output)" }
     }
 
-    private init(kind: Kind, process: Process, port: Int) {
+    private init(kind: Kind, process: Process, port: Int, directory: URL) {
         self.kind = kind
         self.process = process
         self.port = port
+        self.directory = directory
+    }
+
+    /// The server's own folder: its log and its storage (`collections`).
+    public let directory: URL
+
+    /// The requests Radicale has logged so far, as "METHOD path" (Radicale logs each at info
+    /// level; Xandikos logs none: empty).
+    public func requests() -> [String] {
+        guard kind == .radicale,
+            let log = try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)
+        else { return [] }
+        return log.split(separator: "\n").compactMap { line in
+            // "[...] [INFO] PUT request for '/path' received from ..." (a REPORT or PROPFIND says
+            // "with depth '1'" before "received").
+            guard let start = line.range(of: " request for '"), line.contains("' received from"),
+                let end = line[start.upperBound...].firstIndex(of: "'")
+            else { return nil }
+            let method = line[..<start.lowerBound].split(separator: " ").last.map(String.init) ?? ""
+            return method + " " + line[start.upperBound..<end]
+        }
+    }
+
+    /// Makes Radicale forget every sync token of the collection at `path` (as its
+    /// `max_sync_token_age` does in time): the next sync-collection from an old one is refused.
+    public func forgetTokens(of path: String) throws {
+        let trimmed = path.split(separator: "/").joined(separator: "/")
+        let tokens = directory.appendingPathComponent(
+            "collections/collection-root/\(trimmed)/.Radicale.cache/sync-token")
+        try FileManager.default.removeItem(at: tokens)
     }
 
     /// Sends a request with curl (as the user where the server checks credentials); returns the

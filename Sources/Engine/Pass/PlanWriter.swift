@@ -25,6 +25,8 @@ struct PlanWriter {
         var writes = 0
         /// Why the target gave no answer to a write of this batch: the pass stops launching batches.
         var unreachable: String?
+        /// The target's words when it refused the credentials: the pass stops launching batches.
+        var refusedCredentials: String?
         /// The updates sent in place of the planned ones (after a refetch), by key.
         var sent: [String: ComponentUpdate] = [:]
         /// The trace rows of the batch's writes.
@@ -40,9 +42,10 @@ struct PlanWriter {
         var stopped = false
         var storeError: String?
         var unreachable: String?
+        var refusedCredentials: String?
         var launched = 0
         let mayLaunch = {
-            if storeError != nil || unreachable != nil { return false }
+            if storeError != nil || unreachable != nil || refusedCredentials != nil { return false }
             if shouldStop() {
                 stopped = true
                 return false
@@ -63,6 +66,7 @@ struct PlanWriter {
             }
             report.merge(outcome.report)
             unreachable = unreachable ?? outcome.unreachable
+            refusedCredentials = refusedCredentials ?? outcome.refusedCredentials
             do { try store.commit(subscription, put: done, remove: outcome.removed, trace: outcome.trace) } catch {
                 storeError = storeError ?? "cannot write the status store: \(error)"
             }
@@ -74,6 +78,12 @@ struct PlanWriter {
             let unsent = batches.dropFirst(launched).reduce(0) { $0 + $1.count { $0.intent != nil } }
             return (
                 "\(unreachable); the pass stopped there (\(report.failed.count) write(s) without an answer, \(unsent) not sent), and the next pass checks and redoes them",
+                .target
+            )
+        }
+        if let refusedCredentials {
+            return (
+                "\(subscription): the target refused the credentials (\(refusedCredentials)); check the target's token or target.auth",
                 .target
             )
         }
@@ -113,6 +123,7 @@ struct PlanWriter {
 
     /// Records one write's outcome, after the recovery `WriteRecovery` decides.
     func take(_ outcome: WriteOutcome, of p: PlannedWrite, _ o: inout BatchOutcome) async {
+        if case .refused(let e) = outcome, e.reason == .unauthorized { o.refusedCredentials = e.message }
         var next = WriteRecovery.next(after: outcome, of: p, keepContent: keepContent)
         if case .bringUpToDate(let href) = next, let source = p.sourceItem {
             do throws(TargetError) {
