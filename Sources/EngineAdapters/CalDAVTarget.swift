@@ -224,15 +224,26 @@ public struct CalDAVTarget: CalendarTarget {
 
     // MARK: Requests
 
+    /// Sends a request; one answered 423 (Locked: Xandikos takes one write per collection at a
+    /// time, and refuses the others without applying them) is sent again after a short wait, a
+    /// few times.
     func send(_ method: String, _ href: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
         async throws(TargetError) -> HTTPResponse
     {
-        do {
-            return try await dav.send(
-                method, WebDAV.url(href, on: origin), headers: headers, body: body, maxBytes: Self.maxAnswerBytes)
-        } catch {
-            throw TargetError(.unknown, "\(method) \(href): \(error)")
+        var wait: UInt64 = 20_000_000
+        for attempt in 0... {
+            let r: HTTPResponse
+            do {
+                r = try await dav.send(
+                    method, WebDAV.url(href, on: origin), headers: headers, body: body, maxBytes: Self.maxAnswerBytes)
+            } catch {
+                throw TargetError(.unknown, "\(method) \(href): \(error)")
+            }
+            guard r.status == 423, attempt < 8 else { return r }
+            try? await Task.sleep(nanoseconds: wait + UInt64.random(in: 0...wait))
+            wait *= 2
         }
+        preconditionFailure("unreachable")
     }
 
     func xml(_ method: String, _ href: String, _ body: XMLElement, depth: String) async throws(TargetError)

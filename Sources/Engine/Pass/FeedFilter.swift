@@ -1,6 +1,7 @@
 import CalendarModel
 import Filters
 import Foundation
+import Recurrence
 import SyncCore
 
 /// A feed's parsed items as the planner takes them: zoned (`floating: zone`, in the
@@ -37,7 +38,7 @@ struct FeedFilter {
         }
         let filtered = set.items.concurrentMap(state: { ItemHasher(skipping: hashing) }) {
             hasher, item -> (SyncPlanner.FeedItem?, FilterResult) in
-            let result = pipeline.run(zoner?.zone(item) ?? item, now: utcNow)
+            let result = pipeline.run(SeriesEnd.trimmed(zoner?.zone(item) ?? item), now: utcNow)
             guard case .kept(var kept, _) = result else { return (nil, result) }
             kept.key = identity.key(of: kept)
             return (SyncPlanner.FeedItem(item: kept, hash: hasher.hash(kept)), result)
@@ -70,5 +71,16 @@ struct FeedFilter {
             }
         }
         return (feed, trace)
+    }
+}
+
+extension SeriesEnd {
+    /// `item` without the overrides and RDATEs past the end of its rules (a split series).
+    static func trimmed(_ item: ICalItem) -> ICalItem {
+        guard item.components.count > 1 || item.master?.property("RDATE") != nil else { return item }
+        let zones = ZoneResolver(timezones: item.timezones, calendarZone: nil, options: ExpansionOptions())
+        var out = item
+        out.components = trimmed(item.components, zones: zones).components
+        return out
     }
 }
