@@ -92,8 +92,13 @@ public struct CurlHTTPClient: Sendable {
 
     private static let initialized: Void = { _ = ccurl_global_init() }()
 
-    public init() {
+    /// Sees every exchange once it ends: the request, and the answer (nil when there was none).
+    /// The benchmarks count requests and bytes with it.
+    public var observer: (@Sendable (HTTPRequest, HTTPResponse?) -> Void)?
+
+    public init(observer: (@Sendable (HTTPRequest, HTTPResponse?) -> Void)? = nil) {
         _ = Self.initialized
+        self.observer = observer
     }
 
     public func send(_ request: HTTPRequest) async throws(HTTPTransportError) -> HTTPResponse {
@@ -102,6 +107,7 @@ public struct CurlHTTPClient: Sendable {
                 continuation.resume(returning: Self.perform(request))
             }
         }
+        observer?(request, try? result.get())
         return try result.get()
     }
 

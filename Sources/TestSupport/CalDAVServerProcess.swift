@@ -30,11 +30,13 @@ public final class CalDAVServerProcess: @unchecked Sendable {
     /// Whether the server checks Basic credentials.
     public var checksCredentials: Bool { kind == .radicale }
 
-    /// The repository's `.venv/bin/python`.
-    static var python: URL {
+    /// The repository's `.venv`, which `.ci/setup` makes.
+    public static var venv: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".venv/bin/python")
+            .deletingLastPathComponent().appendingPathComponent(".venv")
     }
+
+    static var python: URL { venv.appendingPathComponent("bin/python") }
 
     /// Starts a server; waits (at most 30 s) until it accepts connections.
     public static func start(_ kind: Kind) throws -> CalDAVServerProcess {

@@ -16,6 +16,11 @@ if arguments.contains("sync") {
     try await SyncBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
     exit(0)
 }
+// `outboard-bench caldav [N]` measures CalDAV at both ends against Radicale, beside vdirsyncer.
+if arguments.contains("caldav") {
+    try await CalDAVBench.run(events: arguments.compactMap(Int.init).first ?? 1000)
+    exit(0)
+}
 // `outboard-bench daemon [subscriptions] [seconds]` measures the daemon's scheduling (nginx, `outboard run`, target).
 if arguments.contains("daemon") {
     let numbers = arguments.compactMap(Int.init)

@@ -7,8 +7,10 @@ struct PassTarget: Sendable {
     var target: any CalendarTarget
     var collection: String
     var identity: ItemIdentity
-    /// Entities per request (writes per batch, copies per fetch).
+    /// Writes per batch (1 for a target without batches).
     var batchSize: Int
+    /// Entities per read (copies per fetch, stamps per listing).
+    var fetchSize: Int
     /// Requests in flight at once.
     var width: Int
 
@@ -28,7 +30,7 @@ struct PassTarget: Sendable {
     /// request per batch, no calendar data).
     func lastModified(of hrefs: [String]) async throws(TargetError) -> [String: String] {
         var stamps: [String: String] = [:]
-        for chunk in hrefs.chunks(of: batchSize) {
+        for chunk in hrefs.chunks(of: fetchSize) {
             for e in try await target.entries(collection: collection, hrefs: chunk, withData: false) {
                 if let stamp = e.lastModified { stamps[e.href] = stamp }
             }
@@ -50,7 +52,7 @@ struct PassTarget: Sendable {
             for (c, copy) in split.trusted { copies[c.known.key] = copy }
             toFetch = split.fetch
         }
-        let chunks = toFetch.chunks(of: batchSize)
+        let chunks = toFetch.chunks(of: fetchSize)
         var fetchError: TargetError?
         await inFlight(chunks.map { $0.map(\.known.href) }, width: width, mayLaunch: { fetchError == nil }) {
             [target, collection] index, hrefs in

@@ -117,7 +117,8 @@ public struct SyncPass: Sendable {
         let limit = max(1, target.capabilities.batchLimit)
         return PassTarget(
             target: target, collection: subscription.targetCollection, identity: subscription.identity,
-            batchSize: min(batchSize, limit), width: limit == 1 ? writesInFlight : batchesInFlight)
+            batchSize: min(batchSize, limit), fetchSize: batchSize,
+            width: limit == 1 ? writesInFlight : batchesInFlight)
     }
 
     /// The pass's steps, from the look-up of writes in doubt to the commit of the validators.
