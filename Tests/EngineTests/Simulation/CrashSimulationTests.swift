@@ -71,10 +71,23 @@ import TestSupport
         let plan = FaultPlan()
         let memory = InMemoryTarget()
         let states = InMemoryStateStore()
-        // Half the schedules fence (as `outboard-target`), half do not (as a CalDAV server).
-        let target = FaultyTarget(inner: memory, plan: plan, fences: seed % 2 == 0)
+        // Half the schedules fence (as `outboard-target`), half do not (as a CalDAV server); a
+        // third of these are CalDAV at both ends: single writes, and a collection read by what
+        // changed since its token (each item a resource).
+        let caldav = seed % 6 == 1
+        let target = FaultyTarget(inner: memory, plan: plan, fences: seed % 2 == 0, batchLimit: caldav ? 1 : 1000)
         let store = FaultyStore(inner: states, plan: plan)
         let source = InMemoryFeed()
+        let resources = InMemoryCollection()
+        func publish(_ bytes: [UInt8]) throws {
+            source.publish(bytes)
+            guard caldav else { return }
+            var each: [String: [UInt8]] = [:]
+            for item in ItemGrouper.items(from: try ICalParser().parse(bytes)).items {
+                each["/src/\(item.key).ics"] = ICalWriter.write([item.calendar()])
+            }
+            resources.replace(with: each)
+        }
         var feed = SimulatedFeed(count: Int.random(in: small ? 2...4 : 3...14, using: &rng), rng: &rng)
         var history: [[UInt8]] = []
         let strict = try Self.strict.get()
@@ -82,20 +95,24 @@ import TestSupport
         var log: [String] = []
         var steps: [[String]] = []
         func pass(_ s: Subscription, reconcile: Bool = false) async -> SyncReport {
-            var p = SyncPass(subscription: s, filters: FilterPipeline([]), store: store, target: target, source: source)
+            var p = SyncPass(
+                subscription: s, filters: FilterPipeline([]), store: store, target: target,
+                source: caldav ? resources : source)
             p.batchSize = Int.random(in: 1...4, using: &rng)
-            p.batchesInFlight = 1  // one call at a time, so the steps are the same on every run
+            // One call at a time, so the steps are the same on every run.
+            p.batchesInFlight = 1
+            p.writesInFlight = 1
             return await p.run(now: Date(timeIntervalSince1970: 1_800_000_000), reconcile: reconcile)
         }
         var rearm: (at: Int, kind: Fault)?
         for _ in 0..<Int.random(in: small ? 2...3 : 2...6, using: &rng) {
             // The next export, or (sometimes) an earlier one again, byte for byte.
             if !history.isEmpty, Int.random(in: 0..<5, using: &rng) == 0 {
-                source.publish(history[Int.random(in: 0..<history.count, using: &rng)])
+                try publish(history[Int.random(in: 0..<history.count, using: &rng)])
             } else {
                 feed.evolve(&rng)
                 let bytes = feed.bytes
-                source.publish(bytes)
+                try publish(bytes)
                 history.append(bytes)
             }
             for _ in 0..<Int.random(in: 1...(small ? 1 : 2), using: &rng) {

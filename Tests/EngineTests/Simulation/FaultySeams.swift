@@ -141,11 +141,13 @@ struct FaultyTarget: CalendarTarget {
     /// Whether it fences out older passes' writes (as `outboard-target` does), or not (as a
     /// target that cannot: then the doubts about unanswered writes alone protect the mirror).
     var fences = true
+    /// Writes per request: 1 as a CalDAV server (no batches; the pass sends single writes).
+    var batchLimit = 1000
 
     static let lost = "cannot reach the target sim: Empty reply from server"
 
     var capabilities: TargetCapabilities {
-        TargetCapabilities(batchLimit: 1000, freshnessReports: true, fencing: fences)
+        TargetCapabilities(batchLimit: batchLimit, freshnessReports: fences, fencing: fences)
     }
 
     func read<T>(_ name: String, _ call: @escaping @Sendable () async throws(TargetError) -> T)
