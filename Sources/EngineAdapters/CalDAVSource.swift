@@ -45,6 +45,10 @@ public struct CalDAVSource: FeedSource {
             let differing = listing.members.filter { m in m.etag == nil || known[m.href] != m.etag }.map(\.href)
             let fetched = try await read.bodies(differing, batchSize: batchSize)
             let gone = known.keys.filter { !listed.contains($0) }.sorted()
+            // A collection without tokens that has not changed; one with a token gives it to store.
+            if listing.token.isEmpty, fetched.resources.isEmpty, gone.isEmpty, fetched.missing.isEmpty {
+                return .notModified
+            }
             return .changes(
                 FeedChanges(
                     changed: fetched.resources, deleted: gone + fetched.missing, token: listing.token, complete: false))
