@@ -34,10 +34,11 @@ import TestSupport
 
         // By hand on the server: lunch moves an hour later. verify sees it; a plain sync does not
         // look (the feed has not changed); a reconciling one puts it right.
-        let lunch = [
-            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:lunch@x",
-            "DTSTART:20260107T130000Z", "DTEND:20260107T140000Z", "SUMMARY:Lunch", "END:VEVENT", "END:VCALENDAR",
-        ].joined(separator: "\r\n") + "\r\n"
+        let lunch =
+            [
+                "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:lunch@x",
+                "DTSTART:20260107T130000Z", "DTEND:20260107T140000Z", "SUMMARY:Lunch", "END:VEVENT", "END:VCALENDAR",
+            ].joined(separator: "\r\n") + "\r\n"
         #expect(try server.put("/outboard/mirror/lunch@x.ics", Array(lunch.utf8)) == 204)
         let different = await outboard(["verify", "s"] + VerifyCommandTests.window + config.options)
         #expect(different.code == 1)

@@ -31,18 +31,22 @@ final class NoSyncProxy: Sendable {
                 if name == "REPORT", String(decoding: body, as: UTF8.self).contains("sync-collection") {
                     return Response(
                         status: .forbidden, headers: [.contentType: "application/xml"],
-                        body: .init(byteBuffer: ByteBuffer(string: "<d:error xmlns:d=\"DAV:\"><d:supported-report/></d:error>")))
+                        body: .init(
+                            byteBuffer: ByteBuffer(string: "<d:error xmlns:d=\"DAV:\"><d:supported-report/></d:error>"))
+                    )
                 }
                 let headers = request.headers.filter { forwarded.contains($0.name.canonicalName) }.map {
                     ($0.name.rawName, $0.value)
                 }
                 let answer = try await CurlHTTPClient().send(
                     EngineAdapters.HTTPRequest(
-                        method: name, url: upstream + request.uri.path, headers: headers, body: body.isEmpty ? nil : body))
+                        method: name, url: upstream + request.uri.path, headers: headers,
+                        body: body.isEmpty ? nil : body))
                 var out: HTTPFields = [.contentType: answer.header("content-type") ?? "application/xml"]
                 if let etag = answer.header("etag") { out[.eTag] = etag }
                 return Response(
-                    status: .init(code: answer.status), headers: out, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+                    status: .init(code: answer.status), headers: out,
+                    body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
             }
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -88,8 +92,10 @@ final class NoSyncProxy: Sendable {
                   token-env: T
                 \(extra)
                 """
-            return try SubscriptionLoader.load(id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"])
-                .get()
+            return try SubscriptionLoader.load(
+                id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"]
+            )
+            .get()
         }
 
         func stop() {
@@ -116,7 +122,9 @@ final class NoSyncProxy: Sendable {
         defer { behind.stop() }
         try behind.radicale.makeCalendar("/outboard/contract/")
         let published = CalDAVSourceTests.Published()
-        var events = (1...4).map { FeedContract.Event(href: "/c/m\($0).ics", uid: "m\($0)@club", summary: "Match \($0)") }
+        var events = (1...4).map {
+            FeedContract.Event(href: "/c/m\($0).ics", uid: "m\($0)@club", summary: "Match \($0)")
+        }
         try published.publish(events, to: behind.radicale, at: "/outboard/contract/")
         let s = try behind.subscription("club")
         let store = InMemoryStateStore()
