@@ -101,12 +101,19 @@ import TestSupport
         _ id: String, _ server: CalDAVServerProcess, path: String, password: String = CalDAVServerProcess.password,
         extra: String = ""
     ) throws -> Subscription {
+        try subscription(id, url: server.base + path, password: password, extra: extra)
+    }
+
+    /// A subscription of the collection at `url`, as the test user with `password`.
+    static func subscription(
+        _ id: String, url: String, password: String = CalDAVServerProcess.password, extra: String = ""
+    ) throws -> Subscription {
         let secret = TargetProcess.temporaryDirectory().appendingPathComponent("password")
         try password.write(to: secret, atomically: true, encoding: .utf8)
         let yaml = """
             source:
               type: caldav
-              url: \(server.base + path)
+              url: \(url)
               auth:
                 type: basic
                 username: \(CalDAVServerProcess.user)

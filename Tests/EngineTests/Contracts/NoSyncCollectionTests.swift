@@ -76,26 +76,8 @@ final class NoSyncProxy: Sendable {
         func subscription(_ id: String, password: String = CalDAVServerProcess.password, extra: String = "") throws
             -> Subscription
         {
-            let secret = TargetProcess.temporaryDirectory().appendingPathComponent("password")
-            try password.write(to: secret, atomically: true, encoding: .utf8)
-            let yaml = """
-                source:
-                  type: caldav
-                  url: \(proxy.base)/outboard/contract/
-                  auth:
-                    type: basic
-                    username: \(CalDAVServerProcess.user)
-                    password-file: \(secret.path)
-                target:
-                  url: http://127.0.0.1:1/calws
-                  collection: /c/\(id)
-                  token-env: T
-                \(extra)
-                """
-            return try SubscriptionLoader.load(
-                id: id, text: yaml, file: "\(id).yaml", filters: [:], environment: ["T": "t"]
-            )
-            .get()
+            try CalDAVSourceTests.subscription(
+                id, url: "\(proxy.base)/outboard/contract/", password: password, extra: extra)
         }
 
         func stop() {
