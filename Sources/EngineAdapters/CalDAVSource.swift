@@ -14,7 +14,10 @@ import SafeXML
 ///
 /// The listing is sync-collection from no token; a server without sync-collection is listed by
 /// PROPFIND (getetag) and gives no token (the pass then reads it from members each time). A listing
-/// truncated with 507 on the collection is continued from the token it gives until complete. The
+/// truncated with 507 on the collection is continued from the token it gives until complete; as a
+/// server may give a token that skips what it left out, a whole listing cut short is checked
+/// against PROPFIND's, and changes cut short are not trusted (`tokenInvalid`: the pass lists the
+/// members and compares them by ETag). The
 /// answers of one fetch together stay under the subscription's `max-feed-bytes`.
 public struct CalDAVSource: FeedSource {
     public var http: CurlHTTPClient
@@ -32,7 +35,9 @@ public struct CalDAVSource: FeedSource {
         var read = try Reading(s, http: http)
         switch position {
         case .token(let since)? where !since.isEmpty:
-            guard let listing = try await read.sync(from: since) else { return .tokenInvalid }
+            // A listing the server cut short (507) is not trusted to hold every change: the pass
+            // then lists the members and compares them by ETag, as for a token refused.
+            guard let listing = try await read.sync(from: since), !listing.truncated else { return .tokenInvalid }
             if listing.members.isEmpty, listing.deleted.isEmpty { return .notModified }
             let fetched = try await read.bodies(listing.members.map(\.href), batchSize: batchSize)
             return .changes(
@@ -66,6 +71,8 @@ public struct CalDAVSource: FeedSource {
         var members: [(href: String, etag: String?)] = []
         var deleted: [String] = []
         var token = ""
+        /// Whether the server cut an answer short (507) on the way.
+        var truncated = false
     }
 
     /// One fetch's requests: the subscription's credentials, limits and TLS, and the bytes left of
@@ -110,9 +117,19 @@ public struct CalDAVSource: FeedSource {
         }
 
         /// Every member: by sync-collection from no token, or by PROPFIND where the server has no
-        /// sync-collection.
+        /// sync-collection. A sync-collection listing the server cut short on the way is checked
+        /// against PROPFIND's: when they differ, PROPFIND's members are taken (with the token).
         mutating func everything() async throws(FetchError) -> Listing {
-            if let listing = try await sync(from: "") { return listing }
+            guard var listing = try await sync(from: "") else { return try await propfind() }
+            if listing.truncated {
+                let all = try await propfind()
+                if Set(all.members.map(\.href)) != Set(listing.members.map(\.href)) { listing.members = all.members }
+            }
+            return listing
+        }
+
+        /// The members as PROPFIND lists them, with their ETags; no token.
+        mutating func propfind() async throws(FetchError) -> Listing {
             let r = try await send(
                 "PROPFIND", WebDAV.propfind([WebDAV.getetag, WebDAV.element("resourcetype")]), depth: "1")
             var listing = Listing()
@@ -144,6 +161,7 @@ public struct CalDAVSource: FeedSource {
                 for m in answer.responses {
                     if CalDAVSource.isCollection(m.href, of: s.sourceURL) {
                         truncated = truncated || m.status == 507
+                        listing.truncated = listing.truncated || m.status == 507
                     } else if m.status == 404 {
                         listing.deleted.append(m.href)
                     } else if !m.isCollection {
@@ -155,10 +173,18 @@ public struct CalDAVSource: FeedSource {
                         subscription: s.id, host: s.sourceHost, "the sync-collection answer has no sync-token")
                 }
                 listing.token = next
-                guard truncated, next != from else { return listing }
+                guard truncated else { return listing }
+                // A listing cut short without a token to go on from cannot be completed: taken as
+                // it is, the members left out would look deleted.
+                guard next != from else {
+                    throw .unreadable(
+                        subscription: s.id, host: s.sourceHost,
+                        "the server cut its sync-collection answer short (507) without a new token to go on from")
+                }
                 from = next
             }
-            return listing
+            throw .unreadable(
+                subscription: s.id, host: s.sourceHost, "the server cut its sync-collection answer short 1,000 times")
         }
 
         /// The members at `hrefs`, by calendar-multiget in batches; the hrefs answered 404 (gone

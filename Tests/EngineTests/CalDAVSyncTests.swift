@@ -348,7 +348,7 @@ import YAMLConfig
         try m.put("match-4.ics", feed([match(4)]))
         let expired = try await m.pass()
         #expect(expired.succeeded && expired.added == ["match-4@club"] && expired.updated.isEmpty, "\(expired)")
-        #expect(expired.diagnostics.contains { $0.contains("no longer knows the stored token") })
+        #expect(expired.diagnostics.contains { $0.contains("could not say what changed since the stored token") })
         #expect(expired.settledUnparsed == 3, "the others were compared by ETag, not read")
     }
 

@@ -50,7 +50,8 @@ struct PassSource {
             var answer = try await read(position)
             if case .tokenInvalid = answer.result, position != nil {
                 run.report.diagnostics.append(
-                    "the source no longer knows the stored token: its members were listed and compared by ETag")
+                    "the source could not say what changed since the stored token (it no longer knows it, or cut its answer short): its members were listed and compared by ETag"
+                )
                 answer = try await read(await members(stored))
             }
             if case .changes(let changes) = answer.result, case .token? = position,
