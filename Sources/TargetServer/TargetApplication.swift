@@ -99,6 +99,8 @@ public func buildTargetApplication(
 
     FeedEndpoint(config: config, store: store, onUnreadable: onUnreadable).register(on: router)
 
+    CalDAVEndpoint(config: config, service: service).register(on: router)
+
     let upkeep = IndexUpkeepService(
         upkeep: IndexUpkeep(store: store, horizon: config.indexHorizon, onUnreadable: onUnreadable), logger: logger)
     let (host, port) = (config.host, config.port)

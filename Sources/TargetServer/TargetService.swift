@@ -426,6 +426,7 @@ enum Operation {
             collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
             changeToken: "r\(revision)", lastModified: stamp)
         try e.write(db, StoredEntity.upsert)
+        try StoreSQL.unbury(db, collection: href, name: e.name)
         try batch.index(db, collection: href, name: e.name, prepared.instances, new: true)
         return CalWSResponse(id: r.id, .addItem(href: e.href, changeToken: e.changeToken))
     }
@@ -498,7 +499,7 @@ enum Operation {
         }
         try InstanceIndex.remove(db, collection: collection, name: name)
         try db.cachedStatement(sql: StoredEntity.delete).execute(arguments: [collection, name])
-        _ = try batch.next(db, collection)
+        try StoreSQL.bury(db, collection: collection, name: name, revision: try batch.next(db, collection))
         return CalWSResponse(id: r.id, .deleteItem)
     }
 }

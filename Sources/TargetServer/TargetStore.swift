@@ -145,6 +145,18 @@ public final class TargetStore: Sendable {
                     ) WITHOUT ROWID
                     """)
         }
+        m.registerMigration("v10: deleted entities, for sync-collection") { db in
+            // The revision each entity was deleted at, so that WebDAV sync can report deletions
+            // since a token (entities deleted before this migration are not known).
+            try db.execute(
+                sql: """
+                    CREATE TABLE tombstone (
+                        collection TEXT NOT NULL REFERENCES collection(path) ON DELETE CASCADE,
+                        name TEXT NOT NULL, revision INTEGER NOT NULL,
+                        PRIMARY KEY (collection, name)
+                    ) WITHOUT ROWID
+                    """)
+        }
         return m
     }
 }
@@ -236,6 +248,31 @@ enum StoreSQL {
         ])
         return try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT revision FROM collection WHERE path = ?"), arguments: [path]) ?? 0
+    }
+
+    /// Records that the entity `name` was deleted at `revision` (for WebDAV sync).
+    static func bury(_ db: Database, collection: String, name: String, revision: Int64) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO tombstone (collection, name, revision) VALUES (?, ?, ?)")
+            .execute(arguments: [collection, name, revision])
+    }
+
+    /// Forgets a deletion: an entity of that name exists again.
+    static func unbury(_ db: Database, collection: String, name: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM tombstone WHERE collection = ? AND name = ?").execute(arguments: [
+            collection, name,
+        ])
+    }
+
+    /// The names of the entities deleted after `revision`.
+    static func deleted(_ db: Database, collection: String, after revision: Int64) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT name FROM tombstone WHERE collection = ? AND revision > ? ORDER BY name",
+            arguments: [collection, revision])
+    }
+
+    /// Every collection's path, in order.
+    static func collections(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT path FROM collection ORDER BY path")
     }
 
     static func revision(_ db: Database, _ path: String) throws -> Int64? {
