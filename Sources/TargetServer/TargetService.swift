@@ -101,6 +101,126 @@ public struct TargetService: Sendable {
         var response: CalWSResponse
     }
 
+    /// What a CalDAV PUT asks for besides the entity: only if there is none at the name
+    /// (`If-None-Match: *`), only if the one there has this change token (`If-Match`).
+    public enum Precondition: Sendable, Hashable {
+        case none
+        case absent
+        case version(String)
+    }
+
+    /// A CalDAV PUT: the entity `name` of an existing `collection` made, or replaced whole, by
+    /// the same operations as CalWS's `addItem` and `updateItem` (replaced: the changes from the
+    /// stored copy to `calendar` applied), in one transaction. A precondition that does not hold
+    /// is `mismatchedChangeToken`, with nothing written.
+    public func put(
+        collection: String, name: String, calendar: ICalComponent, precondition: Precondition, grants: Grants,
+        now: Date = Date()
+    ) async -> CalWSResponse {
+        let stamp = Self.stamp(now)
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let window = horizon.window(at: seconds)
+        let href = "\(collection)/\(name)"
+        do {
+            return try await store.db.write { [views, onUnreadable] db in
+                guard try StoreSQL.collectionExists(db, collection) else {
+                    return Operation.failure(
+                        CalWSRequest(.addItem(href: collection, calendar: calendar)), .targetDoesNotExist,
+                        "no collection \(collection)", status: .notFound)
+                }
+                let existing = try StoreSQL.entity(db, collection: collection, name: name)
+                let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
+                let request: CalWSRequest
+                let response: CalWSResponse
+                switch (precondition, existing) {
+                case (.absent, _?), (.version, nil):
+                    return Operation.failure(
+                        CalWSRequest(.fetchItem(href: href)), .mismatchedChangeToken, "\(href): the precondition failed"
+                    )
+                case (.version(let v), let e?) where v != e.changeToken:
+                    return Operation.failure(
+                        CalWSRequest(.fetchItem(href: href)), .mismatchedChangeToken,
+                        "\(href) has changed: its change token is no longer \(v)")
+                case (_, nil):
+                    request = CalWSRequest(.addItem(href: collection, calendar: calendar))
+                    response = try Operation.add(
+                        request, href: collection, calendar: calendar, prepared: nil, grants: grants, db: db,
+                        stamp: stamp, batch: batch, name: name)
+                case (_, let e?):
+                    guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
+                        return Operation.failure(
+                            CalWSRequest(.fetchItem(href: href)), .invalidCalendarData,
+                            "the stored entity \(href) cannot be read back")
+                    }
+                    // Nothing skipped: the client's object replaces the stored one whole.
+                    let update = Differ.diff(source: calendar, target: current, skip: SkipList())
+                    request = CalWSRequest(.updateItem(href: href, changeToken: e.changeToken, update: update))
+                    response = try Operation.applyUpdate(
+                        request, href: href, token: e.changeToken, update: update, grants: grants, db: db, stamp: stamp,
+                        batch: batch)
+                }
+                if response.result.status != .ok { throw Rollback(response: response) }
+                try batch.finish(db)
+                return response
+            }
+        } catch let rollback as Rollback {
+            return rollback.response
+        } catch {
+            return CalWSResponse(
+                result: .init(status: .error, message: "the store failed: \(error)"),
+                .addItem(href: nil, changeToken: nil))
+        }
+    }
+
+    /// A CalDAV DELETE: CalWS's `deleteItem` of `href`, only if the entity still has the change
+    /// token `ifMatch` (when given), in one transaction.
+    public func delete(href: String, ifMatch: String?, grants: Grants, now: Date = Date()) async -> CalWSResponse {
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let request = CalWSRequest(.deleteItem(href: href))
+        do {
+            return try await store.db.write { [horizon, views, onUnreadable] db in
+                if let ifMatch, let (collection, name) = Paths.entity(href),
+                    let e = try StoreSQL.entity(db, collection: collection, name: name), e.changeToken != ifMatch
+                {
+                    return Operation.failure(
+                        request, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(ifMatch)"
+                    )
+                }
+                let batch = Batch(
+                    window: horizon.window(at: seconds), now: seconds, views: views, onUnreadable: onUnreadable)
+                let r = try Operation.delete(request, href: href, grants: grants, db: db, batch: batch)
+                if r.result.status != .ok { throw Rollback(response: r) }
+                try batch.finish(db)
+                return r
+            }
+        } catch let rollback as Rollback {
+            return rollback.response
+        } catch {
+            return CalWSResponse(result: .init(status: .error, message: "the store failed: \(error)"), .deleteItem)
+        }
+    }
+
+    /// A CalDAV MKCALENDAR: a new, empty collection at `path` (the grants must write it).
+    /// `nil` when made; otherwise why not.
+    public func makeCollection(_ path: String, grants: Grants, now: Date = Date()) async -> MakeRefusal? {
+        guard Paths.isCollection(path) else { return .notACollectionPath }
+        guard grants.allows(.write, path) else { return .forbidden }
+        do {
+            return try await store.db.write { db in
+                if try StoreSQL.collectionExists(db, path) { return .exists }
+                try StoreSQL.createCollection(db, path, now: Self.stamp(now))
+                return nil
+            }
+        } catch {
+            return .store("\(error)")
+        }
+    }
+
+    public enum MakeRefusal: Sendable, Hashable {
+        case notACollectionPath, forbidden, exists
+        case store(String)
+    }
+
     /// `20260105T090000Z` for now.
     static func stamp(_ date: Date) -> String {
         let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
@@ -400,7 +520,7 @@ enum Operation {
     /// `addItem`: a new entity of one UID in a collection (created if needed), indexed.
     static func add(
         _ r: CalWSRequest, href: String, calendar: ICalComponent, prepared: PreparedAdd?, grants: Grants, db: Database,
-        stamp: String, batch: Batch
+        stamp: String, batch: Batch, name: String? = nil
     ) throws -> CalWSResponse {
         guard Paths.isCollection(href) else {
             return failure(
@@ -423,7 +543,7 @@ enum Operation {
         }
         let revision = try batch.next(db, href)
         let e = StoredEntity(
-            collection: href, name: Paths.name(forUID: uid), uid: uid, data: prepared.data,
+            collection: href, name: name ?? Paths.name(forUID: uid), uid: uid, data: prepared.data,
             changeToken: "r\(revision)", lastModified: stamp)
         try e.write(db, StoredEntity.upsert)
         try StoreSQL.unbury(db, collection: href, name: e.name)

@@ -50,7 +50,11 @@ import TestSupport
             case refused(String)
             init(from decoder: Decoder) throws {
                 let c = try decoder.singleValueContainer()
-                if let s = try? c.decode(String.self) { self = .refused(s) } else { self = .instances(try c.decode([[String]].self)) }
+                if let s = try? c.decode(String.self) {
+                    self = .refused(s)
+                } else {
+                    self = .instances(try c.decode([[String]].self))
+                }
             }
         }
 
@@ -102,7 +106,10 @@ import TestSupport
 
     static func event(_ uid: String, _ lines: [String]) throws -> ICalComponent {
         let text =
-            (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:\(uid)", "DTSTAMP:20260101T000000Z"]
+            ([
+                "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:\(uid)",
+                "DTSTAMP:20260101T000000Z",
+            ]
             + lines + ["END:VEVENT", "END:VCALENDAR"]).joined(separator: "\r\n") + "\r\n"
         return try ICalParser().parse(text).calendars[0]
     }
@@ -135,7 +142,10 @@ import TestSupport
         let base = server.endpoint.replacingOccurrences(of: "/calws", with: "/")
 
         let all = try Self.client(base, password: "all")
-        #expect(all.calendars.map { $0.hasSuffix("/dav/public/athletics/") || $0.hasSuffix("/dav/public/holidays/") } == [true, true])
+        #expect(
+            all.calendars.map { $0.hasSuffix("/dav/public/athletics/") || $0.hasSuffix("/dav/public/holidays/") } == [
+                true, true,
+            ])
         #expect(
             all.expanded
                 == .instances([
@@ -151,7 +161,8 @@ import TestSupport
         // A mirrored change (a pass writing through CalWS), then the client syncs from its token.
         _ = try await calws.addItem(
             collection: "/public/athletics",
-            calendar: try Self.event("friendly@club", ["DTSTART:20260307T100000Z", "DURATION:PT1H", "SUMMARY:Friendly"]))
+            calendar: try Self.event(
+                "friendly@club", ["DTSTART:20260307T100000Z", "DURATION:PT1H", "SUMMARY:Friendly"]))
         let after = try Self.client(base, password: "all", token: token)
         guard case .answered(let next, let delta) = after.sync else {
             Issue.record("sync-collection from a token was refused: \(after.sync)")
@@ -162,7 +173,11 @@ import TestSupport
         // Read: the one collection granted; the same answers.
         let reader = try Self.client(base, password: "reader")
         #expect(reader.calendars.count == 1 && reader.calendars[0].hasSuffix("/dav/public/athletics/"))
-        if case .instances(let i) = reader.expanded { #expect(i.count == 3) } else { Issue.record("\(reader.expanded)") }
+        if case .instances(let i) = reader.expanded {
+            #expect(i.count == 3)
+        } else {
+            Issue.record("\(reader.expanded)")
+        }
 
         // Free-busy only: the calendar is listed and answers free-busy, and nothing else.
         let busy = try Self.client(base, password: "busy")

@@ -76,7 +76,7 @@ struct CalDAVEndpoint: Sendable {
                 Response(status: .movedPermanently, headers: [.location: Self.root])
             }
         }
-        for name in ["OPTIONS", "PROPFIND", "REPORT", "GET", "HEAD"] {
+        for name in ["OPTIONS", "PROPFIND", "REPORT", "GET", "HEAD", "PUT", "DELETE", "MKCALENDAR"] {
             guard let method = HTTPRequest.Method(name) else { continue }
             for path in ["dav", "dav/**"] {
                 router.on(RouterPath(path), method: method) { request, _ -> Response in
@@ -93,22 +93,25 @@ struct CalDAVEndpoint: Sendable {
                 status: .ok,
                 headers: [
                     HTTPField.Name("DAV")!: "1, 3, calendar-access",
-                    .allow: "OPTIONS, GET, HEAD, PROPFIND, REPORT",
+                    .allow: "OPTIONS, GET, HEAD, PROPFIND, REPORT, PUT, DELETE, MKCALENDAR",
                 ])
         }
         guard let grants = grants(request.headers[.authorization]) else {
             return Response(
                 status: .unauthorized,
-                headers: [.wwwAuthenticate: "Basic realm=\"outboard-target\", charset=\"UTF-8\"", .contentType: "text/plain"],
+                headers: [
+                    .wwwAuthenticate: "Basic realm=\"outboard-target\", charset=\"UTF-8\"", .contentType: "text/plain",
+                ],
                 body: .init(byteBuffer: ByteBuffer(string: "credentials are required: a token as the password\n")))
         }
         let path = request.uri.path.removingPercentEncoding ?? request.uri.path
         guard let resource = Resource(davPath: path) else { return Self.plain(.notFound, "no such resource\n") }
         let body: [UInt8]
+        let limit = method == "PUT" ? config.maxBodyBytes : Self.maxRequestBytes
         do {
-            body = Array(buffer: try await request.collectBody(upTo: Self.maxRequestBytes))
+            body = Array(buffer: try await request.collectBody(upTo: limit))
         } catch {
-            return Self.plain(.contentTooLarge, "the body exceeds \(Self.maxRequestBytes) bytes\n")
+            return Self.plain(.contentTooLarge, "the body exceeds \(limit) bytes\n")
         }
         var xml: XMLElement?
         if !body.isEmpty, method == "PROPFIND" || method == "REPORT" {
@@ -123,6 +126,26 @@ struct CalDAVEndpoint: Sendable {
         case "REPORT":
             guard let xml else { return Self.plain(.badRequest, "a REPORT needs a body\n") }
             return try await report(resource, xml, grants: grants)
+        case "PUT":
+            return await put(resource, body, headers: request.headers, grants: grants)
+        case "DELETE":
+            guard case .entity(let c, let name) = resource else {
+                return Self.plain(.forbidden, "only calendar objects are deleted here\n")
+            }
+            let r = await service.delete(
+                href: "\(c)/\(name)", ifMatch: Self.version(request.headers[.ifMatch]), grants: grants)
+            return r.result.status == .ok ? Response(status: .noContent) : Self.failure(r)
+        case "MKCALENDAR":
+            guard case .collection(let path) = resource else {
+                return Self.plain(.forbidden, "a calendar is made at a collection path such as /dav/team/holidays/\n")
+            }
+            switch await service.makeCollection(path, grants: grants) {
+            case nil: return Response(status: .created)
+            case .exists?: return Self.error(.methodNotAllowed, [Self.element("resource-must-be-null", Self.dav)])
+            case .forbidden?: return Self.error(.forbidden, [Self.element("need-privileges", Self.dav)])
+            case .notACollectionPath?: return Self.plain(.forbidden, "not a collection path\n")
+            case .store(let m)?: return Self.plain(.internalServerError, m + "\n")
+            }
         default:
             return try await get(resource, grants: grants, head: method == "HEAD")
         }
@@ -156,6 +179,43 @@ struct CalDAVEndpoint: Sendable {
             status: .ok,
             headers: [.contentType: "text/calendar; charset=utf-8", .eTag: Self.etag(info.changeToken)],
             body: head ? .init() : .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: PUT
+
+    /// A calendar object made (201) or replaced (204) through the store's CalWS operations.
+    /// `If-None-Match: *` and `If-Match` are honoured; `If-Match: *` means "one exists".
+    func put(_ resource: Resource, _ body: [UInt8], headers: HTTPFields, grants: Grants) async -> Response {
+        guard case .entity(let collection, let name) = resource else {
+            return Self.plain(.methodNotAllowed, "a calendar object is PUT at NAME.ics in a calendar\n")
+        }
+        let calendars: [ICalComponent]
+        do { calendars = try ICalParser().parse(body).calendars } catch {
+            return Self.error(.badRequest, [Self.element("valid-calendar-data", Self.cal)])
+        }
+        guard calendars.count == 1 else {
+            return Self.error(.badRequest, [Self.element("valid-calendar-data", Self.cal)])
+        }
+        var precondition = TargetService.Precondition.none
+        if headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*" { precondition = .absent }
+        if let v = Self.version(headers[.ifMatch]) { precondition = .version(v) }
+        let r = await service.put(
+            collection: collection, name: name, calendar: calendars[0], precondition: precondition, grants: grants)
+        switch (r.result.status, r.body) {
+        case (.ok, .addItem(_, let token?)):
+            return Response(status: .created, headers: [.eTag: Self.etag(token)])
+        case (.ok, .updateItem(let token?)):
+            return Response(status: .noContent, headers: [.eTag: Self.etag(token)])
+        default:
+            return Self.failure(r)
+        }
+    }
+
+    /// The change token an `If-Match` names (its quotes removed); nil for none.
+    static func version(_ header: String?) -> String? {
+        guard var v = header?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+        if v.hasPrefix("W/") { v.removeFirst(2) }
+        return v.count >= 2 && v.hasPrefix("\"") && v.hasSuffix("\"") ? String(v.dropFirst().dropLast()) : v
     }
 
     // MARK: PROPFIND
@@ -230,8 +290,11 @@ struct CalDAVEndpoint: Sendable {
                 }),
             element(
                 "supported-report-set", dav,
-                [("calendar-query", cal), ("calendar-multiget", cal), ("free-busy-query", cal), ("sync-collection", dav)]
-                    .map { element("supported-report", dav, [element("report", dav, [element($0.0, $0.1)])]) }),
+                [
+                    ("calendar-query", cal), ("calendar-multiget", cal), ("free-busy-query", cal),
+                    ("sync-collection", dav),
+                ]
+                .map { element("supported-report", dav, [element("report", dav, [element($0.0, $0.1)])]) }),
             privileges(level ?? .freebusy),
         ]
     }
@@ -249,7 +312,8 @@ struct CalDAVEndpoint: Sendable {
         var names: [(String, String)] = [("read-free-busy", cal)]
         if level >= .read { names.append(("read", dav)) }
         if level >= .write { names += [("write", dav), ("write-content", dav), ("bind", dav), ("unbind", dav)] }
-        return element("current-user-privilege-set", dav, names.map { element("privilege", dav, [element($0.0, $0.1)]) })
+        return element(
+            "current-user-privilege-set", dav, names.map { element("privilege", dav, [element($0.0, $0.1)]) })
     }
 
     /// One `DAV:response`: the asked properties it has (200), and those it has not (404).
@@ -268,7 +332,8 @@ struct CalDAVEndpoint: Sendable {
     }
 
     static func propstat(_ properties: [XMLElement], _ status: String) -> XMLElement {
-        element("propstat", dav, [element("prop", dav, properties), XMLElement("status", namespace: dav, text: status)])
+        element(
+            "propstat", dav, [element("prop", dav, properties), XMLElement("status", namespace: dav, text: status)])
     }
 
     // MARK: REPORT
@@ -345,12 +410,20 @@ struct CalDAVEndpoint: Sendable {
             expand = UTCRange(start: start, end: end)
         }
         let r = await service.handle(
-            CalWSRequest(.calendarQuery(CalendarQuery(href: collection, filter: filter, allData: true, expand: expand))),
+            CalWSRequest(
+                .calendarQuery(CalendarQuery(href: collection, filter: filter, allData: true, expand: expand))),
             grants: grants)
         guard case .calendarQuery(let found) = r.body, r.result.status == .ok else { return Self.failure(r) }
+        // A UID's text-match (`i;octet`: a substring, as RFC 4791 §9.7.5 says).
+        let uidMatch = inner?.children("prop-filter", namespace: Self.cal).first {
+            $0.attribute("name")?.uppercased() == "UID"
+        }?
+        .child("text-match", namespace: Self.cal)?.text
         let matching = found.filter { info in
-            guard let component else { return true }
-            return info.calendar?.components.contains { $0.name == component } ?? false
+            let components = info.calendar?.components ?? []
+            if let component, !components.contains(where: { $0.name == component }) { return false }
+            guard let uidMatch else { return true }
+            return components.contains { $0.uid?.contains(uidMatch) ?? false }
         }
         return Self.multistatus(matching.map { Self.objectResponse($0, href: "/dav\($0.href)") })
     }
@@ -391,12 +464,15 @@ struct CalDAVEndpoint: Sendable {
             return (revision, entities, deleted)
         }
         guard let answer else { return Self.plain(.notFound, "no collection \(collection)\n") }
-        guard since <= answer.revision else { return Self.error(.forbidden, [Self.element("valid-sync-token", Self.dav)]) }
+        guard since <= answer.revision else {
+            return Self.error(.forbidden, [Self.element("valid-sync-token", Self.dav)])
+        }
         var responses = answer.entities.map { e in
             Self.element(
                 "response", Self.dav,
                 [
-                    XMLElement("href", namespace: Self.dav, text: Resource.entity(collection: collection, name: e.name).href),
+                    XMLElement(
+                        "href", namespace: Self.dav, text: Resource.entity(collection: collection, name: e.name).href),
                     Self.propstat(
                         [XMLElement("getetag", namespace: Self.dav, text: Self.etag(e.changeToken))], "HTTP/1.1 200 OK"),
                 ])
@@ -405,7 +481,8 @@ struct CalDAVEndpoint: Sendable {
             Self.element(
                 "response", Self.dav,
                 [
-                    XMLElement("href", namespace: Self.dav, text: Resource.entity(collection: collection, name: name).href),
+                    XMLElement(
+                        "href", namespace: Self.dav, text: Resource.entity(collection: collection, name: name).href),
                     XMLElement("status", namespace: Self.dav, text: "HTTP/1.1 404 Not Found"),
                 ])
         }
@@ -438,12 +515,24 @@ struct CalDAVEndpoint: Sendable {
         return error(.forbidden, [element("need-privileges", dav)])
     }
 
-    /// A CalWS answer that is not OK, as HTTP.
+    /// A CalWS answer that is not OK, as HTTP (RFC 4791 §5.3.2's preconditions where they apply).
     static func failure(_ r: CalWSResponse) -> Response {
+        let message = (r.result.message ?? "the request failed") + "\n"
+        switch r.result.error {
+        case .mismatchedChangeToken?: return plain(.preconditionFailed, message)
+        case .uidConflict(let href)?:
+            return error(
+                .conflict, [element("no-uid-conflict", cal, [XMLElement("href", namespace: dav, text: "/dav\(href)")])])
+        case .exceedsMaxResourceSize?: return plain(.contentTooLarge, message)
+        case .invalidCalendarData?, .notCalendarData?, .invalidCalendarObjectResource?, .unsupportedCalendarComponent?:
+            return error(.badRequest, [element("valid-calendar-data", cal)])
+        case .targetDoesNotExist? where r.result.status != .notFound: return plain(.conflict, message)
+        default: break
+        }
         switch r.result.status {
-        case .notFound: plain(.notFound, (r.result.message ?? "not found") + "\n")
-        case .noAccess: error(.forbidden, [element("need-privileges", dav)])
-        default: plain(.internalServerError, (r.result.message ?? "the request failed") + "\n")
+        case .notFound: return plain(.notFound, message)
+        case .noAccess: return error(.forbidden, [element("need-privileges", dav)])
+        default: return plain(.internalServerError, message)
         }
     }
 

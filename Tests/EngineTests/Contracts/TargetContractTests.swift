@@ -62,3 +62,25 @@ import TestSupport
                 maxEntityBytes: 1 << 20, stop: { server.stop() }))
     }
 }
+
+/// `CalDAVTarget` against `outboard-target`'s own CalDAV face: the engine writes to the reference
+/// target over CalDAV as it does to Radicale and Xandikos.
+@Suite struct CalDAVTargetAgainstOutboardTargetTests {
+    @Test(arguments: TargetContract.requirements)
+    func calDAVTargetAgainstOutboardTarget(_ requirement: TargetContract.Requirement) async throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let tokens = dir.appendingPathComponent("tokens")
+        try "all *\nreader /c/r:read\n".write(to: tokens, atomically: true, encoding: .utf8)
+        let server = try TargetProcess.start(
+            dataDirectory: dir.appendingPathComponent("data"), tokensFile: tokens.path, environmentToken: nil)
+        func target(_ token: String) -> CalDAVTarget? {
+            CalDAVTarget(
+                url: server.endpoint, authorization: "Basic " + Data("engine:\(token)".utf8).base64EncodedString(),
+                maxEntityBytes: 4 << 20)
+        }
+        try await requirement.check(
+            .init(
+                target: try #require(target("all")), reader: target("reader"), maxEntityBytes: 1 << 20, root: "/dav/c",
+                stop: { server.stop() }))
+    }
+}
