@@ -2,6 +2,7 @@ import CalWS
 import CalendarModel
 import EngineAdapters
 import Foundation
+import SyncCore
 import Testing
 import TestSupport
 
@@ -185,5 +186,89 @@ import TestSupport
         #expect(busy.busy.count == 3, "\(busy.busy)")
         #expect(busy.expanded != .instances([]) && { if case .refused = busy.expanded { true } else { false } }())
         #expect({ if case .refused = busy.sync { true } else { false } }(), "\(busy.sync)")
+    }
+}
+
+/// vdirsyncer (from the `.venv`) syncs a collection of `outboard-target` into a folder, then
+/// again after a mirrored change: it copies the one changed item, and the folder holds the
+/// collection.
+@Suite struct VdirsyncerTests {
+    static func run(_ arguments: [String], config: URL) throws -> String {
+        let p = Process()
+        p.executableURL = CalDAVServerProcess.venv.appendingPathComponent("bin/vdirsyncer")
+        p.arguments = ["--config", config.path] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitForExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0 else { throw CalDAVFaceTests.ClientFailure(output: text) }
+        return text
+    }
+
+    @Test func vdirsyncerCopiesACollectionAndThenOnlyWhatChanged() async throws {
+        let dir = TargetProcess.temporaryDirectory()
+        let tokens = dir.appendingPathComponent("tokens")
+        try "all *\nreader /public/athletics:read\n".write(to: tokens, atomically: true, encoding: .utf8)
+        let server = try TargetProcess.start(
+            dataDirectory: dir.appendingPathComponent("data"), tokensFile: tokens.path, environmentToken: nil)
+        defer { server.stop() }
+        let calws = TargetClient(endpoint: server.endpoint, token: "all")
+        var hrefs: [String: String] = [:]
+        for n in 1...3 {
+            let added = try await calws.addItem(
+                collection: "/public/athletics",
+                calendar: try CalDAVFaceTests.event(
+                    "m\(n)@club", ["DTSTART:2026030\(n)T150000Z", "DURATION:PT2H", "SUMMARY:Match \(n)"]))
+            hrefs["m\(n)@club"] = added.href
+        }
+        let folder = dir.appendingPathComponent("calendar")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("vdirsyncer.conf")
+        let base = server.endpoint.replacingOccurrences(of: "/calws", with: "")
+        try """
+        [general]
+        status_path = "\(dir.appendingPathComponent("status").path)"
+
+        [pair athletics]
+        a = "server"
+        b = "folder"
+        collections = null
+
+        [storage server]
+        type = "caldav"
+        url = "\(base)/dav/public/athletics/"
+        username = "vdirsyncer"
+        password = "reader"
+        read_only = true
+
+        [storage folder]
+        type = "filesystem"
+        path = "\(folder.path)"
+        fileext = ".ics"
+
+        """.write(to: config, atomically: true, encoding: .utf8)
+        _ = try Self.run(["discover", "athletics"], config: config)
+        let first = try Self.run(["sync", "athletics"], config: config)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ics") }
+        #expect(files.count == 3, "\(first)")
+
+        // A pass changes one event (through CalWS, as the engine writes).
+        let current = try #require(try await calws.fetch(uid: "m2@club", in: "/public/athletics"))
+        let moved = try CalDAVFaceTests.event(
+            "m2@club", ["DTSTART:20260302T150000Z", "DURATION:PT2H", "SUMMARY:Match 2 (moved)"])
+        _ = try await calws.updateItem(
+            href: current.href, changeToken: current.changeToken,
+            update: Differ.diff(source: moved, target: try #require(current.calendar)))
+        let second = try Self.run(["-v", "INFO", "sync", "athletics"], config: config)
+        let copied = second.split(separator: "\n").filter { $0.contains("Copying") }
+        #expect(copied.count == 1 && copied[0].contains("updating"), "one item fetched and written: \(second)")
+        let texts = try FileManager.default.contentsOfDirectory(atPath: folder.path).map {
+            try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8)
+        }
+        #expect(texts.filter { $0.contains("Match 2 (moved)") }.count == 1)
     }
 }

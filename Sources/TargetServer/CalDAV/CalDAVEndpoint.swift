@@ -122,6 +122,9 @@ struct CalDAVEndpoint: Sendable {
         let depth = request.headers[HTTPField.Name("Depth")!] ?? (method == "PROPFIND" ? "1" : "0")
         switch method {
         case "PROPFIND":
+            guard depth == "0" || depth == "1" else {
+                return Self.error(.forbidden, [Self.element("propfind-finite-depth", Self.dav)])
+            }
             return try await propfind(resource, xml, depth: depth, grants: grants)
         case "REPORT":
             guard let xml else { return Self.plain(.badRequest, "a REPORT needs a body\n") }
