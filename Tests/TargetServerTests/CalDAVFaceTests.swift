@@ -189,9 +189,8 @@ import TestSupport
     }
 }
 
-/// vdirsyncer (from the `.venv`) syncs a collection of `outboard-target` into a folder, then
-/// again after a mirrored change: it copies the one changed item, and the folder holds the
-/// collection.
+/// vdirsyncer (from the `.venv`) syncs a view of `outboard-target` (two collections) into a
+/// folder, then again after a mirrored change: it copies the one changed item.
 @Suite struct VdirsyncerTests {
     static func run(_ arguments: [String], config: URL) throws -> String {
         let p = Process()
@@ -209,21 +208,23 @@ import TestSupport
         return text
     }
 
-    @Test func vdirsyncerCopiesACollectionAndThenOnlyWhatChanged() async throws {
+    @Test func vdirsyncerCopiesAViewAndThenOnlyWhatChanged() async throws {
         let dir = TargetProcess.temporaryDirectory()
         let tokens = dir.appendingPathComponent("tokens")
-        try "all *\nreader /public/athletics:read\n".write(to: tokens, atomically: true, encoding: .utf8)
+        try "all *\nreader views/sports:read\n".write(to: tokens, atomically: true, encoding: .utf8)
+        let views = dir.appendingPathComponent("views.yaml")
+        try "sports:\n  collections: [/public/athletics, /public/swimming]\n  detail: full\n".write(
+            to: views, atomically: true, encoding: .utf8)
         let server = try TargetProcess.start(
-            dataDirectory: dir.appendingPathComponent("data"), tokensFile: tokens.path, environmentToken: nil)
+            dataDirectory: dir.appendingPathComponent("data"), tokensFile: tokens.path, environmentToken: nil,
+            arguments: ["--views", views.path])
         defer { server.stop() }
         let calws = TargetClient(endpoint: server.endpoint, token: "all")
-        var hrefs: [String: String] = [:]
         for n in 1...3 {
-            let added = try await calws.addItem(
-                collection: "/public/athletics",
+            _ = try await calws.addItem(
+                collection: n == 3 ? "/public/swimming" : "/public/athletics",
                 calendar: try CalDAVFaceTests.event(
                     "m\(n)@club", ["DTSTART:2026030\(n)T150000Z", "DURATION:PT2H", "SUMMARY:Match \(n)"]))
-            hrefs["m\(n)@club"] = added.href
         }
         let folder = dir.appendingPathComponent("calendar")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -233,14 +234,14 @@ import TestSupport
         [general]
         status_path = "\(dir.appendingPathComponent("status").path)"
 
-        [pair athletics]
+        [pair sports]
         a = "server"
         b = "folder"
         collections = null
 
         [storage server]
         type = "caldav"
-        url = "\(base)/dav/public/athletics/"
+        url = "\(base)/dav/@views/sports/"
         username = "vdirsyncer"
         password = "reader"
         read_only = true
@@ -251,8 +252,8 @@ import TestSupport
         fileext = ".ics"
 
         """.write(to: config, atomically: true, encoding: .utf8)
-        _ = try Self.run(["discover", "athletics"], config: config)
-        let first = try Self.run(["sync", "athletics"], config: config)
+        _ = try Self.run(["discover", "sports"], config: config)
+        let first = try Self.run(["sync", "sports"], config: config)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".ics") }
         #expect(files.count == 3, "\(first)")
 
@@ -263,7 +264,7 @@ import TestSupport
         _ = try await calws.updateItem(
             href: current.href, changeToken: current.changeToken,
             update: Differ.diff(source: moved, target: try #require(current.calendar)))
-        let second = try Self.run(["-v", "INFO", "sync", "athletics"], config: config)
+        let second = try Self.run(["-v", "INFO", "sync", "sports"], config: config)
         let copied = second.split(separator: "\n").filter { $0.contains("Copying") }
         #expect(copied.count == 1 && copied[0].contains("updating"), "one item fetched and written: \(second)")
         let texts = try FileManager.default.contentsOfDirectory(atPath: folder.path).map {

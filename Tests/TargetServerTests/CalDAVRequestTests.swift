@@ -1,4 +1,5 @@
 import CalWS
+import CalendarModel
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -93,6 +94,77 @@ import TestSupport
                 headers: Self.basic("athletics")
             ) { #expect($0.status == .forbidden) }
             #expect(try await revision() == before, "nothing was written")
+        }
+    }
+}
+
+/// Views as read-only calendars: a full view holds its collections' objects; a busy one only
+/// busy blocks (no title, no UID of the original); neither takes writes.
+@Suite struct CalDAVViewTests {
+    @Test func aBusyViewHoldsOnlyBusyBlocksAndAFullViewItsCollectionsObjects() async throws {
+        let views = ViewSet([
+            View(name: "team", collections: ["/people/alice", "/people/bob"], detail: .busy),
+            View(name: "everyone", collections: ["/people/alice", "/people/bob"], detail: .full),
+        ])
+        let tokens = TokenTable(entries: ["all": Grants(all: true), "peek": Grants([.init("views/team", .freebusy)])])
+        let config = TargetConfiguration(
+            dataDirectory: TargetProcess.temporaryDirectory().path, port: 0, tokens: tokens, views: views,
+            now: { Date(timeIntervalSince1970: 1_772_668_800) })  // 2026-03-05
+        let app = try buildTargetApplication(config, logger: .init(label: "test"))
+        try await app.test(.router) { client in
+            for (uid, who) in [("a@x", "alice"), ("b@x", "bob")] {
+                let text =
+                    [
+                        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN", "BEGIN:VEVENT", "UID:\(uid)",
+                        "DTSTAMP:20260101T000000Z", "DTSTART:20260301T150000Z", "DTEND:20260301T170000Z",
+                        "SUMMARY:Match",
+                        "END:VEVENT", "END:VCALENDAR",
+                    ].joined(separator: "\r\n") + "\r\n"
+                let add = CalWSRequest(
+                    .addItem(href: "/people/\(who)", calendar: try ICalParser().parse(text).calendars[0]))
+                try await client.execute(
+                    uri: "/calws", method: .post, headers: TargetApplicationTests.bearer("all"),
+                    body: TargetApplicationTests.soap(add)
+                ) { #expect($0.status == .ok) }
+            }
+            let full = try await client.execute(
+                uri: "/dav/@views/everyone/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("all", depth: "1")
+            ) { String(buffer: $0.body) }
+            #expect(
+                full.contains("/dav/@views/everyone/people@alice@") && full.contains("/dav/@views/everyone/people@bob@")
+            )
+            #expect(full.contains("sync-token"))
+
+            let feed = try await client.execute(
+                uri: "/views/team.ics", method: .get, headers: TargetApplicationTests.bearer("all")
+            ) { String(buffer: $0.body) }
+            #expect(feed.contains("SUMMARY:Busy"), "the published busy feed: \(feed)")
+            let busy = try await client.execute(
+                uri: "/dav/@views/team/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("peek", depth: "1")
+            ) { String(buffer: $0.body) }
+            let objects = busy.components(separatedBy: "<d:href>/dav/@views/team/").dropFirst().map {
+                String($0.prefix { $0 != "<" })
+            }.filter { !$0.isEmpty }
+            #expect(objects.count == 2 && objects.allSatisfy { $0.hasSuffix("@busy.outboard.ics") }, "\(busy)")
+            let one = try await client.execute(
+                uri: "/dav/@views/team/\(objects[0])", method: .get, headers: CalDAVRequestTests.basic("peek")
+            ) { String(buffer: $0.body) }
+            #expect(one.contains("SUMMARY:Busy") && !one.contains("Match") && !one.contains("a@x"), "\(one)")
+            try await client.execute(
+                uri: "/dav/@views/team/", method: CalDAVRequestTests.report, headers: CalDAVRequestTests.basic("peek"),
+                body: ByteBuffer(string: "<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token/></d:sync-collection>")
+            ) { #expect($0.status == .forbidden) }
+            try await client.execute(
+                uri: "/dav/@views/everyone/x.ics", method: .put, headers: CalDAVRequestTests.basic("all"),
+                body: ByteBuffer(string: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+            ) { #expect($0.status == .forbidden) }
+            // The busy view's token sees neither the full view nor the collections.
+            try await client.execute(
+                uri: "/dav/@views/everyone/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("peek", depth: "0")
+            ) { #expect($0.status == .notFound) }
         }
     }
 }

@@ -105,7 +105,10 @@ struct CalDAVEndpoint: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: "credentials are required: a token as the password\n")))
         }
         let path = request.uri.path.removingPercentEncoding ?? request.uri.path
-        guard let resource = Resource(davPath: path) else { return Self.plain(.notFound, "no such resource\n") }
+        let viewPath = path.hasPrefix("/dav/@views/") ? path.dropFirst("/dav/@views/".count).split(separator: "/") : []
+        guard viewPath.count <= 2, let resource = viewPath.isEmpty ? Resource(davPath: path) : .home else {
+            return Self.plain(.notFound, "no such resource\n")
+        }
         let body: [UInt8]
         let limit = method == "PUT" ? config.maxBodyBytes : Self.maxRequestBytes
         do {
@@ -120,6 +123,12 @@ struct CalDAVEndpoint: Sendable {
             }
         }
         let depth = request.headers[HTTPField.Name("Depth")!] ?? (method == "PROPFIND" ? "1" : "0")
+        if let name = viewPath.first {
+            return try await view(
+                String(name), object: viewPath.count == 2 ? String(viewPath[1]) : nil, method: method, xml,
+                depth: depth,
+                grants: grants)
+        }
         switch method {
         case "PROPFIND":
             guard depth == "0" || depth == "1" else {
@@ -226,6 +235,7 @@ struct CalDAVEndpoint: Sendable {
     func propfind(_ resource: Resource, _ xml: XMLElement?, depth: String, grants: Grants) async throws -> Response {
         let asked = Self.askedProperties(xml)
         let store = service.store
+        let endpoint = self
         let responses: [XMLElement]? = try await store.db.read { db in
             switch resource {
             case .home:
@@ -236,6 +246,14 @@ struct CalDAVEndpoint: Sendable {
                             Self.response(
                                 Resource.collection(c).href, asked,
                                 try Self.collectionProperties(db, c, level: grants.level(of: c))))
+                    }
+                    for view in endpoint.config.views.views.values.sorted(by: { $0.name < $1.name })
+                    where grants.allows(Self.level(of: view), view: view) {
+                        let (_, etag, token) = try endpoint.objects(of: view, db)
+                        out.append(
+                            Self.response(
+                                "/dav/@views/\(view.name)/", asked,
+                                endpoint.viewProperties(view, etag: etag, token: token)))
                     }
                 }
                 return out
@@ -381,14 +399,7 @@ struct CalDAVEndpoint: Sendable {
         let byHref = Dictionary(found.map { ($0.href, $0) }, uniquingKeysWith: { a, _ in a })
         return Self.multistatus(
             hrefs.map { h in
-                guard let stored = storeHrefs[h], let info = byHref[stored] else {
-                    return Self.element(
-                        "response", Self.dav,
-                        [
-                            XMLElement("href", namespace: Self.dav, text: h),
-                            XMLElement("status", namespace: Self.dav, text: "HTTP/1.1 404 Not Found"),
-                        ])
-                }
+                guard let stored = storeHrefs[h], let info = byHref[stored] else { return Self.missing(h) }
                 return Self.objectResponse(info, href: h)
             })
     }
@@ -399,10 +410,7 @@ struct CalDAVEndpoint: Sendable {
         let inner = outer?.child("comp-filter", namespace: Self.cal)
         let component = inner?.attribute("name")?.uppercased()
         var filter = QueryFilter.all
-        if let range = inner?.child("time-range", namespace: Self.cal) {
-            filter = .timeRange(
-                start: range.attribute("start").flatMap(Self.utc), end: range.attribute("end").flatMap(Self.utc))
-        }
+        if let (start, end) = Self.timeRange(xml) { filter = .timeRange(start: start, end: end) }
         let expandElement = xml.child("prop", namespace: Self.dav)?.child("calendar-data", namespace: Self.cal)?
             .child("expand", namespace: Self.cal)
         var expand: UTCRange?
@@ -495,17 +503,40 @@ struct CalDAVEndpoint: Sendable {
 
     /// A calendar object's response: its ETag and its calendar data.
     static func objectResponse(_ info: EntityInfo, href: String) -> XMLElement {
-        let data = info.calendar.map { String(decoding: ICalWriter.write([$0]), as: UTF8.self) } ?? ""
+        objectResponse(etag: etag(info.changeToken), calendar: info.calendar, href: href)
+    }
+
+    static func objectResponse(etag: String, calendar: ICalComponent?, href: String) -> XMLElement {
+        let data = calendar.map { String(decoding: ICalWriter.write([$0]), as: UTF8.self) } ?? ""
         return element(
             "response", dav,
             [
                 XMLElement("href", namespace: dav, text: href),
                 propstat(
                     [
-                        XMLElement("getetag", namespace: dav, text: etag(info.changeToken)),
+                        XMLElement("getetag", namespace: dav, text: etag),
                         XMLElement("calendar-data", namespace: cal, text: data),
                     ], "HTTP/1.1 200 OK"),
             ])
+    }
+
+    /// The response of an href there is nothing at (a deletion, in sync-collection).
+    static func missing(_ href: String) -> XMLElement {
+        element(
+            "response", dav,
+            [
+                XMLElement("href", namespace: dav, text: href),
+                XMLElement("status", namespace: dav, text: "HTTP/1.1 404 Not Found"),
+            ])
+    }
+
+    /// The `time-range` of a calendar-query's component filter (either end may be open).
+    static func timeRange(_ xml: XMLElement) -> (ICalDateTime?, ICalDateTime?)? {
+        guard
+            let range = xml.child("filter", namespace: cal)?.child("comp-filter", namespace: cal)?
+                .child("comp-filter", namespace: cal)?.child("time-range", namespace: cal)
+        else { return nil }
+        return (range.attribute("start").flatMap(utc), range.attribute("end").flatMap(utc))
     }
 
     // MARK: Answers
