@@ -16,6 +16,11 @@ if arguments.contains("sync") {
     try await SyncBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)
     exit(0)
 }
+// `outboard-bench caldav-server` measures outboard-target's CalDAV face beside Radicale.
+if arguments.contains("caldav-server") {
+    try await CalDAVServerBench.run()
+    exit(0)
+}
 // `outboard-bench caldav [N]` measures CalDAV at both ends against Radicale, beside vdirsyncer.
 if arguments.contains("caldav") {
     try await CalDAVBench.run(events: arguments.compactMap(Int.init).first ?? 1000)
