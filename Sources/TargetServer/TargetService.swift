@@ -76,16 +76,12 @@ public struct TargetService: Sendable {
                 }
             default:
                 let prepared = PreparedAdd.of(request, window: window)
-                return try await store.db.write { db in
+                return await transaction(request, now: now) { db, batch in
                     if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass, grants: grants) {
                         return stale
                     }
-                    let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
-                    let r = try Operation.run(
+                    return try Operation.run(
                         request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: batch)
-                    if r.result.status != .ok { throw Rollback(response: r) }
-                    try batch.finish(db)
-                    return r
                 }
             }
         } catch let rollback as Rollback {
@@ -99,6 +95,30 @@ public struct TargetService: Sendable {
 
     struct Rollback: Error {
         var response: CalWSResponse
+    }
+
+    /// Runs `body` in one write transaction with a batch of its own: an answer that is not OK
+    /// rolls back whatever it wrote; a store failure is answered as one.
+    func transaction(
+        _ request: CalWSRequest, now: Date, _ body: @escaping @Sendable (Database, Batch) throws -> CalWSResponse
+    ) async -> CalWSResponse {
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        let window = horizon.window(at: seconds)
+        do {
+            return try await store.db.write { [views, onUnreadable] db in
+                let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
+                let r = try body(db, batch)
+                if r.result.status != .ok { throw Rollback(response: r) }
+                try batch.finish(db)
+                return r
+            }
+        } catch let rollback as Rollback {
+            return rollback.response
+        } catch {
+            return CalWSResponse(
+                id: request.id, result: .init(status: .error, message: "the store failed: \(error)"),
+                Operation.emptyBody(request))
+        }
     }
 
     /// What a CalDAV PUT asks for besides the entity: only if there is none at the name
@@ -118,85 +138,49 @@ public struct TargetService: Sendable {
         now: Date = Date()
     ) async -> CalWSResponse {
         let stamp = Self.stamp(now)
-        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        let window = horizon.window(at: seconds)
         let href = "\(collection)/\(name)"
-        do {
-            return try await store.db.write { [views, onUnreadable] db in
-                guard try StoreSQL.collectionExists(db, collection) else {
-                    return Operation.failure(
-                        CalWSRequest(.addItem(href: collection, calendar: calendar)), .targetDoesNotExist,
-                        "no collection \(collection)", status: .notFound)
-                }
-                let existing = try StoreSQL.entity(db, collection: collection, name: name)
-                let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
-                let request: CalWSRequest
-                let response: CalWSResponse
-                switch (precondition, existing) {
-                case (.absent, _?), (.version, nil):
-                    return Operation.failure(
-                        CalWSRequest(.fetchItem(href: href)), .mismatchedChangeToken, "\(href): the precondition failed"
-                    )
-                case (.version(let v), let e?) where v != e.changeToken:
-                    return Operation.failure(
-                        CalWSRequest(.fetchItem(href: href)), .mismatchedChangeToken,
-                        "\(href) has changed: its change token is no longer \(v)")
-                case (_, nil):
-                    request = CalWSRequest(.addItem(href: collection, calendar: calendar))
-                    response = try Operation.add(
-                        request, href: collection, calendar: calendar, prepared: nil, grants: grants, db: db,
-                        stamp: stamp, batch: batch, name: name)
-                case (_, let e?):
-                    guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
-                        return Operation.failure(
-                            CalWSRequest(.fetchItem(href: href)), .invalidCalendarData,
-                            "the stored entity \(href) cannot be read back")
-                    }
-                    // Nothing skipped: the client's object replaces the stored one whole.
-                    let update = Differ.diff(source: calendar, target: current, skip: SkipList())
-                    request = CalWSRequest(.updateItem(href: href, changeToken: e.changeToken, update: update))
-                    response = try Operation.applyUpdate(
-                        request, href: href, token: e.changeToken, update: update, grants: grants, db: db, stamp: stamp,
-                        batch: batch)
-                }
-                if response.result.status != .ok { throw Rollback(response: response) }
-                try batch.finish(db)
-                return response
+        let add = CalWSRequest(.addItem(href: collection, calendar: calendar))
+        return await transaction(add, now: now) { db, batch in
+            guard try StoreSQL.collectionExists(db, collection) else {
+                return Operation.failure(add, .targetDoesNotExist, "no collection \(collection)", status: .notFound)
             }
-        } catch let rollback as Rollback {
-            return rollback.response
-        } catch {
-            return CalWSResponse(
-                result: .init(status: .error, message: "the store failed: \(error)"),
-                .addItem(href: nil, changeToken: nil))
+            let existing = try StoreSQL.entity(db, collection: collection, name: name)
+            switch (precondition, existing) {
+            case (.absent, _?), (.version, nil):
+                return Operation.failure(add, .mismatchedChangeToken, "\(href): the precondition failed")
+            case (.version(let v), let e?) where v != e.changeToken:
+                return Operation.failure(
+                    add, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(v)")
+            case (_, nil):
+                return try Operation.add(
+                    add, href: collection, calendar: calendar, prepared: nil, grants: grants, db: db, stamp: stamp,
+                    batch: batch, name: name)
+            case (_, let e?):
+                guard let current = Entities.readable(e, zones: batch.zones, { _, _ in }) else {
+                    return Operation.failure(
+                        add, .invalidCalendarData, "the stored entity \(href) cannot be read back")
+                }
+                // Nothing skipped: the client's object replaces the stored one whole.
+                let update = Differ.diff(source: calendar, target: current, skip: SkipList())
+                return try Operation.applyUpdate(
+                    CalWSRequest(.updateItem(href: href, changeToken: e.changeToken, update: update)), href: href,
+                    token: e.changeToken, update: update, grants: grants, db: db, stamp: stamp, batch: batch)
+            }
         }
     }
 
     /// A CalDAV DELETE: CalWS's `deleteItem` of `href`, only if the entity still has the change
     /// token `ifMatch` (when given), in one transaction.
     public func delete(href: String, ifMatch: String?, grants: Grants, now: Date = Date()) async -> CalWSResponse {
-        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
         let request = CalWSRequest(.deleteItem(href: href))
-        do {
-            return try await store.db.write { [horizon, views, onUnreadable] db in
-                if let ifMatch, let (collection, name) = Paths.entity(href),
-                    let e = try StoreSQL.entity(db, collection: collection, name: name), e.changeToken != ifMatch
-                {
-                    return Operation.failure(
-                        request, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(ifMatch)"
-                    )
-                }
-                let batch = Batch(
-                    window: horizon.window(at: seconds), now: seconds, views: views, onUnreadable: onUnreadable)
-                let r = try Operation.delete(request, href: href, grants: grants, db: db, batch: batch)
-                if r.result.status != .ok { throw Rollback(response: r) }
-                try batch.finish(db)
-                return r
+        return await transaction(request, now: now) { db, batch in
+            if let ifMatch, let (collection, name) = Paths.entity(href),
+                let e = try StoreSQL.entity(db, collection: collection, name: name), e.changeToken != ifMatch
+            {
+                return Operation.failure(
+                    request, .mismatchedChangeToken, "\(href) has changed: its change token is no longer \(ifMatch)")
             }
-        } catch let rollback as Rollback {
-            return rollback.response
-        } catch {
-            return CalWSResponse(result: .init(status: .error, message: "the store failed: \(error)"), .deleteItem)
+            return try Operation.delete(request, href: href, grants: grants, db: db, batch: batch)
         }
     }
 
