@@ -91,18 +91,23 @@ import TestSupport
             <c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"><c:prop-filter name="UID"><c:text-match>lunch@x</c:text-match></c:prop-filter></c:comp-filter></c:comp-filter></c:filter></c:calendar-query>
             """)
         let text = String(decoding: found.body, as: UTF8.self)
-        let href = try #require(text.range(of: "<d:href>").flatMap { start in
-            text.range(of: "</d:href>", range: start.upperBound..<text.endIndex).map { String(text[start.upperBound..<$0.lowerBound]) }
-        })
-        let etag = try #require(text.range(of: "<d:getetag>").flatMap { start in
-            text.range(of: "</d:getetag>", range: start.upperBound..<text.endIndex).map {
-                String(text[start.upperBound..<$0.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
-            }
-        })
-        let moved = [
-            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//app//EN", "BEGIN:VEVENT", "UID:lunch@x",
-            "DTSTART:20260107T130000Z", "DTEND:20260107T140000Z", "SUMMARY:Lunch", "END:VEVENT", "END:VCALENDAR",
-        ].joined(separator: "\r\n") + "\r\n"
+        let href = try #require(
+            text.range(of: "<d:href>").flatMap { start in
+                text.range(of: "</d:href>", range: start.upperBound..<text.endIndex).map {
+                    String(text[start.upperBound..<$0.lowerBound])
+                }
+            })
+        let etag = try #require(
+            text.range(of: "<d:getetag>").flatMap { start in
+                text.range(of: "</d:getetag>", range: start.upperBound..<text.endIndex).map {
+                    String(text[start.upperBound..<$0.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
+                }
+            })
+        let moved =
+            [
+                "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//app//EN", "BEGIN:VEVENT", "UID:lunch@x",
+                "DTSTART:20260107T130000Z", "DTEND:20260107T140000Z", "SUMMARY:Lunch", "END:VEVENT", "END:VCALENDAR",
+            ].joined(separator: "\r\n") + "\r\n"
         let put = try await send("PUT", href, moved, [("If-Match", etag), ("Content-Type", "text/calendar")])
         #expect(put.status == 204, "\(put.status): \(String(decoding: put.body, as: UTF8.self))")
 

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SyncCore
 @testable import TargetServer
 import Testing
 import TestSupport
@@ -167,4 +168,53 @@ import TestSupport
             ) { #expect($0.status == .notFound) }
         }
     }
+}
+
+/// `calendar-timezone`, where known: the collection's zone (as the engine reports it) with the
+/// VTIMEZONE one of its entities carries; asked for by name.
+@Suite struct CalDAVCalendarTimezoneTests {
+    @Test func aCollectionsZoneIsItsCalendarTimezone() async throws {
+        let app = try TargetApplicationTests.app()
+        try await app.test(.router) { client in
+            let text =
+                (["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"] + CalDAVCalendarTimezoneTests.berlin + [
+                    "BEGIN:VEVENT", "UID:z@x", "DTSTAMP:20260101T000000Z", "DTSTART;TZID=Europe/Berlin:20260301T150000",
+                    "SUMMARY:Zoned", "END:VEVENT", "END:VCALENDAR",
+                ]).joined(separator: "\r\n") + "\r\n"
+            let add = CalWSRequest(.addItem(href: "/public/zoned", calendar: try ICalParser().parse(text).calendars[0]))
+            try await client.execute(
+                uri: "/calws", method: .post, headers: TargetApplicationTests.bearer("all"),
+                body: TargetApplicationTests.soap(add)
+            ) { #expect($0.status == .ok) }
+            let ask = ByteBuffer(
+                string:
+                    "<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:prop><c:calendar-timezone/></d:prop></d:propfind>"
+            )
+            let before = try await client.execute(
+                uri: "/dav/public/zoned/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("all", depth: "0"), body: ask
+            ) { String(buffer: $0.body) }
+            #expect(before.contains("404 Not Found"), "no zone reported yet: \(before)")
+            let report = CalWSRequest(
+                .reportFreshness(
+                    CollectionFreshness(
+                        href: "/public/zoned", subscription: "z", refreshInterval: 60, timezone: "Europe/Berlin")))
+            try await client.execute(
+                uri: "/calws", method: .post, headers: TargetApplicationTests.bearer("all"),
+                body: TargetApplicationTests.soap(report)
+            ) { #expect($0.status == .ok) }
+            let after = try await client.execute(
+                uri: "/dav/public/zoned/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("all", depth: "0"), body: ask
+            ) { String(buffer: $0.body) }
+            #expect(after.contains("BEGIN:VTIMEZONE") && after.contains("TZID:Europe/Berlin"), "\(after)")
+        }
+    }
+
+    static let berlin = [
+        "BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:19701025T030000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD",
+        "BEGIN:DAYLIGHT", "DTSTART:19700329T020000", "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200", "END:DAYLIGHT", "END:VTIMEZONE",
+    ]
 }

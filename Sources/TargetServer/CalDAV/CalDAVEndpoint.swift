@@ -259,7 +259,14 @@ struct CalDAVEndpoint: Sendable {
                 return out
             case .collection(let c):
                 guard let level = grants.level(of: c), try StoreSQL.collectionExists(db, c) else { return nil }
-                var out = [Self.response(resource.href, asked, try Self.collectionProperties(db, c, level: level))]
+                var properties = try Self.collectionProperties(db, c, level: level)
+                // Asked for by name only: finding it reads the collection's calendar data.
+                if asked?.contains(where: { $0 == (Self.cal, "calendar-timezone") }) == true,
+                    let zone = try Self.calendarTimezone(db, c)
+                {
+                    properties.append(XMLElement("calendar-timezone", namespace: Self.cal, text: zone))
+                }
+                var out = [Self.response(resource.href, asked, properties)]
                 if depth != "0", level >= .read {
                     for e in try StoreSQL.entities(db, collection: c) {
                         out.append(
@@ -318,6 +325,27 @@ struct CalDAVEndpoint: Sendable {
                 .map { element("supported-report", dav, [element("report", dav, [element($0.0, $0.1)])]) }),
             privileges(level ?? .freebusy),
         ]
+    }
+
+    /// The collection's zone (its subscription's, as the engine reports it) as a VCALENDAR holding
+    /// its VTIMEZONE, when one of the collection's entities carries that VTIMEZONE; nil otherwise.
+    static func calendarTimezone(_ db: Database, _ path: String) throws -> String? {
+        guard let zone = try Freshness.zoneName(db, collection: path) else { return nil }
+        for e in try StoreSQL.entities(db, collection: path) where e.data.contains("TZID:\(zone)\r\n") {
+            guard let calendar = try? ICalParser().parse(e.data).calendars.first,
+                let vtimezone = calendar.components.first(where: {
+                    $0.name == "VTIMEZONE" && $0.property("TZID")?.text == zone
+                })
+            else { continue }
+            let wrapped = ICalComponent(
+                name: "VCALENDAR",
+                properties: [
+                    ICalProperty("VERSION", .text("2.0")), ICalProperty("PRODID", .text("-//Outboard//target//EN")),
+                ],
+                components: [vtimezone])
+            return String(decoding: ICalWriter.write([wrapped]), as: UTF8.self)
+        }
+        return nil
     }
 
     static func entityProperties(_ e: StoredEntity) -> [XMLElement] {
