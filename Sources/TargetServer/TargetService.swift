@@ -160,8 +160,10 @@ public struct TargetService: Sendable {
                     return Operation.failure(
                         add, .invalidCalendarData, "the stored entity \(href) cannot be read back")
                 }
-                // Nothing skipped: the client's object replaces the stored one whole.
+                // Nothing skipped: the client's object replaces the stored one whole. The same
+                // object again writes nothing, so its ETag changes exactly when its content does.
                 let update = Differ.diff(source: calendar, target: current, skip: SkipList())
+                if update.isEmpty { return CalWSResponse(.updateItem(changeToken: e.changeToken)) }
                 return try Operation.applyUpdate(
                     CalWSRequest(.updateItem(href: href, changeToken: e.changeToken, update: update)), href: href,
                     token: e.changeToken, update: update, grants: grants, db: db, stamp: stamp, batch: batch)

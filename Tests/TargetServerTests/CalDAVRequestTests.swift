@@ -208,6 +208,30 @@ import TestSupport
                 headers: CalDAVRequestTests.basic("all", depth: "0"), body: ask
             ) { String(buffer: $0.body) }
             #expect(after.contains("BEGIN:VTIMEZONE") && after.contains("TZID:Europe/Berlin"), "\(after)")
+
+            // The same object PUT again changes nothing, its ETag included; a changed one gets a new ETag.
+            let listed = try await client.execute(
+                uri: "/dav/public/zoned/", method: CalDAVRequestTests.propfind,
+                headers: CalDAVRequestTests.basic("all", depth: "1")
+            ) { String(buffer: $0.body) }
+            let href = try #require(
+                listed.components(separatedBy: "<d:href>").dropFirst().map { String($0.prefix { $0 != "<" }) }
+                    .first { $0.hasSuffix(".ics") })
+            let etag = { () async throws -> String? in
+                try await client.execute(uri: href, method: .get, headers: CalDAVRequestTests.basic("all")) {
+                    $0.headers[.eTag]
+                }
+            }
+            let first = try await etag()
+            try await client.execute(
+                uri: href, method: .put, headers: CalDAVRequestTests.basic("all"), body: ByteBuffer(string: text)
+            ) { #expect($0.status == .noContent && $0.headers[.eTag] == first) }
+            #expect(try await etag() == first)
+            try await client.execute(
+                uri: href, method: .put, headers: CalDAVRequestTests.basic("all"),
+                body: ByteBuffer(string: text.replacingOccurrences(of: "SUMMARY:Zoned", with: "SUMMARY:Zoned again"))
+            ) { #expect($0.status == .noContent) }
+            #expect(try await etag() != first)
         }
     }
 
