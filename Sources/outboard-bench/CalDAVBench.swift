@@ -113,24 +113,40 @@ enum CalDAVBench {
             String(
                 format: "feed into Radicale, unchanged: %.1f ms; %@ (goal: one request)", tSame, tally.take().text))
 
-        // 2. Radicale's own write time, and vdirsyncer.
+        try await floors(
+            text: text, feed: nginx.url("bench.ics"), radicale: radicale, dir: dir, initial: tInitial,
+            authorization: authorization)
+        try await fromRadicale(
+            radicale, target: target, secret: secret, dir: dir, tally: tally, authorization: authorization)
+    }
+
+    /// 2. Radicale's own write time for the same events, and vdirsyncer doing the same sync,
+    /// beside Outboard's initial load (`initial`, ms).
+    static func floors(
+        text: String, feed: String, radicale: CalDAVServerProcess, dir: URL, initial: Double, authorization: String
+    ) async throws {
         let floor = try await radicaleFloor(text: text, radicale: radicale, authorization: authorization)
         print(
             String(
                 format:
                     "Radicale alone (the same events PUT 4 at a time, no engine): %.0f ms; Outboard's initial load is %.2f times it",
-                floor, tInitial / floor))
-        if let v = try vdirsyncer(feed: nginx.url("bench.ics"), radicale: radicale, in: dir) {
-            print(
-                String(
-                    format:
-                        "vdirsyncer 0.21, the same feed into Radicale: %.0f ms; Outboard is %.1f times faster (goal 3)",
-                    v, v / tInitial))
-        } else {
+                floor, initial / floor))
+        guard let v = try vdirsyncer(feed: feed, radicale: radicale, in: dir) else {
             print("vdirsyncer: not in .venv (run bash .ci/setup); not compared")
+            return
         }
+        print(
+            String(
+                format: "vdirsyncer 0.21, the same feed into Radicale: %.0f ms; Outboard is %.1f times faster (goal 3)",
+                v, v / initial))
+    }
 
-        // 3. The collection as a source into outboard-target.
+    /// 3. The Radicale collection the feed went into, as a source into `outboard-target`: the
+    /// initial load, then 1% of its members changed on the server, then nothing changed.
+    static func fromRadicale(
+        _ radicale: CalDAVServerProcess, target: TargetProcess, secret: URL, dir: URL, tally: Tally,
+        authorization: String
+    ) async throws {
         let fromRadicale = try SubscriptionLoader.load(
             id: "from",
             text: """
