@@ -161,7 +161,6 @@ public struct CalDAVSource: FeedSource {
                 for m in answer.responses {
                     if CalDAVSource.isCollection(m.href, of: s.sourceURL) {
                         truncated = truncated || m.status == 507
-                        listing.truncated = listing.truncated || m.status == 507
                     } else if m.status == 404 {
                         listing.deleted.append(m.href)
                     } else if !m.isCollection {
@@ -174,6 +173,7 @@ public struct CalDAVSource: FeedSource {
                 }
                 listing.token = next
                 guard truncated else { return listing }
+                listing.truncated = true
                 // A listing cut short without a token to go on from cannot be completed: taken as
                 // it is, the members left out would look deleted.
                 guard next != from else {

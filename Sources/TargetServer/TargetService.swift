@@ -51,7 +51,7 @@ public struct TargetService: Sendable {
                 // the write transaction, which every writer waits for in turn.
                 let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                 let prepared = ops.map { PreparedAdd.of($0, zones: batch.written, window: window) }
-                return try await store.db.write { db in
+                return await transaction(request, now: now, batch: batch) { db, batch in
                     if let pass = request.pass, let stale = try Fence.admit(db, request, pass: pass, grants: grants) {
                         return stale
                     }
@@ -60,18 +60,16 @@ public struct TargetService: Sendable {
                         let r = try Operation.run(
                             op, prepared: prepared[i], grants: grants, db: db, stamp: stamp, batch: batch)
                         responses.append(r)
-                        if r.result.status != .ok {
-                            throw Rollback(
-                                response: CalWSResponse(
-                                    id: request.id,
-                                    result: .init(
-                                        status: .error,
-                                        message:
-                                            "operation \(i + 1) (\(op.operation)) failed: \(r.result.message ?? r.result.status.rawValue); nothing was applied",
-                                        error: r.result.error), .multiOp(responses)))
+                        guard r.result.status == .ok else {
+                            return CalWSResponse(
+                                id: request.id,
+                                result: .init(
+                                    status: .error,
+                                    message:
+                                        "operation \(i + 1) (\(op.operation)) failed: \(r.result.message ?? r.result.status.rawValue); nothing was applied",
+                                    error: r.result.error), .multiOp(responses))
                         }
                     }
-                    try batch.finish(db)
                     return CalWSResponse(id: request.id, .multiOp(responses))
                 }
             default:
@@ -84,8 +82,6 @@ public struct TargetService: Sendable {
                         request, prepared: prepared, grants: grants, db: db, stamp: stamp, batch: batch)
                 }
             }
-        } catch let rollback as Rollback {
-            return rollback.response
         } catch {
             return CalWSResponse(
                 id: request.id, result: .init(status: .error, message: "the store failed: \(error)"),
@@ -97,16 +93,17 @@ public struct TargetService: Sendable {
         var response: CalWSResponse
     }
 
-    /// Runs `body` in one write transaction with a batch of its own: an answer that is not OK
-    /// rolls back whatever it wrote; a store failure is answered as one.
+    /// Runs `body` in one write transaction, with `batch` (one of its own when nil): an answer
+    /// that is not OK rolls back whatever it wrote; a store failure is answered as one.
     func transaction(
-        _ request: CalWSRequest, now: Date, _ body: @escaping @Sendable (Database, Batch) throws -> CalWSResponse
+        _ request: CalWSRequest, now: Date, batch: Batch? = nil,
+        _ body: @escaping @Sendable (Database, Batch) throws -> CalWSResponse
     ) async -> CalWSResponse {
         let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
         let window = horizon.window(at: seconds)
         do {
             return try await store.db.write { [views, onUnreadable] db in
-                let batch = Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
+                let batch = batch ?? Batch(window: window, now: seconds, views: views, onUnreadable: onUnreadable)
                 let r = try body(db, batch)
                 if r.result.status != .ok { throw Rollback(response: r) }
                 try batch.finish(db)

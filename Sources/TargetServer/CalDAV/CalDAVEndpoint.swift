@@ -249,7 +249,7 @@ struct CalDAVEndpoint: Sendable {
                     }
                     for view in endpoint.config.views.views.values.sorted(by: { $0.name < $1.name })
                     where grants.allows(Self.level(of: view), view: view) {
-                        let (_, etag, token) = try endpoint.objects(of: view, db)
+                        let (etag, token) = try endpoint.state(of: view, db)
                         out.append(
                             Self.response(
                                 "/dav/@views/\(view.name)/", asked,

@@ -35,34 +35,40 @@ extension CalDAVEndpoint {
         collection.split(separator: "/").joined(separator: "@") + "@" + name
     }
 
-    /// The view's objects as it is now, and its ETag (its members' revisions, and for a busy
-    /// view the day its window is anchored at).
-    func objects(of view: View, _ db: Database) throws -> (objects: [ViewObject], etag: String, token: String) {
-        var revisions: [String] = []
-        var entities: [StoredEntity] = []
-        for c in view.collections {
-            revisions.append("\(try StoreSQL.revision(db, c) ?? 0)")
-            entities += try StoreSQL.entities(db, collection: c)
-        }
+    /// The view's ETag and sync token (none for a busy view): its members' revisions, and for a
+    /// busy view the day its window is anchored at. It reads no calendar data.
+    func state(of view: View, _ db: Database) throws -> (etag: String, token: String) {
+        let revisions = try view.collections.map { "\(try StoreSQL.revision(db, $0) ?? 0)" }.joined(separator: ".")
+        guard view.detail == .busy else { return ("\"v\(revisions)\"", Self.tokenPrefix + "v" + revisions) }
+        return ("\"b\(busyFeed().stamp).\(revisions)\"", "")
+    }
+
+    /// The busy-only feed of a busy view as served now.
+    func busyFeed() -> BusyFeed {
         let now = Int64(config.now().timeIntervalSince1970.rounded(.down))
+        return BusyFeed(key: service.store.busyKey, horizon: config.indexHorizon, now: now, zone: .utc)
+    }
+
+    /// The view's objects as it is now.
+    func objects(of view: View, _ db: Database) throws -> [ViewObject] {
+        var entities: [StoredEntity] = []
+        for c in view.collections { entities += try StoreSQL.entities(db, collection: c) }
         guard view.detail == .busy else {
             let zones = SharedZones()
-            let objects = entities.compactMap { e -> ViewObject? in
+            return entities.compactMap { e -> ViewObject? in
                 guard let calendar = Entities.readable(e, zones: zones, service.onUnreadable) else { return nil }
                 return ViewObject(
                     name: Self.viewName(collection: e.collection, name: e.name), etag: Self.etag(e.changeToken),
                     calendar: calendar, entity: (e.collection, e.name))
             }
-            let token = Self.tokenPrefix + "v" + revisions.joined(separator: ".")
-            return (objects, "\"v\(revisions.joined(separator: "."))\"", token)
         }
-        var busy = BusyFeed(key: service.store.busyKey, horizon: config.indexHorizon, now: now, zone: .utc)
+        var busy = busyFeed()
         for c in view.collections {
             if let z = try Freshness.zoneName(db, collection: c), let rules = AvailabilityEndpoint.zone(named: z) {
                 busy.zones[c] = rules
             }
         }
-        let objects = busy.events(of: entities, onUnreadable: service.onUnreadable).map { event in
+        return busy.events(of: entities, onUnreadable: service.onUnreadable).map { event in
             let calendar = ICalComponent(
                 name: "VCALENDAR",
                 properties: [
@@ -72,7 +78,6 @@ extension CalDAVEndpoint {
             let hash = CanonicalForm.sha256Hex(ICalWriter.write([calendar]))
             return ViewObject(name: (event.uid ?? hash) + ".ics", etag: "\"\(hash.prefix(24))\"", calendar: calendar)
         }
-        return (objects, "\"b\(busy.stamp).\(revisions.joined(separator: "."))\"", "")
     }
 
     /// A view's answer to any request, or nil when the path names no view (or is not granted).
@@ -87,7 +92,12 @@ extension CalDAVEndpoint {
         }
         let href = "/dav/@views/\(name)/"
         let endpoint = self
-        let (objects, etag, token) = try await service.store.db.read { db in try endpoint.objects(of: view, db) }
+        // The view's own PROPFIND at Depth 0 (what apps poll) needs its state, not its objects.
+        let needsObjects = !(method == "PROPFIND" && object == nil && depth == "0")
+        let (state, objects): ((etag: String, token: String), [ViewObject]) = try await service.store.db.read { db in
+            (try endpoint.state(of: view, db), needsObjects ? try endpoint.objects(of: view, db) : [])
+        }
+        let (etag, token) = state
         let byName = Dictionary(objects.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         switch method {
         case "PROPFIND":
