@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Hummingbird's own dependency, named because the servers use its ByteBuffer directly.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The PostgreSQL store (`--store postgres://…`): engines that share their subscriptions.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian: libxml2-dev, libcurl4-openssl-dev; installed by .ci/setup).
@@ -79,6 +81,7 @@ let package = Package(
         .target(name: "EngineAdapters", dependencies: [
             "Engine", "CCurl", "CalendarModel", "CalWS", "SafeXML", "SyncCore", "Filters", "ServerSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: optimizedInDebug),
         // I/O: the daemon: the scheduler, the control endpoint and status page, metrics, the
         // configuration watcher.

@@ -51,15 +51,19 @@ public struct Schedule: Sendable, Hashable {
     public mutating func finish(
         success: Bool, now: Date, interval: TimeInterval, retryAfter: TimeInterval? = nil, jitter: Double
     ) {
-        if success {
-            failures = 0
-            phase = .waiting
-            nextDue = now.addingTimeInterval(Self.jittered(interval, jitter))
-        } else {
-            failures += 1
-            phase = .backingOff
-            nextDue = now.addingTimeInterval(max(Self.backoff(failures: failures, jitter: jitter), retryAfter ?? 0))
-        }
+        failures = success ? 0 : failures + 1
+        phase = success ? .waiting : .backingOff
+        nextDue = Self.nextDue(
+            failures: failures, now: now, interval: interval, retryAfter: retryAfter, jitter: jitter)
+    }
+
+    /// When a pass that ended at `now` with `failures` consecutive failures (0: it succeeded) is
+    /// due again: its interval with jitter, or its back-off (at least `retryAfter`).
+    public static func nextDue(
+        failures: Int, now: Date, interval: TimeInterval, retryAfter: TimeInterval? = nil, jitter: Double
+    ) -> Date {
+        guard failures > 0 else { return now.addingTimeInterval(jittered(interval, jitter)) }
+        return now.addingTimeInterval(max(backoff(failures: failures, jitter: jitter), retryAfter ?? 0))
     }
 
     /// `interval` moved by up to ±10% (`jitter` in 0..<1).

@@ -123,6 +123,9 @@ public struct Subscription: Sendable, Hashable {
     public var reconcileEvery: Int?
     /// The line of `target.collection` in `file` (0 when unknown), for messages about the collection.
     public var collectionLine = 0
+    /// The SHA-256 of the subscription's file and of the filters it names, as loaded: engines
+    /// sharing a store run it only while their digests agree.
+    public var digest = ""
 
     /// Seconds between passes: `refresh`, or with `refresh: feed` the interval the feed asked
     /// for (`feedRefresh`, already bounded) or else `refresh` within the bounds.

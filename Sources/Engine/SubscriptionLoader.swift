@@ -113,6 +113,9 @@ public enum SubscriptionLoader {
         if let t = root.map("timeouts") { readTimeouts(t, reader, &s) }
         readPolicies(root, reader, &s)
         root.rejectUnknownKeys(allowed: topKeys)
+        // What engines sharing a store compare: the file and the filters it names, as written.
+        let named = (s.inputFilters + s.outputFilters).map { "\($0) \(filters[$0]?.source ?? "")" }
+        s.digest = CanonicalForm.sha256Hex(Array(([text] + named).joined(separator: "\n").utf8))
         return reader.problems.isEmpty ? .success(s) : .failure(ConfigProblems(reader.problems))
     }
 

@@ -39,9 +39,16 @@ public enum Composition {
         }
     }
 
-    /// The status store at `url`: `sqlite:PATH` (a state directory holding `status.sqlite`), or a
-    /// bare path, which means the same.
+    /// The status store at `url`: `sqlite:PATH` (a state directory holding `status.sqlite`), a
+    /// bare path, which means the same, or `postgres://…` (`PostgresStoreURL`): a database that
+    /// several engines share.
     public static func store(url: String) throws -> any ItemStateStore {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            switch PostgresStoreURL.parse(url) {
+            case .success(let u): return try PostgresStore(u)
+            case .failure(let e): throw e
+            }
+        }
         let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
         guard !path.isEmpty, !path.contains("://") else { throw StoreURLError(url: url) }
         return try StatusStore(directory: path)
@@ -67,10 +74,16 @@ public struct SecretError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// A store URL that names no store Outboard knows.
+/// A store URL that names no store Outboard knows, or a PostgreSQL URL with a problem.
 public struct StoreURLError: Error, Sendable, CustomStringConvertible {
     public var url: String
-    public var description: String {
-        "the store \(url) is not one Outboard knows: give sqlite:PATH (a state directory) or a directory path"
+    public var why: String =
+        "give sqlite:PATH (a state directory), a directory path, or postgres://USER@HOST:PORT/DATABASE"
+
+    public init(url: String, why: String? = nil) {
+        self.url = url
+        if let why { self.why = why }
     }
+
+    public var description: String { "the store \(url) is not one Outboard can use: \(why)" }
 }

@@ -59,6 +59,9 @@ public enum StateStoreError: Error, Sendable, CustomStringConvertible {
     case passRunning(subscription: String, holder: PassHolder?)
     /// The store could not be read or written.
     case unavailable(String)
+    /// Another engine took the subscription's lease over (this one's expired while it was paused
+    /// or cut off): what this one was about to record is refused.
+    case fenced(subscription: String, fence: Int64, holder: String?)
 
     public var description: String {
         switch self {
@@ -66,6 +69,9 @@ public enum StateStoreError: Error, Sendable, CustomStringConvertible {
             "a pass of \(s) is already running" + (holder.map { " (\($0))" } ?? "")
                 + "; this one was not started: try again when it ends"
         case .unavailable(let m): m
+        case .fenced(let s, let fence, let holder):
+            "\(s): this engine's lease (fencing number \(fence)) was taken over"
+                + (holder.map { " by \($0)" } ?? "") + "; what its pass was about to record is refused"
         }
     }
 }

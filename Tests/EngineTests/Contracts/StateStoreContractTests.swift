@@ -6,7 +6,8 @@ import Testing
 import TestSupport
 
 /// Every shipped store runs the store contract (`StoreContract`, in `EngineTesting`): the
-/// in-memory store, and the SQLite store on a file and on a GRDB queue in memory.
+/// in-memory store, the SQLite store on a file and on a GRDB queue in memory, and the PostgreSQL
+/// store on a real server (one per requirement, each store in a database of its own).
 @Suite struct StateStoreContractTests {
     @Test(arguments: StoreContract.requirements)
     func inMemoryStateStore(_ requirement: StoreContract.Requirement) async throws {
@@ -22,6 +23,18 @@ import TestSupport
     func sqliteStatusStoreOnAQueue(_ requirement: StoreContract.Requirement) async throws {
         try await requirement.check(
             .init { try StatusStore(DatabaseQueue(), lockDirectory: TargetProcess.temporaryDirectory().path) })
+    }
+
+    @Test(arguments: StoreContract.requirements)
+    func postgresStore(_ requirement: StoreContract.Requirement) async throws {
+        let server = try PostgresProcess.start()
+        try await requirement.check(
+            .init(stop: { server.remove() }) {
+                switch PostgresStoreURL.parse(try server.newDatabase()) {
+                case .success(let url): return try PostgresStore(url)
+                case .failure(let e): throw e
+                }
+            })
     }
 
     @Test func aStatusStoreKeepsItsWriterWhenOpenedAgain() throws {
