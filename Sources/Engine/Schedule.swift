@@ -36,6 +36,13 @@ public struct Schedule: Sendable, Hashable {
         nextDue = max(now, lastAttempt.addingTimeInterval(delay))
     }
 
+    /// A schedule as a shared store holds it.
+    public init(phase: Phase, nextDue: Date, failures: Int) {
+        self.phase = phase
+        self.nextDue = nextDue
+        self.failures = failures
+    }
+
     public func isDue(_ now: Date) -> Bool { phase != .running && nextDue <= now }
 
     /// Marks a pass as started; false when it is not due or already running.

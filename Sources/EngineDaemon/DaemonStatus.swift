@@ -24,9 +24,12 @@ public struct DaemonStatus: Codable, Sendable {
         /// How fresh the mirror is: `fresh` while the last success is at most one and a half
         /// refresh intervals old, `stale` after, `never` before the first success.
         public var freshness: String
+        /// With a shared store: the engine holding the subscription's lease (its pass runs there).
+        public var leasedBy: String?
 
         enum CodingKeys: String, CodingKey {
             case id, enabled, phase, items, target, collection, freshness
+            case leasedBy = "leased-by"
             case refreshSeconds = "refresh-seconds"
             case nextDue = "next-due"
             case lastAttempt = "last-attempt"
@@ -37,9 +40,25 @@ public struct DaemonStatus: Codable, Sendable {
         }
     }
 
+    /// The cluster's view, with a shared store: its live engines (this one named), the
+    /// subscriptions no engine defines any more, and those whose engines' files disagree.
+    public struct Cluster: Codable, Sendable {
+        public struct Engine: Codable, Sendable {
+            public var name: String
+            public var started: Date
+            public var seen: Date
+        }
+
+        public var engine: String
+        public var engines: [Engine]
+        public var retired: [String: Date]
+        public var disagreeing: [String]
+    }
+
     public var now: Date
     public var running: Int
     public var subscriptions: [Entry]
+    public var cluster: Cluster?
 
     public init(
         subscriptions: [Subscription], schedules: [String: Schedule], states: [String: FeedState], items: [String: Int],
@@ -65,6 +84,14 @@ public struct DaemonStatus: Codable, Sendable {
                 collection: s.targetCollection, refreshSeconds: refresh,
                 freshness: Self.freshness(lastSuccess: state.lastSuccess, refresh: refresh, now: now))
         }
+    }
+
+    /// Adds the cluster's view: who holds each lease, the engines, retired and disagreeing ids.
+    public mutating func add(_ view: ClusterView, engine: String) {
+        for i in subscriptions.indices { subscriptions[i].leasedBy = view.leases[subscriptions[i].id]?.engine }
+        cluster = Cluster(
+            engine: engine, engines: view.engines.map { .init(name: $0.name, started: $0.started, seen: $0.seen) },
+            retired: view.retired, disagreeing: view.disagreeing)
     }
 
     /// `fresh`, `stale` or `never` (see `Entry.freshness`).

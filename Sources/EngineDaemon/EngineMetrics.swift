@@ -69,6 +69,29 @@ public final class EngineMetrics: Sendable {
         }
     }
 
+    /// Leases this engine holds in a shared store (its passes running there).
+    public func leases(held: Int) {
+        Gauge(label: "outboard_leases_held", factory: factory).record(held)
+    }
+
+    /// What happened to this engine's leases in a shared store: a takeover of an expired lease,
+    /// or a write refused because another engine took the lease over.
+    public func lease(_ event: ClusterEvent) {
+        switch event {
+        case .tookOver: Counter(label: "outboard_lease_takeovers_total", factory: factory).increment()
+        case .fenced: Counter(label: "outboard_fenced_commits_total", factory: factory).increment()
+        case .lost: Counter(label: "outboard_leases_lost_total", factory: factory).increment()
+        }
+    }
+
+    /// Exposes the cluster's metrics at 0 (an engine on a shared store).
+    public func exposeCluster() {
+        leases(held: 0)
+        for label in ["outboard_lease_takeovers_total", "outboard_fenced_commits_total", "outboard_leases_lost_total"] {
+            Counter(label: label, factory: factory).increment(by: 0)
+        }
+    }
+
     /// Failed passes by kind of error.
     private func errors(_ kind: PassErrorKind) -> Counter {
         Counter(label: "outboard_pass_errors_total", dimensions: [("kind", kind.rawValue)], factory: factory)

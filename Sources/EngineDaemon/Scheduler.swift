@@ -1,11 +1,36 @@
 import Engine
 import Foundation
 
+/// What the daemon's loop drives: which passes start now, what a finished one means for the
+/// schedule, triggers and reloads. `Scheduler` keeps the schedule in this process (SQLite);
+/// `ClusterScheduler` keeps it in a store engines share (PostgreSQL).
+public protocol PassScheduler: Actor {
+    /// The pass the scheduler runs (the daemon runs it for what `start` returns).
+    nonisolated var pass: Scheduler.Pass { get }
+    /// Passes running now.
+    var running: Int { get }
+    /// Marks what is due at `now` as running (as many as free slots allow): the caller runs
+    /// their passes and reports each through `finish`.
+    func start(now: Date) async -> [Scheduler.Started]
+    /// Records a finished pass: its next due time, or its back-off.
+    func finish(_ r: SyncReport, now: Date) async
+    /// When the daemon should look again (nil: when a pass finishes or a trigger comes).
+    func nextWake() async -> Date?
+    /// Makes a subscription due now.
+    func trigger(_ id: String, now: Date) async -> Scheduler.TriggerResult
+    /// Replaces the configuration.
+    func reload(_ subscriptions: [Subscription], now: Date) async
+    /// Every schedule, by subscription id.
+    func allSchedules() async -> [String: Schedule]
+    /// The daemon is stopping and its passes have ended.
+    func stopped() async
+}
+
 /// Runs the subscriptions that are due, in parallel up to a bound, never two passes of one
 /// subscription at once. The clock, the jitter and the pass itself are injected, so the tests
 /// drive it without sleeping. The daemon drives it with `start` and `finish`; `runDue` is one
 /// round of the same (for tests and one-shot use).
-public actor Scheduler {
+public actor Scheduler: PassScheduler {
     public typealias Pass = @Sendable (Subscription) async -> SyncReport
 
     /// A pass the scheduler started: the subscription, and how late it started (queue lag).
@@ -184,6 +209,8 @@ public actor Scheduler {
         }
         return reports
     }
+
+    public func stopped() {}
 
     /// Replaces the configuration (a reload): kept subscriptions keep their schedules, new ones
     /// are due at once, removed ones stop.

@@ -11,7 +11,7 @@ import UnixSignals
 /// change to the configuration files, reloads the configuration through `reload`; an invalid one
 /// is refused and the old one keeps running.
 public struct SyncDaemon: Service {
-    public let scheduler: Scheduler
+    public let scheduler: any PassScheduler
     public let metrics: EngineMetrics
     public let logger: Logger
     /// Loads the configuration again: the subscriptions, or the problems that refuse it.
@@ -21,7 +21,7 @@ public struct SyncDaemon: Service {
     let bell = Doorbell()
 
     public init(
-        scheduler: Scheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger, watcher: ConfigWatcher? = nil,
+        scheduler: any PassScheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger, watcher: ConfigWatcher? = nil,
         reload: @escaping @Sendable () -> Result<[Subscription], ReloadRefused>
     ) {
         self.scheduler = scheduler
@@ -97,6 +97,7 @@ public struct SyncDaemon: Service {
                     logger.notice("shutting down: waiting for \(running) pass(es) to finish their current batch")
                 }
             }
+            await scheduler.stopped()
         } onGracefulShutdown: {
             Task { await bell.ring() }
         }

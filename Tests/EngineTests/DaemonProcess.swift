@@ -12,15 +12,25 @@ final class DaemonProcess: @unchecked Sendable {
     static let controlToken = "control-test-token"
     let bed: Bed
     let dir = TargetProcess.temporaryDirectory()
-    var subscriptions: URL { dir.appendingPathComponent("Subscriptions") }
+    /// The configuration's folder (another engine's, when it shares it).
+    let configuration: URL
+    var subscriptions: URL { configuration.appendingPathComponent("Subscriptions") }
     var log: URL { dir.appendingPathComponent("daemon.log") }
+    /// `--store`, when not the bed's SQLite state directory.
+    let store: String?
+    /// The state directory: the bed's, or with a store of its own, one of this engine's own.
+    var state: URL { store == nil ? bed.state : dir.appendingPathComponent("state") }
     let process = Process()
 
-    init(bed: Bed) throws {
+    /// A daemon on the bed; with `store`, an engine of a cluster on that store, reading the
+    /// configuration of `sharing` (another engine) when given.
+    init(bed: Bed, store: String? = nil, sharing other: DaemonProcess? = nil) throws {
         self.bed = bed
+        self.store = store
+        configuration = other?.configuration ?? dir
         try FileManager.default.createDirectory(at: subscriptions, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
-            at: dir.appendingPathComponent("Filters"), withIntermediateDirectories: true)
+            at: configuration.appendingPathComponent("Filters"), withIntermediateDirectories: true)
     }
 
     deinit { stop() }
@@ -44,12 +54,14 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// Starts the daemon (looking at its configuration every 0.2 s) and returns its control
     /// endpoint's base URL once it has written it.
-    func start() async throws -> String {
+    func start(_ more: [String] = []) async throws -> String {
         process.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        process.arguments = [
-            "run", "--subscriptions", subscriptions.path, "--filters", dir.appendingPathComponent("Filters").path,
-            "--state", bed.state.path, "--listen", "127.0.0.1:0", "--watch", "0.2",
-        ]
+        process.arguments =
+            [
+                "run", "--subscriptions", subscriptions.path, "--filters",
+                configuration.appendingPathComponent("Filters").path,
+                "--state", state.path, "--listen", "127.0.0.1:0", "--watch", "0.2",
+            ] + (store.map { ["--store", $0] } ?? []) + more
         process.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
             "OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning",
         ]) { $1 }
@@ -57,7 +69,7 @@ final class DaemonProcess: @unchecked Sendable {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
-        let urlFile = bed.state.appendingPathComponent("control-url")
+        let urlFile = state.appendingPathComponent("control-url")
         #expect(
             try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) },
             "the daemon wrote its control URL")

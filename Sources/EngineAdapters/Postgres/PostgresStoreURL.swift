@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import PostgresNIO
 
@@ -22,7 +23,10 @@ public struct PostgresStoreURL: Sendable, CustomStringConvertible {
 
     /// The URL with its parts, or what is wrong with it.
     public static func parse(_ s: String) -> Result<PostgresStoreURL, StoreURLError> {
-        func bad(_ why: String) -> Result<PostgresStoreURL, StoreURLError> { .failure(StoreURLError(url: s, why: why)) }
+        // The URL in an error loses its user information and query: they may hold a secret.
+        func bad(_ why: String) -> Result<PostgresStoreURL, StoreURLError> {
+            .failure(StoreURLError(url: Redact.url(s), why: why))
+        }
         guard let c = URLComponents(string: s), c.scheme == "postgres" || c.scheme == "postgresql" else {
             return bad("a PostgreSQL store is postgres://USER@HOST:PORT/DATABASE")
         }

@@ -31,7 +31,7 @@ struct ExplainCommand: ParsableCommand {
                 "no subscription \"\(id)\" in \(config.subscriptionsDirectory)\(Suggestion.hint(id, c.subscriptions.map(\.id)))"
             )
         }
-        let store = try Composition.store(url: config.stateDirectory)
+        let store = try Composition.store(url: config.storeURL)
         let lines = Explanation(
             id: id, uid: uid, trace: try store.trace(id, key: uid), known: try store.items(id)[uid],
             state: try store.feed(id)

@@ -12,8 +12,21 @@ struct ConfigOptions: ParsableArguments {
     var subscriptionsDirectory = "./Subscriptions"
     @Option(name: .customLong("filters"), help: ArgumentHelp("Where filter files live.", valueName: "dir"))
     var filtersDirectory = "./Filters"
-    @Option(name: .customLong("state"), help: ArgumentHelp("Where the status store lives.", valueName: "dir"))
+    @Option(
+        name: .customLong("state"),
+        help: ArgumentHelp("Where the status store (unless --store) and the control files live.", valueName: "dir"))
     var stateDirectory = "./.outboard"
+    @Option(
+        name: .customLong("store"),
+        help: ArgumentHelp(
+            "The status store: sqlite:PATH, or postgres://USER@HOST:PORT/DATABASE?password-env=VAR for engines that share their subscriptions (default: $OUTBOARD_STORE, else the --state directory).",
+            valueName: "url"))
+    var store: String?
+
+    /// The store's URL: --store, else $OUTBOARD_STORE, else the state directory.
+    var storeURL: String {
+        store ?? ProcessInfo.processInfo.environment["OUTBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? stateDirectory
+    }
 }
 
 /// `outboard filter --filter NAME… FILE`: runs filters over a calendar file.

@@ -61,8 +61,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let c = try Configuration.load(config)
-        let store = try Composition.store(url: config.stateDirectory)
+        let store = try Composition.store(url: config.storeURL)
         let states = try store.feeds()
+        // The control files live in the state directory, whichever store is used.
+        try FileManager.default.createDirectory(
+            atPath: config.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var logger = Logger(label: "outboard")
         logger.logLevel =
             ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
@@ -75,14 +78,46 @@ struct RunCommand: AsyncParsableCommand {
                 sub, config: current.value, store: store, dryRun: false, source: feeds,
                 stop: { Task.isShuttingDownGracefully })
         }
-        let scheduler = Scheduler(
-            subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
-            record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
+        let metrics = EngineMetrics()
+        let scheduler: any PassScheduler
+        if let shared = store as? any ClusterStore {
+            // Engines sharing a store: the schedule is the store's, and so are the leases.
+            metrics.exposeCluster()
+            let leaseLogger = logger
+            shared.observe { event in
+                metrics.lease(event)
+                switch event {
+                case .tookOver(let id, let from):
+                    leaseLogger.notice(
+                        "took over a subscription whose engine stopped renewing its lease",
+                        metadata: ["subscription.id": "\(id)", "previous.engine": "\(from)"])
+                case .lost(let id):
+                    leaseLogger.warning(
+                        "this engine's lease was taken over while it was not renewing it (paused or cut off); its pass records nothing more",
+                        metadata: ["subscription.id": "\(id)"])
+                case .fenced(let id, let fence, let holder):
+                    leaseLogger.warning(
+                        "a write of a pass whose lease was taken over was refused",
+                        metadata: ["subscription.id": "\(id)", "fence": "\(fence)", "holder": "\(holder ?? "-")"])
+                }
+            }
+            logger.info(
+                "sharing the store with other engines",
+                metadata: ["store": "\(config.storeURL.split(separator: "?").first ?? "")", "engine": "\(shared.engine)",
+                    "lease.seconds": "\(shared.leaseSeconds)"])
+            scheduler = ClusterScheduler(
+                store: shared, subscriptions: c.subscriptions, maxParallel: parallel, logger: logger, metrics: metrics,
+                pass: pass)
+        } else {
+            scheduler = Scheduler(
+                subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
+                record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
+        }
         let watcher =
             watch > 0
             ? ConfigWatcher(directories: [config.subscriptionsDirectory, config.filtersDirectory], interval: watch)
             : nil
-        let daemon = SyncDaemon(scheduler: scheduler, logger: logger, watcher: watcher) {
+        let daemon = SyncDaemon(scheduler: scheduler, metrics: metrics, logger: logger, watcher: watcher) {
             let fresh = SubscriptionLoader.load(
                 subscriptionsDirectory: options.subscriptionsDirectory, filtersDirectory: options.filtersDirectory)
             guard fresh.problems.isEmpty else { return .failure(ReloadRefused(fresh.problems.map(\.description))) }
@@ -99,10 +134,12 @@ struct RunCommand: AsyncParsableCommand {
                 endpoint.application(
                     daemon: daemon,
                     status: {
-                        DaemonStatus(
+                        var status = DaemonStatus(
                             subscriptions: current.value.subscriptions, schedules: await scheduler.allSchedules(),
                             states: try store.feeds(),
                             items: try store.itemCounts(), running: await scheduler.running, now: Date())
+                        if let shared = store as? any ClusterStore { status.add(try shared.cluster(), engine: shared.engine) }
+                        return status
                     }, logger: logger
                 ) { bound in
                     let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"

@@ -73,7 +73,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             chosen = [s]
         }
-        let store = try Composition.store(url: config.stateDirectory)
+        let store = try Composition.store(url: config.storeURL)
         var ok = true
         let after = ProcessInfo.processInfo.environment["OUTBOARD_PROGRESS_AFTER"].flatMap(Double.init) ?? 1
         // Subscriptions of one feed share its fetch (`--all`).
@@ -101,12 +101,16 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let c = try Configuration.load(config, secrets: false)
-        let store = try Composition.store(url: config.stateDirectory)
+        let store = try Composition.store(url: config.storeURL)
         let f = ISO8601DateFormatter()
+        // With a shared store: the engine holding each lease, then the engines and what waits.
+        let cluster = try (store as? any ClusterStore)?.cluster()
         Console.current.print(
-            ["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"].joined(separator: "\t"))
+            (["SUBSCRIPTION", "LAST SUCCESS", "NEXT DUE", "ITEMS", "FAILURES", "LAST ERROR"]
+                + (cluster == nil ? [] : ["ENGINE"])).joined(separator: "\t"))
         let states = try store.feeds()
         let counts = try store.itemCounts()
+        defer { if let cluster { Self.describe(cluster, f) } }
         for s in c.subscriptions {
             let state = states[s.id] ?? FeedState()
             let items = counts[s.id] ?? 0
@@ -126,7 +130,24 @@ struct StatusCommand: ParsableCommand {
                     s.id + (s.enabled ? "" : " (disabled)"), state.lastSuccess.map(f.string) ?? "never",
                     next.map(f.string) ?? "now",
                     String(items), String(state.failures), state.lastError ?? "-",
-                ].joined(separator: "\t"))
+                ].joined(separator: "\t") + (cluster.map { "\t" + ($0.leases[s.id]?.engine ?? "-") } ?? ""))
+        }
+    }
+
+    /// The engines sharing the store, and the subscriptions that none runs now.
+    static func describe(_ cluster: ClusterView, _ f: ISO8601DateFormatter) {
+        Console.current.print("")
+        Console.current.print("ENGINE\tSTARTED\tLAST SEEN\tLEASES")
+        for e in cluster.engines {
+            let leases = cluster.leases.values.count { $0.engine == e.name }
+            Console.current.print([e.name, f.string(from: e.started), f.string(from: e.seen), String(leases)].joined(separator: "\t"))
+        }
+        if cluster.engines.isEmpty { Console.current.print("(no engine is running)") }
+        for id in cluster.disagreeing {
+            Console.current.print("\(id): the engines' files define it differently; no engine runs it until they agree")
+        }
+        for (id, when) in cluster.retired.sorted(by: { $0.key < $1.key }) {
+            Console.current.print("\(id): retired \(f.string(from: when)) (no engine's files define it)")
         }
     }
 }
