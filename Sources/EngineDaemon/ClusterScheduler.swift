@@ -130,7 +130,8 @@ public actor ClusterScheduler: PassScheduler {
 
     public func stopped() {
         do { try store.leave() } catch {
-            logger.warning("could not leave the cluster; its leases expire by themselves", metadata: ["error": "\(error)"])
+            logger.warning(
+                "could not leave the cluster; its leases expire by themselves", metadata: ["error": "\(error)"])
         }
     }
 
@@ -164,6 +165,7 @@ public actor ClusterScheduler: PassScheduler {
         guard let since = unreachableSince else { return }
         unreachableSince = nil
         logger.notice(
-            "the shared store answers again", metadata: ["unreachable.seconds": "\(Int(Date().timeIntervalSince(since)))"])
+            "the shared store answers again",
+            metadata: ["unreachable.seconds": "\(Int(Date().timeIntervalSince(since)))"])
     }
 }

@@ -21,7 +21,8 @@ public struct SyncDaemon: Service {
     let bell = Doorbell()
 
     public init(
-        scheduler: any PassScheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger, watcher: ConfigWatcher? = nil,
+        scheduler: any PassScheduler, metrics: EngineMetrics = EngineMetrics(), logger: Logger,
+        watcher: ConfigWatcher? = nil,
         reload: @escaping @Sendable () -> Result<[Subscription], ReloadRefused>
     ) {
         self.scheduler = scheduler

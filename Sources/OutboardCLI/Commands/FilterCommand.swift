@@ -25,7 +25,8 @@ struct ConfigOptions: ParsableArguments {
 
     /// The store's URL: --store, else $OUTBOARD_STORE, else the state directory.
     var storeURL: String {
-        store ?? ProcessInfo.processInfo.environment["OUTBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? stateDirectory
+        store ?? ProcessInfo.processInfo.environment["OUTBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? stateDirectory
     }
 }
 

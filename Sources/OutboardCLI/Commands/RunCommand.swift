@@ -103,8 +103,10 @@ struct RunCommand: AsyncParsableCommand {
             }
             logger.info(
                 "sharing the store with other engines",
-                metadata: ["store": "\(config.storeURL.split(separator: "?").first ?? "")", "engine": "\(shared.engine)",
-                    "lease.seconds": "\(shared.leaseSeconds)"])
+                metadata: [
+                    "store": "\(config.storeURL.split(separator: "?").first ?? "")", "engine": "\(shared.engine)",
+                    "lease.seconds": "\(shared.leaseSeconds)",
+                ])
             scheduler = ClusterScheduler(
                 store: shared, subscriptions: c.subscriptions, maxParallel: parallel, logger: logger, metrics: metrics,
                 pass: pass)
@@ -138,7 +140,9 @@ struct RunCommand: AsyncParsableCommand {
                             subscriptions: current.value.subscriptions, schedules: await scheduler.allSchedules(),
                             states: try store.feeds(),
                             items: try store.itemCounts(), running: await scheduler.running, now: Date())
-                        if let shared = store as? any ClusterStore { status.add(try shared.cluster(), engine: shared.engine) }
+                        if let shared = store as? any ClusterStore {
+                            status.add(try shared.cluster(), engine: shared.engine)
+                        }
                         return status
                     }, logger: logger
                 ) { bound in

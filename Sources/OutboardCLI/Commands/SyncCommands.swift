@@ -140,7 +140,8 @@ struct StatusCommand: ParsableCommand {
         Console.current.print("ENGINE\tSTARTED\tLAST SEEN\tLEASES")
         for e in cluster.engines {
             let leases = cluster.leases.values.count { $0.engine == e.name }
-            Console.current.print([e.name, f.string(from: e.started), f.string(from: e.seen), String(leases)].joined(separator: "\t"))
+            Console.current.print(
+                [e.name, f.string(from: e.started), f.string(from: e.seen), String(leases)].joined(separator: "\t"))
         }
         if cluster.engines.isEmpty { Console.current.print("(no engine is running)") }
         for id in cluster.disagreeing {

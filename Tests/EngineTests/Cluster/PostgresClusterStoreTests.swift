@@ -150,7 +150,8 @@ import TestSupport
     }
 
     @Test func storeURLs() throws {
-        let url = try PostgresStoreURL.parse("postgres://sync@db.example:6432/outboard?password-env=PGPASS&lease=12").get()
+        let url = try PostgresStoreURL.parse("postgres://sync@db.example:6432/outboard?password-env=PGPASS&lease=12")
+            .get()
         #expect(url.user == "sync" && url.host == "db.example" && url.port == 6432 && url.database == "outboard")
         #expect(url.password == .environment("PGPASS") && url.leaseSeconds == 12)
         #expect("\(url)" == "postgres://sync@db.example:6432/outboard")
