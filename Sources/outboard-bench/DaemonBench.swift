@@ -83,13 +83,15 @@ enum DaemonBench {
     }
 
     /// The real `outboard run` on the benchmark's folders, its control endpoint on a free port.
-    static func startDaemon(subscriptions subs: URL, filters: URL, state: URL) throws -> Process {
+    /// With `store`, an engine on that shared store.
+    static func startDaemon(subscriptions subs: URL, filters: URL, state: URL, store: String? = nil) throws -> Process {
         let p = Process()
         p.executableURL = TargetProcess.executable.deletingLastPathComponent().appendingPathComponent("outboard")
-        p.arguments = [
-            "run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen",
-            "127.0.0.1:0",
-        ]
+        p.arguments =
+            [
+                "run", "--subscriptions", subs.path, "--filters", filters.path, "--state", state.path, "--listen",
+                "127.0.0.1:0",
+            ] + (store.map { ["--store", $0] } ?? [])
         p.environment = ProcessInfo.processInfo.environment.merging([
             "T": "bench", "OUTBOARD_CONTROL_TOKEN": "bench", "LOG_LEVEL": "error",
         ]) { $1 }
@@ -155,10 +157,13 @@ enum DaemonBench {
         return count
     }
 
-    static func metrics(_ base: String) async throws -> String {
+    static func metrics(_ base: String) async throws -> String { try await get(base + "/metrics") }
+
+    /// A GET of the daemon's control endpoint, with the benchmark's token.
+    static func get(_ url: String) async throws -> String {
         let r = try await CurlHTTPClient().send(
             HTTPRequest(
-                url: base + "/metrics", headers: [("Authorization", "Bearer bench")], connectTimeout: 5, timeout: 30,
+                url: url, headers: [("Authorization", "Bearer bench")], connectTimeout: 5, timeout: 30,
                 maxResponseBytes: 1 << 26, maxRedirects: 0))
         return String(decoding: r.body, as: UTF8.self)
     }

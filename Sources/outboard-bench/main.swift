@@ -32,6 +32,14 @@ if arguments.contains("daemon") {
     try await DaemonBench.run(subscriptions: numbers.first ?? 1000, seconds: Double(numbers.dropFirst().first ?? 300))
     exit(0)
 }
+// `outboard-bench cluster [subscriptions] [seconds] [lease]` measures three engines sharing a PostgreSQL store.
+if arguments.contains("cluster") {
+    let numbers = arguments.compactMap(Int.init)
+    try await ClusterBench.run(
+        subscriptions: numbers.first ?? 10_000, seconds: Double(numbers.dropFirst().first ?? 300),
+        lease: numbers.dropFirst(2).first ?? 30)
+    exit(0)
+}
 // `outboard-bench expand [N]` measures recurrence expansion, beside libical and the `outboard ics expand` process.
 if arguments.contains("expand") {
     try ExpandBench.run(events: arguments.compactMap(Int.init).first ?? 10_000)

@@ -29,8 +29,22 @@ import TestSupport
         }
 
         deinit {
-            for e in engines { e.stop() }
+            stopEngines()
             postgres.remove()
+        }
+
+        /// Kills every engine still running (before a gateway in front of the target stops:
+        /// a request it is still handling when it stops brings the test process down).
+        func stopEngines() {
+            for e in engines { e.stop() }
+        }
+
+        /// Stops the engines, lets the gateway finish what they sent, then stops it.
+        func stop(_ gateway: WriteGateway) {
+            stopEngines()
+            gateway.open()
+            usleep(500_000)
+            gateway.stop()
         }
 
         var first: DaemonProcess { engines[0] }
@@ -50,9 +64,18 @@ import TestSupport
                 .split(separator: "\n").map(String.init)
         }
 
-        /// Each collection's entities: how many, and how many distinct UIDs.
+        /// The last lines of every engine's log (for a failure's message).
+        var logs: String {
+            engines.enumerated().map { n, e in
+                let text = (try? String(contentsOf: e.log, encoding: .utf8)) ?? ""
+                return "engine \(n):\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
+            }.joined(separator: "\n")
+        }
+
+        /// Each collection's entities: how many, and how many distinct UIDs (none before the
+        /// collection is made).
         func entities(_ collection: String) async throws -> (count: Int, uids: Int) {
-            let all = try await bed.client.list(collection: collection, allData: true)
+            guard let all = try? await bed.client.list(collection: collection, allData: true) else { return (0, 0) }
             return (all.count, Set(all.map { $0.calendar?.components.first { $0.uid != nil }?.uid ?? "?" }).count)
         }
     }
@@ -145,7 +168,7 @@ import TestSupport
         let cluster = try Cluster()
         // The first writes pass; the later ones wait at the gateway: the passes stop mid-way.
         let gateway = try await WriteGateway.start(forwardingTo: cluster.bed.target.endpoint, .gate(after: 3))
-        defer { gateway.stop() }
+        defer { cluster.stop(gateway) }
         let ids = (0..<4).map { "big\($0)" }
         for (n, id) in ids.enumerated() {
             try cluster.bed.nginx.put("\(id).ics", Self.events(300, seed: UInt64(n + 1)))
@@ -180,7 +203,7 @@ import TestSupport
             try await eventually(90) {
                 for id in ids where try await cluster.entities("/t/\(id)").count != 300 { return false }
                 return true
-            }, "every collection converged")
+            }, "every collection converged: \(cluster.logs)")
         for id in ids {
             let e = try await cluster.entities("/t/\(id)")
             #expect(e.count == 300 && e.uids == 300, "\(id): no duplicate, nothing missing: \(e)")
@@ -190,7 +213,7 @@ import TestSupport
     @Test func aPausedEngineWhoseLeaseWasTakenOverIsFencedWhenItWakes() async throws {
         let cluster = try Cluster()
         let gateway = try await WriteGateway.start(forwardingTo: cluster.bed.target.endpoint, .gate(after: 1))
-        defer { gateway.stop() }
+        defer { cluster.stop(gateway) }
         try cluster.bed.nginx.put("big.ics", Self.events(300, seed: 7))
         try cluster.first.subscribe("big", feed: "big.ics", collection: "/t/big", through: gateway.endpoint)
         let a = try await cluster.first.start()
@@ -238,7 +261,7 @@ import TestSupport
             try await eventually(120) {
                 for id in ids where try await cluster.entities("/t/\(id)").count != 400 { return false }
                 return true
-            }, "every collection was mirrored")
+            }, "every collection was mirrored: \(cluster.logs)")
         for id in ids {
             let e = try await cluster.entities("/t/\(id)")
             #expect(e.count == 400 && e.uids == 400, "\(id): \(e)")

@@ -149,6 +149,24 @@ import TestSupport
         #expect(try b.cluster().engines.map(\.name) == [b.engine])
     }
 
+    @Test func aCallWhileTheServerRestartsWaitsForItOnANewConnection() async throws {
+        let server = try Server()
+        let store = try server.engine()
+        try store.save("s1", FeedState(lastError: "before"))
+        server.process.stop()
+        // The call waits on its own thread (not one of the test run's few concurrency threads,
+        // which other tests need) while another thread starts the server again.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { try? server.process.start() }
+        let started = Date()
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            Thread.detachNewThread {
+                done.resume(with: Result { try store.save("s1", FeedState(lastError: "during")) })
+            }
+        }
+        #expect(Date().timeIntervalSince(started) >= 1, "the call waited for the server")
+        #expect(try store.feed("s1").lastError == "during")
+    }
+
     @Test func storeURLs() throws {
         let url = try PostgresStoreURL.parse("postgres://sync@db.example:6432/outboard?password-env=PGPASS&lease=12")
             .get()

@@ -64,13 +64,18 @@ import TestSupport
     /// ordinary pass runs, and the target must hold exactly the feed, a reconcile (which takes no
     /// shortcut) must find nothing to write, and the status store must agree with the target
     /// item by item. `small`: a short schedule of a few items, for trying every fault at every step.
-    static func run(seed: UInt64, faults: Faults, small: Bool = false) async throws -> Outcome {
+    ///
+    /// `store`: the status store under the faults (default: a new in-memory one); a shared one
+    /// keeps each schedule apart by its own subscription id.
+    static func run(
+        seed: UInt64, faults: Faults, small: Bool = false, store shared: (any ItemStateStore)? = nil
+    ) async throws -> Outcome {
         var rng = SplitMix64(seed: seed)
         // Faults are drawn from a generator of their own, so a schedule is the same whatever they are.
         var faultRNG = SplitMix64(seed: seed ^ 0xFA17)
         let plan = FaultPlan()
         let memory = InMemoryTarget()
-        let states = InMemoryStateStore()
+        let states: any ItemStateStore = shared ?? InMemoryStateStore()
         // Half the schedules fence (as `outboard-target`), half do not (as a CalDAV server); a
         // third of these are CalDAV at both ends: single writes, and a collection read by what
         // changed since its token (each item a resource).
@@ -90,8 +95,9 @@ import TestSupport
         }
         var feed = SimulatedFeed(count: Int.random(in: small ? 2...4 : 3...14, using: &rng), rng: &rng)
         var history: [[UInt8]] = []
-        let strict = try Self.strict.get()
-        let open = try Self.open.get()
+        var strict = try Self.strict.get()
+        var open = try Self.open.get()
+        if shared != nil { (strict.id, open.id) = ("sim-\(seed)", "sim-\(seed)") }
         var log: [String] = []
         var steps: [[String]] = []
         func pass(_ s: Subscription, reconcile: Bool = false) async -> SyncReport {
@@ -160,7 +166,7 @@ import TestSupport
                 "a reconcile after the ordinary pass still wrote: +\(again.added) ~\(again.updated.map(\.key)) -\(again.deleted) \(again.error ?? "")"
             )
         }
-        return outcome(try await compare(store: states.items("sim"), with: memory))
+        return outcome(try await compare(store: states.items(open.id), with: memory))
     }
 
     /// How the target differs from the feed, item by item (by canonical hash), or nil.
@@ -274,6 +280,19 @@ import TestSupport
         for kind in Fault.allCases {
             #expect((tally.fired[kind] ?? [:]).values.reduce(0, +) > 0, "\(kind) never fired")
         }
+    }
+
+    /// The same schedules on the PostgreSQL store (a real server): its transactions, leases and
+    /// fencing under the same faults end exact too.
+    @Test func randomFaultsOnThePostgresStoreEndExact() async throws {
+        let server = try PostgresProcess.start()
+        defer { server.remove() }
+        let store = try PostgresStore(try PostgresStoreURL.parse(try server.newDatabase()).get())
+        let (failures, tally) = await Self.each(
+            Array(Self.seeds.prefix(100)), { try await Self.run(seed: $0, faults: .random, store: store) },
+            name: { "seed \($0) on PostgreSQL" })
+        print("crash simulation on PostgreSQL, random faults:\n\(tally)")
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
     }
 
     /// Small schedules, each replayed with every fault at every step of every pass (counted by a

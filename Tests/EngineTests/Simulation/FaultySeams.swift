@@ -229,7 +229,7 @@ struct FaultyTarget: CalendarTarget {
 /// The in-memory store behind a fault plan: its writes are steps (reads are not: the pass reads
 /// item states in a task of its own, whose timing must not move the steps).
 struct FaultyStore: ItemStateStore {
-    let inner: InMemoryStateStore
+    let inner: any ItemStateStore
     let plan: FaultPlan
 
     func write(_ name: String, _ call: () throws -> Void) throws {
