@@ -122,7 +122,9 @@ enum StatusPage {
             const tr = document.createElement("tr");
             tr.className = "state-" + state(sub);
             tr.dataset.id = sub.id;
-            tr.append(cell(sub.id, "id"), cell(sub.phase, "phase"), cell(when(sub["last-success"], now), "success"),
+            // With a shared store, the engine whose lease the subscription is under.
+            const phase = sub.phase + (sub["leased-by"] ? " on " + sub["leased-by"] : "");
+            tr.append(cell(sub.id, "id"), cell(phase, "phase"), cell(when(sub["last-success"], now), "success"),
               cell(sub["next-due"] ? when(sub["next-due"], now) : "-", "due"), cell(String(sub.items), "items"),
               cell(String(sub["consecutive-failures"]), "failures"), cell(freshness(sub, now), "freshness"),
               cell(sub["last-error"] || "", "error"));
@@ -141,7 +143,9 @@ enum StatusPage {
             const now = Date.parse(doc.now);
             rows.replaceChildren.apply(rows, doc.subscriptions.map(function (s) { return row(s, now); }));
             summary.textContent = doc.subscriptions.length + " subscriptions, " + doc.running +
-              " passes running; read " + new Date(now).toISOString();
+              " passes running" + (doc.cluster ? " here, " + doc.cluster.engines.length +
+              " engines sharing the store (this one: " + doc.cluster.engine + ")" : "") +
+              "; read " + new Date(now).toISOString();
             if (press) {
               const target = Array.from(rows.children).find(function (tr) { return tr.dataset.id === press; });
               press = null;

@@ -25,15 +25,7 @@ enum ClusterBench {
         let subs = dir.appendingPathComponent("Subscriptions")
         let filters = dir.appendingPathComponent("Filters")
         for d in [subs, filters] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
-        var feeds: [String] = []
-        for i in 0..<n {
-            let text = FeedGenerator(events: 5, seed: UInt64(i + 1)).text()
-            feeds.append(text)
-            try nginx.put("f\(i).ics", Array(text.utf8))
-            try
-                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 5m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
-                .write(to: subs.appendingPathComponent("s\(i).yaml"), atomically: true, encoding: .utf8)
-        }
+        var feeds = try DaemonBench.subscribe(n, nginx: nginx, target: target, in: subs, events: 5, refresh: "5m")
         var engines: [(process: Process, state: URL)] = []
         for e in 0..<3 {
             let state = dir.appendingPathComponent("state\(e)")

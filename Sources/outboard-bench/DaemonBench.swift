@@ -101,16 +101,18 @@ enum DaemonBench {
         return p
     }
 
-    /// `n` feeds of 10 events on nginx and a subscription of each, refreshed every minute;
-    /// returns the feeds' texts.
-    static func subscribe(_ n: Int, nginx: NginxProcess, target: TargetProcess, in subs: URL) throws -> [String] {
+    /// `n` feeds of `events` events on nginx and a subscription of each, refreshed every
+    /// `refresh`; returns the feeds' texts.
+    static func subscribe(
+        _ n: Int, nginx: NginxProcess, target: TargetProcess, in subs: URL, events: Int = 10, refresh: String = "1m"
+    ) throws -> [String] {
         var feeds: [String] = []
         for i in 0..<n {
-            let text = FeedGenerator(events: 10, seed: UInt64(i + 1)).text()
+            let text = FeedGenerator(events: events, seed: UInt64(i + 1)).text()
             feeds.append(text)
             try nginx.put("f\(i).ics", Array(text.utf8))
             try
-                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: 1m\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
+                "source:\n  url: \(nginx.url("f\(i).ics"))\nrefresh: \(refresh)\ntarget:\n  url: \(target.endpoint)\n  collection: /bench/c\(i)\n  token-env: T\n"
                 .write(to: subs.appendingPathComponent("s\(i).yaml"), atomically: true, encoding: .utf8)
         }
         return feeds

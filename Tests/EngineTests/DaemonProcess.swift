@@ -70,10 +70,13 @@ final class DaemonProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let urlFile = state.appendingPathComponent("control-url")
-        #expect(
-            try await eventually(30) { FileManager.default.fileExists(atPath: urlFile.path) },
-            "the daemon wrote its control URL")
-        return try String(contentsOf: urlFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The whole line: the file exists a moment before its content is written.
+        func url() -> String? {
+            guard let text = try? String(contentsOf: urlFile, encoding: .utf8), text.hasSuffix("\n") else { return nil }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try await eventually(30) { url() != nil }, "the daemon wrote its control URL")
+        return try #require(url())
     }
 
     /// True once the daemon's log holds `text`.

@@ -10,7 +10,7 @@ import TestSupport
 /// process (each `PostgresStore` is an engine of its own): claims, leases and fencing, triggers,
 /// configuration digests, retirement, and the schedule kept across engines. A lease's expiry is
 /// made by moving it into the past, as a paused engine's would pass.
-@Suite struct PostgresClusterStoreTests {
+@Suite(.serialized) struct PostgresClusterStoreTests {
     final class Server: @unchecked Sendable {
         let process: PostgresProcess
         let url: PostgresStoreURL

@@ -289,7 +289,7 @@ import TestSupport
         defer { server.remove() }
         let store = try PostgresStore(try PostgresStoreURL.parse(try server.newDatabase()).get())
         let (failures, tally) = await Self.each(
-            Array(Self.seeds.prefix(100)), { try await Self.run(seed: $0, faults: .random, store: store) },
+            Array(Self.seeds.prefix(60)), { try await Self.run(seed: $0, faults: .random, store: store) },
             name: { "seed \($0) on PostgreSQL" })
         print("crash simulation on PostgreSQL, random faults:\n\(tally)")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
