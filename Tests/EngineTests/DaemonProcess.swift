@@ -63,7 +63,7 @@ final class DaemonProcess: @unchecked Sendable {
                 "--state", state.path, "--listen", "127.0.0.1:0", "--watch", "0.2",
             ] + (store.map { ["--store", $0] } ?? []) + more
         process.environment = ProcessInfo.processInfo.environment.merging(bed.env) { $1 }.merging([
-            "OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": "warning",
+            "OUTBOARD_CONTROL_TOKEN": Self.controlToken, "LOG_LEVEL": store == nil ? "warning" : "info",
         ]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -85,7 +85,9 @@ final class PostgresConnections: @unchecked Sendable {
     /// or the server went away, the server is starting or shutting down, or it chose this
     /// transaction as a deadlock's or serialization conflict's victim.
     static func isTransient(_ error: any Error) -> Bool {
-        guard let e = error as? PSQLError else { return error is ChannelError || error is IOError }
+        guard let e = error as? PSQLError else {
+            return error is ChannelError || error is IOError || error is Unanswered
+        }
         switch e.code {
         case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
         case .server:
@@ -124,10 +126,13 @@ final class PostgresConnections: @unchecked Sendable {
         }
         if let reused { return reused }
         do {
-            return try PostgresConnection.connect(
-                on: PostgresConnection.defaultEventLoopGroup.next(), configuration: configuration, id: id ?? 0,
-                logger: logger
-            ).wait()
+            let loop = PostgresConnection.defaultEventLoopGroup.next()
+            let connecting = PostgresConnection.connect(
+                on: loop, configuration: configuration, id: id ?? 0, logger: logger)
+            // A connection made after the time is closed as soon as it is made.
+            return try Self.wait(for: connecting, on: loop, seconds: 10) {
+                connecting.whenSuccess { c in c.close().whenComplete { _ in } }
+            }
         } catch {
             condition.withLock {
                 open -= 1
@@ -149,9 +154,14 @@ final class PostgresConnections: @unchecked Sendable {
         let connection: PostgresConnection
         let logger: Logger
 
+        /// Runs a statement; one without an answer in `PostgresConnections.answerWithin` closes
+        /// the connection (a server gone without a word) and fails as it would.
         @discardableResult
         func query(_ q: PostgresQuery) throws -> PostgresQueryResult {
-            try connection.query(q, logger: logger).wait()
+            let answer = connection.query(q, logger: logger)
+            return try PostgresConnections.wait(for: answer, on: connection.eventLoop, seconds: answerWithin) {
+                connection.close().whenComplete { _ in }
+            }
         }
 
         /// Runs SQL without binds: statements separated by semicolons (none inside one), in turn.
@@ -181,6 +191,34 @@ final class PostgresConnections: @unchecked Sendable {
                 try query(PostgresQuery(unsafeSQL: sql, binds: binds))
             }
         }
+    }
+}
+
+/// How long a statement may go unanswered: the store's statements touch a few rows or one
+/// batch, so one this slow hangs on a connection the server no longer serves.
+let answerWithin: Int64 = 20
+
+extension PostgresConnections {
+    /// No answer in time: the connection is closed, and the call is made again on a new one.
+    struct Unanswered: Error, CustomStringConvertible {
+        var seconds: Int64
+        var description: String { "no answer from the server in \(seconds) s" }
+    }
+
+    /// A future's value, or `Unanswered` (transient) once `seconds` pass
+    /// without it, after `timedOut` ran; a thread waiting on an event loop never waits forever.
+    static func wait<T: Sendable>(
+        for future: EventLoopFuture<T>, on loop: any EventLoop, seconds: Int64,
+        timedOut: @escaping @Sendable () -> Void
+    ) throws -> T {
+        let promise = loop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        let timer = loop.scheduleTask(in: .seconds(seconds)) {
+            timedOut()
+            promise.fail(Unanswered(seconds: seconds))
+        }
+        defer { timer.cancel() }
+        return try promise.futureResult.wait()
     }
 }
 

@@ -72,6 +72,15 @@ import TestSupport
             }.joined(separator: "\n")
         }
 
+        /// The store's view of every subscription and engine (for a failure's message).
+        var rows: String {
+            let feeds =
+                (try? sql(
+                    "SELECT subscription, lease_owner, lease_expiry, fence, next_due, last_attempt, failures, last_error, retired, now() FROM feed ORDER BY 1"
+                )) ?? "?"
+            return feeds + ((try? sql("SELECT name, seen FROM engine")) ?? "?")
+        }
+
         /// Each collection's entities: how many, and how many distinct UIDs (none before the
         /// collection is made).
         func entities(_ collection: String) async throws -> (count: Int, uids: Int) {
@@ -261,13 +270,16 @@ import TestSupport
             try await eventually(120) {
                 for id in ids where try await cluster.entities("/t/\(id)").count != 250 { return false }
                 return true
-            }, "every collection was mirrored: \(cluster.logs)")
+            }, "every collection was mirrored: \(cluster.logs)\n\(cluster.rows)")
         for id in ids {
             let e = try await cluster.entities("/t/\(id)")
             #expect(e.count == 250 && e.uids == 250, "\(id): \(e)")
         }
         #expect(cluster.engines.allSatisfy { $0.process.isRunning }, "every engine reconnected and runs")
-        #expect(try cluster.sql("SELECT count(*) FROM item") == "\(250 * ids.count)\n", "the store holds every item")
+        // The store records each batch once the target has answered it.
+        #expect(
+            try await eventually(60) { try cluster.sql("SELECT count(*) FROM item") == "\(250 * ids.count)\n" },
+            "the store holds every item: \(cluster.logs)\n\(cluster.rows)")
         // The engines use the store again: a new event, triggered through one, is mirrored.
         let text = FeedGenerator(events: 250, seed: 100).text()
         let more = match(1, summary: "After the restart").joined(separator: "\r\n") + "\r\nEND:VCALENDAR"
