@@ -3,8 +3,8 @@ import TestSupport
 
 /// `outboard-bench cluster [subscriptions] [seconds] [lease]`: three real `outboard run`
 /// engines on this machine sharing 10,000 subscriptions (small feeds on nginx, a five-minute
-/// refresh, 1% of the feeds changing each minute) through a PostgreSQL server started here. After
-/// the initial load it measures a window (default five minutes, one refresh of everything): the
+/// refresh unless `OUTBOARD_BENCH_REFRESH` says otherwise, 1% of the feeds changing each
+/// minute) through a PostgreSQL server started here. After the initial load it measures a window (default five minutes, one refresh of everything): the
 /// queue lag of every pass on every engine, passes per second, each engine's CPU and memory. Then
 /// it kills one engine (SIGKILL) while it holds leases and measures the time until every one of
 /// those subscriptions has been taken over by the others and run again.
@@ -25,7 +25,9 @@ enum ClusterBench {
         let subs = dir.appendingPathComponent("Subscriptions")
         let filters = dir.appendingPathComponent("Filters")
         for d in [subs, filters] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
-        var feeds = try DaemonBench.subscribe(n, nginx: nginx, target: target, in: subs, events: 5, refresh: "5m")
+        // OUTBOARD_BENCH_REFRESH: another refresh interval (a duration, as in a subscription).
+        let refresh = ProcessInfo.processInfo.environment["OUTBOARD_BENCH_REFRESH"] ?? "5m"
+        var feeds = try DaemonBench.subscribe(n, nginx: nginx, target: target, in: subs, events: 5, refresh: refresh)
         var engines: [(process: Process, state: URL)] = []
         for e in 0..<3 {
             let state = dir.appendingPathComponent("state\(e)")
@@ -39,7 +41,7 @@ enum ClusterBench {
             }
         }
         print(
-            "cluster: \(n) subscriptions, refresh 5 minutes, feeds of 5 events on nginx, 3 engines (pids \(engines.map { String($0.process.processIdentifier) }.joined(separator: ", "))), PostgreSQL \(postgres.port), lease \(lease) s"
+            "cluster: \(n) subscriptions, refresh \(refresh), feeds of 5 events on nginx, 3 engines (pids \(engines.map { String($0.process.processIdentifier) }.joined(separator: ", "))), PostgreSQL \(postgres.port), lease \(lease) s"
         )
 
         // The initial load.

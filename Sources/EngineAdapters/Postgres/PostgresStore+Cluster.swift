@@ -313,9 +313,10 @@ extension PostgresStore {
     }
 
     func heartbeat() {
-        let (ids, joined, digests): ([String], Bool, [String: String]) = lock.withLock {
-            (Array(held.keys), self.joined, lastDigests)
+        let (fences, joined, digests): ([String: Int64], Bool, [String: String]) = lock.withLock {
+            (held.mapValues(\.fence), self.joined, lastDigests)
         }
+        let ids = Array(fences.keys)
         do {
             if joined {
                 let known = try !query("UPDATE engine SET seen = now() WHERE name = \(engine) RETURNING 1").isEmpty
@@ -330,7 +331,9 @@ extension PostgresStore {
                     WHERE lease_owner = \(engine) AND subscription = ANY(\(ids)) RETURNING subscription
                     """
                 ).map { try $0.decode(String.self) })
-            for id in ids where !renewed.contains(id) { notify(.lost(subscription: id)) }
+            // A lease given back meanwhile (its pass ended) was not renewed, and is not lost.
+            let lost = lock.withLock { ids.filter { !renewed.contains($0) && held[$0]?.fence == fences[$0] } }
+            for id in lost { notify(.lost(subscription: id)) }
         } catch {
             // The next beat tries again; a lease that expires meanwhile is fenced, never shared.
         }
