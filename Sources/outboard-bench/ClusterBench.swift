@@ -44,7 +44,16 @@ enum ClusterBench {
             "cluster: \(n) subscriptions, refresh \(refresh), feeds of 5 events on nginx, 3 engines (pids \(engines.map { String($0.process.processIdentifier) }.joined(separator: ", "))), PostgreSQL \(postgres.port), lease \(lease) s"
         )
 
-        // The initial load.
+        guard let bases = try await initialLoad(n, engines: engines) else { return }
+        try await measureWindow(
+            window, bases: bases, pids: engines.map(\.process.processIdentifier), feeds: &feeds, nginx: nginx)
+        try await measureTakeover(
+            bases: bases, engine0: engines[0].process, postgres: postgres, database: database, lease: lease)
+    }
+
+    /// Waits for each engine's control URL and for every subscription's first pass; returns the
+    /// URLs, or nil (said) when the load does not complete.
+    static func initialLoad(_ n: Int, engines: [(process: Process, state: URL)]) async throws -> [String]? {
         let started = Date()
         var bases: [String] = []
         for e in engines {
@@ -65,16 +74,21 @@ enum ClusterBench {
         while try await applied() < Double(n) {
             guard engines.allSatisfy({ $0.process.isRunning }), Date().timeIntervalSince(started) < 3600 else {
                 print("the initial load did not complete: \(try await applied()) of \(n) subscriptions applied")
-                return
+                return nil
             }
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
         print(String(format: "initial load of %d subscriptions: %.1f s", n, Date().timeIntervalSince(started)))
+        return bases
+    }
 
-        // The window.
+    /// The window: passes, their lag, and each engine's CPU and memory while 1% of the feeds
+    /// change each minute.
+    static func measureWindow(
+        _ window: Double, bases: [String], pids: [Int32], feeds: inout [String], nginx: NginxProcess
+    ) async throws {
         var lag0: [String: Double] = [:]
         for b in bases { lag0.merge(try await DaemonBench.lagBuckets(b)) { $0 + $1 } }
-        let pids = engines.map(\.process.processIdentifier)
         let cpu0 = pids.map(DaemonBench.cpuSeconds)
         var passes0 = 0.0
         for b in bases { passes0 += try await total(b) }
@@ -114,7 +128,13 @@ enum ClusterBench {
                         "engine %d: CPU %.1f s = %.1f%% of one core (goal under 10%%), memory %.0f MB at most (goal under 100 MB)",
                     i, cpu, 100 * cpu / elapsed, peak[i]))
         }
+    }
 
+    /// Kills engine 0 while it holds leases and measures the time until each of those
+    /// subscriptions has run again on the others.
+    static func measureTakeover(
+        bases: [String], engine0: Process, postgres: PostgresProcess, database: String, lease: Int
+    ) async throws {
         // A takeover: engine 0 dies while it holds leases. Its leases are read after its death
         // (its rows keep the owner until another engine claims them): one read before might name
         // a subscription whose pass ended meanwhile, which no one takes over.
@@ -123,8 +143,8 @@ enum ClusterBench {
         while try leases(postgres, database, of: name).isEmpty, Date().timeIntervalSince(wait) < 330 {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        kill(pids[0], SIGKILL)
-        engines[0].process.waitUntilExit()
+        kill(engine0.processIdentifier, SIGKILL)
+        engine0.waitUntilExit()
         let killed = Date()
         let held = try leases(postgres, database, of: name)
         guard !held.isEmpty else {

@@ -62,7 +62,6 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try Configuration.load(config)
         let store = try Composition.store(url: config.storeURL)
-        let states = try store.feeds()
         // The control files live in the state directory, whichever store is used.
         try FileManager.default.createDirectory(
             atPath: config.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -79,42 +78,8 @@ struct RunCommand: AsyncParsableCommand {
                 stop: { Task.isShuttingDownGracefully })
         }
         let metrics = EngineMetrics()
-        let scheduler: any PassScheduler
-        if let shared = store as? any ClusterStore {
-            // Engines sharing a store: the schedule is the store's, and so are the leases.
-            metrics.exposeCluster()
-            let leaseLogger = logger
-            shared.observe { event in
-                metrics.lease(event)
-                switch event {
-                case .tookOver(let id, let from):
-                    leaseLogger.notice(
-                        "took over a subscription whose engine stopped renewing its lease",
-                        metadata: ["subscription.id": "\(id)", "previous.engine": "\(from)"])
-                case .lost(let id):
-                    leaseLogger.warning(
-                        "this engine's lease was taken over while it was not renewing it (paused or cut off); its pass records nothing more",
-                        metadata: ["subscription.id": "\(id)"])
-                case .fenced(let id, let fence, let holder):
-                    leaseLogger.warning(
-                        "a write of a pass whose lease was taken over was refused",
-                        metadata: ["subscription.id": "\(id)", "fence": "\(fence)", "holder": "\(holder ?? "-")"])
-                }
-            }
-            logger.info(
-                "sharing the store with other engines",
-                metadata: [
-                    "store": "\(config.storeURL.split(separator: "?").first ?? "")", "engine": "\(shared.engine)",
-                    "lease.seconds": "\(shared.leaseSeconds)",
-                ])
-            scheduler = ClusterScheduler(
-                store: shared, subscriptions: c.subscriptions, maxParallel: parallel, logger: logger, metrics: metrics,
-                pass: pass)
-        } else {
-            scheduler = Scheduler(
-                subscriptions: c.subscriptions, states: states, now: Date(), maxParallel: parallel,
-                record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
-        }
+        let scheduler = try scheduler(
+            store: store, subscriptions: c.subscriptions, metrics: metrics, logger: logger, pass: pass)
         let watcher =
             watch > 0
             ? ConfigWatcher(directories: [config.subscriptionsDirectory, config.filtersDirectory], interval: watch)
@@ -163,6 +128,51 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         logger.info("outboard stopped")
+    }
+
+    /// The schedule: in this process (SQLite), or, on a store engines share, the store's, with
+    /// its lease events counted and logged.
+    func scheduler(
+        store: any ItemStateStore, subscriptions: [Subscription], metrics: EngineMetrics, logger: Logger,
+        pass: @escaping Scheduler.Pass
+    ) throws -> any PassScheduler {
+        guard let shared = store as? any ClusterStore else {
+            return Scheduler(
+                subscriptions: subscriptions, states: try store.feeds(), now: Date(), maxParallel: parallel,
+                record: { id, due in try? store.schedule(id, nextDue: due) }, pass: pass)
+        }
+        metrics.exposeCluster()
+        shared.observe { event in
+            metrics.lease(event)
+            Self.log(event, logger)
+        }
+        logger.info(
+            "sharing the store with other engines",
+            metadata: [
+                "store": "\(Redact.url(config.storeURL))", "engine": "\(shared.engine)",
+                "lease.seconds": "\(shared.leaseSeconds)",
+            ])
+        return ClusterScheduler(
+            store: shared, subscriptions: subscriptions, maxParallel: parallel, logger: logger, metrics: metrics,
+            pass: pass)
+    }
+
+    /// What happened to one of this engine's leases, in its log.
+    static func log(_ event: ClusterEvent, _ logger: Logger) {
+        switch event {
+        case .tookOver(let id, let from):
+            logger.notice(
+                "took over a subscription whose engine stopped renewing its lease",
+                metadata: ["subscription.id": "\(id)", "previous.engine": "\(from)"])
+        case .lost(let id):
+            logger.warning(
+                "this engine's lease was taken over while it was not renewing it (paused or cut off); its pass records nothing more",
+                metadata: ["subscription.id": "\(id)"])
+        case .fenced(let id, let fence, let holder):
+            logger.warning(
+                "a write of a pass whose lease was taken over was refused",
+                metadata: ["subscription.id": "\(id)", "fence": "\(fence)", "holder": "\(holder ?? "-")"])
+        }
     }
 
     /// $OUTBOARD_CONTROL_TOKEN, else the token file's content (created with a random token, mode 0600).
